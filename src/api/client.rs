@@ -1,0 +1,802 @@
+//! The ECS client: signed requests over reqwest, retries with back-off, pagination and the
+//! typed operations ecsimg needs.
+//!
+//! Every attempt is signed afresh (new timestamp and nonce — the service rejects a reused
+//! nonce), and the query string sent is exactly the one signed: the URL is assembled here as a
+//! string, never re-encoded by the HTTP library. A [`CancellationToken`] stops an in-flight
+//! request or a back-off at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+use super::endpoint::Endpoint;
+use super::error::{ApiError, TransportKind, printable};
+use super::model::{
+    CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
+    DescribeRegionsResponse, DescribeSnapshotsResponse, Disk, DiskQuery, Image, ImageQuery,
+    Instance, InstanceQuery, InstanceResponse, MAX_IDS, Region, RequestIdOnly, Snapshot,
+    SnapshotQuery, StopInstancesResponse,
+};
+use super::retry::{RetryPolicy, parse_retry_after};
+use super::sign::{SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
+use crate::credentials::Credentials;
+
+/// Largest response body read; anything bigger is a [`ApiError::Decode`], not a memory spike.
+const MAX_BODY: usize = 8 << 20;
+/// Items asked for per listing page (the documented maximum).
+const PAGE_SIZE: u64 = 100;
+/// A listing that has not ended after this many pages is treated as a server fault.
+const MAX_PAGES: u32 = 10_000;
+
+type Params = Vec<(String, String)>;
+
+/// Everything a [`Client`] needs. [`ClientConfig::new`] fills sane defaults.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoint: Endpoint,
+    /// Sent as `RegionId` on every request.
+    pub region: String,
+    pub credentials: Credentials,
+    pub signature_version: SignatureVersion,
+    pub retry: RetryPolicy,
+    pub connect_timeout: Duration,
+    /// Longest silence while waiting for response bytes.
+    pub read_timeout: Duration,
+    /// Cancels every call of the client (see [`Client::with_cancel`] for per-task tokens).
+    pub cancel: CancellationToken,
+}
+
+impl ClientConfig {
+    /// The region's public endpoint, signature V3, the default retry policy, 5 s to connect
+    /// and 30 s of read silence.
+    pub fn new(region: impl Into<String>, credentials: Credentials) -> Self {
+        let region = region.into();
+        ClientConfig {
+            endpoint: Endpoint::for_region(&region),
+            region,
+            credentials,
+            signature_version: SignatureVersion::default(),
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(30),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    pub fn with_endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
+    }
+
+    pub fn with_signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.read_timeout = read;
+        self
+    }
+
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+}
+
+/// The result of a CreateImage call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateImageOutcome {
+    /// The image is being built; poll DescribeImages for its progress.
+    Created {
+        image_id: String,
+        request_id: String,
+        /// The token every attempt carried; sending it again can never make a second image.
+        client_token: String,
+    },
+    /// A `DryRun=true` request passed every check (the service's `DryRunOperation` answer).
+    DryRunPassed { request_id: String },
+}
+
+/// A signed ECS client. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: Arc<ClientConfig>,
+    cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.config.endpoint.to_string())
+            .field("region", &self.config.region)
+            .field("access_key_id", &self.config.credentials.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        // reqwest is built without a default crypto provider; install ring once per process.
+        // An `Err` only means a provider is already installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .user_agent(user_agent())
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            // An API answer is never a redirect; following one would send a signed request
+            // somewhere else.
+            .redirect(reqwest::redirect::Policy::none());
+        if config.endpoint.is_loopback() {
+            // A proxy from the environment must not intercept a local simulator.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| ApiError::Setup {
+            detail: error_chain(&e),
+        })?;
+        let cancel = config.cancel.clone();
+        Ok(Client {
+            http,
+            config: Arc::new(config),
+            cancel,
+        })
+    }
+
+    /// The same client, cancelled by `cancel` instead (for one task or screen).
+    pub fn with_cancel(&self, cancel: CancellationToken) -> Client {
+        Client {
+            cancel,
+            ..self.clone()
+        }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Operations
+
+    /// Every region the account can use (names in English).
+    pub async fn describe_regions(&self) -> Result<Vec<Region>, ApiError> {
+        let params = vec![("AcceptLanguage".to_string(), "en-US".to_string())];
+        let response: DescribeRegionsResponse = self.call("DescribeRegions", &params, true).await?;
+        Ok(response.regions.region)
+    }
+
+    /// Instances page by page, so a picker can show page 1 while the rest load.
+    pub fn describe_instances(
+        &self,
+        query: &InstanceQuery,
+    ) -> impl Stream<Item = Result<Vec<Instance>, ApiError>> + Send + 'static {
+        self.pages::<DescribeInstancesResponse>("DescribeInstances", query.to_params())
+    }
+
+    pub async fn describe_instances_all(
+        &self,
+        query: &InstanceQuery,
+    ) -> Result<Vec<Instance>, ApiError> {
+        self.describe_instances(query).try_concat().await
+    }
+
+    pub fn describe_disks(
+        &self,
+        query: &DiskQuery,
+    ) -> impl Stream<Item = Result<Vec<Disk>, ApiError>> + Send + 'static {
+        self.pages::<DescribeDisksResponse>("DescribeDisks", query.to_params())
+    }
+
+    pub async fn describe_disks_all(&self, query: &DiskQuery) -> Result<Vec<Disk>, ApiError> {
+        self.describe_disks(query).try_concat().await
+    }
+
+    pub fn describe_snapshots(
+        &self,
+        query: &SnapshotQuery,
+    ) -> impl Stream<Item = Result<Vec<Snapshot>, ApiError>> + Send + 'static {
+        self.pages::<DescribeSnapshotsResponse>("DescribeSnapshots", query.to_params())
+    }
+
+    pub async fn describe_snapshots_all(
+        &self,
+        query: &SnapshotQuery,
+    ) -> Result<Vec<Snapshot>, ApiError> {
+        self.describe_snapshots(query).try_concat().await
+    }
+
+    pub fn describe_images(
+        &self,
+        query: &ImageQuery,
+    ) -> impl Stream<Item = Result<Vec<Image>, ApiError>> + Send + 'static {
+        self.pages::<DescribeImagesResponse>("DescribeImages", query.to_params())
+    }
+
+    pub async fn describe_images_all(&self, query: &ImageQuery) -> Result<Vec<Image>, ApiError> {
+        self.describe_images(query).try_concat().await
+    }
+
+    /// Sends CreateImage with the flattened parameters of a spec (`spec::to_params()`).
+    ///
+    /// Without a (non-empty) `ClientToken` one is generated, and every retry of this call
+    /// reuses it, so retries can never create a second image. `DryRun=true` requests end in
+    /// [`CreateImageOutcome::DryRunPassed`] when every check passes.
+    pub async fn create_image(
+        &self,
+        params: &[(String, String)],
+    ) -> Result<CreateImageOutcome, ApiError> {
+        let mut params = params.to_vec();
+        let given = params
+            .iter()
+            .find(|(name, value)| name == "ClientToken" && !value.is_empty())
+            .map(|(_, value)| value.clone());
+        let client_token = match given {
+            Some(token) => token,
+            None => {
+                params.retain(|(name, _)| name != "ClientToken");
+                let token = uuid::Uuid::new_v4().to_string();
+                params.push(("ClientToken".into(), token.clone()));
+                token
+            }
+        };
+        match self
+            .call::<CreateImageResponse>("CreateImage", &params, true)
+            .await
+        {
+            Ok(r) if !r.image_id.is_empty() => Ok(CreateImageOutcome::Created {
+                image_id: r.image_id,
+                request_id: r.request_id,
+                client_token,
+            }),
+            Ok(r) => Err(ApiError::decode(
+                200,
+                &format!(
+                    "CreateImage succeeded (RequestId {}) but named no ImageId",
+                    r.request_id
+                ),
+                b"",
+            )),
+            Err(ApiError::Service(e)) if e.code == "DryRunOperation" => {
+                Ok(CreateImageOutcome::DryRunPassed {
+                    request_id: e.request_id,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stops instances (1 to 100), each on its own (`BatchOptimization=SuccessFirst`), and
+    /// returns one result per instance. `force` cuts the power instead of a clean shutdown.
+    pub async fn stop_instances(
+        &self,
+        instance_ids: &[String],
+        force: bool,
+    ) -> Result<Vec<InstanceResponse>, ApiError> {
+        if instance_ids.is_empty() || instance_ids.len() > MAX_IDS {
+            return Err(ApiError::InvalidRequest {
+                detail: format!(
+                    "StopInstances takes 1 to {MAX_IDS} instance IDs, not {}",
+                    instance_ids.len()
+                ),
+            });
+        }
+        let mut params: Params = instance_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (format!("InstanceId.{}", i + 1), id.clone()))
+            .collect();
+        params.push(("ForceStop".into(), force.to_string()));
+        params.push(("BatchOptimization".into(), "SuccessFirst".into()));
+        // Not idempotent in effect (a second stop reports a wrong status): retried only when
+        // the service certainly did not act.
+        let response: StopInstancesResponse = self.call("StopInstances", &params, false).await?;
+        Ok(response.instance_responses.instance_response)
+    }
+
+    /// Deletes a custom image; `force` deletes it even while instances use it. Returns the
+    /// RequestId.
+    pub async fn delete_image(&self, image_id: &str, force: bool) -> Result<String, ApiError> {
+        let params = vec![
+            ("ImageId".to_string(), image_id.to_string()),
+            ("Force".to_string(), force.to_string()),
+        ];
+        let response: RequestIdOnly = self.call("DeleteImage", &params, false).await?;
+        Ok(response.request_id)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Pagination
+
+    /// A listing as a stream of pages; ends after the last page or the first error.
+    fn pages<L: Listing>(
+        &self,
+        action: &'static str,
+        params: Result<Params, ApiError>,
+    ) -> impl Stream<Item = Result<Vec<L::Item>, ApiError>> + Send + 'static {
+        let params = match params {
+            Ok(params) => params,
+            Err(e) => return stream::once(async { Err(e) }).left_stream(),
+        };
+        let client = self.clone();
+        let start = Some((L::FIRST, 0u32));
+        stream::unfold(start, move |state| {
+            let (client, params) = (client.clone(), params.clone());
+            async move {
+                let (cursor, fetched) = state?;
+                let mut request = params;
+                cursor.apply(&mut request);
+                let page = client
+                    .call::<L>(action, &request, true)
+                    .await
+                    .and_then(|response| response.into_page(&cursor));
+                match page {
+                    Ok((_, Some(_))) if fetched + 1 >= MAX_PAGES => {
+                        let what = format!(
+                            "{action} still had more after {MAX_PAGES} pages; narrow the filters"
+                        );
+                        Some((Err(ApiError::decode(200, &what, b"")), None))
+                    }
+                    Ok((items, next)) => Some((Ok(items), next.map(|c| (c, fetched + 1)))),
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        })
+        .right_stream()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // One call, with retries
+
+    /// Sends `action` until it succeeds, fails for good, runs out of attempts or is cancelled.
+    ///
+    /// `idempotent` says whether a retry is safe after the server may have acted (a dropped
+    /// connection, a 5xx); otherwise only throttling and failed connects are retried.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+        idempotent: bool,
+    ) -> Result<T, ApiError> {
+        let mut params = params.to_vec();
+        if !params.iter().any(|(name, _)| name == "RegionId") {
+            params.push(("RegionId".into(), self.config.region.clone()));
+        }
+        let policy = self.config.retry;
+        let mut attempt = 1;
+        loop {
+            let result = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => Err(ApiError::Cancelled),
+                result = self.attempt::<T>(action, &params, attempt) => result,
+            };
+            let error = match result {
+                Ok(value) => return Ok(value),
+                Err(e) => e.scrub(&self.secrets()),
+            };
+            let retry = attempt < policy.max_attempts
+                && error.is_retryable()
+                && (idempotent || error.is_unprocessed());
+            if !retry {
+                debug!(action, attempt, error = %error, "call failed");
+                return Err(error);
+            }
+            let delay = policy.delay_for(attempt, &error, rand::random::<f64>());
+            debug!(action, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(ApiError::Cancelled),
+                () = tokio::time::sleep(delay) => {}
+            }
+            attempt += 1;
+        }
+    }
+
+    /// One signed request and its decoded answer.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+        attempt: u32,
+    ) -> Result<T, ApiError> {
+        let (url, headers) = self.sign(action, params)?;
+        let response = self
+            .http
+            .post(url)
+            .headers(headers)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("x-acs-retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = read_body(response, status).await?;
+        debug!(action, attempt, status, bytes = body.len(), "response");
+        if (200..300).contains(&status) {
+            serde_json::from_slice(&body).map_err(|e| {
+                ApiError::decode(
+                    status,
+                    &format!("the {action} answer is not the expected JSON ({e})"),
+                    &body,
+                )
+            })
+        } else {
+            Err(ApiError::from_response(status, retry_after, &body))
+        }
+    }
+
+    /// Signs a POST of `action` with a fresh timestamp and nonce: the URL (query exactly as
+    /// signed) and the headers to send.
+    fn sign(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<(String, HeaderMap), ApiError> {
+        let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        let key = self.config.credentials.signing_key();
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let query = match self.config.signature_version {
+            SignatureVersion::V3 => {
+                let host = self.config.endpoint.host_header();
+                let signed = sign_v3(
+                    V3Input {
+                        method: "POST",
+                        host: &host,
+                        action,
+                        params,
+                        body: b"",
+                        content_type: None,
+                        date: &timestamp,
+                        nonce: &nonce,
+                    },
+                    key,
+                );
+                for (name, value) in &signed.headers {
+                    // reqwest derives `host` from the URL, in the same form as `host_header()`.
+                    if name != "host" {
+                        insert_header(&mut headers, name, value)?;
+                    }
+                }
+                signed.query
+            }
+            SignatureVersion::V1 => {
+                let signed = sign_v1("POST", action, params, key, &timestamp, &nonce);
+                encode_pairs(signed.iter())
+            }
+        };
+        let url = if query.is_empty() {
+            format!("{}/", self.config.endpoint)
+        } else {
+            format!("{}/?{query}", self.config.endpoint)
+        };
+        Ok((url, headers))
+    }
+
+    /// The strings no error text may contain.
+    fn secrets(&self) -> Vec<&str> {
+        let c = &self.config.credentials;
+        let mut secrets = vec![c.access_key_secret.expose()];
+        if let Some(token) = &c.security_token {
+            secrets.push(token.expose());
+        }
+        secrets
+    }
+}
+
+/// `AlibabaCloud (<os>; <arch>) Rust ecsimg/<version>`, the shape the official SDKs use.
+fn user_agent() -> String {
+    format!(
+        "AlibabaCloud ({}; {}) Rust ecsimg/{}",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), ApiError> {
+    let invalid = || ApiError::InvalidRequest {
+        // Never the value: it may be the security token.
+        detail: format!(
+            "the {name} header would hold characters HTTP does not allow; check the credentials"
+        ),
+    };
+    let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+    let mut header_value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+    if matches!(name, "authorization" | "x-acs-security-token") {
+        header_value.set_sensitive(true);
+    }
+    headers.insert(header_name, header_value);
+    Ok(())
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`] bytes.
+async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
+            return Err(ApiError::decode(
+                status,
+                &format!("the response body is larger than {} MiB", MAX_BODY >> 20),
+                &body,
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Maps a reqwest failure, without its URL (a V1 URL carries the signature and token).
+fn transport_error(error: reqwest::Error) -> ApiError {
+    let error = error.without_url();
+    let detail = error_chain(&error);
+    if error.is_timeout() {
+        ApiError::Timeout { detail }
+    } else if error.is_connect() {
+        ApiError::Transport {
+            kind: TransportKind::Connect,
+            detail,
+        }
+    } else if error.is_builder() {
+        ApiError::Transport {
+            kind: TransportKind::Other,
+            detail,
+        }
+    } else {
+        ApiError::Transport {
+            kind: TransportKind::Dropped,
+            detail,
+        }
+    }
+}
+
+/// `outer: cause: root cause`, skipping causes already spelled out by their parent.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    printable(&text, 1024)
+}
+
+/// Where a listing page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cursor {
+    /// `NextToken` paging; empty for the first page.
+    Token(String),
+    /// `PageNumber` paging, from 1.
+    Number(u64),
+}
+
+impl Cursor {
+    fn apply(&self, params: &mut Params) {
+        match self {
+            Cursor::Token(token) => {
+                params.push(("MaxResults".into(), PAGE_SIZE.to_string()));
+                if !token.is_empty() {
+                    params.push(("NextToken".into(), token.clone()));
+                }
+            }
+            Cursor::Number(page) => {
+                params.push(("PageNumber".into(), page.to_string()));
+                params.push(("PageSize".into(), PAGE_SIZE.to_string()));
+            }
+        }
+    }
+}
+
+/// A paged Describe* answer.
+trait Listing: DeserializeOwned + Send + 'static {
+    type Item: Send + 'static;
+    const FIRST: Cursor;
+    /// The page's items and the cursor of the next page, if any.
+    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Self::Item>, Option<Cursor>), ApiError>;
+}
+
+/// The next `NextToken` cursor; a server that hands back the token it was given would loop
+/// forever, so that is an error.
+fn next_token(action: &str, cursor: &Cursor, next: String) -> Result<Option<Cursor>, ApiError> {
+    let next = next.trim().to_string();
+    if next.is_empty() {
+        return Ok(None);
+    }
+    if *cursor == Cursor::Token(next.clone()) {
+        return Err(ApiError::decode(
+            200,
+            &format!("{action} returned the NextToken it was sent, so paging would never end"),
+            next.as_bytes(),
+        ));
+    }
+    Ok(Some(Cursor::Token(next)))
+}
+
+impl Listing for DescribeInstancesResponse {
+    type Item = Instance;
+    const FIRST: Cursor = Cursor::Token(String::new());
+    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Instance>, Option<Cursor>), ApiError> {
+        let next = next_token("DescribeInstances", cursor, self.next_token)?;
+        Ok((self.instances.instance, next))
+    }
+}
+
+impl Listing for DescribeDisksResponse {
+    type Item = Disk;
+    const FIRST: Cursor = Cursor::Token(String::new());
+    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Disk>, Option<Cursor>), ApiError> {
+        let next = next_token("DescribeDisks", cursor, self.next_token)?;
+        Ok((self.disks.disk, next))
+    }
+}
+
+impl Listing for DescribeSnapshotsResponse {
+    type Item = Snapshot;
+    const FIRST: Cursor = Cursor::Token(String::new());
+    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Snapshot>, Option<Cursor>), ApiError> {
+        let next = next_token("DescribeSnapshots", cursor, self.next_token)?;
+        Ok((self.snapshots.snapshot, next))
+    }
+}
+
+impl Listing for DescribeImagesResponse {
+    type Item = Image;
+    const FIRST: Cursor = Cursor::Number(1);
+    /// More pages while fewer than `TotalCount` images were seen; when the server leaves
+    /// `TotalCount` out, while pages come back full.
+    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Image>, Option<Cursor>), ApiError> {
+        let page = match cursor {
+            Cursor::Number(page) => *page,
+            Cursor::Token(_) => 1,
+        };
+        let items = self.images.image;
+        let count = items.len() as u64;
+        let page_size = if self.page_size > 0 {
+            self.page_size.min(PAGE_SIZE)
+        } else {
+            PAGE_SIZE
+        };
+        let seen = (page - 1) * page_size + count;
+        let more = count > 0
+            && if self.total_count > 0 {
+                seen < self.total_count
+            } else {
+                count >= page_size
+            };
+        Ok((items, more.then_some(Cursor::Number(page + 1))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn client(version: SignatureVersion, endpoint: &str) -> Client {
+        let credentials = Credentials {
+            access_key_id: "testid".into(),
+            access_key_secret: Secret::new("testsecret"),
+            security_token: Some(Secret::new("tok+en")),
+        };
+        let config = ClientConfig::new("cn-hangzhou", credentials)
+            .with_endpoint(Endpoint::parse(endpoint).expect("valid"))
+            .with_signature_version(version);
+        Client::new(config).expect("client builds")
+    }
+
+    fn params(items: &[(&str, &str)]) -> Params {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn v3_sends_the_signed_query_and_headers() {
+        let c = client(SignatureVersion::V3, "http://127.0.0.1:8080");
+        let (url, headers) = c
+            .sign(
+                "CreateImage",
+                &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
+            )
+            .expect("signs");
+        assert_eq!(url, "http://127.0.0.1:8080/?ImageName=a%20b%2A&RegionId=r");
+        assert!(headers.get("host").is_none());
+        assert_eq!(headers["x-acs-action"], "CreateImage");
+        assert_eq!(headers["x-acs-security-token"], "tok+en");
+        assert!(headers["authorization"].is_sensitive());
+        assert_eq!(headers["accept"], "application/json");
+        let nonce = headers["x-acs-signature-nonce"].to_str().expect("ascii");
+        assert_eq!(nonce.len(), 32);
+        assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()));
+        let date = headers["x-acs-date"].to_str().expect("ascii");
+        assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%SZ").is_ok());
+        let (_, again) = c.sign("CreateImage", &[]).expect("signs");
+        assert_ne!(
+            again["x-acs-signature-nonce"],
+            headers["x-acs-signature-nonce"]
+        );
+    }
+
+    #[test]
+    fn v1_puts_everything_in_the_query() {
+        let c = client(SignatureVersion::V1, "https://ecs.example.com");
+        let (url, headers) = c.sign("DescribeRegions", &[]).expect("signs");
+        let query = url
+            .strip_prefix("https://ecs.example.com/?")
+            .expect("query");
+        let names: Vec<&str> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').map(|(n, _)| n))
+            .collect();
+        for expected in [
+            "Action",
+            "AccessKeyId",
+            "SecurityToken",
+            "Timestamp",
+            "SignatureNonce",
+        ] {
+            assert!(names.contains(&expected), "{expected} in {query}");
+        }
+        assert_eq!(names.last(), Some(&"Signature"));
+        assert!(query.contains("SecurityToken=tok%2Ben"));
+        assert!(headers.get("authorization").is_none());
+    }
+
+    #[test]
+    fn user_agent_names_the_product() {
+        let ua = user_agent();
+        assert!(ua.starts_with("AlibabaCloud ("), "{ua}");
+        assert!(ua.ends_with(&format!(") Rust ecsimg/{}", env!("CARGO_PKG_VERSION"))));
+    }
+
+    #[test]
+    fn image_pages_follow_total_count() {
+        let page = |n: usize, total: u64, page_size: u64| DescribeImagesResponse {
+            total_count: total,
+            page_size,
+            images: vec![Image::default(); n].into(),
+            ..DescribeImagesResponse::default()
+        };
+        let next = |r: DescribeImagesResponse, at| r.into_page(&Cursor::Number(at)).expect("ok").1;
+        assert_eq!(next(page(100, 250, 100), 1), Some(Cursor::Number(2)));
+        assert_eq!(next(page(100, 250, 100), 2), Some(Cursor::Number(3)));
+        assert_eq!(next(page(50, 250, 100), 3), None);
+        assert_eq!(next(page(0, 250, 100), 3), None);
+        // No TotalCount: full pages mean "maybe more".
+        assert_eq!(next(page(100, 0, 0), 1), Some(Cursor::Number(2)));
+        assert_eq!(next(page(99, 0, 0), 1), None);
+    }
+
+    #[test]
+    fn a_repeated_next_token_is_an_error() {
+        let c = Cursor::Token("abc".into());
+        assert!(next_token("X", &c, "abc".into()).is_err());
+        assert_eq!(
+            next_token("X", &c, "def".into()).expect("ok"),
+            Some(Cursor::Token("def".into()))
+        );
+        assert_eq!(next_token("X", &c, " ".into()).expect("ok"), None);
+    }
+}

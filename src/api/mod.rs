@@ -1,0 +1,13 @@
+//! The ECS client: request signing, typed operations, errors and retries.
+
+pub mod client;
+pub mod endpoint;
+pub mod error;
+pub mod model;
+pub mod retry;
+pub mod sign;
+
+pub use client::{Client, ClientConfig, CreateImageOutcome};
+pub use endpoint::Endpoint;
+pub use error::{ApiError, ServiceError};
+pub use retry::RetryPolicy;

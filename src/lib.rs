@@ -1,0 +1,14 @@
+//! ecsimg: build Alibaba Cloud ECS custom images from a terminal.
+//!
+//! One spec, three faces: the [`spec::ImageSpec`] is edited by the wizard, loaded from recipes and
+//! sent by the [`api::Client`]; the [`sim`] module is an ECS simulator that speaks the same wire
+//! protocol so everything can run offline.
+
+pub mod api;
+pub mod cli;
+pub mod secret;
+pub mod credentials;
+pub mod config;
+pub mod spec;
+pub mod sim;
+pub mod tui;

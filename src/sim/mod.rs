@@ -1,0 +1,241 @@
+//! The embedded ECS simulator: a local server that speaks the real ECS RPC wire protocol (V1
+//! and V3 signatures, JSON envelopes) for DescribeRegions, DescribeInstances, DescribeDisks,
+//! DescribeSnapshots, DescribeImages, CreateImage, DeleteImage and StopInstances.
+//!
+//! It runs in-process ([`start`], used by `ecsimg --sandbox` and the tests) or standalone
+//! (`ecsimg sim serve`). Its account comes from seed data ([`Seed`], `assets/sandbox.toml` by
+//! default); time comes from an injectable [`Clock`], so tests fast-forward image progress.
+//!
+//! ```text
+//! TCP ─▶ server (hyper) ─▶ request (decode) ─▶ auth (V1/V3) ─▶ faults ─▶ ops::* ─▶ JSON
+//!                                                                         │
+//!                                                                 state (one lock)
+//! ```
+
+mod auth;
+mod clock;
+mod error;
+mod faults;
+mod ops;
+mod params;
+mod request;
+mod seed;
+mod server;
+mod state;
+
+pub use auth::KeyPair;
+pub use clock::Clock;
+pub use error::SimError;
+pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};
+pub use seed::{SANDBOX_TOML, Seed, SeedError};
+
+use crate::secret::Secret;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The sandbox's documented access key ID (not a secret: it only opens the simulator).
+pub const SANDBOX_ACCESS_KEY_ID: &str = "LTAIsandbox";
+/// The sandbox's documented access key secret.
+pub const SANDBOX_ACCESS_KEY_SECRET: &str = "sandbox-secret";
+/// The region the sandbox's seed data fills.
+pub const SANDBOX_REGION: &str = "cn-hangzhou";
+
+/// How to run a simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    pub keys: KeyPair,
+    /// Seed data; `None` is the embedded sandbox.
+    pub seed: Option<Seed>,
+    /// Multiplies simulated time (2.0 finishes images twice as fast).
+    pub speed: f64,
+    pub faults: FaultSpec,
+    /// Seeds the fault RNG and the IDs of created resources.
+    pub rng_seed: u64,
+    pub clock: Clock,
+}
+
+impl Default for SimConfig {
+    /// The sandbox: loopback, free port, documented keys, embedded data, wall clock, no faults.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            keys: KeyPair {
+                id: SANDBOX_ACCESS_KEY_ID.into(),
+                secret: Secret::new(SANDBOX_ACCESS_KEY_SECRET),
+            },
+            seed: None,
+            speed: 1.0,
+            faults: FaultSpec::default(),
+            rng_seed: 0x5eed,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// Why a simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("speed must be a positive number (got {0})")]
+    Speed(f64),
+}
+
+/// Starts a simulator on the current tokio runtime.
+pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
+    if !(config.speed.is_finite() && config.speed > 0.0) {
+        return Err(StartError::Speed(config.speed));
+    }
+    let seed = match config.seed {
+        Some(seed) => seed,
+        None => Seed::sandbox()?,
+    };
+    let state = seed.into_state(config.speed, config.rng_seed);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let shared = Arc::new(server::Shared {
+        keys: config.keys,
+        clock: config.clock,
+        state: Mutex::new(state),
+        nonces: Mutex::default(),
+        faults: Arc::new(Faults::new(config.faults, config.rng_seed)),
+    });
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
+    tracing::info!(%addr, "simulator listening");
+    Ok(RunningSim {
+        addr,
+        shared,
+        shutdown,
+        task: Some(task),
+    })
+}
+
+/// A summary of one image, for tests and the sandbox banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub progress: u8,
+    pub owner_alias: String,
+}
+
+/// A simulator serving in the background; stops on [`RunningSim::shutdown`] or drop.
+#[derive(Debug)]
+pub struct RunningSim {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningSim {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`, the endpoint to give a client.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The simulator's clock: tests sign with [`Clock::now`] and fast-forward with
+    /// [`Clock::advance`].
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Moves simulated time forward.
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Scripted faults (fail the next N calls, fault call K) and the call counter.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// Every image visible in `region` (system and custom), with status as of now.
+    pub fn images(&self, region: &str) -> Vec<ImageInfo> {
+        let now = self.shared.clock.now();
+        let state = self.shared.state();
+        let speed = state.speed;
+        state
+            .regions
+            .get(region)
+            .map(|r| {
+                r.images
+                    .values()
+                    .map(|i| {
+                        let (status, progress) = i.status_at(now, speed);
+                        ImageInfo {
+                            id: i.id.clone(),
+                            name: i.name.clone(),
+                            status: status.to_string(),
+                            progress,
+                            owner_alias: i.owner_alias.clone(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Number of snapshots in `region`.
+    pub fn snapshot_count(&self, region: &str) -> usize {
+        self.shared
+            .state()
+            .regions
+            .get(region)
+            .map_or(0, |r| r.snapshots.len())
+    }
+
+    /// An instance's status as of now (`Running`, `Stopping`, ...).
+    pub fn instance_status(&self, region: &str, instance_id: &str) -> Option<String> {
+        let now = self.shared.clock.now();
+        let state = self.shared.state();
+        let speed = state.speed;
+        state
+            .regions
+            .get(region)?
+            .instances
+            .get(instance_id)
+            .map(|i| i.status_at(now, speed).as_str().to_string())
+    }
+
+    /// Stops serving and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The operations the simulator implements, one module each (or a few related ones).
+//!
+//! Every operation is a function of the state, the clock reading and the parameters, returning
+//! the response body without `RequestId` (the server adds it) or an [`SimError`].
+
+mod create_image;
+mod disks;
+mod images;
+mod instances;
+mod paging;
+mod regions;
+mod snapshots;
+
+use super::error::SimError;
+use super::params::Params;
+use super::state::{Region, State};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// An ECS action the simulator answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    DescribeRegions,
+    DescribeInstances,
+    DescribeDisks,
+    DescribeSnapshots,
+    DescribeImages,
+    CreateImage,
+    DeleteImage,
+    StopInstances,
+}
+
+const ACTIONS: &[Action] = &[
+    Action::DescribeRegions,
+    Action::DescribeInstances,
+    Action::DescribeDisks,
+    Action::DescribeSnapshots,
+    Action::DescribeImages,
+    Action::CreateImage,
+    Action::DeleteImage,
+    Action::StopInstances,
+];
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DescribeRegions => "DescribeRegions",
+            Self::DescribeInstances => "DescribeInstances",
+            Self::DescribeDisks => "DescribeDisks",
+            Self::DescribeSnapshots => "DescribeSnapshots",
+            Self::DescribeImages => "DescribeImages",
+            Self::CreateImage => "CreateImage",
+            Self::DeleteImage => "DeleteImage",
+            Self::StopInstances => "StopInstances",
+        }
+    }
+
+    /// The action named `name` (exact, as ECS is case-sensitive), else 404
+    /// `InvalidAction.NotFound`.
+    pub fn from_name(name: &str) -> Result<Self, SimError> {
+        ACTIONS
+            .iter()
+            .copied()
+            .find(|a| a.name() == name)
+            .ok_or_else(SimError::action_not_found)
+    }
+}
+
+/// Runs `action` against the state at clock reading `now`.
+pub fn dispatch(
+    state: &mut State,
+    now: DateTime<Utc>,
+    action: Action,
+    params: &Params,
+) -> Result<Value, SimError> {
+    match action {
+        Action::DescribeRegions => regions::describe(state, params),
+        Action::DescribeInstances => instances::describe(state, now, params),
+        Action::StopInstances => instances::stop(state, now, params),
+        Action::DescribeDisks => disks::describe(state, params),
+        Action::DescribeSnapshots => snapshots::describe(state, now, params),
+        Action::DescribeImages => images::describe(state, now, params),
+        Action::DeleteImage => images::delete(state, params),
+        Action::CreateImage => create_image::create(state, now, params),
+    }
+}
+
+/// The `RegionId` parameter, required and known.
+fn region_id(state: &State, params: &Params) -> Result<String, SimError> {
+    let id = params.require("RegionId")?;
+    if state.regions.contains_key(id) {
+        Ok(id.to_string())
+    } else {
+        Err(SimError::region_not_found())
+    }
+}
+
+/// The region named by `RegionId`, for reading.
+fn region<'a>(state: &'a State, params: &Params) -> Result<&'a Region, SimError> {
+    let id = region_id(state, params)?;
+    state.regions.get(&id).ok_or_else(SimError::region_not_found)
+}
+
+/// `DryRun=true` on an operation whose checks all passed.
+fn finish_dry_run(params: &Params) -> Result<(), SimError> {
+    if params.dry_run()? {
+        Err(SimError::dry_run_passed())
+    } else {
+        Ok(())
+    }
+}
+
+/// `{"Tag":[{"TagKey":..,"TagValue":..}]}`.
+fn tags_json(tags: &[(String, String)]) -> Value {
+    let tags: Vec<Value> = tags
+        .iter()
+        .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+        .collect();
+    json!({ "Tag": tags })
+}
+
+/// `Tag.N.Key`/`Tag.N.Value` filters (legacy lowercase `key`/`value` too): every pair must be
+/// on the resource; a key without value matches any value.
+fn tag_filter(params: &Params) -> Result<Vec<(String, Option<String>)>, SimError> {
+    let groups = params.groups("Tag")?;
+    Ok(groups
+        .values()
+        .filter_map(|g| {
+            let key = g.get("Key").or_else(|| g.get("key"))?;
+            let value = g.get("Value").or_else(|| g.get("value")).cloned();
+            Some((key.clone(), value))
+        })
+        .collect())
+}
+
+fn tags_match(filter: &[(String, Option<String>)], tags: &[(String, String)]) -> bool {
+    filter.iter().all(|(key, value)| {
+        tags.iter()
+            .any(|(k, v)| k == key && value.as_ref().is_none_or(|want| want == v))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_case_sensitive() {
+        assert_eq!(Action::from_name("CreateImage").unwrap(), Action::CreateImage);
+        assert_eq!(
+            Action::from_name("createimage").unwrap_err().code,
+            "InvalidAction.NotFound"
+        );
+        for action in ACTIONS {
+            assert_eq!(Action::from_name(action.name()).unwrap(), *action);
+        }
+    }
+
+    #[test]
+    fn tag_filters_match_key_and_optional_value() {
+        let tags = vec![("env".to_string(), "prod".to_string())];
+        assert!(tags_match(&[("env".into(), None)], &tags));
+        assert!(tags_match(&[("env".into(), Some("prod".into()))], &tags));
+        assert!(!tags_match(&[("env".into(), Some("dev".into()))], &tags));
+        assert!(!tags_match(&[("team".into(), None)], &tags));
+    }
+}

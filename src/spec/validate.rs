@@ -1,0 +1,1036 @@
+//! Field-level checks of an [`ImageSpec`]: [`validate`] needs the spec alone, [`validate_with`]
+//! adds the rules that need live data (snapshot facts, names already taken). The wizard, the
+//! recipe loader and the review screen all call these; single-value rules come from [`rules`].
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::{DiskType, Field, ImageSpec, Source, rules};
+
+/// Whether a finding stops the request or only deserves attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    /// Plain language: what is wrong and how to fix it.
+    pub message: String,
+    pub severity: Severity,
+    /// The ECS error code this check prevents (see `assets/errors.toml`), if there is one.
+    pub code: Option<&'static str>,
+}
+
+impl FieldError {
+    fn error(field: Field, code: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+            severity: Severity::Error,
+            code,
+        }
+    }
+
+    fn warning(field: Field, code: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(field, code, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// What `DescribeSnapshots` says about a snapshot the spec uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotFacts {
+    /// `SourceDiskSize`, GiB.
+    pub size_gib: u32,
+    /// `Status`: only `accomplished` can become an image.
+    pub status: String,
+    pub creation_time: DateTime<Utc>,
+    /// `SourceDiskType`.
+    pub source_disk_type: DiskType,
+    pub encrypted: bool,
+}
+
+impl SnapshotFacts {
+    pub const READY_STATUS: &'static str = "accomplished";
+}
+
+/// Live data for [`validate_with`]. Snapshots missing from the map are not checked: the caller
+/// may have loaded only some.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub snapshots: HashMap<String, SnapshotFacts>,
+    /// Names of the account's custom images in the spec's region.
+    pub image_names_in_region: HashSet<String>,
+}
+
+/// Every rule of the CreateImage reference that the spec alone can decide.
+pub fn validate(spec: &ImageSpec) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    check_region(&spec.region, &mut out);
+    check_source(&spec.source, &mut out);
+    check_image(spec, &mut out);
+    check_tags(spec, &mut out);
+    if let Some(token) = &spec.client_token {
+        rule(
+            &mut out,
+            Field::ClientToken,
+            "InvalidClientToken.ValueNotSupported",
+            rules::client_token(token),
+        );
+    }
+    out
+}
+
+/// [`validate`] plus the rules that need live data.
+pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
+    let mut out = validate(spec);
+    if let Some(name) = &spec.image.name
+        && ctx.image_names_in_region.contains(name)
+    {
+        out.push(FieldError::error(
+            Field::ImageName,
+            Some("InvalidImageName.Duplicated"),
+            format!(
+                "You already have an image named {name:?} in {}; choose another name.",
+                spec.region
+            ),
+        ));
+    }
+    match &spec.source {
+        Source::Instance { .. } => {}
+        Source::Snapshot { snapshot_id } => {
+            if let Some(facts) = ctx.snapshots.get(snapshot_id) {
+                check_snapshot_usable(Field::SnapshotId, snapshot_id, facts, &mut out);
+                if facts.source_disk_type == DiskType::Data {
+                    out.push(FieldError::error(
+                        Field::SnapshotId,
+                        Some("OperationDenied"),
+                        format!(
+                            "Snapshot {snapshot_id} was taken of a data disk; a snapshot used \
+                             alone must come from a system disk. To boot from it, use a disk \
+                             mapping with this snapshot as the system disk."
+                        ),
+                    ));
+                }
+            }
+        }
+        Source::Disks(disks) => {
+            for (i, disk) in disks.iter().enumerate() {
+                let Some(id) = &disk.snapshot_id else {
+                    continue;
+                };
+                let Some(facts) = ctx.snapshots.get(id) else {
+                    continue;
+                };
+                check_snapshot_usable(Field::SourceDiskSnapshot(i), id, facts, &mut out);
+                // An out-of-range size is already reported by `validate`.
+                if let Some(size) = disk.size
+                    && rules::disk_size(size, None).is_ok()
+                {
+                    rule(
+                        &mut out,
+                        Field::SourceDiskSize(i),
+                        "InvalidSize.ValueNotSupported",
+                        rules::disk_size(size, Some(facts.size_gib)),
+                    );
+                }
+                if disk.disk_type == DiskType::System && facts.source_disk_type == DiskType::Data {
+                    check_promotion(spec, i, id, facts, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Push `Err` of a single-value rule as an error on `field`.
+fn rule(out: &mut Vec<FieldError>, field: Field, code: &'static str, result: Result<(), String>) {
+    if let Err(message) = result {
+        out.push(FieldError::error(field, Some(code), message));
+    }
+}
+
+fn check_region(region: &str, out: &mut Vec<FieldError>) {
+    let shaped = !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !shaped {
+        out.push(FieldError::error(
+            Field::Region,
+            Some("InvalidRegionId.NotFound"),
+            format!(
+                "{region:?} is not a region ID; use one such as cn-hangzhou (lowercase letters, \
+                 digits and hyphens)."
+            ),
+        ));
+    }
+}
+
+/// `prefix` followed by at least one ASCII letter, digit, `-` or `_`: what ECS IDs look like.
+fn id_shaped(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
+}
+
+fn check_id(
+    field: Field,
+    id: &str,
+    prefix: &str,
+    what: &str,
+    code: &'static str,
+) -> Option<FieldError> {
+    (!id_shaped(id, prefix)).then(|| {
+        FieldError::error(
+            field,
+            Some(code),
+            format!("{id:?} is not {what} ID: those start with {prefix:?}, like {prefix}bp1g6zv0ce8oghu7xxxx."),
+        )
+    })
+}
+
+fn check_source(source: &Source, out: &mut Vec<FieldError>) {
+    if source.is_empty() {
+        out.push(FieldError::error(
+            Field::Source,
+            Some("MissingParameter"),
+            "Choose a source: an instance, a system-disk snapshot, or a set of disks.",
+        ));
+        return;
+    }
+    match source {
+        Source::Instance { instance_id } => out.extend(check_id(
+            Field::InstanceId,
+            instance_id,
+            "i-",
+            "an instance",
+            "InvalidInstanceId.NotFound",
+        )),
+        Source::Snapshot { snapshot_id } => out.extend(check_id(
+            Field::SnapshotId,
+            snapshot_id,
+            "s-",
+            "a snapshot",
+            "InvalidSnapshotId.NotFound",
+        )),
+        Source::Disks(disks) => check_disks(source, disks, out),
+    }
+}
+
+fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldError>) {
+    let systems: Vec<usize> = (0..disks.len())
+        .filter(|&i| disks[i].disk_type == DiskType::System)
+        .collect();
+    match systems.as_slice() {
+        [] => out.push(FieldError::error(
+            Field::SourceDisks,
+            Some("OperationDenied"),
+            "The disks include no system disk: mark the snapshot the image boots from as the \
+             system disk.",
+        )),
+        [0] => {}
+        [i] => out.push(FieldError::error(
+            Field::SourceDiskType(*i),
+            None,
+            format!(
+                "The system disk is disk {}; put it first, before the data disks.",
+                i + 1
+            ),
+        )),
+        [_, extra @ ..] => {
+            for i in extra {
+                out.push(FieldError::error(
+                    Field::SourceDiskType(*i),
+                    Some("OperationDenied"),
+                    format!(
+                        "Disk {} is a second system disk; an image has exactly one. Make it a \
+                         data disk.",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+    let data_count = disks.len() - systems.len();
+    if data_count > rules::MAX_DATA_DISKS {
+        out.push(FieldError::error(
+            Field::SourceDisks,
+            Some("InvalidParameter"),
+            format!(
+                "There are {data_count} data disks; an image can carry at most {}. Remove {}.",
+                rules::MAX_DATA_DISKS,
+                data_count - rules::MAX_DATA_DISKS
+            ),
+        ));
+    }
+
+    let devices = source.devices();
+    for (i, disk) in disks.iter().enumerate() {
+        match &disk.snapshot_id {
+            Some(id) => out.extend(check_id(
+                Field::SourceDiskSnapshot(i),
+                id,
+                "s-",
+                "a snapshot",
+                "InvalidSnapshotId.NotFound",
+            )),
+            None if disk.disk_type == DiskType::System => out.push(FieldError::error(
+                Field::SourceDiskSnapshot(i),
+                Some("OperationDenied"),
+                "The system disk needs a snapshot to boot from; only data disks can be empty.",
+            )),
+            None => {}
+        }
+        if let Some(size) = disk.size {
+            // The snapshot's own size is checked by `validate_with`, which knows it.
+            rule(
+                out,
+                Field::SourceDiskSize(i),
+                "InvalidSize.ValueNotSupported",
+                rules::disk_size(size, None),
+            );
+        }
+        let Some(device) = disk.device.as_deref() else {
+            continue;
+        };
+        let shape = match disk.disk_type {
+            DiskType::System if device != rules::SYSTEM_DEVICE => Err(format!(
+                "The system disk's device must be {}, not {device:?}; or leave it out.",
+                rules::SYSTEM_DEVICE
+            )),
+            DiskType::System => Ok(()),
+            DiskType::Data => rules::data_device(device),
+        };
+        if let Err(message) = shape {
+            out.push(FieldError::error(
+                Field::SourceDiskDevice(i),
+                Some("InvalidDevice.Malformed"),
+                message,
+            ));
+        } else if let Some(first) = devices[..i]
+            .iter()
+            .position(|d| d.as_deref() == Some(device))
+        {
+            let how = if disks[first].device.is_some() {
+                "also uses"
+            } else {
+                "is assigned"
+            };
+            out.push(FieldError::error(
+                Field::SourceDiskDevice(i),
+                Some("InvalidDevice.InUse"),
+                format!(
+                    "Disk {} {how} {device}; give each disk its own device.",
+                    first + 1
+                ),
+            ));
+        }
+    }
+}
+
+fn check_image(spec: &ImageSpec, out: &mut Vec<FieldError>) {
+    let image = &spec.image;
+    type TextRule = fn(&str) -> Result<(), String>;
+    let text_rules: [(Field, &Option<String>, &str, TextRule); 4] = [
+        (
+            Field::ImageName,
+            &image.name,
+            "InvalidImageName.Malformed",
+            rules::image_name,
+        ),
+        (
+            Field::ImageFamily,
+            &image.family,
+            "InvalidImageFamily.Malformed",
+            rules::image_family,
+        ),
+        (
+            Field::ImageVersion,
+            &image.version,
+            "InvalidImageVersion.Malformed",
+            rules::image_version,
+        ),
+        (
+            Field::Description,
+            &image.description,
+            "InvalidDescription.Malformed",
+            rules::description,
+        ),
+    ];
+    for (field, value, code, check) in text_rules {
+        if let Some(value) = value {
+            rule(out, field, code, check(value));
+        }
+    }
+    if let Some(platform) = &image.platform {
+        rule(
+            out,
+            Field::Platform,
+            "InvalidPlatform.Malformed",
+            rules::one_of("Platform", platform, rules::PLATFORMS),
+        );
+    }
+    if let Some(group) = &image.resource_group_id {
+        out.extend(check_id(
+            Field::ResourceGroupId,
+            group,
+            "rg-",
+            "a resource group",
+            "InvalidResourceGroup.NotFound",
+        ));
+    }
+}
+
+fn check_tags(spec: &ImageSpec, out: &mut Vec<FieldError>) {
+    if spec.tags.len() > rules::MAX_TAGS {
+        out.push(FieldError::error(
+            Field::Tags,
+            Some("QuotaExceed.Tags"),
+            format!(
+                "There are {} tags; an image can get at most {}. Remove {}.",
+                spec.tags.len(),
+                rules::MAX_TAGS,
+                spec.tags.len() - rules::MAX_TAGS
+            ),
+        ));
+    }
+    for (i, tag) in spec.tags.iter().enumerate() {
+        rule(
+            out,
+            Field::TagKey(i),
+            "InvalidTagKey.Malformed",
+            rules::tag_key(&tag.key),
+        );
+        rule(
+            out,
+            Field::TagValue(i),
+            "InvalidTagValue.Malformed",
+            rules::tag_value(&tag.value),
+        );
+        if let Some(first) = spec.tags[..i].iter().position(|t| t.key == tag.key) {
+            out.push(FieldError::error(
+                Field::TagKey(i),
+                Some("Duplicate.TagKey"),
+                format!(
+                    "Tag key {:?} is already used by tag {}; each key may appear once.",
+                    tag.key,
+                    first + 1
+                ),
+            ));
+        }
+    }
+}
+
+/// Ready, and not from before the July 2013 cut-off.
+fn check_snapshot_usable(field: Field, id: &str, facts: &SnapshotFacts, out: &mut Vec<FieldError>) {
+    if facts.status != SnapshotFacts::READY_STATUS {
+        out.push(FieldError::error(
+            field,
+            Some("InvalidSnapshotId.NotReady"),
+            format!(
+                "Snapshot {id} is {}, not finished; wait until it is accomplished and try again.",
+                facts.status
+            ),
+        ));
+    }
+    if !rules::snapshot_date_allowed(facts.creation_time) {
+        out.push(FieldError::error(
+            field,
+            Some("InvalidSnapshot.TooOld"),
+            format!(
+                "Snapshot {id} was created on {}; snapshots from 15 July 2013 or earlier cannot \
+                 become images. Take a new snapshot of the disk.",
+                facts.creation_time.format("%Y-%m-%d")
+            ),
+        ));
+    }
+}
+
+/// A data-disk snapshot made the system disk: impossible when encrypted, and ECS cannot tell
+/// its OS, so platform and architecture should be said.
+fn check_promotion(
+    spec: &ImageSpec,
+    i: usize,
+    id: &str,
+    facts: &SnapshotFacts,
+    out: &mut Vec<FieldError>,
+) {
+    if facts.encrypted {
+        out.push(FieldError::error(
+            Field::SourceDiskType(i),
+            Some("InvalidParameter.DiskType"),
+            format!(
+                "Snapshot {id} is of an encrypted data disk, which cannot become the system disk. \
+                 Use a system-disk snapshot, or an unencrypted copy."
+            ),
+        ));
+        return;
+    }
+    if spec.image.platform.is_none() {
+        out.push(FieldError::warning(
+            Field::Platform,
+            None,
+            format!(
+                "Snapshot {id} comes from a data disk, so ECS cannot tell its operating system: \
+                 set the platform, or it will be recorded as {:?}.",
+                rules::DEFAULT_PLATFORM
+            ),
+        ));
+    }
+    if spec.image.architecture.is_none() {
+        out.push(FieldError::warning(
+            Field::Architecture,
+            None,
+            format!(
+                "Snapshot {id} comes from a data disk, so ECS cannot tell its architecture: set \
+                 it, or it will be recorded as {}.",
+                rules::DEFAULT_ARCHITECTURE
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::spec::fixtures::full_spec;
+    use crate::spec::{Architecture, DiskSpec, Tag};
+
+    /// `(field, code)` of every error.
+    fn errors(spec: &ImageSpec) -> Vec<(Field, Option<&'static str>)> {
+        findings(validate(spec), Severity::Error)
+    }
+
+    fn findings(all: Vec<FieldError>, severity: Severity) -> Vec<(Field, Option<&'static str>)> {
+        all.into_iter()
+            .filter(|e| e.severity == severity)
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
+    fn instance() -> ImageSpec {
+        ImageSpec {
+            source: Source::Instance {
+                instance_id: "i-bp1g6zv0ce8oghu7xxxx".into(),
+            },
+            ..ImageSpec::default()
+        }
+    }
+
+    fn with_disks(disks: Vec<DiskSpec>) -> ImageSpec {
+        ImageSpec {
+            source: Source::Disks(disks),
+            ..ImageSpec::default()
+        }
+    }
+
+    fn disk(
+        disk_type: DiskType,
+        snapshot: Option<&str>,
+        size: Option<u32>,
+        device: Option<&str>,
+    ) -> DiskSpec {
+        DiskSpec {
+            disk_type,
+            snapshot_id: snapshot.map(str::to_owned),
+            size,
+            device: device.map(str::to_owned),
+        }
+    }
+
+    fn system() -> DiskSpec {
+        disk(DiskType::System, Some("s-sys"), None, None)
+    }
+
+    fn empty_data(size: Option<u32>) -> DiskSpec {
+        disk(DiskType::Data, None, size, None)
+    }
+
+    #[test]
+    fn a_full_valid_spec_has_no_findings() {
+        assert_eq!(validate(&full_spec()), []);
+        assert_eq!(validate(&instance()), []);
+    }
+
+    #[test]
+    fn region_must_look_like_one() {
+        for bad in ["", "CN-HANGZHOU", "cn hangzhou"] {
+            let spec = ImageSpec {
+                region: bad.into(),
+                ..instance()
+            };
+            assert_eq!(
+                errors(&spec),
+                [(Field::Region, Some("InvalidRegionId.NotFound"))],
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_source_is_required_and_ids_are_shaped() {
+        let missing = [(Field::Source, Some("MissingParameter"))];
+        assert_eq!(errors(&ImageSpec::default()), missing);
+        assert_eq!(errors(&with_disks(vec![])), missing);
+        for bad in ["x-1", "i-", "i-a b", "s-1"] {
+            let spec = ImageSpec {
+                source: Source::Instance {
+                    instance_id: bad.into(),
+                },
+                ..ImageSpec::default()
+            };
+            assert_eq!(
+                errors(&spec),
+                [(Field::InstanceId, Some("InvalidInstanceId.NotFound"))],
+                "{bad:?}"
+            );
+        }
+        let spec = ImageSpec {
+            source: Source::Snapshot {
+                snapshot_id: "i-1".into(),
+            },
+            ..ImageSpec::default()
+        };
+        assert_eq!(
+            errors(&spec),
+            [(Field::SnapshotId, Some("InvalidSnapshotId.NotFound"))]
+        );
+        let spec = with_disks(vec![disk(DiskType::System, Some("snap"), None, None)]);
+        assert_eq!(
+            errors(&spec),
+            [(
+                Field::SourceDiskSnapshot(0),
+                Some("InvalidSnapshotId.NotFound")
+            )]
+        );
+    }
+
+    #[test]
+    fn a_mapping_has_exactly_one_system_disk_first() {
+        assert_eq!(errors(&with_disks(vec![system(), empty_data(None)])), []);
+        assert_eq!(
+            errors(&with_disks(vec![empty_data(None)])),
+            [(Field::SourceDisks, Some("OperationDenied"))]
+        );
+        assert_eq!(
+            errors(&with_disks(vec![empty_data(None), system()])),
+            [(Field::SourceDiskType(1), None)]
+        );
+        assert_eq!(
+            errors(&with_disks(vec![system(), empty_data(None), system()])),
+            [(Field::SourceDiskType(2), Some("OperationDenied"))]
+        );
+        // The system disk cannot be an empty disk.
+        assert_eq!(
+            errors(&with_disks(vec![disk(
+                DiskType::System,
+                None,
+                Some(40),
+                None
+            )])),
+            [(Field::SourceDiskSnapshot(0), Some("OperationDenied"))]
+        );
+    }
+
+    #[test]
+    fn at_most_sixteen_data_disks() {
+        let mut disks = vec![system()];
+        disks.extend((0..16).map(|_| empty_data(None)));
+        assert_eq!(errors(&with_disks(disks.clone())), []);
+        disks.push(empty_data(None));
+        assert_eq!(
+            errors(&with_disks(disks)),
+            [(Field::SourceDisks, Some("InvalidParameter"))]
+        );
+    }
+
+    #[test]
+    fn disk_sizes_are_in_range() {
+        for ok in [20, 32768] {
+            assert_eq!(
+                errors(&with_disks(vec![system(), empty_data(Some(ok))])),
+                [],
+                "{ok}"
+            );
+        }
+        for bad in [0, 19, 32769] {
+            assert_eq!(
+                errors(&with_disks(vec![system(), empty_data(Some(bad))])),
+                [(
+                    Field::SourceDiskSize(1),
+                    Some("InvalidSize.ValueNotSupported")
+                )],
+                "{bad}"
+            );
+        }
+        let small_system = disk(DiskType::System, Some("s-sys"), Some(10), None);
+        assert_eq!(
+            errors(&with_disks(vec![small_system])),
+            [(
+                Field::SourceDiskSize(0),
+                Some("InvalidSize.ValueNotSupported")
+            )]
+        );
+    }
+
+    #[test]
+    fn devices_are_valid_and_unique() {
+        let named = |t, dev| disk(t, Some("s-1"), None, Some(dev));
+        assert_eq!(
+            errors(&with_disks(vec![
+                named(DiskType::System, "/dev/xvda"),
+                named(DiskType::Data, "/dev/xvdz"),
+            ])),
+            []
+        );
+        for (spec, field) in [
+            (vec![named(DiskType::System, "/dev/xvdb")], 0),
+            (vec![system(), named(DiskType::Data, "/dev/xvda")], 1),
+            (vec![system(), named(DiskType::Data, "/dev/sdb")], 1),
+        ] {
+            assert_eq!(
+                errors(&with_disks(spec)),
+                [(
+                    Field::SourceDiskDevice(field),
+                    Some("InvalidDevice.Malformed")
+                )]
+            );
+        }
+        let spec = with_disks(vec![
+            system(),
+            named(DiskType::Data, "/dev/xvdc"),
+            named(DiskType::Data, "/dev/xvdc"),
+        ]);
+        let found = validate(&spec);
+        assert_eq!(
+            findings(found.clone(), Severity::Error),
+            [(Field::SourceDiskDevice(2), Some("InvalidDevice.InUse"))]
+        );
+        assert!(
+            found[0].message.contains("Disk 2 also uses /dev/xvdc"),
+            "{}",
+            found[0].message
+        );
+        // Unnamed disks are assigned around named ones, so they never collide.
+        let spec = with_disks(vec![
+            system(),
+            empty_data(None),
+            named(DiskType::Data, "/dev/xvdb"),
+        ]);
+        assert_eq!(errors(&spec), []);
+    }
+
+    fn image_errors(edit: impl FnOnce(&mut ImageSpec)) -> Vec<(Field, Option<&'static str>)> {
+        let mut spec = instance();
+        edit(&mut spec);
+        errors(&spec)
+    }
+
+    #[test]
+    fn image_names() {
+        let name = |s: &str| image_errors(|spec| spec.image.name = Some(s.to_owned()));
+        let bad = [(Field::ImageName, Some("InvalidImageName.Malformed"))];
+        for ok in [
+            "镜像-测试",
+            "ab",
+            "web:v1_2.0",
+            &"a".repeat(128),
+            &"镜".repeat(128),
+        ] {
+            assert_eq!(name(ok), [], "{ok:?}");
+        }
+        for wrong in [
+            "a",
+            "",
+            "1web",
+            "http://web",
+            "https://web",
+            "web image",
+            &"a".repeat(129),
+            &"镜".repeat(129),
+        ] {
+            assert_eq!(name(wrong), bad, "{wrong:?}");
+        }
+        let mut spec = instance();
+        spec.image.name = Some("1web".into());
+        let message = &validate(&spec)[0].message;
+        assert!(message.contains("must start with a letter"), "{message}");
+    }
+
+    #[test]
+    fn image_families() {
+        let family = |s: &str| image_errors(|spec| spec.image.family = Some(s.to_owned()));
+        let bad = [(Field::ImageFamily, Some("InvalidImageFamily.Malformed"))];
+        for ok in ["hangzhou-daily-update", "镜像族", "ab"] {
+            assert_eq!(family(ok), [], "{ok:?}");
+        }
+        for wrong in [
+            "aliyun-web",
+            "acs:web",
+            "web-http://x",
+            "9web",
+            "w",
+            &"f".repeat(129),
+        ] {
+            assert_eq!(family(wrong), bad, "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions_and_versions() {
+        let description =
+            |s: &str| image_errors(|spec| spec.image.description = Some(s.to_owned()));
+        let bad = [(Field::Description, Some("InvalidDescription.Malformed"))];
+        for ok in ["说明", "Nightly web tier", &"d".repeat(256)] {
+            assert_eq!(description(ok), [], "{ok:?}");
+        }
+        for wrong in ["d", "http://x", "https://x", &"d".repeat(257), "nul\0byte"] {
+            assert_eq!(description(wrong), bad, "{wrong:?}");
+        }
+        let version = |s: &str| image_errors(|spec| spec.image.version = Some(s.to_owned()));
+        assert_eq!(version("2017011017"), []);
+        assert_eq!(
+            version(""),
+            [(Field::ImageVersion, Some("InvalidImageVersion.Malformed"))]
+        );
+    }
+
+    #[test]
+    fn platform_and_resource_group() {
+        let platform = |s: &str| image_errors(|spec| spec.image.platform = Some(s.to_owned()));
+        assert_eq!(platform("CentOS Stream"), []);
+        assert_eq!(platform("Windows Server 2022"), []);
+        for wrong in ["Windows 7", "centos", ""] {
+            assert_eq!(
+                platform(wrong),
+                [(Field::Platform, Some("InvalidPlatform.Malformed"))],
+                "{wrong:?}"
+            );
+        }
+        let group =
+            |s: &str| image_errors(|spec| spec.image.resource_group_id = Some(s.to_owned()));
+        assert_eq!(group("rg-bp67acfmxazb4pxxxx"), []);
+        assert_eq!(
+            group("bp67acfm"),
+            [(
+                Field::ResourceGroupId,
+                Some("InvalidResourceGroup.NotFound")
+            )]
+        );
+    }
+
+    fn tag(key: &str, value: &str) -> Tag {
+        Tag {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn tag_errors(tags: Vec<Tag>) -> Vec<(Field, Option<&'static str>)> {
+        image_errors(|spec| spec.tags = tags)
+    }
+
+    #[test]
+    fn tag_keys_and_values() {
+        let ok = [
+            tag("env", ""),
+            tag("环境", "生产"),
+            tag(&"k".repeat(128), &"v".repeat(128)),
+            tag("owner", "aliyun-is-fine-in-values"),
+        ];
+        assert_eq!(tag_errors(ok.to_vec()), []);
+        let key = Some("InvalidTagKey.Malformed");
+        let value = Some("InvalidTagValue.Malformed");
+        for (bad, expected) in [
+            (tag("", "v"), (Field::TagKey(0), key)),
+            (tag("aliyun:x", "v"), (Field::TagKey(0), key)),
+            (tag("acs:x", "v"), (Field::TagKey(0), key)),
+            (tag("see http://x", "v"), (Field::TagKey(0), key)),
+            (tag(&"键".repeat(129), "v"), (Field::TagKey(0), key)),
+            (tag("k", "acs:v"), (Field::TagValue(0), value)),
+            (tag("k", "https://v"), (Field::TagValue(0), value)),
+            (tag("k", &"值".repeat(129)), (Field::TagValue(0), value)),
+        ] {
+            assert_eq!(tag_errors(vec![bad.clone()]), [expected], "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tag_count_and_duplicates() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| tag(&format!("k{i}"), "v"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tag_errors(many(20)), []);
+        assert_eq!(
+            tag_errors(many(21)),
+            [(Field::Tags, Some("QuotaExceed.Tags"))]
+        );
+        assert_eq!(
+            tag_errors(vec![tag("env", "a"), tag("team", "b"), tag("env", "c")]),
+            [(Field::TagKey(2), Some("Duplicate.TagKey"))]
+        );
+        // Keys are case-sensitive.
+        assert_eq!(tag_errors(vec![tag("env", "a"), tag("Env", "b")]), []);
+    }
+
+    #[test]
+    fn client_tokens() {
+        let token = |s: &str| image_errors(|spec| spec.client_token = Some(s.to_owned()));
+        let bad = [(
+            Field::ClientToken,
+            Some("InvalidClientToken.ValueNotSupported"),
+        )];
+        assert_eq!(token(&"t".repeat(64)), []);
+        for wrong in ["", &"t".repeat(65), "tök", "a b"] {
+            assert_eq!(token(wrong), bad, "{wrong:?}");
+        }
+    }
+
+    fn facts(size_gib: u32, source: DiskType) -> SnapshotFacts {
+        SnapshotFacts {
+            size_gib,
+            status: SnapshotFacts::READY_STATUS.into(),
+            creation_time: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+            source_disk_type: source,
+            encrypted: false,
+        }
+    }
+
+    fn context(snapshots: Vec<(&str, SnapshotFacts)>) -> Context {
+        Context {
+            snapshots: snapshots
+                .into_iter()
+                .map(|(id, f)| (id.to_owned(), f))
+                .collect(),
+            image_names_in_region: HashSet::new(),
+        }
+    }
+
+    fn live_errors(spec: &ImageSpec, ctx: &Context) -> Vec<(Field, Option<&'static str>)> {
+        findings(validate_with(spec, ctx), Severity::Error)
+    }
+
+    #[test]
+    fn names_already_taken() {
+        let mut spec = instance();
+        spec.image.name = Some("web".into());
+        let mut ctx = Context::default();
+        assert_eq!(live_errors(&spec, &ctx), []);
+        ctx.image_names_in_region.insert("web".into());
+        assert_eq!(
+            live_errors(&spec, &ctx),
+            [(Field::ImageName, Some("InvalidImageName.Duplicated"))]
+        );
+    }
+
+    #[test]
+    fn snapshots_must_be_ready_recent_and_from_a_system_disk() {
+        let spec = ImageSpec {
+            source: Source::Snapshot {
+                snapshot_id: "s-1".into(),
+            },
+            ..ImageSpec::default()
+        };
+        assert_eq!(
+            live_errors(&spec, &context(vec![("s-1", facts(40, DiskType::System))])),
+            []
+        );
+        // Unknown to the context: not checked here.
+        assert_eq!(live_errors(&spec, &context(vec![])), []);
+
+        let mut pending = facts(40, DiskType::System);
+        pending.status = "progressing".into();
+        assert_eq!(
+            live_errors(&spec, &context(vec![("s-1", pending)])),
+            [(Field::SnapshotId, Some("InvalidSnapshotId.NotReady"))]
+        );
+        let mut old = facts(40, DiskType::System);
+        old.creation_time = Utc.with_ymd_and_hms(2013, 7, 15, 12, 0, 0).unwrap();
+        assert_eq!(
+            live_errors(&spec, &context(vec![("s-1", old)])),
+            [(Field::SnapshotId, Some("InvalidSnapshot.TooOld"))]
+        );
+        assert_eq!(
+            live_errors(&spec, &context(vec![("s-1", facts(40, DiskType::Data))])),
+            [(Field::SnapshotId, Some("OperationDenied"))]
+        );
+    }
+
+    #[test]
+    fn mapped_disks_are_at_least_their_snapshot() {
+        let spec = with_disks(vec![
+            disk(DiskType::System, Some("s-sys"), Some(40), None),
+            disk(DiskType::Data, Some("s-data"), Some(100), None),
+        ]);
+        let ctx = |data_size| {
+            context(vec![
+                ("s-sys", facts(40, DiskType::System)),
+                ("s-data", facts(data_size, DiskType::Data)),
+            ])
+        };
+        assert_eq!(live_errors(&spec, &ctx(100)), []);
+        let mut tiny = spec.clone();
+        if let Source::Disks(disks) = &mut tiny.source {
+            disks[1].size = Some(10);
+        }
+        assert_eq!(
+            live_errors(&tiny, &ctx(100)),
+            [(
+                Field::SourceDiskSize(1),
+                Some("InvalidSize.ValueNotSupported")
+            )],
+            "reported once"
+        );
+        assert_eq!(
+            live_errors(&spec, &ctx(120)),
+            [(
+                Field::SourceDiskSize(1),
+                Some("InvalidSize.ValueNotSupported")
+            )]
+        );
+    }
+
+    #[test]
+    fn promoting_a_data_disk_snapshot() {
+        let mut spec = with_disks(vec![system()]);
+        let data_snapshot = facts(40, DiskType::Data);
+        let ctx = context(vec![("s-sys", data_snapshot.clone())]);
+        // Allowed, but ECS cannot tell the OS: warn about both.
+        assert_eq!(live_errors(&spec, &ctx), []);
+        assert_eq!(
+            findings(validate_with(&spec, &ctx), Severity::Warning),
+            [(Field::Platform, None), (Field::Architecture, None)]
+        );
+        spec.image.platform = Some("Ubuntu".into());
+        spec.image.architecture = Some(Architecture::Arm64);
+        assert_eq!(validate_with(&spec, &ctx), []);
+
+        let encrypted = SnapshotFacts {
+            encrypted: true,
+            ..data_snapshot
+        };
+        assert_eq!(
+            live_errors(&spec, &context(vec![("s-sys", encrypted)])),
+            [(Field::SourceDiskType(0), Some("InvalidParameter.DiskType"))]
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! How the wizard connects: to the real endpoint with resolved credentials, to the embedded
+//! simulator (`--sandbox`), or — with no credentials — to a start screen that says what was
+//! looked for and offers the sandbox with one key.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::RunOptions;
+use super::theme::Theme;
+use crate::api::{Client, ClientConfig, Endpoint, RetryPolicy};
+use crate::config::LoadedConfig;
+use crate::credentials::{self, Credentials, Flags};
+use crate::secret::Secret;
+use crate::sim::{self, RunningSim, SimConfig};
+
+/// Where the wizard is connected, for the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub sandbox: bool,
+    pub region: String,
+    /// Which credential source won ("environment (ALIBABA_CLOUD_ACCESS_KEY_ID)"), never a secret.
+    pub credential_source: String,
+    /// The endpoint URL, for the header and logs.
+    pub endpoint: String,
+}
+
+/// Builds clients: knows the credentials, the endpoint override and the network settings, and
+/// keeps the in-process simulator alive while the wizard runs.
+pub struct Connector {
+    config: LoadedConfig,
+    credentials: Option<Credentials>,
+    /// `--endpoint`, `endpoint` in the config, or the simulator's URL.
+    endpoint: Option<Endpoint>,
+    sim: Option<RunningSim>,
+}
+
+/// How the wizard opens.
+pub enum Opening {
+    Ready { client: Client, session: Session },
+    /// No usable credentials: the start screen, explaining why.
+    NeedsCredentials(LaunchScreen),
+}
+
+impl Connector {
+    /// Decides how to open from the options and the config. Fails only on mistakes the user
+    /// must fix first (a malformed `--endpoint`, `--sandbox` with `--endpoint`).
+    pub async fn open(opts: &RunOptions, config: LoadedConfig) -> anyhow::Result<(Connector, Opening)> {
+        let endpoint = match &opts.endpoint {
+            Some(text) => {
+                if opts.sandbox {
+                    anyhow::bail!(
+                        "--sandbox runs the embedded simulator, so --endpoint {text} cannot be used \
+                         with it; drop one of the two"
+                    );
+                }
+                Some(Endpoint::parse(text).map_err(|e| anyhow::anyhow!("--endpoint: {e}"))?)
+            }
+            None if opts.sandbox => None,
+            None => config.config.endpoint.clone(),
+        };
+        let mut connector = Connector {
+            config,
+            credentials: None,
+            endpoint,
+            sim: None,
+        };
+        if opts.sandbox {
+            let region = opts.region.clone().unwrap_or_else(|| sim::SANDBOX_REGION.to_string());
+            let (client, session) = connector
+                .start_sandbox_in(&region)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            return Ok((connector, Opening::Ready { client, session }));
+        }
+        let flags = Flags {
+            profile: opts.profile.clone(),
+            region: opts.region.clone(),
+        };
+        match credentials::resolve_from_process(&flags, &connector.config) {
+            Ok(resolved) => {
+                let region = resolved.region_or_default().to_string();
+                connector.credentials = Some(resolved.credentials);
+                let client = connector.client_for(&region)?;
+                let session = Session {
+                    sandbox: false,
+                    endpoint: client.config().endpoint.to_string(),
+                    region,
+                    credential_source: resolved.source.to_string(),
+                };
+                Ok((connector, Opening::Ready { client, session }))
+            }
+            Err(e) => {
+                let screen = LaunchScreen::new(e.to_string(), connector.config.origin.to_string());
+                Ok((connector, Opening::NeedsCredentials(screen)))
+            }
+        }
+    }
+
+    /// A client for `region` with the current credentials and endpoint.
+    pub fn client_for(&self, region: &str) -> anyhow::Result<Client> {
+        let credentials = self
+            .credentials
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("no credentials to sign requests with"))?;
+        let network = &self.config.config.network;
+        let endpoint = self
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| Endpoint::for_region(region));
+        let config = ClientConfig::new(region, credentials)
+            .with_endpoint(endpoint)
+            .with_signature_version(self.config.config.signature_version)
+            .with_timeouts(network.connect_timeout, network.read_timeout)
+            .with_retry(RetryPolicy {
+                max_attempts: network.max_attempts,
+                ..RetryPolicy::default()
+            });
+        Ok(Client::new(config)?)
+    }
+
+    /// Starts the simulator (from the start screen) in the sandbox's region.
+    pub async fn start_sandbox(&mut self) -> Result<(Client, Session), String> {
+        self.start_sandbox_in(sim::SANDBOX_REGION).await
+    }
+
+    async fn start_sandbox_in(&mut self, region: &str) -> Result<(Client, Session), String> {
+        let running = sim::start(SimConfig::default())
+            .await
+            .map_err(|e| format!("the sandbox could not start: {e}"))?;
+        let url = running.url();
+        self.endpoint =
+            Some(Endpoint::parse(&url).map_err(|e| format!("the sandbox's address: {e}"))?);
+        self.credentials = Some(Credentials {
+            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.to_string(),
+            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+            security_token: None,
+        });
+        self.sim = Some(running);
+        tracing::info!(%url, "sandbox started");
+        let client = self.client_for(region).map_err(|e| e.to_string())?;
+        let session = Session {
+            sandbox: true,
+            region: region.to_string(),
+            credential_source: "sandbox key pair (built in)".to_string(),
+            endpoint: url,
+        };
+        Ok((client, session))
+    }
+}
+
+/// The start screen shown when no credentials could be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchScreen {
+    /// What the credential chain reported, verbatim (places looked, what was found).
+    problem: String,
+    /// Which config file was read.
+    config: String,
+    starting: bool,
+    /// Why the sandbox failed to start, if it did.
+    failed: Option<String>,
+}
+
+/// What a key on the start screen asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaunchAction {
+    None,
+    StartSandbox,
+    Quit,
+}
+
+impl LaunchScreen {
+    pub fn new(problem: String, config: String) -> LaunchScreen {
+        LaunchScreen {
+            problem,
+            config,
+            starting: false,
+            failed: None,
+        }
+    }
+
+    pub fn starting(&self) -> bool {
+        self.starting
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> LaunchAction {
+        let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            _ if ctrl_c => LaunchAction::Quit,
+            KeyCode::Char('q') | KeyCode::Esc => LaunchAction::Quit,
+            KeyCode::Char('s') | KeyCode::Enter if !self.starting => {
+                self.starting = true;
+                self.failed = None;
+                LaunchAction::StartSandbox
+            }
+            _ => LaunchAction::None,
+        }
+    }
+
+    /// The sandbox did not start.
+    pub fn sandbox_failed(&mut self, reason: String) {
+        self.starting = false;
+        self.failed = Some(reason);
+    }
+
+    pub fn view(&self, theme: &Theme, spinner: &str, frame: &mut Frame, area: Rect) {
+        let mut lines = vec![
+            Line::styled("ecsimg cannot reach Alibaba Cloud yet", theme.title),
+            Line::raw(""),
+        ];
+        lines.extend(self.problem.lines().map(|l| Line::styled(l.to_string(), theme.text)));
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("Settings: {}", self.config), theme.muted));
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("To configure, do one of:", theme.title));
+        for how in [
+            "export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "run `aliyun configure` (writes ~/.aliyun/config.json), or pass --profile NAME",
+            "add a [credentials] table to the config file (see config.example.toml)",
+        ] {
+            lines.push(Line::from(vec![Span::styled("  • ", theme.muted), Span::raw(how)]));
+        }
+        lines.push(Line::raw(""));
+        if self.starting {
+            lines.push(Line::styled(format!("{spinner} Starting the sandbox…"), theme.text));
+        } else {
+            lines.push(Line::from(vec![
+                Span::styled("Press ", theme.text),
+                Span::styled("s", theme.key),
+                Span::styled(
+                    " to try the sandbox: an ECS simulator on this machine with sample \
+                     instances and snapshots. No account needed.",
+                    theme.text,
+                ),
+            ]));
+        }
+        if let Some(reason) = &self.failed {
+            lines.push(Line::styled(reason.clone(), theme.error));
+        }
+        let inner = Rect {
+            x: area.x + 2,
+            width: area.width.saturating_sub(4),
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+        };
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn one_key_starts_the_sandbox_once() {
+        let mut screen = LaunchScreen::new("No credentials".into(), "no config file".into());
+        assert_eq!(screen.key(key(KeyCode::Char('x'))), LaunchAction::None);
+        assert_eq!(screen.key(key(KeyCode::Char('s'))), LaunchAction::StartSandbox);
+        assert!(screen.starting());
+        assert_eq!(screen.key(key(KeyCode::Char('s'))), LaunchAction::None);
+        screen.sandbox_failed("port in use".into());
+        assert!(!screen.starting());
+        assert_eq!(screen.key(key(KeyCode::Enter)), LaunchAction::StartSandbox);
+        assert_eq!(screen.key(key(KeyCode::Char('q'))), LaunchAction::Quit);
+    }
+
+    #[tokio::test]
+    async fn sandbox_flag_connects_to_the_simulator() {
+        let opts = RunOptions {
+            sandbox: true,
+            ..RunOptions::default()
+        };
+        let config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
+        let (connector, opening) = Connector::open(&opts, config).await.expect("opens");
+        let Opening::Ready { client, session } = opening else {
+            panic!("the sandbox needs no credentials")
+        };
+        assert!(session.sandbox);
+        assert_eq!(session.region, sim::SANDBOX_REGION);
+        assert!(session.endpoint.starts_with("http://127.0.0.1:"), "{}", session.endpoint);
+        let regions = client.describe_regions().await.expect("the simulator answers");
+        assert!(regions.iter().any(|r| r.region_id == "cn-hangzhou"));
+        // Switching region keeps the simulator's endpoint.
+        let other = connector.client_for("cn-shanghai").expect("client");
+        assert_eq!(other.config().endpoint.to_string(), client.config().endpoint.to_string());
+        assert_eq!(other.config().region, "cn-shanghai");
+    }
+
+    #[tokio::test]
+    async fn sandbox_and_endpoint_conflict() {
+        let opts = RunOptions {
+            sandbox: true,
+            endpoint: Some("http://127.0.0.1:1".into()),
+            ..RunOptions::default()
+        };
+        let config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
+        let err = Connector::open(&opts, config).await.err().expect("refused");
+        assert!(err.to_string().contains("--sandbox"), "{err}");
+    }
+}

@@ -1,0 +1,889 @@
+//! Step 3, image details: name, family, version, description (text fields), platform,
+//! architecture, boot mode (choices from the API's value lists, "unset" leaving the API
+//! default) and resource group. Every change goes straight into the spec, so the shared
+//! validators report under the field as you type. A name is checked against the account's
+//! images in the region (DescribeImages) when its field is left, and a name already taken is
+//! flagged through `validate_with` before anything is submitted.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use crate::api::ApiError;
+use crate::spec::{Architecture, BootMode, Field, ImageSpec, rules};
+use crate::tui::effect::Call;
+use crate::tui::msg::{Loaded, RequestId};
+use crate::tui::widgets::choice::{Choice, ChoiceOption};
+use crate::tui::widgets::text_field::{Edit, FormRow, Note, NoteKind, TextField, notes_for, wrap};
+
+/// The form's rows, in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Name,
+    Family,
+    Version,
+    Description,
+    Platform,
+    Architecture,
+    BootMode,
+    ResourceGroup,
+}
+
+const SLOTS: [Slot; 8] = [
+    Slot::Name,
+    Slot::Family,
+    Slot::Version,
+    Slot::Description,
+    Slot::Platform,
+    Slot::Architecture,
+    Slot::BootMode,
+    Slot::ResourceGroup,
+];
+
+impl Slot {
+    fn field(self) -> Field {
+        match self {
+            Slot::Name => Field::ImageName,
+            Slot::Family => Field::ImageFamily,
+            Slot::Version => Field::ImageVersion,
+            Slot::Description => Field::Description,
+            Slot::Platform => Field::Platform,
+            Slot::Architecture => Field::Architecture,
+            Slot::BootMode => Field::BootMode,
+            Slot::ResourceGroup => Field::ResourceGroupId,
+        }
+    }
+
+    /// What the focused field takes, shown under the form.
+    fn hint(self) -> &'static str {
+        match self {
+            Slot::Name => {
+                "2–128 characters: letters (Chinese too), digits and . : _ -, starting with a \
+                 letter; not aliyun… or acs:…. Checked against your images in the region."
+            }
+            Slot::Family => {
+                "Groups versions of an image; instances can launch from a family's newest image. \
+                 Same characters as the name."
+            }
+            Slot::Version => "Free text up to 40 characters, e.g. 2026.11.27.",
+            Slot::Description => "2–256 characters; must not start with http:// or https://.",
+            Slot::Platform => {
+                "The OS distribution. Set it when a data-disk snapshot becomes the system disk: \
+                 ECS cannot tell then."
+            }
+            Slot::Architecture => {
+                "The system disk's architecture. Set it when a data-disk snapshot becomes the \
+                 system disk."
+            }
+            Slot::BootMode => {
+                "Instances fail to start if the image cannot boot this way: set it only when you \
+                 know what the image supports."
+            }
+            Slot::ResourceGroup => {
+                "A resource group ID (rg-…); empty puts the image in the default group."
+            }
+        }
+    }
+}
+
+/// Where the check of the name against the region's images stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NameCheck {
+    Idle,
+    Checking {
+        id: RequestId,
+        name: String,
+    },
+    /// The answer is in `facts.image_names_in_region`.
+    Checked {
+        name: String,
+    },
+    Failed {
+        name: String,
+        message: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct DetailsStep {
+    name: TextField,
+    family: TextField,
+    version: TextField,
+    description: TextField,
+    platform: Choice<&'static str>,
+    architecture: Choice<Architecture>,
+    boot_mode: Choice<BootMode>,
+    resource_group: TextField,
+    /// Index into [`SLOTS`].
+    focus: usize,
+    name_check: NameCheck,
+}
+
+impl Default for DetailsStep {
+    fn default() -> Self {
+        Self {
+            name: TextField::new("Name").with_placeholder("not set"),
+            family: TextField::new("Family").with_placeholder("not set: no family"),
+            version: TextField::new("Version").with_placeholder("not set"),
+            description: TextField::new("Description").with_placeholder("not set"),
+            platform: Choice::new("Platform", platform_options()),
+            architecture: Choice::new("Architecture", architecture_options()),
+            boot_mode: Choice::new("Boot mode", boot_mode_options()),
+            resource_group: TextField::new("Resource group")
+                .with_placeholder("not set: the default resource group"),
+            focus: 0,
+            name_check: NameCheck::Idle,
+        }
+    }
+}
+
+fn platform_help(platform: &str) -> &'static str {
+    match platform {
+        p if p.starts_with("Windows") => "Windows",
+        "Customized Linux" => "a Linux of your own, not in this list",
+        "Others Linux" => "another Linux; what ECS records when it cannot tell",
+        "FreeBSD" => "FreeBSD",
+        _ => "Linux distribution",
+    }
+}
+
+fn platform_options() -> Vec<ChoiceOption<&'static str>> {
+    let unset = ChoiceOption::new(
+        None,
+        "unset",
+        "not sent: ECS detects it (Others Linux for a data-disk snapshot)",
+    );
+    std::iter::once(unset)
+        .chain(
+            rules::PLATFORMS
+                .iter()
+                .map(|p| ChoiceOption::new(Some(*p), *p, platform_help(p))),
+        )
+        .collect()
+}
+
+fn architecture_options() -> Vec<ChoiceOption<Architecture>> {
+    let help = |a: Architecture| match a {
+        Architecture::X86_64 => "64-bit x86 (Intel, AMD)",
+        Architecture::I386 => "32-bit x86",
+        Architecture::Arm64 => "64-bit ARM",
+    };
+    std::iter::once(ChoiceOption::new(
+        None,
+        "unset",
+        "not sent: the source's (x86_64 for a data-disk snapshot)",
+    ))
+    .chain(
+        Architecture::ALL
+            .iter()
+            .map(|a| ChoiceOption::new(Some(*a), a.as_str(), help(*a))),
+    )
+    .collect()
+}
+
+fn boot_mode_options() -> Vec<ChoiceOption<BootMode>> {
+    let help = |m: BootMode| match m {
+        BootMode::Bios => "legacy BIOS boot",
+        BootMode::Uefi => "UEFI boot only",
+        BootMode::UefiPreferred => "UEFI where the instance type has it, else BIOS",
+    };
+    std::iter::once(ChoiceOption::new(
+        None,
+        "unset",
+        "not sent: ECS keeps the boot mode it detects",
+    ))
+    .chain(
+        BootMode::ALL
+            .iter()
+            .map(|m| ChoiceOption::new(Some(*m), m.as_str(), help(*m))),
+    )
+    .collect()
+}
+
+/// Sets a field from the spec unless it already shows that (keeps the cursor).
+fn sync(field: &mut TextField, value: &Option<String>) {
+    let value = value.as_deref().unwrap_or("");
+    if field.value() != value {
+        field.set_value(value);
+    }
+}
+
+impl DetailsStep {
+    fn slot(&self) -> Slot {
+        SLOTS[self.focus]
+    }
+
+    fn text(&self, slot: Slot) -> Option<&TextField> {
+        match slot {
+            Slot::Name => Some(&self.name),
+            Slot::Family => Some(&self.family),
+            Slot::Version => Some(&self.version),
+            Slot::Description => Some(&self.description),
+            Slot::ResourceGroup => Some(&self.resource_group),
+            Slot::Platform | Slot::Architecture | Slot::BootMode => None,
+        }
+    }
+
+    fn text_mut(&mut self, slot: Slot) -> Option<&mut TextField> {
+        match slot {
+            Slot::Name => Some(&mut self.name),
+            Slot::Family => Some(&mut self.family),
+            Slot::Version => Some(&mut self.version),
+            Slot::Description => Some(&mut self.description),
+            Slot::ResourceGroup => Some(&mut self.resource_group),
+            Slot::Platform | Slot::Architecture | Slot::BootMode => None,
+        }
+    }
+
+    /// Whether keys go to a widget first: a text being edited or an open list.
+    fn capturing(&self) -> bool {
+        match self.slot() {
+            Slot::Platform => self.platform.is_open(),
+            Slot::Architecture => self.architecture.is_open(),
+            Slot::BootMode => self.boot_mode.is_open(),
+            slot => self.text(slot).is_some_and(TextField::is_editing),
+        }
+    }
+
+    fn widget_key(&mut self, slot: Slot, key: KeyEvent) -> Edit {
+        match slot {
+            Slot::Platform => self.platform.handle_key(key),
+            Slot::Architecture => self.architecture.handle_key(key),
+            Slot::BootMode => self.boot_mode.handle_key(key),
+            slot => self
+                .text_mut(slot)
+                .map_or(Edit::Ignored, |field| field.handle_key(key)),
+        }
+    }
+
+    /// Writes one row's value into the spec.
+    fn write(&self, slot: Slot, spec: &mut ImageSpec) {
+        let image = &mut spec.image;
+        match slot {
+            Slot::Name => image.name = self.name.optional(),
+            Slot::Family => image.family = self.family.optional(),
+            Slot::Version => image.version = self.version.optional(),
+            Slot::Description => image.description = self.description.optional(),
+            Slot::ResourceGroup => image.resource_group_id = self.resource_group.optional(),
+            Slot::Platform => image.platform = self.platform.value().map(|p| (*p).to_owned()),
+            Slot::Architecture => image.architecture = self.architecture.value().copied(),
+            Slot::BootMode => image.boot_mode = self.boot_mode.value().copied(),
+        }
+    }
+
+    /// Shows what the spec holds (it may have been filled before this step was built).
+    fn load(&mut self, spec: &ImageSpec) {
+        let image = &spec.image;
+        sync(&mut self.name, &image.name);
+        sync(&mut self.family, &image.family);
+        sync(&mut self.version, &image.version);
+        sync(&mut self.description, &image.description);
+        sync(&mut self.resource_group, &image.resource_group_id);
+        let platform = rules::PLATFORMS
+            .iter()
+            .find(|p| image.platform.as_deref() == Some(**p));
+        self.platform.select(platform);
+        self.architecture.select(image.architecture.as_ref());
+        self.boot_mode.select(image.boot_mode.as_ref());
+    }
+
+    /// Ends any edit or open list on the focused row (leaving the name starts its check).
+    fn settle(&mut self, ctx: &mut StepCtx) {
+        let slot = self.slot();
+        if let Some(field) = self.text_mut(slot) {
+            field.stop_editing();
+        }
+        self.platform.close();
+        self.architecture.close();
+        self.boot_mode.close();
+        if slot == Slot::Name {
+            self.check_name(ctx);
+        }
+    }
+
+    fn move_focus(&mut self, to: usize, ctx: &mut StepCtx) {
+        self.settle(ctx);
+        self.focus = to.min(SLOTS.len() - 1);
+    }
+
+    /// Asks DescribeImages whether the name is taken, unless it was asked already, is empty
+    /// or is malformed (the validators say so without a call).
+    fn check_name(&mut self, ctx: &mut StepCtx) {
+        let name = self.name.value();
+        let asked = match &self.name_check {
+            NameCheck::Checking { name: n, .. } | NameCheck::Checked { name: n } => n == name,
+            NameCheck::Idle | NameCheck::Failed { .. } => false,
+        };
+        if asked {
+            return;
+        }
+        if let NameCheck::Checking { id, .. } = self.name_check {
+            ctx.cancel(id);
+        }
+        self.name_check = if name.is_empty() || rules::image_name(name).is_err() {
+            NameCheck::Idle
+        } else if ctx.facts.image_names_in_region.contains(name) {
+            NameCheck::Checked {
+                name: name.to_owned(),
+            }
+        } else {
+            let id = ctx.call(Call::ImagesNamed {
+                name: name.to_owned(),
+            });
+            NameCheck::Checking {
+                id,
+                name: name.to_owned(),
+            }
+        };
+    }
+
+    /// Notes under a row: the validators' findings, and for the name the check's state.
+    fn notes(&self, slot: Slot, ctx: &ViewCtx) -> Vec<Note> {
+        let mut notes = notes_for(ctx.findings, slot.field());
+        if slot != Slot::Name || self.name.value().is_empty() {
+            return notes;
+        }
+        match &self.name_check {
+            NameCheck::Checking { name, .. } if name == self.name.value() => {
+                notes.push(Note::info(format!(
+                    "{} checking your images in {}…",
+                    ctx.spinner(),
+                    ctx.spec.region
+                )));
+            }
+            NameCheck::Failed { name, message } if name == self.name.value() => {
+                notes.push(Note {
+                    kind: NoteKind::Warning,
+                    text: format!(
+                        "Could not check whether the name is taken: {message} Leave the field \
+                         again to retry."
+                    ),
+                });
+            }
+            _ => {}
+        }
+        notes
+    }
+}
+
+/// An API error as one sentence for an inline note: its text and, when known, what it means.
+fn describe(error: &ApiError) -> String {
+    match error.explanation() {
+        Some(e) => format!("{error}. {}", e.meaning),
+        None => format!("{error}."),
+    }
+}
+
+impl StepScreen for DetailsStep {
+    fn enter(&mut self, ctx: &mut StepCtx) {
+        self.load(ctx.spec);
+        self.check_name(ctx);
+    }
+
+    fn leave(&mut self, ctx: &mut StepCtx) {
+        // The name check is not cancelled: its answer still belongs in the facts.
+        self.settle(ctx);
+    }
+
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+        let slot = self.slot();
+        let capturing = self.capturing();
+        match self.widget_key(slot, key) {
+            Edit::Changed => {
+                self.write(slot, ctx.spec);
+                return Outcome::Handled;
+            }
+            Edit::Done => {
+                if slot == Slot::Name {
+                    self.check_name(ctx);
+                }
+                return Outcome::Handled;
+            }
+            Edit::Handled => return Outcome::Handled,
+            Edit::Ignored => {}
+        }
+        let last = SLOTS.len() - 1;
+        let plain = key.modifiers == KeyModifiers::NONE;
+        match key.code {
+            KeyCode::Tab => self.move_focus((self.focus + 1) % SLOTS.len(), ctx),
+            KeyCode::BackTab => self.move_focus((self.focus + last) % SLOTS.len(), ctx),
+            KeyCode::Down => self.move_focus(self.focus + 1, ctx),
+            KeyCode::Up => self.move_focus(self.focus.saturating_sub(1), ctx),
+            KeyCode::Char('j') if plain && !capturing => self.move_focus(self.focus + 1, ctx),
+            KeyCode::Char('k') if plain && !capturing => {
+                self.move_focus(self.focus.saturating_sub(1), ctx);
+            }
+            KeyCode::Delete | KeyCode::Backspace if !capturing => {
+                match slot {
+                    Slot::Platform => {
+                        self.platform.select(None);
+                    }
+                    Slot::Architecture => {
+                        self.architecture.select(None);
+                    }
+                    Slot::BootMode => {
+                        self.boot_mode.select(None);
+                    }
+                    slot => {
+                        if let Some(field) = self.text_mut(slot) {
+                            field.set_value("");
+                        }
+                    }
+                }
+                self.write(slot, ctx.spec);
+            }
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Handled
+    }
+
+    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Outcome {
+        let slot = self.slot();
+        match self.text_mut(slot) {
+            Some(field) => {
+                if field.paste(text) {
+                    self.write(slot, ctx.spec);
+                }
+                Outcome::Handled
+            }
+            None => Outcome::Ignored,
+        }
+    }
+
+    fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        let NameCheck::Checking { id: expected, name } = &self.name_check else {
+            return;
+        };
+        if *expected != id {
+            return;
+        }
+        let name = name.clone();
+        self.name_check = match result {
+            Ok(Loaded::Images(images)) => {
+                // The API matches names fuzzily: every name it returned is a real name in the
+                // region, and `validate_with` compares exactly.
+                ctx.facts
+                    .image_names_in_region
+                    .extend(images.into_iter().map(|i| i.image_name));
+                NameCheck::Checked { name }
+            }
+            Ok(_) => NameCheck::Idle,
+            Err(error) => NameCheck::Failed {
+                name,
+                message: describe(&error),
+            },
+        };
+    }
+
+    fn region_changed(&mut self, ctx: &mut StepCtx) {
+        if let NameCheck::Checking { id, .. } = self.name_check {
+            ctx.cancel(id);
+        }
+        ctx.facts.image_names_in_region.clear();
+        self.name_check = NameCheck::Idle;
+    }
+
+    fn retry(&mut self, ctx: &mut StepCtx) {
+        self.check_name(ctx);
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.name_check, NameCheck::Checking { .. })
+    }
+
+    fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        let labels = [
+            self.name.label(),
+            self.family.label(),
+            self.version.label(),
+            self.description.label(),
+            self.platform.label(),
+            self.architecture.label(),
+            self.boot_mode.label(),
+            self.resource_group.label(),
+        ];
+        let label_width = FormRow::label_width(labels);
+        let notes: Vec<Vec<Note>> = SLOTS.iter().map(|s| self.notes(*s, ctx)).collect();
+        let row = |i: usize| FormRow {
+            theme: ctx.theme,
+            label_width,
+            focused: i == self.focus,
+            notes: &notes[i],
+        };
+        let heights: Vec<u16> = (0..SLOTS.len())
+            .map(|i| row(i).height(area.width))
+            .collect();
+        let hint = wrap(
+            self.slot().hint(),
+            usize::from(area.width.saturating_sub(4)),
+        );
+        let hint_height = u16::try_from(hint.len()).unwrap_or(0) + 1;
+        // Scroll just enough to keep the focused row (and the rows above it, when they fit)
+        // on screen.
+        let room = area.height.saturating_sub(hint_height).max(1);
+        let mut first = 0;
+        while first < self.focus && heights[first..=self.focus].iter().sum::<u16>() > room {
+            first += 1;
+        }
+        let mut y = area.y;
+        let mut anchors = vec![Rect::default(); SLOTS.len()];
+        for (i, slot) in SLOTS.iter().enumerate().skip(first) {
+            let height = heights[i];
+            if y + height > area.y + room {
+                break;
+            }
+            let rect = Rect::new(area.x, y, area.width, height);
+            anchors[i] = rect;
+            let row = row(i);
+            match slot {
+                Slot::Platform => self.platform.render(frame, rect, &row),
+                Slot::Architecture => self.architecture.render(frame, rect, &row),
+                Slot::BootMode => self.boot_mode.render(frame, rect, &row),
+                slot => {
+                    if let Some(field) = self.text(*slot) {
+                        field.render(frame, rect, &row);
+                    }
+                }
+            }
+            y += height;
+        }
+        for (line, hint_y) in hint.iter().zip(y + 1..area.bottom()) {
+            let width = usize::from(area.width.saturating_sub(2));
+            frame
+                .buffer_mut()
+                .set_stringn(area.x + 2, hint_y, line, width, ctx.theme.muted);
+        }
+        let focused = row(self.focus);
+        let anchor = anchors[self.focus];
+        match self.slot() {
+            Slot::Platform => self.platform.render_popup(frame, anchor, area, &focused),
+            Slot::Architecture => self
+                .architecture
+                .render_popup(frame, anchor, area, &focused),
+            Slot::BootMode => self.boot_mode.render_popup(frame, anchor, area, &focused),
+            _ => {}
+        }
+    }
+
+    fn footer(&self) -> Vec<KeyHint> {
+        let slot = self.slot();
+        if self.capturing() {
+            return if self.text(slot).is_some() {
+                vec![
+                    ("Enter", "done"),
+                    ("Tab", "next field"),
+                    ("^←/^→", "word"),
+                    ("^U", "clear"),
+                ]
+            } else {
+                vec![("↑↓", "move"), ("Enter", "choose"), ("Esc", "close")]
+            };
+        }
+        if self.text(slot).is_some() {
+            vec![("Enter", "edit"), ("Tab/↑↓", "field"), ("Del", "clear")]
+        } else {
+            vec![
+                ("←→", "change"),
+                ("Enter", "list"),
+                ("Tab/↑↓", "field"),
+                ("Del", "unset"),
+            ]
+        }
+    }
+
+    fn help(&self) -> &'static [KeyHint] {
+        &[
+            (
+                "",
+                "The image's own attributes. Everything is optional; unset leaves the API default.",
+            ),
+            ("Tab / Shift-Tab, ↑ / ↓", "move between fields"),
+            ("Enter", "edit a text field, or open a choice's list"),
+            ("Enter / Esc", "finish editing (the text is kept)"),
+            (
+                "←/→ Home/End",
+                "move the cursor; Ctrl-←/→ or Alt-b/f by word",
+            ),
+            (
+                "Backspace / Del",
+                "delete a character; Ctrl-W or Alt-Backspace a word",
+            ),
+            ("Ctrl-U / Ctrl-K", "clear the line / to its end"),
+            ("← / →", "on a choice: previous / next value"),
+            ("Del", "on a field not being edited: clear it (unset)"),
+            (
+                "",
+                "Problems show under each field as you type. Leaving the name checks it \
+                  against your images in this region.",
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::KeyCode;
+
+    use super::*;
+    use crate::api::model::Image;
+    use crate::spec::{Severity, Source};
+    use crate::tui::app::App;
+    use crate::tui::steps::Step;
+    use crate::tui::testing::{
+        answer, calls, ctrl, key, render, screen_text, service_error, type_text, wizard,
+    };
+
+    /// The wizard on this step, an instance chosen as the source.
+    fn details() -> App {
+        let (mut app, _) = wizard();
+        app.spec.source = Source::Instance {
+            instance_id: "i-bp1g6zv0ce8oghu7k005".into(),
+        };
+        ctrl(&mut app, 'n');
+        ctrl(&mut app, 'n');
+        assert_eq!(app.step, Step::Details);
+        app
+    }
+
+    /// Types each text into the next field in turn (an empty text skips the field).
+    fn fill(app: &mut App, texts: &[&str]) {
+        for text in texts {
+            if !text.is_empty() {
+                key(app, KeyCode::Enter);
+                type_text(app, text);
+            }
+            key(app, KeyCode::Tab);
+        }
+    }
+
+    fn errors_on(app: &App, field: Field) -> Vec<String> {
+        app.findings
+            .iter()
+            .filter(|f| f.field == field && f.severity == Severity::Error)
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    fn name_checks(effects: &[crate::tui::effect::Effect]) -> Vec<(RequestId, String)> {
+        calls(effects)
+            .into_iter()
+            .filter_map(|(id, call)| match call {
+                Call::ImagesNamed { name } => Some((id, name)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn typing_writes_the_spec_and_validates_as_you_type() {
+        let mut app = details();
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "1bad");
+        assert_eq!(app.spec.image.name.as_deref(), Some("1bad"));
+        assert!(!errors_on(&app, Field::ImageName).is_empty());
+        assert!(screen_text(&app, 80, 24).contains("✗ The image name must start with a letter"));
+        ctrl(&mut app, 'u');
+        // `q` and `?` are text while editing, not quit and help.
+        type_text(&mut app, "web-q?");
+        assert!(!app.quit && app.overlay.is_none());
+        assert_eq!(app.spec.image.name.as_deref(), Some("web-q?"));
+        key(&mut app, KeyCode::Backspace);
+        assert_eq!(app.spec.image.name.as_deref(), Some("web-q"));
+        assert!(errors_on(&app, Field::ImageName).is_empty());
+        // Emptying the field unsets it.
+        ctrl(&mut app, 'u');
+        assert_eq!(app.spec.image.name, None);
+    }
+
+    #[test]
+    fn a_name_is_checked_against_the_region_when_its_field_is_left() {
+        let mut app = details();
+        key(&mut app, KeyCode::Enter);
+        let typing = type_text(&mut app, "web-01");
+        assert!(name_checks(&typing).is_empty(), "no call per keystroke");
+        let effects = key(&mut app, KeyCode::Tab);
+        let [(id, name)] = name_checks(&effects).try_into().expect("one name check");
+        assert_eq!(name, "web-01");
+        assert!(app.busy());
+        assert!(screen_text(&app, 80, 24).contains("checking your images in cn-hangzhou"));
+        // The API matches fuzzily; only the exact name is a duplicate.
+        let images = ["web-01-old", "web-01"]
+            .map(|n| Image {
+                image_name: n.into(),
+                ..Image::default()
+            })
+            .to_vec();
+        answer(&mut app, id, Ok(Loaded::Images(images)));
+        assert!(!app.busy());
+        let duplicate = app
+            .findings
+            .iter()
+            .find(|f| f.code == Some("InvalidImageName.Duplicated"))
+            .expect("duplicate flagged");
+        assert_eq!(duplicate.field, Field::ImageName);
+        assert!(screen_text(&app, 80, 24).contains("You already have an image named"));
+
+        // Same name again: no second call. A new name, or one already known: checked once.
+        key(&mut app, KeyCode::BackTab);
+        assert!(name_checks(&key(&mut app, KeyCode::Tab)).is_empty());
+        key(&mut app, KeyCode::BackTab);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Backspace);
+        type_text(&mut app, "2");
+        let [(id, name)] = name_checks(&key(&mut app, KeyCode::Enter))
+            .try_into()
+            .expect("one name check");
+        assert_eq!(name, "web-02");
+        assert!(errors_on(&app, Field::ImageName).is_empty());
+        // A failed check is a warning under the name, and leaving the field retries.
+        answer(
+            &mut app,
+            id,
+            Err(service_error("Throttling", "Request was denied.")),
+        );
+        assert!(app.overlay.is_none(), "no popup for a background check");
+        assert!(screen_text(&app, 80, 24).contains("Could not check whether the name"));
+        assert_eq!(name_checks(&key(&mut app, KeyCode::Tab)).len(), 1);
+    }
+
+    #[test]
+    fn malformed_or_empty_names_are_not_sent() {
+        let mut app = details();
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "x");
+        assert!(name_checks(&key(&mut app, KeyCode::Enter)).is_empty());
+        ctrl(&mut app, 'u');
+        assert!(name_checks(&key(&mut app, KeyCode::Down)).is_empty());
+    }
+
+    #[test]
+    fn choices_cycle_open_jump_and_unset() {
+        let mut app = details();
+        for _ in 0..4 {
+            key(&mut app, KeyCode::Tab);
+        }
+        key(&mut app, KeyCode::Right);
+        assert_eq!(app.spec.image.platform.as_deref(), Some("Aliyun"));
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "w");
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(
+            app.spec.image.platform.as_deref(),
+            Some("Windows Server 2022")
+        );
+        key(&mut app, KeyCode::Delete);
+        assert_eq!(app.spec.image.platform, None);
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Right);
+        assert_eq!(app.spec.image.architecture, Some(Architecture::X86_64));
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::End);
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.spec.image.boot_mode, Some(BootMode::UefiPreferred));
+        // Esc while a list is open closes it instead of leaving the step.
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.step, Step::Details);
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.step, Step::Disks, "Esc outside an edit goes back");
+    }
+
+    #[test]
+    fn answers_survive_leaving_and_coming_back() {
+        let mut app = details();
+        fill(&mut app, &["web-01", "web", "1.0", "Nightly web image"]);
+        ctrl(&mut app, 'p');
+        ctrl(&mut app, 'n');
+        let image = &app.spec.image;
+        assert_eq!(image.family.as_deref(), Some("web"));
+        assert_eq!(image.version.as_deref(), Some("1.0"));
+        assert_eq!(image.description.as_deref(), Some("Nightly web image"));
+        assert_eq!(app.steps.details.family.value(), "web");
+    }
+
+    #[test]
+    fn paste_goes_into_the_focused_text_field() {
+        let mut app = details();
+        key(&mut app, KeyCode::Tab);
+        crate::tui::update::update(&mut app, crate::tui::msg::Msg::Paste("web\n".into()));
+        assert_eq!(app.spec.image.family.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn a_region_switch_forgets_the_names_seen() {
+        let mut app = details();
+        app.facts.image_names_in_region.insert("web-01".into());
+        app.with_step(Step::Details, |s, ctx| s.region_changed(ctx));
+        assert!(app.facts.image_names_in_region.is_empty());
+    }
+
+    #[test]
+    fn screen_empty_80x24() {
+        let app = details();
+        insta::assert_snapshot!(render(&app, 80, 24));
+    }
+
+    #[test]
+    fn screen_filled_160x48() {
+        let mut app = details();
+        fill(
+            &mut app,
+            &[
+                "web-20261127",
+                "web",
+                "2026.11.27",
+                "Nightly web tier image",
+            ],
+        );
+        key(&mut app, KeyCode::Right);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Right);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Right);
+        key(&mut app, KeyCode::Right);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "rg-bp67acfmxazb4p");
+        insta::assert_snapshot!(render(&app, 160, 48));
+    }
+
+    #[test]
+    fn screen_chinese_names_80x24() {
+        let mut app = details();
+        fill(
+            &mut app,
+            &[
+                "镜像-网站",
+                "网站家族",
+                "",
+                "每日构建的网站镜像，含 Nginx 与监控代理",
+            ],
+        );
+        insta::assert_snapshot!(render(&app, 80, 24));
+    }
+
+    #[test]
+    fn screen_validation_errors_80x24() {
+        let mut app = details();
+        fill(&mut app, &["1bad", "aliyun-web", "", "http://example.com"]);
+        for _ in 0..3 {
+            key(&mut app, KeyCode::Tab);
+        }
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "group-1");
+        insta::assert_snapshot!(render(&app, 80, 24));
+    }
+
+    #[test]
+    fn screen_platform_list_80x24() {
+        let mut app = details();
+        for _ in 0..4 {
+            key(&mut app, KeyCode::Tab);
+        }
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "cc");
+        insta::assert_snapshot!(render(&app, 80, 24));
+    }
+}

@@ -1,0 +1,321 @@
+//! The wizard's steps and the contract each one implements.
+//!
+//! # Contract
+//! A step is a struct in its own module that owns its state (pickers, fields, focus) and
+//! implements [`StepScreen`]. The top-level `update` routes to the active step:
+//!
+//! - **Keys, mouse, paste** go to the active step first ([`StepScreen::key`] etc.). Return
+//!   [`Outcome::Ignored`] for keys you do not use: the app then applies the global meaning
+//!   (`?` help, `q` quit, `Esc` back, `^N`/`^P` next/previous step, `^G` region). A step that
+//!   has a text input focused should consume printable keys (including `q` and `?`). `Ctrl+C`
+//!   and `F1` never reach a step. Return [`Outcome::Next`] / [`Outcome::Back`] to move on (e.g.
+//!   Enter on the last field) or back.
+//! - **Answers live in the spec**: write what the user chose into `ctx.spec` as soon as it is
+//!   valid input (the step bar, other steps and the summary read it). Keep raw input that does
+//!   not fit the spec yet (a size of "12x") in the step, and report it from
+//!   [`StepScreen::input_problems`].
+//! - **Validation**: `ctx.findings` / `ViewCtx::findings` hold `spec::validate_with(spec,
+//!   facts)` as of the last message, recomputed by the app after every update. Show the
+//!   findings for your fields inline; feed live facts into `ctx.facts` (snapshot facts for
+//!   chosen snapshots, names already taken in the region) so `validate_with` can use them.
+//! - **Async work**: never await. Ask with `ctx.call(Call::…)`, keep the returned
+//!   [`RequestId`], and handle the answer in [`StepScreen::loaded`]; drop results whose id you
+//!   no longer expect. Listings arrive page by page ([`Page`](super::msg::Page), a final empty
+//!   page has `last: true`). On an error call `ctx.show_error(...)` (a popup with the ECS
+//!   code's explanation; `r` there calls [`StepScreen::retry`]) and/or show it inline.
+//! - **Lifecycle**: [`StepScreen::enter`] runs each time the step becomes active (start loads
+//!   that are missing), [`StepScreen::leave`] when it stops being active (cancel loads with
+//!   `ctx.cancel`), [`StepScreen::region_changed`] after a region switch (forget regional data;
+//!   the spec's source is already cleared; `enter` then runs again for the active step).
+//! - **View** is read-only: `view(&self, ...)` draws into `area` only, using `ctx.theme`.
+//!   Widgets that need scroll state keep it in the step (a `Cell` for render-time offsets).
+//!   Place the terminal cursor only when `ctx.focused` (no popup on top).
+//! - **Tests**: `crate::tui::testing` builds a wizard, sends keys and API answers through
+//!   `update`, and renders into a `TestBackend` (80×24 and 160×48 snapshots).
+//! - **Footer and help**: [`StepScreen::footer`] lists the keys valid *now* (focus-dependent);
+//!   [`StepScreen::help`] explains the screen for the `?` popup. The app adds the global keys.
+//!
+//! Steps 5 and 6 (review with DryRun, submit and progress) are the next issue: they exist in
+//! [`Step`] and the step bar shows them; today `Review` shows a summary of the spec.
+
+pub mod details;
+pub mod disks;
+pub mod review;
+pub mod source;
+pub mod tags;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::effect::{Call, Effect};
+use super::msg::{Loaded, Owner, RequestId};
+use super::theme::Theme;
+use super::view::ErrorReport;
+use crate::api::ApiError;
+use crate::spec::{Context, Field, FieldError, ImageSpec};
+
+/// The wizard's steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    Source,
+    Disks,
+    Details,
+    Tags,
+    Review,
+    Submit,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Source,
+        Step::Disks,
+        Step::Details,
+        Step::Tags,
+        Step::Review,
+        Step::Submit,
+    ];
+
+    pub fn number(self) -> usize {
+        self as usize + 1
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Source => "Source",
+            Step::Disks => "Disks",
+            Step::Details => "Image details",
+            Step::Tags => "Tags & features",
+            Step::Review => "Review",
+            Step::Submit => "Submit",
+        }
+    }
+
+    /// A shorter title for narrow terminals.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Step::Details => "Details",
+            Step::Tags => "Tags",
+            other => other.title(),
+        }
+    }
+
+    /// Whether the step can be entered today (Submit belongs to the next issue).
+    pub fn available(self) -> bool {
+        self != Step::Submit
+    }
+
+    pub fn next(self) -> Option<Step> {
+        Step::ALL
+            .get(self as usize + 1)
+            .copied()
+            .filter(|s| s.available())
+    }
+
+    pub fn previous(self) -> Option<Step> {
+        (self as usize).checked_sub(1).map(|i| Step::ALL[i])
+    }
+
+    /// The step where a field is edited, so a finding marks the right step.
+    pub fn of_field(field: Field) -> Step {
+        match field {
+            Field::Region | Field::Source | Field::InstanceId | Field::SnapshotId => Step::Source,
+            Field::SourceDisks
+            | Field::SourceDisk(_)
+            | Field::SourceDiskType(_)
+            | Field::SourceDiskSnapshot(_)
+            | Field::SourceDiskSize(_)
+            | Field::SourceDiskDevice(_) => Step::Disks,
+            Field::ImageName
+            | Field::ImageFamily
+            | Field::ImageVersion
+            | Field::Description
+            | Field::Platform
+            | Field::Architecture
+            | Field::BootMode
+            | Field::ResourceGroupId => Step::Details,
+            Field::Tags
+            | Field::Tag(_)
+            | Field::TagKey(_)
+            | Field::TagValue(_)
+            | Field::ImdsSupport
+            | Field::DetectionStrategy => Step::Tags,
+            Field::ClientToken => Step::Review,
+        }
+    }
+}
+
+/// What a step did with an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not used: the app applies the key's global meaning.
+    Ignored,
+    /// Used; nothing else to do.
+    Handled,
+    /// Go to the next step.
+    Next,
+    /// Go to the previous step.
+    Back,
+}
+
+/// A key and what it does now, for the footer (`("Enter", "choose")`).
+pub type KeyHint = (&'static str, &'static str);
+
+/// What a step may touch while handling a message.
+pub struct StepCtx<'a> {
+    pub spec: &'a mut ImageSpec,
+    /// Live facts for `spec::validate_with`.
+    pub facts: &'a mut Context,
+    /// `validate_with(spec, facts)` as of the previous message.
+    pub findings: &'a [FieldError],
+    /// The time of the last tick (use it for elapsed-time displays, never the clock).
+    pub now: DateTime<Utc>,
+    owner: Step,
+    seq: &'a mut u64,
+    effects: &'a mut Vec<Effect>,
+    error: &'a mut Option<(Step, ErrorReport)>,
+    notice: &'a mut Option<String>,
+}
+
+impl<'a> StepCtx<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        owner: Step,
+        spec: &'a mut ImageSpec,
+        facts: &'a mut Context,
+        findings: &'a [FieldError],
+        now: DateTime<Utc>,
+        seq: &'a mut u64,
+        effects: &'a mut Vec<Effect>,
+        error: &'a mut Option<(Step, ErrorReport)>,
+        notice: &'a mut Option<String>,
+    ) -> Self {
+        StepCtx {
+            spec,
+            facts,
+            findings,
+            now,
+            owner,
+            seq,
+            effects,
+            error,
+            notice,
+        }
+    }
+
+    /// Starts an API call now; its result arrives in [`StepScreen::loaded`] with this id.
+    pub fn call(&mut self, call: Call) -> RequestId {
+        self.call_after(call, std::time::Duration::ZERO)
+    }
+
+    /// Starts an API call after `delay` (polling).
+    pub fn call_after(&mut self, call: Call, delay: std::time::Duration) -> RequestId {
+        *self.seq += 1;
+        let id = RequestId {
+            owner: Owner::Step(self.owner),
+            seq: *self.seq,
+        };
+        self.effects.push(Effect::Call { id, call, delay });
+        id
+    }
+
+    /// Stops a call; nothing more arrives for it.
+    pub fn cancel(&mut self, id: RequestId) {
+        self.effects.push(Effect::Cancel(id));
+    }
+
+    /// Shows a failed call in the error popup: `doing` says what was attempted ("Loading
+    /// instances"). With `retry`, the popup offers `r`, which calls [`StepScreen::retry`].
+    pub fn show_error(&mut self, doing: &str, error: &ApiError, retry: bool) {
+        *self.error = Some((self.owner, ErrorReport::from_api(doing, error, retry)));
+    }
+
+    /// A one-line message in the status line until the next key ("Instance i-… stopped").
+    pub fn notify(&mut self, text: impl Into<String>) {
+        *self.notice = Some(text.into());
+    }
+}
+
+/// What a step's view may read.
+pub struct ViewCtx<'a> {
+    pub spec: &'a ImageSpec,
+    pub findings: &'a [FieldError],
+    pub theme: &'a Theme,
+    pub now: DateTime<Utc>,
+    /// Advances while something is in flight: index spinner frames with it.
+    pub tick: u64,
+    /// False while a popup covers the step: then place no terminal cursor.
+    pub focused: bool,
+}
+
+impl ViewCtx<'_> {
+    /// The spinner frame for the current tick.
+    pub fn spinner(&self) -> &'static str {
+        const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+        FRAMES[(self.tick % FRAMES.len() as u64) as usize]
+    }
+
+    /// The findings about one field.
+    pub fn findings_for(&self, field: Field) -> impl Iterator<Item = &FieldError> {
+        self.findings.iter().filter(move |f| f.field == field)
+    }
+}
+
+/// The behaviour every step implements (see the module docs).
+pub trait StepScreen {
+    /// The step became active.
+    fn enter(&mut self, ctx: &mut StepCtx);
+    /// The step stops being active.
+    fn leave(&mut self, ctx: &mut StepCtx);
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome;
+    fn mouse(&mut self, _event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+        Outcome::Ignored
+    }
+    fn paste(&mut self, _text: &str, _ctx: &mut StepCtx) -> Outcome {
+        Outcome::Ignored
+    }
+    /// A result of a call this step made.
+    fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx);
+    /// The region changed: forget lists and facts from the old one.
+    fn region_changed(&mut self, ctx: &mut StepCtx);
+    /// The user pressed `r` in the error popup this step opened.
+    fn retry(&mut self, _ctx: &mut StepCtx) {}
+    /// Something is in flight (the app then ticks for spinners).
+    fn busy(&self) -> bool {
+        false
+    }
+    /// Input that is not (yet) valid, so not in the spec: counted as problems in the step bar.
+    fn input_problems(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect);
+    /// Keys valid now, most important first.
+    fn footer(&self) -> Vec<KeyHint>;
+    /// Help for the `?` popup: (keys, what they do) and plain sentences (empty key).
+    fn help(&self) -> &'static [KeyHint];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_ordered_and_submit_is_not_yet_reachable() {
+        assert_eq!(Step::Source.next(), Some(Step::Disks));
+        assert_eq!(Step::Tags.next(), Some(Step::Review));
+        assert_eq!(Step::Review.next(), None);
+        assert_eq!(Step::Source.previous(), None);
+        assert_eq!(Step::Disks.previous(), Some(Step::Source));
+        assert_eq!(Step::Review.number(), 5);
+    }
+
+    #[test]
+    fn fields_map_to_the_step_that_edits_them() {
+        assert_eq!(Step::of_field(Field::InstanceId), Step::Source);
+        assert_eq!(Step::of_field(Field::SourceDiskSize(3)), Step::Disks);
+        assert_eq!(Step::of_field(Field::BootMode), Step::Details);
+        assert_eq!(Step::of_field(Field::TagKey(0)), Step::Tags);
+        assert_eq!(Step::of_field(Field::ImdsSupport), Step::Tags);
+    }
+}

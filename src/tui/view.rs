@@ -1,0 +1,468 @@
+//! The frame around the steps: header (SANDBOX marker, region, credential source), step bar,
+//! footer of the keys valid now, and the overlays (help, confirmations, errors, region picker).
+//! Everything here only reads the `App`.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::app::{App, Overlay, Screen};
+use super::steps::{KeyHint, Step, ViewCtx};
+use super::widgets::dialog::Dialog;
+use super::widgets::picker::{PickerStyle, put};
+use crate::api::ApiError;
+
+/// The smallest terminal the wizard draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Global keys, after the step's own (in the footer and the help).
+const GLOBAL_KEYS: [KeyHint; 4] = [("^N", "next"), ("Esc", "back"), ("?", "help"), ("^C", "quit")];
+
+/// Keys of the help popup beyond the step's own.
+const GLOBAL_HELP: [KeyHint; 6] = [
+    ("^N / ^P", "next / previous step (Esc also goes back)"),
+    ("^G", "switch region (lists reload)"),
+    ("? / F1", "this help"),
+    ("q / ^C", "quit (asks first when you have answers)"),
+    ("", "The step bar marks steps with problems ✗ and finished ones ✓."),
+    ("", "A failed call shows what its error code means; r retries it."),
+];
+
+/// A failed call as shown in the error popup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReport {
+    /// What was being done ("Loading instances").
+    pub doing: String,
+    pub message: String,
+    pub code: Option<String>,
+    /// The code's plain-language meaning and fix, from `assets/errors.toml`.
+    pub meaning: Option<String>,
+    pub fix: Option<String>,
+    /// For support: the RequestId and troubleshooting link.
+    pub request_id: Option<String>,
+    pub recommend: Option<String>,
+    /// Whether `r` retries.
+    pub retry: bool,
+}
+
+impl ErrorReport {
+    pub fn from_api(doing: &str, error: &ApiError, retry: bool) -> ErrorReport {
+        let explanation = error.explanation();
+        let (message, recommend) = match error {
+            ApiError::Service(e) => (
+                format!("{}: {}", e.code, e.message),
+                Some(e.recommend.clone()).filter(|r| !r.is_empty()),
+            ),
+            other => (other.to_string(), None),
+        };
+        ErrorReport {
+            doing: doing.to_string(),
+            message,
+            code: error.code().map(str::to_string),
+            meaning: explanation.map(|e| e.meaning.clone()),
+            fix: explanation.map(|e| e.fix.clone()),
+            request_id: error.request_id().map(str::to_string),
+            recommend,
+            retry,
+        }
+    }
+}
+
+/// Draws the whole screen.
+pub fn view(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = &app.theme;
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "ecsimg needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {}×{}. \
+             Enlarge the window (or make the font smaller). ^C quits.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text).style(theme.warning).wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let header = Rect { height: 1, ..area };
+    let bar = Rect {
+        y: area.y + 1,
+        height: 1,
+        ..area
+    };
+    let body = Rect {
+        y: area.y + 2,
+        height: area.height - 3,
+        ..area
+    };
+    let footer = Rect {
+        y: area.bottom() - 1,
+        height: 1,
+        ..area
+    };
+    render_header(app, frame, header);
+    match &app.screen {
+        Screen::Launch(launch) => {
+            launch.view(theme, spinner(app.tick), frame, body);
+            render_footer(app, frame, footer, &[("s", "start the sandbox")], &[("q", "quit")]);
+        }
+        Screen::Wizard => {
+            render_step_bar(app, frame, bar);
+            let ctx = ViewCtx {
+                spec: &app.spec,
+                findings: &app.findings,
+                theme,
+                now: app.now,
+                tick: app.tick,
+                focused: app.overlay.is_none(),
+            };
+            let step = app.steps.get(app.step);
+            step.view(&ctx, frame, body);
+            let globals: Vec<KeyHint> = GLOBAL_KEYS
+                .iter()
+                .filter(|(k, _)| match *k {
+                    "^N" => app.step.next().is_some(),
+                    "Esc" => app.step.previous().is_some(),
+                    _ => true,
+                })
+                .copied()
+                .collect();
+            render_footer(app, frame, footer, &step.footer(), &globals);
+        }
+    }
+    if let Some(overlay) = &app.overlay {
+        render_overlay(app, overlay, frame, body);
+    }
+}
+
+fn spinner(tick: u64) -> &'static str {
+    const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+    FRAMES[(tick % FRAMES.len() as u64) as usize]
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let buf = frame.buffer_mut();
+    buf.set_style(area, theme.header);
+    let mut spans = vec![Span::styled(" ecsimg ", theme.header.add_modifier(Modifier::BOLD))];
+    match &app.session {
+        Some(session) => {
+            if session.sandbox {
+                spans.push(Span::styled(" SANDBOX ", theme.sandbox));
+            }
+            spans.push(Span::styled(format!(" region {} ", app.spec.region), theme.header));
+            spans.push(Span::styled(
+                format!("│ key: {} ", session.credential_source),
+                theme.header,
+            ));
+            let endpoint = format!("│ {}", session.endpoint);
+            let used: usize = spans.iter().map(|s| s.content.width()).sum();
+            if used + endpoint.width() <= usize::from(area.width) {
+                spans.push(Span::styled(endpoint, theme.header));
+            }
+        }
+        None => spans.push(Span::styled(" not connected", theme.header)),
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn render_step_bar(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let full: usize = Step::ALL.iter().map(|s| s.title().len() + 8).sum();
+    let short = full > usize::from(area.width);
+    let mut spans = vec![Span::raw(" ")];
+    for (i, step) in Step::ALL.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" › ", theme.muted));
+        }
+        let title = if short { step.short_title() } else { step.title() };
+        let label = format!("{} {title}", step.number());
+        let visited = app.visited.contains(step);
+        let style = if *step == app.step {
+            theme.selected
+        } else if !step.available() || !visited {
+            theme.muted
+        } else {
+            theme.text
+        };
+        spans.push(Span::styled(label, style));
+        if visited && step.available() && *step != Step::Review && *step != app.step {
+            let errors = app.step_errors(*step);
+            if errors > 0 {
+                spans.push(Span::styled(" ✗", theme.error));
+            } else {
+                spans.push(Span::styled(" ✓", theme.ok));
+            }
+        }
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// The keys valid now: the step's on the left (as many as fit, most important first), the
+/// global ones always shown on the right. A notice replaces them until the next key.
+fn render_footer(app: &App, frame: &mut Frame, area: Rect, step: &[KeyHint], global: &[KeyHint]) {
+    let theme = &app.theme;
+    let buf = frame.buffer_mut();
+    if let Some(notice) = &app.notice {
+        put(buf, area.x + 1, area.y, notice, area.width - 1, theme.ok);
+        return;
+    }
+    let width = |keys: &[KeyHint]| -> u16 {
+        keys.iter()
+            .map(|(k, w)| (k.width() + w.width() + 3) as u16)
+            .sum()
+    };
+    let right = width(global);
+    let mut x = area.x + 1;
+    let limit = area.right().saturating_sub(right + 1);
+    let mut draw = |x: &mut u16, (key, what): &KeyHint, limit: u16| {
+        let need = (key.width() + what.width() + 3) as u16;
+        if *x + need > limit {
+            return false;
+        }
+        let (after_key, _) = buf.set_stringn(*x, area.y, key, usize::from(need), theme.key);
+        buf.set_stringn(after_key + 1, area.y, what, usize::from(need), theme.muted);
+        *x += need;
+        true
+    };
+    for hint in step {
+        if !draw(&mut x, hint, limit) {
+            break;
+        }
+    }
+    let mut x = area.right().saturating_sub(right);
+    for hint in global {
+        draw(&mut x, hint, area.right());
+    }
+}
+
+fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    match overlay {
+        Overlay::Help { scroll } => {
+            let step = app.steps.get(app.step);
+            let mut lines = vec![Line::styled(
+                format!("Step {} · {}", app.step.number(), app.step.title()),
+                theme.title,
+            )];
+            let width = step
+                .help()
+                .iter()
+                .chain(GLOBAL_HELP.iter())
+                .map(|(k, _)| k.chars().count())
+                .max()
+                .unwrap_or(0);
+            let mut add = |(key, what): &KeyHint| {
+                lines.push(if key.is_empty() {
+                    Line::styled(what.to_string(), theme.text)
+                } else {
+                    Line::from(vec![
+                        Span::styled(format!("{key:<width$}  "), theme.key),
+                        Span::styled(what.to_string(), theme.text),
+                    ])
+                });
+            };
+            step.help().iter().for_each(&mut add);
+            add(&("", ""));
+            add(&("", "Everywhere"));
+            GLOBAL_HELP.iter().for_each(&mut add);
+            Dialog {
+                title: "Help",
+                lines,
+                keys: &[("Esc", "close")],
+                accent: theme.border_focused,
+                width: 76,
+                scroll: *scroll,
+            }
+            .render(theme, frame, area);
+        }
+        Overlay::ConfirmQuit => Dialog {
+            title: "Quit?",
+            lines: vec![Line::raw(
+                "Your answers are not saved anywhere. Quit and lose them?",
+            )],
+            keys: &[("y", "quit"), ("n", "stay")],
+            accent: theme.warning,
+            width: 60,
+            scroll: 0,
+        }
+        .render(theme, frame, area),
+        Overlay::Error { report, .. } => render_error(app, report, frame, area),
+        Overlay::ConfirmRegion { region } => Dialog {
+            title: "Switch region?",
+            lines: vec![Line::raw(format!(
+                "The source you chose is in {}. Switching to {region} clears the source and \
+                 its disks (instances and snapshots belong to one region).",
+                app.spec.region
+            ))],
+            keys: &[("y", "switch"), ("n", "stay")],
+            accent: theme.warning,
+            width: 64,
+            scroll: 0,
+        }
+        .render(theme, frame, area),
+        Overlay::Regions(picker) => {
+            let width = area.width.min(72);
+            let height = area.height.min(18);
+            let rect = Rect::new(
+                area.x + (area.width - width) / 2,
+                area.y + (area.height - height) / 2,
+                width,
+                height,
+            );
+            frame.render_widget(Clear, rect);
+            let block = Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.border_focused)
+                .title(Span::styled(" Region ", theme.title))
+                .title_bottom(Line::from(vec![
+                    Span::styled(" Enter", theme.key),
+                    Span::styled(" switch  ", theme.text),
+                    Span::styled("Esc", theme.key),
+                    Span::styled(" cancel ", theme.text),
+                ]).right_aligned());
+            let inner = block.inner(rect);
+            frame.render_widget(block, rect);
+            let style = PickerStyle {
+                theme,
+                spinner: spinner(app.tick),
+                focused: true,
+                empty: "No regions.",
+            };
+            picker.render(&style, frame, inner);
+        }
+    }
+}
+
+fn render_error(app: &App, report: &ErrorReport, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let mut lines = vec![
+        Line::styled(format!("{} failed.", report.doing), theme.title),
+        Line::raw(""),
+        Line::styled(report.message.clone(), theme.error),
+    ];
+    if let Some(meaning) = &report.meaning {
+        lines.push(Line::raw(""));
+        lines.push(Line::raw(meaning.clone()));
+    }
+    if let Some(fix) = &report.fix {
+        lines.push(Line::from(vec![
+            Span::styled("What to do: ", theme.title),
+            Span::raw(fix.clone()),
+        ]));
+    }
+    if let Some(id) = &report.request_id {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("RequestId {id}"), theme.muted));
+    }
+    if let Some(link) = &report.recommend {
+        lines.push(Line::styled(link.clone(), theme.muted));
+    }
+    let keys: &[KeyHint] = if report.retry {
+        &[("r", "retry"), ("Esc", "close")]
+    } else {
+        &[("Esc", "close")]
+    };
+    Dialog {
+        title: "Error",
+        lines,
+        keys,
+        accent: theme.error,
+        width: 72,
+        scroll: 0,
+    }
+    .render(theme, frame, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::KeyCode;
+
+    use super::*;
+    use crate::api::model::Region;
+    use crate::tui::launch::LaunchScreen;
+    use crate::tui::msg::Loaded;
+    use crate::tui::testing::*;
+    use crate::tui::theme::Theme;
+
+    fn start_screen() -> App {
+        let problem = "No Alibaba Cloud credentials found. Looked in this order:\n  1. \
+                       environment: ALIBABA_CLOUD_ACCESS_KEY_ID is not set\n  2. aliyun CLI \
+                       config ~/.aliyun/config.json: file not found\n  3. credentials file \
+                       ~/.alibabacloud/credentials: file not found\n  4. config file \
+                       [credentials]: no config file";
+        let launch = LaunchScreen::new(
+            problem.into(),
+            "no config file (looked for ~/.config/ecsimg/config.toml)".into(),
+        );
+        App::new(None, Some(launch), Theme::plain())
+    }
+
+    #[test]
+    fn start_screen_says_what_was_looked_for() {
+        let app = start_screen();
+        let text = screen_text(&app, 80, 24);
+        assert!(text.contains("~/.aliyun/config.json"), "{text}");
+        assert!(text.contains("to try the sandbox"), "{text}");
+        insta::assert_snapshot!("start_screen_80x24", render(&app, 80, 24));
+        insta::assert_snapshot!("start_screen_160x48", render(&app, 160, 48));
+    }
+
+    #[test]
+    fn too_small_says_so() {
+        let (app, _) = wizard();
+        let text = screen_text(&app, 60, 20);
+        assert!(text.contains("at least 80×24"), "{text}");
+        assert!(text.contains("60×20"), "{text}");
+    }
+
+    #[test]
+    fn error_popup_shows_the_explanation_and_request_id() {
+        let (mut app, effects) = wizard();
+        let (id, _) = only_call(&effects);
+        answer(&mut app, id, Err(service_error("InvalidAccessKeyId.NotFound", "Specified access key is not found.")));
+        let text = screen_text(&app, 80, 24);
+        assert!(text.contains("Loading instances failed."), "{text}");
+        assert!(text.contains("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"), "{text}");
+        insta::assert_snapshot!("error_popup_80x24", render(&app, 80, 24));
+    }
+
+    #[test]
+    fn region_popup() {
+        let (mut app, _) = wizard();
+        let (id, _) = only_call(&ctrl(&mut app, 'g'));
+        let regions = [("cn-hangzhou", "China (Hangzhou)"), ("cn-shanghai", "China (Shanghai)"), ("ap-southeast-1", "Singapore")]
+            .iter()
+            .map(|(id, name)| Region {
+                region_id: id.to_string(),
+                local_name: name.to_string(),
+                region_endpoint: "ecs.aliyuncs.com".into(),
+                status: "available".into(),
+            })
+            .collect();
+        answer(&mut app, id, Ok(Loaded::Regions(regions)));
+        insta::assert_snapshot!("region_popup_80x24", render(&app, 80, 24));
+    }
+
+    #[test]
+    fn summary_after_step_four_says_review_comes_next() {
+        let (mut app, effects) = wizard();
+        let (id, _) = only_call(&effects);
+        answer_instances(&mut app, id, sample_instances());
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Enter);
+        for _ in 0..3 {
+            ctrl(&mut app, 'n');
+        }
+        assert_eq!(app.step, Step::Review);
+        let text = screen_text(&app, 80, 24);
+        assert!(text.contains("next"), "{text}");
+        assert!(text.contains("instance_id = \"i-bp1g6zv0ce8oghu7k002\""), "{text}");
+        insta::assert_snapshot!("summary_80x24", render(&app, 80, 24));
+        insta::assert_snapshot!("summary_160x48", render(&app, 160, 48));
+    }
+}

@@ -1,0 +1,6 @@
+//! Widgets shared by the steps.
+
+pub mod choice;
+pub mod dialog;
+pub mod picker;
+pub mod text_field;

@@ -1,0 +1,660 @@
+//! A single-line text field: our wrapper around `tui_input::Input` adding what a form needs — a
+//! label, an edit mode, a focus style and an inline validation note — so steps never touch the
+//! crate directly. Also the form-row helpers ([`Note`], [`FormRow`]) the choice field shares.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use tui_input::backend::crossterm::to_input_request;
+use tui_input::{Input, InputRequest};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::spec::{FieldError, Severity};
+use crate::tui::theme::Theme;
+
+/// What a key did to a field, so the step knows whether to re-validate or act itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Not a key for the field (Tab, Up/Down, or any key while not editing but Enter): the
+    /// step handles it.
+    Ignored,
+    /// The key was used but the value is unchanged (cursor moves, Enter starting an edit).
+    Handled,
+    /// The value changed: re-validate.
+    Changed,
+    /// Enter or Esc ended editing; the value is kept.
+    Done,
+}
+
+/// A single-line text field.
+#[derive(Debug, Clone)]
+pub struct TextField {
+    label: String,
+    /// Shown dimmed while the field is empty and not being edited.
+    placeholder: String,
+    input: Input,
+    editing: bool,
+}
+
+impl TextField {
+    pub fn new(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            placeholder: String::new(),
+            input: Input::default(),
+            editing: false,
+        }
+    }
+
+    pub fn with_placeholder(mut self, placeholder: impl Into<String>) -> Self {
+        self.placeholder = placeholder.into();
+        self
+    }
+
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.set_value(value);
+        self
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.value()
+    }
+
+    /// The value for an optional spec field: empty means "not set".
+    pub fn optional(&self) -> Option<String> {
+        Some(self.value().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// Replaces the value; the cursor goes to its end.
+    pub fn set_value(&mut self, value: impl Into<String>) {
+        self.input = Input::new(value.into());
+    }
+
+    pub fn is_editing(&self) -> bool {
+        self.editing
+    }
+
+    /// Starts editing with the cursor at the end, where people usually continue typing.
+    pub fn start_editing(&mut self) {
+        self.editing = true;
+        self.input.handle(InputRequest::GoToEnd);
+    }
+
+    pub fn stop_editing(&mut self) {
+        self.editing = false;
+    }
+
+    /// Handles a key: Enter starts editing; while editing, everything a line editor does
+    /// (word moves with Ctrl/Alt-arrows or Alt-b/f, Home/End, Ctrl-A/E, Backspace/Delete,
+    /// Ctrl-W/Alt-Backspace, Ctrl-K, Ctrl-U, Ctrl-Y) and Enter/Esc to finish.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Edit {
+        if key.kind == KeyEventKind::Release {
+            return Edit::Ignored;
+        }
+        if !self.editing {
+            if key.code == KeyCode::Enter && key.modifiers == KeyModifiers::NONE {
+                self.start_editing();
+                return Edit::Handled;
+            }
+            return Edit::Ignored;
+        }
+        if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
+            self.editing = false;
+            return Edit::Done;
+        }
+        let Some(request) = extra_request(key).or_else(|| to_input_request(&Event::Key(key)))
+        else {
+            return Edit::Ignored;
+        };
+        match self.input.handle(request) {
+            Some(changed) if changed.value => Edit::Changed,
+            _ => Edit::Handled,
+        }
+    }
+
+    /// Inserts pasted text at the cursor (starting an edit if needed). Line breaks and tabs
+    /// become spaces — this is a single line — and other control characters are dropped.
+    /// Returns whether the value changed.
+    pub fn paste(&mut self, text: &str) -> bool {
+        if !self.editing {
+            self.start_editing();
+        }
+        let text = text.trim_end_matches(['\r', '\n']).replace("\r\n", " ");
+        let mut changed = false;
+        for c in text.chars() {
+            let c = if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            };
+            if !c.is_control() {
+                changed |= self.input.handle(InputRequest::InsertChar(c)).is_some();
+            }
+        }
+        changed
+    }
+
+    /// Draws the field as one form row; while editing, also places the terminal cursor.
+    pub fn render(&self, frame: &mut Frame, area: Rect, row: &FormRow) {
+        let value_area = row.render_frame(frame.buffer_mut(), area, &self.label);
+        self.render_input(frame, value_area, row.focused, row.theme);
+    }
+
+    /// Draws just the value in a one-line `area` (a table cell): the placeholder when empty,
+    /// the text cut with `…` at rest, and while editing the part around the cursor, with the
+    /// terminal cursor placed.
+    pub fn render_input(&self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
+        if area.is_empty() {
+            return;
+        }
+        let area = Rect { height: 1, ..area };
+        let width = usize::from(area.width);
+        let buf = frame.buffer_mut();
+        if self.editing {
+            // Scroll so that one column is left for the cursor after the last character.
+            let room = width.saturating_sub(1).max(1);
+            let scroll = self.input.visual_scroll(room);
+            buf.set_style(area, theme.input_editing);
+            let shown = skip_columns(self.value(), scroll);
+            buf.set_stringn(area.x, area.y, shown, width, theme.input_editing);
+            let column = self.input.visual_cursor().saturating_sub(scroll);
+            let x = area
+                .x
+                .saturating_add(u16::try_from(column).unwrap_or(u16::MAX))
+                .min(area.right().saturating_sub(1));
+            frame.set_cursor_position(Position::new(x, area.y));
+        } else if self.value().is_empty() {
+            buf.set_stringn(area.x, area.y, &self.placeholder, width, theme.muted);
+        } else {
+            let style = if focused {
+                theme.input_focused
+            } else {
+                theme.input
+            };
+            buf.set_stringn(area.x, area.y, ellipsize(self.value(), width), width, style);
+        }
+    }
+}
+
+/// Keys tui-input leaves out that terminals commonly send for the same editing actions.
+fn extra_request(key: KeyEvent) -> Option<InputRequest> {
+    use InputRequest::*;
+    match (key.code, key.modifiers) {
+        (KeyCode::Left, KeyModifiers::ALT) | (KeyCode::Char('b'), KeyModifiers::ALT) => {
+            Some(GoToPrevWord)
+        }
+        (KeyCode::Right, KeyModifiers::ALT) | (KeyCode::Char('f'), KeyModifiers::ALT) => {
+            Some(GoToNextWord)
+        }
+        (KeyCode::Char('d'), KeyModifiers::ALT) => Some(DeleteNextWord),
+        (KeyCode::Backspace, KeyModifiers::SHIFT) => Some(DeletePrevChar),
+        (KeyCode::Home, _) => Some(GoToStart),
+        (KeyCode::End, _) => Some(GoToEnd),
+        _ => None,
+    }
+}
+
+/// `text` without its first `columns` display columns.
+fn skip_columns(text: &str, columns: usize) -> &str {
+    let mut skipped = 0;
+    for (i, c) in text.char_indices() {
+        if skipped >= columns {
+            return &text[i..];
+        }
+        skipped += c.width().unwrap_or(0);
+    }
+    ""
+}
+
+/// `text` cut to `width` columns, ending in `…` when it was longer.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// Greedy word wrap by display width; words wider than a line (and CJK runs, which have no
+/// spaces) are broken between characters.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let w = word.width();
+        let gap = usize::from(!line.is_empty());
+        if used + gap + w <= width {
+            if gap == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            used += gap + w;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        if w <= width {
+            line.push_str(word);
+            used = w;
+            continue;
+        }
+        for c in word.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            line.push(c);
+            used += cw;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// How serious a note under a field is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    Error,
+    Warning,
+    /// A neutral explanation (what a choice means).
+    Info,
+}
+
+/// A message shown under a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub kind: NoteKind,
+    pub text: String,
+}
+
+impl Note {
+    pub fn info(text: impl Into<String>) -> Self {
+        Self {
+            kind: NoteKind::Info,
+            text: text.into(),
+        }
+    }
+
+    fn marker(&self) -> &'static str {
+        match self.kind {
+            NoteKind::Error => "✗ ",
+            NoteKind::Warning => "! ",
+            NoteKind::Info => "",
+        }
+    }
+}
+
+impl From<&FieldError> for Note {
+    fn from(e: &FieldError) -> Self {
+        Self {
+            kind: match e.severity {
+                Severity::Error => NoteKind::Error,
+                Severity::Warning => NoteKind::Warning,
+            },
+            text: e.message.clone(),
+        }
+    }
+}
+
+/// Notes for the findings about one field, errors first.
+pub fn notes_for(findings: &[FieldError], field: crate::spec::Field) -> Vec<Note> {
+    let mut notes: Vec<Note> = findings
+        .iter()
+        .filter(|f| f.field == field)
+        .map(Note::from)
+        .collect();
+    notes.sort_by_key(|n| n.kind != NoteKind::Error);
+    notes
+}
+
+/// Lines a note may take under a field before it is cut with `…`.
+const MAX_NOTE_LINES: usize = 3;
+/// Columns before the label: a focus marker and a space.
+const MARKER_WIDTH: u16 = 2;
+
+/// How one row of a form is drawn: the label column width shared by the form (so values line
+/// up, whatever the labels' scripts), focus, and the notes to show under the value.
+#[derive(Debug, Clone, Copy)]
+pub struct FormRow<'a> {
+    pub theme: &'a Theme,
+    pub label_width: u16,
+    pub focused: bool,
+    pub notes: &'a [Note],
+}
+
+impl<'a> FormRow<'a> {
+    /// The label column width that fits every label of a form.
+    pub fn label_width<'l>(labels: impl IntoIterator<Item = &'l str>) -> u16 {
+        let widest = labels.into_iter().map(str::width).max().unwrap_or(0);
+        u16::try_from(widest).unwrap_or(u16::MAX)
+    }
+
+    fn value_x(&self, area: Rect) -> u16 {
+        area.x
+            .saturating_add(MARKER_WIDTH)
+            .saturating_add(self.label_width)
+            .saturating_add(1)
+            .min(area.right())
+    }
+
+    fn note_lines(&self, width: u16) -> Vec<(NoteKind, String)> {
+        let width = usize::from(width);
+        let mut out = Vec::new();
+        for note in self.notes {
+            let text = format!("{}{}", note.marker(), note.text);
+            let mut lines = wrap(&text, width);
+            if lines.len() > MAX_NOTE_LINES {
+                lines.truncate(MAX_NOTE_LINES);
+                if let Some(last) = lines.last_mut() {
+                    *last = ellipsize(&format!("{last} …"), width);
+                }
+            }
+            out.extend(lines.into_iter().map(|l| (note.kind, l)));
+        }
+        out
+    }
+
+    /// One line for the field plus its notes (wrapped under the value column).
+    pub fn height(&self, width: u16) -> u16 {
+        let area = Rect::new(0, 0, width, 1);
+        let note_width = area.right() - self.value_x(area);
+        let lines = self.note_lines(note_width).len();
+        1 + u16::try_from(lines).unwrap_or(u16::MAX)
+    }
+
+    /// Draws marker, label and notes; returns the one-line area left for the value.
+    pub fn render_frame(&self, buf: &mut Buffer, area: Rect, label: &str) -> Rect {
+        if area.is_empty() {
+            return Rect::default();
+        }
+        let theme = self.theme;
+        let (marker, label_style) = if self.focused {
+            ("› ", theme.label_focused)
+        } else {
+            ("  ", theme.label)
+        };
+        let label_cell = Line::from(vec![
+            Span::styled(marker, theme.focus_marker),
+            Span::styled(label.to_owned(), label_style),
+        ]);
+        let value_x = self.value_x(area);
+        buf.set_line(area.x, area.y, &label_cell, value_x - area.x);
+        let note_width = area.right() - value_x;
+        for (i, (kind, text)) in self.note_lines(note_width).into_iter().enumerate() {
+            let y = area.y + 1 + u16::try_from(i).unwrap_or(u16::MAX);
+            if y >= area.bottom() {
+                break;
+            }
+            let style: Style = match kind {
+                NoteKind::Error => theme.error,
+                NoteKind::Warning => theme.warning,
+                NoteKind::Info => theme.muted,
+            };
+            buf.set_stringn(value_x, y, text, usize::from(note_width), style);
+        }
+        Rect::new(value_x, area.y, area.right() - value_x, 1)
+    }
+}
+
+/// Findings about a table (tags, disks) as wrapped lines for under it, each starting with a
+/// marker and the field's label ("✗ Disk 2 size: …").
+pub fn finding_lines(findings: &[&FieldError], width: usize) -> Vec<(NoteKind, String)> {
+    let mut out = Vec::new();
+    for finding in findings {
+        let note = Note::from(*finding);
+        let text = format!("{}{}: {}", note.marker(), finding.field.label(), note.text);
+        out.extend(wrap(&text, width).into_iter().map(|l| (note.kind, l)));
+    }
+    out
+}
+
+/// Draws lines from [`finding_lines`] from the top of `area`, as many as fit.
+pub fn render_lines(buf: &mut Buffer, area: Rect, lines: &[(NoteKind, String)], theme: &Theme) {
+    for ((kind, text), y) in lines.iter().zip(area.top()..area.bottom()) {
+        let style = match kind {
+            NoteKind::Error => theme.error,
+            NoteKind::Warning => theme.warning,
+            NoteKind::Info => theme.muted,
+        };
+        buf.set_stringn(area.x, y, text, usize::from(area.width), style);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::KeyEventState;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::spec::Field;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn with(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    fn editing(value: &str) -> TextField {
+        let mut field = TextField::new("Name").with_value(value);
+        field.start_editing();
+        field
+    }
+
+    fn type_text(field: &mut TextField, text: &str) {
+        for c in text.chars() {
+            field.handle_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn enter_starts_editing_and_enter_or_esc_end_it_keeping_the_text() {
+        let mut field = TextField::new("Name");
+        assert_eq!(field.handle_key(key(KeyCode::Char('x'))), Edit::Ignored);
+        assert_eq!(field.handle_key(key(KeyCode::Enter)), Edit::Handled);
+        assert!(field.is_editing());
+        assert_eq!(field.handle_key(key(KeyCode::Char('q'))), Edit::Changed);
+        assert_eq!(field.handle_key(key(KeyCode::Char('?'))), Edit::Changed);
+        assert_eq!(field.handle_key(key(KeyCode::Esc)), Edit::Done);
+        assert!(!field.is_editing());
+        assert_eq!(field.value(), "q?");
+        field.handle_key(key(KeyCode::Enter));
+        type_text(&mut field, "!");
+        assert_eq!(field.handle_key(key(KeyCode::Enter)), Edit::Done);
+        assert_eq!(field.value(), "q?!");
+    }
+
+    #[test]
+    fn navigation_keys_are_left_to_the_form() {
+        let mut field = editing("abc");
+        for code in [KeyCode::Tab, KeyCode::BackTab, KeyCode::Up, KeyCode::Down] {
+            assert_eq!(field.handle_key(key(code)), Edit::Ignored, "{code:?}");
+        }
+        // Unmapped control keys (the app's ^N, ^G) pass through too.
+        let ctrl_n = with(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        assert_eq!(field.handle_key(ctrl_n), Edit::Ignored);
+        assert_eq!(field.value(), "abc");
+        let release = KeyEvent {
+            kind: KeyEventKind::Release,
+            ..key(KeyCode::Char('z'))
+        };
+        assert_eq!(field.handle_key(release), Edit::Ignored);
+        assert_eq!(field.value(), "abc");
+    }
+
+    #[test]
+    fn word_moves_home_end_and_deletion() {
+        let mut field = editing("web tier image");
+        field.handle_key(with(KeyCode::Left, KeyModifiers::CONTROL));
+        type_text(&mut field, "big-");
+        assert_eq!(field.value(), "web tier big-image");
+        field.handle_key(key(KeyCode::Home));
+        field.handle_key(key(KeyCode::Delete));
+        assert_eq!(field.value(), "eb tier big-image");
+        field.handle_key(with(KeyCode::Char('f'), KeyModifiers::ALT));
+        field.handle_key(with(KeyCode::Char('d'), KeyModifiers::ALT));
+        assert_eq!(field.value(), "eb big-image");
+        field.handle_key(key(KeyCode::End));
+        field.handle_key(key(KeyCode::Backspace));
+        assert_eq!(field.value(), "eb big-imag");
+        field.handle_key(with(KeyCode::Char('w'), KeyModifiers::CONTROL));
+        assert_eq!(field.value(), "eb big-");
+        field.handle_key(with(KeyCode::Char('a'), KeyModifiers::CONTROL));
+        field.handle_key(with(KeyCode::Char('k'), KeyModifiers::CONTROL));
+        assert_eq!(field.value(), "");
+        field.handle_key(with(KeyCode::Char('y'), KeyModifiers::CONTROL));
+        assert_eq!(field.value(), "eb big-", "Ctrl-Y yanks what Ctrl-K cut");
+        field.handle_key(with(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!(field.value(), "");
+        // Shifted letters are text; Shift-Backspace still deletes.
+        field.handle_key(with(KeyCode::Char('A'), KeyModifiers::SHIFT));
+        field.handle_key(KeyEvent {
+            state: KeyEventState::NONE,
+            ..with(KeyCode::Backspace, KeyModifiers::SHIFT)
+        });
+        assert_eq!(field.value(), "");
+    }
+
+    #[test]
+    fn paste_flattens_lines_and_drops_control_characters() {
+        let mut field = TextField::new("Description").with_value("a");
+        assert!(field.paste("b\r\nc\td\u{7}e\n"));
+        assert!(field.is_editing(), "pasting starts an edit");
+        assert_eq!(field.value(), "ab c de");
+        assert!(!field.paste("\n"));
+        assert_eq!(field.optional().as_deref(), Some("ab c de"));
+        assert_eq!(TextField::new("x").optional(), None);
+    }
+
+    #[test]
+    fn wrapping_and_cutting_count_display_columns() {
+        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(wrap("镜像名称已经存在", 6), ["镜像名", "称已经", "存在"]);
+        assert_eq!(wrap("abcdefgh", 3), ["abc", "def", "gh"]);
+        assert!(wrap("", 5).is_empty());
+        assert_eq!(ellipsize("镜像名称", 5), "镜像…");
+        assert_eq!(ellipsize("short", 5), "short");
+        assert_eq!(skip_columns("镜像ab", 2), "像ab");
+        assert_eq!(skip_columns("ab", 5), "");
+    }
+
+    #[test]
+    fn notes_are_for_one_field_errors_first() {
+        let finding = |field, severity, message: &str| FieldError {
+            field,
+            message: message.into(),
+            severity,
+            code: None,
+        };
+        let findings = [
+            finding(Field::Platform, Severity::Warning, "set it"),
+            finding(Field::ImageName, Severity::Error, "bad name"),
+            finding(Field::Platform, Severity::Error, "unknown"),
+        ];
+        let notes = notes_for(&findings, Field::Platform);
+        assert_eq!(
+            notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
+            ["unknown", "set it"]
+        );
+        assert_eq!(notes[1].kind, NoteKind::Warning);
+        let lines = finding_lines(&[&findings[1]], 80);
+        assert_eq!(
+            lines,
+            [(NoteKind::Error, "✗ Image name: bad name".to_owned())]
+        );
+    }
+
+    fn draw(field: &TextField, notes: &[Note], focused: bool, width: u16) -> Terminal<TestBackend> {
+        let theme = Theme::plain();
+        let row = FormRow {
+            theme: &theme,
+            label_width: FormRow::label_width(["Name", "镜像名称"]),
+            focused,
+            notes,
+        };
+        let height = row.height(width);
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|f| field.render(f, f.area(), &row))
+            .expect("draws");
+        terminal
+    }
+
+    #[test]
+    fn renders_label_value_and_wrapped_note() {
+        let field = TextField::new("镜像名称").with_value("web-01");
+        let notes = [Note {
+            kind: NoteKind::Error,
+            text: "The image name must start with a letter or a Chinese character.".into(),
+        }];
+        let terminal = draw(&field, &notes, true, 40);
+        insta::assert_snapshot!(terminal.backend());
+    }
+
+    #[test]
+    fn editing_scrolls_to_the_cursor_and_places_it() {
+        let mut field = editing("a-very-long-image-name-that-does-not-fit");
+        let mut terminal = draw(&field, &[], true, 30);
+        insta::assert_snapshot!(terminal.backend(), @r#""› Name     -that-does-not-fit ""#);
+        assert_eq!(
+            terminal.get_cursor_position().ok(),
+            Some(Position::new(29, 0))
+        );
+        field.handle_key(key(KeyCode::Home));
+        terminal = draw(&field, &[], true, 30);
+        insta::assert_snapshot!(terminal.backend(), @r#""› Name     a-very-long-image-n""#);
+        assert_eq!(
+            terminal.get_cursor_position().ok(),
+            Some(Position::new(11, 0))
+        );
+        // Not editing: cut with an ellipsis; empty: the placeholder.
+        field.stop_editing();
+        terminal = draw(&field, &[], false, 30);
+        insta::assert_snapshot!(terminal.backend(), @r#""  Name     a-very-long-image-…""#);
+        let empty = TextField::new("Name").with_placeholder("not set");
+        terminal = draw(&empty, &[], false, 30);
+        insta::assert_snapshot!(terminal.backend(), @r#""  Name     not set            ""#);
+    }
+
+    #[test]
+    fn long_notes_are_cut_after_three_lines() {
+        let row_notes = [Note {
+            kind: NoteKind::Warning,
+            text: "word ".repeat(40),
+        }];
+        let theme = Theme::plain();
+        let row = FormRow {
+            theme: &theme,
+            label_width: 4,
+            focused: false,
+            notes: &row_notes,
+        };
+        assert_eq!(row.height(30), 4);
+    }
+}

@@ -1,0 +1,218 @@
+//! The wizard end to end, without a terminal: the in-process simulator (the real `--sandbox`
+//! path), `update` driven by keys, and every effect run for real by the effect runner over
+//! HTTP — from the choice of a source to a complete spec that the simulator's CreateImage
+//! accepts in a DryRun.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::{Client, ClientConfig, CreateImageOutcome, Endpoint};
+use ecsimg::config::{ConfigOrigin, LoadedConfig};
+use ecsimg::credentials::Credentials;
+use ecsimg::secret::Secret;
+use ecsimg::sim;
+use ecsimg::spec::{self, ImdsSupport, Source};
+use ecsimg::tui::RunOptions;
+use ecsimg::tui::app::App;
+use ecsimg::tui::effect::{Effect, Runner};
+use ecsimg::tui::launch::{Connector, Opening, Session};
+use ecsimg::tui::msg::Msg;
+use ecsimg::tui::steps::Step;
+use ecsimg::tui::theme::Theme;
+use ecsimg::tui::update::update;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// The longest wait for one answer of the local simulator.
+const ANSWER_WITHIN: Duration = Duration::from_secs(20);
+
+/// The wizard, its runner and the channel results come back on.
+struct Harness {
+    app: App,
+    runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+    session: Session,
+}
+
+impl Harness {
+    /// Opens the wizard exactly as `ecsimg --sandbox` does and runs its first loads.
+    async fn sandbox() -> Harness {
+        let opts = RunOptions {
+            sandbox: true,
+            ..RunOptions::default()
+        };
+        let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
+        let (connector, opening): (Connector, Opening) =
+            Connector::open(&opts, config).await.expect("the sandbox starts");
+        let Opening::Ready { client, session } = opening else {
+            panic!("the sandbox needs no credentials");
+        };
+        let (tx, rx) = unbounded_channel();
+        let mut harness = Harness {
+            app: App::new(Some(session.clone()), None, Theme::plain()),
+            runner: Runner::new(tx, connector, Some(client)),
+            rx,
+            session,
+        };
+        let effects = harness.app.start();
+        harness.run(effects).await;
+        harness
+    }
+
+    /// Runs `effects`, then feeds every result back through `update` until no call is in
+    /// flight and nothing is queued.
+    async fn run(&mut self, effects: Vec<Effect>) {
+        let mut pending = effects;
+        loop {
+            for effect in pending.drain(..) {
+                assert_ne!(effect, Effect::Quit, "the wizard quit unexpectedly");
+                self.runner.apply(effect).await;
+            }
+            if self.runner.is_idle() && self.rx.is_empty() {
+                return;
+            }
+            let msg = tokio::time::timeout(ANSWER_WITHIN, self.rx.recv())
+                .await
+                .expect("the simulator answers in time")
+                .expect("the runner is alive");
+            pending = update(&mut self.app, msg);
+        }
+    }
+
+    async fn press(&mut self, code: KeyCode) {
+        self.send(KeyEvent::new(code, KeyModifiers::NONE)).await;
+    }
+
+    async fn ctrl(&mut self, c: char) {
+        self.send(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+            .await;
+    }
+
+    async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c)).await;
+        }
+    }
+
+    async fn send(&mut self, key: KeyEvent) {
+        let effects = update(&mut self.app, Msg::Key(key));
+        self.run(effects).await;
+    }
+
+    /// A client of the same simulator, to check the finished spec.
+    fn client(&self) -> Client {
+        let credentials = Credentials {
+            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+            security_token: None,
+        };
+        let endpoint = Endpoint::parse(&self.session.endpoint).expect("the sandbox URL");
+        Client::new(ClientConfig::new(&self.app.spec.region, credentials).with_endpoint(endpoint))
+            .expect("client")
+    }
+
+    /// Errors left in the spec, with live facts.
+    fn errors(&self) -> Vec<String> {
+        spec::validate_with(&self.app.spec, &self.app.facts)
+            .into_iter()
+            .filter(|f| f.is_error())
+            .map(|f| format!("{}: {}", f.field.label(), f.message))
+            .collect()
+    }
+
+    /// Sends the spec as a CreateImage DryRun: the simulator runs every check.
+    async fn dry_run(&self) {
+        let mut params = spec::to_params(&self.app.spec);
+        params.push(("DryRun".into(), "true".into()));
+        let outcome = self.client().create_image(&params).await;
+        assert!(
+            matches!(outcome, Ok(CreateImageOutcome::DryRunPassed { .. })),
+            "the simulator refused the spec: {outcome:?}\n{:#?}",
+            self.app.spec
+        );
+    }
+}
+
+#[tokio::test]
+async fn from_an_instance_to_a_complete_spec() {
+    let mut h = Harness::sandbox().await;
+    assert_eq!(h.app.step, Step::Source);
+    let instances = h.app.steps.source.instances();
+    assert!(instances.rows().len() >= 5, "the sandbox's instances are listed");
+    assert!(!instances.is_loading());
+
+    // Step 1: filter by a Chinese name and choose the Stopped database server.
+    h.type_text("数据库").await;
+    let selected = h.app.steps.source.instances().selected().map(|i| i.status.clone());
+    assert_eq!(selected.as_deref(), Some("Stopped"));
+    h.press(KeyCode::Enter).await;
+    let Source::Instance { instance_id } = &h.app.spec.source else {
+        panic!("an instance source, got {:?}", h.app.spec.source);
+    };
+    assert_eq!(instance_id, "i-bp1a3fn8rvl2nqw0t5xk");
+    assert_eq!(h.app.step, Step::Disks);
+
+    // Step 2: the instance's disks as the image will capture them; nothing to edit.
+    h.ctrl('n').await;
+    assert_eq!(h.app.step, Step::Details);
+
+    // Step 3: a name (checked against the region's images) and a family.
+    h.press(KeyCode::Enter).await;
+    h.type_text("db-golden-e2e").await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Tab).await;
+    h.press(KeyCode::Enter).await;
+    h.type_text("db").await;
+    h.press(KeyCode::Enter).await;
+    assert_eq!(h.app.spec.image.name.as_deref(), Some("db-golden-e2e"));
+    assert_eq!(h.app.spec.image.family.as_deref(), Some("db"));
+    h.ctrl('n').await;
+    assert_eq!(h.app.step, Step::Tags);
+
+    // Step 4: one tag, and IMDSv2.
+    h.press(KeyCode::Char('a')).await;
+    h.type_text("env").await;
+    h.press(KeyCode::Tab).await;
+    h.type_text("prod").await;
+    h.press(KeyCode::Enter).await;
+    assert_eq!(h.app.spec.tags.len(), 1);
+    assert_eq!((h.app.spec.tags[0].key.as_str(), h.app.spec.tags[0].value.as_str()), ("env", "prod"));
+    h.press(KeyCode::Down).await;
+    h.press(KeyCode::Right).await;
+    assert!(h.app.spec.features.imds_support.is_some(), "{:?}", h.app.spec.features);
+    let imds = h.app.spec.features.imds_support;
+    h.ctrl('n').await;
+    assert_eq!(h.app.step, Step::Review);
+
+    assert_eq!(h.errors(), Vec::<String>::new());
+    h.dry_run().await;
+    // The summary says what comes next rather than pretending to submit.
+    assert!(matches!(imds, Some(ImdsSupport::V1 | ImdsSupport::V2)));
+}
+
+#[tokio::test]
+async fn a_name_already_used_in_the_region_is_flagged() {
+    let mut h = Harness::sandbox().await;
+    h.type_text("数据库").await;
+    h.press(KeyCode::Enter).await;
+    h.ctrl('n').await;
+    let taken = h
+        .client()
+        .describe_images_all(&ecsimg::api::model::ImageQuery {
+            image_owner_alias: Some("self".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("images")
+        .into_iter()
+        .map(|i| i.image_name)
+        .find(|n| !n.is_empty())
+        .expect("the sandbox has a custom image");
+    h.press(KeyCode::Enter).await;
+    h.type_text(&taken).await;
+    h.press(KeyCode::Enter).await;
+    assert!(
+        h.errors().iter().any(|e| e.contains(&taken)),
+        "duplicate name not flagged: {:?}",
+        h.errors()
+    );
+}
