@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ecsimg::api::{Client, ClientConfig, Endpoint};
 use ecsimg::api::model::{InstanceQuery, SnapshotQuery};
+use ecsimg::api::{Client, ClientConfig, Endpoint};
 use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, Seed, SimConfig};
@@ -50,15 +50,19 @@ async fn run() {
     })
     .await
     .expect("the simulator starts");
-    println!("simulator with {INSTANCE_COUNT} instances and {SNAPSHOT_COUNT} snapshots up in {:.1?}", started.elapsed());
+    println!(
+        "simulator with {INSTANCE_COUNT} instances and {SNAPSHOT_COUNT} snapshots up in {:.1?}",
+        started.elapsed()
+    );
     let credentials = Credentials {
         access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
         access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
         security_token: None,
     };
     let endpoint = Endpoint::parse(&running.url()).expect("loopback endpoint");
-    let client = Client::new(ClientConfig::new(sim::SANDBOX_REGION, credentials).with_endpoint(endpoint))
-        .expect("client");
+    let client =
+        Client::new(ClientConfig::new(sim::SANDBOX_REGION, credentials).with_endpoint(endpoint))
+            .expect("client");
 
     // Streaming: every page goes into the picker as it arrives, with a filter typed.
     let mut snapshots = Picker::new(&SNAPSHOTS);
@@ -76,11 +80,11 @@ async fn run() {
     snapshots.push_page(Vec::new(), true);
     let load = started.elapsed();
     println!(
-        "loaded {} snapshots in {:.1?} ({} pages); adding a page to the filtered list: {}",
+        "loaded {} snapshots in {:.1?} ({} pages); adding a page to the filtered list (ms p50 p99 max n): {}",
         snapshots.rows().len(),
         load,
         page_times.len(),
-        stats(&mut page_times)
+        stats(&mut page_times).trim()
     );
     snapshots.set_query("");
 
@@ -94,55 +98,106 @@ async fn run() {
     println!("loaded {} instances", instances.rows().len());
 
     println!();
-    println!("per keystroke (type each query, then erase it; {ROUNDS} rounds)");
-    println!("{:<28} {:>9} {:>9} {:>9} {:>7}", "list / sort / query", "p50", "p99", "max", "keys");
-    for (name, sort) in [("relevance", Sort::Relevance), ("sorted by created", Sort::Column { index: 5, descending: true })] {
+    println!("per keystroke: type each query, then erase it ({ROUNDS} rounds); milliseconds");
+    println!(
+        "{:<36} {:>30} {:>30} {:>30}",
+        "", "first key (all rows)", "next keys (earlier matches)", "Backspace"
+    );
+    println!(
+        "{:<36} {}",
+        "list / order",
+        "   p50    p99    max     n".repeat(3)
+    );
+    for (name, sort) in [
+        ("snapshots, best match", Sort::Relevance),
+        (
+            "snapshots, by created",
+            Sort::Column {
+                index: 5,
+                descending: true,
+            },
+        ),
+    ] {
         snapshots.set_sort(sort);
-        let mut all = Vec::new();
+        let mut all = Timings::default();
         for query in QUERIES {
-            let mut times = keystrokes(&mut snapshots, query);
-            println!("{:<28} {}", format!("snapshots {name} {query:?}"), stats(&mut times.clone()));
-            all.append(&mut times);
+            let mut t = keystrokes(&mut snapshots, query);
+            println!("{:<36} {}", format!("  {name} {query:?}"), t.report());
+            all.extend(t);
         }
-        println!("{:<28} {}", format!("snapshots {name} (all)"), stats(&mut all));
+        println!("{:<36} {}", format!("{name} (all queries)"), all.report());
     }
     snapshots.set_sort(Sort::Relevance);
-    let mut all = Vec::new();
+    let mut all = Timings::default();
     for query in QUERIES {
-        all.append(&mut keystrokes(&mut instances, query));
+        all.extend(keystrokes(&mut instances, query));
     }
-    println!("{:<28} {}", "instances relevance (all)", stats(&mut all));
+    println!(
+        "{:<36} {}",
+        "instances, best match (all queries)",
+        all.report()
+    );
     running.shutdown().await;
 }
 
+/// Keystroke times by kind.
+#[derive(Default)]
+struct Timings {
+    first: Vec<Duration>,
+    next: Vec<Duration>,
+    back: Vec<Duration>,
+}
+
+impl Timings {
+    fn extend(&mut self, other: Timings) {
+        self.first.extend(other.first);
+        self.next.extend(other.next);
+        self.back.extend(other.back);
+    }
+
+    fn report(&mut self) -> String {
+        format!(
+            "{}{}{}",
+            stats(&mut self.first),
+            stats(&mut self.next),
+            stats(&mut self.back)
+        )
+    }
+}
+
 /// Times every keystroke of typing `query` and erasing it again, `ROUNDS` times.
-fn keystrokes<T>(picker: &mut Picker<T>, query: &str) -> Vec<Duration> {
-    let mut times = Vec::new();
+fn keystrokes<T>(picker: &mut Picker<T>, query: &str) -> Timings {
+    let mut times = Timings::default();
     for _ in 0..ROUNDS {
-        for c in query.chars() {
+        for (i, c) in query.chars().enumerate() {
             let t = Instant::now();
             picker.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-            times.push(t.elapsed());
+            let took = t.elapsed();
+            if i == 0 {
+                times.first.push(took);
+            } else {
+                times.next.push(took);
+            }
         }
         for _ in query.chars() {
             let t = Instant::now();
             picker.handle_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
-            times.push(t.elapsed());
+            times.back.push(t.elapsed());
         }
     }
     times
 }
 
-/// `p50 p99 max count`, in milliseconds.
+/// `p50 p99 max count` in milliseconds.
 fn stats(times: &mut [Duration]) -> String {
     times.sort_unstable();
     let at = |q: f64| {
         let i = ((times.len() as f64 - 1.0) * q).round() as usize;
         times.get(i).copied().unwrap_or_default()
     };
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     format!(
-        "{:>9} {:>9} {:>9} {:>7}",
+        " {:>6.2} {:>6.2} {:>6.2} {:>5}",
         ms(at(0.5)),
         ms(at(0.99)),
         ms(times.last().copied().unwrap_or_default()),

@@ -12,3 +12,6 @@ pub mod config;
 pub mod spec;
 pub mod sim;
 pub mod tui;
+pub mod watch;
+pub mod journal;
+pub mod session;

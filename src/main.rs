@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ecsimg::cli::{Cli, Command, SimCommand};
+use ecsimg::cli::exit::{Exit, Failure};
+use ecsimg::cli::{self, Cli, Command, SimCommand};
+use ecsimg::session::SessionOptions;
+use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,17 +20,96 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            None => ecsimg::tui::run(cli.global.into()).await,
-            Some(Command::Sim(SimCommand::Serve(args))) => ecsimg::cli::sim::serve(args).await,
-        }
-    });
+    runtime.block_on(async {
+        let options = SessionOptions::from(&cli.global);
+        let result = match cli.command {
+            // The wizard and the simulator handle their own signals.
+            None => return legacy(ecsimg::tui::run(cli.global.into()).await),
+            Some(Command::Sim(SimCommand::Serve(args))) => {
+                return legacy(cli::sim::serve(args).await);
+            }
+            Some(Command::Completions { shell }) => cli::completions(shell),
+            Some(Command::Preview(args)) => cli::preview::run(args),
+            Some(Command::Create(args)) => {
+                cli::create::run(args, &options, interrupt_token()).await
+            }
+            Some(Command::Watch(args)) => cli::watch::run(args, &options, interrupt_token()).await,
+            Some(Command::History(args)) => cli::history::run(args, &options).await,
+        };
+        let exit = result.unwrap_or_else(|failure: Failure| {
+            eprintln!("error: {failure}");
+            failure.exit
+        });
+        ExitCode::from(exit.code())
+    })
+}
+
+/// Commands that report errors as `anyhow` (the wizard, the simulator): 0 or 1.
+fn legacy(outcome: anyhow::Result<()>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(Exit::Failure.code())
         }
+    }
+}
+
+/// Cancelled by the first SIGINT/SIGTERM, so the command can record what it knows and exit
+/// 130; a second signal exits at once. The handlers are installed before this returns, so no
+/// signal can slip past them.
+fn interrupt_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    match Signals::install() {
+        Ok(mut signals) => {
+            tokio::spawn(async move {
+                signals.recv().await;
+                cancel.cancel();
+                signals.recv().await;
+                eprintln!("error: interrupted again; exiting now");
+                std::process::exit(i32::from(Exit::Interrupted.code()));
+            });
+        }
+        Err(e) => eprintln!("warning: cannot handle SIGINT/SIGTERM gracefully: {e}"),
+    }
+    token
+}
+
+#[cfg(unix)]
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals)
+    }
+
+    async fn recv(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

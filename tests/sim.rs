@@ -148,7 +148,11 @@ impl Harness {
     }
 
     fn now(&self) -> String {
-        self.sim.clock().now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        self.sim
+            .clock()
+            .now()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
     }
 
     fn next_nonce(&self) -> String {
@@ -186,7 +190,12 @@ impl Harness {
         sign::sign_v1(o.method, action, &owned(params), key, &ts, &nonce)
     }
 
-    async fn send_v1(&self, params: &[(String, String)], method: &str, placement: Placement) -> Resp {
+    async fn send_v1(
+        &self,
+        params: &[(String, String)],
+        method: &str,
+        placement: Placement,
+    ) -> Resp {
         let encoded = sign::encode_pairs(params.iter());
         let url = self.sim.url();
         let request = match (method, placement) {
@@ -201,7 +210,13 @@ impl Harness {
         Self::read(request.send().await.expect("request sent")).await
     }
 
-    async fn v1(&self, action: &str, params: &[(&str, &str)], o: &Opts, placement: Placement) -> Resp {
+    async fn v1(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        o: &Opts,
+        placement: Placement,
+    ) -> Resp {
         let signed = self.v1_params(action, params, o);
         self.send_v1(&signed, o.method, placement).await
     }
@@ -280,7 +295,10 @@ impl Harness {
                 &[
                     ("RegionId", REGION),
                     ("ImageId", id),
-                    ("Status", "Creating,Waiting,Available,UnAvailable,CreateFailed"),
+                    (
+                        "Status",
+                        "Creating,Waiting,Available,UnAvailable,CreateFailed",
+                    ),
                 ],
             )
             .await
@@ -350,7 +368,10 @@ async fn v1_get_post_form_and_query_with_sts() {
         ),
     ] {
         let resp = h.v1("DescribeRegions", &[], &opts, placement).await;
-        assert_eq!(resp.headers["x-acs-request-id"], resp.body["RequestId"].as_str().unwrap_or_default());
+        assert_eq!(
+            resp.headers["x-acs-request-id"],
+            resp.body["RequestId"].as_str().unwrap_or_default()
+        );
         let body = resp.ok();
         assert_request_id(&body);
         let regions = body["Regions"]["Region"].as_array().expect("regions");
@@ -381,7 +402,10 @@ async fn v1_as_the_old_python_core_sends_it() {
     // Re-sign: the format value changed.
     signed.retain(|(n, _)| n != "Signature");
     let sts = sign::v1_string_to_sign("POST", &signed);
-    signed.push(("Signature".into(), sign::v1_signature(SANDBOX_ACCESS_KEY_SECRET, &sts)));
+    signed.push((
+        "Signature".into(),
+        sign::v1_signature(SANDBOX_ACCESS_KEY_SECRET, &sts),
+    ));
     let query = sign::encode_pairs(signed.iter()).replace("%20", "+");
     assert!(query.contains("made+by+the+old+core"));
     let resp = h
@@ -400,7 +424,12 @@ async fn v3_query_form_body_plus_spaces_and_sts() {
         for token in [None, Some("CAIS-sts".to_string())] {
             let o = Opts { token, ..h.opts() };
             let body = h
-                .v3("DescribeInstances", &[("RegionId", REGION), ("PageSize", "50")], &o, form)
+                .v3(
+                    "DescribeInstances",
+                    &[("RegionId", REGION), ("PageSize", "50")],
+                    &o,
+                    form,
+                )
                 .await
                 .ok();
             assert!(body["TotalCount"].as_u64().unwrap_or(0) >= 6, "{body}");
@@ -425,7 +454,10 @@ async fn v3_query_form_body_plus_spaces_and_sts() {
     assert!(request.url().as_str().contains("Others+Linux"));
     let resp = Harness::read(h.http.execute(request).await.expect("sent")).await;
     resp.err(400, "DryRunOperation");
-    assert_eq!(resp.body["Message"], "Request validation has been passed with DryRun flag set.");
+    assert_eq!(
+        resp.body["Message"],
+        "Request validation has been passed with DryRun flag set."
+    );
 }
 
 // --- authentication ------------------------------------------------------------------------------
@@ -444,7 +476,9 @@ async fn v1_auth_rejections() {
     let expected = sign::v1_string_to_sign("POST", &signed);
     assert_eq!(
         resp.body["Message"],
-        format!("Specified signature is not matched with our calculation. server string to sign is:{expected}")
+        format!(
+            "Specified signature is not matched with our calculation. server string to sign is:{expected}"
+        )
     );
 
     let unknown = Opts {
@@ -477,7 +511,9 @@ async fn v1_auth_rejections() {
         nonce: Some("same-nonce".into()),
         ..h.opts()
     };
-    h.v1("DescribeRegions", &[], &fixed_nonce, Placement::Query).await.ok();
+    h.v1("DescribeRegions", &[], &fixed_nonce, Placement::Query)
+        .await
+        .ok();
     h.v1("DescribeRegions", &[], &fixed_nonce, Placement::Form)
         .await
         .err(400, "SignatureNonceUsed");
@@ -492,7 +528,9 @@ async fn v1_auth_rejections() {
             *value = "2016-11-11".into();
         }
     }
-    h.send_v1(&signed, "POST", Placement::Query).await.err(400, "InvalidVersion");
+    h.send_v1(&signed, "POST", Placement::Query)
+        .await
+        .err(400, "InvalidVersion");
 
     let mut signed = h.v1_params("DescribeRegions", &[], &h.opts());
     for (name, value) in signed.iter_mut() {
@@ -500,13 +538,20 @@ async fn v1_auth_rejections() {
             *value = "HMAC-MD5".into();
         }
     }
-    h.send_v1(&signed, "POST", Placement::Query).await.err(400, "IncompleteSignature");
+    h.send_v1(&signed, "POST", Placement::Query)
+        .await
+        .err(400, "IncompleteSignature");
 
     let mut signed = h.v1_params("DescribeRegions", &[], &h.opts());
     signed.retain(|(n, _)| n != "Signature");
     let resp = h.send_v1(&signed, "POST", Placement::Query).await;
     resp.err(400, "MissingParameter");
-    assert!(resp.body["Message"].as_str().unwrap_or_default().contains("\"Signature\""));
+    assert!(
+        resp.body["Message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"Signature\"")
+    );
 
     // Tampering after signing breaks the signature.
     let mut signed = h.v1_params("DescribeInstances", &[("RegionId", REGION)], &h.opts());
@@ -515,7 +560,9 @@ async fn v1_auth_rejections() {
             *value = "cn-shanghai".into();
         }
     }
-    h.send_v1(&signed, "POST", Placement::Query).await.err(400, "SignatureDoesNotMatch");
+    h.send_v1(&signed, "POST", Placement::Query)
+        .await
+        .err(400, "SignatureDoesNotMatch");
 }
 
 #[tokio::test]
@@ -574,27 +621,37 @@ async fn v3_auth_rejections() {
         async move { Harness::read(http.execute(request).await.expect("sent")).await }
     };
     send(|r| {
-        r.headers_mut().insert("authorization", "ACS3-HMAC-SHA256 Credential=x".parse().unwrap());
+        r.headers_mut().insert(
+            "authorization",
+            "ACS3-HMAC-SHA256 Credential=x".parse().unwrap(),
+        );
     })
     .await
     .err(400, "IncompleteSignature");
     send(|r| {
         r.headers_mut().insert(
             "authorization",
-            "ACS3-HMAC-SM3 Credential=LTAIsandbox,SignedHeaders=host,Signature=00".parse().unwrap(),
+            "ACS3-HMAC-SM3 Credential=LTAIsandbox,SignedHeaders=host,Signature=00"
+                .parse()
+                .unwrap(),
         );
     })
     .await
     .err(400, "IncompleteSignature");
     send(|r| {
         // A valid-looking Authorization that leaves x-acs-date unsigned.
-        let auth = r.headers()["authorization"].to_str().unwrap().replace("x-acs-date;", "");
-        r.headers_mut().insert("authorization", auth.parse().unwrap());
+        let auth = r.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .replace("x-acs-date;", "");
+        r.headers_mut()
+            .insert("authorization", auth.parse().unwrap());
     })
     .await
     .err(400, "IncompleteSignature");
     send(|r| {
-        r.headers_mut().insert("x-acs-version", "2016-11-11".parse().unwrap());
+        r.headers_mut()
+            .insert("x-acs-version", "2016-11-11".parse().unwrap());
     })
     .await
     .err(400, "InvalidVersion");
@@ -604,7 +661,8 @@ async fn v3_auth_rejections() {
     .await
     .err(400, "SignatureDoesNotMatch");
     send(|r| {
-        *r.url_mut() = reqwest::Url::parse(&r.url().as_str().replace("cn-hangzhou", "cn-shanghai")).unwrap();
+        *r.url_mut() =
+            reqwest::Url::parse(&r.url().as_str().replace("cn-hangzhou", "cn-shanghai")).unwrap();
     })
     .await
     .err(400, "SignatureDoesNotMatch");
@@ -615,13 +673,17 @@ async fn v3_auth_rejections() {
     .err(403, "UnsupportedHTTPMethod");
     // A security token sent but left out of SignedHeaders.
     send(|r| {
-        r.headers_mut().insert("x-acs-security-token", "tok".parse().unwrap());
+        r.headers_mut()
+            .insert("x-acs-security-token", "tok".parse().unwrap());
     })
     .await
     .err(400, "IncompleteSignature");
 }
 
 // --- CreateImage ---------------------------------------------------------------------------------
+
+/// CreateImage parameters (besides RegionId), expected HTTP status and code.
+type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
 
 #[tokio::test]
 async fn create_image_error_matrix() {
@@ -634,33 +696,105 @@ async fn create_image_error_matrix() {
             ]
         })
         .collect();
-    let tags21: Vec<(&str, &str)> = tags21.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut seventeen_data = vec![("DiskDeviceMapping.1.SnapshotId".to_string(), WEB_SYSTEM_SNAPSHOT.to_string())];
+    let tags21: Vec<(&str, &str)> = tags21
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut seventeen_data = vec![(
+        "DiskDeviceMapping.1.SnapshotId".to_string(),
+        WEB_SYSTEM_SNAPSHOT.to_string(),
+    )];
     for i in 2..=18 {
         seventeen_data.push((format!("DiskDeviceMapping.{i}.Size"), "20".into()));
     }
-    let seventeen_data: Vec<(&str, &str)> = seventeen_data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let seventeen_data: Vec<(&str, &str)> = seventeen_data
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let snap = ("SnapshotId", WEB_SYSTEM_SNAPSHOT);
     let long_version = "9".repeat(41);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
-        (vec![snap, ("ImageName", "1-starts-with-digit")], 400, "InvalidImageName.Malformed"),
-        (vec![snap, ("ImageName", "has space")], 400, "InvalidImageName.Malformed"),
-        (vec![snap, ("Description", "x")], 400, "InvalidDescription.Malformed"),
-        (vec![snap, ("ImageFamily", "aliyun-family")], 400, "InvalidImageFamily.Malformed"),
-        (vec![snap, ("ImageVersion", &long_version)], 400, "InvalidImageVersion.Malformed"),
-        (vec![snap, ("Platform", "Windows 95")], 400, "InvalidPlatform.Malformed"),
-        (vec![snap, ("Architecture", "sparc")], 400, "InvalidArchitecture.Malformed"),
-        (vec![snap, ("BootMode", "uefi")], 400, "InvalidBootMode.Malformed"),
-        (vec![snap, ("ClientToken", "tök")], 400, "InvalidClientToken.ValueNotSupported"),
-        (vec![snap, ("DetectionStrategy", "Deep")], 400, "InvalidDetectionStrategy.Malformed"),
-        (vec![snap, ("Features.ImdsSupport", "v3")], 400, "InvalidParameter.FeaturesImdsSupport"),
-        (vec![snap, ("Tag.1.Key", "acs:env")], 400, "InvalidTagKey.Malformed"),
-        (vec![snap, ("Tag.1.Value", "no key")], 400, "InvalidTagKey.Malformed"),
-        (vec![snap, ("Tag.1.Key", "env"), ("Tag.1.Value", "http://x")], 400, "InvalidTagValue.Malformed"),
-        (vec![snap, ("Tag.1.Key", "env"), ("Tag.2.key", "env")], 400, "Duplicate.TagKey"),
+    let cases: Vec<Case> = vec![
+        (
+            vec![snap, ("ImageName", "1-starts-with-digit")],
+            400,
+            "InvalidImageName.Malformed",
+        ),
+        (
+            vec![snap, ("ImageName", "has space")],
+            400,
+            "InvalidImageName.Malformed",
+        ),
+        (
+            vec![snap, ("Description", "x")],
+            400,
+            "InvalidDescription.Malformed",
+        ),
+        (
+            vec![snap, ("ImageFamily", "aliyun-family")],
+            400,
+            "InvalidImageFamily.Malformed",
+        ),
+        (
+            vec![snap, ("ImageVersion", &long_version)],
+            400,
+            "InvalidImageVersion.Malformed",
+        ),
+        (
+            vec![snap, ("Platform", "Windows 95")],
+            400,
+            "InvalidPlatform.Malformed",
+        ),
+        (
+            vec![snap, ("Architecture", "sparc")],
+            400,
+            "InvalidArchitecture.Malformed",
+        ),
+        (
+            vec![snap, ("BootMode", "uefi")],
+            400,
+            "InvalidBootMode.Malformed",
+        ),
+        (
+            vec![snap, ("ClientToken", "tök")],
+            400,
+            "InvalidClientToken.ValueNotSupported",
+        ),
+        (
+            vec![snap, ("DetectionStrategy", "Deep")],
+            400,
+            "InvalidDetectionStrategy.Malformed",
+        ),
+        (
+            vec![snap, ("Features.ImdsSupport", "v3")],
+            400,
+            "InvalidParameter.FeaturesImdsSupport",
+        ),
+        (
+            vec![snap, ("Tag.1.Key", "acs:env")],
+            400,
+            "InvalidTagKey.Malformed",
+        ),
+        (
+            vec![snap, ("Tag.1.Value", "no key")],
+            400,
+            "InvalidTagKey.Malformed",
+        ),
+        (
+            vec![snap, ("Tag.1.Key", "env"), ("Tag.1.Value", "http://x")],
+            400,
+            "InvalidTagValue.Malformed",
+        ),
+        (
+            vec![snap, ("Tag.1.Key", "env"), ("Tag.2.key", "env")],
+            400,
+            "Duplicate.TagKey",
+        ),
         ([vec![snap], tags21].concat(), 403, "QuotaExceed.Tags"),
         (
-            vec![("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT), ("DiskDeviceMapping.2.Device", "/dev/vdb")],
+            vec![
+                ("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT),
+                ("DiskDeviceMapping.2.Device", "/dev/vdb"),
+            ],
             400,
             "InvalidDevice.Malformed",
         ),
@@ -683,33 +817,90 @@ async fn create_image_error_matrix() {
             "InvalidDevice.InUse",
         ),
         (
-            vec![("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT), ("DiskDeviceMapping.1.DiskType", "root")],
+            vec![
+                ("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT),
+                ("DiskDeviceMapping.1.DiskType", "root"),
+            ],
             400,
             "InvalidDiskType.ValueNotSupported",
         ),
         (
-            vec![("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT), ("DiskDeviceMapping.2.Size", "10")],
+            vec![
+                ("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT),
+                ("DiskDeviceMapping.2.Size", "10"),
+            ],
             400,
             "InvalidSize.ValueNotSupported",
         ),
         (
-            vec![("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT), ("DiskDeviceMapping.1.Size", "30")],
+            vec![
+                ("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT),
+                ("DiskDeviceMapping.1.Size", "30"),
+            ],
             400,
             "InvalidSize.ValueNotSupported",
         ),
         (vec![("ImageName", "no-source")], 400, "MissingParameter"),
-        (vec![("InstanceId", "i-bp1doesnotexist0000")], 404, "InvalidInstanceId.NotFound"),
-        (vec![("InstanceId", STARTING_INSTANCE)], 400, "IncorrectInstanceStatus"),
-        (vec![("InstanceId", LOCKED_INSTANCE)], 400, "InstanceLockedForSecurity"),
-        (vec![("InstanceId", NO_SYSTEM_DISK_INSTANCE)], 400, "InvalidInstance.NotFoundSystemDisk"),
-        (vec![("InstanceId", ARM_INSTANCE), ("BootMode", "BIOS")], 400, "InvalidBootMode.NotSupport"),
-        (vec![("SnapshotId", "s-bp1doesnotexist0000")], 404, "InvalidSnapshotId.NotFound"),
-        (vec![("SnapshotId", PROGRESSING_SNAPSHOT)], 403, "InvalidSnapshotId.NotReady"),
-        (vec![("SnapshotId", FAILED_SNAPSHOT)], 403, "InvalidSnapshotId.NotReady"),
-        (vec![("SnapshotId", OLD_SNAPSHOT)], 403, "InvalidSnapshot.TooOld"),
-        (vec![("SnapshotId", ARCHIVE_SNAPSHOT)], 403, "InvalidSnapshotCategory.NotSupportImageCreation"),
-        (vec![("SnapshotId", WEB_DATA_SNAPSHOT)], 403, "OperationDenied"),
-        (vec![("DiskDeviceMapping.1.SnapshotId", WEB_DATA_SNAPSHOT)], 400, "OperationDenied"),
+        (
+            vec![("InstanceId", "i-bp1doesnotexist0000")],
+            404,
+            "InvalidInstanceId.NotFound",
+        ),
+        (
+            vec![("InstanceId", STARTING_INSTANCE)],
+            400,
+            "IncorrectInstanceStatus",
+        ),
+        (
+            vec![("InstanceId", LOCKED_INSTANCE)],
+            400,
+            "InstanceLockedForSecurity",
+        ),
+        (
+            vec![("InstanceId", NO_SYSTEM_DISK_INSTANCE)],
+            400,
+            "InvalidInstance.NotFoundSystemDisk",
+        ),
+        (
+            vec![("InstanceId", ARM_INSTANCE), ("BootMode", "BIOS")],
+            400,
+            "InvalidBootMode.NotSupport",
+        ),
+        (
+            vec![("SnapshotId", "s-bp1doesnotexist0000")],
+            404,
+            "InvalidSnapshotId.NotFound",
+        ),
+        (
+            vec![("SnapshotId", PROGRESSING_SNAPSHOT)],
+            403,
+            "InvalidSnapshotId.NotReady",
+        ),
+        (
+            vec![("SnapshotId", FAILED_SNAPSHOT)],
+            403,
+            "InvalidSnapshotId.NotReady",
+        ),
+        (
+            vec![("SnapshotId", OLD_SNAPSHOT)],
+            403,
+            "InvalidSnapshot.TooOld",
+        ),
+        (
+            vec![("SnapshotId", ARCHIVE_SNAPSHOT)],
+            403,
+            "InvalidSnapshotCategory.NotSupportImageCreation",
+        ),
+        (
+            vec![("SnapshotId", WEB_DATA_SNAPSHOT)],
+            403,
+            "OperationDenied",
+        ),
+        (
+            vec![("DiskDeviceMapping.1.SnapshotId", WEB_DATA_SNAPSHOT)],
+            400,
+            "OperationDenied",
+        ),
         (
             vec![
                 ("DiskDeviceMapping.1.SnapshotId", WEB_SYSTEM_SNAPSHOT),
@@ -727,8 +918,16 @@ async fn create_image_error_matrix() {
             400,
             "InvalidParameter.DiskType",
         ),
-        (vec![snap, ("ResourceGroupId", "rg-doesnotexist")], 404, "InvalidResourceGroup.NotFound"),
-        (vec![snap, ("ImageName", "web-base-20240601")], 400, "InvalidImageName.Duplicated"),
+        (
+            vec![snap, ("ResourceGroupId", "rg-doesnotexist")],
+            404,
+            "InvalidResourceGroup.NotFound",
+        ),
+        (
+            vec![snap, ("ImageName", "web-base-20240601")],
+            400,
+            "InvalidImageName.Duplicated",
+        ),
         (vec![snap, ("DryRun", "maybe")], 400, "InvalidParameter"),
     ];
     let before = h.sim.images(REGION).len();
@@ -738,8 +937,14 @@ async fn create_image_error_matrix() {
     h.call("CreateImage", &[("RegionId", "xx-nowhere-1"), snap])
         .await
         .err(404, "InvalidRegionId.NotFound");
-    h.call("CreateImage", &[snap]).await.err(400, "MissingParameter");
-    assert_eq!(h.sim.images(REGION).len(), before, "no failed call may create an image");
+    h.call("CreateImage", &[snap])
+        .await
+        .err(400, "MissingParameter");
+    assert_eq!(
+        h.sim.images(REGION).len(),
+        before,
+        "no failed call may create an image"
+    );
 }
 
 #[tokio::test]
@@ -787,8 +992,14 @@ async fn source_priority_and_valid_mappings() {
     assert_eq!(image["Architecture"], "arm64");
     assert_eq!(image["OSType"], "linux");
     assert_eq!(image["Size"], 100);
-    assert_eq!(image["Tags"]["Tag"][0], serde_json::json!({"TagKey": "env", "TagValue": ""}));
-    let disks = image["DiskDeviceMappings"]["DiskDeviceMapping"].as_array().expect("disks").clone();
+    assert_eq!(
+        image["Tags"]["Tag"][0],
+        serde_json::json!({"TagKey": "env", "TagValue": ""})
+    );
+    let disks = image["DiskDeviceMappings"]["DiskDeviceMapping"]
+        .as_array()
+        .expect("disks")
+        .clone();
     let shape: Vec<(String, String, String)> = disks
         .iter()
         .map(|d| {
@@ -814,7 +1025,12 @@ async fn dry_run_validates_and_creates_nothing() {
     let h = Harness::new().await;
     let (images, snapshots) = (h.sim.images(REGION).len(), h.sim.snapshot_count(REGION));
     let resp = h
-        .create(&[("InstanceId", DB_INSTANCE), ("ImageName", "dry"), ("ClientToken", "tok-dry"), ("DryRun", "true")])
+        .create(&[
+            ("InstanceId", DB_INSTANCE),
+            ("ImageName", "dry"),
+            ("ClientToken", "tok-dry"),
+            ("DryRun", "true"),
+        ])
         .await;
     resp.err(400, "DryRunOperation");
     assert_eq!(h.sim.images(REGION).len(), images);
@@ -824,20 +1040,45 @@ async fn dry_run_validates_and_creates_nothing() {
         .await
         .err(400, "InstanceLockedForSecurity");
     // The dry run did not record its token: the real call with it creates an image.
-    h.create(&[("InstanceId", DB_INSTANCE), ("ImageName", "dry"), ("ClientToken", "tok-dry")])
-        .await
-        .ok();
+    h.create(&[
+        ("InstanceId", DB_INSTANCE),
+        ("ImageName", "dry"),
+        ("ClientToken", "tok-dry"),
+    ])
+    .await
+    .ok();
     assert_eq!(h.sim.images(REGION).len(), images + 1);
     // DryRun on the other operations too.
     for (action, params) in [
-        ("DescribeImages", vec![("RegionId", REGION), ("DryRun", "true")]),
+        (
+            "DescribeImages",
+            vec![("RegionId", REGION), ("DryRun", "true")],
+        ),
         ("DescribeRegions", vec![("DryRun", "true")]),
-        ("DeleteImage", vec![("RegionId", REGION), ("ImageId", USED_IMAGE), ("Force", "true"), ("DryRun", "true")]),
-        ("StopInstances", vec![("RegionId", REGION), ("InstanceId.1", WEB_INSTANCE), ("DryRun", "true")]),
+        (
+            "DeleteImage",
+            vec![
+                ("RegionId", REGION),
+                ("ImageId", USED_IMAGE),
+                ("Force", "true"),
+                ("DryRun", "true"),
+            ],
+        ),
+        (
+            "StopInstances",
+            vec![
+                ("RegionId", REGION),
+                ("InstanceId.1", WEB_INSTANCE),
+                ("DryRun", "true"),
+            ],
+        ),
     ] {
         h.call(action, &params).await.err(400, "DryRunOperation");
     }
-    assert_eq!(h.sim.instance_status(REGION, WEB_INSTANCE).as_deref(), Some("Running"));
+    assert_eq!(
+        h.sim.instance_status(REGION, WEB_INSTANCE).as_deref(),
+        Some("Running")
+    );
 }
 
 #[tokio::test]
@@ -850,16 +1091,33 @@ async fn client_token_idempotency_both_ways() {
     ];
     let first = h.create(&params).await.ok();
     // A retry (new nonce, timestamp, signature scheme) returns the same image.
-    let retry = h.v1("CreateImage", &[&[("RegionId", REGION)][..], &params].concat(), &h.opts(), Placement::Form).await.ok();
+    let retry = h
+        .v1(
+            "CreateImage",
+            &[&[("RegionId", REGION)][..], &params].concat(),
+            &h.opts(),
+            Placement::Form,
+        )
+        .await
+        .ok();
     assert_eq!(first["ImageId"], retry["ImageId"]);
     assert_ne!(first["RequestId"], retry["RequestId"]);
-    assert_eq!(h.sim.images(REGION).iter().filter(|i| i.name == "idem").count(), 1);
+    assert_eq!(
+        h.sim
+            .images(REGION)
+            .iter()
+            .filter(|i| i.name == "idem")
+            .count(),
+        1
+    );
     let changed = [
         ("SnapshotId", WEB_SYSTEM_SNAPSHOT),
         ("ImageName", "idem-2"),
         ("ClientToken", "123e4567-e89b-12d3-a456-426655440000"),
     ];
-    h.create(&changed).await.err(400, "IdempotenceParamNotMatch");
+    h.create(&changed)
+        .await
+        .err(400, "IdempotenceParamNotMatch");
     assert!(h.sim.images(REGION).iter().all(|i| i.name != "idem-2"));
 }
 
@@ -869,19 +1127,34 @@ async fn quotas_from_the_seed_file() {
         "images = 30              # custom images",
         "images = 6              # custom images",
     );
-    let toml = toml.replace("images_per_family = 5", "images_per_family = 1").replace("families = 10 ", "families = 3 ");
+    let toml = toml
+        .replace("images_per_family = 5", "images_per_family = 1")
+        .replace("families = 10 ", "families = 3 ");
     let h = Harness::seeded(&toml).await;
     // The seed has families web-base and db: "web-base" is full (1 per family).
-    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT), ("ImageFamily", "web-base")])
-        .await
-        .err(400, "ImageQuotaExceed.ImageFamily");
-    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT), ("ImageFamily", "third")]).await.ok();
-    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT), ("ImageFamily", "fourth")])
-        .await
-        .err(400, "ImageFamilyQuotaExceed");
+    h.create(&[
+        ("SnapshotId", WEB_SYSTEM_SNAPSHOT),
+        ("ImageFamily", "web-base"),
+    ])
+    .await
+    .err(400, "ImageQuotaExceed.ImageFamily");
+    h.create(&[
+        ("SnapshotId", WEB_SYSTEM_SNAPSHOT),
+        ("ImageFamily", "third"),
+    ])
+    .await
+    .ok();
+    h.create(&[
+        ("SnapshotId", WEB_SYSTEM_SNAPSHOT),
+        ("ImageFamily", "fourth"),
+    ])
+    .await
+    .err(400, "ImageFamilyQuotaExceed");
     h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.ok();
     h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.ok();
-    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.err(403, "QuotaExceed.Image");
+    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)])
+        .await
+        .err(403, "QuotaExceed.Image");
 }
 
 // --- progress over simulated time ---------------------------------------------------------------
@@ -890,7 +1163,10 @@ async fn quotas_from_the_seed_file() {
 async fn progress_reaches_available_via_the_clock() {
     let h = Harness::new().await;
     let id = h
-        .create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT), ("ImageName", "progress")])
+        .create(&[
+            ("SnapshotId", WEB_SYSTEM_SNAPSHOT),
+            ("ImageName", "progress"),
+        ])
         .await
         .ok()["ImageId"]
         .as_str()
@@ -898,10 +1174,16 @@ async fn progress_reaches_available_via_the_clock() {
         .to_string();
     assert!(id.starts_with("m-bp1") && id.len() == 22, "{id}");
     // DescribeImages defaults to Status=Available: a creating image is not listed.
-    let default = h.call("DescribeImages", &[("RegionId", REGION), ("ImageId", &id)]).await.ok();
+    let default = h
+        .call("DescribeImages", &[("RegionId", REGION), ("ImageId", &id)])
+        .await
+        .ok();
     assert_eq!(default["TotalCount"], 0);
     let image = h.image(&id).await;
-    assert_eq!((image["Status"].as_str(), image["Progress"].as_str()), (Some("Creating"), Some("0%")));
+    assert_eq!(
+        (image["Status"].as_str(), image["Progress"].as_str()),
+        (Some("Creating"), Some("0%"))
+    );
     assert_eq!(image["ImageOwnerAlias"], "self");
     assert_eq!(image["Usable"], false);
     h.sim.advance(Duration::from_secs(10));
@@ -913,16 +1195,25 @@ async fn progress_reaches_available_via_the_clock() {
     assert_eq!(disk["Size"], "40");
     h.sim.advance(Duration::from_secs(10));
     let image = h.image(&id).await;
-    assert_eq!((image["Status"].as_str(), image["Progress"].as_str()), (Some("Available"), Some("100%")));
+    assert_eq!(
+        (image["Status"].as_str(), image["Progress"].as_str()),
+        (Some("Available"), Some("100%"))
+    );
     assert_eq!(image["Usable"], true);
-    let listed = h.call("DescribeImages", &[("RegionId", REGION), ("ImageId", &id)]).await.ok();
+    let listed = h
+        .call("DescribeImages", &[("RegionId", REGION), ("ImageId", &id)])
+        .await
+        .ok();
     assert_eq!(listed["TotalCount"], 1);
 }
 
 #[tokio::test]
 async fn speed_scales_simulated_time() {
     let h = Harness::with(|c| c.speed = 4.0).await;
-    let id = h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.ok()["ImageId"].as_str().unwrap_or_default().to_string();
+    let id = h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.ok()["ImageId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     h.sim.advance(Duration::from_secs(5));
     assert_eq!(h.image(&id).await["Status"], "Available");
 }
@@ -930,8 +1221,14 @@ async fn speed_scales_simulated_time() {
 #[tokio::test]
 async fn seeded_faults_end_in_create_failed() {
     let h = Harness::new().await;
-    for (source, percent) in [(("SnapshotId", FAILING_SNAPSHOT), "40%"), (("InstanceId", WIN_INSTANCE), "60%")] {
-        let id = h.create(&[source]).await.ok()["ImageId"].as_str().unwrap_or_default().to_string();
+    for (source, percent) in [
+        (("SnapshotId", FAILING_SNAPSHOT), "40%"),
+        (("InstanceId", WIN_INSTANCE), "60%"),
+    ] {
+        let id = h.create(&[source]).await.ok()["ImageId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         h.sim.advance(Duration::from_secs(30));
         let image = h.image(&id).await;
         assert_eq!(image["Status"], "CreateFailed", "{image}");
@@ -945,7 +1242,11 @@ async fn instance_source_snapshots_every_disk_and_inherits_the_os() {
     let h = Harness::new().await;
     let before = h.sim.snapshot_count(REGION);
     let id = h
-        .create(&[("InstanceId", DB_INSTANCE), ("ImageName", "数据库-整机镜像"), ("ImageFamily", "db")])
+        .create(&[
+            ("InstanceId", DB_INSTANCE),
+            ("ImageName", "数据库-整机镜像"),
+            ("ImageFamily", "db"),
+        ])
         .await
         .ok()["ImageId"]
         .as_str()
@@ -953,10 +1254,20 @@ async fn instance_source_snapshots_every_disk_and_inherits_the_os() {
         .to_string();
     assert_eq!(h.sim.snapshot_count(REGION), before + 4);
     let made = h
-        .call("DescribeSnapshots", &[("RegionId", REGION), ("InstanceId", DB_INSTANCE), ("Usage", "image")])
+        .call(
+            "DescribeSnapshots",
+            &[
+                ("RegionId", REGION),
+                ("InstanceId", DB_INSTANCE),
+                ("Usage", "image"),
+            ],
+        )
         .await
         .ok();
-    let snapshots = made["Snapshots"]["Snapshot"].as_array().expect("snapshots").clone();
+    let snapshots = made["Snapshots"]["Snapshot"]
+        .as_array()
+        .expect("snapshots")
+        .clone();
     assert_eq!(snapshots.len(), 4, "{made}");
     assert!(snapshots.iter().all(|s| s["Status"] == "progressing"));
     let image = h.image(&id).await;
@@ -964,33 +1275,60 @@ async fn instance_source_snapshots_every_disk_and_inherits_the_os() {
     assert_eq!(image["Architecture"], "x86_64");
     assert_eq!(image["Features"]["ImdsSupport"], "v2");
     assert_eq!(image["OSNameEn"], "Alibaba Cloud Linux  3.2104 LTS 64 bit");
-    let mappings = image["DiskDeviceMappings"]["DiskDeviceMapping"].as_array().expect("mappings").clone();
-    let devices: Vec<&str> = mappings.iter().map(|m| m["Device"].as_str().unwrap_or_default()).collect();
-    assert_eq!(devices, ["/dev/xvda", "/dev/xvdb", "/dev/xvdc", "/dev/xvdd"]);
+    let mappings = image["DiskDeviceMappings"]["DiskDeviceMapping"]
+        .as_array()
+        .expect("mappings")
+        .clone();
+    let devices: Vec<&str> = mappings
+        .iter()
+        .map(|m| m["Device"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        devices,
+        ["/dev/xvda", "/dev/xvdb", "/dev/xvdc", "/dev/xvdd"]
+    );
     for mapping in &mappings {
         assert!(
-            snapshots.iter().any(|s| s["SnapshotId"] == mapping["SnapshotId"]),
+            snapshots
+                .iter()
+                .any(|s| s["SnapshotId"] == mapping["SnapshotId"]),
             "{mapping} references a new snapshot"
         );
     }
     assert_eq!(mappings[2]["Encrypted"], true);
     h.sim.advance(Duration::from_secs(25));
     let done = h
-        .call("DescribeSnapshots", &[("RegionId", REGION), ("InstanceId", DB_INSTANCE), ("Usage", "image"), ("Status", "accomplished")])
+        .call(
+            "DescribeSnapshots",
+            &[
+                ("RegionId", REGION),
+                ("InstanceId", DB_INSTANCE),
+                ("Usage", "image"),
+                ("Status", "accomplished"),
+            ],
+        )
         .await
         .ok();
     assert_eq!(done["TotalCount"], 4);
     assert_eq!(h.image(&id).await["Status"], "Available");
     // The new snapshots are usable sources in their own right.
-    let system = mappings[0]["SnapshotId"].as_str().unwrap_or_default().to_string();
-    h.create(&[("SnapshotId", &system), ("DryRun", "true")]).await.err(400, "DryRunOperation");
+    let system = mappings[0]["SnapshotId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.create(&[("SnapshotId", &system), ("DryRun", "true")])
+        .await
+        .err(400, "DryRunOperation");
 }
 
 #[tokio::test]
 async fn detection_options_report_the_seeded_risks() {
     let h = Harness::new().await;
     let id = h
-        .create(&[("InstanceId", DB_INSTANCE), ("DetectionStrategy", "Standard")])
+        .create(&[
+            ("InstanceId", DB_INSTANCE),
+            ("DetectionStrategy", "Standard"),
+        ])
         .await
         .ok()["ImageId"]
         .as_str()
@@ -1001,7 +1339,11 @@ async fn detection_options_report_the_seeded_risks() {
     h.sim.advance(Duration::from_secs(21));
     let image = h.image(&id).await;
     assert_eq!(image["Status"], "Available");
-    assert_eq!(detection(&image)["Status"], "Processing", "the check runs after the image is ready");
+    assert_eq!(
+        detection(&image)["Status"],
+        "Processing",
+        "the check runs after the image is ready"
+    );
     h.sim.advance(Duration::from_secs(6));
     let options = detection(&h.image(&id).await);
     assert_eq!(options["Status"], "Finished");
@@ -1013,11 +1355,28 @@ async fn detection_options_report_the_seeded_risks() {
     );
     // Without a strategy there is no check; a snapshot source carries the snapshot's risks.
     let plain = h.create(&[("SnapshotId", DB_SYSTEM_SNAPSHOT)]).await.ok();
-    assert!(h.image(plain["ImageId"].as_str().unwrap_or_default()).await.get("DetectionOptions").is_none());
-    let checked = h.create(&[("SnapshotId", DB_SYSTEM_SNAPSHOT), ("DetectionStrategy", "Standard")]).await.ok();
+    assert!(
+        h.image(plain["ImageId"].as_str().unwrap_or_default())
+            .await
+            .get("DetectionOptions")
+            .is_none()
+    );
+    let checked = h
+        .create(&[
+            ("SnapshotId", DB_SYSTEM_SNAPSHOT),
+            ("DetectionStrategy", "Standard"),
+        ])
+        .await
+        .ok();
     h.sim.advance(Duration::from_secs(60));
-    let options = detection(&h.image(checked["ImageId"].as_str().unwrap_or_default()).await);
-    assert_eq!(options["Items"]["Item"][0]["RiskCode"], "CloudAssistant.NotInstalled");
+    let options = detection(
+        &h.image(checked["ImageId"].as_str().unwrap_or_default())
+            .await,
+    );
+    assert_eq!(
+        options["Items"]["Item"][0]["RiskCode"],
+        "CloudAssistant.NotInstalled"
+    );
 }
 
 // --- other operations ------------------------------------------------------------------------------
@@ -1025,31 +1384,58 @@ async fn detection_options_report_the_seeded_risks() {
 #[tokio::test]
 async fn stop_instances_lifecycle() {
     let h = Harness::new().await;
-    let body = h.call("StopInstances", &[("RegionId", REGION), ("InstanceId.1", WEB_INSTANCE)]).await.ok();
+    let body = h
+        .call(
+            "StopInstances",
+            &[("RegionId", REGION), ("InstanceId.1", WEB_INSTANCE)],
+        )
+        .await
+        .ok();
     let response = &body["InstanceResponses"]["InstanceResponse"][0];
     assert_eq!(
-        (response["PreviousStatus"].as_str(), response["CurrentStatus"].as_str(), response["Code"].as_str()),
+        (
+            response["PreviousStatus"].as_str(),
+            response["CurrentStatus"].as_str(),
+            response["Code"].as_str()
+        ),
         (Some("Running"), Some("Stopping"), Some("200"))
     );
     let status = || async {
         let ids = format!("[\"{WEB_INSTANCE}\"]");
-        h.call("DescribeInstances", &[("RegionId", REGION), ("InstanceIds", &ids)]).await.ok()["Instances"]["Instance"][0]["Status"]
+        h.call(
+            "DescribeInstances",
+            &[("RegionId", REGION), ("InstanceIds", &ids)],
+        )
+        .await
+        .ok()["Instances"]["Instance"][0]["Status"]
             .as_str()
             .unwrap_or_default()
             .to_string()
     };
     assert_eq!(status().await, "Stopping");
-    h.create(&[("InstanceId", WEB_INSTANCE)]).await.err(400, "IncorrectInstanceStatus");
-    h.sim.advance(Duration::from_secs(6));
-    assert_eq!(status().await, "Stopped");
-    h.create(&[("InstanceId", WEB_INSTANCE), ("DryRun", "true")]).await.err(400, "DryRunOperation");
-    h.call("StopInstances", &[("RegionId", REGION), ("InstanceId.1", WEB_INSTANCE)])
+    h.create(&[("InstanceId", WEB_INSTANCE)])
         .await
         .err(400, "IncorrectInstanceStatus");
-    h.call("StopInstances", &[("RegionId", REGION), ("InstanceId.1", LOCKED_INSTANCE)])
+    h.sim.advance(Duration::from_secs(6));
+    assert_eq!(status().await, "Stopped");
+    h.create(&[("InstanceId", WEB_INSTANCE), ("DryRun", "true")])
         .await
-        .err(400, "InstanceLockedForSecurity");
-    h.call("StopInstances", &[("RegionId", REGION)]).await.err(400, "MissingParameter");
+        .err(400, "DryRunOperation");
+    h.call(
+        "StopInstances",
+        &[("RegionId", REGION), ("InstanceId.1", WEB_INSTANCE)],
+    )
+    .await
+    .err(400, "IncorrectInstanceStatus");
+    h.call(
+        "StopInstances",
+        &[("RegionId", REGION), ("InstanceId.1", LOCKED_INSTANCE)],
+    )
+    .await
+    .err(400, "InstanceLockedForSecurity");
+    h.call("StopInstances", &[("RegionId", REGION)])
+        .await
+        .err(400, "MissingParameter");
     // SuccessFirst: each instance on its own.
     let mixed = h
         .call(
@@ -1070,62 +1456,151 @@ async fn stop_instances_lifecycle() {
         .map(|r| r["Code"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(codes, ["200", "InvalidInstanceId.NotFound"]);
-    assert_eq!(h.sim.instance_status(REGION, ARM_INSTANCE).as_deref(), Some("Stopping"));
+    assert_eq!(
+        h.sim.instance_status(REGION, ARM_INSTANCE).as_deref(),
+        Some("Stopping")
+    );
 }
 
 #[tokio::test]
 async fn delete_image_rules() {
     let h = Harness::new().await;
-    let id = h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.ok()["ImageId"].as_str().unwrap_or_default().to_string();
-    h.call("DeleteImage", &[("RegionId", REGION), ("ImageId", &id)]).await.ok();
+    let id = h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.ok()["ImageId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    h.call("DeleteImage", &[("RegionId", REGION), ("ImageId", &id)])
+        .await
+        .ok();
     assert!(h.sim.images(REGION).iter().all(|i| i.id != id));
     h.call("DeleteImage", &[("RegionId", REGION), ("ImageId", &id)])
         .await
         .err(404, "InvalidImageId.NotFound");
-    h.call("DeleteImage", &[("RegionId", REGION), ("ImageId", "aliyun_3_x64_20G_alibase_20240819.vhd")])
+    h.call(
+        "DeleteImage",
+        &[
+            ("RegionId", REGION),
+            ("ImageId", "aliyun_3_x64_20G_alibase_20240819.vhd"),
+        ],
+    )
+    .await
+    .err(404, "InvalidImageId.NotFound");
+    h.call(
+        "DeleteImage",
+        &[("RegionId", REGION), ("ImageId", USED_IMAGE)],
+    )
+    .await
+    .err(403, "ImageUsingByInstance");
+    h.call(
+        "DeleteImage",
+        &[
+            ("RegionId", REGION),
+            ("ImageId", USED_IMAGE),
+            ("Force", "TRUE"),
+        ],
+    )
+    .await
+    .ok();
+    h.call("DeleteImage", &[("RegionId", REGION)])
         .await
-        .err(404, "InvalidImageId.NotFound");
-    h.call("DeleteImage", &[("RegionId", REGION), ("ImageId", USED_IMAGE)])
-        .await
-        .err(403, "ImageUsingByInstance");
-    h.call("DeleteImage", &[("RegionId", REGION), ("ImageId", USED_IMAGE), ("Force", "TRUE")]).await.ok();
-    h.call("DeleteImage", &[("RegionId", REGION)]).await.err(400, "MissingParameter");
+        .err(400, "MissingParameter");
 }
 
 #[tokio::test]
 async fn describe_shapes_and_filters() {
     let h = Harness::new().await;
-    let disks = h.call("DescribeDisks", &[("RegionId", REGION), ("InstanceId", DB_INSTANCE)]).await.ok();
-    assert_eq!(disks["TotalCount"], 4);
-    let disk = &disks["Disks"]["Disk"][0];
-    assert!(disk["Size"].is_u64() && disk["Encrypted"].is_boolean() && disk["Attachments"]["Attachment"].is_array());
-    let system = h
-        .call("DescribeSnapshots", &[("RegionId", REGION), ("SourceDiskType", "System"), ("PageSize", "100")])
+    let disks = h
+        .call(
+            "DescribeDisks",
+            &[("RegionId", REGION), ("InstanceId", DB_INSTANCE)],
+        )
         .await
         .ok();
-    let rows = system["Snapshots"]["Snapshot"].as_array().expect("snapshots").clone();
-    assert!(rows.len() >= 5 && rows.iter().all(|s| s["SourceDiskType"] == "system"));
-    assert!(rows.iter().all(|s| s["SourceDiskSize"].is_string() && s["Progress"].as_str().is_some_and(|p| p.ends_with('%'))));
-    let ids = format!("[\"{PROGRESSING_SNAPSHOT}\",\"{FAILED_SNAPSHOT}\"]");
-    let two = h.call("DescribeSnapshots", &[("RegionId", REGION), ("SnapshotIds", &ids)]).await.ok();
-    assert_eq!(two["TotalCount"], 2);
-    let empty = h.call("DescribeInstances", &[("RegionId", REGION), ("InstanceIds", "[]")]).await.ok();
-    assert_eq!(empty["TotalCount"], 0);
-    h.call("DescribeInstances", &[("RegionId", REGION), ("InstanceIds", "i-not-json")])
+    assert_eq!(disks["TotalCount"], 4);
+    let disk = &disks["Disks"]["Disk"][0];
+    assert!(
+        disk["Size"].is_u64()
+            && disk["Encrypted"].is_boolean()
+            && disk["Attachments"]["Attachment"].is_array()
+    );
+    let system = h
+        .call(
+            "DescribeSnapshots",
+            &[
+                ("RegionId", REGION),
+                ("SourceDiskType", "System"),
+                ("PageSize", "100"),
+            ],
+        )
         .await
-        .err(400, "InvalidParameter");
+        .ok();
+    let rows = system["Snapshots"]["Snapshot"]
+        .as_array()
+        .expect("snapshots")
+        .clone();
+    assert!(rows.len() >= 5 && rows.iter().all(|s| s["SourceDiskType"] == "system"));
+    assert!(rows.iter().all(|s| s["SourceDiskSize"].is_string()
+        && s["Progress"].as_str().is_some_and(|p| p.ends_with('%'))));
+    let ids = format!("[\"{PROGRESSING_SNAPSHOT}\",\"{FAILED_SNAPSHOT}\"]");
+    let two = h
+        .call(
+            "DescribeSnapshots",
+            &[("RegionId", REGION), ("SnapshotIds", &ids)],
+        )
+        .await
+        .ok();
+    assert_eq!(two["TotalCount"], 2);
+    let empty = h
+        .call(
+            "DescribeInstances",
+            &[("RegionId", REGION), ("InstanceIds", "[]")],
+        )
+        .await
+        .ok();
+    assert_eq!(empty["TotalCount"], 0);
+    h.call(
+        "DescribeInstances",
+        &[("RegionId", REGION), ("InstanceIds", "i-not-json")],
+    )
+    .await
+    .err(400, "InvalidParameter");
     let locked = h
-        .call("DescribeInstances", &[("RegionId", REGION), ("InstanceIds", &format!("[\"{LOCKED_INSTANCE}\"]"))])
+        .call(
+            "DescribeInstances",
+            &[
+                ("RegionId", REGION),
+                ("InstanceIds", &format!("[\"{LOCKED_INSTANCE}\"]")),
+            ],
+        )
         .await
         .ok();
     let instance = &locked["Instances"]["Instance"][0];
-    assert_eq!(instance["OperationLocks"]["LockReason"][0]["LockReason"], "security");
+    assert_eq!(
+        instance["OperationLocks"]["LockReason"][0]["LockReason"],
+        "security"
+    );
     assert!(instance["Cpu"].is_u64() && instance["Memory"].is_u64());
-    assert_eq!(instance["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0], "172.16.0.66");
-    let named = h.call("DescribeInstances", &[("RegionId", REGION), ("InstanceName", "web-*")]).await.ok();
+    assert_eq!(
+        instance["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0],
+        "172.16.0.66"
+    );
+    let named = h
+        .call(
+            "DescribeInstances",
+            &[("RegionId", REGION), ("InstanceName", "web-*")],
+        )
+        .await
+        .ok();
     assert_eq!(named["TotalCount"], 1);
     let own = h
-        .call("DescribeImages", &[("RegionId", REGION), ("ImageOwnerAlias", "self"), ("Status", "Available,CreateFailed")])
+        .call(
+            "DescribeImages",
+            &[
+                ("RegionId", REGION),
+                ("ImageOwnerAlias", "self"),
+                ("Status", "Available,CreateFailed"),
+            ],
+        )
         .await
         .ok();
     assert_eq!(own["TotalCount"], 3);
@@ -1136,24 +1611,55 @@ async fn describe_shapes_and_filters() {
         .clone();
     assert_eq!(image["Usage"], "instance");
     assert_eq!(image["IsSelfShared"], "False");
-    assert_eq!(image["DiskDeviceMappings"]["DiskDeviceMapping"][0]["Size"], "40");
+    assert_eq!(
+        image["DiskDeviceMappings"]["DiskDeviceMapping"][0]["Size"],
+        "40"
+    );
     assert!(image["ImageOwnerId"].is_u64() && image["IsPublic"] == false);
     let pair = h
-        .call("DescribeImages", &[("RegionId", REGION), ("ImageId", &format!("{USED_IMAGE},m-bp17441ohwkdca0xbdq2")), ("Status", "ALL")])
+        .call(
+            "DescribeImages",
+            &[
+                ("RegionId", REGION),
+                ("ImageId", &format!("{USED_IMAGE},m-bp17441ohwkdca0xbdq2")),
+                ("Status", "ALL"),
+            ],
+        )
         .await
         .ok();
     assert_eq!(pair["TotalCount"], 2);
-    let english = h.call("DescribeRegions", &[("AcceptLanguage", "en-US")]).await.ok();
-    assert_eq!(english["Regions"]["Region"][0]["LocalName"], "China (Hangzhou)");
-    let shanghai = h.call("DescribeInstances", &[("RegionId", "cn-shanghai")]).await.ok();
-    assert_eq!(shanghai["Instances"]["Instance"][0]["InstanceName"], "上海-跳板机");
-    h.call("DescribeImages", &[("RegionId", REGION), ("Status", "Broken")]).await.err(400, "InvalidParameter");
-    h.call("DescribeSnapshots", &[("RegionId", "mars-1")]).await.err(404, "InvalidRegionId.NotFound");
+    let english = h
+        .call("DescribeRegions", &[("AcceptLanguage", "en-US")])
+        .await
+        .ok();
+    assert_eq!(
+        english["Regions"]["Region"][0]["LocalName"],
+        "China (Hangzhou)"
+    );
+    let shanghai = h
+        .call("DescribeInstances", &[("RegionId", "cn-shanghai")])
+        .await
+        .ok();
+    assert_eq!(
+        shanghai["Instances"]["Instance"][0]["InstanceName"],
+        "上海-跳板机"
+    );
+    h.call(
+        "DescribeImages",
+        &[("RegionId", REGION), ("Status", "Broken")],
+    )
+    .await
+    .err(400, "InvalidParameter");
+    h.call("DescribeSnapshots", &[("RegionId", "mars-1")])
+        .await
+        .err(404, "InvalidRegionId.NotFound");
 }
 
 #[tokio::test]
 async fn pagination_both_styles_on_a_generated_region() {
-    let toml = format!("{SANDBOX_TOML}\n[generate]\nregion = \"cn-beijing\"\ninstances = 20000\nsnapshots = 100000\n");
+    let toml = format!(
+        "{SANDBOX_TOML}\n[generate]\nregion = \"cn-beijing\"\ninstances = 20000\nsnapshots = 100000\n"
+    );
     let h = Harness::seeded(&toml).await;
     let region = ("RegionId", "cn-beijing");
     // Token style: walk every instance, 100 per page.
@@ -1169,7 +1675,14 @@ async fn pagination_both_styles_on_a_generated_region() {
         pages += 1;
         assert_eq!(page["TotalCount"], 20000);
         for instance in page["Instances"]["Instance"].as_array().expect("instances") {
-            assert!(seen.insert(instance["InstanceId"].as_str().unwrap_or_default().to_string()));
+            assert!(
+                seen.insert(
+                    instance["InstanceId"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                )
+            );
         }
         token = page["NextToken"].as_str().unwrap_or_default().to_string();
         if token.is_empty() {
@@ -1178,32 +1691,78 @@ async fn pagination_both_styles_on_a_generated_region() {
     }
     assert_eq!((seen.len(), pages), (20000, 200));
     // Snapshots: token pages with a filter, and numbered pages that agree with them.
-    let first = h.call("DescribeSnapshots", &[region, ("MaxResults", "50"), ("SnapshotType", "auto")]).await.ok();
+    let first = h
+        .call(
+            "DescribeSnapshots",
+            &[region, ("MaxResults", "50"), ("SnapshotType", "auto")],
+        )
+        .await
+        .ok();
     assert_eq!(first["TotalCount"], 50000);
     let next = first["NextToken"].as_str().unwrap_or_default().to_string();
     let second = h
-        .call("DescribeSnapshots", &[region, ("MaxResults", "50"), ("SnapshotType", "auto"), ("NextToken", &next)])
+        .call(
+            "DescribeSnapshots",
+            &[
+                region,
+                ("MaxResults", "50"),
+                ("SnapshotType", "auto"),
+                ("NextToken", &next),
+            ],
+        )
         .await
         .ok();
     let numbered = h
-        .call("DescribeSnapshots", &[region, ("PageNumber", "2"), ("PageSize", "50"), ("SnapshotType", "auto")])
+        .call(
+            "DescribeSnapshots",
+            &[
+                region,
+                ("PageNumber", "2"),
+                ("PageSize", "50"),
+                ("SnapshotType", "auto"),
+            ],
+        )
         .await
         .ok();
     assert_eq!(numbered["PageNumber"], 2);
-    assert_eq!(second["Snapshots"]["Snapshot"], numbered["Snapshots"]["Snapshot"]);
+    assert_eq!(
+        second["Snapshots"]["Snapshot"],
+        numbered["Snapshots"]["Snapshot"]
+    );
     // MaxResults outside the documented range is clamped, not refused.
-    let clamped = h.call("DescribeSnapshots", &[region, ("MaxResults", "1000")]).await.ok();
-    assert_eq!(clamped["Snapshots"]["Snapshot"].as_array().map(Vec::len), Some(100));
-    h.call("DescribeSnapshots", &[region, ("NextToken", "garbage")]).await.err(400, "InvalidParameter");
-    h.call("DescribeSnapshots", &[region, ("PageSize", "0")]).await.err(400, "InvalidParameter");
+    let clamped = h
+        .call("DescribeSnapshots", &[region, ("MaxResults", "1000")])
+        .await
+        .ok();
+    assert_eq!(
+        clamped["Snapshots"]["Snapshot"].as_array().map(Vec::len),
+        Some(100)
+    );
+    h.call("DescribeSnapshots", &[region, ("NextToken", "garbage")])
+        .await
+        .err(400, "InvalidParameter");
+    h.call("DescribeSnapshots", &[region, ("PageSize", "0")])
+        .await
+        .err(400, "InvalidParameter");
     // DescribeImages pages by number only.
     let mut names = Vec::new();
     for page in ["1", "2", "3"] {
         let body = h
-            .call("DescribeImages", &[("RegionId", REGION), ("Status", "ALL"), ("PageSize", "3"), ("PageNumber", page)])
+            .call(
+                "DescribeImages",
+                &[
+                    ("RegionId", REGION),
+                    ("Status", "ALL"),
+                    ("PageSize", "3"),
+                    ("PageNumber", page),
+                ],
+            )
             .await
             .ok();
-        assert_eq!((body["TotalCount"].as_u64(), body["PageSize"].as_u64()), (Some(7), Some(3)));
+        assert_eq!(
+            (body["TotalCount"].as_u64(), body["PageSize"].as_u64()),
+            (Some(7), Some(3))
+        );
         assert!(body.get("NextToken").is_none());
         for image in body["Images"]["Image"].as_array().expect("images") {
             names.push(image["ImageId"].as_str().unwrap_or_default().to_string());
@@ -1220,19 +1779,29 @@ async fn pagination_both_styles_on_a_generated_region() {
 async fn scripted_faults() {
     let h = Harness::new().await;
     h.sim.faults().fail_next(2, Fault::InternalError);
-    h.call("DescribeRegions", &[]).await.err(500, "InternalError");
-    h.call("DescribeRegions", &[]).await.err(500, "InternalError");
+    h.call("DescribeRegions", &[])
+        .await
+        .err(500, "InternalError");
+    h.call("DescribeRegions", &[])
+        .await
+        .err(500, "InternalError");
     h.call("DescribeRegions", &[]).await.ok();
     let next = h.sim.faults().calls() + 1;
     h.sim.faults().fault_call(next, Fault::Throttle);
     let throttled = h.call("DescribeRegions", &[]).await;
     throttled.err(400, "Throttling");
     assert_eq!(throttled.headers["x-acs-retry-after"], "1000");
-    h.sim.faults().fail_next_action("CreateImage", 1, Fault::ServiceUnavailable);
+    h.sim
+        .faults()
+        .fail_next_action("CreateImage", 1, Fault::ServiceUnavailable);
     h.call("DescribeRegions", &[]).await.ok();
-    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)]).await.err(503, "ServiceUnavailable");
+    h.create(&[("SnapshotId", WEB_SYSTEM_SNAPSHOT)])
+        .await
+        .err(503, "ServiceUnavailable");
     h.sim.faults().fail_next(1, Fault::Forbidden);
-    h.call("DescribeRegions", &[]).await.err(403, "Forbidden.RAM");
+    h.call("DescribeRegions", &[])
+        .await
+        .err(403, "Forbidden.RAM");
     // A dropped call closes the connection without any response.
     h.sim.faults().fail_next(1, Fault::Drop);
     let (request, _) = h.v3_request("DescribeRegions", &[], &h.opts(), false);
@@ -1310,7 +1879,9 @@ async fn hostile_input_gets_envelopes_not_panics() {
         assert_request_id(&body);
     }
     // A body over 1 MiB without a declared length (chunked) is cut off, not buffered.
-    let mut chunked = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    let mut chunked =
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            .to_vec();
     let chunk = vec![b'a'; 256 * 1024];
     for _ in 0..5 {
         chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
@@ -1319,7 +1890,10 @@ async fn hostile_input_gets_envelopes_not_panics() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     let (status, body) = h.raw(&chunked).await;
-    assert_eq!((status, body["Code"].as_str()), (413, Some("RequestEntityTooLarge")));
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (413, Some("RequestEntityTooLarge"))
+    );
     // Still serving.
     h.call("DescribeRegions", &[]).await.ok();
 }
@@ -1333,7 +1907,9 @@ async fn custom_key_pair_and_shutdown() {
         };
     })
     .await;
-    h.call("DescribeRegions", &[]).await.err(404, "InvalidAccessKeyId.NotFound");
+    h.call("DescribeRegions", &[])
+        .await
+        .err(404, "InvalidAccessKeyId.NotFound");
     let custom = Opts {
         key_id: "LTAIcustom".into(),
         secret: "custom-secret".into(),
@@ -1342,12 +1918,18 @@ async fn custom_key_pair_and_shutdown() {
     h.v3("DescribeRegions", &[], &custom, false).await.ok();
     let addr = h.sim.addr();
     h.sim.shutdown().await;
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer listening");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
 }
 
 #[tokio::test]
 async fn bad_seed_and_speed_are_start_errors() {
-    let broken = SANDBOX_TOML.replace("default_region = \"cn-hangzhou\"", "default_region = \"cn-nowhere\"");
+    let broken = SANDBOX_TOML.replace(
+        "default_region = \"cn-hangzhou\"",
+        "default_region = \"cn-nowhere\"",
+    );
     let err = Seed::parse(&broken, "broken.toml").expect_err("bad default region");
     assert!(err.to_string().contains("default_region"), "{err}");
     let err = sim::start(SimConfig {

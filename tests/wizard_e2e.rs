@@ -41,8 +41,9 @@ impl Harness {
             ..RunOptions::default()
         };
         let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
-        let (connector, opening): (Connector, Opening) =
-            Connector::open(&opts, config).await.expect("the sandbox starts");
+        let (connector, opening): (Connector, Opening) = Connector::open(&opts, config)
+            .await
+            .expect("the sandbox starts");
         let Opening::Ready { client, session } = opening else {
             panic!("the sandbox needs no credentials");
         };
@@ -137,12 +138,21 @@ async fn from_an_instance_to_a_complete_spec() {
     let mut h = Harness::sandbox().await;
     assert_eq!(h.app.step, Step::Source);
     let instances = h.app.steps.source.instances();
-    assert!(instances.rows().len() >= 5, "the sandbox's instances are listed");
+    assert!(
+        instances.rows().len() >= 5,
+        "the sandbox's instances are listed"
+    );
     assert!(!instances.is_loading());
 
     // Step 1: filter by a Chinese name and choose the Stopped database server.
     h.type_text("数据库").await;
-    let selected = h.app.steps.source.instances().selected().map(|i| i.status.clone());
+    let selected = h
+        .app
+        .steps
+        .source
+        .instances()
+        .selected()
+        .map(|i| i.status.clone());
     assert_eq!(selected.as_deref(), Some("Stopped"));
     h.press(KeyCode::Enter).await;
     let Source::Instance { instance_id } = &h.app.spec.source else {
@@ -175,18 +185,28 @@ async fn from_an_instance_to_a_complete_spec() {
     h.type_text("prod").await;
     h.press(KeyCode::Enter).await;
     assert_eq!(h.app.spec.tags.len(), 1);
-    assert_eq!((h.app.spec.tags[0].key.as_str(), h.app.spec.tags[0].value.as_str()), ("env", "prod"));
+    assert_eq!(
+        (
+            h.app.spec.tags[0].key.as_str(),
+            h.app.spec.tags[0].value.as_str()
+        ),
+        ("env", "prod")
+    );
+    // Down past the "add a tag" row to IMDS support; → steps through its values.
     h.press(KeyCode::Down).await;
-    h.press(KeyCode::Right).await;
-    assert!(h.app.spec.features.imds_support.is_some(), "{:?}", h.app.spec.features);
-    let imds = h.app.spec.features.imds_support;
+    h.press(KeyCode::Down).await;
+    for _ in 0..3 {
+        if h.app.spec.features.imds_support == Some(ImdsSupport::V2) {
+            break;
+        }
+        h.press(KeyCode::Right).await;
+    }
+    assert_eq!(h.app.spec.features.imds_support, Some(ImdsSupport::V2));
     h.ctrl('n').await;
     assert_eq!(h.app.step, Step::Review);
 
     assert_eq!(h.errors(), Vec::<String>::new());
     h.dry_run().await;
-    // The summary says what comes next rather than pretending to submit.
-    assert!(matches!(imds, Some(ImdsSupport::V1 | ImdsSupport::V2)));
 }
 
 #[tokio::test]
@@ -215,4 +235,55 @@ async fn a_name_already_used_in_the_region_is_flagged() {
         "duplicate name not flagged: {:?}",
         h.errors()
     );
+}
+
+#[tokio::test]
+async fn from_a_system_disk_snapshot() {
+    let mut h = Harness::sandbox().await;
+    h.press(KeyCode::Tab).await;
+    assert!(h.app.steps.source.snapshots().rows().len() >= 10);
+    h.type_text("db-system").await;
+    h.press(KeyCode::Enter).await;
+    assert_eq!(
+        h.app.spec.source,
+        Source::Snapshot {
+            snapshot_id: "s-bp1d2yx8e5w7b0n4m6qa".into()
+        }
+    );
+    assert_eq!(h.app.step, Step::Disks);
+    for _ in 0..3 {
+        h.ctrl('n').await;
+    }
+    assert_eq!(h.app.step, Step::Review);
+    assert_eq!(h.errors(), Vec::<String>::new());
+    h.dry_run().await;
+}
+
+#[tokio::test]
+async fn from_a_disk_mapping() {
+    let mut h = Harness::sandbox().await;
+    h.press(KeyCode::BackTab).await;
+    h.press(KeyCode::Enter).await;
+    assert_eq!(h.app.step, Step::Disks);
+    // The system disk: choose its snapshot in the picker.
+    h.press(KeyCode::Enter).await;
+    h.type_text("web-01-system").await;
+    h.press(KeyCode::Enter).await;
+    // An empty data disk of the default size.
+    h.press(KeyCode::Char('e')).await;
+    let Source::Disks(disks) = &h.app.spec.source else {
+        panic!("a mapping, got {:?}", h.app.spec.source);
+    };
+    assert_eq!(disks.len(), 2, "{disks:?}");
+    assert_eq!(
+        disks[0].snapshot_id.as_deref(),
+        Some("s-bp1k4wd2j0qmz7h5x3cv")
+    );
+    assert_eq!(disks[1].snapshot_id, None);
+    for _ in 0..3 {
+        h.ctrl('n').await;
+    }
+    assert_eq!(h.app.step, Step::Review);
+    assert_eq!(h.errors(), Vec::<String>::new());
+    h.dry_run().await;
 }

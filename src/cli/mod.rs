@@ -1,16 +1,30 @@
 //! Command-line surface: global options shared by every face, and the subcommands.
 //!
-//! `main.rs` parses and dispatches; each subcommand module is a thin shell over the library.
+//! `main.rs` parses and dispatches; each subcommand module is a thin shell over the library
+//! (`spec`, `api`, `watch`, `journal`, `session`).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod create;
+pub mod exit;
+pub mod history;
+pub mod output;
+pub mod preview;
+pub mod recipe;
 pub mod sim;
+pub mod watch;
+
+use crate::session::{SessionError, SessionOptions};
+use exit::{EXIT_CODES_HELP, Exit, Failure};
 
 /// Build Alibaba Cloud ECS custom images from a terminal.
+///
+/// Without a subcommand, ecsimg opens the interactive wizard. The subcommands replay a
+/// wizard-made recipe from scripts and pipelines, follow builds, and serve the simulator.
 #[derive(Debug, Parser)]
-#[command(name = "ecsimg", version, about, long_about = None)]
+#[command(name = "ecsimg", version, about, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -40,6 +54,15 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Create(create::CreateArgs),
+    Watch(watch::WatchArgs),
+    Preview(preview::PreviewArgs),
+    History(history::HistoryArgs),
+    /// Print a shell completion script, e.g. `ecsimg completions bash > ~/.local/share/bash-completion/completions/ecsimg`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// The embedded ECS simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -60,5 +83,95 @@ impl From<GlobalArgs> for crate::tui::RunOptions {
             endpoint: g.endpoint,
             sandbox: g.sandbox,
         }
+    }
+}
+
+impl From<&GlobalArgs> for SessionOptions {
+    fn from(g: &GlobalArgs) -> Self {
+        Self {
+            config: g.config.clone(),
+            profile: g.profile.clone(),
+            region: g.region.clone(),
+            endpoint: g.endpoint.clone(),
+            sandbox: g.sandbox,
+        }
+    }
+}
+
+/// A session that could not be opened: bad input (exit 2), or a sandbox that did not start.
+fn session_failure(error: SessionError) -> Failure {
+    if error.is_invalid_input() {
+        Failure::input(error)
+    } else {
+        Failure::local(error)
+    }
+}
+
+/// Prints the completion script for `shell` on stdout.
+pub fn completions(shell: clap_complete::Shell) -> Result<Exit, Failure> {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "ecsimg", &mut std::io::stdout());
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_before_or_after_the_subcommand() {
+        for argv in [
+            &["ecsimg", "--region", "cn-shanghai", "watch", "m-1"][..],
+            &["ecsimg", "watch", "m-1", "--region", "cn-shanghai"][..],
+        ] {
+            let cli = Cli::try_parse_from(argv).expect("parses");
+            assert_eq!(cli.global.region.as_deref(), Some("cn-shanghai"));
+            assert!(matches!(cli.command, Some(Command::Watch(_))));
+        }
+    }
+
+    #[test]
+    fn watch_needs_ids_or_resume_and_create_needs_a_recipe() {
+        assert!(Cli::try_parse_from(["ecsimg", "watch"]).is_err());
+        assert!(Cli::try_parse_from(["ecsimg", "watch", "--resume"]).is_ok());
+        assert!(Cli::try_parse_from(["ecsimg", "create"]).is_err());
+        let cli = Cli::try_parse_from([
+            "ecsimg",
+            "create",
+            "--recipe",
+            "r.toml",
+            "--set",
+            "image.name=x",
+            "--set",
+            "tags.env=prod",
+            "-y",
+            "--timeout",
+            "1m30s",
+            "--output",
+            "json",
+        ])
+        .expect("parses");
+        let Some(Command::Create(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.set.len(), 2);
+        assert_eq!(args.timeout, Some(std::time::Duration::from_secs(90)));
+        assert!(args.yes);
+        let err =
+            Cli::try_parse_from(["ecsimg", "create", "--recipe", "r", "--set", "image.nmae=x"])
+                .unwrap_err();
+        assert!(err.to_string().contains("not a recipe key"), "{err}");
+    }
+
+    #[test]
+    fn help_documents_the_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("130  interrupted"), "{help}");
     }
 }

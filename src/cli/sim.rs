@@ -65,6 +65,8 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
         rng_seed: args.rng_seed,
         ..SimConfig::default()
     };
+    // Handlers go in before the banner: a script may signal as soon as it reads it.
+    let signals = Signals::install()?;
     let running = sim::start(config).await?;
     {
         let mut out = std::io::stdout().lock();
@@ -80,25 +82,49 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
     } else {
         eprintln!("sign requests with access key ID {key_id}");
     }
-    wait_for_signal().await?;
+    signals.wait().await;
     running.shutdown().await;
     Ok(())
 }
 
+/// SIGINT and SIGTERM, listened for from the moment of [`Signals::install`].
 #[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
-        _ = terminate.recv() => {}
-    }
-    Ok(())
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// Ctrl-C where there are no Unix signals.
 #[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +140,16 @@ mod tests {
 
     #[test]
     fn flags_parse_and_defaults_hold() {
-        let h = Harness::try_parse_from(["x", "--listen", "127.0.0.1:0", "--speed", "20", "--faults", "throttle=0.5"]).unwrap();
+        let h = Harness::try_parse_from([
+            "x",
+            "--listen",
+            "127.0.0.1:0",
+            "--speed",
+            "20",
+            "--faults",
+            "throttle=0.5",
+        ])
+        .unwrap();
         assert_eq!(h.args.listen.port(), 0);
         assert_eq!(h.args.speed, 20.0);
         assert_eq!(h.args.faults.map(|f| f.throttle), Some(0.5));

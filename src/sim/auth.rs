@@ -122,17 +122,14 @@ fn verify_v1(
     keys: &KeyPair,
     now: DateTime<Utc>,
 ) -> Result<(Action, Params, String), SimError> {
-    let all: Vec<(String, String)> = req.query.iter().chain(&req.form).cloned().collect();
-    let params = Params::from_pairs(&all)?;
+    let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
     let action = Action::from_name(params.require("Action")?)?;
     check_version(params.require("Version")?)?;
     let key_id = params.require("AccessKeyId")?;
     let signature = params.require("Signature")?;
     let nonce = params.require("SignatureNonce")?.to_string();
     let method = params.require("SignatureMethod")?;
-    let version_ok = params
-        .get("SignatureVersion")
-        .is_none_or(|v| v == "1.0");
+    let version_ok = params.get("SignatureVersion").is_none_or(|v| v == "1.0");
     if method != "HMAC-SHA1" || !version_ok {
         return Err(SimError::incomplete_signature());
     }
@@ -145,7 +142,7 @@ fn verify_v1(
     if key_id != keys.id {
         return Err(SimError::access_key_not_found());
     }
-    let string_to_sign = sign::v1_string_to_sign(&req.method, &all);
+    let string_to_sign = sign::v1_string_to_sign(&req.method, &params.pairs());
     let expected = sign::v1_signature(keys.secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
@@ -258,7 +255,9 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap()
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap()
     }
 
     #[test]

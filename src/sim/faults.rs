@@ -73,9 +73,19 @@ impl FromStr for FaultSpec {
                 "throttle" => spec.throttle = rate()?,
                 "error" => spec.error = rate()?,
                 "drop" => spec.drop = rate()?,
-                "latency" => spec.latency = parse_duration(value).ok_or_else(|| err("expected a duration such as 200ms or 1.5s"))?,
-                "retry_after" => spec.retry_after = parse_duration(value).ok_or_else(|| err("expected a duration such as 500ms"))?,
-                _ => return Err(err("unknown fault; use throttle, error, drop, latency or retry_after")),
+                "latency" => {
+                    spec.latency = parse_duration(value)
+                        .ok_or_else(|| err("expected a duration such as 200ms or 1.5s"))?
+                }
+                "retry_after" => {
+                    spec.retry_after = parse_duration(value)
+                        .ok_or_else(|| err("expected a duration such as 500ms"))?
+                }
+                _ => {
+                    return Err(err(
+                        "unknown fault; use throttle, error, drop, latency or retry_after",
+                    ));
+                }
             }
         }
         if spec.throttle + spec.error + spec.drop > 1.0 {
@@ -212,7 +222,9 @@ impl Faults {
             None => Decision::Proceed,
             Some(Fault::Drop) => Decision::Drop,
             Some(Fault::Throttle) => Decision::Fail(SimError::throttling(
-                u64::try_from(self.spec.retry_after.as_millis()).unwrap_or(u64::MAX).max(1),
+                u64::try_from(self.spec.retry_after.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
             )),
             Some(Fault::InternalError) => Decision::Fail(SimError::internal_error()),
             Some(Fault::ServiceUnavailable) => Decision::Fail(SimError::service_unavailable()),
@@ -249,7 +261,9 @@ mod tests {
 
     #[test]
     fn parses_the_documented_example() {
-        let spec: FaultSpec = "throttle=0.2,error=0.05,latency=200ms,drop=0.02".parse().unwrap();
+        let spec: FaultSpec = "throttle=0.2,error=0.05,latency=200ms,drop=0.02"
+            .parse()
+            .unwrap();
         assert_eq!(spec.throttle, 0.2);
         assert_eq!(spec.error, 0.05);
         assert_eq!(spec.drop, 0.02);
@@ -282,7 +296,8 @@ mod tests {
         };
         let decisions = run(7);
         assert_eq!(decisions, run(7));
-        let share = |f: fn(&Decision) -> bool| decisions.iter().filter(|d| f(d)).count() as f64 / 10_000.0;
+        let share =
+            |f: fn(&Decision) -> bool| decisions.iter().filter(|d| f(d)).count() as f64 / 10_000.0;
         let throttled = share(|d| matches!(d, Decision::Fail(e) if e.code == "Throttling"));
         let errors = share(|d| matches!(d, Decision::Fail(e) if e.status >= 500));
         let dropped = share(|d| matches!(d, Decision::Drop));
@@ -298,7 +313,9 @@ mod tests {
         assert!(faults.fail_next_action("CreateImage", 1, Fault::InternalError));
         assert!(!faults.fail_next_action("Nope", 1, Fault::InternalError));
         assert_eq!(faults.decide(Action::DescribeImages), Decision::Proceed);
-        assert!(matches!(faults.decide(Action::CreateImage), Decision::Fail(e) if e.code == "InternalError"));
+        assert!(
+            matches!(faults.decide(Action::CreateImage), Decision::Fail(e) if e.code == "InternalError")
+        );
         assert_eq!(faults.decide(Action::CreateImage), Decision::Drop);
         assert_eq!(faults.decide(Action::CreateImage), Decision::Proceed);
         assert_eq!(faults.calls(), 4);

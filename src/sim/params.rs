@@ -31,20 +31,28 @@ pub struct Params(BTreeMap<String, String>);
 pub type Groups = BTreeMap<u32, BTreeMap<String, String>>;
 
 impl Params {
-    /// Merges query and form-body pairs; a name given twice is refused (its meaning would be
-    /// ambiguous, and the signature covers both copies).
+    /// Merges query and form-body pairs. A name given twice with the same value counts once
+    /// (the classic Python core repeats `RegionId` in the query when the caller put it in the
+    /// body, and signs it once); with different values it is refused as ambiguous.
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = &'a (String, String)>,
     ) -> Result<Self, SimError> {
         let mut map = BTreeMap::new();
         for (name, value) in pairs {
-            if map.insert(name.clone(), value.clone()).is_some() {
+            if let Some(previous) = map.insert(name.clone(), value.clone())
+                && previous != *value
+            {
                 return Err(SimError::malformed_request(format!(
-                    "The parameter \"{name}\" is given more than once."
+                    "The parameter \"{name}\" is given more than once with different values."
                 )));
             }
         }
         Ok(Self(map))
+    }
+
+    /// Every parameter once, sorted by name: what a V1 signature covers.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|(n, v)| (n.clone(), v.clone())).collect()
     }
 
     /// The raw value, empty strings included.
@@ -80,9 +88,9 @@ impl Params {
     pub fn u32(&self, name: &str) -> Result<Option<u32>, SimError> {
         self.get(name)
             .map(|v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| SimError::invalid_parameter(name, "expected a non-negative integer"))
+                v.trim().parse().map_err(|_| {
+                    SimError::invalid_parameter(name, "expected a non-negative integer")
+                })
             })
             .transpose()
     }
@@ -104,7 +112,10 @@ impl Params {
             return Ok(None);
         };
         let ids: Vec<String> = serde_json::from_str(raw).map_err(|_| {
-            SimError::invalid_parameter(name, "expected a JSON array of strings such as [\"id-1\",\"id-2\"]")
+            SimError::invalid_parameter(
+                name,
+                "expected a JSON array of strings such as [\"id-1\",\"id-2\"]",
+            )
         })?;
         if ids.len() > MAX_JSON_IDS {
             return Err(SimError::invalid_parameter(
@@ -224,10 +235,18 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_are_refused_and_fingerprint_skips_protocol() {
-        let dup = vec![("A".to_string(), "1".to_string()), ("A".to_string(), "2".to_string())];
-        assert!(Params::from_pairs(&dup).is_err());
-        let p = params(&[("Timestamp", "t"), ("ImageName", "x"), ("SignatureNonce", "n")]);
+    fn conflicting_duplicates_are_refused_and_fingerprint_skips_protocol() {
+        let pair = |v: &str| ("A".to_string(), v.to_string());
+        assert!(Params::from_pairs(&[pair("1"), pair("2")]).is_err());
+        assert_eq!(
+            Params::from_pairs(&[pair("1"), pair("1")]).unwrap().pairs(),
+            vec![pair("1")]
+        );
+        let p = params(&[
+            ("Timestamp", "t"),
+            ("ImageName", "x"),
+            ("SignatureNonce", "n"),
+        ]);
         assert_eq!(p.fingerprint(), vec![("ImageName".into(), "x".into())]);
     }
 }

@@ -90,7 +90,10 @@ pub fn decode_form(input: &[u8], what: &str) -> Result<Vec<(String, String)>, Si
             Some(at) => (&segment[..at], &segment[at + 1..]),
             None => (segment, &[][..]),
         };
-        pairs.push((decode_component(name, what)?, decode_component(value, what)?));
+        pairs.push((
+            decode_component(name, what)?,
+            decode_component(value, what)?,
+        ));
     }
     Ok(pairs)
 }
@@ -156,7 +159,10 @@ mod tests {
 
     #[test]
     fn parameter_count_is_capped() {
-        let many = (0..=MAX_PARAMS).map(|i| format!("p{i}=1")).collect::<Vec<_>>().join("&");
+        let many = (0..=MAX_PARAMS)
+            .map(|i| format!("p{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&");
         assert!(decoded(&many).unwrap_err().message.contains("more than"));
     }
 }

@@ -16,11 +16,14 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::http::{HeaderValue, Method, Response, StatusCode, header};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+/// How long a client may take to send its request headers.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything a request handler needs, shared by all connections.
 #[derive(Debug)]
@@ -68,7 +71,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Cancell
                 let shared = shared.clone();
                 connections.spawn(async move {
                     let service = service_fn(move |req| handle(shared.clone(), req));
+                    // A client that never finishes its headers must not hold a task forever.
                     let result = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(HEADER_TIMEOUT)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                     if let Err(e) = result {
@@ -148,10 +154,17 @@ async fn handle(
     let result = {
         let mut state = shared.state();
         // Read the clock again: injected latency may have passed.
-        ops::dispatch(&mut state, shared.clock.now(), action, &authenticated.params)
+        ops::dispatch(
+            &mut state,
+            shared.clock.now(),
+            action,
+            &authenticated.params,
+        )
     };
     match &result {
-        Ok(_) => tracing::info!(%request_id, action = action.name(), scheme = ?authenticated.scheme, "ok"),
+        Ok(_) => {
+            tracing::info!(%request_id, action = action.name(), scheme = ?authenticated.scheme, "ok")
+        }
         Err(e) => tracing::info!(%request_id, action = action.name(), code = %e.code, "failed"),
     }
     Ok(respond(result))
@@ -173,7 +186,8 @@ fn respond(
         Err(e) => (e.status, e.envelope(request_id, host), e.retry_after_ms),
     };
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -421,9 +421,10 @@ impl State {
             while id.len() < kind.len() + 1 + 20 {
                 id.push(ID_CHARS[self.rng.random_range(0..ID_CHARS.len())] as char);
             }
-            let taken = self.regions.get(region).is_some_and(|r| {
-                r.images.contains_key(&id) || r.snapshots.contains_key(&id)
-            });
+            let taken = self
+                .regions
+                .get(region)
+                .is_some_and(|r| r.images.contains_key(&id) || r.snapshots.contains_key(&id));
             if !taken {
                 return id;
             }

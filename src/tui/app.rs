@@ -34,7 +34,10 @@ pub enum Overlay {
     /// "Quit and lose your answers?"
     ConfirmQuit,
     /// A failed call, from the step that made it (its `retry` runs on `r`).
-    Error { owner: Option<Step>, report: ErrorReport },
+    Error {
+        owner: Option<Step>,
+        report: ErrorReport,
+    },
     /// Choose another region (DescribeRegions).
     Regions(Box<Picker<Region>>),
     /// The chosen source belongs to the old region: confirm before switching to `region`.

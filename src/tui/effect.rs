@@ -6,6 +6,7 @@
 //! the first page while the rest load.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -14,9 +15,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::launch::Connector;
-use super::msg::{Loaded, Msg, Page, RequestId};
+use super::msg::{Loaded, Msg, Page, RequestId, Saved, Submitted};
 use crate::api::model::{DiskQuery, ImageQuery, InstanceQuery, SnapshotQuery, WATCH_STATUSES};
 use crate::api::{ApiError, Client};
+use crate::journal::{Journal, Submission};
+use crate::spec::ImageSpec;
+use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
 
 /// An API call a step wants made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,37 @@ pub enum Call {
     ImagesNamed { name: String },
     /// StopInstances for one instance (clean shutdown) → [`Loaded::Stopping`].
     StopInstance { instance_id: String },
+    /// DescribeImages, all pages → [`Loaded::Images`] (e.g. the image an instance runs).
+    Images(ImageQuery),
+    /// CreateImage with these parameters plus `DryRun=true` → [`Loaded::DryRun`].
+    DryRun { params: Vec<(String, String)> },
+    /// Record the submission in the journal, send CreateImage, record the answer →
+    /// [`Loaded::Submitted`]. Nothing is sent when the journal cannot record it.
+    Submit(Box<SubmitCall>),
+    /// Follow an image with the watch engine (the configured polling policy) → one
+    /// [`Loaded::Watch`] per event; statuses are recorded in the journal.
+    Watch { image_id: String },
+    /// DeleteImage → [`Loaded::Deleted`]; the journal records the image as deleted.
+    DeleteImage { image_id: String },
+    /// Write a text file → [`Loaded::Saved`]. Without `replace` an existing file is left alone.
+    SaveFile {
+        path: PathBuf,
+        contents: String,
+        replace: bool,
+    },
+}
+
+/// A CreateImage submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitCall {
+    pub spec: ImageSpec,
+    /// `spec::to_params(spec)`, ClientToken included.
+    pub params: Vec<(String, String)>,
+    /// Which credential source signs it (recorded in the journal, never a secret).
+    pub credential_source: String,
+    /// The journal id of an earlier send of these parameters whose outcome is unknown: send
+    /// again under it instead of recording a new submission.
+    pub journaled: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +99,8 @@ pub struct Runner {
     /// Parent of every task's token: cancelled on region switch and on drop.
     root: CancellationToken,
     tasks: HashMap<RequestId, (CancellationToken, JoinHandle<()>)>,
+    /// The journal submissions go to; `None` opens the default one when needed.
+    journal: Option<Journal>,
 }
 
 impl Runner {
@@ -75,7 +112,19 @@ impl Runner {
             client,
             root: CancellationToken::new(),
             tasks: HashMap::new(),
+            journal: None,
         }
+    }
+
+    /// Records submissions in `journal` instead of the default one (tests).
+    pub fn with_journal(mut self, journal: Journal) -> Runner {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// The connector (tests reach the sandbox through it).
+    pub fn connector(&self) -> &Connector {
+        &self.connector
     }
 
     /// Carries out one effect. Returns `false` for [`Effect::Quit`].
@@ -142,6 +191,11 @@ impl Runner {
         let token = self.root.child_token();
         let client = client.with_cancel(token.clone());
         let guard = token.clone();
+        let extras = Extras {
+            journal: self.journal.clone(),
+            policy: self.connector.watch_policy(),
+            cancel: token.clone(),
+        };
         let task = tokio::spawn(async move {
             tokio::select! {
                 biased;
@@ -150,7 +204,7 @@ impl Runner {
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }
-                    perform(&client, id, call, &tx).await;
+                    perform(&client, id, call, &tx, extras).await;
                 } => {}
             }
         });
@@ -166,8 +220,30 @@ impl Drop for Runner {
     }
 }
 
+/// What calls beyond plain API requests need.
+struct Extras {
+    journal: Option<Journal>,
+    policy: WatchPolicy,
+    cancel: CancellationToken,
+}
+
+impl Extras {
+    fn journal(&self) -> Result<Journal, String> {
+        match &self.journal {
+            Some(journal) => Ok(journal.clone()),
+            None => Journal::open_default().map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Makes one call and sends its result(s). A cancelled call sends nothing.
-async fn perform(client: &Client, id: RequestId, call: Call, tx: &UnboundedSender<Msg>) {
+async fn perform(
+    client: &Client,
+    id: RequestId,
+    call: Call,
+    tx: &UnboundedSender<Msg>,
+    extras: Extras,
+) {
     let send = |result: Result<Loaded, ApiError>| {
         if !matches!(result, Err(ApiError::Cancelled)) {
             let _ = tx.send(Msg::Api { id, result });
@@ -199,6 +275,138 @@ async fn perform(client: &Client, id: RequestId, call: Call, tx: &UnboundedSende
                 .await
                 .map(Loaded::Stopping),
         ),
+        Call::Images(query) => send(client.describe_images_all(&query).await.map(Loaded::Images)),
+        Call::DryRun { mut params } => {
+            params.retain(|(name, _)| name != "DryRun");
+            params.push(("DryRun".into(), "true".into()));
+            send(client.create_image(&params).await.map(Loaded::DryRun));
+        }
+        Call::Submit(submit) => {
+            let submitted = submit_image(client, *submit, &extras).await;
+            send(Ok(Loaded::Submitted(Box::new(submitted))));
+        }
+        Call::Watch { image_id } => watch(client, image_id, &extras, send).await,
+        Call::DeleteImage { image_id } => {
+            let result = client.delete_image(&image_id, false).await;
+            if result.is_ok()
+                && let Err(e) = extras
+                    .journal()
+                    .and_then(|j| j.status(&image_id, "Deleted", None, true).map_err(|e| e.to_string()))
+            {
+                tracing::warn!(image = %image_id, error = %e, "journal did not record the deletion");
+            }
+            send(result.map(|request_id| Loaded::Deleted { request_id }));
+        }
+        Call::SaveFile {
+            path,
+            contents,
+            replace,
+        } => send(Ok(Loaded::Saved(save_file(path, &contents, replace)))),
+    }
+}
+
+/// Journal first, then CreateImage, then the answer into the journal (see `crate::journal`).
+async fn submit_image(client: &Client, call: SubmitCall, extras: &Extras) -> Submitted {
+    let journal = match extras.journal() {
+        Ok(journal) => journal,
+        Err(reason) => return Submitted::NotSent { reason },
+    };
+    let submission = Submission::new(
+        &call.spec,
+        call.params,
+        client.config().endpoint.to_string(),
+        call.credential_source,
+    );
+    let submission_id = match call.journaled {
+        Some(id) => id,
+        None => {
+            if let Err(e) = journal.submit(&submission) {
+                return Submitted::NotSent {
+                    reason: e.to_string(),
+                };
+            }
+            submission.id.clone()
+        }
+    };
+    let answer = client.create_image(&submission.params).await;
+    let (settled, journal_problem) = match journal.settle(&submission_id, &answer) {
+        Ok(settled) => (settled, None),
+        Err(e) => (false, Some(e.to_string())),
+    };
+    Submitted::Sent {
+        submission_id,
+        journal: journal.path().to_path_buf(),
+        answer,
+        settled,
+        journal_problem,
+    }
+}
+
+/// Forwards the watch engine's events; status changes and the end state go to the journal.
+async fn watch(
+    client: &Client,
+    image_id: String,
+    extras: &Extras,
+    send: impl Fn(Result<Loaded, ApiError>),
+) {
+    let journal = extras.journal().ok();
+    let record = |status: &str, progress: Option<&str>, is_final: bool| {
+        if let Some(journal) = &journal
+            && let Err(e) = journal.status(&image_id, status, progress, is_final)
+        {
+            tracing::warn!(image = %image_id, error = %e, "journal did not record a status");
+        }
+    };
+    let events = watch_images(
+        client.clone(),
+        vec![image_id.clone()],
+        extras.policy.clone(),
+        extras.cancel.clone(),
+    );
+    let mut events = std::pin::pin!(events);
+    while let Some(event) = events.next().await {
+        match &event {
+            WatchEvent::StatusChanged { to, .. } => record(to, None, false),
+            WatchEvent::Finished { outcome, .. } => {
+                let image = match outcome {
+                    Outcome::Available(image) => Some(image),
+                    Outcome::Failed { image, .. } => image.as_ref(),
+                    Outcome::TimedOut { last } => last.as_ref(),
+                    Outcome::Error(_) => None,
+                };
+                let progress = image.map(|i| i.progress.as_str());
+                record(&outcome.status(), progress, outcome.is_final());
+            }
+            WatchEvent::Progress { .. }
+            | WatchEvent::Retrying { .. }
+            | WatchEvent::NotVisibleYet { .. } => {}
+        }
+        send(Ok(Loaded::Watch(Box::new(event))));
+    }
+}
+
+/// Writes `contents` to `path`; an existing file is replaced only with `replace` (never by a
+/// race: the check is the create itself).
+fn save_file(path: PathBuf, contents: &str, replace: bool) -> Saved {
+    use std::io::Write;
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let written = options
+        .open(&path)
+        .and_then(|mut file| file.write_all(contents.as_bytes()).and_then(|()| file.sync_all()));
+    match written {
+        Ok(()) => Saved::Written { path },
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Saved::Exists { path },
+        Err(e) => Saved::Failed {
+            reason: e.to_string(),
+            path,
+        },
     }
 }
 

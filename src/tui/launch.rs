@@ -6,10 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::RunOptions;
 use super::theme::Theme;
+use super::widgets::text_field::wrap;
 use crate::api::{Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::LoadedConfig;
 use crate::credentials::{self, Credentials, Flags};
@@ -39,7 +40,10 @@ pub struct Connector {
 
 /// How the wizard opens.
 pub enum Opening {
-    Ready { client: Client, session: Session },
+    Ready {
+        client: Client,
+        session: Session,
+    },
     /// No usable credentials: the start screen, explaining why.
     NeedsCredentials(LaunchScreen),
 }
@@ -47,7 +51,10 @@ pub enum Opening {
 impl Connector {
     /// Decides how to open from the options and the config. Fails only on mistakes the user
     /// must fix first (a malformed `--endpoint`, `--sandbox` with `--endpoint`).
-    pub async fn open(opts: &RunOptions, config: LoadedConfig) -> anyhow::Result<(Connector, Opening)> {
+    pub async fn open(
+        opts: &RunOptions,
+        config: LoadedConfig,
+    ) -> anyhow::Result<(Connector, Opening)> {
         let endpoint = match &opts.endpoint {
             Some(text) => {
                 if opts.sandbox {
@@ -68,7 +75,10 @@ impl Connector {
             sim: None,
         };
         if opts.sandbox {
-            let region = opts.region.clone().unwrap_or_else(|| sim::SANDBOX_REGION.to_string());
+            let region = opts
+                .region
+                .clone()
+                .unwrap_or_else(|| sim::SANDBOX_REGION.to_string());
             let (client, session) = connector
                 .start_sandbox_in(&region)
                 .await
@@ -161,6 +171,8 @@ pub struct LaunchScreen {
     starting: bool,
     /// Why the sandbox failed to start, if it did.
     failed: Option<String>,
+    /// Lines scrolled off the top (the report can be longer than a small terminal).
+    scroll: u16,
 }
 
 /// What a key on the start screen asks for.
@@ -178,6 +190,7 @@ impl LaunchScreen {
             config,
             starting: false,
             failed: None,
+            scroll: 0,
         }
     }
 
@@ -186,10 +199,19 @@ impl LaunchScreen {
     }
 
     pub fn key(&mut self, key: KeyEvent) -> LaunchAction {
-        let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             _ if ctrl_c => LaunchAction::Quit,
             KeyCode::Char('q') | KeyCode::Esc => LaunchAction::Quit,
+            KeyCode::Down => {
+                self.scroll = self.scroll.saturating_add(1);
+                LaunchAction::None
+            }
+            KeyCode::Up => {
+                self.scroll = self.scroll.saturating_sub(1);
+                LaunchAction::None
+            }
             KeyCode::Char('s') | KeyCode::Enter if !self.starting => {
                 self.starting = true;
                 self.failed = None;
@@ -206,47 +228,90 @@ impl LaunchScreen {
     }
 
     pub fn view(&self, theme: &Theme, spinner: &str, frame: &mut Frame, area: Rect) {
-        let mut lines = vec![
-            Line::styled("ecsimg cannot reach Alibaba Cloud yet", theme.title),
-            Line::raw(""),
-        ];
-        lines.extend(self.problem.lines().map(|l| Line::styled(l.to_string(), theme.text)));
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(format!("Settings: {}", self.config), theme.muted));
-        lines.push(Line::raw(""));
-        lines.push(Line::styled("To configure, do one of:", theme.title));
-        for how in [
-            "export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            "run `aliyun configure` (writes ~/.aliyun/config.json), or pass --profile NAME",
-            "add a [credentials] table to the config file (see config.example.toml)",
-        ] {
-            lines.push(Line::from(vec![Span::styled("  • ", theme.muted), Span::raw(how)]));
-        }
-        lines.push(Line::raw(""));
+        let width = usize::from(area.width.saturating_sub(4));
+        let mut lines = vec![Line::styled(
+            "No credentials: ecsimg cannot reach Alibaba Cloud yet.",
+            theme.title,
+        )];
         if self.starting {
-            lines.push(Line::styled(format!("{spinner} Starting the sandbox…"), theme.text));
+            lines.push(Line::styled(
+                format!("{spinner} Starting the sandbox…"),
+                theme.text,
+            ));
         } else {
-            lines.push(Line::from(vec![
-                Span::styled("Press ", theme.text),
-                Span::styled("s", theme.key),
-                Span::styled(
-                    " to try the sandbox: an ECS simulator on this machine with sample \
-                     instances and snapshots. No account needed.",
-                    theme.text,
-                ),
-            ]));
+            let offer = "Press s to try the sandbox instead: an ECS simulator on this machine \
+                         with sample instances and snapshots. No account needed.";
+            for row in wrap(offer, width) {
+                lines.push(match row.strip_prefix("Press s") {
+                    Some(rest) => Line::from(vec![
+                        Span::styled("Press ", theme.text),
+                        Span::styled("s", theme.key),
+                        Span::styled(rest.to_string(), theme.text),
+                    ]),
+                    None => Line::styled(row, theme.text),
+                });
+            }
         }
         if let Some(reason) = &self.failed {
-            lines.push(Line::styled(reason.clone(), theme.error));
+            lines.extend(
+                wrap(reason, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.error)),
+            );
         }
+        lines.push(Line::raw(""));
+        for line in self.problem.lines() {
+            lines.extend(
+                hanging(line, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.text)),
+            );
+        }
+        lines.push(Line::raw(""));
+        lines.extend(
+            hanging(&format!("Settings: {}", self.config), width)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.muted)),
+        );
         let inner = Rect {
             x: area.x + 2,
             width: area.width.saturating_sub(4),
             y: area.y + 1,
             height: area.height.saturating_sub(1),
         };
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        let overflow = lines.len().saturating_sub(usize::from(inner.height));
+        let scroll = self.scroll.min(overflow as u16);
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
     }
+}
+
+/// Wraps `line` to `width`, indenting continuation rows under the text after its leading
+/// spaces and list marker ("  2. "), so numbered entries stay readable.
+fn hanging(line: &str, width: usize) -> Vec<String> {
+    let body = line.trim_start();
+    let lead = line.len() - body.len();
+    let marker = body
+        .split_once(' ')
+        .filter(|(m, _)| {
+            m.ends_with('.') && m[..m.len() - 1].chars().all(|c| c.is_ascii_digit()) && m.len() > 1
+        })
+        .map_or(0, |(m, _)| m.len() + 1);
+    let indent = (lead + marker).min(width / 2);
+    let mut out = Vec::new();
+    for (i, row) in wrap(&body[marker..], width.saturating_sub(indent).max(1))
+        .into_iter()
+        .enumerate()
+    {
+        if i == 0 {
+            out.push(format!("{}{}{row}", " ".repeat(lead), &body[..marker]));
+        } else {
+            out.push(format!("{}{row}", " ".repeat(indent)));
+        }
+    }
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -258,10 +323,33 @@ mod tests {
     }
 
     #[test]
+    fn numbered_entries_wrap_under_their_text() {
+        let rows = hanging(
+            "  2. aliyun CLI config ~/.aliyun/config.json: does not exist",
+            30,
+        );
+        assert_eq!(rows[0], "  2. aliyun CLI config");
+        assert!(
+            rows[1..]
+                .iter()
+                .all(|r| r.starts_with("     ") && !r.starts_with("      ")),
+            "{rows:?}"
+        );
+        assert_eq!(hanging("", 10), vec![String::new()]);
+        assert_eq!(
+            hanging("plain words here", 8),
+            vec!["plain", "words", "here"]
+        );
+    }
+
+    #[test]
     fn one_key_starts_the_sandbox_once() {
         let mut screen = LaunchScreen::new("No credentials".into(), "no config file".into());
         assert_eq!(screen.key(key(KeyCode::Char('x'))), LaunchAction::None);
-        assert_eq!(screen.key(key(KeyCode::Char('s'))), LaunchAction::StartSandbox);
+        assert_eq!(
+            screen.key(key(KeyCode::Char('s'))),
+            LaunchAction::StartSandbox
+        );
         assert!(screen.starting());
         assert_eq!(screen.key(key(KeyCode::Char('s'))), LaunchAction::None);
         screen.sandbox_failed("port in use".into());
@@ -283,12 +371,22 @@ mod tests {
         };
         assert!(session.sandbox);
         assert_eq!(session.region, sim::SANDBOX_REGION);
-        assert!(session.endpoint.starts_with("http://127.0.0.1:"), "{}", session.endpoint);
-        let regions = client.describe_regions().await.expect("the simulator answers");
+        assert!(
+            session.endpoint.starts_with("http://127.0.0.1:"),
+            "{}",
+            session.endpoint
+        );
+        let regions = client
+            .describe_regions()
+            .await
+            .expect("the simulator answers");
         assert!(regions.iter().any(|r| r.region_id == "cn-hangzhou"));
         // Switching region keeps the simulator's endpoint.
         let other = connector.client_for("cn-shanghai").expect("client");
-        assert_eq!(other.config().endpoint.to_string(), client.config().endpoint.to_string());
+        assert_eq!(
+            other.config().endpoint.to_string(),
+            client.config().endpoint.to_string()
+        );
         assert_eq!(other.config().region, "cn-shanghai");
     }
 

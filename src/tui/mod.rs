@@ -145,9 +145,9 @@ fn to_msg(event: Event) -> Option<Msg> {
         Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         Event::Mouse(mouse) => match mouse.kind {
-            MouseEventKind::ScrollUp
-            | MouseEventKind::ScrollDown
-            | MouseEventKind::Down(_) => Some(Msg::Mouse(mouse)),
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown | MouseEventKind::Down(_) => {
+                Some(Msg::Mouse(mouse))
+            }
             _ => None,
         },
         Event::FocusGained | Event::FocusLost => None,

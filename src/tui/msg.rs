@@ -1,13 +1,16 @@
 //! Everything that can happen to the wizard, as data: terminal input, time, and the results of
 //! the work [`Effect`](super::effect::Effect)s started.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::launch::Session;
 use super::steps::Step;
-use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, Snapshot};
+use crate::api::{ApiError, CreateImageOutcome};
+use crate::watch::WatchEvent;
 
 /// Who asked for a piece of async work, so its result goes back to the same place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +49,48 @@ pub enum Loaded {
     Images(Vec<Image>),
     /// StopInstances: one result per instance.
     Stopping(Vec<InstanceResponse>),
+    /// CreateImage sent with `DryRun=true`: `DryRunPassed`, or `Created` from an endpoint that
+    /// ignored the flag.
+    DryRun(CreateImageOutcome),
+    /// What became of a submission ([`Call::Submit`](super::effect::Call::Submit)).
+    Submitted(Box<Submitted>),
+    /// One event of a watch ([`Call::Watch`](super::effect::Call::Watch)); the last is
+    /// `WatchEvent::Finished`.
+    Watch(Box<WatchEvent>),
+    /// DeleteImage answered with this RequestId.
+    Deleted { request_id: String },
+    /// What became of a file write ([`Call::SaveFile`](super::effect::Call::SaveFile)).
+    Saved(Saved),
+}
+
+/// The journal-then-send sequence of a submission, as it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// The journal could not record the submission, so CreateImage was not sent.
+    NotSent { reason: String },
+    /// CreateImage was sent (after the journal recorded it); its answer.
+    Sent {
+        /// The journal's id of the submission; send it again under this id when `settled` is
+        /// false.
+        submission_id: String,
+        /// The journal file.
+        journal: PathBuf,
+        answer: Result<CreateImageOutcome, ApiError>,
+        /// Whether the journal holds the outcome. False after an answer that leaves open
+        /// whether ECS acted (a timeout, a 5xx): the same request must be sent again.
+        settled: bool,
+        /// Why the journal could not record the answer (the image exists all the same).
+        journal_problem: Option<String>,
+    },
+}
+
+/// What became of a file write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    Written { path: PathBuf },
+    /// Not replaced: the file exists and the write did not say to replace it.
+    Exists { path: PathBuf },
+    Failed { path: PathBuf, reason: String },
 }
 
 #[derive(Debug)]

@@ -37,8 +37,13 @@ pub fn init(mouse: bool) -> io::Result<TerminalGuard> {
     });
     enable_raw_mode()?;
     let mut out = stdout();
-    let entered = execute!(out, EnterAlternateScreen, EnableBracketedPaste)
-        .and_then(|()| if mouse { execute!(out, EnableMouseCapture) } else { Ok(()) });
+    let entered = execute!(out, EnterAlternateScreen, EnableBracketedPaste).and_then(|()| {
+        if mouse {
+            execute!(out, EnableMouseCapture)
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = entered {
         restore();
         return Err(e);

@@ -13,13 +13,15 @@ use super::msg::{Loaded, Msg, Page, RequestId};
 use super::theme::Theme;
 use super::update::update;
 use super::view::view;
+use crate::api::ApiError;
 use crate::api::error::ServiceError;
 use crate::api::model::{Instance, InstanceLocks, OperationLock, Snapshot};
-use crate::api::ApiError;
 
 /// The fixed "now" of every test.
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 pub fn session() -> Session {
@@ -45,7 +47,10 @@ pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
 }
 
 pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
-    update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    update(
+        app,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
 }
 
 /// Types each character of `text`; returns all effects.
@@ -81,13 +86,27 @@ pub fn answer(app: &mut App, id: RequestId, result: Result<Loaded, ApiError>) ->
 /// Delivers `rows` as one page followed by the final empty page.
 pub fn answer_instances(app: &mut App, id: RequestId, rows: Vec<Instance>) -> Vec<Effect> {
     let mut effects = answer(app, id, Ok(Loaded::Instances(Page { rows, last: false })));
-    effects.extend(answer(app, id, Ok(Loaded::Instances(Page { rows: Vec::new(), last: true }))));
+    effects.extend(answer(
+        app,
+        id,
+        Ok(Loaded::Instances(Page {
+            rows: Vec::new(),
+            last: true,
+        })),
+    ));
     effects
 }
 
 pub fn answer_snapshots(app: &mut App, id: RequestId, rows: Vec<Snapshot>) -> Vec<Effect> {
     let mut effects = answer(app, id, Ok(Loaded::Snapshots(Page { rows, last: false })));
-    effects.extend(answer(app, id, Ok(Loaded::Snapshots(Page { rows: Vec::new(), last: true }))));
+    effects.extend(answer(
+        app,
+        id,
+        Ok(Loaded::Snapshots(Page {
+            rows: Vec::new(),
+            last: true,
+        })),
+    ));
     effects
 }
 
@@ -141,7 +160,11 @@ pub fn snapshot(id: &str, name: &str, status: &str, disk: &str, created: &str) -
         snapshot_id: id.into(),
         snapshot_name: name.into(),
         status: status.into(),
-        progress: if status == "accomplished" { "100%".into() } else { "43%".into() },
+        progress: if status == "accomplished" {
+            "100%".into()
+        } else {
+            "43%".into()
+        },
         source_disk_type: disk.into(),
         source_disk_size: "40".into(),
         source_disk_id: "d-bp1disk000000000001".into(),
@@ -152,10 +175,34 @@ pub fn snapshot(id: &str, name: &str, status: &str, disk: &str, created: &str) -
 
 pub fn sample_snapshots() -> Vec<Snapshot> {
     vec![
-        snapshot("s-bp17441ohwkdca0k0001", "web-system-20261120", "accomplished", "system", "2026-11-20T02:00:00Z"),
-        snapshot("s-bp17441ohwkdca0k0002", "日志数据盘", "accomplished", "data", "2026-11-21T02:00:00Z"),
-        snapshot("s-bp17441ohwkdca0k0003", "nightly", "progressing", "system", "2026-11-27T09:50:00Z"),
-        snapshot("s-bp17441ohwkdca0k0004", "legacy", "accomplished", "system", "2013-07-01T00:00:00Z"),
+        snapshot(
+            "s-bp17441ohwkdca0k0001",
+            "web-system-20261120",
+            "accomplished",
+            "system",
+            "2026-11-20T02:00:00Z",
+        ),
+        snapshot(
+            "s-bp17441ohwkdca0k0002",
+            "日志数据盘",
+            "accomplished",
+            "data",
+            "2026-11-21T02:00:00Z",
+        ),
+        snapshot(
+            "s-bp17441ohwkdca0k0003",
+            "nightly",
+            "progressing",
+            "system",
+            "2026-11-27T09:50:00Z",
+        ),
+        snapshot(
+            "s-bp17441ohwkdca0k0004",
+            "legacy",
+            "accomplished",
+            "system",
+            "2013-07-01T00:00:00Z",
+        ),
     ]
 }
 

@@ -140,8 +140,20 @@ mod tests {
     fn plain_theme_has_no_colours() {
         let t = Theme::plain();
         for style in [
-            t.text, t.muted, t.title, t.key, t.header, t.sandbox, t.border, t.selected,
-            t.unusable, t.error, t.warning, t.ok, t.input_editing, t.matched,
+            t.text,
+            t.muted,
+            t.title,
+            t.key,
+            t.header,
+            t.sandbox,
+            t.border,
+            t.selected,
+            t.unusable,
+            t.error,
+            t.warning,
+            t.ok,
+            t.input_editing,
+            t.matched,
         ] {
             assert_eq!(style.fg, None, "{style:?}");
             assert_eq!(style.bg, None, "{style:?}");

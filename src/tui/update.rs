@@ -160,9 +160,12 @@ fn overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
                 choose_region(app, region)
             }
             PickerEvent::Refresh => open_regions(app),
-            PickerEvent::Ignored if key.code == KeyCode::Esc || is_ctrl(&key, 'c') => {
-                app.regions_request.take().map(Effect::Cancel).into_iter().collect()
-            }
+            PickerEvent::Ignored if key.code == KeyCode::Esc || is_ctrl(&key, 'c') => app
+                .regions_request
+                .take()
+                .map(Effect::Cancel)
+                .into_iter()
+                .collect(),
             _ => {
                 app.overlay = Some(Overlay::Regions(picker));
                 Vec::new()
@@ -290,7 +293,12 @@ static REGIONS: PickerKind<Region> = PickerKind {
 };
 
 fn open_regions(app: &mut App) -> Vec<Effect> {
-    let mut effects: Vec<Effect> = app.regions_request.take().map(Effect::Cancel).into_iter().collect();
+    let mut effects: Vec<Effect> = app
+        .regions_request
+        .take()
+        .map(Effect::Cancel)
+        .into_iter()
+        .collect();
     let mut picker = Picker::new(&REGIONS);
     picker.start_loading();
     app.overlay = Some(Overlay::Regions(Box::new(picker)));
@@ -422,7 +430,10 @@ mod tests {
         key(&mut app, KeyCode::Char('?'));
         assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 0 })));
         key(&mut app, KeyCode::Down);
-        assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 1 })), "arrows scroll");
+        assert!(
+            matches!(app.overlay, Some(Overlay::Help { scroll: 1 })),
+            "arrows scroll"
+        );
         key(&mut app, KeyCode::Char('x'));
         assert!(app.overlay.is_some(), "other keys keep it open");
         key(&mut app, KeyCode::Esc);
@@ -437,7 +448,10 @@ mod tests {
         let (loading, _) = only_call(&effects);
         let effects = ctrl(&mut app, 'n');
         assert_eq!(app.step, Step::Disks);
-        assert!(effects.contains(&Effect::Cancel(loading)), "leaving cancels the load");
+        assert!(
+            effects.contains(&Effect::Cancel(loading)),
+            "leaving cancels the load"
+        );
         ctrl(&mut app, 'n');
         ctrl(&mut app, 'n');
         ctrl(&mut app, 'n');
@@ -468,7 +482,10 @@ mod tests {
             panic!("an error popup, got {:?}", app.overlay)
         };
         assert_eq!(report.code.as_deref(), Some("Forbidden.RAM"));
-        assert!(report.meaning.is_some(), "explained from assets/errors.toml");
+        assert!(
+            report.meaning.is_some(),
+            "explained from assets/errors.toml"
+        );
         assert!(report.retry);
         let effects = key(&mut app, KeyCode::Char('r'));
         assert!(app.overlay.is_none());
@@ -494,7 +511,10 @@ mod tests {
         let Some(Overlay::Regions(picker)) = &app.overlay else {
             panic!("the region picker")
         };
-        assert_eq!(picker.selected().map(|r| r.region_id.as_str()), Some("cn-hangzhou"));
+        assert_eq!(
+            picker.selected().map(|r| r.region_id.as_str()),
+            Some("cn-hangzhou")
+        );
         type_text(&mut app, "shang");
         let effects = key(&mut app, KeyCode::Enter);
         assert_eq!(effects[0], Effect::SwitchRegion("cn-shanghai".into()));
@@ -502,7 +522,10 @@ mod tests {
         assert_eq!(app.spec.region, "cn-shanghai");
         assert!(app.steps.source.instances().rows().is_empty());
         assert!(app.overlay.is_none());
-        assert_eq!(app.session.as_ref().map(|s| s.region.as_str()), Some("cn-shanghai"));
+        assert_eq!(
+            app.session.as_ref().map(|s| s.region.as_str()),
+            Some("cn-shanghai")
+        );
     }
 
     #[test]
@@ -531,7 +554,10 @@ mod tests {
         );
         let mut app = App::new(None, Some(launch), Theme::plain());
         assert!(app.start().is_empty());
-        assert_eq!(key(&mut app, KeyCode::Char('s')), vec![Effect::StartSandbox]);
+        assert_eq!(
+            key(&mut app, KeyCode::Char('s')),
+            vec![Effect::StartSandbox]
+        );
         assert!(app.busy());
         let effects = update(&mut app, Msg::SandboxStarted(Ok(session())));
         assert!(matches!(app.screen, Screen::Wizard));

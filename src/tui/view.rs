@@ -20,7 +20,12 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
 /// Global keys, after the step's own (in the footer and the help).
-const GLOBAL_KEYS: [KeyHint; 4] = [("^N", "next"), ("Esc", "back"), ("?", "help"), ("^C", "quit")];
+const GLOBAL_KEYS: [KeyHint; 4] = [
+    ("^N", "next"),
+    ("Esc", "back"),
+    ("?", "help"),
+    ("^C", "quit"),
+];
 
 /// Keys of the help popup beyond the step's own.
 const GLOBAL_HELP: [KeyHint; 6] = [
@@ -28,8 +33,14 @@ const GLOBAL_HELP: [KeyHint; 6] = [
     ("^G", "switch region (lists reload)"),
     ("? / F1", "this help"),
     ("q / ^C", "quit (asks first when you have answers)"),
-    ("", "The step bar marks steps with problems ✗ and finished ones ✓."),
-    ("", "A failed call shows what its error code means; r retries it."),
+    (
+        "",
+        "The step bar marks steps with problems ✗ and finished ones ✓.",
+    ),
+    (
+        "",
+        "A failed call shows what its error code means; r retries it.",
+    ),
 ];
 
 /// A failed call as shown in the error popup.
@@ -83,7 +94,9 @@ pub fn view(app: &App, frame: &mut Frame) {
             area.width, area.height
         );
         frame.render_widget(
-            Paragraph::new(text).style(theme.warning).wrap(Wrap { trim: true }),
+            Paragraph::new(text)
+                .style(theme.warning)
+                .wrap(Wrap { trim: true }),
             area,
         );
         return;
@@ -108,7 +121,13 @@ pub fn view(app: &App, frame: &mut Frame) {
     match &app.screen {
         Screen::Launch(launch) => {
             launch.view(theme, spinner(app.tick), frame, body);
-            render_footer(app, frame, footer, &[("s", "start the sandbox")], &[("q", "quit")]);
+            render_footer(
+                app,
+                frame,
+                footer,
+                &[("s", "start the sandbox")],
+                &[("q", "quit")],
+            );
         }
         Screen::Wizard => {
             render_step_bar(app, frame, bar);
@@ -148,13 +167,19 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let buf = frame.buffer_mut();
     buf.set_style(area, theme.header);
-    let mut spans = vec![Span::styled(" ecsimg ", theme.header.add_modifier(Modifier::BOLD))];
+    let mut spans = vec![Span::styled(
+        " ecsimg ",
+        theme.header.add_modifier(Modifier::BOLD),
+    )];
     match &app.session {
         Some(session) => {
             if session.sandbox {
                 spans.push(Span::styled(" SANDBOX ", theme.sandbox));
             }
-            spans.push(Span::styled(format!(" region {} ", app.spec.region), theme.header));
+            spans.push(Span::styled(
+                format!(" region {} ", app.spec.region),
+                theme.header,
+            ));
             spans.push(Span::styled(
                 format!("│ key: {} ", session.credential_source),
                 theme.header,
@@ -179,7 +204,11 @@ fn render_step_bar(app: &App, frame: &mut Frame, area: Rect) {
         if i > 0 {
             spans.push(Span::styled(" › ", theme.muted));
         }
-        let title = if short { step.short_title() } else { step.title() };
+        let title = if short {
+            step.short_title()
+        } else {
+            step.title()
+        };
         let label = format!("{} {title}", step.number());
         let visited = app.visited.contains(step);
         let style = if *step == app.step {
@@ -319,12 +348,15 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
                 .border_type(BorderType::Rounded)
                 .border_style(theme.border_focused)
                 .title(Span::styled(" Region ", theme.title))
-                .title_bottom(Line::from(vec![
-                    Span::styled(" Enter", theme.key),
-                    Span::styled(" switch  ", theme.text),
-                    Span::styled("Esc", theme.key),
-                    Span::styled(" cancel ", theme.text),
-                ]).right_aligned());
+                .title_bottom(
+                    Line::from(vec![
+                        Span::styled(" Enter", theme.key),
+                        Span::styled(" switch  ", theme.text),
+                        Span::styled("Esc", theme.key),
+                        Span::styled(" cancel ", theme.text),
+                    ])
+                    .right_aligned(),
+                );
             let inner = block.inner(rect);
             frame.render_widget(block, rect);
             let style = PickerStyle {
@@ -424,10 +456,20 @@ mod tests {
     fn error_popup_shows_the_explanation_and_request_id() {
         let (mut app, effects) = wizard();
         let (id, _) = only_call(&effects);
-        answer(&mut app, id, Err(service_error("InvalidAccessKeyId.NotFound", "Specified access key is not found.")));
+        answer(
+            &mut app,
+            id,
+            Err(service_error(
+                "InvalidAccessKeyId.NotFound",
+                "Specified access key is not found.",
+            )),
+        );
         let text = screen_text(&app, 80, 24);
         assert!(text.contains("Loading instances failed."), "{text}");
-        assert!(text.contains("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"), "{text}");
+        assert!(
+            text.contains("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"),
+            "{text}"
+        );
         insta::assert_snapshot!("error_popup_80x24", render(&app, 80, 24));
     }
 
@@ -435,15 +477,19 @@ mod tests {
     fn region_popup() {
         let (mut app, _) = wizard();
         let (id, _) = only_call(&ctrl(&mut app, 'g'));
-        let regions = [("cn-hangzhou", "China (Hangzhou)"), ("cn-shanghai", "China (Shanghai)"), ("ap-southeast-1", "Singapore")]
-            .iter()
-            .map(|(id, name)| Region {
-                region_id: id.to_string(),
-                local_name: name.to_string(),
-                region_endpoint: "ecs.aliyuncs.com".into(),
-                status: "available".into(),
-            })
-            .collect();
+        let regions = [
+            ("cn-hangzhou", "China (Hangzhou)"),
+            ("cn-shanghai", "China (Shanghai)"),
+            ("ap-southeast-1", "Singapore"),
+        ]
+        .iter()
+        .map(|(id, name)| Region {
+            region_id: id.to_string(),
+            local_name: name.to_string(),
+            region_endpoint: "ecs.aliyuncs.com".into(),
+            status: "available".into(),
+        })
+        .collect();
         answer(&mut app, id, Ok(Loaded::Regions(regions)));
         insta::assert_snapshot!("region_popup_80x24", render(&app, 80, 24));
     }
@@ -461,7 +507,10 @@ mod tests {
         assert_eq!(app.step, Step::Review);
         let text = screen_text(&app, 80, 24);
         assert!(text.contains("next"), "{text}");
-        assert!(text.contains("instance_id = \"i-bp1g6zv0ce8oghu7k002\""), "{text}");
+        assert!(
+            text.contains("instance_id = \"i-bp1g6zv0ce8oghu7k002\""),
+            "{text}"
+        );
         insta::assert_snapshot!("summary_80x24", render(&app, 80, 24));
         insta::assert_snapshot!("summary_160x48", render(&app, 160, 48));
     }

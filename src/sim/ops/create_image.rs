@@ -90,11 +90,11 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
         speed: state.speed,
     };
     let plan = if let Some(instance_id) = &request.instance_id {
-        at.from_instance(instance_id, &request)?
+        at.instance_plan(instance_id, &request)?
     } else if !request.mappings.is_empty() {
-        at.from_mappings(&request)?
+        at.mappings_plan(&request)?
     } else if let Some(snapshot_id) = &request.snapshot_id {
-        at.from_snapshot(snapshot_id, &request)?
+        at.snapshot_plan(snapshot_id, &request)?
     } else {
         return Err(fail(
             400,
@@ -139,22 +139,29 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
     if request.dry_run {
         return Err(SimError::dry_run_passed());
     }
-    let image_id = commit(state, &region_id, now, request, plan, resource_group_id, fingerprint);
+    let image_id = commit(
+        state,
+        &region_id,
+        now,
+        request,
+        plan,
+        resource_group_id,
+        fingerprint,
+    );
     Ok(json!({ "ImageId": image_id }))
 }
 
 // --- step 2: syntax ------------------------------------------------------------------------------
 
 fn parse(params: &Params) -> Result<Request, SimError> {
-    let checked = |name: &str, rule: fn(&str) -> Result<(), String>, err: SimError| {
-        match params.get(name) {
+    let checked =
+        |name: &str, rule: fn(&str) -> Result<(), String>, err: SimError| match params.get(name) {
             Some(v) => rule(v).map(|()| Some(v.to_string())).map_err(|why| {
                 tracing::debug!(parameter = name, reason = %why, "CreateImage rule failed");
                 err
             }),
             None => Ok(None),
-        }
-    };
+        };
     let one_of = |name: &str, allowed: &[&str], err: SimError| match params.get(name) {
         Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
         Some(_) => Err(err),
@@ -163,32 +170,56 @@ fn parse(params: &Params) -> Result<Request, SimError> {
     let name = checked(
         "ImageName",
         rules::image_name,
-        fail(400, "InvalidImageName.Malformed", "The specified Image name is wrongly formed."),
+        fail(
+            400,
+            "InvalidImageName.Malformed",
+            "The specified Image name is wrongly formed.",
+        ),
     )?;
     let description = checked(
         "Description",
         rules::description,
-        fail(400, "InvalidDescription.Malformed", "The specified description is wrongly formed."),
+        fail(
+            400,
+            "InvalidDescription.Malformed",
+            "The specified description is wrongly formed.",
+        ),
     )?;
     let family = checked(
         "ImageFamily",
         rules::image_family,
-        fail(400, "InvalidImageFamily.Malformed", "The format of the specified image family is invalid."),
+        fail(
+            400,
+            "InvalidImageFamily.Malformed",
+            "The format of the specified image family is invalid.",
+        ),
     )?;
     let version = checked(
         "ImageVersion",
         rules::image_version,
-        fail(400, "InvalidImageVersion.Malformed", "The specified ImageVersion is wrongly formed."),
+        fail(
+            400,
+            "InvalidImageVersion.Malformed",
+            "The specified ImageVersion is wrongly formed.",
+        ),
     )?;
     let platform = one_of(
         "Platform",
         rules::PLATFORMS,
-        fail(400, "InvalidPlatform.Malformed", "The specified Platform is wrongly formed."),
+        fail(
+            400,
+            "InvalidPlatform.Malformed",
+            "The specified Platform is wrongly formed.",
+        ),
     )?;
     let architecture = one_of(
         "Architecture",
         rules::ARCHITECTURES,
-        fail(400, "InvalidArchitecture.Malformed", "The specified Architecture is wrongly formed."),
+        fail(
+            400,
+            "InvalidArchitecture.Malformed",
+            "The specified Architecture is wrongly formed.",
+        ),
     )?;
     let boot_mode = one_of(
         "BootMode",
@@ -202,7 +233,11 @@ fn parse(params: &Params) -> Result<Request, SimError> {
     let client_token = checked(
         "ClientToken",
         rules::client_token,
-        fail(400, "InvalidClientToken.ValueNotSupported", "The ClientToken provided is invalid."),
+        fail(
+            400,
+            "InvalidClientToken.ValueNotSupported",
+            "The ClientToken provided is invalid.",
+        ),
     )?;
     let detection = one_of(
         "DetectionStrategy",
@@ -225,7 +260,10 @@ fn parse(params: &Params) -> Result<Request, SimError> {
     let secure_boot = one_of(
         "SecureBootOptions.SecureBootSupport",
         &["supported", "unsupported"],
-        SimError::invalid_parameter("SecureBootOptions.SecureBootSupport", "use supported or unsupported"),
+        SimError::invalid_parameter(
+            "SecureBootOptions.SecureBootSupport",
+            "use supported or unsupported",
+        ),
     )?;
     Ok(Request {
         name,
@@ -249,18 +287,41 @@ fn parse(params: &Params) -> Result<Request, SimError> {
 }
 
 fn parse_tags(params: &Params) -> Result<Vec<(String, String)>, SimError> {
-    let key_err = || fail(400, "InvalidTagKey.Malformed", "The specified Tag.n.Key is not valid.");
-    let value_err = || fail(400, "InvalidTagValue.Malformed", "The specified Tag.n.Value is not valid.");
+    let key_err = || {
+        fail(
+            400,
+            "InvalidTagKey.Malformed",
+            "The specified Tag.n.Key is not valid.",
+        )
+    };
+    let value_err = || {
+        fail(
+            400,
+            "InvalidTagValue.Malformed",
+            "The specified Tag.n.Value is not valid.",
+        )
+    };
     let mut tags = Vec::new();
     let mut keys = BTreeSet::new();
     for group in params.groups("Tag")?.values() {
         // `Tag.N.key`/`Tag.N.value` are the legacy spellings of the same fields.
-        let key = group.get("Key").or_else(|| group.get("key")).ok_or_else(key_err)?;
-        let value = group.get("Value").or_else(|| group.get("value")).cloned().unwrap_or_default();
+        let key = group
+            .get("Key")
+            .or_else(|| group.get("key"))
+            .ok_or_else(key_err)?;
+        let value = group
+            .get("Value")
+            .or_else(|| group.get("value"))
+            .cloned()
+            .unwrap_or_default();
         rules::tag_key(key).map_err(|_| key_err())?;
         rules::tag_value(&value).map_err(|_| value_err())?;
         if !keys.insert(key.clone()) {
-            return Err(fail(400, "Duplicate.TagKey", "The Tag.N.Key contain duplicate key."));
+            return Err(fail(
+                400,
+                "Duplicate.TagKey",
+                "The Tag.N.Key contain duplicate key.",
+            ));
         }
         tags.push((key.clone(), value));
     }
@@ -352,7 +413,7 @@ struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
-    fn from_instance(&self, instance_id: &str, request: &Request) -> Result<Plan, SimError> {
+    fn instance_plan(&self, instance_id: &str, request: &Request) -> Result<Plan, SimError> {
         let instance = self
             .region
             .instances
@@ -406,7 +467,11 @@ impl<'a> Sources<'a> {
 
     /// A snapshot that may become part of an image: exists, finished, recent enough, not archived.
     fn usable_snapshot(&self, id: &str) -> Result<&'a Snapshot, SimError> {
-        let snapshot = self.region.snapshots.get(id).ok_or_else(SimError::snapshot_not_found)?;
+        let snapshot = self
+            .region
+            .snapshots
+            .get(id)
+            .ok_or_else(SimError::snapshot_not_found)?;
         if snapshot.status_at(self.now, self.speed).0 != "accomplished" {
             return Err(fail(
                 403,
@@ -431,10 +496,14 @@ impl<'a> Sources<'a> {
         Ok(snapshot)
     }
 
-    fn from_snapshot(&self, snapshot_id: &str, request: &Request) -> Result<Plan, SimError> {
+    fn snapshot_plan(&self, snapshot_id: &str, request: &Request) -> Result<Plan, SimError> {
         let snapshot = self.usable_snapshot(snapshot_id)?;
         if snapshot.source_disk_type != "system" {
-            return Err(fail(403, "OperationDenied", "The specified snapshot is not from system disk."));
+            return Err(fail(
+                403,
+                "OperationDenied",
+                "The specified snapshot is not from system disk.",
+            ));
         }
         let disk = PlannedDisk {
             source: DiskSource::Snapshot(snapshot.id.clone()),
@@ -451,7 +520,7 @@ impl<'a> Sources<'a> {
         })
     }
 
-    fn from_mappings(&self, request: &Request) -> Result<Plan, SimError> {
+    fn mappings_plan(&self, request: &Request) -> Result<Plan, SimError> {
         let mut planned = Vec::new();
         let mut system: Option<&Snapshot> = None;
         let mut risks = Vec::new();
@@ -499,7 +568,11 @@ impl<'a> Sources<'a> {
                         "The specified disk type which has kms key can't convert to system disk.",
                     ));
                 }
-                if mapping.device.as_deref().is_some_and(|d| d != rules::SYSTEM_DEVICE) {
+                if mapping
+                    .device
+                    .as_deref()
+                    .is_some_and(|d| d != rules::SYSTEM_DEVICE)
+                {
                     return Err(fail(
                         400,
                         "InvalidDevice.Malformed",
@@ -540,12 +613,17 @@ impl<'a> Sources<'a> {
         if data_disks > rules::MAX_DATA_DISKS {
             return Err(SimError::invalid_parameter(
                 "DiskDeviceMapping",
-                &format!("an image has at most {} data disks; this request has {data_disks}", rules::MAX_DATA_DISKS),
+                &format!(
+                    "an image has at most {} data disks; this request has {data_disks}",
+                    rules::MAX_DATA_DISKS
+                ),
             ));
         }
         assign_devices(&mut planned)?;
         // System disk first, data disks in device order, as DescribeImages lists them.
-        planned.sort_by(|a, b| (a.disk_type != "system", &a.device).cmp(&(b.disk_type != "system", &b.device)));
+        planned.sort_by(|a, b| {
+            (a.disk_type != "system", &a.device).cmp(&(b.disk_type != "system", &b.device))
+        });
         Ok(Plan {
             disks: planned,
             os: snapshot_os(self.region, system, request),
@@ -612,7 +690,12 @@ fn snapshot_os(region: &Region, system: &Snapshot, request: &Request) -> OsInfo 
         os.os_name = format!("{} {}", os.platform, os.architecture);
         os.os_name_en = os.os_name.clone();
     }
-    os.os_type = if os.platform.starts_with("Windows") { "windows" } else { "linux" }.into();
+    os.os_type = if os.platform.starts_with("Windows") {
+        "windows"
+    } else {
+        "linux"
+    }
+    .into();
     if let Some(mode) = &request.boot_mode {
         os.boot_mode = mode.clone();
     }

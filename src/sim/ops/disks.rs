@@ -14,13 +14,20 @@ pub fn describe(state: &State, params: &Params) -> Result<Value, SimError> {
     let region = super::region(state, params)?;
     let ids = params.json_ids("DiskIds")?;
     let instance = params.get("InstanceId");
-    let disk_type = params.get("DiskType").filter(|t| !t.eq_ignore_ascii_case("all"));
-    let category = params.get("Category").filter(|c| !c.eq_ignore_ascii_case("all"));
-    let status = params.get("Status").filter(|s| !s.eq_ignore_ascii_case("All"));
+    let disk_type = params
+        .get("DiskType")
+        .filter(|t| !t.eq_ignore_ascii_case("all"));
+    let category = params
+        .get("Category")
+        .filter(|c| !c.eq_ignore_ascii_case("all"));
+    let status = params
+        .get("Status")
+        .filter(|s| !s.eq_ignore_ascii_case("All"));
     let encrypted = params.bool("Encrypted")?;
     let snapshot = params.get("SnapshotId");
     let name = params.get("DiskName");
-    let tags = super::tag_filter(params)?;
+    // The simulated disks carry no tags, so any tag filter matches nothing.
+    let tag_filtered = !super::tag_filter(params)?.is_empty();
     let request = PageRequest::from_params(params, Some(LIMITS))?;
     super::finish_dry_run(params)?;
     let filtered = instance.is_some()
@@ -29,7 +36,8 @@ pub fn describe(state: &State, params: &Params) -> Result<Value, SimError> {
         || status.is_some()
         || encrypted.is_some()
         || snapshot.is_some()
-        || name.is_some();
+        || name.is_some()
+        || tag_filtered;
     let keep = |d: &Disk| {
         instance.is_none_or(|i| d.instance_id.as_deref() == Some(i))
             && disk_type.is_none_or(|t| t == d.disk_type)
@@ -38,9 +46,8 @@ pub fn describe(state: &State, params: &Params) -> Result<Value, SimError> {
             && encrypted.is_none_or(|e| e == d.encrypted)
             && snapshot.is_none_or(|s| s == d.source_snapshot_id)
             && name.is_none_or(|n| n == d.name)
-            && tags.is_empty()
+            && !tag_filtered
     };
-    let filtered = filtered || !tags.is_empty();
     let page = paginate(&region.disks, ids.as_deref(), keep, filtered, request)?;
     let items = page.rows.iter().map(|d| render(d, &region_id)).collect();
     Ok(page.to_json(true, "Disks", "Disk", items))

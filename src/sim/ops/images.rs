@@ -27,14 +27,17 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
         .map(|ids| ids.into_iter().map(str::to_string).collect());
     // The documented default is Available only: callers polling a new image must ask for
     // Creating explicitly.
-    let statuses = params.comma_list("Status").unwrap_or_else(|| vec!["Available"]);
+    let statuses = params
+        .comma_list("Status")
+        .unwrap_or_else(|| vec!["Available"]);
     let all_statuses = statuses.iter().any(|s| s.eq_ignore_ascii_case("ALL"));
-    if !all_statuses
-        && let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(s))
-    {
+    if !all_statuses && let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(s)) {
         return Err(SimError::invalid_parameter(
             "Status",
-            &format!("{bad:?} is not an image status; use a comma list of {}", STATUSES.join(", ")),
+            &format!(
+                "{bad:?} is not an image status; use a comma list of {}",
+                STATUSES.join(", ")
+            ),
         ));
     }
     let owners: Vec<&str> = match params.get("ImageOwnerAlias") {
@@ -161,7 +164,10 @@ fn render(i: &Image, region: &Region, owner_id: u64, speed: f64, now: DateTime<U
     });
     if let Some(detection) = &i.detection {
         let finished = status == "CreateFailed"
-            || matches!(detection.timeline.phase(now, speed), Phase::Done | Phase::Failed { .. });
+            || matches!(
+                detection.timeline.phase(now, speed),
+                Phase::Done | Phase::Failed { .. }
+            );
         let items: Vec<Value> = if finished && status != "CreateFailed" {
             detection
                 .risks

@@ -16,10 +16,12 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
     let speed = state.speed;
     let ids = params.json_ids("InstanceIds")?;
     let status = match params.get("Status") {
-        Some(s) => Some(
-            InstanceStatus::parse(s)
-                .ok_or_else(|| SimError::invalid_parameter("Status", "use Pending, Running, Starting, Stopping or Stopped"))?,
-        ),
+        Some(s) => Some(InstanceStatus::parse(s).ok_or_else(|| {
+            SimError::invalid_parameter(
+                "Status",
+                "use Pending, Running, Starting, Stopping or Stopped",
+            )
+        })?),
         None => None,
     };
     let name = params.get("InstanceName");
@@ -115,7 +117,7 @@ fn render(i: &Instance, region_id: &str, speed: f64, now: DateTime<Utc>) -> Valu
         "DeletionProtection": false,
         "StoppedMode": if status == InstanceStatus::Stopped { "KeepCharging" } else { "Not-applicable" },
         "ResourceGroupId": i.resource_group_id,
-        "SerialNumber": format!("{:x}", fxhash(&i.id)),
+        "SerialNumber": format!("{:x}", stable_hash(&i.id)),
         "KeyPairName": "",
         "OperationLocks": { "LockReason": locks },
         "Tags": super::tags_json(&i.tags),
@@ -137,7 +139,7 @@ fn render(i: &Instance, region_id: &str, speed: f64, now: DateTime<Utc>) -> Valu
 }
 
 /// A stable number for `SerialNumber`-like fields (FNV-1a).
-fn fxhash(s: &str) -> u64 {
+fn stable_hash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -153,14 +155,20 @@ pub fn stop(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Va
         return Err(SimError::missing_parameter("InstanceId.1"));
     }
     if ids.len() > 100 {
-        return Err(SimError::invalid_parameter("InstanceId.N", "at most 100 instances per call"));
+        return Err(SimError::invalid_parameter(
+            "InstanceId.N",
+            "at most 100 instances per call",
+        ));
     }
     params.bool("ForceStop")?;
     let success_first = match params.get("BatchOptimization") {
         None | Some("AllTogether") => false,
         Some("SuccessFirst") => true,
         Some(_) => {
-            return Err(SimError::invalid_parameter("BatchOptimization", "use SuccessFirst or AllTogether"));
+            return Err(SimError::invalid_parameter(
+                "BatchOptimization",
+                "use SuccessFirst or AllTogether",
+            ));
         }
     };
     let speed = state.speed;
@@ -184,9 +192,7 @@ pub fn stop(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Va
     };
     let outcomes: Vec<(String, Result<InstanceStatus, SimError>)> =
         ids.iter().map(|id| (id.to_string(), check(id))).collect();
-    if !success_first
-        && let Some((_, Err(e))) = outcomes.iter().find(|(_, r)| r.is_err())
-    {
+    if !success_first && let Some((_, Err(e))) = outcomes.iter().find(|(_, r)| r.is_err()) {
         return Err(e.clone());
     }
     super::finish_dry_run(params)?;

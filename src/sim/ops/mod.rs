@@ -98,7 +98,10 @@ fn region_id(state: &State, params: &Params) -> Result<String, SimError> {
 /// The region named by `RegionId`, for reading.
 fn region<'a>(state: &'a State, params: &Params) -> Result<&'a Region, SimError> {
     let id = region_id(state, params)?;
-    state.regions.get(&id).ok_or_else(SimError::region_not_found)
+    state
+        .regions
+        .get(&id)
+        .ok_or_else(SimError::region_not_found)
 }
 
 /// `DryRun=true` on an operation whose checks all passed.
@@ -146,7 +149,10 @@ mod tests {
 
     #[test]
     fn actions_are_case_sensitive() {
-        assert_eq!(Action::from_name("CreateImage").unwrap(), Action::CreateImage);
+        assert_eq!(
+            Action::from_name("CreateImage").unwrap(),
+            Action::CreateImage
+        );
         assert_eq!(
             Action::from_name("createimage").unwrap_err().code,
             "InvalidAction.NotFound"

@@ -46,7 +46,10 @@ impl PageRequest {
         }
         let size = params.u32("PageSize")?.unwrap_or(10) as usize;
         if !(1..=100).contains(&size) {
-            return Err(SimError::invalid_parameter("PageSize", "it must be 1 to 100"));
+            return Err(SimError::invalid_parameter(
+                "PageSize",
+                "it must be 1 to 100",
+            ));
         }
         Ok(Self::Number { number, size })
     }
@@ -65,7 +68,13 @@ pub struct Page<'a, T> {
 impl<T> Page<'_, T> {
     /// `TotalCount`, `PageSize`, `PageNumber` (page style only) and, when `with_token`,
     /// `NextToken` (empty on the last page), plus `{list_key: {item_key: items}}`.
-    pub fn to_json(&self, with_token: bool, list_key: &str, item_key: &str, items: Vec<Value>) -> Value {
+    pub fn to_json(
+        &self,
+        with_token: bool,
+        list_key: &str,
+        item_key: &str,
+        items: Vec<Value>,
+    ) -> Value {
         let mut out = Map::new();
         out.insert("TotalCount".into(), json!(self.total));
         match &self.request {
@@ -78,7 +87,10 @@ impl<T> Page<'_, T> {
             }
         }
         if with_token {
-            out.insert("NextToken".into(), json!(self.next_token.clone().unwrap_or_default()));
+            out.insert(
+                "NextToken".into(),
+                json!(self.next_token.clone().unwrap_or_default()),
+            );
         }
         out.insert(list_key.into(), json!({ item_key: items }));
         Value::Object(out)
@@ -172,7 +184,14 @@ mod tests {
         let mut after = None;
         let mut seen = Vec::new();
         loop {
-            let page = paginate(&map, None, |_| true, false, PageRequest::Token { after, max: 10 }).unwrap();
+            let page = paginate(
+                &map,
+                None,
+                |_| true,
+                false,
+                PageRequest::Token { after, max: 10 },
+            )
+            .unwrap();
             assert_eq!(page.total, 25);
             seen.extend(page.rows.iter().map(|r| **r));
             match page.next_token {
@@ -187,38 +206,93 @@ mod tests {
     fn numbered_pages_and_filters() {
         let map = table(25);
         let even = |v: &usize| v % 2 == 0;
-        let page = paginate(&map, None, even, true, PageRequest::Number { number: 2, size: 5 }).unwrap();
+        let page = paginate(
+            &map,
+            None,
+            even,
+            true,
+            PageRequest::Number { number: 2, size: 5 },
+        )
+        .unwrap();
         assert_eq!(page.total, 13);
-        assert_eq!(page.rows.iter().map(|r| **r).collect::<Vec<_>>(), vec![10, 12, 14, 16, 18]);
-        let past = paginate(&map, None, even, true, PageRequest::Number { number: 9, size: 5 }).unwrap();
+        assert_eq!(
+            page.rows.iter().map(|r| **r).collect::<Vec<_>>(),
+            vec![10, 12, 14, 16, 18]
+        );
+        let past = paginate(
+            &map,
+            None,
+            even,
+            true,
+            PageRequest::Number { number: 9, size: 5 },
+        )
+        .unwrap();
         assert!(past.rows.is_empty() && past.next_token.is_none());
     }
 
     #[test]
     fn id_lists_and_bad_tokens() {
         let map = table(25);
-        let ids = vec!["r007".to_string(), "r003".into(), "nope".into(), "r003".into()];
-        let page = paginate(&map, Some(&ids), |_| true, false, PageRequest::Number { number: 1, size: 10 }).unwrap();
-        assert_eq!(page.rows.iter().map(|r| **r).collect::<Vec<_>>(), vec![3, 7]);
+        let ids = vec![
+            "r007".to_string(),
+            "r003".into(),
+            "nope".into(),
+            "r003".into(),
+        ];
+        let page = paginate(
+            &map,
+            Some(&ids),
+            |_| true,
+            false,
+            PageRequest::Number {
+                number: 1,
+                size: 10,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            page.rows.iter().map(|r| **r).collect::<Vec<_>>(),
+            vec![3, 7]
+        );
         assert_eq!(page.total, 2);
-        let err = paginate(&map, None, |_| true, false, PageRequest::Token { after: Some("zz".into()), max: 10 }).unwrap_err();
+        let err = paginate(
+            &map,
+            None,
+            |_| true,
+            false,
+            PageRequest::Token {
+                after: Some("zz".into()),
+                max: 10,
+            },
+        )
+        .unwrap_err();
         assert_eq!(err.code, "InvalidParameter");
     }
 
     #[test]
     fn max_results_is_clamped_and_page_size_checked() {
         let p = |items: &[(&str, &str)]| {
-            let pairs: Vec<(String, String)> = items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let pairs: Vec<(String, String)> = items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             Params::from_pairs(&pairs).unwrap()
         };
         let limits = Some(TokenLimits { min: 10, max: 100 });
         assert_eq!(
             PageRequest::from_params(&p(&[("MaxResults", "5")]), limits).unwrap(),
-            PageRequest::Token { after: None, max: 10 }
+            PageRequest::Token {
+                after: None,
+                max: 10
+            }
         );
         assert_eq!(
-            PageRequest::from_params(&p(&[("MaxResults", "500"), ("PageSize", "3")]), limits).unwrap(),
-            PageRequest::Token { after: None, max: 100 }
+            PageRequest::from_params(&p(&[("MaxResults", "500"), ("PageSize", "3")]), limits)
+                .unwrap(),
+            PageRequest::Token {
+                after: None,
+                max: 100
+            }
         );
         assert_eq!(
             PageRequest::from_params(&p(&[("PageSize", "3")]), limits).unwrap(),

@@ -18,8 +18,12 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
     let instance = params.get("InstanceId");
     let disk = params.get("DiskId");
     let name = params.get("SnapshotName");
-    let status = params.get("Status").filter(|s| !s.eq_ignore_ascii_case("all"));
-    let kind = params.get("SnapshotType").filter(|s| !s.eq_ignore_ascii_case("all"));
+    let status = params
+        .get("Status")
+        .filter(|s| !s.eq_ignore_ascii_case("all"));
+    let kind = params
+        .get("SnapshotType")
+        .filter(|s| !s.eq_ignore_ascii_case("all"));
     let source_type = params.get("SourceDiskType").map(str::to_ascii_lowercase);
     let usage = params.get("Usage");
     let encrypted = params.bool("Encrypted")?;
@@ -45,7 +49,9 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
             && name.is_none_or(|n| n == s.name)
             && status.is_none_or(|want| want == s.status_at(now, speed).0)
             && kind.is_none_or(|k| k == s.snapshot_type)
-            && source_type.as_deref().is_none_or(|t| t == s.source_disk_type)
+            && source_type
+                .as_deref()
+                .is_none_or(|t| t == s.source_disk_type)
             && usage.is_none_or(|u| u == s.usage)
             && encrypted.is_none_or(|e| e == s.encrypted)
             && category.is_none_or(|c| c.eq_ignore_ascii_case(&s.category))

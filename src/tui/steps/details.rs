@@ -605,10 +605,7 @@ impl StepScreen for DetailsStep {
                 "←/→ Home/End",
                 "move the cursor; Ctrl-←/→ or Alt-b/f by word",
             ),
-            (
-                "Backspace / Del",
-                "delete a character; Ctrl-W or Alt-Backspace a word",
-            ),
+            ("Backspace / Del", "delete a character; Ctrl-W a word"),
             ("Ctrl-U / Ctrl-K", "clear the line / to its end"),
             ("← / →", "on a choice: previous / next value"),
             ("Del", "on a field not being edited: clear it (unset)"),

@@ -166,6 +166,13 @@ fn disks_mut(spec: &mut ImageSpec) -> Option<&mut Vec<DiskSpec>> {
     }
 }
 
+fn promotion_notice(id: &str) -> String {
+    format!(
+        "{id} is a data-disk snapshot: it becomes the system disk (DiskType=system). Set the \
+         platform and architecture in step 3."
+    )
+}
+
 fn is_system(source: &Source, i: usize) -> bool {
     matches!(source, Source::Disks(disks) if disks.get(i).is_some_and(|d| d.disk_type == DiskType::System))
 }
@@ -368,11 +375,7 @@ impl DisksStep {
         let disks = disks.clone();
         self.sync_rows(&disks);
         if promoted {
-            ctx.notify(format!(
-                "{} is a data-disk snapshot: it becomes the system disk (DiskType=system). Set \
-                 the platform and architecture in step 3.",
-                snapshot.snapshot_id
-            ));
+            ctx.notify(promotion_notice(&snapshot.snapshot_id));
         }
         self.learn(snapshot, ctx);
     }
@@ -407,6 +410,47 @@ impl DisksStep {
         true
     }
 
+    /// Makes the focused data disk the system disk: it moves first, and the old system disk
+    /// takes its place as a data disk. Fixes a mapping built in the wrong order.
+    fn make_system(&mut self, ctx: &mut StepCtx) {
+        let Focus::Disk(i, _) = self.focus else {
+            return;
+        };
+        let Some(disks) = disks_mut(ctx.spec) else {
+            return;
+        };
+        let Some(disk) = disks.get(i) else {
+            return;
+        };
+        if disk.disk_type == DiskType::System {
+            return;
+        }
+        let Some(id) = disk.snapshot_id.clone() else {
+            ctx.notify("An empty disk cannot be the system disk: choose a snapshot for it first.");
+            return;
+        };
+        disks.swap(0, i);
+        if i < self.rows.len() {
+            self.rows.swap(0, i);
+        }
+        // Devices follow the role: the system disk is /dev/xvda, the other one is assigned.
+        disks[0].disk_type = DiskType::System;
+        disks[0].device = None;
+        if let Some(old) = disks.get_mut(i) {
+            old.disk_type = DiskType::Data;
+            old.device = None;
+        }
+        let disks = disks.clone();
+        self.sync_rows(&disks);
+        self.focus = Focus::Disk(0, Cell::Source);
+        let promoted = self.known.get(&id).is_some_and(|s| !s.is_system_disk());
+        ctx.notify(if promoted {
+            promotion_notice(&id)
+        } else {
+            format!("{id} is now the system disk.")
+        });
+    }
+
     fn remove(&mut self, ctx: &mut StepCtx) {
         let Focus::Disk(i, cell) = self.focus else {
             return;
@@ -423,6 +467,8 @@ impl DisksStep {
         }
         if i < disks.len() {
             disks.remove(i);
+        }
+        if i < self.rows.len() {
             self.rows.remove(i);
         }
         self.focus = match disks.len() {
@@ -562,6 +608,7 @@ impl DisksStep {
                 }
             }
             KeyCode::Char('d' | '-') => self.remove(ctx),
+            KeyCode::Char('s') => self.make_system(ctx),
             KeyCode::Delete | KeyCode::Backspace => self.clear_cell(ctx),
             _ => return Outcome::Ignored,
         }
@@ -841,15 +888,13 @@ impl StepScreen for DisksStep {
             ("Tab / Shift-Tab", "next / previous cell"),
             (
                 "Enter",
-                "on Source: choose a snapshot; on Size or Device: edit",
+                "choose the snapshot (Source), or edit (Size, Device)",
             ),
             ("a / + / Insert", "add a data disk from a snapshot"),
             ("e", "add an empty data disk (20 GiB unless you change it)"),
             ("d / -", "remove the focused data disk"),
-            (
-                "Del",
-                "empty the disk (data disks), default size, or automatic device",
-            ),
+            ("s", "make it the system disk (the old one becomes data)"),
+            ("Del", "empty data disk, default size or automatic device"),
             ("^R / F5", "reload the list (instance disks, snapshots)"),
             (
                 "",
@@ -1459,7 +1504,7 @@ mod tests {
     use crate::tui::msg::Page;
     use crate::tui::testing::{
         answer, answer_snapshots, calls, ctrl, key, only_call, render, sample_snapshots,
-        screen_text, snapshot, type_text, wizard,
+        screen_text, type_text, wizard,
     };
 
     const SYSTEM: &str = "s-bp17441ohwkdca0k0001";
@@ -1717,6 +1762,41 @@ mod tests {
     }
 
     #[test]
+    fn a_data_disk_can_be_made_the_system_disk() {
+        let mut app = mapping();
+        pick(&mut app, KeyCode::Enter, "web-system");
+        pick(&mut app, KeyCode::Char('a'), "日志");
+        key(&mut app, KeyCode::Char('e'));
+        key(&mut app, KeyCode::Char('s'));
+        assert!(
+            app.notice
+                .as_deref()
+                .is_some_and(|n| n.contains("empty disk cannot"))
+        );
+        key(&mut app, KeyCode::Up);
+        key(&mut app, KeyCode::Char('s'));
+        let disks = spec_disks(&app);
+        assert_eq!(
+            disks
+                .iter()
+                .map(|d| (d.disk_type, d.snapshot_id.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                (DiskType::System, Some(DATA)),
+                (DiskType::Data, Some(SYSTEM)),
+                (DiskType::Data, None),
+            ]
+        );
+        assert!(
+            app.notice
+                .as_deref()
+                .is_some_and(|n| n.contains("becomes the system disk"))
+        );
+        assert_eq!(app.steps.disks.focus, Focus::Disk(0, Cell::Source));
+        assert!(errors(&app).is_empty(), "{:?}", app.findings);
+    }
+
+    #[test]
     fn unusable_snapshots_are_refused_with_the_reason() {
         let mut app = mapping();
         pick(&mut app, KeyCode::Enter, "nightly");
@@ -1829,6 +1909,5 @@ mod tests {
         assert!(parse_size("4O").is_err());
         assert!(parse_size("-1").is_err());
         assert!(parse_size("99999999999").is_err());
-        let _ = snapshot("s-1", "n", "accomplished", "data", "2026-01-01T00:00:00Z");
     }
 }

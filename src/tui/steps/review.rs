@@ -65,7 +65,10 @@ impl StepScreen for ReviewStep {
         if errors.is_empty() {
             lines.push(Line::styled("No problems found in your answers.", theme.ok));
         } else {
-            lines.push(Line::styled(format!("{} problem(s) to fix:", errors.len()), theme.error));
+            lines.push(Line::styled(
+                format!("{} problem(s) to fix:", errors.len()),
+                theme.error,
+            ));
             for finding in errors {
                 let step = Step::of_field(finding.field);
                 lines.push(Line::from(vec![
@@ -79,7 +82,10 @@ impl StepScreen for ReviewStep {
         }
         for warning in ctx.findings.iter().filter(|f| !f.is_error()) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  note · {}: ", warning.field.label()), theme.warning),
+                Span::styled(
+                    format!("  note · {}: ", warning.field.label()),
+                    theme.warning,
+                ),
                 Span::styled(warning.message.clone(), theme.text),
             ]));
         }
@@ -110,8 +116,14 @@ impl StepScreen for ReviewStep {
     fn help(&self) -> &'static [KeyHint] {
         &[
             ("↑↓ PgUp PgDn", "scroll"),
-            ("", "This summary shows your answers as a recipe and the problems left to fix."),
-            ("", "Review with DryRun and submit arrive with the next version."),
+            (
+                "",
+                "This summary shows your answers as a recipe and the problems left to fix.",
+            ),
+            (
+                "",
+                "Review with DryRun and submit arrive with the next version.",
+            ),
         ]
     }
 }

@@ -44,7 +44,11 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    const ALL: [SourceKind; 3] = [SourceKind::Instance, SourceKind::Snapshot, SourceKind::Mapping];
+    const ALL: [SourceKind; 3] = [
+        SourceKind::Instance,
+        SourceKind::Snapshot,
+        SourceKind::Mapping,
+    ];
 
     fn title(self) -> &'static str {
         match self {
@@ -155,9 +159,16 @@ impl SourceStep {
     }
 
     fn switch_tab(&mut self, forward: bool, ctx: &mut StepCtx) {
-        let i = SourceKind::ALL.iter().position(|k| *k == self.kind).unwrap_or(0);
+        let i = SourceKind::ALL
+            .iter()
+            .position(|k| *k == self.kind)
+            .unwrap_or(0);
         let n = SourceKind::ALL.len();
-        self.kind = SourceKind::ALL[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.kind = SourceKind::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
         self.load_missing(ctx);
     }
 
@@ -180,7 +191,9 @@ impl SourceStep {
     fn choose_snapshot(&mut self, index: usize, ctx: &mut StepCtx) -> Outcome {
         let snapshot = &self.snapshots.rows()[index];
         if let Some(facts) = snapshot_facts(snapshot) {
-            ctx.facts.snapshots.insert(snapshot.snapshot_id.clone(), facts);
+            ctx.facts
+                .snapshots
+                .insert(snapshot.snapshot_id.clone(), facts);
         }
         ctx.spec.source = Source::Snapshot {
             snapshot_id: snapshot.snapshot_id.clone(),
@@ -222,7 +235,12 @@ impl SourceStep {
             (Stop::Confirm(instance), KeyCode::Char('y')) => self.send_stop(instance, ctx),
             (Stop::Confirm(instance), KeyCode::Char('n')) => self.stop = Some(Stop::Warn(instance)),
             (Stop::Warn(_) | Stop::Confirm(_), KeyCode::Esc) => {}
-            (Stop::Waiting { instance, request, .. }, KeyCode::Esc) => {
+            (
+                Stop::Waiting {
+                    instance, request, ..
+                },
+                KeyCode::Esc,
+            ) => {
                 ctx.cancel(request);
                 ctx.notify(format!(
                     "Stopped waiting; {} keeps stopping on its own.",
@@ -264,7 +282,10 @@ impl SourceStep {
         };
         match result {
             Ok(Loaded::Stopping(responses)) => {
-                match responses.iter().find(|r| r.instance_id == instance.instance_id) {
+                match responses
+                    .iter()
+                    .find(|r| r.instance_id == instance.instance_id)
+                {
                     Some(r) if !r.is_success() => {
                         ctx.notify(format!(
                             "StopInstances refused {}: {} {}",
@@ -281,7 +302,10 @@ impl SourceStep {
                 }
             }
             Ok(Loaded::Instances(page)) if !page.last => {
-                let row = page.rows.into_iter().find(|i| i.instance_id == instance.instance_id);
+                let row = page
+                    .rows
+                    .into_iter()
+                    .find(|i| i.instance_id == instance.instance_id);
                 let status = row.as_ref().map_or(status, |r| r.status.clone());
                 self.stop = waiting(request, status, polls, row.map(Box::new).or(seen));
             }
@@ -330,7 +354,11 @@ impl SourceStep {
         let theme = ctx.theme;
         let mut spans = vec![Span::raw(" ")];
         for kind in SourceKind::ALL {
-            let style = if kind == self.kind { theme.selected } else { theme.muted };
+            let style = if kind == self.kind {
+                theme.selected
+            } else {
+                theme.muted
+            };
             spans.push(Span::styled(format!(" {} ", kind.title()), style));
             spans.push(Span::raw(" "));
         }
@@ -366,7 +394,10 @@ impl SourceStep {
             .iter()
             .find(|f| f.is_error() && matches!(f.field, Field::InstanceId | Field::SnapshotId));
         if let Some(finding) = field_error {
-            spans.push(Span::styled(format!("  ✗ {}", finding.message), theme.error));
+            spans.push(Span::styled(
+                format!("  ✗ {}", finding.message),
+                theme.error,
+            ));
         }
         frame.render_widget(Line::from(spans), area);
     }
@@ -388,17 +419,19 @@ impl SourceStep {
                     Line::raw(""),
                     Line::raw(RUNNING_WARNING),
                 ],
-                &[("s", "stop it first"), ("u", "use it running"), ("Esc", "cancel")],
+                &[
+                    ("s", "stop it first"),
+                    ("u", "use it running"),
+                    ("Esc", "cancel"),
+                ],
             ),
             Stop::Confirm(i) => (
                 "Stop the instance?",
-                vec![
-                    Line::raw(format!(
-                        "Stop {} now with StopInstances (a clean OS shutdown)? Its services are \
+                vec![Line::raw(format!(
+                    "Stop {} now with StopInstances (a clean OS shutdown)? Its services are \
                          down until you start it again.",
-                        name(i)
-                    )),
-                ],
+                    name(i)
+                ))],
                 &[("y", "stop it"), ("n", "back")],
             ),
             Stop::Waiting {
@@ -419,7 +452,7 @@ impl SourceStep {
                             Span::styled(format!("  ({elapsed} s)"), theme.muted),
                         ]),
                         Line::styled(
-                            "Waiting for Stopped; the image step follows.",
+                            "Waiting for Stopped; then it becomes the source.",
                             theme.muted,
                         ),
                     ],
@@ -689,16 +722,37 @@ impl StepScreen for SourceStep {
 
     fn help(&self) -> &'static [KeyHint] {
         &[
-            ("Tab / Shift+Tab", "instance, system-disk snapshot, or disk mapping"),
-            ("type", "filter the list (fuzzy; several words must all match)"),
-            ("↑↓ PgUp PgDn", "move; Home / End jump to the first / last row"),
+            (
+                "Tab / Shift+Tab",
+                "instance, system-disk snapshot, or disk mapping",
+            ),
+            (
+                "type",
+                "filter the list (fuzzy; several words must all match)",
+            ),
+            (
+                "↑↓ PgUp PgDn",
+                "move; Home / End jump to the first / last row",
+            ),
             ("Enter", "use the selected row"),
             ("^R / F5", "reload the list"),
-            ("^S / ^O", "sort by the next column / reverse (or click a header)"),
+            (
+                "^S / ^O",
+                "sort by the next column / reverse (or click a header)",
+            ),
             ("Esc", "clear the filter"),
-            ("", "Rows marked ✗ cannot become an image; the reason shows below the list."),
-            ("", "A Running instance works; stopping it first keeps its data consistent."),
-            ("", "ecsimg offers StopInstances and waits until the instance is Stopped."),
+            (
+                "",
+                "Rows marked ✗ cannot become an image; the reason shows below the list.",
+            ),
+            (
+                "",
+                "A Running instance works; stopping it first keeps its data consistent.",
+            ),
+            (
+                "",
+                "ecsimg offers StopInstances and waits until the instance is Stopped.",
+            ),
             ("", "Filter syntax: 'exact  ^prefix  suffix$  !exclude"),
         ]
     }
@@ -890,11 +944,16 @@ pub fn snapshot_problem(s: &Snapshot) -> Option<Cow<'_, str>> {
         "progressing" => {
             return Some(Cow::Owned(format!(
                 "still being created ({}); only finished snapshots can be used",
-                s.progress_percent().map_or("in progress".to_string(), |p| format!("{p}%"))
+                s.progress_percent()
+                    .map_or("in progress".to_string(), |p| format!("{p}%"))
             )));
         }
         "failed" => return Some(Cow::Borrowed("the snapshot failed; it cannot be used")),
-        other => return Some(Cow::Owned(format!("status {other}; only finished snapshots can be used"))),
+        other => {
+            return Some(Cow::Owned(format!(
+                "status {other}; only finished snapshots can be used"
+            )));
+        }
     }
     let created = DateTime::parse_from_rfc3339(&s.creation_time).ok()?;
     if !rules::snapshot_date_allowed(created.with_timezone(&Utc)) {
@@ -935,19 +994,19 @@ pub static SNAPSHOTS: PickerKind<Snapshot> = PickerKind {
     noun: "snapshots",
     columns: &SNAPSHOT_COLUMNS,
     key: |s| &s.snapshot_id,
-    haystack: |s| format!("{} {} {}", s.snapshot_id, s.snapshot_name, s.source_disk_type),
+    haystack: |s| format!("{} {}", s.snapshot_id, s.snapshot_name),
     unusable: system_snapshot_problem,
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::model::InstanceResponse;
     use crate::tui::app::{App, Overlay};
     use crate::tui::effect::Effect;
     use crate::tui::msg::{Owner, Page};
     use crate::tui::steps::Step;
     use crate::tui::testing::*;
-    use crate::api::model::InstanceResponse;
 
     /// A wizard showing the sample instances.
     fn with_instances() -> App {
@@ -976,15 +1035,24 @@ mod tests {
         let mut app = with_instances();
         type_text(&mut app, "build");
         // Fuzzy matching is generous; the best match comes first and is selected.
-        let best = app.steps.source.instances().selected().map(|i| i.instance_name.clone());
+        let best = app
+            .steps
+            .source
+            .instances()
+            .selected()
+            .map(|i| i.instance_name.clone());
         assert_eq!(best.as_deref(), Some("build-agent"));
         let effects = key(&mut app, KeyCode::Enter);
         assert_eq!(
             app.spec.source,
-            Source::Instance { instance_id: "i-bp1g6zv0ce8oghu7k005".into() }
+            Source::Instance {
+                instance_id: "i-bp1g6zv0ce8oghu7k005".into()
+            }
         );
         assert_eq!(app.step, Step::Disks);
-        assert!(effects.iter().all(|e| !matches!(e, Effect::Call { id, .. } if id.owner == Owner::Step(Step::Source))));
+        assert!(effects.iter().all(
+            |e| !matches!(e, Effect::Call { id, .. } if id.owner == Owner::Step(Step::Source))
+        ));
     }
 
     #[test]
@@ -999,7 +1067,12 @@ mod tests {
         key(&mut app, KeyCode::Esc);
         type_text(&mut app, "quarantined");
         key(&mut app, KeyCode::Enter);
-        assert!(app.notice.clone().unwrap_or_default().contains("InstanceLockedForSecurity"));
+        assert!(
+            app.notice
+                .clone()
+                .unwrap_or_default()
+                .contains("InstanceLockedForSecurity")
+        );
         assert!(app.spec.source.is_empty());
     }
 
@@ -1014,7 +1087,9 @@ mod tests {
         assert_eq!(app.step, Step::Disks);
         assert_eq!(
             app.spec.source,
-            Source::Instance { instance_id: "i-bp1g6zv0ce8oghu7k001".into() }
+            Source::Instance {
+                instance_id: "i-bp1g6zv0ce8oghu7k001".into()
+            }
         );
     }
 
@@ -1028,7 +1103,12 @@ mod tests {
         assert!(calls(&key(&mut app, KeyCode::Char('n'))).is_empty());
         key(&mut app, KeyCode::Char('s'));
         let (stop_id, call) = only_call(&key(&mut app, KeyCode::Char('y')));
-        assert_eq!(call, Call::StopInstance { instance_id: "i-bp1g6zv0ce8oghu7k001".into() });
+        assert_eq!(
+            call,
+            Call::StopInstance {
+                instance_id: "i-bp1g6zv0ce8oghu7k001".into()
+            }
+        );
         assert!(app.busy());
         let response = InstanceResponse {
             instance_id: "i-bp1g6zv0ce8oghu7k001".into(),
@@ -1038,27 +1118,65 @@ mod tests {
             message: String::new(),
         };
         let effects = answer(&mut app, stop_id, Ok(Loaded::Stopping(vec![response])));
-        let Effect::Call { id: poll, call, delay } = &effects[0] else {
+        let Effect::Call {
+            id: poll,
+            call,
+            delay,
+        } = &effects[0]
+        else {
             panic!("a delayed poll, got {effects:?}")
         };
         assert_eq!(*delay, POLL_EVERY);
-        assert_eq!(*call, Call::Instances(one_instance("i-bp1g6zv0ce8oghu7k001")));
+        assert_eq!(
+            *call,
+            Call::Instances(one_instance("i-bp1g6zv0ce8oghu7k001"))
+        );
         assert!(screen_text(&app, 80, 24).contains("Stopping"));
         // Still stopping: another poll.
         let mut row = instance("i-bp1g6zv0ce8oghu7k001", "web-prod-01", "Stopping");
-        answer(&mut app, *poll, Ok(Loaded::Instances(Page { rows: vec![row.clone()], last: false })));
-        let effects = answer(&mut app, *poll, Ok(Loaded::Instances(Page { rows: vec![], last: true })));
+        answer(
+            &mut app,
+            *poll,
+            Ok(Loaded::Instances(Page {
+                rows: vec![row.clone()],
+                last: false,
+            })),
+        );
+        let effects = answer(
+            &mut app,
+            *poll,
+            Ok(Loaded::Instances(Page {
+                rows: vec![],
+                last: true,
+            })),
+        );
         let (poll2, _) = only_call(&effects);
         assert!(app.spec.source.is_empty());
         // Stopped: chosen, and the row shows the new status.
         row.status = "Stopped".into();
-        answer(&mut app, poll2, Ok(Loaded::Instances(Page { rows: vec![row], last: false })));
-        let effects = answer(&mut app, poll2, Ok(Loaded::Instances(Page { rows: vec![], last: true })));
+        answer(
+            &mut app,
+            poll2,
+            Ok(Loaded::Instances(Page {
+                rows: vec![row],
+                last: false,
+            })),
+        );
+        let effects = answer(
+            &mut app,
+            poll2,
+            Ok(Loaded::Instances(Page {
+                rows: vec![],
+                last: true,
+            })),
+        );
         assert!(calls(&effects).is_empty());
         assert!(stopping(&app).is_none());
         assert_eq!(
             app.spec.source,
-            Source::Instance { instance_id: "i-bp1g6zv0ce8oghu7k001".into() }
+            Source::Instance {
+                instance_id: "i-bp1g6zv0ce8oghu7k001".into()
+            }
         );
         assert_eq!(app.steps.source.instances().rows()[0].status, "Stopped");
         assert!(app.notice.clone().unwrap_or_default().contains("Stopped"));
@@ -1070,7 +1188,14 @@ mod tests {
         key(&mut app, KeyCode::Enter);
         key(&mut app, KeyCode::Char('s'));
         let (stop_id, _) = only_call(&key(&mut app, KeyCode::Char('y')));
-        answer(&mut app, stop_id, Err(service_error("IncorrectInstanceStatus", "The current status of the instance does not support this operation.")));
+        answer(
+            &mut app,
+            stop_id,
+            Err(service_error(
+                "IncorrectInstanceStatus",
+                "The current status of the instance does not support this operation.",
+            )),
+        );
         assert!(matches!(app.overlay, Some(Overlay::Error { .. })));
         let (again, call) = only_call(&key(&mut app, KeyCode::Char('r')));
         assert!(matches!(call, Call::StopInstance { .. }));
@@ -1082,7 +1207,12 @@ mod tests {
         };
         answer(&mut app, again, Ok(Loaded::Stopping(vec![refused])));
         assert!(stopping(&app).is_none());
-        assert!(app.notice.clone().unwrap_or_default().contains("InstanceLockedForSecurity"));
+        assert!(
+            app.notice
+                .clone()
+                .unwrap_or_default()
+                .contains("InstanceLockedForSecurity")
+        );
     }
 
     #[test]
@@ -1105,7 +1235,9 @@ mod tests {
         key(&mut app, KeyCode::Enter);
         assert_eq!(
             app.spec.source,
-            Source::Snapshot { snapshot_id: "s-bp17441ohwkdca0k0001".into() }
+            Source::Snapshot {
+                snapshot_id: "s-bp17441ohwkdca0k0001".into()
+            }
         );
         assert_eq!(app.facts.snapshots["s-bp17441ohwkdca0k0001"].size_gib, 40);
         assert_eq!(app.step, Step::Disks);
@@ -1150,7 +1282,12 @@ mod tests {
         let (id, _) = only_call(&ctrl(&mut app, 'r'));
         assert!(app.steps.source.instances().is_loading());
         answer_instances(&mut app, id, sample_instances());
-        let selected = app.steps.source.instances().selected().map(|i| i.instance_id.clone());
+        let selected = app
+            .steps
+            .source
+            .instances()
+            .selected()
+            .map(|i| i.instance_id.clone());
         assert_eq!(selected.as_deref(), Some("i-bp1g6zv0ce8oghu7k002"));
     }
 

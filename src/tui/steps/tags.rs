@@ -159,7 +159,10 @@ impl TagsStep {
         self.imds.close();
         self.detection.close();
         if let Focus::Tag(i, col) = self.focus
-            && self.rows[i].iter().all(|f| f.value().is_empty())
+            && self
+                .rows
+                .get(i)
+                .is_some_and(|row| row.iter().all(|f| f.value().is_empty()))
         {
             self.rows.remove(i);
             ctx.spec.tags = self.tags();
@@ -436,18 +439,12 @@ impl StepScreen for TagsStep {
                 "Tags to put on the image (up to 20), and two optional features.",
             ),
             ("a / + / Insert", "add a tag and type its key"),
-            (
-                "Enter",
-                "edit the focused key or value; Enter again (or Esc) to finish",
-            ),
+            ("Enter", "edit the key or value; Enter or Esc to finish"),
             ("Tab", "while typing a key: go on to its value"),
             ("d / - / Del", "remove the focused tag"),
             ("↑ ↓ ← →  (j k h l)", "move between tags, keys and values"),
             ("Tab / Shift-Tab", "next / previous field"),
-            (
-                "← / →",
-                "on a feature: previous / next value; Enter opens the list",
-            ),
+            ("← / →", "change a feature; Enter opens its list"),
             (
                 "",
                 "Keys must be unique and may not start with aliyun or acs:; values may be \

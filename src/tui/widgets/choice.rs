@@ -55,10 +55,6 @@ impl<T: Clone + PartialEq> Choice<T> {
         &self.label
     }
 
-    pub fn options(&self) -> &[ChoiceOption<T>] {
-        &self.options
-    }
-
     pub fn selected(&self) -> Option<&ChoiceOption<T>> {
         self.options.get(self.selected)
     }

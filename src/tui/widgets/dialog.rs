@@ -28,14 +28,19 @@ pub struct Dialog<'a> {
 impl Dialog<'_> {
     /// Draws the dialog centred in `area`, as tall as its text needs (up to the area).
     pub fn render(&self, theme: &Theme, frame: &mut Frame, area: Rect) {
-        let width = self.width.min(area.width.saturating_sub(2)).max(20.min(area.width));
+        let width = self
+            .width
+            .min(area.width.saturating_sub(2))
+            .max(20.min(area.width));
         let inner_width = width.saturating_sub(4).max(1);
         let text_height: usize = self
             .lines
             .iter()
             .map(|l| wrapped_height(l, usize::from(inner_width)))
             .sum();
-        let height = (text_height as u16 + 2).min(area.height.saturating_sub(2)).max(3);
+        let height = (text_height as u16 + 2)
+            .min(area.height.saturating_sub(2))
+            .max(3);
         let visible = usize::from(height.saturating_sub(2));
         let scroll = self.scroll.min(text_height.saturating_sub(visible) as u16);
         let more = text_height > visible + usize::from(scroll);
@@ -102,7 +107,10 @@ mod tests {
         assert_eq!(wrapped_height(&Line::raw(""), 10), 1);
         assert_eq!(wrapped_height(&Line::raw("short"), 10), 1);
         assert_eq!(wrapped_height(&Line::raw("aaaa bbbb cccc"), 10), 2);
-        assert_eq!(wrapped_height(&Line::raw("aaaaaaaaaaaaaaaaaaaaaaaaa"), 10), 3);
+        assert_eq!(
+            wrapped_height(&Line::raw("aaaaaaaaaaaaaaaaaaaaaaaaa"), 10),
+            3
+        );
         assert_eq!(wrapped_height(&Line::raw("数据库主节点数据库"), 10), 2);
     }
 }

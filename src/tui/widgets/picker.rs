@@ -15,9 +15,11 @@ use std::cell::Cell;
 use std::cmp::Ordering;
 use std::fmt;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32String};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -33,6 +35,15 @@ const NO_MATCH: u32 = u32::MAX;
 const WHEEL_ROWS: usize = 3;
 /// Width of the gutter left of each row (selection / unusable marker).
 const GUTTER: u16 = 2;
+/// Below this many rows to score, one thread does it; above, the work is split.
+const PARALLEL_FROM: usize = 8192;
+/// At most this many threads score a keystroke.
+const MAX_THREADS: usize = 4;
+/// From this many rows to score, fuzzy words are matched greedily (linear time) instead of
+/// optimally: the same rows match, only the ranking of the matches is coarser.
+const GREEDY_FROM: usize = 20_000;
+/// Earlier results kept for Backspace (each holds at most one key per row).
+const MAX_CHECKPOINTS: usize = 12;
 
 /// One column of a picker.
 pub struct Column<T: 'static> {
@@ -68,7 +79,10 @@ pub struct PickerKind<T: 'static> {
 pub enum Sort {
     /// Best match first (arrival order while the filter is empty).
     Relevance,
-    Column { index: usize, descending: bool },
+    Column {
+        index: usize,
+        descending: bool,
+    },
 }
 
 /// Where loading stands.
@@ -111,7 +125,7 @@ pub struct PickerStyle<'a> {
 pub struct Picker<T: 'static> {
     kind: &'static PickerKind<T>,
     rows: Vec<T>,
-    haystacks: Vec<Utf32String>,
+    haystacks: Haystacks,
     /// Per row: score for the current query, or `NO_MATCH`.
     scores: Vec<u32>,
     /// Indices of matching rows, in display order.
@@ -123,7 +137,15 @@ pub struct Picker<T: 'static> {
     /// The query `scores` and `order` were computed for.
     applied_query: String,
     pattern: Pattern,
-    matcher: Matcher,
+    /// One per scoring thread (each holds a ~135 KB scratch matrix, so they are reused).
+    matchers: Vec<Matcher>,
+    /// Results of the shorter queries typed on the way to the current one, so Backspace
+    /// restores instead of re-scoring. Cleared when rows or the sort change.
+    checkpoints: Vec<Checkpoint>,
+    /// Whether the current scores came from greedy matching (new rows are scored alike).
+    greedy: bool,
+    /// Scratch space for sorting rank keys, kept to avoid a large allocation per keystroke.
+    sort_buf: Vec<u64>,
     /// Position in `order` of the selected row.
     cursor: usize,
     /// After a reload, the key of the row to select again when it arrives.
@@ -134,6 +156,63 @@ pub struct Picker<T: 'static> {
     body: Cell<Rect>,
     header: Cell<Rect>,
     header_columns: Cell<[(u16, u16); 12]>,
+}
+
+/// Every row's filter text in two contiguous buffers (ASCII bytes, and code points for the
+/// rest), so scoring reads memory front to back instead of chasing one allocation per row.
+#[derive(Default)]
+struct Haystacks {
+    bytes: Vec<u8>,
+    chars: Vec<char>,
+    /// Per row: start, length, and whether it lives in `chars`.
+    spans: Vec<(usize, usize, bool)>,
+    /// Per row: the characters it contains, as a [`char_mask`] (all ones when it holds
+    /// non-ASCII text, which normalisation may match to ASCII letters).
+    masks: Vec<u64>,
+    /// Scratch space for converting non-ASCII text.
+    scratch: Vec<char>,
+}
+
+impl Haystacks {
+    fn push(&mut self, text: &str) {
+        self.masks.push(if text.is_ascii() {
+            text.bytes().fold(0, |mask, b| mask | char_mask(b))
+        } else {
+            u64::MAX
+        });
+        match Utf32Str::new(text, &mut self.scratch) {
+            Utf32Str::Ascii(bytes) => {
+                self.spans.push((self.bytes.len(), bytes.len(), false));
+                self.bytes.extend_from_slice(bytes);
+            }
+            Utf32Str::Unicode(chars) => {
+                self.spans.push((self.chars.len(), chars.len(), true));
+                self.chars.extend_from_slice(chars);
+            }
+        }
+    }
+
+    fn get(&self, i: usize) -> Utf32Str<'_> {
+        let (start, len, wide) = self.spans[i];
+        if wide {
+            Utf32Str::Unicode(&self.chars[start..start + len])
+        } else {
+            Utf32Str::Ascii(&self.bytes[start..start + len])
+        }
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.chars.clear();
+        self.spans.clear();
+        self.masks.clear();
+    }
+}
+
+/// The result of one query: its matches in display order as rank keys (score and row).
+struct Checkpoint {
+    query: String,
+    keys: Vec<u64>,
 }
 
 impl<T> fmt::Debug for Picker<T> {
@@ -156,7 +235,7 @@ impl<T> Picker<T> {
         Picker {
             kind,
             rows: Vec::new(),
-            haystacks: Vec::new(),
+            haystacks: Haystacks::default(),
             scores: Vec::new(),
             order: Vec::new(),
             sorted: Vec::new(),
@@ -164,7 +243,10 @@ impl<T> Picker<T> {
             query: Input::default(),
             applied_query: String::new(),
             pattern: Pattern::default(),
-            matcher: Matcher::new(Config::DEFAULT),
+            matchers: vec![Matcher::new(Config::DEFAULT)],
+            checkpoints: Vec::new(),
+            greedy: false,
+            sort_buf: Vec::new(),
             cursor: 0,
             reselect: None,
             load: LoadState::Idle,
@@ -204,6 +286,7 @@ impl<T> Picker<T> {
         self.scores.clear();
         self.order.clear();
         self.sorted.clear();
+        self.checkpoints.clear();
         self.cursor = 0;
         self.offset.set(0);
         self.load = LoadState::Loading;
@@ -214,17 +297,20 @@ impl<T> Picker<T> {
         let start = self.rows.len() as u32;
         let keep = self.selected_index();
         for row in rows {
-            let haystack = Utf32String::from((self.kind.haystack)(&row));
-            let score = self.score(&haystack);
-            self.haystacks.push(haystack);
+            self.haystacks.push(&(self.kind.haystack)(&row));
+            let score = self.score(self.rows.len());
             self.scores.push(score);
             self.rows.push(row);
         }
         let end = self.rows.len() as u32;
+        if end > start {
+            self.checkpoints.clear();
+        }
         self.place_new(start..end);
-        let reselect = self.reselect.as_deref().and_then(|key| {
-            (start..end).find(|&i| (self.kind.key)(&self.rows[i as usize]) == key)
-        });
+        let reselect = self
+            .reselect
+            .as_deref()
+            .and_then(|key| (start..end).find(|&i| (self.kind.key)(&self.rows[i as usize]) == key));
         match reselect {
             Some(i) => {
                 self.reselect = None;
@@ -330,6 +416,7 @@ impl<T> Picker<T> {
             _ => false,
         };
         self.sort = sort;
+        self.checkpoints.clear();
         if column_changed {
             self.presort();
         }
@@ -503,13 +590,19 @@ impl<T> Picker<T> {
     // -----------------------------------------------------------------------------------------
     // Filtering and ordering
 
-    fn score(&mut self, haystack: &Utf32String) -> u32 {
+    /// Row `i`'s score for the current pattern.
+    fn score(&mut self, i: usize) -> u32 {
         if self.pattern.atoms.is_empty() {
             return 0;
         }
-        self.pattern
-            .score(haystack.slice(..), &mut self.matcher)
-            .unwrap_or(NO_MATCH)
+        let haystack = self.haystacks.get(i);
+        let matcher = &mut self.matchers[0];
+        let score = if self.greedy {
+            score_greedy(&self.pattern, haystack, matcher)
+        } else {
+            self.pattern.score(haystack, matcher)
+        };
+        score.unwrap_or(NO_MATCH)
     }
 
     /// Re-filters after the query changed; the best match becomes selected.
@@ -518,45 +611,126 @@ impl<T> Picker<T> {
         if query == self.applied_query {
             return;
         }
-        let narrowing = refines(&self.applied_query, &query);
-        self.pattern
-            .reparse(&query, CaseMatching::Smart, Normalization::Smart);
-        if narrowing {
-            // Only rows that matched the shorter query can match this one.
-            let candidates = std::mem::take(&mut self.order);
-            let mut kept = Vec::with_capacity(candidates.len());
-            for i in candidates {
-                let score = self.score_row(i as usize);
-                if score != NO_MATCH {
-                    kept.push(i);
-                } 
-            }
-            self.order = kept;
-            if self.sort == Sort::Relevance {
-                self.rank_order();
+        if let Some(pos) = self.checkpoints.iter().rposition(|c| c.query == query) {
+            // Backspace to a query seen on the way here: its result is still valid.
+            self.checkpoints.truncate(pos + 1);
+            if let Some(checkpoint) = self.checkpoints.pop() {
+                self.pattern
+                    .reparse(&query, CaseMatching::Smart, Normalization::Smart);
+                self.restore(&checkpoint.keys);
             }
         } else {
-            for i in 0..self.rows.len() {
-                self.score_row(i);
+            // A longer query only matches rows the shorter one matched: score just those.
+            let narrowing = refines(&self.applied_query, &query);
+            if narrowing {
+                let keys: Vec<u64> = self.order.iter().map(|&i| self.rank_key(i)).collect();
+                if self.checkpoints.len() == MAX_CHECKPOINTS {
+                    self.checkpoints.remove(0);
+                }
+                self.checkpoints.push(Checkpoint {
+                    query: self.applied_query.clone(),
+                    keys,
+                });
+            } else {
+                self.checkpoints.clear();
             }
-            self.reorder();
+            self.pattern
+                .reparse(&query, CaseMatching::Smart, Normalization::Smart);
+            if self.pattern.atoms.is_empty() {
+                self.scores.fill(0);
+                self.reorder();
+            } else {
+                // In row order, so the haystacks are read front to back.
+                let candidates: Vec<u32> = (0..self.rows.len() as u32)
+                    .filter(|&i| !narrowing || self.scores[i as usize] != NO_MATCH)
+                    .collect();
+                let mut keys = self.score_many(&candidates);
+                match self.sort {
+                    Sort::Relevance => {
+                        sort_keys(&mut keys, &mut self.sort_buf);
+                        self.restore(&keys);
+                    }
+                    Sort::Column { .. } => {
+                        self.scores.fill(NO_MATCH);
+                        for key in keys {
+                            self.scores[key as u32 as usize] = u32::MAX - (key >> 32) as u32;
+                        }
+                        self.reorder();
+                    }
+                }
+            }
         }
         self.applied_query = query;
         self.cursor = 0;
         self.offset.set(0);
     }
 
-    /// Scores row `i` for the current pattern and records it.
-    fn score_row(&mut self, i: usize) -> u32 {
-        let score = if self.pattern.atoms.is_empty() {
-            0
+    /// Sets `order` (and the scores) from rank keys in display order; rows without a key do
+    /// not match.
+    fn restore(&mut self, keys: &[u64]) {
+        self.scores.fill(NO_MATCH);
+        self.order.clear();
+        for &key in keys {
+            let row = key as u32;
+            self.scores[row as usize] = u32::MAX - (key >> 32) as u32;
+            self.order.push(row);
+        }
+    }
+
+    /// Scores `rows` for the current pattern, on several threads when there are many; returns
+    /// the rank keys of those that match, in the order of `rows`.
+    fn score_many(&mut self, rows: &[u32]) -> Vec<u64> {
+        let threads = if rows.len() < PARALLEL_FROM {
+            1
         } else {
-            self.pattern
-                .score(self.haystacks[i].slice(..), &mut self.matcher)
-                .unwrap_or(NO_MATCH)
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, MAX_THREADS)
         };
-        self.scores[i] = score;
-        score
+        while self.matchers.len() < threads {
+            self.matchers.push(Matcher::new(Config::DEFAULT));
+        }
+        self.greedy = rows.len() >= GREEDY_FROM;
+        let greedy = self.greedy;
+        let pattern = &self.pattern;
+        let haystacks = &self.haystacks;
+        let needs = needle_mask(pattern);
+        let score = |matcher: &mut Matcher, chunk: &[u32]| -> Vec<u64> {
+            chunk
+                .iter()
+                .filter_map(|&i| {
+                    // A row lacking a character of the query cannot match: skip the matcher.
+                    if haystacks.masks[i as usize] & needs != needs {
+                        return None;
+                    }
+                    let haystack = haystacks.get(i as usize);
+                    let s = if greedy {
+                        score_greedy(pattern, haystack, matcher)?
+                    } else {
+                        pattern.score(haystack, matcher)?
+                    };
+                    Some((u64::from(u32::MAX - s) << 32) | u64::from(i))
+                })
+                .collect()
+        };
+        if threads == 1 {
+            return score(&mut self.matchers[0], rows);
+        }
+        let chunk = rows.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = rows
+                .chunks(chunk)
+                .zip(self.matchers.iter_mut())
+                .map(|(part, matcher)| scope.spawn(move || score(matcher, part)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
     }
 
     /// Rebuilds `order` from `scores` and the sort.
@@ -567,30 +741,26 @@ impl<T> Picker<T> {
                 self.order.extend(
                     (0..self.rows.len() as u32).filter(|&i| self.scores[i as usize] != NO_MATCH),
                 );
-                self.rank_order();
+                // Unfiltered, arrival order is the order; else best score first.
+                if !self.pattern.atoms.is_empty() {
+                    let mut keys: Vec<u64> = self.order.iter().map(|&i| self.rank_key(i)).collect();
+                    keys.sort_unstable();
+                    self.order.clear();
+                    self.order.extend(keys.iter().map(|k| *k as u32));
+                }
             }
             Sort::Column { descending, .. } => {
                 let scores = &self.scores;
                 let matching = |i: &u32| scores[*i as usize] != NO_MATCH;
                 if descending {
-                    self.order.extend(self.sorted.iter().rev().copied().filter(matching));
+                    self.order
+                        .extend(self.sorted.iter().rev().copied().filter(matching));
                 } else {
-                    self.order.extend(self.sorted.iter().copied().filter(matching));
+                    self.order
+                        .extend(self.sorted.iter().copied().filter(matching));
                 }
             }
         }
-    }
-
-    /// Sorts `order` best score first, ties in arrival order. Arrival order when unfiltered.
-    fn rank_order(&mut self) {
-        if self.pattern.atoms.is_empty() {
-            self.order.sort_unstable();
-            return;
-        }
-        let mut keys: Vec<u64> = self.order.iter().map(|&i| self.rank_key(i)).collect();
-        keys.sort_unstable();
-        self.order.clear();
-        self.order.extend(keys.iter().map(|k| *k as u32));
     }
 
     fn rank_key(&self, i: u32) -> u64 {
@@ -685,7 +855,9 @@ impl<T> Picker<T> {
     fn render_filter(&self, style: &PickerStyle, frame: &mut Frame, area: Rect) {
         let theme = style.theme;
         let count = match (&self.load, self.query().is_empty()) {
-            (LoadState::Loading, true) => format!("{} {} loaded", style.spinner, group(self.rows.len())),
+            (LoadState::Loading, true) => {
+                format!("{} {} loaded", style.spinner, group(self.rows.len()))
+            }
             (LoadState::Loading, false) => format!(
                 "{} {} of {} loaded",
                 style.spinner,
@@ -700,14 +872,25 @@ impl<T> Picker<T> {
         let prompt = "Filter: ";
         put(buf, area.x, area.y, prompt, area.width, theme.muted);
         let input_x = area.x + prompt.len() as u16;
-        let input_width = area.width.saturating_sub(prompt.len() as u16 + count_width + 1);
+        let input_width = area
+            .width
+            .saturating_sub(prompt.len() as u16 + count_width + 1);
         let value = self.query.value();
-        let scroll = self.query.visual_scroll(input_width.saturating_sub(1) as usize);
+        let scroll = self
+            .query
+            .visual_scroll(input_width.saturating_sub(1) as usize);
         let shown: String = skip_width(value, scroll);
         if value.is_empty() && !style.focused {
             put(buf, input_x, area.y, "", input_width, theme.muted);
         } else if value.is_empty() {
-            put(buf, input_x, area.y, "type to filter", input_width, theme.muted);
+            put(
+                buf,
+                input_x,
+                area.y,
+                "type to filter",
+                input_width,
+                theme.muted,
+            );
         } else {
             put(buf, input_x, area.y, &shown, input_width, theme.text);
         }
@@ -774,7 +957,13 @@ impl<T> Picker<T> {
         out
     }
 
-    fn render_header(&self, theme: &Theme, buf: &mut Buffer, area: Rect, layout: &[(u16, u16); 12]) {
+    fn render_header(
+        &self,
+        theme: &Theme,
+        buf: &mut Buffer,
+        area: Rect,
+        layout: &[(u16, u16); 12],
+    ) {
         let mut spans = [(0u16, 0u16); 12];
         for (i, column) in self.kind.columns.iter().enumerate() {
             let (x, w) = layout[i];
@@ -783,7 +972,11 @@ impl<T> Picker<T> {
             }
             let arrow = match self.sort {
                 Sort::Column { index, descending } if index == i => {
-                    if descending { " ↓" } else { " ↑" }
+                    if descending {
+                        " ↓"
+                    } else {
+                        " ↑"
+                    }
                 }
                 _ => "",
             };
@@ -799,17 +992,32 @@ impl<T> Picker<T> {
         self.header_columns.set(spans);
     }
 
-    fn render_body(&self, style: &PickerStyle, buf: &mut Buffer, area: Rect, layout: &[(u16, u16); 12]) {
+    fn render_body(
+        &self,
+        style: &PickerStyle,
+        buf: &mut Buffer,
+        area: Rect,
+        layout: &[(u16, u16); 12],
+    ) {
         let theme = style.theme;
         let height = usize::from(area.height);
         if self.order.is_empty() {
             let text = match &self.load {
-                LoadState::Loading | LoadState::Idle => format!("{} loading {}…", style.spinner, self.kind.noun),
+                LoadState::Loading | LoadState::Idle => {
+                    format!("{} loading {}…", style.spinner, self.kind.noun)
+                }
                 LoadState::Failed(_) => "Loading failed; press ^R to try again.".to_string(),
                 _ if !self.query().is_empty() => format!("Nothing matches “{}”.", self.query()),
                 _ => style.empty.to_string(),
             };
-            put(buf, area.x + GUTTER, area.y, &text, area.width - GUTTER, theme.muted);
+            put(
+                buf,
+                area.x + GUTTER,
+                area.y,
+                &text,
+                area.width - GUTTER,
+                theme.muted,
+            );
             return;
         }
         // Keep the cursor on screen, moving the window as little as possible.
@@ -833,7 +1041,11 @@ impl<T> Picker<T> {
                     row_style = row_style.add_modifier(Modifier::DIM);
                 }
             }
-            let row_area = Rect { y, height: 1, ..area };
+            let row_area = Rect {
+                y,
+                height: 1,
+                ..area
+            };
             buf.set_style(row_area, row_style);
             let marker = match (selected, usable) {
                 (true, _) => "›",
@@ -853,7 +1065,14 @@ impl<T> Picker<T> {
         if self.load == LoadState::Loading && visible.len() < height {
             let y = area.y + visible.len() as u16;
             let text = format!("{} loading more…", style.spinner);
-            put(buf, area.x + GUTTER, y, &text, area.width - GUTTER, theme.muted);
+            put(
+                buf,
+                area.x + GUTTER,
+                y,
+                &text,
+                area.width - GUTTER,
+                theme.muted,
+            );
         }
     }
 
@@ -884,6 +1103,79 @@ impl<T> Picker<T> {
         };
         put(buf, area.x, area.y, &text, area.width, line_style);
     }
+}
+
+/// A bit for an ASCII byte, case-folded; distinct characters may share a bit, which only makes
+/// the mask test let more rows through to the matcher.
+fn char_mask(b: u8) -> u64 {
+    let bit = match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => c - b'a',
+        c @ b'0'..=b'9' => 26 + c - b'0',
+        c => 36 + c % 28,
+    };
+    1 << bit
+}
+
+/// The bits every matching row's mask must have: the ASCII characters of the query's positive
+/// words (whatever their kind, all of a word's characters appear in a match).
+fn needle_mask(pattern: &Pattern) -> u64 {
+    pattern
+        .atoms
+        .iter()
+        .filter(|atom| !atom.negative)
+        .flat_map(|atom| atom.needle_text().chars())
+        .filter(char::is_ascii)
+        .fold(0, |mask, c| mask | char_mask(c as u8))
+}
+
+/// Sorts rank keys that arrive in ascending row order. Scores span a small range, so a stable
+/// counting sort on the score half gives the same order as sorting whole keys, in linear time;
+/// `buf` is reused scratch space.
+fn sort_keys(keys: &mut Vec<u64>, buf: &mut Vec<u64>) {
+    let high = |k: &u64| (k >> 32) as usize;
+    let (Some(min), Some(max)) = (keys.iter().map(high).min(), keys.iter().map(high).max()) else {
+        return;
+    };
+    if keys.len() < 4096 || max - min >= 1 << 16 {
+        keys.sort_unstable();
+        return;
+    }
+    let mut starts = vec![0usize; max - min + 2];
+    for k in keys.iter() {
+        starts[high(k) - min + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    buf.clear();
+    buf.resize(keys.len(), 0);
+    for &k in keys.iter() {
+        let slot = &mut starts[high(&k) - min];
+        buf[*slot] = k;
+        *slot += 1;
+    }
+    std::mem::swap(keys, buf);
+}
+
+/// `Pattern::score`, except that fuzzy words with an ASCII needle use nucleo's linear-time
+/// greedy matcher. A greedy match exists exactly when an optimal one does, so the same rows
+/// match; a match's score can only be lower than the optimal one.
+fn score_greedy(pattern: &Pattern, haystack: Utf32Str<'_>, matcher: &mut Matcher) -> Option<u32> {
+    let mut total = 0u32;
+    for atom in &pattern.atoms {
+        let score = match (atom.kind, atom.needle_text()) {
+            (AtomKind::Fuzzy, needle @ Utf32Str::Ascii(bytes)) => {
+                // The settings `Atom::score` applies to an ASCII needle parsed with smart case
+                // and smart normalization (negated fuzzy words are parsed as substrings).
+                matcher.config.ignore_case = !bytes.iter().any(u8::is_ascii_uppercase);
+                matcher.config.normalize = true;
+                matcher.fuzzy_match_greedy(haystack, needle)?
+            }
+            _ => atom.score(haystack, matcher)?,
+        };
+        total += u32::from(score);
+    }
+    Some(total)
 }
 
 /// Whether the matches of `new` are a subset of those of `old`, so only `old`'s matches need
@@ -945,14 +1237,26 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Styl
     put_aligned(buf, x, y, text, width, style, false);
 }
 
-fn put_aligned(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style, right: bool) {
+fn put_aligned(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    text: &str,
+    width: u16,
+    style: Style,
+    right: bool,
+) {
     if width == 0 {
         return;
     }
     let width_usize = usize::from(width);
     let full = text.width();
     if full <= width_usize {
-        let pad = if right { (width_usize - full) as u16 } else { 0 };
+        let pad = if right {
+            (width_usize - full) as u16
+        } else {
+            0
+        };
         buf.set_stringn(x + pad, y, text, width_usize, style);
         return;
     }
@@ -1040,7 +1344,10 @@ mod tests {
     }
 
     fn ids(p: &Picker<Item>) -> Vec<&str> {
-        p.order.iter().map(|&i| p.rows[i as usize].id.as_str()).collect()
+        p.order
+            .iter()
+            .map(|&i| p.rows[i as usize].id.as_str())
+            .collect()
     }
 
     fn key(code: KeyCode) -> KeyEvent {
@@ -1077,13 +1384,17 @@ mod tests {
 
     #[test]
     fn incremental_filtering_equals_a_fresh_filter() {
-        let names = ["alpha", "alphabet", "beta", "Alpine", "lap", "palace", "al pha", "ALP"];
+        let names = [
+            "alpha", "alphabet", "beta", "Alpine", "lap", "palace", "al pha", "ALP",
+        ];
         let items: Vec<Item> = names
             .iter()
             .enumerate()
             .map(|(i, n)| item(&format!("r{i}"), n, i as u64))
             .collect();
-        for query in ["a", "al", "alp", "alph", "al p", "Alp", "^al", "'lp", "alp$"] {
+        for query in [
+            "a", "al", "alp", "alph", "al p", "Alp", "^al", "'lp", "alp$",
+        ] {
             let mut typed = picker(items.clone());
             type_text(&mut typed, query);
             let mut fresh = picker(items.clone());
@@ -1102,6 +1413,117 @@ mod tests {
     }
 
     #[test]
+    fn backspace_restores_the_earlier_result() {
+        let items: Vec<Item> = ["alpha", "alphabet", "beta", "Alpine", "lap", "palace"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| item(&format!("r{i}"), n, i as u64))
+            .collect();
+        let mut p = picker(items.clone());
+        type_text(&mut p, "alph");
+        p.handle_key(key(KeyCode::Backspace));
+        p.handle_key(key(KeyCode::Backspace));
+        let mut fresh = picker(items.clone());
+        fresh.set_query("al");
+        assert_eq!(ids(&p), ids(&fresh));
+        assert_eq!(p.scores, fresh.scores);
+        // Typing on from a restored result still narrows correctly.
+        type_text(&mut p, "pi");
+        fresh.set_query("alpi");
+        assert_eq!(ids(&p), ids(&fresh));
+        // New rows invalidate the saved results.
+        p.push_page(vec![item("r9", "alps", 9)], false);
+        p.handle_key(key(KeyCode::Backspace));
+        p.handle_key(key(KeyCode::Backspace));
+        assert!(ids(&p).contains(&"r9"));
+    }
+
+    #[test]
+    fn many_rows_are_scored_in_parallel_with_the_same_result() {
+        let items: Vec<Item> = (0..PARALLEL_FROM as u64 * 2)
+            .map(|i| {
+                item(
+                    &format!("s-{i:06}"),
+                    &format!("auto-{:06}", i * 7919 % 100_000),
+                    i,
+                )
+            })
+            .collect();
+        let mut p = picker(items.clone());
+        type_text(&mut p, "auto-12");
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let pattern = Pattern::parse("auto-12", CaseMatching::Smart, Normalization::Smart);
+        let mut buf = Vec::new();
+        let mut expected: Vec<(u32, usize)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| {
+                let hay = format!("{} {}", it.id, it.name);
+                let score =
+                    pattern.score(nucleo_matcher::Utf32Str::new(&hay, &mut buf), &mut matcher)?;
+                Some((u32::MAX - score, i))
+            })
+            .collect();
+        expected.sort_unstable();
+        let expected: Vec<&str> = expected
+            .iter()
+            .map(|(_, i)| items[*i].id.as_str())
+            .collect();
+        assert!(expected.len() > 100, "{}", expected.len());
+        assert_eq!(ids(&p), expected);
+    }
+
+    #[test]
+    fn greedy_and_optimal_matching_accept_the_same_rows() {
+        let haystacks = [
+            "s-bp1k4wd2j0qmz7h5x3cv auto-000123 system",
+            "i-bp1g6zv0ce8oghu7k2a1 web-server-01 Running Alibaba Cloud Linux",
+            "i-bp1a3fn8rvl2nqw0t5xk 数据库服务器 Stopped",
+            "Snapshot-ÉTÉ-2024 data",
+            "",
+        ];
+        let queries = [
+            "auto", "a0123", "AUTO", "web 01", "^s-bp", "'server", "linux$", "!web", "数据", "ete",
+            "xyzzy", "bp1 ru", "W",
+        ];
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        for query in queries {
+            let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+            for hay in haystacks {
+                let h = Utf32Str::new(hay, &mut buf);
+                let optimal = pattern.score(h, &mut matcher);
+                let greedy = score_greedy(&pattern, h, &mut matcher);
+                assert_eq!(optimal.is_some(), greedy.is_some(), "{query:?} in {hay:?}");
+                if let (Some(o), Some(g)) = (optimal, greedy) {
+                    assert!(g <= o, "{query:?} in {hay:?}: greedy {g} > optimal {o}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn radix_sort_equals_a_plain_sort() {
+        let mut keys: Vec<u64> = (0..10_000u64)
+            .map(|i| ((u64::from(u32::MAX) - (i * 7919 % 5_003)) << 32) | i)
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort_unstable();
+        sort_keys(&mut keys, &mut Vec::new());
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn the_character_mask_never_rejects_a_match() {
+        let pattern = Pattern::parse("Web 01 !zz", CaseMatching::Smart, Normalization::Smart);
+        let needs = needle_mask(&pattern);
+        let mask = |t: &str| t.bytes().fold(0, |m, b| m | char_mask(b));
+        assert_eq!(mask("web-server-01") & needs, needs);
+        assert_ne!(mask("db-server-1") & needs, needs, "no 0 in it");
+        assert_eq!(needs & char_mask(b'z'), 0, "negated words add nothing");
+    }
+
+    #[test]
     fn refinement_rule() {
         assert!(refines("ab", "abc"));
         assert!(refines("ab", "ab c"));
@@ -1115,7 +1537,11 @@ mod tests {
 
     #[test]
     fn column_sort_and_reverse_keep_the_selection() {
-        let mut p = picker(vec![item("c", "x", 3), item("a", "y", 1), item("b", "z", 2)]);
+        let mut p = picker(vec![
+            item("c", "x", 3),
+            item("a", "y", 1),
+            item("b", "z", 2),
+        ]);
         p.handle_key(key(KeyCode::Down)); // "a"
         assert_eq!(p.selected().map(|i| i.id.as_str()), Some("a"));
         p.handle_key(ctrl('s')); // by ID
@@ -1136,7 +1562,10 @@ mod tests {
     fn pages_merge_into_filters_and_sorts() {
         let mut p = Picker::new(&KIND);
         p.start_loading();
-        p.set_sort(Sort::Column { index: 2, descending: false });
+        p.set_sort(Sort::Column {
+            index: 2,
+            descending: false,
+        });
         p.set_query("w");
         p.push_page(vec![item("1", "web", 5), item("2", "db", 1)], false);
         assert!(p.is_loading());
@@ -1154,7 +1583,11 @@ mod tests {
 
     #[test]
     fn selection_survives_a_reload_by_key() {
-        let mut p = picker(vec![item("a", "x", 1), item("b", "y", 2), item("c", "z", 3)]);
+        let mut p = picker(vec![
+            item("a", "x", 1),
+            item("b", "y", 2),
+            item("c", "z", 3),
+        ]);
         p.handle_key(key(KeyCode::End));
         p.start_loading();
         p.push_page(vec![item("a", "x", 1)], false);
@@ -1180,11 +1613,18 @@ mod tests {
 
     #[test]
     fn mouse_scrolls_selects_and_sorts() {
-        let items: Vec<Item> = (0..30).map(|i| item(&format!("r{i:02}"), "n", 30 - i)).collect();
+        let items: Vec<Item> = (0..30)
+            .map(|i| item(&format!("r{i:02}"), "n", 30 - i))
+            .collect();
         let mut p = picker(items);
         let theme = Theme::plain();
         let mut terminal = Terminal::new(TestBackend::new(40, 10)).expect("terminal");
-        let style = PickerStyle { theme: &theme, spinner: "*", focused: true, empty: "none" };
+        let style = PickerStyle {
+            theme: &theme,
+            spinner: "*",
+            focused: true,
+            empty: "none",
+        };
         terminal
             .draw(|f| p.render(&style, f, f.area()))
             .expect("draws");
@@ -1208,10 +1648,22 @@ mod tests {
             modifiers: KeyModifiers::NONE,
         };
         p.handle_mouse(click);
-        assert_eq!(p.sort(), Sort::Column { index: 2, descending: false });
+        assert_eq!(
+            p.sort(),
+            Sort::Column {
+                index: 2,
+                descending: false
+            }
+        );
         assert_eq!(ids(&p)[0], "r29");
         p.handle_mouse(click);
-        assert_eq!(p.sort(), Sort::Column { index: 2, descending: true });
+        assert_eq!(
+            p.sort(),
+            Sort::Column {
+                index: 2,
+                descending: true
+            }
+        );
     }
 
     #[test]
@@ -1219,12 +1671,20 @@ mod tests {
         let mut p = Picker::new(&KIND);
         p.start_loading();
         p.push_page(
-            vec![item("i-1", "测试服务器", 40), item("i-2", "web-server-with-a-long-name", 8)],
+            vec![
+                item("i-1", "测试服务器", 40),
+                item("i-2", "web-server-with-a-long-name", 8),
+            ],
             false,
         );
         let theme = Theme::plain();
         let mut terminal = Terminal::new(TestBackend::new(40, 8)).expect("terminal");
-        let style = PickerStyle { theme: &theme, spinner: "*", focused: true, empty: "none" };
+        let style = PickerStyle {
+            theme: &theme,
+            spinner: "*",
+            focused: true,
+            empty: "none",
+        };
         terminal
             .draw(|f| p.render(&style, f, f.area()))
             .expect("draws");

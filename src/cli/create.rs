@@ -1,0 +1,280 @@
+//! `ecsimg create --recipe FILE`: validate, confirm, journal, submit, and follow the build.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::exit::{Exit, Failure, describe_api_error};
+use super::output::{OutputFormat, Progress, print_json};
+use super::recipe::{self, Override};
+use super::session_failure;
+use crate::api::{ApiError, CreateImageOutcome};
+use crate::config::parse_duration;
+use crate::journal::{Journal, Submission};
+use crate::session::{Session, SessionOptions};
+use crate::spec::{ImageSpec, Source, to_params, validate};
+
+/// Test-only hook (documented in the report, not in `--help`): when set, `create` stops for
+/// good right after CreateImage answered and before the answer is journaled, after printing
+/// [`PAUSE_MARKER`] on stderr, so a test can `kill -9` it at exactly that point.
+pub const PAUSE_AFTER_SEND_ENV: &str = "ECSIMG_TEST_PAUSE_AFTER_SEND";
+pub const PAUSE_MARKER: &str = "test hook: paused after CreateImage was sent";
+
+/// Build an image from a recipe.
+///
+/// Checks the recipe with the same rules as the wizard (every problem names the file, line,
+/// key and rule), shows what will be sent and asks for confirmation, records the request in
+/// the journal before sending it, then follows the build until the image is Available.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  ecsimg create --recipe web.toml                      # asks before submitting
+  ecsimg create --recipe web.toml --dry-run            # ECS checks it; nothing is created
+  ecsimg create --recipe web.toml --yes --set image.name=web-{date} --output json
+  IMAGE=$(ecsimg create --recipe web.toml --yes --no-wait)
+
+{date} anywhere in the recipe or in --set values becomes today's date (YYYYMMDD).")]
+pub struct CreateArgs {
+    /// The recipe (TOML) to build; the wizard's review screen saves one.
+    #[arg(long, value_name = "FILE")]
+    pub recipe: PathBuf,
+    /// Override a recipe value by its dotted key, e.g. image.name=web-{date},
+    /// tags.env=prod, source.disks[1].size=200 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
+    /// Ask ECS to check the request (DryRun) and create nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Submit without asking; required when standard input is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the ImageId and exit once ECS accepted the request; follow the build later with
+    /// `ecsimg watch`.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Stop waiting after this long, e.g. 30m (default: `[watch] timeout` in the config, else
+    /// no limit). The image keeps building.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// text: progress on stderr and the ImageId on stdout; json: one JSON object per event on
+    /// stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Runs `ecsimg create`.
+pub async fn run(
+    args: CreateArgs,
+    options: &SessionOptions,
+    interrupt: CancellationToken,
+) -> Result<Exit, Failure> {
+    let today = chrono::Local::now().date_naive();
+    let spec = recipe::load(&args.recipe, &args.set, today).map_err(Failure::input)?;
+    if let Some(region) = options.region.as_deref().filter(|r| *r != spec.region) {
+        return Err(Failure::input(format!(
+            "the recipe builds in {} but --region says {region}; edit the recipe or pass \
+             --set region={region}",
+            spec.region
+        )));
+    }
+    let mut progress = Progress::new(args.output);
+    for warning in validate(&spec).iter().filter(|w| !w.is_error()) {
+        progress.note(&format!(
+            "warning: {}: {}",
+            warning.field.recipe_key(&spec),
+            warning.message
+        ));
+    }
+    let session = Session::open(options).await.map_err(session_failure)?;
+    let client = session
+        .client_for(&spec.region)
+        .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?;
+    let endpoint = client.config().endpoint.to_string();
+    let params = to_params(&spec);
+
+    if args.dry_run {
+        let mut params = params;
+        params.push(("DryRun".into(), "true".into()));
+        return match client.create_image(&params).await {
+            Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+                match args.output {
+                    OutputFormat::Json => print_json(&json!({
+                        "event": "dry_run_passed", "request_id": request_id,
+                    })),
+                    OutputFormat::Text => eprintln!(
+                        "DryRun passed: ECS accepted the request (RequestId {request_id}). \
+                         Nothing was created."
+                    ),
+                }
+                Ok(Exit::Success)
+            }
+            Ok(CreateImageOutcome::Created { image_id, .. }) => Err(Failure::new(
+                Exit::Api,
+                format!(
+                    "the endpoint ignored DryRun and created image {image_id}; delete it if it \
+                     is not wanted"
+                ),
+            )),
+            Err(e) => Err(Failure::api("DryRun failed", &e)),
+        };
+    }
+
+    if !args.yes {
+        confirm(&spec, &session, &endpoint, &interrupt).await?;
+    }
+    if interrupt.is_cancelled() {
+        return Err(Failure::new(
+            Exit::Interrupted,
+            "interrupted; nothing was sent to ECS",
+        ));
+    }
+    let journal = Journal::open_default().map_err(Failure::local)?;
+    let submission = Submission::new(&spec, params, endpoint, session.credential_source());
+    journal.submit(&submission).map_err(Failure::local)?;
+    match args.output {
+        OutputFormat::Json => print_json(&json!({
+            "event": "submitted",
+            "submission_id": submission.id,
+            "client_token": submission.client_token,
+            "region": submission.region,
+            "image_name": submission.image_name,
+            "journal": journal.path(),
+        })),
+        OutputFormat::Text => progress.note(&format!(
+            "submitting (ClientToken {}, journal {})",
+            submission.client_token,
+            journal.path().display()
+        )),
+    }
+    // Not cancelled by the interrupt: the answer must reach the journal first.
+    let answer = client.create_image(&submission.params).await;
+    if std::env::var_os(PAUSE_AFTER_SEND_ENV).is_some() {
+        eprintln!("{PAUSE_MARKER}");
+        std::future::pending::<()>().await;
+    }
+    let settled = journal
+        .settle(&submission.id, &answer)
+        .map_err(Failure::local)?;
+    let image_id = match answer {
+        Ok(CreateImageOutcome::Created {
+            image_id,
+            request_id,
+            ..
+        }) => {
+            match args.output {
+                OutputFormat::Json => print_json(&json!({
+                    "event": "created",
+                    "submission_id": submission.id,
+                    "image_id": image_id,
+                    "request_id": request_id,
+                })),
+                OutputFormat::Text => {
+                    println!("{image_id}");
+                    progress.note(&format!(
+                        "image {image_id} is being created in {} (RequestId {request_id})",
+                        spec.region
+                    ));
+                }
+            }
+            image_id
+        }
+        Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+            return Err(Failure::new(
+                Exit::Api,
+                format!("ECS answered DryRunOperation (RequestId {request_id}) to a real request"),
+            ));
+        }
+        Err(error) => return Err(submit_failure(&error, settled)),
+    };
+    let resume_hint = format!(
+        "follow it with `ecsimg watch {image_id} --region {}`",
+        spec.region
+    );
+    if interrupt.is_cancelled() {
+        return Err(Failure::new(
+            Exit::Interrupted,
+            format!("interrupted; the image keeps building: {resume_hint}"),
+        ));
+    }
+    if args.no_wait {
+        if args.output == OutputFormat::Text {
+            progress.note(&resume_hint);
+        }
+        return Ok(Exit::Success);
+    }
+    let mut policy = session.watch_policy();
+    policy.timeout = args.timeout.or(policy.timeout);
+    // An image check was asked for: its findings are part of the result.
+    policy.wait_for_image_check = spec.features.detection_strategy.is_some();
+    let targets = BTreeMap::from([(spec.region.clone(), vec![image_id])]);
+    super::watch::follow(
+        &session,
+        Some(&journal),
+        targets,
+        policy,
+        args.output,
+        &mut progress,
+        interrupt,
+    )
+    .await
+}
+
+/// The CreateImage failure, with what the journal now knows.
+fn submit_failure(error: &ApiError, settled: bool) -> Failure {
+    let mut message = format!("CreateImage failed: {}", describe_api_error(error));
+    if !settled {
+        message.push_str(
+            "\n  ECS may have received the request before this failure. `ecsimg watch --resume` \
+             (or `ecsimg history`) sends it again with the same ClientToken and learns its \
+             ImageId without creating a second image.",
+        );
+    }
+    Failure::new(Exit::Api, message)
+}
+
+/// Shows what will be built and asks; refuses when nobody can answer.
+async fn confirm(
+    spec: &ImageSpec,
+    session: &Session,
+    endpoint: &str,
+    interrupt: &CancellationToken,
+) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::input(
+            "refusing to create an image without confirmation: standard input is not a \
+             terminal. Pass --yes to submit from a script (check the request first with \
+             `ecsimg preview` or --dry-run)",
+        ));
+    }
+    let source = match &spec.source {
+        Source::Instance { instance_id } => format!("instance {instance_id}"),
+        Source::Snapshot { snapshot_id } => format!("snapshot {snapshot_id}"),
+        Source::Disks(disks) => format!("{} mapped disk(s)", disks.len()),
+    };
+    eprint!(
+        "Create image {} from {source}\n  region {} via {endpoint}\n  credentials: {}\n\
+         Submit? [y/N] ",
+        spec.image.name.as_deref().unwrap_or("(unnamed)"),
+        spec.region,
+        session.credential_source(),
+    );
+    let _ = std::io::stderr().flush();
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    });
+    let line = tokio::select! {
+        () = interrupt.cancelled() => None,
+        read = answer => read.ok().and_then(Result::ok),
+    };
+    match line.as_deref().map(|l| l.trim().to_ascii_lowercase()) {
+        Some(yes) if yes == "y" || yes == "yes" => Ok(()),
+        _ => Err(Failure::new(
+            Exit::Interrupted,
+            "not submitted; nothing was sent to ECS",
+        )),
+    }
+}

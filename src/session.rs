@@ -1,0 +1,225 @@
+//! What every connected command needs: the config, the credentials, the endpoint and the
+//! region chosen by the global options (`--config`, `--profile`, `--region`, `--endpoint`,
+//! `--sandbox`), and clients built from them.
+
+use std::path::PathBuf;
+
+use crate::api::endpoint::EndpointError;
+use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
+use crate::config::{Config, ConfigError, LoadedConfig};
+use crate::credentials::{self, Credentials, CredentialsError, Flags};
+use crate::secret::Secret;
+use crate::sim::{self, RunningSim, SimConfig, StartError};
+use crate::watch::WatchPolicy;
+
+/// The global options, as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub sandbox: bool,
+}
+
+/// Why a session could not be opened. Every case is the user's to fix, except a sandbox that
+/// fails to start.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("--endpoint: {0}")]
+    Endpoint(EndpointError),
+    #[error(
+        "--sandbox runs the embedded simulator, so --endpoint cannot be used with it; drop one \
+         of the two"
+    )]
+    SandboxWithEndpoint,
+    #[error("the sandbox could not start: {0}")]
+    Sandbox(#[from] StartError),
+}
+
+impl SessionError {
+    /// Whether the user must fix an input (flags, config, credentials) rather than retry.
+    pub fn is_invalid_input(&self) -> bool {
+        !matches!(self, SessionError::Sandbox(_))
+    }
+}
+
+/// Credentials, endpoint and region, resolved once per command.
+pub struct Session {
+    config: LoadedConfig,
+    credentials: Credentials,
+    credential_source: String,
+    region: String,
+    /// `--endpoint`, the config's `endpoint`, or the sandbox; `None` uses the regional one.
+    endpoint: Option<Endpoint>,
+    /// Keeps an in-process simulator (`--sandbox`) alive as long as the session.
+    _sandbox: Option<RunningSim>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("credential_source", &self.credential_source)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint.as_ref().map(ToString::to_string))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Reads the config (`--config` or the default file).
+    pub fn load_config(options: &SessionOptions) -> Result<LoadedConfig, ConfigError> {
+        Config::load(options.config.as_deref())
+    }
+
+    /// Resolves everything; `--sandbox` starts the embedded simulator in this process.
+    pub async fn open(options: &SessionOptions) -> Result<Session, SessionError> {
+        let config = Session::load_config(options)?;
+        if options.sandbox {
+            if options.endpoint.is_some() {
+                return Err(SessionError::SandboxWithEndpoint);
+            }
+            let running = sim::start(SimConfig::default()).await?;
+            let endpoint = Endpoint::parse(&running.url()).map_err(SessionError::Endpoint)?;
+            return Ok(Session {
+                config,
+                credentials: Credentials {
+                    access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+                    access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+                    security_token: None,
+                },
+                credential_source: "sandbox key pair (built in)".into(),
+                region: options
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| sim::SANDBOX_REGION.into()),
+                endpoint: Some(endpoint),
+                _sandbox: Some(running),
+            });
+        }
+        let endpoint = match &options.endpoint {
+            Some(text) => Some(Endpoint::parse(text).map_err(SessionError::Endpoint)?),
+            None => config.config.endpoint.clone(),
+        };
+        let flags = Flags {
+            profile: options.profile.clone(),
+            region: options.region.clone(),
+        };
+        let resolved = credentials::resolve_from_process(&flags, &config)?;
+        Ok(Session {
+            region: resolved.region_or_default().to_string(),
+            credential_source: resolved.source.to_string(),
+            credentials: resolved.credentials,
+            config,
+            endpoint,
+            _sandbox: None,
+        })
+    }
+
+    pub fn config(&self) -> &LoadedConfig {
+        &self.config
+    }
+
+    /// The region to work in when the command does not name one.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Which credential source won, for messages and the journal; never a secret.
+    pub fn credential_source(&self) -> &str {
+        &self.credential_source
+    }
+
+    /// The endpoint requests for `region` go to.
+    pub fn endpoint_for(&self, region: &str) -> Endpoint {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| Endpoint::for_region(region))
+    }
+
+    /// A client for `region` with the configured network settings.
+    pub fn client_for(&self, region: &str) -> Result<Client, ApiError> {
+        let network = &self.config.config.network;
+        let config = ClientConfig::new(region, self.credentials.clone())
+            .with_endpoint(self.endpoint_for(region))
+            .with_signature_version(self.config.config.signature_version)
+            .with_timeouts(network.connect_timeout, network.read_timeout)
+            .with_retry(RetryPolicy {
+                max_attempts: network.max_attempts,
+                ..RetryPolicy::default()
+            });
+        Client::new(config)
+    }
+
+    /// The watch policy from the config's `[watch]` table.
+    pub fn watch_policy(&self) -> WatchPolicy {
+        WatchPolicy::from_config(&self.config.config.watch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sandbox_is_a_complete_session() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[watch]\npoll_interval = \"2s\"\n").expect("write");
+        let options = SessionOptions {
+            config: Some(config),
+            sandbox: true,
+            ..SessionOptions::default()
+        };
+        let session = Session::open(&options).await.expect("opens");
+        assert_eq!(session.region(), sim::SANDBOX_REGION);
+        assert!(session.credential_source().contains("sandbox"));
+        assert_eq!(
+            session.watch_policy().poll_interval,
+            std::time::Duration::from_secs(2)
+        );
+        let client = session.client_for("cn-shanghai").expect("client");
+        assert_eq!(client.config().region, "cn-shanghai");
+        assert!(client.config().endpoint.is_loopback());
+        assert!(!format!("{session:?}").contains(sim::SANDBOX_ACCESS_KEY_SECRET));
+        let regions = client
+            .describe_regions()
+            .await
+            .expect("the sandbox answers");
+        assert!(!regions.is_empty());
+    }
+
+    #[tokio::test]
+    async fn bad_options_are_input_errors() {
+        let both = SessionOptions {
+            sandbox: true,
+            endpoint: Some("http://127.0.0.1:1".into()),
+            config: Some(PathBuf::from("/nonexistent/ecsimg/config.toml")),
+            ..SessionOptions::default()
+        };
+        let err = Session::open(&both).await.unwrap_err();
+        assert!(matches!(err, SessionError::Config(_)), "{err}");
+        assert!(err.is_invalid_input());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "").expect("write");
+        let both = SessionOptions {
+            config: Some(config.clone()),
+            ..both
+        };
+        let err = Session::open(&both).await.unwrap_err();
+        assert!(matches!(err, SessionError::SandboxWithEndpoint), "{err}");
+        let plain_http = SessionOptions {
+            config: Some(config),
+            endpoint: Some("http://ecs.example.com".into()),
+            ..SessionOptions::default()
+        };
+        let err = Session::open(&plain_http).await.unwrap_err();
+        assert!(err.to_string().starts_with("--endpoint: "), "{err}");
+        assert!(err.is_invalid_input());
+    }
+}

@@ -1,0 +1,511 @@
+//! Seed data: the TOML file that fills the simulated account (`assets/sandbox.toml` by default,
+//! `--data FILE` otherwise), and the `[generate]` section that adds a huge synthetic region.
+//!
+//! Loading checks every reference (an instance's image, a disk's instance, a snapshot's disk,
+//! resource groups, regions) and reports problems as `file:line: what is wrong`.
+
+mod generate;
+mod rows;
+
+use super::state::{
+    Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
+};
+use rows::SeedFile;
+use std::collections::HashSet;
+use std::path::Path;
+use toml::Spanned;
+
+/// The sandbox's seed data, compiled in.
+pub const SANDBOX_TOML: &str = include_str!("../../../assets/sandbox.toml");
+
+/// A seed file that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct SeedError {
+    pub origin: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Parsed and checked seed data, ready to become a [`State`].
+#[derive(Debug, Clone)]
+pub struct Seed {
+    file: SeedFile,
+}
+
+impl Seed {
+    /// The embedded sandbox data.
+    pub fn sandbox() -> Result<Self, SeedError> {
+        Self::parse(SANDBOX_TOML, "assets/sandbox.toml")
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self, SeedError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| SeedError {
+            origin: origin.clone(),
+            line: None,
+            message: format!("cannot read the seed file: {e}"),
+        })?;
+        Self::parse(&text, &origin)
+    }
+
+    /// Parses `text`; `origin` names it in errors (a path, or "assets/sandbox.toml").
+    pub fn parse(text: &str, origin: &str) -> Result<Self, SeedError> {
+        let file: SeedFile = toml::from_str(text).map_err(|e| SeedError {
+            origin: origin.to_string(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            message: e.message().to_string(),
+        })?;
+        let seed = Self { file };
+        seed.check().map_err(|(span, message)| SeedError {
+            origin: origin.to_string(),
+            line: span.map(|s| line_of(text, s)),
+            message,
+        })?;
+        Ok(seed)
+    }
+
+    /// Builds the simulator state. `rng_seed` fixes the IDs of resources created later.
+    pub fn into_state(self, speed: f64, rng_seed: u64) -> State {
+        let f = self.file;
+        let resource_groups: Vec<ResourceGroup> = f
+            .resource_groups
+            .iter()
+            .map(|g| ResourceGroup {
+                id: g.id.get_ref().clone(),
+                name: g.name.clone(),
+            })
+            .collect();
+        let default_rg = f
+            .resource_groups
+            .iter()
+            .find(|g| g.default)
+            .or(f.resource_groups.first())
+            .map(|g| g.id.get_ref().clone())
+            .unwrap_or_default();
+        let account = Account {
+            owner_id: f.owner_id,
+            timing: Timing {
+                image_seconds: f.timing.image_seconds,
+                stop_seconds: f.timing.stop_seconds,
+                detection_seconds: f.timing.detection_seconds,
+            },
+            quotas: Quotas {
+                images: f.quotas.images,
+                images_per_family: f.quotas.images_per_family,
+                families: f.quotas.families,
+            },
+            resource_groups,
+            default_resource_group: default_rg.clone(),
+        };
+        let infos: Vec<RegionInfo> = f
+            .regions
+            .iter()
+            .map(|r| RegionInfo {
+                id: r.id.get_ref().clone(),
+                local_name: r.local_name.clone(),
+                local_name_en: r.local_name_en.clone(),
+                endpoint: r.endpoint.clone(),
+                status: r.status.clone(),
+                zones: r.zones.clone(),
+                id_prefix: r.id_prefix.clone(),
+            })
+            .collect();
+        let mut state = State::new(account, infos, speed, rng_seed);
+        let region_of = |r: &Option<String>| r.clone().unwrap_or_else(|| f.default_region.clone());
+        let rg_of = |g: &Option<String>| g.clone().unwrap_or_else(|| default_rg.clone());
+
+        // System images are public: every region has them.
+        for row in &f.images {
+            let image = row.to_image(&rg_of(&row.resource_group_id));
+            if row.owner_alias == "system" {
+                for region in state.regions.values_mut() {
+                    region.images.insert(image.id.clone(), image.clone());
+                }
+            } else if let Some(region) = state.regions.get_mut(&region_of(&row.region)) {
+                region.images.insert(image.id.clone(), image);
+            }
+        }
+        for row in &f.instances {
+            let region_id = region_of(&row.region);
+            let Some(region) = state.regions.get_mut(&region_id) else {
+                continue;
+            };
+            let os = region
+                .images
+                .get(&row.image_id)
+                .map(|i| i.os.clone())
+                .unwrap_or_else(default_os);
+            let zone = row.zone_id.clone().or_else(|| first_zone(&f, &region_id));
+            let instance =
+                row.to_instance(os, zone.unwrap_or_default(), rg_of(&row.resource_group_id));
+            region.instances.insert(instance.id.clone(), instance);
+        }
+        for row in &f.disks {
+            let region_id = region_of(&row.region);
+            let zone = row.zone_id.clone().or_else(|| first_zone(&f, &region_id));
+            let Some(region) = state.regions.get_mut(&region_id) else {
+                continue;
+            };
+            let disk = row.to_disk(zone.unwrap_or_default(), rg_of(&row.resource_group_id));
+            region.disks.insert(disk.id.clone(), disk);
+        }
+        for row in &f.snapshots {
+            let Some(region) = state.regions.get_mut(&region_of(&row.region)) else {
+                continue;
+            };
+            let disk = region.disks.get(&row.disk_id);
+            let snapshot = row.to_snapshot(disk, rg_of(&row.resource_group_id));
+            region.snapshots.insert(snapshot.id.clone(), snapshot);
+        }
+        if let Some(generate) = &f.generate {
+            generate.fill(&mut state, &f, &default_rg);
+        }
+        state
+    }
+
+    /// Every cross-reference and value check; `Err((byte offset, message))`.
+    fn check(&self) -> Result<(), (Option<usize>, String)> {
+        let f = &self.file;
+        let at = |s: &Spanned<String>| Some(s.span().start);
+        if f.regions.is_empty() {
+            return Err((None, "at least one [[regions]] entry is required".into()));
+        }
+        let mut region_ids = HashSet::new();
+        for r in &f.regions {
+            if !region_ids.insert(r.id.get_ref().as_str()) {
+                return Err((
+                    at(&r.id),
+                    format!("region {:?} is listed twice", r.id.get_ref()),
+                ));
+            }
+            if r.id_prefix.len() != 3
+                || !r
+                    .id_prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                return Err((
+                    at(&r.id),
+                    format!(
+                        "region {:?}: field `id_prefix` must be 3 lowercase letters or digits, like \"bp1\"",
+                        r.id.get_ref()
+                    ),
+                ));
+            }
+        }
+        if !region_ids.contains(f.default_region.as_str()) {
+            return Err((
+                None,
+                format!(
+                    "field `default_region`: {:?} is not one of the [[regions]]",
+                    f.default_region
+                ),
+            ));
+        }
+        let region_ok = |row_id: &Spanned<String>, region: &Option<String>| match region {
+            Some(r) if !region_ids.contains(r.as_str()) => Err((
+                at(row_id),
+                format!(
+                    "{}: field `region`: {r:?} is not one of the [[regions]]",
+                    row_id.get_ref()
+                ),
+            )),
+            _ => Ok(()),
+        };
+        let groups: HashSet<&str> = f
+            .resource_groups
+            .iter()
+            .map(|g| g.id.get_ref().as_str())
+            .collect();
+        if groups.is_empty() {
+            return Err((
+                None,
+                "at least one [[resource_groups]] entry is required".into(),
+            ));
+        }
+        let group_ok = |row_id: &Spanned<String>, group: &Option<String>| match group {
+            Some(g) if !groups.contains(g.as_str()) => Err((
+                at(row_id),
+                format!(
+                    "{}: field `resource_group_id`: no resource group {g:?}",
+                    row_id.get_ref()
+                ),
+            )),
+            _ => Ok(()),
+        };
+        let region_of = |r: &Option<String>| r.clone().unwrap_or_else(|| f.default_region.clone());
+        let mut images = HashSet::new();
+        for row in &f.images {
+            region_ok(&row.id, &row.region)?;
+            group_ok(&row.id, &row.resource_group_id)?;
+            let key = (region_of(&row.region), row.id.get_ref().clone());
+            if !images.insert(key) {
+                return Err((
+                    at(&row.id),
+                    format!("image {:?} is listed twice", row.id.get_ref()),
+                ));
+            }
+            if !["system", "self", "others", "marketplace"].contains(&row.owner_alias.as_str()) {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `owner_alias` must be system, self, others or marketplace",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+        }
+        let image_exists = |region: &str, id: &str| {
+            f.images.iter().any(|i| {
+                i.id.get_ref() == id
+                    && (i.owner_alias == "system" || region_of(&i.region) == region)
+            })
+        };
+        let mut instances = HashSet::new();
+        for row in &f.instances {
+            region_ok(&row.id, &row.region)?;
+            group_ok(&row.id, &row.resource_group_id)?;
+            let region = region_of(&row.region);
+            if !instances.insert((region.clone(), row.id.get_ref().clone())) {
+                return Err((
+                    at(&row.id),
+                    format!("instance {:?} is listed twice", row.id.get_ref()),
+                ));
+            }
+            if InstanceStatus::parse(&row.status).is_none() {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `status`: {:?} is not one of Pending, Running, Starting, Stopping, Stopped",
+                        row.id.get_ref(),
+                        row.status
+                    ),
+                ));
+            }
+            if !image_exists(&region, &row.image_id) {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `image_id`: no image {:?} in region {region}",
+                        row.id.get_ref(),
+                        row.image_id
+                    ),
+                ));
+            }
+            check_fail_at(&row.id, row.fail_image_at)?;
+        }
+        let mut disks = HashSet::new();
+        for row in &f.disks {
+            region_ok(&row.id, &row.region)?;
+            group_ok(&row.id, &row.resource_group_id)?;
+            let region = region_of(&row.region);
+            if !disks.insert((region.clone(), row.id.get_ref().clone())) {
+                return Err((
+                    at(&row.id),
+                    format!("disk {:?} is listed twice", row.id.get_ref()),
+                ));
+            }
+            if let Some(instance) = &row.instance_id
+                && !instances.contains(&(region.clone(), instance.clone()))
+            {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `instance_id`: no instance {instance:?} in region {region}",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+            if row.disk_type != "system" && row.disk_type != "data" {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `type` must be \"system\" or \"data\"",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+            if row.instance_id.is_some() && row.disk_type == "data" && row.device.is_none() {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `device` is required for an attached data disk, e.g. \"/dev/xvdb\"",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+        }
+        let mut snapshots = HashSet::new();
+        for row in &f.snapshots {
+            region_ok(&row.id, &row.region)?;
+            group_ok(&row.id, &row.resource_group_id)?;
+            let region = region_of(&row.region);
+            if !snapshots.insert((region.clone(), row.id.get_ref().clone())) {
+                return Err((
+                    at(&row.id),
+                    format!("snapshot {:?} is listed twice", row.id.get_ref()),
+                ));
+            }
+            let disk_known = disks.contains(&(region.clone(), row.disk_id.clone()));
+            if !disk_known && (row.source_disk_type.is_none() || row.source_disk_size.is_none()) {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `disk_id`: no disk {:?} in region {region}; a snapshot of a released disk needs `source_disk_type` and `source_disk_size`",
+                        row.id.get_ref(),
+                        row.disk_id
+                    ),
+                ));
+            }
+            if !["accomplished", "progressing", "failed"].contains(&row.status.as_str()) {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `status` must be accomplished, progressing or failed",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+            if row
+                .source_disk_type
+                .as_deref()
+                .is_some_and(|t| t != "system" && t != "data")
+            {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `source_disk_type` must be \"system\" or \"data\"",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+            check_fail_at(&row.id, row.fail_image_at)?;
+        }
+        if let Some(g) = &f.generate {
+            if !region_ids.contains(g.region.as_str()) {
+                return Err((
+                    None,
+                    format!(
+                        "[generate] field `region`: {:?} is not one of the [[regions]]",
+                        g.region
+                    ),
+                ));
+            }
+            if g.snapshots > 0 && g.instances == 0 {
+                return Err((
+                    None,
+                    "[generate] snapshots need at least one instance to come from".into(),
+                ));
+            }
+            if !f.images.iter().any(|i| i.owner_alias == "system") {
+                return Err((
+                    None,
+                    "[generate] needs at least one system image for its instances".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_fail_at(id: &Spanned<String>, fail_at: Option<u8>) -> Result<(), (Option<usize>, String)> {
+    match fail_at {
+        Some(p) if p >= 100 => Err((
+            Some(id.span().start),
+            format!(
+                "{}: field `fail_image_at` must be a percent below 100",
+                id.get_ref()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn first_zone(f: &SeedFile, region: &str) -> Option<String> {
+    f.regions
+        .iter()
+        .find(|r| r.id.get_ref() == region)
+        .and_then(|r| r.zones.first().cloned())
+}
+
+fn default_os() -> OsInfo {
+    OsInfo {
+        platform: crate::spec::rules::DEFAULT_PLATFORM.into(),
+        architecture: crate::spec::rules::DEFAULT_ARCHITECTURE.into(),
+        os_name: "Linux".into(),
+        os_name_en: "Linux".into(),
+        os_type: "linux".into(),
+        boot_mode: "BIOS".into(),
+        imds_support: "v1".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_seed_loads() {
+        let state = Seed::sandbox().unwrap().into_state(1.0, 1);
+        let hz = &state.regions["cn-hangzhou"];
+        assert!(hz.instances.len() >= 4);
+        assert!(hz.snapshots.len() >= 6);
+        assert!(hz.images.values().any(|i| i.is_custom()));
+        assert!(state.region_infos.len() >= 2);
+        for id in hz
+            .instances
+            .keys()
+            .chain(hz.snapshots.keys())
+            .chain(hz.disks.keys())
+        {
+            let tail = id.split_once('-').map(|(_, t)| t).unwrap_or_default();
+            assert_eq!(tail.len(), 20, "{id}");
+            assert!(
+                tail.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let bad = SANDBOX_TOML.replacen("image_id = \"aliyun_3", "image_id = \"nope_3", 1);
+        let err = Seed::parse(&bad, "x.toml").unwrap_err();
+        assert!(err.message.contains("image_id"), "{err}");
+        let line = err.line.unwrap();
+        assert!(
+            bad.lines().nth(line - 1).unwrap().contains("id = \"i-"),
+            "{err}"
+        );
+        let err = Seed::parse(
+            "owner_id = 1\ndefault_region = \"x\"\nbogus = 2\n",
+            "y.toml",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.to_string().starts_with("y.toml:3: "), "{err}");
+    }
+
+    #[test]
+    fn generate_section_fills_a_region() {
+        let text = format!(
+            "{SANDBOX_TOML}\n[generate]\nregion = \"cn-beijing\"\ninstances = 300\nsnapshots = 1000\n"
+        );
+        let state = Seed::parse(&text, "gen.toml").unwrap().into_state(1.0, 1);
+        let bj = &state.regions["cn-beijing"];
+        assert_eq!(
+            (bj.instances.len(), bj.snapshots.len(), bj.disks.len()),
+            (300, 1000, 300)
+        );
+    }
+}

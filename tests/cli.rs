@@ -1,0 +1,532 @@
+//! End-to-end tests of the scripted commands: the real `ecsimg` binary against `ecsimg sim
+//! serve` started by each test, with HOME, the journal and the credentials pointed into a
+//! temporary directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ecsimg::api::model::{ImageQuery, WATCH_STATUSES};
+use ecsimg::api::{Client, ClientConfig, Endpoint};
+use ecsimg::credentials::Credentials;
+use ecsimg::journal::Journal;
+use ecsimg::secret::Secret;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ecsimg");
+const SANDBOX_ID: &str = "LTAIsandbox";
+const SANDBOX_SECRET: &str = "sandbox-secret";
+const RUNNING: &str = "i-bp1g6zv0ce8oghu7k2a1";
+/// Images of this instance end in CreateFailed at 60 %.
+const FAILS_AT_60: &str = "i-bp1r7w2m5k9tq3xn8yce";
+
+/// `ecsimg sim serve` on a free port; killed on drop.
+struct Sim {
+    child: Child,
+    url: String,
+}
+
+impl Sim {
+    fn start(speed: &str) -> Sim {
+        let mut child = Command::new(BIN)
+            .args(["sim", "serve", "--listen", "127.0.0.1:0", "--speed", speed])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sim serve starts");
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("banner");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("banner: {line:?}"))
+            .to_string();
+        Sim { child, url }
+    }
+
+    /// Custom images named `name`, as the simulator reports them.
+    fn images_named(&self, name: &str) -> Vec<(String, String)> {
+        let credentials = Credentials {
+            access_key_id: SANDBOX_ID.into(),
+            access_key_secret: Secret::new(SANDBOX_SECRET),
+            security_token: None,
+        };
+        let client = Client::new(
+            ClientConfig::new("cn-hangzhou", credentials)
+                .with_endpoint(Endpoint::parse(&self.url).expect("url")),
+        )
+        .expect("client");
+        let query = ImageQuery {
+            statuses: WATCH_STATUSES.iter().map(|s| s.to_string()).collect(),
+            image_name: Some(name.to_string()),
+            image_owner_alias: Some("self".into()),
+            ..ImageQuery::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime
+            .block_on(client.describe_images_all(&query))
+            .expect("DescribeImages")
+            .into_iter()
+            .filter(|i| i.image_name == name)
+            .map(|i| (i.image_id, i.status))
+            .collect()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A scratch HOME with a journal, and a simulator.
+struct Env {
+    dir: tempfile::TempDir,
+    sim: Sim,
+}
+
+impl Env {
+    fn new(speed: &str) -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+            sim: Sim::start(speed),
+        }
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.dir.path().join("journal.jsonl")
+    }
+
+    fn journal(&self) -> Journal {
+        Journal::at(self.journal_path())
+    }
+
+    /// `ecsimg ARGS --endpoint SIM` with nothing from the real environment but PATH.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("ECSIMG_JOURNAL", self.journal_path())
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_SECRET)
+            .args(args)
+            .args(["--endpoint", &self.sim.url])
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("ecsimg runs")
+    }
+
+    fn recipe(&self, name: &str, body: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, body).expect("recipe written");
+        path.display().to_string()
+    }
+}
+
+fn recipe(instance: &str, name: &str) -> String {
+    format!(
+        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{instance}\"\n\
+         [image]\nname = \"{name}\"\n[tags]\nenv = \"test\"\n"
+    )
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn today() -> String {
+    chrono::Local::now().format("%Y%m%d").to_string()
+}
+
+#[test]
+fn a_recipe_goes_through_preview_dry_run_create_and_watch_to_available() {
+    let env = Env::new("50");
+    let recipe = env.recipe("web.toml", &recipe(RUNNING, "web-{date}"));
+    let name = format!("web-{}", today());
+
+    let preview = env.run(&["preview", "--recipe", &recipe]);
+    assert_exit(&preview, 0);
+    assert!(text(&preview.stdout).contains(&format!("ImageName={name}\n")));
+    let cli = env.run(&["preview", "--recipe", &recipe, "--format", "cli"]);
+    assert!(
+        text(&cli.stdout).starts_with("aliyun ecs CreateImage"),
+        "{}",
+        text(&cli.stdout)
+    );
+
+    let dry = env.run(&["create", "--recipe", &recipe, "--dry-run"]);
+    assert_exit(&dry, 0);
+    assert!(text(&dry.stderr).contains("DryRun passed"));
+    assert!(
+        env.sim.images_named(&name).is_empty(),
+        "a dry run creates nothing"
+    );
+
+    let created = env.run(&["create", "--recipe", &recipe, "--yes", "--no-wait"]);
+    assert_exit(&created, 0);
+    let image_id = text(&created.stdout).trim().to_string();
+    assert!(image_id.starts_with("m-"), "{image_id}");
+
+    // Global options after the subcommand, the region included.
+    let watch = env.run(&["watch", &image_id, "--region", "cn-hangzhou"]);
+    assert_exit(&watch, 0);
+    assert_eq!(text(&watch.stdout), format!("{image_id}\tAvailable\n"));
+    assert!(
+        text(&watch.stderr).contains("finished after"),
+        "{}",
+        text(&watch.stderr)
+    );
+    assert_eq!(
+        env.sim.images_named(&name),
+        [(image_id.clone(), "Available".into())]
+    );
+
+    // Create and wait in one go, JSON lines on stdout, with an override.
+    let json = env.run(&[
+        "create",
+        "--recipe",
+        &recipe,
+        "--yes",
+        "--output",
+        "json",
+        "--set",
+        "image.name=api-{date}",
+    ]);
+    assert_exit(&json, 0);
+    let events: Vec<serde_json::Value> = text(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(events[0]["event"], "submitted");
+    assert_eq!(events[1]["event"], "created");
+    let last = events.last().expect("events");
+    assert_eq!(
+        (&last["event"], &last["outcome"]),
+        (&"finished".into(), &"available".into())
+    );
+    assert!(events.iter().any(|e| e["event"] == "progress"));
+
+    let history = env.run(&["history", "--output", "json"]);
+    assert_exit(&history, 0);
+    let rows: Vec<serde_json::Value> = text(&history.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["image_id"], image_id.as_str());
+    assert_eq!(rows[0]["status"], "Available");
+    assert_eq!(rows[1]["image_name"], format!("api-{}", today()).as_str());
+    assert_eq!(rows[1]["status"], "Available");
+    let table = env.run(&["history"]);
+    assert!(
+        text(&table.stdout).contains(&format!("{name}  {image_id}  Available")),
+        "{}",
+        text(&table.stdout)
+    );
+}
+
+#[test]
+fn invalid_input_exits_2_with_file_line_field_and_rule() {
+    let env = Env::new("50");
+    let broken = env.recipe("broken.toml", "region = \"cn-hangzhou\"\n[source\n");
+    let out = env.run(&["create", "--recipe", &broken, "--yes"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out.stderr).contains("broken.toml:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let bad_name = env.recipe("bad.toml", &recipe(RUNNING, "1-starts-with-a-digit"));
+    let out = env.run(&["create", "--recipe", &bad_name, "--yes"]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml:5:8: image.name: "), "{err}");
+    assert!(err.contains("[rule: InvalidImageName.Malformed]"), "{err}");
+
+    let unknown = env.recipe("unknown.toml", "region = \"cn-hangzhou\"\nsorce = 1\n");
+    let out = env.run(&["preview", "--recipe", &unknown]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("unknown.toml:2:1: unknown field `sorce`"));
+
+    let ok = env.recipe("ok.toml", &recipe(RUNNING, "fine"));
+    let out = env.run(&["create", "--recipe", &ok, "--set", "image.nmae=x"]);
+    assert_exit(&out, 2);
+    let out = env.run(&[
+        "create",
+        "--recipe",
+        &ok,
+        "--set",
+        "image.name=9lives",
+        "--yes",
+    ]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("(from --set image.name)"));
+    let out = env.run(&["create", "--recipe", "/nonexistent/recipe.toml", "--yes"]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("cannot read recipe /nonexistent/recipe.toml"));
+
+    // No terminal and no --yes: refused before anything is journaled or sent.
+    let out = env.run(&["create", "--recipe", &ok]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out.stderr).contains("Pass --yes"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!env.journal_path().exists());
+
+    // No credentials anywhere.
+    let out = env
+        .cmd(&["create", "--recipe", &ok, "--yes"])
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .output()
+        .expect("runs");
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("No Alibaba Cloud credentials found"));
+    assert!(env.sim.images_named("fine").is_empty());
+}
+
+#[test]
+fn api_errors_exit_3_and_failed_builds_exit_4() {
+    let env = Env::new("50");
+    let missing = env.recipe("missing.toml", &recipe("i-bp1doesnotexist0000", "ghost"));
+    let out = env.run(&["create", "--recipe", &missing, "--yes"]);
+    assert_exit(&out, 3);
+    let err = text(&out.stderr);
+    assert!(err.contains("InvalidInstanceId.NotFound"), "{err}");
+    assert!(err.contains("what to do: "), "{err}");
+    let history = env.journal().read().expect("journal");
+    assert_eq!(history.entries.len(), 1);
+    assert!(!history.entries[0].needs_recovery(), "a refusal is settled");
+
+    let failing = env.recipe("fails.toml", &recipe(FAILS_AT_60, "doomed"));
+    let out = env.run(&["create", "--recipe", &failing, "--yes"]);
+    assert_exit(&out, 4);
+    let err = text(&out.stderr);
+    assert!(err.contains("CreateFailed"), "{err}");
+    assert!(err.contains("what to try: "), "{err}");
+    let entry = env.journal().read().expect("journal").entries.remove(1);
+    assert_eq!(entry.last_status(), "CreateFailed");
+    assert!(!entry.is_unfinished());
+}
+
+#[test]
+fn a_timeout_exits_5_and_an_interrupt_exits_130_and_the_build_goes_on() {
+    let env = Env::new("1");
+    let slow = env.recipe("slow.toml", &recipe(RUNNING, "slow"));
+    let out = env.run(&["create", "--recipe", &slow, "--yes", "--timeout", "300ms"]);
+    assert_exit(&out, 5);
+    assert!(
+        text(&out.stderr).contains("timed out"),
+        "{}",
+        text(&out.stderr)
+    );
+    let [(_, status)] = &env.sim.images_named("slow")[..] else {
+        panic!()
+    };
+    assert_eq!(status, "Creating");
+
+    let watched = env.recipe("watched.toml", &recipe(RUNNING, "interrupted"));
+    let mut child = env
+        .cmd(&["create", "--recipe", &watched, "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("the ImageId line");
+    let image_id = line.trim().to_string();
+    assert!(image_id.starts_with("m-"), "{line:?}");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("exits");
+    assert_exit(&out, 130);
+    assert!(
+        text(&out.stderr).contains(&format!("`ecsimg watch {image_id}`")),
+        "{}",
+        text(&out.stderr)
+    );
+    let entry = env.journal().read().expect("journal").entries.remove(1);
+    assert_eq!(entry.image_id(), Some(image_id.as_str()));
+    assert!(
+        entry.is_unfinished(),
+        "the last status seen is recorded as not final"
+    );
+    assert_eq!(env.sim.images_named("interrupted")[0].1, "Creating");
+}
+
+#[test]
+fn kill_9_between_send_and_record_is_recovered_by_watch_resume() {
+    let env = Env::new("50");
+    let recipe_path = env.recipe("crash.toml", &recipe(RUNNING, "crash-test"));
+    let mut child = env
+        .cmd(&["create", "--recipe", &recipe_path, "--yes", "--no-wait"])
+        .env("ECSIMG_TEST_PAUSE_AFTER_SEND", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut paused = false;
+    for line in stderr.lines() {
+        if line
+            .expect("stderr")
+            .contains("paused after CreateImage was sent")
+        {
+            paused = true;
+            break;
+        }
+        assert!(Instant::now() < deadline, "never paused");
+    }
+    assert!(paused);
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    // Sent, but the answer never reached the journal.
+    let history = env.journal().read().expect("journal");
+    assert_eq!(history.entries.len(), 1);
+    assert!(history.entries[0].needs_recovery());
+    let [(made, _)] = &env.sim.images_named("crash-test")[..] else {
+        panic!("the first send made exactly one image")
+    };
+
+    let resume = env.run(&["watch", "--resume"]);
+    assert_exit(&resume, 0);
+    let err = text(&resume.stderr);
+    assert!(err.contains(&format!("ImageId {made}")), "{err}");
+    assert_eq!(text(&resume.stdout), format!("{made}\tAvailable\n"));
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.image_id(), Some(made.as_str()));
+    assert_eq!(entry.last_status(), "Available");
+    assert_eq!(
+        env.sim.images_named("crash-test").len(),
+        1,
+        "no second image"
+    );
+
+    // Nothing left to resume.
+    let again = env.run(&["watch", "--resume"]);
+    assert_exit(&again, 0);
+    assert!(text(&again.stderr).contains("nothing to watch"));
+}
+
+#[test]
+fn history_recovers_and_survives_a_damaged_journal() {
+    let env = Env::new("50");
+    let recipe_path = env.recipe("r.toml", &recipe(RUNNING, "kept"));
+    let out = env.run(&["create", "--recipe", &recipe_path, "--yes", "--no-wait"]);
+    assert_exit(&out, 0);
+    let image_id = text(&out.stdout).trim().to_string();
+    let mut bytes = std::fs::read(env.journal_path()).expect("journal");
+    let good_lines = bytes.iter().filter(|b| **b == b'\n').count();
+    bytes.splice(0..0, b"garbage that is not JSON\n".iter().copied());
+    bytes.extend_from_slice(b"{\"kind\":\"status\",\"image_id\":");
+    std::fs::write(env.journal_path(), &bytes).expect("damaged");
+
+    // A submission journaled by a process that died before sending it.
+    let mut spec = ecsimg::spec::ImageSpec::default();
+    spec.source = ecsimg::spec::Source::Instance {
+        instance_id: RUNNING.into(),
+    };
+    spec.image.name = Some("orphan".into());
+    let endpoint = Endpoint::parse(&env.sim.url).expect("url").to_string();
+    let orphan =
+        ecsimg::journal::Submission::new(&spec, ecsimg::spec::to_params(&spec), endpoint, "test");
+    env.journal().submit(&orphan).expect("journaled");
+
+    let out = env.run(&["history"]);
+    assert_exit(&out, 0);
+    let err = text(&out.stderr);
+    assert!(err.contains("line 1: not a journal record"), "{err}");
+    assert!(
+        err.contains(&format!("line {}: truncated record", good_lines + 2)),
+        "{err}"
+    );
+    let table = text(&out.stdout);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(&format!("  {name} ")))
+            .unwrap_or_else(|| panic!("{name} in {table}"))
+            .to_string()
+    };
+    assert!(
+        row("kept").contains(&image_id) && row("kept").ends_with("Submitted"),
+        "{table}"
+    );
+    let [(recovered, _)] = &env.sim.images_named("orphan")[..] else {
+        panic!("recovered once")
+    };
+    assert!(row("orphan").contains(recovered.as_str()), "{table}");
+    assert!(err.contains(&format!("ImageId {recovered}")), "{err}");
+
+    // Later records still land on a line of their own.
+    let out = env.run(&["watch", &image_id]);
+    assert_exit(&out, 0);
+    let history = env.journal().read().expect("journal");
+    assert_eq!(history.entries[0].last_status(), "Available");
+    assert_eq!(history.entries[1].image_id(), Some(recovered.as_str()));
+    assert_eq!(history.problems.len(), 2);
+}
+
+#[test]
+fn help_and_completions_are_there() {
+    let env = Env::new("50");
+    let help = env.run(&["create", "--help"]);
+    assert_exit(&help, 0);
+    let help = text(&help.stdout);
+    assert!(
+        help.contains("--dry-run") && help.contains("{date}"),
+        "{help}"
+    );
+    let top = text(&env.run(&["--help"]).stdout);
+    assert!(top.contains("4    image build failed"), "{top}");
+    let completions = env.run(&["completions", "bash"]);
+    assert_exit(&completions, 0);
+    assert!(text(&completions.stdout).contains("ecsimg"));
+    assert!(Path::new(BIN).exists());
+}
+
+#[test]
+fn image_check_findings_are_shown_when_asked_for() {
+    let env = Env::new("50");
+    let body = "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-bp1a3fn8rvl2nqw0t5xk\"\n\
+                [image]\nname = \"db-{date}\"\n[features]\ndetection_strategy = \"Standard\"\n";
+    let recipe = env.recipe("db.toml", body);
+    let out = env.run(&["create", "--recipe", &recipe, "--yes"]);
+    assert_exit(&out, 0);
+    let err = text(&out.stderr);
+    assert!(err.contains("image check: High risk: NVMeDriver"), "{err}");
+    assert!(
+        err.contains("(High: instances launched from this image"),
+        "{err}"
+    );
+}
