@@ -346,7 +346,6 @@ impl Journal {
         let mut file = open_for_append(&self.path).map_err(io("open"))?;
         // std's file locks are stable since 1.89; the crate already needs 1.88+ (let chains),
         // and Cargo.toml's rust-version is due for a bump (reported to the lead).
-        #[allow(clippy::incompatible_msrv)]
         file.lock().map_err(io("lock"))?;
         // A writer killed mid-line left no newline: start on a fresh line so this record stays
         // readable (the damaged one is reported on reading).
@@ -375,7 +374,6 @@ impl Journal {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(History::default()),
             Err(e) => return Err(io("open")(e)),
         };
-        #[allow(clippy::incompatible_msrv)]
         file.lock_shared().map_err(io("lock"))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io("read"))?;

@@ -6,12 +6,13 @@
 
 pub mod api;
 pub mod cli;
-pub mod secret;
-pub mod credentials;
 pub mod config;
-pub mod spec;
+pub mod credentials;
+pub mod journal;
+pub mod secret;
+pub mod session;
+pub mod signals;
 pub mod sim;
+pub mod spec;
 pub mod tui;
 pub mod watch;
-pub mod journal;
-pub mod session;

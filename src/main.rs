@@ -6,6 +6,7 @@ use clap::Parser;
 use ecsimg::cli::exit::{Exit, Failure};
 use ecsimg::cli::{self, Cli, Command, SimCommand};
 use ecsimg::session::SessionOptions;
+use ecsimg::signals::Signals;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
@@ -61,7 +62,7 @@ fn legacy(outcome: anyhow::Result<()>) -> ExitCode {
 fn interrupt_token() -> CancellationToken {
     let token = CancellationToken::new();
     let cancel = token.clone();
-    match Signals::install() {
+    match Signals::interrupt_or_terminate() {
         Ok(mut signals) => {
             tokio::spawn(async move {
                 signals.recv().await;
@@ -74,42 +75,4 @@ fn interrupt_token() -> CancellationToken {
         Err(e) => eprintln!("warning: cannot handle SIGINT/SIGTERM gracefully: {e}"),
     }
     token
-}
-
-#[cfg(unix)]
-struct Signals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    fn install() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Signals {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
-}
-
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn install() -> std::io::Result<Signals> {
-        Ok(Signals)
-    }
-
-    async fn recv(&mut self) {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

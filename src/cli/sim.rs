@@ -4,6 +4,7 @@
 //! it), then serves until SIGINT or SIGTERM and exits 0.
 
 use crate::secret::Secret;
+use crate::signals::Signals;
 use crate::sim::{self, FaultSpec, KeyPair, Seed, SimConfig};
 use anyhow::Context as _;
 use std::io::Write as _;
@@ -66,7 +67,8 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
         ..SimConfig::default()
     };
     // Handlers go in before the banner: a script may signal as soon as it reads it.
-    let signals = Signals::install()?;
+    let mut signals =
+        Signals::interrupt_or_terminate().context("installing the SIGINT/SIGTERM handlers")?;
     let running = sim::start(config).await?;
     {
         let mut out = std::io::stdout().lock();
@@ -82,49 +84,9 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
     } else {
         eprintln!("sign requests with access key ID {key_id}");
     }
-    signals.wait().await;
+    signals.recv().await;
     running.shutdown().await;
     Ok(())
-}
-
-/// SIGINT and SIGTERM, listened for from the moment of [`Signals::install`].
-#[cfg(unix)]
-struct Signals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    fn install() -> anyhow::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
-            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
-}
-
-/// Ctrl-C where there are no Unix signals.
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn install() -> anyhow::Result<Self> {
-        Ok(Self)
-    }
-
-    async fn wait(self) {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::steps::details::DetailsStep;
 use super::steps::disks::DisksStep;
 use super::steps::review::ReviewStep;
 use super::steps::source::SourceStep;
+use super::steps::submit::SubmitStep;
 use super::steps::tags::TagsStep;
 use super::steps::{Step, StepCtx, StepScreen};
 use super::theme::Theme;
@@ -52,18 +53,19 @@ pub struct Steps {
     pub details: DetailsStep,
     pub tags: TagsStep,
     pub review: ReviewStep,
+    pub submit: SubmitStep,
 }
 
 impl Steps {
-    /// The state of `step`. Submit has no screen yet; it never becomes active (see
-    /// [`Step::available`]) and maps to the review summary.
+    /// The state of `step`.
     pub fn get(&self, step: Step) -> &dyn StepScreen {
         match step {
             Step::Source => &self.source,
             Step::Disks => &self.disks,
             Step::Details => &self.details,
             Step::Tags => &self.tags,
-            Step::Review | Step::Submit => &self.review,
+            Step::Review => &self.review,
+            Step::Submit => &self.submit,
         }
     }
 
@@ -73,7 +75,8 @@ impl Steps {
             Step::Disks => &mut self.disks,
             Step::Details => &mut self.details,
             Step::Tags => &mut self.tags,
-            Step::Review | Step::Submit => &mut self.review,
+            Step::Review => &mut self.review,
+            Step::Submit => &mut self.submit,
         }
     }
 }
@@ -168,6 +171,7 @@ impl App {
             &mut self.facts,
             &self.findings,
             self.now,
+            self.session.as_ref(),
             &mut self.seq,
             &mut effects,
             &mut self.pending_error,
@@ -195,11 +199,7 @@ impl App {
             .iter()
             .filter(|f| f.is_error() && Step::of_field(f.field) == step)
             .count();
-        let from_input = if step.available() {
-            self.steps.get(step).input_problems().len()
-        } else {
-            0
-        };
+        let from_input = self.steps.get(step).input_problems().len();
         from_spec + from_input
     }
 

@@ -289,9 +289,10 @@ async fn perform(
         Call::DeleteImage { image_id } => {
             let result = client.delete_image(&image_id, false).await;
             if result.is_ok()
-                && let Err(e) = extras
-                    .journal()
-                    .and_then(|j| j.status(&image_id, "Deleted", None, true).map_err(|e| e.to_string()))
+                && let Err(e) = extras.journal().and_then(|j| {
+                    j.status(&image_id, "Deleted", None, true)
+                        .map_err(|e| e.to_string())
+                })
             {
                 tracing::warn!(image = %image_id, error = %e, "journal did not record the deletion");
             }
@@ -397,9 +398,10 @@ fn save_file(path: PathBuf, contents: &str, replace: bool) -> Saved {
     } else {
         options.create_new(true);
     }
-    let written = options
-        .open(&path)
-        .and_then(|mut file| file.write_all(contents.as_bytes()).and_then(|()| file.sync_all()));
+    let written = options.open(&path).and_then(|mut file| {
+        file.write_all(contents.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
     match written {
         Ok(()) => Saved::Written { path },
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Saved::Exists { path },

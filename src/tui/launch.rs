@@ -16,6 +16,7 @@ use crate::config::LoadedConfig;
 use crate::credentials::{self, Credentials, Flags};
 use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimConfig};
+use crate::watch::WatchPolicy;
 
 /// Where the wizard is connected, for the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +130,11 @@ impl Connector {
                 ..RetryPolicy::default()
             });
         Ok(Client::new(config)?)
+    }
+
+    /// How images are watched: `[watch]` in the config.
+    pub fn watch_policy(&self) -> WatchPolicy {
+        WatchPolicy::from_config(&self.config.config.watch)
     }
 
     /// Starts the simulator (from the start screen) in the sandbox's region.

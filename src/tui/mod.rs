@@ -33,6 +33,7 @@ use self::launch::{Connector, Opening};
 use self::msg::Msg;
 use self::theme::Theme;
 use crate::config::Config;
+use crate::signals::Signals;
 
 /// What the command line says, as far as the wizard cares (the global options).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,7 +94,7 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut terminate = terminate_signal()?;
+    let mut terminate = Signals::terminate_or_hangup()?;
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     app.now = chrono::Utc::now();
@@ -151,45 +152,6 @@ fn to_msg(event: Event) -> Option<Msg> {
             _ => None,
         },
         Event::FocusGained | Event::FocusLost => None,
-    }
-}
-
-/// SIGTERM (and SIGHUP, the terminal closing) as a stream of notifications.
-struct Terminate {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
-}
-
-fn terminate_signal() -> std::io::Result<Terminate> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Terminate {
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(Terminate {})
-    }
-}
-
-impl Terminate {
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.term.recv() => {}
-                _ = self.hup.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            std::future::pending::<()>().await;
-        }
     }
 }
 

@@ -58,7 +58,9 @@ pub enum Loaded {
     /// `WatchEvent::Finished`.
     Watch(Box<WatchEvent>),
     /// DeleteImage answered with this RequestId.
-    Deleted { request_id: String },
+    Deleted {
+        request_id: String,
+    },
     /// What became of a file write ([`Call::SaveFile`](super::effect::Call::SaveFile)).
     Saved(Saved),
 }
@@ -87,10 +89,17 @@ pub enum Submitted {
 /// What became of a file write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Saved {
-    Written { path: PathBuf },
+    Written {
+        path: PathBuf,
+    },
     /// Not replaced: the file exists and the write did not say to replace it.
-    Exists { path: PathBuf },
-    Failed { path: PathBuf, reason: String },
+    Exists {
+        path: PathBuf,
+    },
+    Failed {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use super::view::ErrorReport;
 use super::widgets::picker::{Column, Picker, PickerEvent, PickerKind};
 use crate::api::ApiError;
 use crate::api::model::Region;
-use crate::spec::{Context, Source};
+use crate::spec::{Context, Field, Source};
 
 /// Applies one message to the app and returns the work to start.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -87,6 +87,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Outcome::Handled => Vec::new(),
         Outcome::Next => next(app),
         Outcome::Back => back(app),
+        Outcome::Goto(field) => go_to_field(app, field),
         Outcome::Ignored => global_key(app, key),
     });
     effects
@@ -210,7 +211,7 @@ fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
 // Navigation
 
 fn go_to(app: &mut App, target: Step) -> Vec<Effect> {
-    if target == app.step || !target.available() {
+    if target == app.step {
         return Vec::new();
     }
     let from = app.step;
@@ -237,8 +238,16 @@ fn back(app: &mut App) -> Vec<Effect> {
     }
 }
 
+/// To the step that edits `field`, with the field focused.
+fn go_to_field(app: &mut App, field: Field) -> Vec<Effect> {
+    let step = Step::of_field(field);
+    let mut effects = go_to(app, step);
+    effects.extend(app.with_step(step, |s, _| s.focus(field)));
+    effects
+}
+
 fn request_quit(app: &mut App) -> Vec<Effect> {
-    if app.has_answers() {
+    if app.has_answers() || app.steps.get(app.step).quit_warning().is_some() {
         app.overlay = Some(Overlay::ConfirmQuit);
         Vec::new()
     } else {
@@ -361,7 +370,7 @@ fn switch_region(app: &mut App, region: String) -> Vec<Effect> {
         session.region = region.clone();
     }
     let mut effects = vec![Effect::SwitchRegion(region.clone())];
-    for step in Step::ALL.into_iter().filter(|s| s.available()) {
+    for step in Step::ALL {
         effects.extend(app.with_step(step, |s, ctx| s.region_changed(ctx)));
     }
     let active = app.step;
@@ -457,12 +466,16 @@ mod tests {
         ctrl(&mut app, 'n');
         assert_eq!(app.step, Step::Review);
         ctrl(&mut app, 'n');
-        assert_eq!(app.step, Step::Review, "submit is the next issue");
+        assert_eq!(app.step, Step::Submit);
+        ctrl(&mut app, 'n');
+        assert_eq!(app.step, Step::Submit, "the last step");
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.step, Step::Review);
         key(&mut app, KeyCode::Esc);
         assert_eq!(app.step, Step::Tags);
         ctrl(&mut app, 'p');
         assert_eq!(app.step, Step::Details);
-        assert_eq!(app.visited.len(), 5);
+        assert_eq!(app.visited.len(), 6);
         // Back on step 1 the interrupted list loads again.
         ctrl(&mut app, 'p');
         let effects = ctrl(&mut app, 'p');

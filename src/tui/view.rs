@@ -134,6 +134,7 @@ pub fn view(app: &App, frame: &mut Frame) {
             let ctx = ViewCtx {
                 spec: &app.spec,
                 findings: &app.findings,
+                facts: &app.facts,
                 theme,
                 now: app.now,
                 tick: app.tick,
@@ -213,13 +214,14 @@ fn render_step_bar(app: &App, frame: &mut Frame, area: Rect) {
         let visited = app.visited.contains(step);
         let style = if *step == app.step {
             theme.selected
-        } else if !step.available() || !visited {
+        } else if !visited {
             theme.muted
         } else {
             theme.text
         };
         spans.push(Span::styled(label, style));
-        if visited && step.available() && *step != Step::Review && *step != app.step {
+        let judged = !matches!(step, Step::Review | Step::Submit);
+        if visited && judged && *step != app.step {
             let errors = app.step_errors(*step);
             if errors > 0 {
                 spans.push(Span::styled(" ✗", theme.error));
@@ -312,7 +314,9 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         Overlay::ConfirmQuit => Dialog {
             title: "Quit?",
             lines: vec![Line::raw(
-                "Your answers are not saved anywhere. Quit and lose them?",
+                app.steps.get(app.step).quit_warning().unwrap_or_else(|| {
+                    "Your answers are not saved anywhere. Quit and lose them?".into()
+                }),
             )],
             keys: &[("y", "quit"), ("n", "stay")],
             accent: theme.warning,
@@ -412,8 +416,6 @@ fn render_error(app: &App, report: &ErrorReport, frame: &mut Frame, area: Rect) 
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::KeyCode;
-
     use super::*;
     use crate::api::model::Region;
     use crate::tui::launch::LaunchScreen;
@@ -492,26 +494,5 @@ mod tests {
         .collect();
         answer(&mut app, id, Ok(Loaded::Regions(regions)));
         insta::assert_snapshot!("region_popup_80x24", render(&app, 80, 24));
-    }
-
-    #[test]
-    fn summary_after_step_four_says_review_comes_next() {
-        let (mut app, effects) = wizard();
-        let (id, _) = only_call(&effects);
-        answer_instances(&mut app, id, sample_instances());
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Enter);
-        for _ in 0..3 {
-            ctrl(&mut app, 'n');
-        }
-        assert_eq!(app.step, Step::Review);
-        let text = screen_text(&app, 80, 24);
-        assert!(text.contains("next"), "{text}");
-        assert!(
-            text.contains("instance_id = \"i-bp1g6zv0ce8oghu7k002\""),
-            "{text}"
-        );
-        insta::assert_snapshot!("summary_80x24", render(&app, 80, 24));
-        insta::assert_snapshot!("summary_160x48", render(&app, 160, 48));
     }
 }

@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn numbered_pages_and_filters() {
         let map = table(25);
-        let even = |v: &usize| v % 2 == 0;
+        let even = |v: &usize| v.is_multiple_of(2);
         let page = paginate(
             &map,
             None,

@@ -376,6 +376,12 @@ fn describe(error: &ApiError) -> String {
 }
 
 impl StepScreen for DetailsStep {
+    fn focus(&mut self, field: Field) {
+        if let Some(i) = SLOTS.iter().position(|s| s.field() == field) {
+            self.focus = i;
+        }
+    }
+
     fn enter(&mut self, ctx: &mut StepCtx) {
         self.load(ctx.spec);
         self.check_name(ctx);

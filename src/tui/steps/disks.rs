@@ -638,6 +638,18 @@ impl DisksStep {
 }
 
 impl StepScreen for DisksStep {
+    fn focus(&mut self, field: crate::spec::Field) {
+        use crate::spec::Field;
+        self.focus = match (field, disk_of(field)) {
+            (_, Some(i)) if i >= self.rows.len() => return,
+            (Field::SourceDiskSize(i), _) => Focus::Disk(i, Cell::Size),
+            (Field::SourceDiskDevice(i), _) => Focus::Disk(i, Cell::Device),
+            (_, Some(i)) => Focus::Disk(i, Cell::Source),
+            (Field::SourceDisks, None) if !self.rows.is_empty() => Focus::Add,
+            _ => return,
+        };
+    }
+
     fn enter(&mut self, ctx: &mut StepCtx) {
         match &ctx.spec.source {
             Source::Instance { instance_id } if !instance_id.is_empty() => {

@@ -35,13 +35,16 @@
 //! - **Footer and help**: [`StepScreen::footer`] lists the keys valid *now* (focus-dependent);
 //!   [`StepScreen::help`] explains the screen for the `?` popup. The app adds the global keys.
 //!
-//! Steps 5 and 6 (review with DryRun, submit and progress) are the next issue: they exist in
-//! [`Step`] and the step bar shows them; today `Review` shows a summary of the spec.
+//! - **Jumps**: return [`Outcome::Goto`] to send the user to the field a problem is about (the
+//!   review does); the app enters the field's step and calls [`StepScreen::focus`] on it.
+//! - **Quitting** asks first when [`StepScreen::quit_warning`] of the active step says why
+//!   (a submission in flight), or when there are unsaved answers.
 
 pub mod details;
 pub mod disks;
 pub mod review;
 pub mod source;
+pub mod submit;
 pub mod tags;
 
 use chrono::{DateTime, Utc};
@@ -50,6 +53,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::effect::{Call, Effect};
+use super::launch::Session;
 use super::msg::{Loaded, Owner, RequestId};
 use super::theme::Theme;
 use super::view::ErrorReport;
@@ -101,16 +105,8 @@ impl Step {
         }
     }
 
-    /// Whether the step can be entered today (Submit belongs to the next issue).
-    pub fn available(self) -> bool {
-        self != Step::Submit
-    }
-
     pub fn next(self) -> Option<Step> {
-        Step::ALL
-            .get(self as usize + 1)
-            .copied()
-            .filter(|s| s.available())
+        Step::ALL.get(self as usize + 1).copied()
     }
 
     pub fn previous(self) -> Option<Step> {
@@ -157,6 +153,8 @@ pub enum Outcome {
     Next,
     /// Go to the previous step.
     Back,
+    /// Go to the step that edits this field, with the field focused.
+    Goto(Field),
 }
 
 /// A key and what it does now, for the footer (`("Enter", "choose")`).
@@ -171,6 +169,8 @@ pub struct StepCtx<'a> {
     pub findings: &'a [FieldError],
     /// The time of the last tick (use it for elapsed-time displays, never the clock).
     pub now: DateTime<Utc>,
+    /// Where the wizard is connected.
+    pub session: Option<&'a Session>,
     owner: Step,
     seq: &'a mut u64,
     effects: &'a mut Vec<Effect>,
@@ -186,6 +186,7 @@ impl<'a> StepCtx<'a> {
         facts: &'a mut Context,
         findings: &'a [FieldError],
         now: DateTime<Utc>,
+        session: Option<&'a Session>,
         seq: &'a mut u64,
         effects: &'a mut Vec<Effect>,
         error: &'a mut Option<(Step, ErrorReport)>,
@@ -196,6 +197,7 @@ impl<'a> StepCtx<'a> {
             facts,
             findings,
             now,
+            session,
             owner,
             seq,
             effects,
@@ -241,6 +243,8 @@ impl<'a> StepCtx<'a> {
 pub struct ViewCtx<'a> {
     pub spec: &'a ImageSpec,
     pub findings: &'a [FieldError],
+    /// The live facts the findings were computed with.
+    pub facts: &'a Context,
     pub theme: &'a Theme,
     pub now: DateTime<Utc>,
     /// Advances while something is in flight: index spinner frames with it.
@@ -285,6 +289,12 @@ pub trait StepScreen {
     fn busy(&self) -> bool {
         false
     }
+    /// Moves the focus to `field` (after [`StepScreen::enter`], for a jump from the review).
+    fn focus(&mut self, _field: Field) {}
+    /// Why quitting now deserves a question (a submission in flight), in a sentence or two.
+    fn quit_warning(&self) -> Option<String> {
+        None
+    }
     /// Input that is not (yet) valid, so not in the spec: counted as problems in the step bar.
     fn input_problems(&self) -> Vec<String> {
         Vec::new()
@@ -301,10 +311,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn steps_are_ordered_and_submit_is_not_yet_reachable() {
+    fn steps_are_ordered() {
         assert_eq!(Step::Source.next(), Some(Step::Disks));
         assert_eq!(Step::Tags.next(), Some(Step::Review));
-        assert_eq!(Step::Review.next(), None);
+        assert_eq!(Step::Review.next(), Some(Step::Submit));
+        assert_eq!(Step::Submit.next(), None);
         assert_eq!(Step::Source.previous(), None);
         assert_eq!(Step::Disks.previous(), Some(Step::Source));
         assert_eq!(Step::Review.number(), 5);

@@ -296,6 +296,18 @@ impl TagsStep {
 }
 
 impl StepScreen for TagsStep {
+    fn focus(&mut self, field: Field) {
+        self.focus = match (field, tag_of(field)) {
+            (_, Some(i)) if i >= self.rows.len() => return,
+            (Field::TagValue(i), _) => Focus::Tag(i, Col::Value),
+            (_, Some(i)) => Focus::Tag(i, Col::Key),
+            (Field::ImdsSupport, _) => Focus::Imds,
+            (Field::DetectionStrategy, _) => Focus::Detection,
+            (Field::Tags, _) => Focus::Add,
+            _ => return,
+        };
+    }
+
     fn enter(&mut self, ctx: &mut StepCtx) {
         if self.tags() != ctx.spec.tags {
             self.rows = ctx.spec.tags.iter().map(editors).collect();

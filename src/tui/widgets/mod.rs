@@ -3,4 +3,6 @@
 pub mod choice;
 pub mod dialog;
 pub mod picker;
+pub mod progress;
+pub mod tabs;
 pub mod text_field;

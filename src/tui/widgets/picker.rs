@@ -864,6 +864,12 @@ impl<T> Picker<T> {
                 group(self.order.len()),
                 group(self.rows.len())
             ),
+            (_, true) if self.rows.len() == 1 => {
+                format!(
+                    "1 {}",
+                    self.kind.noun.strip_suffix('s').unwrap_or(self.kind.noun)
+                )
+            }
             (_, true) => format!("{} {}", group(self.rows.len()), self.kind.noun),
             (_, false) => format!("{} of {}", group(self.order.len()), group(self.rows.len())),
         };
@@ -1211,7 +1217,7 @@ pub fn group(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -18,7 +18,11 @@ use crate::tui::theme::Theme;
 pub fn tab_bar(titles: &[&str], selected: usize, theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     for (i, title) in titles.iter().enumerate() {
-        let style = if i == selected { theme.selected } else { theme.muted };
+        let style = if i == selected {
+            theme.selected
+        } else {
+            theme.muted
+        };
         spans.push(Span::styled(format!(" {title} "), style));
         spans.push(Span::raw(" "));
     }
@@ -185,7 +189,10 @@ fn to_line(row: Vec<(char, Style)>) -> Line<'static> {
     let mut current: Option<Style> = None;
     for (c, style) in row {
         if current.is_some_and(|s| s != style) {
-            spans.push(Span::styled(std::mem::take(&mut text), current.unwrap_or_default()));
+            spans.push(Span::styled(
+                std::mem::take(&mut text),
+                current.unwrap_or_default(),
+            ));
         }
         current = Some(style);
         text.push(c);
@@ -222,7 +229,11 @@ mod tests {
         let line = Line::raw("  ✗ Image name: the name must start with a letter");
         assert_eq!(
             text(&wrap_line(&line, 20, 4)),
-            ["  ✗ Image name: the", "    name must start", "    with a letter"]
+            [
+                "  ✗ Image name: the",
+                "    name must start",
+                "    with a letter"
+            ]
         );
     }
 
