@@ -33,6 +33,9 @@ use crate::spec::ImageSpec;
 pub const JOURNAL_ENV: &str = "ECSIMG_JOURNAL";
 /// The journal's file name inside [`crate::config::data_dir`].
 pub const FILE_NAME: &str = "journal.jsonl";
+/// Where sandbox sessions journal: their images live only as long as the process that ran the
+/// simulator, so they never mix with (or get "recovered" into) real submissions.
+pub const SANDBOX_FILE_NAME: &str = "sandbox-journal.jsonl";
 
 /// Parameter names that carry credentials; never written even if a caller passes them.
 const SECRET_PARAMS: [&str; 4] = [
@@ -246,12 +249,14 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// `$ECSIMG_JOURNAL`, else `journal.jsonl` in the platform data directory.
-    pub fn open_default() -> Result<Journal, JournalError> {
+    /// `$ECSIMG_JOURNAL`, else `journal.jsonl` in the platform data directory
+    /// (`sandbox-journal.jsonl` for a sandbox session).
+    pub fn open_default(sandbox: bool) -> Result<Journal, JournalError> {
+        let name = if sandbox { SANDBOX_FILE_NAME } else { FILE_NAME };
         match std::env::var_os(JOURNAL_ENV).filter(|v| !v.is_empty()) {
             Some(path) => Ok(Journal::at(path)),
             None => crate::config::data_dir()
-                .map(|dir| Journal::at(dir.join(FILE_NAME)))
+                .map(|dir| Journal::at(dir.join(name)))
                 .ok_or(JournalError::NoDataDir),
         }
     }

@@ -131,7 +131,7 @@ pub async fn run(
             "interrupted; nothing was sent to ECS",
         ));
     }
-    let journal = Journal::open_default().map_err(Failure::local)?;
+    let journal = Journal::open_default(options.sandbox).map_err(Failure::local)?;
     let submission = Submission::new(&spec, params, endpoint, session.credential_source());
     journal.submit(&submission).map_err(Failure::local)?;
     match args.output {

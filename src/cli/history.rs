@@ -23,7 +23,7 @@ pub struct HistoryArgs {
 
 /// Runs `ecsimg history`.
 pub async fn run(args: HistoryArgs, options: &SessionOptions) -> Result<Exit, Failure> {
-    let journal = Journal::open_default().map_err(Failure::local)?;
+    let journal = Journal::open_default(options.sandbox).map_err(Failure::local)?;
     let history = journal.read().map_err(Failure::local)?;
     for problem in &history.problems {
         eprintln!("warning: journal {}: {problem}", journal.path().display());

@@ -54,7 +54,7 @@ pub async fn run(
 ) -> Result<Exit, Failure> {
     let session = Session::open(options).await.map_err(session_failure)?;
     let mut progress = Progress::new(args.output);
-    let journal = match Journal::open_default() {
+    let journal = match Journal::open_default(options.sandbox) {
         Ok(journal) => Some(journal),
         Err(e) if args.resume => return Err(Failure::local(e)),
         Err(e) => {

@@ -193,6 +193,7 @@ impl Runner {
         let guard = token.clone();
         let extras = Extras {
             journal: self.journal.clone(),
+            sandbox: self.connector.sandbox().is_some(),
             policy: self.connector.watch_policy(),
             cancel: token.clone(),
         };
@@ -223,6 +224,8 @@ impl Drop for Runner {
 /// What calls beyond plain API requests need.
 struct Extras {
     journal: Option<Journal>,
+    /// Whether this is a sandbox session (its own journal file).
+    sandbox: bool,
     policy: WatchPolicy,
     cancel: CancellationToken,
 }
@@ -231,7 +234,7 @@ impl Extras {
     fn journal(&self) -> Result<Journal, String> {
         match &self.journal {
             Some(journal) => Ok(journal.clone()),
-            None => Journal::open_default().map_err(|e| e.to_string()),
+            None => Journal::open_default(self.sandbox).map_err(|e| e.to_string()),
         }
     }
 }
@@ -367,7 +370,12 @@ async fn watch(
     let mut events = std::pin::pin!(events);
     while let Some(event) = events.next().await {
         match &event {
-            WatchEvent::StatusChanged { to, .. } => record(to, None, false),
+            // A final status is recorded by the `Finished` that follows, as final.
+            WatchEvent::StatusChanged { to, .. }
+                if !matches!(to.as_str(), "Available" | "CreateFailed" | "UnAvailable") =>
+            {
+                record(to, None, false)
+            }
             WatchEvent::Finished { outcome, .. } => {
                 let image = match outcome {
                     Outcome::Available(image) => Some(image),
@@ -378,7 +386,8 @@ async fn watch(
                 let progress = image.map(|i| i.progress.as_str());
                 record(&outcome.status(), progress, outcome.is_final());
             }
-            WatchEvent::Progress { .. }
+            WatchEvent::StatusChanged { .. }
+            | WatchEvent::Progress { .. }
             | WatchEvent::Retrying { .. }
             | WatchEvent::NotVisibleYet { .. } => {}
         }

@@ -81,7 +81,7 @@ impl Connector {
                 .clone()
                 .unwrap_or_else(|| sim::SANDBOX_REGION.to_string());
             let (client, session) = connector
-                .start_sandbox_in(&region)
+                .start_sandbox_in(&region, SimConfig::default())
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?;
             return Ok((connector, Opening::Ready { client, session }));
@@ -139,11 +139,37 @@ impl Connector {
 
     /// Starts the simulator (from the start screen) in the sandbox's region.
     pub async fn start_sandbox(&mut self) -> Result<(Client, Session), String> {
-        self.start_sandbox_in(sim::SANDBOX_REGION).await
+        self.start_sandbox_in(sim::SANDBOX_REGION, SimConfig::default())
+            .await
     }
 
-    async fn start_sandbox_in(&mut self, region: &str) -> Result<(Client, Session), String> {
-        let running = sim::start(SimConfig::default())
+    /// Opens on an embedded simulator started from `sim` (tests: a faster clock, scripted
+    /// faults), as `--sandbox` does with the default one.
+    pub async fn open_sandbox(
+        config: LoadedConfig,
+        sim: SimConfig,
+    ) -> Result<(Connector, Client, Session), String> {
+        let mut connector = Connector {
+            config,
+            credentials: None,
+            endpoint: None,
+            sim: None,
+        };
+        let (client, session) = connector.start_sandbox_in(sim::SANDBOX_REGION, sim).await?;
+        Ok((connector, client, session))
+    }
+
+    /// The simulator this connector runs, if any.
+    pub fn sandbox(&self) -> Option<&RunningSim> {
+        self.sim.as_ref()
+    }
+
+    async fn start_sandbox_in(
+        &mut self,
+        region: &str,
+        sim: SimConfig,
+    ) -> Result<(Client, Session), String> {
+        let running = sim::start(sim)
             .await
             .map_err(|e| format!("the sandbox could not start: {e}"))?;
         let url = running.url();

@@ -43,9 +43,10 @@ pub enum Loaded {
     Instances(Page<Instance>),
     Snapshots(Page<Snapshot>),
     Disks(Page<Disk>),
-    /// DescribeImages for [`Call::ImagesNamed`](super::effect::Call::ImagesNamed): the
+    /// DescribeImages: for [`Call::ImagesNamed`](super::effect::Call::ImagesNamed), the
     /// account's own images whose name *contains* the one asked for (the API matches fuzzily),
-    /// in every status. Compare names exactly before calling one a duplicate.
+    /// in every status — compare names exactly before calling one a duplicate; for
+    /// [`Call::Images`](super::effect::Call::Images), what its query matched.
     Images(Vec<Image>),
     /// StopInstances: one result per instance.
     Stopping(Vec<InstanceResponse>),

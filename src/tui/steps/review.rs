@@ -48,7 +48,7 @@ type Params = Vec<(String, String)>;
 const SIDE_BY_SIDE: u16 = 120;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
+enum Tab {
     Summary,
     Request,
     Cli,
@@ -636,6 +636,9 @@ impl ReviewStep {
     }
 
     fn save_key(&mut self, save: Save, key: KeyEvent, ctx: &mut StepCtx) {
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         self.save = match (save, key.code) {
             (Save::Prompt { .. }, KeyCode::Esc) => None,
             (Save::Prompt { path, .. }, KeyCode::Enter) => {
@@ -657,7 +660,7 @@ impl ReviewStep {
                 path.start_editing();
                 Some(Save::Prompt { path, error })
             }
-            (Save::ConfirmReplace { path }, KeyCode::Char('y' | 'Y')) => {
+            (Save::ConfirmReplace { path }, KeyCode::Char('y' | 'Y')) if plain => {
                 Some(self.write(path, true, ctx))
             }
             (Save::ConfirmReplace { path }, KeyCode::Char('n' | 'N') | KeyCode::Esc) => {
@@ -685,8 +688,7 @@ impl ReviewStep {
         self.save = match saved {
             Saved::Written { path } => {
                 ctx.notify(format!(
-                    "Recipe saved to {}; replay it with `ecsimg create --recipe {}`.",
-                    path.display(),
+                    "Saved; replay with: ecsimg create --recipe {}",
                     path.display()
                 ));
                 None

@@ -23,7 +23,7 @@ use ratatui::text::{Line, Span};
 
 use super::review::field_of_key;
 use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
-use crate::api::model::Image;
+use crate::api::model::{Image, ImageQuery};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::spec::{Field, ImageSpec, Source, to_params};
 use crate::tui::effect::{Call, SubmitCall};
@@ -124,6 +124,8 @@ struct Build {
     submitted_at: DateTime<Utc>,
     ended_at: Option<DateTime<Utc>>,
     watch: Option<RequestId>,
+    /// The look at the image check after the build.
+    check_poll: Option<RequestId>,
     deleting: Option<RequestId>,
     /// The latest DescribeImages row.
     image: Option<Image>,
@@ -143,6 +145,16 @@ impl Build {
             tone,
             text: text.into(),
         });
+    }
+
+    /// Cancels the watch and the look at the image check.
+    fn stop_polling(&mut self, ctx: &mut StepCtx) {
+        for id in [self.watch.take(), self.check_poll.take()]
+            .into_iter()
+            .flatten()
+        {
+            ctx.cancel(id);
+        }
     }
 
     fn building(&self) -> bool {
@@ -235,10 +247,8 @@ impl SubmitStep {
     /// Forgets the build or refusal and gives the answers a new ClientToken: the next submit
     /// is a request of its own (the explicit way to make another image from these answers).
     fn new_request(&mut self, ctx: &mut StepCtx) {
-        if let Phase::Building(build) = &mut self.phase
-            && let Some(id) = build.watch.take()
-        {
-            ctx.cancel(id);
+        if let Phase::Building(build) = &mut self.phase {
+            build.stop_polling(ctx);
         }
         ctx.spec.client_token = Some(uuid::Uuid::new_v4().to_string());
         self.phase = Phase::Ready;
@@ -322,6 +332,7 @@ impl SubmitStep {
                             submitted_at: ctx.now,
                             ended_at: None,
                             watch: None,
+                            check_poll: None,
                             deleting: None,
                             image: None,
                             remaining: None,
@@ -456,37 +467,20 @@ impl SubmitStep {
 
     fn finished(build: &mut Build, outcome: WatchOutcome, ctx: &mut StepCtx) {
         let now = ctx.now;
-        let again = build.end == Some(End::Available);
         match outcome {
             WatchOutcome::Available(image) => {
                 build.image = Some(image);
-                if !again {
-                    build.ended_at = Some(now);
-                    build.end = Some(End::Available);
-                    build.log(
-                        now,
-                        Tone::Good,
-                        format!("Available after {}", took(build.submitted_at, now)),
-                    );
+                build.ended_at = Some(now);
+                build.end = Some(End::Available);
+                build.log(
+                    now,
+                    Tone::Good,
+                    format!("Available after {}", took(build.submitted_at, now)),
+                );
+                if build.check_requested && !build.check_finished() {
+                    build.log(now, Tone::Info, "Image check running");
                 }
-                if build.check_requested {
-                    if build.check_finished() {
-                        let items = build
-                            .image
-                            .as_ref()
-                            .map_or(0, |i| i.detection_options.items.item.len());
-                        build.log(
-                            now,
-                            Tone::Info,
-                            format!("Image check finished: {items} finding(s)"),
-                        );
-                    } else {
-                        if !again {
-                            build.log(now, Tone::Info, "Image check running");
-                        }
-                        Self::watch(build, CHECK_POLL, ctx);
-                    }
-                }
+                Self::follow_check(build, Duration::ZERO, ctx);
             }
             WatchOutcome::Failed { image, reason } => {
                 if image.is_some() {
@@ -516,6 +510,51 @@ impl SubmitStep {
         }
     }
 
+    /// Once the image is Available, the image check's findings come a little later: look at
+    /// the image again (a plain DescribeImages; the build itself is over) until they are in.
+    fn follow_check(build: &mut Build, delay: Duration, ctx: &mut StepCtx) {
+        if !build.check_requested || build.check_poll.is_some() {
+            return;
+        }
+        if build.check_finished() {
+            let items = build
+                .image
+                .as_ref()
+                .map_or(0, |i| i.detection_options.items.item.len());
+            build.log(
+                ctx.now,
+                Tone::Info,
+                format!("Image check finished: {items} finding(s)"),
+            );
+        } else {
+            let query = ImageQuery::watching([build.image_id.clone()]);
+            build.check_poll = Some(ctx.call_after(Call::Images(query), delay));
+        }
+    }
+
+    fn checked(build: &mut Build, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        build.check_poll = None;
+        match result {
+            Ok(Loaded::Images(images)) => {
+                if let Some(image) = images.into_iter().find(|i| i.image_id == build.image_id) {
+                    build.image = Some(image);
+                }
+            }
+            Ok(_) => return,
+            Err(error) => {
+                let what = error
+                    .code()
+                    .map_or_else(|| error.to_string(), str::to_string);
+                build.log(
+                    ctx.now,
+                    Tone::Warn,
+                    format!("Looking at the image check failed ({what}); trying again"),
+                );
+            }
+        }
+        Self::follow_check(build, CHECK_POLL, ctx);
+    }
+
     fn delete(build: &mut Build, ctx: &mut StepCtx) {
         build.deleting = Some(ctx.call(Call::DeleteImage {
             image_id: build.image_id.clone(),
@@ -527,9 +566,7 @@ impl SubmitStep {
         build.deleting = None;
         match result {
             Ok(Loaded::Deleted { request_id }) => {
-                if let Some(id) = build.watch.take() {
-                    ctx.cancel(id);
-                }
+                build.stop_polling(ctx);
                 build.log(
                     ctx.now,
                     Tone::Warn,
@@ -547,8 +584,13 @@ impl SubmitStep {
     }
 
     fn ask_key(&mut self, ask: Ask, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
-        let no = matches!(key.code, KeyCode::Char('n' | 'N') | KeyCode::Esc);
+        // Only a plain y confirms (never ^Y); a plain n or Esc says no.
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let yes = plain && matches!(key.code, KeyCode::Char('y' | 'Y'));
+        let no =
+            (plain && matches!(key.code, KeyCode::Char('n' | 'N'))) || key.code == KeyCode::Esc;
         if !yes {
             if !no {
                 self.ask = Some(ask);
@@ -711,6 +753,9 @@ impl SubmitStep {
             .map(|i| i.image_name.clone())
             .filter(|n| !n.is_empty())
             .or_else(|| ctx.spec.image.name.clone())
+            // ECS names an image without a name after its ID; once is enough.
+            .filter(|n| !n.is_empty() && *n != build.image_id)
+            .map(|n| format!("{n} · "))
             .unwrap_or_default();
         let mut lines = Vec::new();
         let status_style = match build.end {
@@ -726,7 +771,7 @@ impl SubmitStep {
         lines.push((
             Line::from(vec![
                 Span::styled(format!("Image {} ", build.image_id), theme.title),
-                Span::styled(format!("{name} · "), theme.text),
+                Span::styled(name, theme.text),
                 Span::styled(status.to_string(), status_style),
                 Span::styled(spin, theme.muted),
             ]),
@@ -789,6 +834,15 @@ impl SubmitStep {
         }
         lines.push((Line::raw(""), 0));
         lines.extend(self.end_lines(build, ctx));
+        // Once the build is over, the check's findings matter more than the finished disks; a
+        // build that failed or was deleted is never checked.
+        let check_first = !build.building();
+        let checked = build.check_requested
+            && !matches!(build.end, Some(End::Failed(_) | End::Deleted { .. }));
+        if checked && check_first {
+            lines.extend(check_lines(build, ctx));
+            lines.push((Line::raw(""), 0));
+        }
         if let Some(image) = image
             && !image.disk_device_mappings.disk_device_mapping.is_empty()
         {
@@ -804,7 +858,7 @@ impl SubmitStep {
             );
             lines.push((Line::raw(""), 0));
         }
-        if build.check_requested {
+        if checked && !check_first {
             lines.extend(check_lines(build, ctx));
             lines.push((Line::raw(""), 0));
         }
@@ -868,18 +922,17 @@ impl SubmitStep {
                         .into(),
                     theme.text,
                 ));
-                lines.push((
-                    Line::styled(
-                        format!(
-                            "    aliyun ecs RunInstances --RegionId {} --ImageId {} --InstanceType \
-                             \"$INSTANCE_TYPE\" --VSwitchId \"$VSWITCH_ID\" --SecurityGroupId \
-                             \"$SECURITY_GROUP_ID\"",
-                            build.region, build.image_id
-                        ),
-                        theme.key,
-                    ),
-                    6,
-                ));
+                let command = [
+                    format!("aliyun ecs RunInstances --RegionId {} \\", build.region),
+                    format!("  --ImageId {} \\", build.image_id),
+                    "  --InstanceType \"$INSTANCE_TYPE\" --VSwitchId \"$VSWITCH_ID\" \\".into(),
+                    "  --SecurityGroupId \"$SECURITY_GROUP_ID\"".into(),
+                ];
+                lines.extend(
+                    command
+                        .into_iter()
+                        .map(|l| (Line::styled(format!("    {l}"), theme.key), 8)),
+                );
                 lines
             }
             Some(End::Failed(reason)) => {
@@ -1001,14 +1054,15 @@ fn check_lines(build: &Build, ctx: &ViewCtx) -> Vec<(Line<'static>, u16)> {
             return lines;
         }
     }
-    let items = detection
-        .map(|d| d.items.item.as_slice())
+    let mut items: Vec<_> = detection
+        .map(|d| d.items.item.iter().collect())
         .unwrap_or_default();
+    items.sort_by_key(|i| i.risk_level != "High");
     if items.is_empty() {
         lines.push((Line::styled("  ✓ Finished: no findings.", theme.ok), 2));
         return lines;
     }
-    for item in items {
+    for item in &items {
         let style = if item.risk_level == "High" {
             theme.error
         } else {
@@ -1061,11 +1115,13 @@ impl StepScreen for SubmitStep {
             };
         }
         match &mut self.phase {
-            Phase::Building(build)
-                if build.building() && build.watch.is_none() && build.region == ctx.spec.region =>
-            {
-                build.log(ctx.now, Tone::Info, "Watching again");
-                Self::watch(build, Duration::ZERO, ctx);
+            Phase::Building(build) if build.region == ctx.spec.region => {
+                if build.building() && build.watch.is_none() {
+                    build.log(ctx.now, Tone::Info, "Watching again");
+                    Self::watch(build, Duration::ZERO, ctx);
+                } else if build.end == Some(End::Available) {
+                    Self::follow_check(build, Duration::ZERO, ctx);
+                }
             }
             Phase::Refused {
                 params,
@@ -1078,10 +1134,8 @@ impl StepScreen for SubmitStep {
 
     fn leave(&mut self, ctx: &mut StepCtx) {
         self.ask = None;
-        if let Phase::Building(build) = &mut self.phase
-            && let Some(id) = build.watch.take()
-        {
-            ctx.cancel(id);
+        if let Phase::Building(build) = &mut self.phase {
+            build.stop_polling(ctx);
         }
     }
 
@@ -1198,6 +1252,9 @@ impl StepScreen for SubmitStep {
         match &mut self.phase {
             Phase::Sending { id: sending, .. } if *sending == id => self.submitted(result, ctx),
             Phase::Building(build) if build.watch == Some(id) => Self::watched(build, result, ctx),
+            Phase::Building(build) if build.check_poll == Some(id) => {
+                Self::checked(build, result, ctx)
+            }
             Phase::Building(build) if build.deleting == Some(id) => {
                 Self::deleted(build, result, ctx)
             }
@@ -1220,7 +1277,9 @@ impl StepScreen for SubmitStep {
     fn busy(&self) -> bool {
         match &self.phase {
             Phase::Sending { .. } => true,
-            Phase::Building(build) => build.watch.is_some() || build.deleting.is_some(),
+            Phase::Building(build) => {
+                build.watch.is_some() || build.check_poll.is_some() || build.deleting.is_some()
+            }
             Phase::Ready | Phase::Refused { .. } => false,
         }
     }
@@ -1504,7 +1563,10 @@ mod tests {
         }
     }
 
-    fn sent(answer: Result<CreateImageOutcome, ApiError>, settled: bool) -> Result<Loaded, ApiError> {
+    fn sent(
+        answer: Result<CreateImageOutcome, ApiError>,
+        settled: bool,
+    ) -> Result<Loaded, ApiError> {
         Ok(Loaded::Submitted(Box::new(Submitted::Sent {
             submission_id: "7d1c1d1e-0000-4000-8000-000000000001".into(),
             journal: PathBuf::from("/home/op/.local/share/ecsimg/journal.jsonl"),
@@ -1538,11 +1600,22 @@ mod tests {
         }
     }
 
-    fn disk(device: &str, snapshot: &str, size: &str, progress: &str, remain: u64) -> DiskDeviceMapping {
+    fn disk(
+        device: &str,
+        snapshot: &str,
+        size: &str,
+        progress: &str,
+        remain: u64,
+    ) -> DiskDeviceMapping {
         DiskDeviceMapping {
             snapshot_id: snapshot.into(),
             device: device.into(),
-            disk_type: if device == "/dev/xvda" { "system" } else { "data" }.into(),
+            disk_type: if device == "/dev/xvda" {
+                "system"
+            } else {
+                "data"
+            }
+            .into(),
             size: size.into(),
             progress: progress.into(),
             remain_time: remain,
@@ -1566,8 +1639,20 @@ mod tests {
         image.features.imds_support = "v2".into();
         let done = status == "Available";
         image.disk_device_mappings.disk_device_mapping = vec![
-            disk("/dev/xvda", "s-bp1k4wd2j0qmz7h5x3cv", "40", if done { "100%" } else { "62%" }, if done { 0 } else { 8 }),
-            disk("/dev/xvdb", "s-bp1k4wd2j0qmz7h5x3dw", "100", if done { "100%" } else { "25%" }, if done { 0 } else { 15 }),
+            disk(
+                "/dev/xvda",
+                "s-bp1k4wd2j0qmz7h5x3cv",
+                "40",
+                if done { "100%" } else { "62%" },
+                if done { 0 } else { 8 },
+            ),
+            disk(
+                "/dev/xvdb",
+                "s-bp1k4wd2j0qmz7h5x3dw",
+                "100",
+                if done { "100%" } else { "25%" },
+                if done { 0 } else { 15 },
+            ),
         ];
         image
     }
@@ -1626,7 +1711,10 @@ mod tests {
             &mut app,
             watch,
             WatchEvent::Retrying {
-                error: service_error("Throttling", "Request was denied due to request throttling."),
+                error: service_error(
+                    "Throttling",
+                    "Request was denied due to request throttling.",
+                ),
                 delay: Duration::from_secs(10),
                 attempt: 1,
             },
@@ -1637,7 +1725,10 @@ mod tests {
     }
 
     fn flat(app: &App, width: u16, height: u16) -> String {
-        screen_text(app, width, height).split_whitespace().collect::<Vec<_>>().join(" ")
+        screen_text(app, width, height)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     #[test]
@@ -1650,8 +1741,18 @@ mod tests {
         key(&mut app, KeyCode::Enter);
         let text = flat(&app, 80, 24);
         assert!(text.contains("Create the image?"), "{text}");
-        assert!(text.contains("CreateImage builds image \"db-golden\" from instance i-bp1g6zv0ce8oghu7k002 in cn-hangzhou."), "{text}");
-        assert!(text.contains(&format!("ClientToken {TOKEN}: however often this is sent, at most one image is made.")), "{text}");
+        assert!(
+            text.contains("CreateImage builds image \"db-golden\" from instance"),
+            "{text}"
+        );
+        assert!(
+            text.contains("i-bp1g6zv0ce8oghu7k002 in cn-hangzhou."),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("ClientToken {TOKEN}: however often")),
+            "{text}"
+        );
         insta::assert_snapshot!("submit_confirm_80x24", render(&app, 80, 24));
         // n cancels; nothing is sent.
         assert!(key(&mut app, KeyCode::Char('n')).is_empty());
@@ -1674,7 +1775,11 @@ mod tests {
         let text = flat(&app, 80, 24);
         assert!(text.contains("1 problem(s) must be fixed first"), "{text}");
         assert!(key(&mut app, KeyCode::Enter).is_empty());
-        assert!(app.notice.as_deref().is_some_and(|n| n.contains("Fix the 1 problem(s) first")));
+        assert!(
+            app.notice
+                .as_deref()
+                .is_some_and(|n| n.contains("Fix the 1 problem(s) first"))
+        );
         key(&mut app, KeyCode::Esc);
         assert_eq!(app.step, Step::Review);
     }
@@ -1697,10 +1802,16 @@ mod tests {
         assert!(text.contains("Creating"), "{text}");
         assert!(text.contains(" 45%"), "{text}");
         assert!(text.contains("elapsed 1m04s · about 1m20s left"), "{text}");
-        assert!(text.contains("/dev/xvda s-bp1k4wd2j0qmz7h5x3cv 40 GiB"), "{text}");
+        assert!(
+            text.contains("/dev/xvda s-bp1k4wd2j0qmz7h5x3cv 40 GiB"),
+            "{text}"
+        );
         assert!(text.contains("62% 8s"), "{text}");
         assert!(text.contains("10:00:02 Status Creating"), "{text}");
-        assert!(text.contains("10:00:31 DescribeImages failed (Throttling); retry 1 in 10s"), "{text}");
+        assert!(
+            text.contains("10:00:31 DescribeImages failed (Throttling); retry 1 in 10s"),
+            "{text}"
+        );
         assert!(text.contains("Image check (Standard) Requested"), "{text}");
         insta::assert_snapshot!("progress_mid_build_80x24", render(&app, 80, 24));
         insta::assert_snapshot!("progress_mid_build_160x48", render(&app, 160, 48));
@@ -1714,48 +1825,101 @@ mod tests {
         let mut done = image("Available", "100%");
         done.detection_options.status = "Processing".into();
         let effects = finished(&mut app, watch, WatchOutcome::Available(done.clone()));
-        // The check is still running: look again later.
-        let (again, call) = only_call(&effects);
-        assert_eq!(call, Call::Watch { image_id: IMAGE.into() });
-        assert!(matches!(effects[0], Effect::Call { delay, .. } if delay == CHECK_POLL));
+        // The check is still running: look at the image again (the build is over).
+        let (look, call) = only_call(&effects);
+        assert_eq!(call, Call::Images(ImageQuery::watching([IMAGE])));
         let text = flat(&app, 160, 48);
         assert!(text.contains("✓ Available: built in 1m29s."), "{text}");
-        assert!(text.contains(&format!("aliyun ecs RunInstances --RegionId cn-hangzhou --ImageId {IMAGE} --InstanceType \"$INSTANCE_TYPE\"")), "{text}");
+        assert!(text.contains(&format!("aliyun ecs RunInstances --RegionId cn-hangzhou \\ --ImageId {IMAGE} \\ --InstanceType \"$INSTANCE_TYPE\"")), "{text}");
         assert!(text.contains("Processing: findings appear"), "{text}");
+        tick(&mut app, 93);
+        let effects = answer(&mut app, look, Ok(Loaded::Images(vec![done.clone()])));
+        let (again, _) = only_call(&effects);
+        assert!(matches!(effects[0], Effect::Call { delay, .. } if delay == CHECK_POLL));
         tick(&mut app, 95);
         done.detection_options = DetectionOptions {
             status: "Finished".into(),
             items: vec![
-                DetectionItem { name: "NVMeDriver".into(), value: "Missing".into(), risk_level: "High".into(), risk_code: "NVMe.DriverNotFound".into() },
-                DetectionItem { name: "CloudAssistant".into(), value: "NotInstalled".into(), risk_level: "Medium".into(), risk_code: "CloudAssistant.NotInstalled".into() },
+                DetectionItem {
+                    name: "CloudAssistant".into(),
+                    value: "NotInstalled".into(),
+                    risk_level: "Medium".into(),
+                    risk_code: "CloudAssistant.NotInstalled".into(),
+                },
+                DetectionItem {
+                    name: "NVMeDriver".into(),
+                    value: "Missing".into(),
+                    risk_level: "High".into(),
+                    risk_code: "NVMe.DriverNotFound".into(),
+                },
             ]
             .into(),
         };
-        status(&mut app, again, None, "Available");
-        assert!(calls(&finished(&mut app, again, WatchOutcome::Available(done))).is_empty(), "the check is done");
+        assert!(
+            calls(&answer(&mut app, again, Ok(Loaded::Images(vec![done])))).is_empty(),
+            "the check is done"
+        );
         assert!(!app.busy());
         let text = flat(&app, 160, 48);
-        assert!(text.contains("High NVMeDriver = Missing (NVMe.DriverNotFound)"), "{text}");
-        assert!(text.contains("High: instances launched from this image may fail to start"), "{text}");
-        assert!(text.contains("Image check finished: 2 finding(s)"), "{text}");
-        assert_eq!(text.matches("Status Creating → Available").count(), 1, "logged once: {text}");
-        assert!(text.contains("built in 1m29s"), "the time stops at Available: {text}");
+        assert!(
+            text.contains("High NVMeDriver = Missing (NVMe.DriverNotFound)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("High: instances launched from this image may fail to start"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Image check finished: 2 finding(s)"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("Status Creating → Available").count(),
+            1,
+            "logged once: {text}"
+        );
+        assert!(
+            text.contains("built in 1m29s"),
+            "the time stops at Available: {text}"
+        );
         insta::assert_snapshot!("progress_available_80x24", render(&app, 80, 24));
         insta::assert_snapshot!("progress_available_160x48", render(&app, 160, 48));
     }
 
     #[test]
     fn create_failed_and_unavailable_say_what_they_mean_and_what_to_try() {
-        for (reason, name) in [(FailureReason::CreateFailed, "create_failed"), (FailureReason::UnAvailable, "unavailable")] {
+        for (reason, name) in [
+            (FailureReason::CreateFailed, "create_failed"),
+            (FailureReason::UnAvailable, "unavailable"),
+        ] {
             let (mut app, watch) = mid_build();
             tick(&mut app, 70);
             let status_text = reason.status();
             status(&mut app, watch, Some("Creating"), status_text);
             let failed = image(status_text, "60%");
-            finished(&mut app, watch, WatchOutcome::Failed { image: Some(failed), reason: reason.clone() });
+            finished(
+                &mut app,
+                watch,
+                WatchOutcome::Failed {
+                    image: Some(failed),
+                    reason: reason.clone(),
+                },
+            );
             let text = flat(&app, 160, 48);
-            assert!(text.contains(&format!("✗ {status_text} at 60%, after 1m09s.")), "{text}");
-            assert!(text.contains(&reason.meaning().split_whitespace().collect::<Vec<_>>().join(" ")), "{text}");
+            assert!(
+                text.contains(&format!("✗ {status_text} at 60%, after 1m09s.")),
+                "{text}"
+            );
+            assert!(
+                text.contains(
+                    &reason
+                        .meaning()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                "{text}"
+            );
             assert!(text.contains("What to try:"), "{text}");
             assert!(text.contains("x deletes the failed image"), "{text}");
             assert!(!app.busy());
@@ -1769,15 +1933,35 @@ mod tests {
         let (mut app, watch) = mid_build();
         assert!(key(&mut app, KeyCode::Char('x')).is_empty());
         let text = flat(&app, 80, 24);
-        assert!(text.contains(&format!("Delete image {IMAGE} now?")), "{text}");
+        assert!(
+            text.contains(&format!("Delete image {IMAGE} now?")),
+            "{text}"
+        );
         assert!(key(&mut app, KeyCode::Char('n')).is_empty(), "n keeps it");
         key(&mut app, KeyCode::Char('x'));
         let (id, call) = only_call(&key(&mut app, KeyCode::Char('y')));
-        assert_eq!(call, Call::DeleteImage { image_id: IMAGE.into() });
-        let effects = answer(&mut app, id, Ok(Loaded::Deleted { request_id: REQUEST.into() }));
-        assert!(effects.contains(&Effect::Cancel(watch)), "the watch stops: {effects:?}");
+        assert_eq!(
+            call,
+            Call::DeleteImage {
+                image_id: IMAGE.into()
+            }
+        );
+        let effects = answer(
+            &mut app,
+            id,
+            Ok(Loaded::Deleted {
+                request_id: REQUEST.into(),
+            }),
+        );
+        assert!(
+            effects.contains(&Effect::Cancel(watch)),
+            "the watch stops: {effects:?}"
+        );
         let text = flat(&app, 80, 24);
-        assert!(text.contains(&format!("Deleted (RequestId {REQUEST})")), "{text}");
+        assert!(
+            text.contains(&format!("Deleted (RequestId {REQUEST})")),
+            "{text}"
+        );
         assert!(!app.busy());
     }
 
@@ -1786,11 +1970,25 @@ mod tests {
         let (mut app, _) = mid_build();
         key(&mut app, KeyCode::Char('x'));
         let (id, _) = only_call(&key(&mut app, KeyCode::Char('y')));
-        answer(&mut app, id, Err(service_error("ImageUsingByInstance", "The specified image is being used by instances.")));
-        let Some(Overlay::Error { report, .. }) = &app.overlay else { panic!("an error popup") };
+        answer(
+            &mut app,
+            id,
+            Err(service_error(
+                "ImageUsingByInstance",
+                "The specified image is being used by instances.",
+            )),
+        );
+        let Some(Overlay::Error { report, .. }) = &app.overlay else {
+            panic!("an error popup")
+        };
         assert_eq!(report.code.as_deref(), Some("ImageUsingByInstance"));
         let (_, call) = only_call(&key(&mut app, KeyCode::Char('r')));
-        assert_eq!(call, Call::DeleteImage { image_id: IMAGE.into() });
+        assert_eq!(
+            call,
+            Call::DeleteImage {
+                image_id: IMAGE.into()
+            }
+        );
     }
 
     #[test]
@@ -1798,8 +1996,12 @@ mod tests {
         let (mut app, watch) = mid_build();
         assert!(key(&mut app, KeyCode::Esc).is_empty());
         let text = flat(&app, 80, 24);
-        assert!(text.contains(&format!("Image {IMAGE} keeps building in ECS when you leave")), "{text}");
-        assert!(text.contains(&format!("ecsimg watch {IMAGE} --region cn-hangzhou")), "{text}");
+        assert!(text.contains("Leave while it builds?"), "{text}");
+        assert!(text.contains("keeps building in ECS when you"), "{text}");
+        assert!(
+            text.contains(&format!("{IMAGE} --region cn-hangzhou`")),
+            "{text}"
+        );
         insta::assert_snapshot!("progress_leave_80x24", render(&app, 80, 24));
         key(&mut app, KeyCode::Char('n'));
         assert_eq!(app.step, Step::Submit);
@@ -1807,10 +2009,22 @@ mod tests {
         let effects = key(&mut app, KeyCode::Char('y'));
         assert_eq!(app.step, Step::Review);
         assert!(effects.contains(&Effect::Cancel(watch)), "{effects:?}");
-        assert!(app.notice.as_deref().is_some_and(|n| n.contains(&format!("ecsimg watch {IMAGE}"))), "{:?}", app.notice);
+        assert!(
+            app.notice
+                .as_deref()
+                .is_some_and(|n| n.contains(&format!("ecsimg watch {IMAGE}"))),
+            "{:?}",
+            app.notice
+        );
         // Coming back watches again.
         let effects = ctrl(&mut app, 'n');
-        assert!(calls(&effects).iter().any(|(_, c)| *c == Call::Watch { image_id: IMAGE.into() }), "{effects:?}");
+        assert!(
+            calls(&effects).iter().any(|(_, c)| *c
+                == Call::Watch {
+                    image_id: IMAGE.into()
+                }),
+            "{effects:?}"
+        );
     }
 
     #[test]
@@ -1818,16 +2032,28 @@ mod tests {
         let mut app = at_submit();
         submit(&mut app);
         assert!(ctrl(&mut app, 'c').is_empty());
-        let text = flat(&app, 80, 24);
-        assert!(text.contains("CreateImage is on its way"), "{text}");
-        assert!(text.contains("ecsimg watch --resume"), "{text}");
+        assert!(matches!(app.overlay, Some(Overlay::ConfirmQuit)));
+        let warning = app.steps.submit.quit_warning().expect("a reason to ask");
+        assert!(warning.contains("CreateImage is on its way"), "{warning}");
+        assert!(warning.contains("`ecsimg watch --resume`"), "{warning}");
+        assert!(flat(&app, 80, 24).contains("CreateImage is on its way"));
         key(&mut app, KeyCode::Char('n'));
         assert!(!app.quit);
 
         let (mut app, _) = mid_build();
         ctrl(&mut app, 'c');
-        let text = flat(&app, 80, 24);
-        assert!(text.contains(&format!("Image {IMAGE} is still being built. Quitting stops only this wizard's polling")), "{text}");
+        let warning = app.steps.submit.quit_warning().expect("a reason to ask");
+        assert!(
+            warning.contains(&format!(
+                "Image {IMAGE} is still being built. Quitting stops only this wizard's polling"
+            )),
+            "{warning}"
+        );
+        assert!(
+            warning.contains(&format!("`ecsimg watch {IMAGE} --region cn-hangzhou`")),
+            "{warning}"
+        );
+        assert!(flat(&app, 80, 24).contains("is still being built."));
         assert_eq!(key(&mut app, KeyCode::Char('y')), vec![Effect::Quit]);
     }
 
@@ -1835,22 +2061,42 @@ mod tests {
     fn a_refusal_is_explained_and_retried_with_the_same_token() {
         let mut app = at_submit();
         let (id, _) = submit(&mut app);
-        let error = service_error("InvalidImageName.Duplicated", "The specified image name is already in use.");
+        let error = service_error(
+            "InvalidImageName.Duplicated",
+            "The specified image name is already in use.",
+        );
         answer(&mut app, id, sent(Err(error), true));
         let text = flat(&app, 80, 24);
-        assert!(text.contains("✗ InvalidImageName.Duplicated: The specified image name is already in use."), "{text}");
-        assert!(text.contains("Field to change: Image name (Enter goes there)"), "{text}");
+        assert!(
+            text.contains(
+                "✗ InvalidImageName.Duplicated: The specified image name is already in use."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Field to change: Image name (Enter goes there)"),
+            "{text}"
+        );
         let (_, call) = only_call(&key(&mut app, KeyCode::Char('r')));
         let Call::Submit(call) = call else { panic!() };
-        assert_eq!(call.journaled, None, "a refused request is a new submission");
-        assert!(call.params.contains(&("ClientToken".into(), TOKEN.into())), "the same token");
+        assert_eq!(
+            call.journaled, None,
+            "a refused request is a new submission"
+        );
+        assert!(
+            call.params.contains(&("ClientToken".into(), TOKEN.into())),
+            "the same token"
+        );
     }
 
     #[test]
     fn an_unknown_outcome_is_sent_again_unchanged_under_its_journal_entry() {
         let mut app = at_submit();
         let (id, first) = submit(&mut app);
-        let error = service_error("ServiceUnavailable", "The request has failed due to a temporary failure of the server.");
+        let error = service_error(
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+        );
         answer(&mut app, id, sent(Err(error), false));
         let text = flat(&app, 80, 24);
         assert!(text.contains("Whether ECS acted is unknown"), "{text}");
@@ -1859,14 +2105,20 @@ mod tests {
         let (_, call) = only_call(&key(&mut app, KeyCode::Char('r')));
         let Call::Submit(call) = call else { panic!() };
         assert_eq!(call.params, first.params);
-        assert_eq!(call.journaled.as_deref(), Some("7d1c1d1e-0000-4000-8000-000000000001"));
+        assert_eq!(
+            call.journaled.as_deref(),
+            Some("7d1c1d1e-0000-4000-8000-000000000001")
+        );
     }
 
     #[test]
     fn n_gives_the_answers_a_new_token_after_an_idempotence_mismatch() {
         let mut app = at_submit();
         let (id, _) = submit(&mut app);
-        let error = service_error("IdempotenceParamNotMatch", "Request uses a client token in a previous request but is not identical to that request.");
+        let error = service_error(
+            "IdempotenceParamNotMatch",
+            "Request uses a client token in a previous request but is not identical to that request.",
+        );
         answer(&mut app, id, sent(Err(error), true));
         key(&mut app, KeyCode::Char('n'));
         let token = app.spec.client_token.clone().expect("a token");
@@ -1882,21 +2134,62 @@ mod tests {
         answer(
             &mut app,
             id,
-            Ok(Loaded::Submitted(Box::new(Submitted::NotSent { reason: "cannot open the journal /ro/j.jsonl: Read-only file system".into() }))),
+            Ok(Loaded::Submitted(Box::new(Submitted::NotSent {
+                reason: "cannot open the journal /ro/j.jsonl: Read-only file system".into(),
+            }))),
         );
         let text = flat(&app, 80, 24);
-        assert!(text.contains("Nothing was sent: the journal could not record the request"), "{text}");
+        assert!(
+            text.contains("Nothing was sent: the journal could not record the request"),
+            "{text}"
+        );
         assert!(text.contains("ECSIMG_JOURNAL"), "{text}");
     }
 
     #[test]
     fn a_timed_out_watch_leaves_the_build_alone_and_can_watch_again() {
         let (mut app, watch) = mid_build();
-        finished(&mut app, watch, WatchOutcome::TimedOut { last: Some(image("Creating", "45%")) });
+        finished(
+            &mut app,
+            watch,
+            WatchOutcome::TimedOut {
+                last: Some(image("Creating", "45%")),
+            },
+        );
         let text = flat(&app, 80, 40);
-        assert!(text.contains("the watch timeout ([watch] timeout in the config) passed"), "{text}");
-        assert!(text.contains("The build goes on in ECS. w watches again"), "{text}");
+        assert!(
+            text.contains("the watch timeout ([watch] timeout in the config) passed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("The build goes on in ECS. w watches again"),
+            "{text}"
+        );
         let (_, call) = only_call(&key(&mut app, KeyCode::Char('w')));
-        assert_eq!(call, Call::Watch { image_id: IMAGE.into() });
+        assert_eq!(
+            call,
+            Call::Watch {
+                image_id: IMAGE.into()
+            }
+        );
+    }
+
+    #[test]
+    fn only_a_plain_y_confirms() {
+        let (mut app, _) = mid_build();
+        key(&mut app, KeyCode::Char('x'));
+        assert!(calls(&ctrl(&mut app, 'y')).is_empty(), "^Y is not y");
+        ctrl(&mut app, 'n');
+        assert_eq!(app.steps.submit.ask, Some(Ask::Delete), "^N is not n");
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(
+            app.steps.submit.ask,
+            Some(Ask::Delete),
+            "other keys keep asking"
+        );
+        assert!(matches!(
+            only_call(&key(&mut app, KeyCode::Char('y'))).1,
+            Call::DeleteImage { .. }
+        ));
     }
 }

@@ -50,12 +50,11 @@ pub fn disk_table(disks: &[DiskDeviceMapping], width: u16, theme: &Theme) -> Vec
     };
     let mut lines = vec![Line::styled(
         format!(
-            "  {} {} {} {} {}",
+            "  {} {} {:>SIZE$} {} Left",
             cell("Device", DEVICE),
             cell("Snapshot", SNAPSHOT),
-            format!("{:>SIZE$}", "Size"),
+            "Size",
             cell("Progress", bar + 5),
-            "Left"
         ),
         theme.column_header,
     )];

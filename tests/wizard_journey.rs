@@ -1,0 +1,557 @@
+//! The whole wizard journey by keys, without a terminal: the in-process simulator (running 40×
+//! faster, the `--sandbox` path otherwise), `update` driven by key presses, and every effect run
+//! for real by the effect runner over HTTP — source → disks → details → tags → review → DryRun
+//! → submit → Available, then the image the simulator holds is compared with the spec. DryRun
+//! refusals are driven the same way and must reach the screen with their explanations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::error::explain;
+use ecsimg::api::model::ImageQuery;
+use ecsimg::api::{Client, ClientConfig, CreateImageOutcome, Endpoint};
+use ecsimg::config::{ConfigOrigin, LoadedConfig};
+use ecsimg::credentials::Credentials;
+use ecsimg::journal::Journal;
+use ecsimg::secret::Secret;
+use ecsimg::sim::{self, Fault, RunningSim, SimConfig};
+use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
+use ecsimg::tui::app::App;
+use ecsimg::tui::effect::{Effect, Runner};
+use ecsimg::tui::launch::{Connector, Session};
+use ecsimg::tui::msg::Msg;
+use ecsimg::tui::steps::Step;
+use ecsimg::tui::theme::Theme;
+use ecsimg::tui::update::update;
+use ecsimg::tui::view::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// The longest wait for one answer of the local simulator.
+const ANSWER_WITHIN: Duration = Duration::from_secs(20);
+/// Delays the wizard asks for (polls) are cut to this: the simulator runs fast too.
+const FAST: Duration = Duration::from_millis(20);
+/// How much faster than real time the simulator builds images (20 s → 0.5 s).
+const SPEED: f64 = 40.0;
+
+/// The wizard, its runner, the channel results come back on, and the journal's directory.
+struct Harness {
+    app: App,
+    runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+    session: Session,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Opens the wizard on a sandbox of its own (sped up, watched every 50 ms, journal in a
+    /// temporary directory) and runs its first loads.
+    async fn sandbox() -> Harness {
+        let mut config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
+        config.config.watch.poll_interval = Duration::from_millis(50);
+        let sim = SimConfig {
+            speed: SPEED,
+            ..SimConfig::default()
+        };
+        let (connector, client, session) = Connector::open_sandbox(config, sim)
+            .await
+            .expect("the sandbox starts");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (tx, rx) = unbounded_channel();
+        let runner = Runner::new(tx, connector, Some(client))
+            .with_journal(Journal::at(dir.path().join("journal.jsonl")));
+        let mut harness = Harness {
+            app: App::new(Some(session.clone()), None, Theme::plain()),
+            runner,
+            rx,
+            session,
+            dir,
+        };
+        let effects = harness.app.start();
+        harness.run(effects).await;
+        harness
+    }
+
+    fn sim(&self) -> &RunningSim {
+        self.runner.connector().sandbox().expect("the sandbox runs")
+    }
+
+    fn journal(&self) -> Journal {
+        Journal::at(self.dir.path().join("journal.jsonl"))
+    }
+
+    /// Runs `effects` (with poll delays cut to [`FAST`]), then feeds every result back through
+    /// `update` until no call is in flight and nothing is queued.
+    async fn run(&mut self, effects: Vec<Effect>) {
+        let mut pending = effects;
+        loop {
+            for effect in pending.drain(..) {
+                assert_ne!(effect, Effect::Quit, "the wizard quit unexpectedly");
+                let effect = match effect {
+                    Effect::Call { id, call, delay } => Effect::Call {
+                        id,
+                        call,
+                        delay: delay.min(FAST),
+                    },
+                    other => other,
+                };
+                self.runner.apply(effect).await;
+            }
+            if self.runner.is_idle() && self.rx.is_empty() {
+                return;
+            }
+            let msg = tokio::time::timeout(ANSWER_WITHIN, self.rx.recv())
+                .await
+                .expect("the simulator answers in time")
+                .expect("the runner is alive");
+            pending = update(&mut self.app, msg);
+        }
+    }
+
+    async fn press(&mut self, code: KeyCode) {
+        self.send(KeyEvent::new(code, KeyModifiers::NONE)).await;
+    }
+
+    async fn ctrl(&mut self, c: char) {
+        self.send(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+            .await;
+    }
+
+    async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c)).await;
+        }
+    }
+
+    async fn send(&mut self, key: KeyEvent) {
+        let mut effects = update(&mut self.app, Msg::Tick(chrono::Utc::now()));
+        effects.extend(update(&mut self.app, Msg::Key(key)));
+        self.run(effects).await;
+    }
+
+    /// The screen at `width` × `height`, whitespace runs made single spaces so wrapped
+    /// sentences read on.
+    fn screen(&self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        terminal
+            .draw(|frame| view(&self.app, frame))
+            .expect("draws");
+        let buffer = terminal.backend().buffer().clone();
+        let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// A client of the same simulator, to look at what it holds.
+    fn client(&self) -> Client {
+        let credentials = Credentials {
+            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+            security_token: None,
+        };
+        let endpoint = Endpoint::parse(&self.session.endpoint).expect("the sandbox URL");
+        Client::new(ClientConfig::new(&self.app.spec.region, credentials).with_endpoint(endpoint))
+            .expect("client")
+    }
+
+    /// Step 1: filters the instances by `name` and chooses the first match; a Running one is
+    /// taken as it is (the warning's `u`).
+    async fn choose_instance(&mut self, name: &str) {
+        assert_eq!(self.app.step, Step::Source);
+        self.type_text(name).await;
+        self.press(KeyCode::Enter).await;
+        if self.app.step == Step::Source {
+            self.press(KeyCode::Char('u')).await;
+        }
+        assert_eq!(self.app.step, Step::Disks, "{name} chosen");
+        assert!(matches!(self.app.spec.source, Source::Instance { .. }));
+    }
+
+    /// Step 3 from its first row: types `text` into the text field `tabs` rows down.
+    async fn type_field(&mut self, tabs: usize, text: &str) {
+        for _ in 0..tabs {
+            self.press(KeyCode::Tab).await;
+        }
+        self.press(KeyCode::Enter).await;
+        self.type_text(text).await;
+        self.press(KeyCode::Enter).await;
+        for _ in 0..tabs {
+            self.press(KeyCode::BackTab).await;
+        }
+    }
+
+    /// From step 2 straight to the review.
+    async fn go_to_review(&mut self) {
+        while self.app.step != Step::Review {
+            self.ctrl('n').await;
+        }
+    }
+
+    /// `d` on the review: ECS checks the request.
+    async fn dry_run(&mut self) -> String {
+        assert_eq!(self.app.step, Step::Review);
+        self.press(KeyCode::Char('d')).await;
+        self.screen(80, 60)
+    }
+
+    /// The review's recipe prompt: clears the suggested name and types `path`.
+    async fn save_recipe(&mut self, path: &Path) {
+        self.press(KeyCode::Char('w')).await;
+        self.ctrl('u').await;
+        self.type_text(&path.display().to_string()).await;
+        self.press(KeyCode::Enter).await;
+    }
+}
+
+#[tokio::test]
+async fn from_source_to_an_available_image_that_matches_the_spec() {
+    let mut h = Harness::sandbox().await;
+
+    // 1 · Source: the Stopped database server (four disks, one encrypted).
+    h.choose_instance("数据库").await;
+    let Source::Instance { instance_id } = h.app.spec.source.clone() else {
+        unreachable!()
+    };
+    assert_eq!(instance_id, "i-bp1a3fn8rvl2nqw0t5xk");
+
+    // 2 · Disks: captured as the instance has them.
+    h.ctrl('n').await;
+
+    // 3 · Details: a name (checked against the region's images) and a family.
+    assert_eq!(h.app.step, Step::Details);
+    h.type_field(0, "db-golden-journey").await;
+    h.type_field(1, "db").await;
+    h.ctrl('n').await;
+
+    // 4 · Tags and features: one tag, IMDSv2 and the image check.
+    assert_eq!(h.app.step, Step::Tags);
+    h.press(KeyCode::Char('a')).await;
+    h.type_text("env").await;
+    h.press(KeyCode::Tab).await;
+    h.type_text("prod").await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Down).await;
+    h.press(KeyCode::Down).await;
+    while h.app.spec.features.imds_support != Some(ImdsSupport::V2) {
+        h.press(KeyCode::Right).await;
+    }
+    h.press(KeyCode::Down).await;
+    h.press(KeyCode::Right).await;
+    assert_eq!(
+        h.app.spec.features.detection_strategy,
+        Some(DetectionStrategy::Standard)
+    );
+
+    // 5 · Review: a ClientToken for these answers, the source's facts, a passing DryRun.
+    h.ctrl('n').await;
+    assert_eq!(h.app.step, Step::Review);
+    let token = h
+        .app
+        .spec
+        .client_token
+        .clone()
+        .expect("the review gives a token");
+    let summary = h.screen(80, 80);
+    assert!(
+        summary.contains("数据库服务器 · Stopped") || summary.contains("· Stopped"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Disk d-bp1a3fn8rvl2nqw0t5x2 (/dev/xvdc) is encrypted"),
+        "the encrypted disk is pointed out: {summary}"
+    );
+    let errors: Vec<_> = h.app.findings.iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let text = h.dry_run().await;
+    assert!(text.contains("DryRun: ✓ passed"), "{text}");
+    assert!(
+        text.contains("ECS accepted the request (RequestId"),
+        "{text}"
+    );
+    assert!(
+        h.sim()
+            .images("cn-hangzhou")
+            .iter()
+            .all(|i| i.name != "db-golden-journey"),
+        "a DryRun creates nothing"
+    );
+
+    // The recipe: saved, never replaced without asking, and it replays to the same spec.
+    let recipe = h.dir.path().join("db.recipe.toml");
+    h.save_recipe(&recipe).await;
+    let saved = std::fs::read_to_string(&recipe).expect("the recipe is written");
+    let replayed = parse_recipe(&saved, &recipe).expect("the recipe parses");
+    assert_eq!(replayed.client_token, None, "recipes carry no token");
+    assert_eq!(replayed.image, h.app.spec.image);
+    assert_eq!(replayed.tags, h.app.spec.tags);
+    std::fs::write(&recipe, "# mine\n").expect("overwrite");
+    h.save_recipe(&recipe).await;
+    assert!(h.screen(80, 24).contains("Replace the file?"));
+    assert_eq!(
+        std::fs::read_to_string(&recipe).unwrap(),
+        "# mine\n",
+        "not yet"
+    );
+    h.press(KeyCode::Char('y')).await;
+    assert_eq!(
+        std::fs::read_to_string(&recipe).unwrap(),
+        saved,
+        "replaced after y"
+    );
+
+    // 6 · Submit: confirmation, then journal → CreateImage → watch until Available.
+    h.press(KeyCode::Char('s')).await;
+    assert_eq!(h.app.step, Step::Submit);
+    h.press(KeyCode::Enter).await;
+    assert!(h.screen(80, 24).contains("Create the image?"));
+    h.press(KeyCode::Char('y')).await;
+    let image_id = h
+        .app
+        .steps
+        .submit
+        .image_id()
+        .expect("CreateImage answered with an ImageId")
+        .to_string();
+    assert!(!h.app.busy(), "the watch and the image check finished");
+    let screen = h.screen(160, 60);
+    assert!(
+        screen.contains(&format!("Image {image_id} db-golden-journey · Available")),
+        "{screen}"
+    );
+    assert!(screen.contains("✓ Available: built in"), "{screen}");
+    assert!(
+        screen.contains(&format!("--ImageId {image_id}")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("High NVMeDriver = Missing (NVMe.DriverNotFound)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Image check finished: 2 finding(s)"),
+        "{screen}"
+    );
+
+    // What the simulator holds matches the spec.
+    let held: Vec<_> = h
+        .sim()
+        .images("cn-hangzhou")
+        .into_iter()
+        .filter(|i| i.name == "db-golden-journey")
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(
+        (
+            held[0].id.as_str(),
+            held[0].status.as_str(),
+            held[0].progress
+        ),
+        (image_id.as_str(), "Available", 100)
+    );
+    assert_eq!(held[0].owner_alias, "self");
+    let described = h
+        .client()
+        .describe_images_all(&ImageQuery::watching([image_id.clone()]))
+        .await
+        .expect("DescribeImages");
+    let image = &described[0];
+    assert_eq!(image.image_family, "db");
+    assert_eq!(image.features.imds_support, "v2");
+    let tags: Vec<_> = image
+        .tags
+        .tag
+        .iter()
+        .map(|t| (t.tag_key.as_str(), t.tag_value.as_str()))
+        .collect();
+    assert_eq!(tags, [("env", "prod")]);
+    assert_eq!(
+        image.disk_device_mappings.disk_device_mapping.len(),
+        4,
+        "every disk of the instance"
+    );
+    assert_eq!(image.detection_options.status, "Finished");
+
+    // The journal: recorded before sending, with the ImageId and the end state.
+    let history = h.journal().read().expect("the journal reads");
+    let entry = history.entries.last().expect("one entry");
+    assert_eq!(entry.submission.client_token, token);
+    assert_eq!(entry.image_id(), Some(image_id.as_str()));
+    assert_eq!(entry.last_status(), "Available");
+    assert!(!entry.is_unfinished());
+    let raw = std::fs::read_to_string(h.journal().path()).expect("the journal file");
+    assert_eq!(
+        raw.matches("\"final\":true").count(),
+        1,
+        "one end state: {raw}"
+    );
+
+    // The spec's token makes a repeated submit harmless: ECS names the same image.
+    let again = h
+        .client()
+        .create_image(&spec::to_params(&h.app.spec))
+        .await
+        .expect("an idempotent repeat");
+    assert!(
+        matches!(again, CreateImageOutcome::Created { image_id: ref id, .. } if *id == image_id),
+        "{again:?}"
+    );
+    assert_eq!(
+        h.sim()
+            .images("cn-hangzhou")
+            .iter()
+            .filter(|i| i.name == "db-golden-journey")
+            .count(),
+        1
+    );
+}
+
+/// Drives a fresh wizard to the review with `setup` and runs a DryRun that ECS refuses with
+/// `code`; the screen must carry the code, its explanation and fix, and (when the code names
+/// one) the field to change — and Enter must go there.
+async fn refused(
+    code: &str,
+    field: Option<&str>,
+    instance: &str,
+    details: &[(usize, &str)],
+    choice: Option<(usize, usize)>,
+) {
+    let mut h = Harness::sandbox().await;
+    h.choose_instance(instance).await;
+    h.ctrl('n').await;
+    for (tabs, text) in details {
+        h.type_field(*tabs, text).await;
+    }
+    if let Some((tabs, rights)) = choice {
+        for _ in 0..tabs {
+            h.press(KeyCode::Tab).await;
+        }
+        for _ in 0..rights {
+            h.press(KeyCode::Right).await;
+        }
+    }
+    h.go_to_review().await;
+    let text = h.dry_run().await;
+    let explanation = explain(code).expect("the code is explained in assets/errors.toml");
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains(&format!("DryRun: ✗ {code}")), "{text}");
+    assert!(text.contains(&format!("✗ {code}:")), "{text}");
+    assert!(text.contains(&flat(&explanation.meaning)), "{code}: {text}");
+    assert!(
+        text.contains(&format!("What to do: {}", flat(&explanation.fix))),
+        "{code}: {text}"
+    );
+    match field {
+        Some(label) => {
+            assert!(
+                text.contains(&format!("Field to change: {label}")),
+                "{code}: {text}"
+            );
+            h.press(KeyCode::Enter).await;
+            assert_ne!(h.app.step, Step::Review, "{code}: Enter goes to the field");
+        }
+        None => assert!(!text.contains("Field to change"), "{text}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_resource_group_is_refused_and_explained() {
+    refused(
+        "InvalidResourceGroup.NotFound",
+        Some("Resource group"),
+        "数据库",
+        &[(7, "rg-doesnotexist00000")],
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bios_on_an_arm64_source_is_refused_and_explained() {
+    // arm-build-01 runs an arm64 image; the boot mode is three rows under the name.
+    refused(
+        "InvalidBootMode.NotSupport",
+        Some("Boot mode"),
+        "arm-build",
+        &[],
+        Some((6, 1)),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_instance_without_a_system_disk_is_refused_and_explained() {
+    refused(
+        "InvalidInstance.NotFoundSystemDisk",
+        Some("Source"),
+        "migration",
+        &[],
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_permission_denial_is_refused_and_explained() {
+    let mut h = Harness::sandbox().await;
+    h.choose_instance("数据库").await;
+    h.go_to_review().await;
+    assert!(
+        h.sim()
+            .faults()
+            .fail_next_action("CreateImage", 1, Fault::Forbidden)
+    );
+    let text = h.dry_run().await;
+    let explanation = explain("Forbidden.RAM").expect("explained");
+    assert!(text.contains("DryRun: ✗ Forbidden.RAM"), "{text}");
+    assert!(
+        text.contains(
+            &explanation
+                .meaning
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        "{text}"
+    );
+    // The next DryRun goes through.
+    let text = h.dry_run().await;
+    assert!(text.contains("DryRun: ✓ passed"), "{text}");
+}
+
+#[tokio::test]
+async fn an_image_that_fails_to_build_ends_the_watch_at_once() {
+    let mut h = Harness::sandbox().await;
+    // win-app-01's images fail at 60 % (a sandbox fault).
+    h.choose_instance("win-app").await;
+    h.ctrl('n').await;
+    h.type_field(0, "win-journey").await;
+    h.go_to_review().await;
+    h.press(KeyCode::Char('s')).await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Char('y')).await;
+    let image_id = h.app.steps.submit.image_id().expect("created").to_string();
+    assert!(!h.app.busy());
+    let screen = h.screen(160, 60);
+    assert!(screen.contains("✗ CreateFailed at 60%"), "{screen}");
+    assert!(screen.contains("What to try:"), "{screen}");
+    // Abort is explicit: x asks, naming the image; y deletes it.
+    h.press(KeyCode::Char('x')).await;
+    assert!(
+        h.screen(80, 24)
+            .contains(&format!("Delete image {image_id} now?"))
+    );
+    h.press(KeyCode::Char('y')).await;
+    assert!(
+        h.sim()
+            .images("cn-hangzhou")
+            .iter()
+            .all(|i| i.id != image_id),
+        "deleted"
+    );
+    let history = h.journal().read().expect("journal");
+    assert_eq!(
+        history.entries.last().map(|e| e.last_status()),
+        Some("Deleted")
+    );
+}
