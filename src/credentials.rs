@@ -390,6 +390,26 @@ struct ProfileHit {
     region: Option<String>,
 }
 
+/// A profile's AccessKey pair, plus the STS token stored under `token_key` when the profile's
+/// kind carries one. `required` reads a key or explains how to fill it in; both profile files
+/// name their pair alike.
+fn profile_credentials(
+    required: impl Fn(&str) -> Result<String, CredentialsError>,
+    token_key: Option<&str>,
+) -> Result<Credentials, CredentialsError> {
+    let access_key_id = required("access_key_id")?;
+    let access_key_secret = Secret::new(required("access_key_secret")?);
+    let security_token = match token_key {
+        Some(key) => Some(Secret::new(required(key)?)),
+        None => None,
+    };
+    Ok(Credentials {
+        access_key_id,
+        access_key_secret,
+        security_token,
+    })
+}
+
 /// What a profile file holds for the profile asked for.
 enum Lookup {
     Found {

@@ -252,7 +252,11 @@ impl Journal {
     /// `$ECSIMG_JOURNAL`, else `journal.jsonl` in the platform data directory
     /// (`sandbox-journal.jsonl` for a sandbox session).
     pub fn open_default(sandbox: bool) -> Result<Journal, JournalError> {
-        let name = if sandbox { SANDBOX_FILE_NAME } else { FILE_NAME };
+        let name = if sandbox {
+            SANDBOX_FILE_NAME
+        } else {
+            FILE_NAME
+        };
         match std::env::var_os(JOURNAL_ENV).filter(|v| !v.is_empty()) {
             Some(path) => Ok(Journal::at(path)),
             None => crate::config::data_dir()

@@ -624,7 +624,6 @@ impl fmt::Display for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::error::ServiceError;
     use crate::api::{ClientConfig, Endpoint, RetryPolicy};
     use crate::credentials::Credentials;
     use crate::secret::Secret;
@@ -823,18 +822,6 @@ mod tests {
         );
     }
 
-    fn service_error(code: &str, retry_after: Option<Duration>) -> ApiError {
-        ApiError::Service(Box::new(ServiceError {
-            http_status: 400,
-            code: code.into(),
-            message: String::new(),
-            request_id: String::new(),
-            recommend: String::new(),
-            host_id: String::new(),
-            retry_after,
-        }))
-    }
-
     #[test]
     fn error_delays_back_off_more_for_throttling_and_respect_the_server() {
         let p = WatchPolicy::default();
@@ -844,12 +831,12 @@ mod tests {
         assert_eq!(error_delay(2, &outage, &p), secs(10));
         assert_eq!(error_delay(3, &outage, &p), secs(20));
         assert_eq!(error_delay(30, &outage, &p), secs(60), "capped");
-        let throttled = service_error("Throttling.User", None);
+        let throttled = ApiError::service_for_test("Throttling.User", None);
         assert_eq!(error_delay(1, &throttled, &p), secs(10));
         assert_eq!(error_delay(2, &throttled, &p), secs(20));
-        let asked = service_error("Throttling", Some(secs(45)));
+        let asked = ApiError::service_for_test("Throttling", Some(secs(45)));
         assert_eq!(error_delay(1, &asked, &p), secs(45));
-        let greedy = service_error("Throttling", Some(secs(3600)));
+        let greedy = ApiError::service_for_test("Throttling", Some(secs(3600)));
         assert_eq!(error_delay(1, &greedy, &p), p.max_backoff);
     }
 

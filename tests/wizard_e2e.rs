@@ -3,114 +3,46 @@
 //! HTTP — from the choice of a source to a complete spec that the simulator's CreateImage
 //! accepts in a DryRun.
 
+mod common;
+
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ecsimg::api::{Client, ClientConfig, CreateImageOutcome, Endpoint};
+use common::{Harness, Pace};
+use crossterm::event::KeyCode;
+use ecsimg::api::CreateImageOutcome;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
-use ecsimg::credentials::Credentials;
-use ecsimg::secret::Secret;
-use ecsimg::sim;
 use ecsimg::spec::{self, ImdsSupport, Source};
 use ecsimg::tui::RunOptions;
-use ecsimg::tui::app::App;
-use ecsimg::tui::effect::{Effect, Runner};
-use ecsimg::tui::launch::{Connector, Opening, Session};
-use ecsimg::tui::msg::Msg;
+use ecsimg::tui::effect::Runner;
+use ecsimg::tui::launch::{Connector, Opening};
 use ecsimg::tui::steps::Step;
-use ecsimg::tui::theme::Theme;
-use ecsimg::tui::update::update;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::unbounded_channel;
 
-/// The longest wait for one answer of the local simulator.
-const ANSWER_WITHIN: Duration = Duration::from_secs(20);
-
-/// The wizard, its runner and the channel results come back on.
-struct Harness {
-    app: App,
-    runner: Runner,
-    rx: UnboundedReceiver<Msg>,
-    session: Session,
+/// Opens the wizard exactly as `ecsimg --sandbox` does and runs its first loads.
+async fn sandbox() -> Harness {
+    let opts = RunOptions {
+        sandbox: true,
+        ..RunOptions::default()
+    };
+    let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
+    let (connector, opening): (Connector, Opening) = Connector::open(&opts, config)
+        .await
+        .expect("the sandbox starts");
+    let Opening::Ready { client, session } = opening else {
+        panic!("the sandbox needs no credentials");
+    };
+    let (tx, rx) = unbounded_channel();
+    let runner = Runner::new(tx, connector, Some(client));
+    // Delays as the wizard asks for them, and keys without clock ticks between them.
+    let pace = Pace {
+        max_delay: Duration::MAX,
+        tick_before_key: false,
+    };
+    Harness::start(runner, rx, session, pace).await
 }
 
+/// Checks on the finished spec.
 impl Harness {
-    /// Opens the wizard exactly as `ecsimg --sandbox` does and runs its first loads.
-    async fn sandbox() -> Harness {
-        let opts = RunOptions {
-            sandbox: true,
-            ..RunOptions::default()
-        };
-        let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
-        let (connector, opening): (Connector, Opening) = Connector::open(&opts, config)
-            .await
-            .expect("the sandbox starts");
-        let Opening::Ready { client, session } = opening else {
-            panic!("the sandbox needs no credentials");
-        };
-        let (tx, rx) = unbounded_channel();
-        let mut harness = Harness {
-            app: App::new(Some(session.clone()), None, Theme::plain()),
-            runner: Runner::new(tx, connector, Some(client)),
-            rx,
-            session,
-        };
-        let effects = harness.app.start();
-        harness.run(effects).await;
-        harness
-    }
-
-    /// Runs `effects`, then feeds every result back through `update` until no call is in
-    /// flight and nothing is queued.
-    async fn run(&mut self, effects: Vec<Effect>) {
-        let mut pending = effects;
-        loop {
-            for effect in pending.drain(..) {
-                assert_ne!(effect, Effect::Quit, "the wizard quit unexpectedly");
-                self.runner.apply(effect).await;
-            }
-            if self.runner.is_idle() && self.rx.is_empty() {
-                return;
-            }
-            let msg = tokio::time::timeout(ANSWER_WITHIN, self.rx.recv())
-                .await
-                .expect("the simulator answers in time")
-                .expect("the runner is alive");
-            pending = update(&mut self.app, msg);
-        }
-    }
-
-    async fn press(&mut self, code: KeyCode) {
-        self.send(KeyEvent::new(code, KeyModifiers::NONE)).await;
-    }
-
-    async fn ctrl(&mut self, c: char) {
-        self.send(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-            .await;
-    }
-
-    async fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.press(KeyCode::Char(c)).await;
-        }
-    }
-
-    async fn send(&mut self, key: KeyEvent) {
-        let effects = update(&mut self.app, Msg::Key(key));
-        self.run(effects).await;
-    }
-
-    /// A client of the same simulator, to check the finished spec.
-    fn client(&self) -> Client {
-        let credentials = Credentials {
-            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-            security_token: None,
-        };
-        let endpoint = Endpoint::parse(&self.session.endpoint).expect("the sandbox URL");
-        Client::new(ClientConfig::new(&self.app.spec.region, credentials).with_endpoint(endpoint))
-            .expect("client")
-    }
-
     /// Errors left in the spec, with live facts.
     fn errors(&self) -> Vec<String> {
         spec::validate_with(&self.app.spec, &self.app.facts)
@@ -135,7 +67,7 @@ impl Harness {
 
 #[tokio::test]
 async fn from_an_instance_to_a_complete_spec() {
-    let mut h = Harness::sandbox().await;
+    let mut h = sandbox().await;
     assert_eq!(h.app.step, Step::Source);
     let instances = h.app.steps.source.instances();
     assert!(
@@ -211,7 +143,7 @@ async fn from_an_instance_to_a_complete_spec() {
 
 #[tokio::test]
 async fn a_name_already_used_in_the_region_is_flagged() {
-    let mut h = Harness::sandbox().await;
+    let mut h = sandbox().await;
     h.type_text("数据库").await;
     h.press(KeyCode::Enter).await;
     h.ctrl('n').await;
@@ -239,7 +171,7 @@ async fn a_name_already_used_in_the_region_is_flagged() {
 
 #[tokio::test]
 async fn from_a_system_disk_snapshot() {
-    let mut h = Harness::sandbox().await;
+    let mut h = sandbox().await;
     h.press(KeyCode::Tab).await;
     assert!(h.app.steps.source.snapshots().rows().len() >= 10);
     h.type_text("db-system").await;
@@ -261,7 +193,7 @@ async fn from_a_system_disk_snapshot() {
 
 #[tokio::test]
 async fn from_a_disk_mapping() {
-    let mut h = Harness::sandbox().await;
+    let mut h = sandbox().await;
     h.press(KeyCode::BackTab).await;
     h.press(KeyCode::Enter).await;
     assert_eq!(h.app.step, Step::Disks);

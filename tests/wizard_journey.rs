@@ -4,51 +4,58 @@
 //! → submit → Available, then the image the simulator holds is compared with the spec. DryRun
 //! refusals are driven the same way and must reach the screen with their explanations.
 
+mod common;
+
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::{Harness, Pace};
+use crossterm::event::KeyCode;
+use ecsimg::api::CreateImageOutcome;
 use ecsimg::api::error::explain;
 use ecsimg::api::model::ImageQuery;
-use ecsimg::api::{Client, ClientConfig, CreateImageOutcome, Endpoint};
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
-use ecsimg::credentials::Credentials;
 use ecsimg::journal::Journal;
-use ecsimg::secret::Secret;
-use ecsimg::sim::{self, Fault, RunningSim, SimConfig};
+use ecsimg::sim::{Fault, RunningSim, SimConfig};
 use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
-use ecsimg::tui::app::App;
-use ecsimg::tui::effect::{Effect, Runner};
-use ecsimg::tui::launch::{Connector, Session};
-use ecsimg::tui::msg::Msg;
+use ecsimg::tui::effect::Runner;
+use ecsimg::tui::launch::Connector;
 use ecsimg::tui::steps::Step;
-use ecsimg::tui::theme::Theme;
-use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::unbounded_channel;
 
-/// The longest wait for one answer of the local simulator.
-const ANSWER_WITHIN: Duration = Duration::from_secs(20);
 /// Delays the wizard asks for (polls) are cut to this: the simulator runs fast too.
 const FAST: Duration = Duration::from_millis(20);
 /// How much faster than real time the simulator builds images (20 s → 0.5 s).
 const SPEED: f64 = 40.0;
 
-/// The wizard, its runner, the channel results come back on, and the journal's directory.
-struct Harness {
-    app: App,
-    runner: Runner,
-    rx: UnboundedReceiver<Msg>,
-    session: Session,
+/// The shared wizard harness and the journal's directory.
+struct Journey {
+    wizard: Harness,
     dir: tempfile::TempDir,
 }
 
-impl Harness {
+impl Deref for Journey {
+    type Target = Harness;
+
+    fn deref(&self) -> &Harness {
+        &self.wizard
+    }
+}
+
+impl DerefMut for Journey {
+    fn deref_mut(&mut self) -> &mut Harness {
+        &mut self.wizard
+    }
+}
+
+impl Journey {
     /// Opens the wizard on a sandbox of its own (sped up, watched every 50 ms, journal in a
     /// temporary directory) and runs its first loads.
-    async fn sandbox() -> Harness {
+    async fn sandbox() -> Journey {
         let mut config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
         config.config.watch.poll_interval = Duration::from_millis(50);
         let sim = SimConfig {
@@ -62,16 +69,12 @@ impl Harness {
         let (tx, rx) = unbounded_channel();
         let runner = Runner::new(tx, connector, Some(client))
             .with_journal(Journal::at(dir.path().join("journal.jsonl")));
-        let mut harness = Harness {
-            app: App::new(Some(session.clone()), None, Theme::plain()),
-            runner,
-            rx,
-            session,
-            dir,
+        let pace = Pace {
+            max_delay: FAST,
+            tick_before_key: true,
         };
-        let effects = harness.app.start();
-        harness.run(effects).await;
-        harness
+        let wizard = Harness::start(runner, rx, session, pace).await;
+        Journey { wizard, dir }
     }
 
     fn sim(&self) -> &RunningSim {
@@ -80,55 +83,6 @@ impl Harness {
 
     fn journal(&self) -> Journal {
         Journal::at(self.dir.path().join("journal.jsonl"))
-    }
-
-    /// Runs `effects` (with poll delays cut to [`FAST`]), then feeds every result back through
-    /// `update` until no call is in flight and nothing is queued.
-    async fn run(&mut self, effects: Vec<Effect>) {
-        let mut pending = effects;
-        loop {
-            for effect in pending.drain(..) {
-                assert_ne!(effect, Effect::Quit, "the wizard quit unexpectedly");
-                let effect = match effect {
-                    Effect::Call { id, call, delay } => Effect::Call {
-                        id,
-                        call,
-                        delay: delay.min(FAST),
-                    },
-                    other => other,
-                };
-                self.runner.apply(effect).await;
-            }
-            if self.runner.is_idle() && self.rx.is_empty() {
-                return;
-            }
-            let msg = tokio::time::timeout(ANSWER_WITHIN, self.rx.recv())
-                .await
-                .expect("the simulator answers in time")
-                .expect("the runner is alive");
-            pending = update(&mut self.app, msg);
-        }
-    }
-
-    async fn press(&mut self, code: KeyCode) {
-        self.send(KeyEvent::new(code, KeyModifiers::NONE)).await;
-    }
-
-    async fn ctrl(&mut self, c: char) {
-        self.send(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-            .await;
-    }
-
-    async fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.press(KeyCode::Char(c)).await;
-        }
-    }
-
-    async fn send(&mut self, key: KeyEvent) {
-        let mut effects = update(&mut self.app, Msg::Tick(chrono::Utc::now()));
-        effects.extend(update(&mut self.app, Msg::Key(key)));
-        self.run(effects).await;
     }
 
     /// The screen at `width` × `height`, whitespace runs made single spaces so wrapped
@@ -141,18 +95,6 @@ impl Harness {
         let buffer = terminal.backend().buffer().clone();
         let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
         text.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-
-    /// A client of the same simulator, to look at what it holds.
-    fn client(&self) -> Client {
-        let credentials = Credentials {
-            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-            security_token: None,
-        };
-        let endpoint = Endpoint::parse(&self.session.endpoint).expect("the sandbox URL");
-        Client::new(ClientConfig::new(&self.app.spec.region, credentials).with_endpoint(endpoint))
-            .expect("client")
     }
 
     /// Step 1: filters the instances by `name` and chooses the first match; a Running one is
@@ -206,7 +148,7 @@ impl Harness {
 
 #[tokio::test]
 async fn from_source_to_an_available_image_that_matches_the_spec() {
-    let mut h = Harness::sandbox().await;
+    let mut h = Journey::sandbox().await;
 
     // 1 · Source: the Stopped database server (four disks, one encrypted).
     h.choose_instance("数据库").await;
@@ -416,7 +358,7 @@ async fn refused(
     details: &[(usize, &str)],
     choice: Option<(usize, usize)>,
 ) {
-    let mut h = Harness::sandbox().await;
+    let mut h = Journey::sandbox().await;
     h.choose_instance(instance).await;
     h.ctrl('n').await;
     for (tabs, text) in details {
@@ -493,7 +435,7 @@ async fn an_instance_without_a_system_disk_is_refused_and_explained() {
 
 #[tokio::test]
 async fn a_permission_denial_is_refused_and_explained() {
-    let mut h = Harness::sandbox().await;
+    let mut h = Journey::sandbox().await;
     h.choose_instance("数据库").await;
     h.go_to_review().await;
     assert!(
@@ -521,7 +463,7 @@ async fn a_permission_denial_is_refused_and_explained() {
 
 #[tokio::test]
 async fn an_image_that_fails_to_build_ends_the_watch_at_once() {
-    let mut h = Harness::sandbox().await;
+    let mut h = Journey::sandbox().await;
     // win-app-01's images fail at 60 % (a sandbox fault).
     h.choose_instance("win-app").await;
     h.ctrl('n').await;

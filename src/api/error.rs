@@ -355,6 +355,23 @@ pub fn explain(code: &str) -> Option<&'static Explanation> {
 }
 
 #[cfg(test)]
+impl ApiError {
+    /// An HTTP 400 error answer with only `code` (and the server's pause, if any) filled in:
+    /// what retry and watch decisions look at.
+    pub(crate) fn service_for_test(code: &str, retry_after: Option<Duration>) -> ApiError {
+        ApiError::Service(Box::new(ServiceError {
+            http_status: 400,
+            code: code.into(),
+            message: String::new(),
+            request_id: String::new(),
+            recommend: String::new(),
+            host_id: String::new(),
+            retry_after,
+        }))
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

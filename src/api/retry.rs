@@ -95,7 +95,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::error::ServiceError;
     use proptest::prelude::*;
 
     fn ms(n: u64) -> Duration {
@@ -108,18 +107,6 @@ mod tests {
             base_delay: ms(100),
             max_delay: ms(1000),
         }
-    }
-
-    fn service(code: &str, retry_after: Option<Duration>) -> ApiError {
-        ApiError::Service(Box::new(ServiceError {
-            http_status: 400,
-            code: code.into(),
-            message: String::new(),
-            request_id: String::new(),
-            recommend: String::new(),
-            host_id: String::new(),
-            retry_after,
-        }))
     }
 
     #[test]
@@ -152,20 +139,31 @@ mod tests {
     fn retry_after_wins_but_is_capped() {
         let p = policy();
         assert_eq!(
-            p.delay_for(1, &service("Throttling", Some(ms(300))), 0.0),
+            p.delay_for(
+                1,
+                &ApiError::service_for_test("Throttling", Some(ms(300))),
+                0.0
+            ),
             ms(300)
         );
         assert_eq!(
-            p.delay_for(1, &service("Throttling", Some(ms(60_000))), 0.0),
+            p.delay_for(
+                1,
+                &ApiError::service_for_test("Throttling", Some(ms(60_000))),
+                0.0
+            ),
             ms(1000)
         );
         // Throttling without a hint still waits at least half the back-off.
         assert_eq!(
-            p.delay_for(2, &service("Throttling.User", None), 0.0),
+            p.delay_for(2, &ApiError::service_for_test("Throttling.User", None), 0.0),
             ms(100)
         );
         // Other errors use full jitter.
-        assert_eq!(p.delay_for(2, &service("InternalError", None), 0.0), ms(0));
+        assert_eq!(
+            p.delay_for(2, &ApiError::service_for_test("InternalError", None), 0.0),
+            ms(0)
+        );
     }
 
     #[test]

@@ -6,8 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Credentials, CredentialsError, Lookup, ProfileFile, ProfileHit, ShownPath};
-use crate::secret::Secret;
+use super::{CredentialsError, Lookup, ProfileFile, ProfileHit, ShownPath, profile_credentials};
 
 const KIND: ProfileFile = ProfileFile::AliyunCli;
 
@@ -100,10 +99,10 @@ fn read_profile(
             "it has no mode, so it is not configured yet; run `aliyun configure --profile {name}`"
         )));
     };
-    let with_token = if mode.eq_ignore_ascii_case("AK") {
-        false
+    let token_key = if mode.eq_ignore_ascii_case("AK") {
+        None
     } else if mode.eq_ignore_ascii_case("StsToken") {
-        true
+        Some("sts_token")
     } else {
         return Err(CredentialsError::Unsupported {
             profile: name.to_string(),
@@ -119,19 +118,8 @@ fn read_profile(
             ))
         })
     };
-    let access_key_id = required("access_key_id")?;
-    let access_key_secret = Secret::new(required("access_key_secret")?);
-    let security_token = if with_token {
-        Some(Secret::new(required("sts_token")?))
-    } else {
-        None
-    };
     Ok(ProfileHit {
-        credentials: Credentials {
-            access_key_id,
-            access_key_secret,
-            security_token,
-        },
+        credentials: profile_credentials(required, token_key)?,
         region: field("region_id")?,
     })
 }

@@ -6,8 +6,7 @@
 //! — like the Python SDK — anything after a `#` inside a value dropped. Error messages cite line
 //! numbers, never line contents, which may hold a secret.
 
-use super::{Credentials, CredentialsError, Lookup, ProfileFile, ProfileHit, ShownPath};
-use crate::secret::Secret;
+use super::{CredentialsError, Lookup, ProfileFile, ProfileHit, ShownPath, profile_credentials};
 
 const KIND: ProfileFile = ProfileFile::CredentialsFile;
 
@@ -126,10 +125,10 @@ fn read_section(section: &Section, file: &ShownPath) -> Result<ProfileHit, Crede
                 .into(),
         ));
     };
-    let with_token = if kind.eq_ignore_ascii_case("access_key") {
-        false
+    let token_key = if kind.eq_ignore_ascii_case("access_key") {
+        None
     } else if kind.eq_ignore_ascii_case("sts") {
-        true
+        Some("security_token")
     } else {
         return Err(CredentialsError::Unsupported {
             profile: name.clone(),
@@ -144,19 +143,8 @@ fn read_section(section: &Section, file: &ShownPath) -> Result<ProfileHit, Crede
             .map(str::to_string)
             .ok_or_else(|| incomplete(format!("`{key}` is missing or empty (type = {kind})")))
     };
-    let access_key_id = required("access_key_id")?;
-    let access_key_secret = Secret::new(required("access_key_secret")?);
-    let security_token = if with_token {
-        Some(Secret::new(required("security_token")?))
-    } else {
-        None
-    };
     Ok(ProfileHit {
-        credentials: Credentials {
-            access_key_id,
-            access_key_secret,
-            security_token,
-        },
+        credentials: profile_credentials(required, token_key)?,
         region: section.get("region_id").map(str::to_string),
     })
 }

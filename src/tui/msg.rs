@@ -66,6 +66,24 @@ pub enum Loaded {
     Saved(Saved),
 }
 
+impl Loaded {
+    /// The page of instances this is, if it is one.
+    pub fn instances(self) -> Option<Page<Instance>> {
+        match self {
+            Loaded::Instances(page) => Some(page),
+            _ => None,
+        }
+    }
+
+    /// The page of snapshots this is, if it is one.
+    pub fn snapshots(self) -> Option<Page<Snapshot>> {
+        match self {
+            Loaded::Snapshots(page) => Some(page),
+            _ => None,
+        }
+    }
+}
+
 /// The journal-then-send sequence of a submission, as it ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Submitted {

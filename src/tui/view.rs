@@ -6,12 +6,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Overlay, Screen};
 use super::steps::{KeyHint, Step, ViewCtx};
-use super::widgets::dialog::Dialog;
+use super::widgets::bars_around;
+use super::widgets::dialog::{Dialog, input_box};
 use super::widgets::picker::{PickerStyle, put};
 use crate::api::ApiError;
 
@@ -101,22 +102,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         );
         return;
     }
-    let header = Rect { height: 1, ..area };
-    let bar = Rect {
-        y: area.y + 1,
-        height: 1,
-        ..area
-    };
-    let body = Rect {
-        y: area.y + 2,
-        height: area.height - 3,
-        ..area
-    };
-    let footer = Rect {
-        y: area.bottom() - 1,
-        height: 1,
-        ..area
-    };
+    let [header, bar, body, footer] = bars_around(area);
     render_header(app, frame, header);
     match &app.screen {
         Screen::Launch(launch) => {
@@ -341,28 +327,7 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         Overlay::Regions(picker) => {
             let width = area.width.min(72);
             let height = area.height.min(18);
-            let rect = Rect::new(
-                area.x + (area.width - width) / 2,
-                area.y + (area.height - height) / 2,
-                width,
-                height,
-            );
-            frame.render_widget(Clear, rect);
-            let block = Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(theme.border_focused)
-                .title(Span::styled(" Region ", theme.title))
-                .title_bottom(
-                    Line::from(vec![
-                        Span::styled(" Enter", theme.key),
-                        Span::styled(" switch  ", theme.text),
-                        Span::styled("Esc", theme.key),
-                        Span::styled(" cancel ", theme.text),
-                    ])
-                    .right_aligned(),
-                );
-            let inner = block.inner(rect);
-            frame.render_widget(block, rect);
+            let inner = input_box(frame, area, (width, height), "Region", "switch", theme);
             let style = PickerStyle {
                 theme,
                 spinner: spinner(app.tick),

@@ -769,20 +769,10 @@ impl StepScreen for DisksStep {
                 }
             }
         } else if self.picker_request == Some(id) {
-            match result {
-                Ok(Loaded::Snapshots(page)) => {
-                    if page.last {
-                        self.picker_request = None;
-                    }
-                    self.picker.push_page(page.rows, page.last);
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    self.picker_request = None;
-                    self.picker.fail(error.to_string());
-                    self.failed = Some(Failed::Snapshots);
-                    ctx.show_error("Loading snapshots", &error, true);
-                }
+            let page = result.map(Loaded::snapshots);
+            let doing = "Loading snapshots";
+            if ctx.feed_picker(&mut self.picker, &mut self.picker_request, page, doing) {
+                self.failed = Some(Failed::Snapshots);
             }
         } else if self.lookup == Some(id) {
             match result {

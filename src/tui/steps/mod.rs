@@ -54,9 +54,10 @@ use ratatui::layout::Rect;
 
 use super::effect::{Call, Effect};
 use super::launch::Session;
-use super::msg::{Loaded, Owner, RequestId};
+use super::msg::{Loaded, Owner, Page, RequestId};
 use super::theme::Theme;
 use super::view::ErrorReport;
+use super::widgets::picker::Picker;
 use crate::api::ApiError;
 use crate::spec::{Context, Field, FieldError, ImageSpec};
 
@@ -231,6 +232,34 @@ impl<'a> StepCtx<'a> {
     /// instances"). With `retry`, the popup offers `r`, which calls [`StepScreen::retry`].
     pub fn show_error(&mut self, doing: &str, error: &ApiError, retry: bool) {
         *self.error = Some((self.owner, ErrorReport::from_api(doing, error, retry)));
+    }
+
+    /// Feeds one answer of a listing into its picker. The load `request` tracks ends with its
+    /// last page, or with an error, shown in the picker and in the error popup (with `r`);
+    /// `Ok(None)` (an answer of another kind) is ignored. Returns whether the load failed.
+    pub fn feed_picker<T>(
+        &mut self,
+        picker: &mut Picker<T>,
+        request: &mut Option<RequestId>,
+        answer: Result<Option<Page<T>>, ApiError>,
+        doing: &str,
+    ) -> bool {
+        match answer {
+            Ok(Some(page)) => {
+                if page.last {
+                    *request = None;
+                }
+                picker.push_page(page.rows, page.last);
+                false
+            }
+            Ok(None) => false,
+            Err(error) => {
+                *request = None;
+                picker.fail(error.to_string());
+                self.show_error(doing, &error, true);
+                true
+            }
+        }
     }
 
     /// A one-line message in the status line until the next key ("Instance i-… stopped").

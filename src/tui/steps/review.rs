@@ -22,7 +22,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear};
 use unicode_width::UnicodeWidthStr;
 
 use super::source::snapshot_facts;
@@ -37,7 +36,7 @@ use crate::tui::effect::{Call, one_instance};
 use crate::tui::msg::{Loaded, RequestId, Saved};
 use crate::tui::theme::Theme;
 use crate::tui::view::ErrorReport;
-use crate::tui::widgets::dialog::Dialog;
+use crate::tui::widgets::dialog::{Dialog, input_box};
 use crate::tui::widgets::tabs::{Scroll, tab_bar, wrap_line, wrap_lines};
 use crate::tui::widgets::text_field::{Edit, TextField};
 
@@ -1207,28 +1206,14 @@ impl ReviewStep {
                 }
                 let notes = wrap_lines(notes.into_iter().map(|l| (l, 0)), inner_width);
                 let height = (u16::try_from(notes.len()).unwrap_or(0) + 4).min(area.height);
-                let rect = Rect::new(
-                    area.x + (area.width - width) / 2,
-                    area.y + area.height.saturating_sub(height) / 2,
-                    width,
-                    height,
+                let inner = input_box(
+                    frame,
+                    area,
+                    (width, height),
+                    "Save the recipe",
+                    "save",
+                    theme,
                 );
-                frame.render_widget(Clear, rect);
-                let block = Block::bordered()
-                    .border_type(BorderType::Rounded)
-                    .border_style(theme.border_focused)
-                    .title(Span::styled(" Save the recipe ", theme.title))
-                    .title_bottom(
-                        Line::from(vec![
-                            Span::styled(" Enter", theme.key),
-                            Span::styled(" save  ", theme.text),
-                            Span::styled("Esc", theme.key),
-                            Span::styled(" cancel ", theme.text),
-                        ])
-                        .right_aligned(),
-                    );
-                let inner = block.inner(rect);
-                frame.render_widget(block, rect);
                 if inner.height == 0 || inner.width < 4 {
                     return;
                 }

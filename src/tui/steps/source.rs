@@ -577,36 +577,26 @@ impl StepScreen for SourceStep {
             return;
         }
         if self.instances_request == Some(id) {
-            match result {
-                Ok(Loaded::Instances(page)) => {
-                    if page.last {
-                        self.instances_request = None;
-                    }
-                    self.instances.push_page(page.rows, page.last);
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    self.instances_request = None;
-                    self.instances.fail(error.to_string());
-                    self.failed = Some(Failed::Instances);
-                    ctx.show_error("Loading instances", &error, true);
-                }
+            let page = result.map(Loaded::instances);
+            let doing = "Loading instances";
+            if ctx.feed_picker(
+                &mut self.instances,
+                &mut self.instances_request,
+                page,
+                doing,
+            ) {
+                self.failed = Some(Failed::Instances);
             }
         } else if self.snapshots_request == Some(id) {
-            match result {
-                Ok(Loaded::Snapshots(page)) => {
-                    if page.last {
-                        self.snapshots_request = None;
-                    }
-                    self.snapshots.push_page(page.rows, page.last);
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    self.snapshots_request = None;
-                    self.snapshots.fail(error.to_string());
-                    self.failed = Some(Failed::Snapshots);
-                    ctx.show_error("Loading snapshots", &error, true);
-                }
+            let page = result.map(Loaded::snapshots);
+            let doing = "Loading snapshots";
+            if ctx.feed_picker(
+                &mut self.snapshots,
+                &mut self.snapshots_request,
+                page,
+                doing,
+            ) {
+                self.failed = Some(Failed::Snapshots);
             }
         }
     }

@@ -74,6 +74,42 @@ impl Dialog<'_> {
     }
 }
 
+/// Clears a `width` × `height` box centred in `area` and frames it as a focused input box:
+/// `title` on top, "Enter `action`  Esc cancel" on the bottom border. Returns the inside, for
+/// the caller's field or picker (a `Dialog` only holds text).
+pub fn input_box(
+    frame: &mut Frame,
+    area: Rect,
+    (width, height): (u16, u16),
+    title: &str,
+    action: &str,
+    theme: &Theme,
+) -> Rect {
+    let rect = Rect::new(
+        area.x + area.width.saturating_sub(width) / 2,
+        area.y + area.height.saturating_sub(height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focused)
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .title_bottom(
+            Line::from(vec![
+                Span::styled(" Enter", theme.key),
+                Span::styled(format!(" {action}  "), theme.text),
+                Span::styled("Esc", theme.key),
+                Span::styled(" cancel ", theme.text),
+            ])
+            .right_aligned(),
+        );
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
 /// Rows a line takes when word-wrapped to `width` columns (as `Paragraph` wraps it).
 fn wrapped_height(line: &Line, width: usize) -> usize {
     let width = width.max(1);

@@ -826,22 +826,7 @@ impl<T> Picker<T> {
             return;
         }
         let theme = style.theme;
-        let filter = Rect { height: 1, ..area };
-        let header = Rect {
-            y: area.y + 1,
-            height: 1,
-            ..area
-        };
-        let body = Rect {
-            y: area.y + 2,
-            height: area.height - 3,
-            ..area
-        };
-        let status = Rect {
-            y: area.bottom() - 1,
-            height: 1,
-            ..area
-        };
+        let [filter, header, body, status] = super::bars_around(area);
         self.body.set(body);
         self.header.set(header);
         self.render_filter(style, frame, filter);

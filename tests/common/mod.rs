@@ -1,0 +1,125 @@
+//! The harness both wizard suites drive: the wizard's `App`, the effect runner and the channel
+//! its results come back on — `update` fed by key presses, every effect run for real over HTTP
+//! against a local simulator, no terminal.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::{Client, ClientConfig, Endpoint};
+use ecsimg::credentials::Credentials;
+use ecsimg::secret::Secret;
+use ecsimg::sim;
+use ecsimg::tui::app::App;
+use ecsimg::tui::effect::{Effect, Runner};
+use ecsimg::tui::launch::Session;
+use ecsimg::tui::msg::Msg;
+use ecsimg::tui::theme::Theme;
+use ecsimg::tui::update::update;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The longest wait for one answer of the local simulator.
+const ANSWER_WITHIN: Duration = Duration::from_secs(20);
+
+/// How the harness paces the wizard.
+pub struct Pace {
+    /// Delays the wizard asks for (polls) are cut to this; `Duration::MAX` keeps them.
+    pub max_delay: Duration,
+    /// Sends a clock tick before every key, as the terminal loop does while time passes.
+    pub tick_before_key: bool,
+}
+
+/// The wizard, its runner and the channel results come back on.
+pub struct Harness {
+    pub app: App,
+    pub runner: Runner,
+    rx: UnboundedReceiver<Msg>,
+    session: Session,
+    pace: Pace,
+}
+
+impl Harness {
+    /// Opens the wizard on `session` with `runner` (whose results arrive on `rx`) and runs its
+    /// first loads.
+    pub async fn start(
+        runner: Runner,
+        rx: UnboundedReceiver<Msg>,
+        session: Session,
+        pace: Pace,
+    ) -> Harness {
+        let mut harness = Harness {
+            app: App::new(Some(session.clone()), None, Theme::plain()),
+            runner,
+            rx,
+            session,
+            pace,
+        };
+        let effects = harness.app.start();
+        harness.run(effects).await;
+        harness
+    }
+
+    /// Runs `effects` (poll delays cut to the pace's `max_delay`), then feeds every result back
+    /// through `update` until no call is in flight and nothing is queued.
+    pub async fn run(&mut self, effects: Vec<Effect>) {
+        let mut pending = effects;
+        loop {
+            for effect in pending.drain(..) {
+                assert_ne!(effect, Effect::Quit, "the wizard quit unexpectedly");
+                let effect = match effect {
+                    Effect::Call { id, call, delay } => Effect::Call {
+                        id,
+                        call,
+                        delay: delay.min(self.pace.max_delay),
+                    },
+                    other => other,
+                };
+                self.runner.apply(effect).await;
+            }
+            if self.runner.is_idle() && self.rx.is_empty() {
+                return;
+            }
+            let msg = tokio::time::timeout(ANSWER_WITHIN, self.rx.recv())
+                .await
+                .expect("the simulator answers in time")
+                .expect("the runner is alive");
+            pending = update(&mut self.app, msg);
+        }
+    }
+
+    pub async fn press(&mut self, code: KeyCode) {
+        self.send(KeyEvent::new(code, KeyModifiers::NONE)).await;
+    }
+
+    pub async fn ctrl(&mut self, c: char) {
+        self.send(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+            .await;
+    }
+
+    pub async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c)).await;
+        }
+    }
+
+    async fn send(&mut self, key: KeyEvent) {
+        let mut effects = if self.pace.tick_before_key {
+            update(&mut self.app, Msg::Tick(chrono::Utc::now()))
+        } else {
+            Vec::new()
+        };
+        effects.extend(update(&mut self.app, Msg::Key(key)));
+        self.run(effects).await;
+    }
+
+    /// A client of the same simulator, to look at what it holds.
+    pub fn client(&self) -> Client {
+        let credentials = Credentials {
+            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+            security_token: None,
+        };
+        let endpoint = Endpoint::parse(&self.session.endpoint).expect("the sandbox URL");
+        Client::new(ClientConfig::new(&self.app.spec.region, credentials).with_endpoint(endpoint))
+            .expect("client")
+    }
+}
