@@ -1,0 +1,567 @@
+//! A recognisable access key secret (and STS token) must never appear in anything ecsimg
+//! prints or writes: CLI output on success and on every error path, logs at `trace`, the
+//! journal, the simulator's own output, config and profile mistakes, and the wizard's screens.
+//!
+//! The CLI runs as a child process of the real binary with the credentials in its environment
+//! and HOME and the XDG directories in a temp dir, so every file it writes can be searched
+//! afterwards. Simulators run in this process; the wizard is driven through its runner and drawn
+//! into a `TestBackend`. A leak is any 10-character piece of a secret, raw or percent-encoded,
+//! so a truncated or wrapped secret counts too.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::model::ImageQuery;
+use ecsimg::api::sign::percent_encode;
+use ecsimg::api::{Client, ClientConfig, Endpoint};
+use ecsimg::config::{Config, ConfigOrigin, LoadedConfig};
+use ecsimg::credentials::Credentials;
+use ecsimg::journal::Journal;
+use ecsimg::secret::Secret;
+use ecsimg::sim::{self, KeyPair, RunningSim, SimConfig};
+use ecsimg::tui::app::App;
+use ecsimg::tui::effect::{Effect, Runner};
+use ecsimg::tui::launch::{Connector, Session};
+use ecsimg::tui::msg::Msg;
+use ecsimg::tui::theme::Theme;
+use ecsimg::tui::update::update;
+use ecsimg::tui::view::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tempfile::TempDir;
+
+const KEY_ID: &str = "LTAI5tSecretsTestKeyId";
+/// Distinctive enough that any 10 characters of it in the output are a leak, never chance; the
+/// `/` and `+` make its percent-encoded form differ from the raw one.
+const SECRET: &str = "zQ7vK2pX9mW4tR8s/SeKrEt+Sentinel";
+const TOKEN: &str = "CAIS-sts-token-Hq3Lw8Nz5Vb1Xc7Jd0";
+const RECIPE: &str = r#"
+region = "cn-hangzhou"
+[source]
+snapshot_id = "s-bp1k4wd2j0qmz7h5x3cv"
+[image]
+name = "secrets-test"
+description = "checks that no secret leaks"
+"#;
+
+/// Every 10-character piece of every secret, raw and percent-encoded once and twice.
+fn needles() -> Vec<String> {
+    let mut out = Vec::new();
+    for secret in [SECRET, TOKEN] {
+        let once = percent_encode(secret);
+        let twice = percent_encode(&once);
+        for form in [secret.to_string(), once, twice] {
+            let chars: Vec<char> = form.chars().collect();
+            out.extend(chars.windows(10).map(|w| w.iter().collect::<String>()));
+        }
+    }
+    out
+}
+
+/// Fails naming `what` and the piece found.
+fn assert_clean(what: &str, text: &str) {
+    // A secret wrapped over two lines of a screen is still a leak.
+    let joined: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for needle in needles() {
+        assert!(
+            !text.contains(&needle) && !joined.contains(&needle),
+            "{what} shows part of a secret ({needle:?}):\n{text}"
+        );
+    }
+}
+
+/// Every file under `dir`, searched.
+fn assert_files_clean(dir: &Path) -> usize {
+    let mut count = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                assert_clean(
+                    &format!("file {}", path.display()),
+                    &String::from_utf8_lossy(&bytes),
+                );
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulators in this process
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
+}
+
+/// A simulator that accepts `id`/`secret`; `speed` shortens builds.
+fn simulator(id: &str, secret: &str, speed: f64) -> RunningSim {
+    runtime()
+        .block_on(sim::start(SimConfig {
+            keys: KeyPair {
+                id: id.into(),
+                secret: Secret::new(secret),
+            },
+            speed,
+            ..SimConfig::default()
+        }))
+        .expect("a simulator starts")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI as a child process
+
+/// A throwaway HOME with the XDG directories inside and a recipe.
+struct Home {
+    dir: TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::write(dir.path().join("recipe.toml"), RECIPE).expect("write the recipe");
+        Home { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `ecsimg ARGS` with nothing from the real environment but the secret credentials, and
+    /// every log at `trace`.
+    fn ecsimg(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecsimg"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("XDG_STATE_HOME", self.path("state"))
+            .env("XDG_CACHE_HOME", self.path("cache"))
+            .env("RUST_LOG", "trace")
+            .env("NO_COLOR", "1")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs `ecsimg ARGS`, checks its output, returns it.
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_command(args, self.ecsimg(args))
+    }
+
+    fn run_command(&self, args: &[&str], mut command: Command) -> Output {
+        let output = command.output().expect("ecsimg runs");
+        let shown = format!(
+            "ecsimg {} (exit {:?})\n--- stdout\n{}\n--- stderr\n{}",
+            args.join(" "),
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_clean(&shown, &shown);
+        output
+    }
+
+    fn stderr(output: &Output) -> String {
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_files_clean(self.dir.path());
+        }
+    }
+}
+
+#[test]
+fn cli_error_paths_never_show_the_secret() {
+    let home = Home::new();
+    let recipe = home.path("recipe.toml");
+    let recipe = recipe.to_str().expect("a UTF-8 temp path");
+    let other_key = simulator("LTAIsomeoneelse", SECRET, 1.0);
+    let other_secret = simulator(KEY_ID, "not-the-secret-at-all", 1.0);
+    let create = |endpoint: &str, extra: &[&str]| {
+        let mut args = vec![
+            "create",
+            "--recipe",
+            recipe,
+            "--yes",
+            "--endpoint",
+            endpoint,
+        ];
+        args.extend_from_slice(extra);
+        home.run(&args)
+    };
+    for (sim, code) in [
+        (&other_key, "InvalidAccessKeyId.NotFound"),
+        (&other_secret, "SignatureDoesNotMatch"),
+    ] {
+        for extra in [
+            &["--dry-run"][..],
+            &["--dry-run", "--output", "json"],
+            &["--no-wait"],
+        ] {
+            let output = create(&sim.url(), extra);
+            assert!(!output.status.success(), "accepted with the wrong key");
+            let stderr = Home::stderr(&output);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                stderr.contains(code) || stdout.contains(code),
+                "the refusal ({code}) is not reported:\n{stderr}\n{stdout}"
+            );
+        }
+        let watched = home.run(&["watch", "m-bp1secretstest0000", "--endpoint", &sim.url()]);
+        assert!(!watched.status.success());
+    }
+    // Nothing listens on port 1; an http endpoint off loopback is refused before any request.
+    for endpoint in ["http://127.0.0.1:1", "http://ecs.example.com", "not a url"] {
+        let output = create(endpoint, &["--dry-run"]);
+        assert!(!output.status.success(), "{endpoint} worked");
+    }
+    home.run(&["history"]);
+    home.run(&["history", "--output", "json"]);
+    home.run(&["preview", "--recipe", recipe]);
+    home.run(&["preview", "--recipe", recipe, "--format", "cli"]);
+}
+
+#[test]
+fn a_successful_build_and_its_journal_hold_no_secret() {
+    let home = Home::new();
+    let recipe = home.path("recipe.toml");
+    let recipe = recipe.to_str().expect("a UTF-8 temp path");
+    // Fast enough that `create` waits for Available within the test.
+    let sim = simulator(KEY_ID, SECRET, 200.0);
+    let url = sim.url();
+    let created = home.run(&["create", "--recipe", recipe, "--yes", "--endpoint", &url]);
+    assert!(
+        created.status.success(),
+        "create failed: {}",
+        Home::stderr(&created)
+    );
+    let images = sim.images(sim::SANDBOX_REGION);
+    let image = images
+        .iter()
+        .find(|i| i.name == "secrets-test")
+        .expect("the image was made");
+    home.run(&["watch", &image.id, "--endpoint", &url]);
+    home.run(&["watch", &image.id, "--endpoint", &url, "--output", "json"]);
+    let history = home.run(&["history", "--output", "json"]);
+    assert!(
+        String::from_utf8_lossy(&history.stdout).contains(&image.id),
+        "the journal did not record the build"
+    );
+    let files = assert_files_clean(&home.path("data"));
+    assert!(files > 0, "no journal was written under XDG_DATA_HOME");
+}
+
+#[test]
+fn config_and_profile_mistakes_never_echo_the_secret() {
+    let home = Home::new();
+    let recipe = home.path("recipe.toml");
+    let recipe = recipe.to_str().expect("a UTF-8 temp path");
+    let config = home.path("config.toml");
+    let config_arg = config.to_str().expect("a UTF-8 temp path");
+    let credentials =
+        format!("[credentials]\naccess_key_id = \"{KEY_ID}\"\naccess_key_secret = \"{SECRET}\"\n");
+    let broken = [
+        // A typo elsewhere in a file that holds the secret.
+        format!("{credentials}[network]\nread_timout = \"5s\"\n"),
+        // The secret typed without quotes, and as a number.
+        format!("[credentials]\naccess_key_id = \"{KEY_ID}\"\naccess_key_secret = {SECRET}\n"),
+        format!("[credentials]\naccess_key_id = \"{KEY_ID}\"\naccess_key_secret = 7358121977351\n"),
+        // A misspelt key inside the credentials table.
+        format!("[credentials]\naccess_key_id = \"{KEY_ID}\"\naccess_key_secrte = \"{SECRET}\"\n"),
+        format!("{credentials}security_token = [\"{TOKEN}\"]\n"),
+    ];
+    for text in &broken {
+        std::fs::write(&config, text).expect("write the config");
+        for args in [
+            &[
+                "create",
+                "--config",
+                config_arg,
+                "--recipe",
+                recipe,
+                "--dry-run",
+                "--yes",
+            ][..],
+            &["history", "--config", config_arg],
+        ] {
+            // Without environment credentials, so the config's own are the ones in play.
+            let mut command = home.ecsimg(args);
+            command
+                .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+                .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+                .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
+            home.run_command(args, command);
+        }
+    }
+    // The aliyun CLI profile file: a wrong mode, a broken file, a missing profile.
+    let aliyun = home.path(".aliyun");
+    std::fs::create_dir_all(&aliyun).expect("create ~/.aliyun");
+    let profile = |mode: &str| {
+        format!(
+            r#"{{"current":"default","profiles":[{{"name":"default","mode":"{mode}","access_key_id":"{KEY_ID}","access_key_secret":"{SECRET}","sts_token":"{TOKEN}","region_id":"cn-hangzhou"}}]}}"#
+        )
+    };
+    for (text, extra) in [
+        (profile("EcsRamRole"), &[][..]),
+        (profile("AK"), &["--profile", "missing"][..]),
+        (
+            format!("{{\"profiles\": [{{\"access_key_secret\": \"{SECRET}\""),
+            &[][..],
+        ),
+    ] {
+        std::fs::write(aliyun.join("config.json"), text).expect("write the aliyun config");
+        let mut args = vec!["create", "--recipe", recipe, "--dry-run", "--yes"];
+        args.extend_from_slice(extra);
+        let mut command = home.ecsimg(&args);
+        command
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
+        home.run_command(&args, command);
+    }
+    std::fs::remove_file(aliyun.join("config.json")).expect("remove the aliyun config");
+    // The credentials file: an unknown type, a missing id, a line that is not INI.
+    let ini = home.path("credentials.ini");
+    for text in [
+        format!(
+            "[default]\ntype = magic\naccess_key_id = {KEY_ID}\naccess_key_secret = {SECRET}\n"
+        ),
+        format!("[default]\ntype = access_key\naccess_key_secret = {SECRET}\n"),
+        format!("[default\naccess_key_secret = {SECRET}\n{SECRET}\n"),
+    ] {
+        std::fs::write(&ini, text).expect("write the credentials file");
+        let args = ["create", "--recipe", recipe, "--dry-run", "--yes"];
+        let mut command = home.ecsimg(&args);
+        command
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN")
+            .env("ALIBABA_CLOUD_CREDENTIALS_FILE", &ini);
+        home.run_command(&args, command);
+    }
+}
+
+#[test]
+fn the_simulator_never_logs_its_secret() {
+    let home = Home::new();
+    let args = [
+        "sim",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--access-key-id",
+        KEY_ID,
+        "--access-key-secret",
+        SECRET,
+    ];
+    let mut child = home
+        .ecsimg(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecsimg sim serve starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let first = read_line(&mut stdout);
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    // A good request, a bad signature, and a good one with a token.
+    for (secret, token) in [
+        (SECRET, None),
+        ("wrong-secret", None),
+        (SECRET, Some(TOKEN)),
+    ] {
+        let client = client(&url, secret, token);
+        let _ = runtime().block_on(client.describe_images_all(&ImageQuery::default()));
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let output = child.wait_with_output().expect("the simulator exits");
+    let mut rest = first;
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read stdout");
+    let shown = format!(
+        "--- stdout\n{rest}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_clean("ecsimg sim serve", &shown);
+    assert!(output.status.success(), "{shown}");
+}
+
+/// One line from a child's stdout, byte by byte (no buffered reader may keep the rest).
+fn read_line(stdout: &mut impl std::io::Read) -> String {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    String::from_utf8_lossy(&line).into_owned()
+}
+
+fn client(url: &str, secret: &str, token: Option<&str>) -> Client {
+    let credentials = Credentials {
+        access_key_id: KEY_ID.into(),
+        access_key_secret: Secret::new(secret),
+        security_token: token.map(Secret::new),
+    };
+    let endpoint = Endpoint::parse(url).expect("a loopback endpoint");
+    let config = ClientConfig::new(sim::SANDBOX_REGION, credentials).with_endpoint(endpoint);
+    Client::new(config).expect("a client")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wizard
+
+/// Every log line of this test process, at `trace`: searched by the wizard test.
+fn log_file() -> &'static PathBuf {
+    static LOG: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = LOG.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("trace.log");
+        let file = std::fs::File::create(&path).expect("create the log");
+        tracing_subscriber::fmt()
+            .with_writer(Mutex::new(file))
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .try_init()
+            .expect("the only subscriber of this test binary");
+        (dir, path)
+    });
+    path
+}
+
+/// Walks the wizard from an instance to a submitted build with a client that holds the secret,
+/// against a simulator that accepts it (`accepted`) or refuses it; checks every screen.
+fn walk_the_wizard(accepted: bool) {
+    let journal_dir = tempfile::tempdir().expect("a temp dir");
+    let sim_secret = if accepted {
+        SECRET
+    } else {
+        "the-simulator-wants-another"
+    };
+    runtime().block_on(async {
+        let keys = SimConfig {
+            keys: KeyPair {
+                id: KEY_ID.into(),
+                secret: Secret::new(sim_secret),
+            },
+            speed: 500.0,
+            ..SimConfig::default()
+        };
+        let loaded = LoadedConfig {
+            config: Config::default(),
+            origin: ConfigOrigin::NoConfigDir,
+        };
+        let (connector, _, _) = Connector::open_sandbox(loaded, keys)
+            .await
+            .expect("the simulator starts");
+        let url = connector.sandbox().expect("a sandbox").url();
+        let session = Session {
+            sandbox: false,
+            region: sim::SANDBOX_REGION.into(),
+            credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),
+            endpoint: url.clone(),
+        };
+        let secret_client = client(&url, SECRET, Some(TOKEN));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut runner = Runner::new(tx, connector, Some(secret_client))
+            .with_journal(Journal::at(journal_dir.path().join("journal.jsonl")));
+        let mut app = App::new(Some(session), None, Theme::plain());
+        app.now = chrono::Utc::now();
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("a test terminal");
+        let mut screens = 0;
+        let mut pending = app.start();
+        let typed = |t: &str| t.chars().map(KeyCode::Char).collect::<Vec<_>>();
+        let ctrl_n = (KeyCode::Char('n'), KeyModifiers::CONTROL);
+        let plain = |codes: Vec<KeyCode>| codes.into_iter().map(|c| (c, KeyModifiers::NONE));
+        let keys: Vec<(KeyCode, KeyModifiers)> = plain(typed("数据库"))
+            .chain(plain(vec![KeyCode::Enter]))
+            .chain([ctrl_n])
+            .chain(plain(
+                [
+                    vec![KeyCode::Enter],
+                    typed("secrets-wizard"),
+                    vec![KeyCode::Enter],
+                ]
+                .concat(),
+            ))
+            .chain([ctrl_n, ctrl_n])
+            .chain(plain(typed("dssy")))
+            .collect();
+        for key in keys.into_iter().map(Some).chain([None]) {
+            // Run the effects and feed back what they answer until the wizard is idle.
+            loop {
+                for effect in pending.drain(..) {
+                    if effect == Effect::Quit {
+                        return;
+                    }
+                    runner.apply(effect).await;
+                }
+                if runner.is_idle() && rx.is_empty() {
+                    break;
+                }
+                match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+                    Ok(Some(msg)) => pending = update(&mut app, msg),
+                    _ => panic!("the wizard's calls did not finish"),
+                }
+            }
+            app.now = chrono::Utc::now();
+            terminal
+                .draw(|frame| view(&app, frame))
+                .expect("drawing into a test backend");
+            let buffer = terminal.backend().buffer();
+            let text: String = buffer
+                .content()
+                .chunks(usize::from(buffer.area.width))
+                .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+                .collect();
+            assert_clean(&format!("wizard screen at step {:?}", app.step), &text);
+            screens += 1;
+            if let Some((code, modifiers)) = key {
+                pending = update(&mut app, Msg::Key(KeyEvent::new(code, modifiers)));
+            }
+        }
+        assert!(screens > 10, "the walk stopped early");
+    });
+    assert_files_clean(journal_dir.path());
+}
+
+#[test]
+fn wizard_screens_and_logs_never_show_the_secret() {
+    let log = log_file();
+    walk_the_wizard(true);
+    walk_the_wizard(false);
+    let text = std::fs::read_to_string(log).expect("read the log");
+    assert!(!text.is_empty(), "nothing was logged");
+    assert_clean("the trace log", &text);
+}
