@@ -220,15 +220,15 @@ impl Connection {
         self.buffer.clear();
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            if let Some((head, length)) = parse_head(&self.buffer) {
-                if self.buffer.len() >= head + length {
-                    assert!(
-                        self.buffer.starts_with(b"HTTP/1.1 200"),
-                        "the server refused a request:\n{}",
-                        String::from_utf8_lossy(&self.buffer)
-                    );
-                    return self.buffer[head..head + length].to_vec();
-                }
+            if let Some((head, length)) = parse_head(&self.buffer)
+                && self.buffer.len() >= head + length
+            {
+                assert!(
+                    self.buffer.starts_with(b"HTTP/1.1 200"),
+                    "the server refused a request:\n{}",
+                    String::from_utf8_lossy(&self.buffer)
+                );
+                return self.buffer[head..head + length].to_vec();
             }
             let n = self.stream.read(&mut chunk).await.expect("read a response");
             assert!(n > 0, "the server closed the connection mid-response");

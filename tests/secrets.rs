@@ -8,10 +8,11 @@
 //! into a `TestBackend`. A leak is any 10-character piece of a secret, raw or percent-encoded,
 //! so a truncated or wrapped secret counts too.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ecsimg::api::model::ImageQuery;
@@ -26,12 +27,14 @@ use ecsimg::tui::app::App;
 use ecsimg::tui::effect::{Effect, Runner};
 use ecsimg::tui::launch::{Connector, Session};
 use ecsimg::tui::msg::Msg;
+use ecsimg::tui::steps::Step;
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 const KEY_ID: &str = "LTAI5tSecretsTestKeyId";
 /// Distinctive enough that any 10 characters of it in the output are a leak, never chance; the
@@ -73,8 +76,8 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-/// Every file under `dir`, searched.
-fn assert_files_clean(dir: &Path) -> usize {
+/// Every file under `dir` but the `inputs` the test wrote itself, searched.
+fn assert_files_clean(dir: &Path, inputs: &[PathBuf]) -> usize {
     let mut count = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -85,6 +88,8 @@ fn assert_files_clean(dir: &Path) -> usize {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
+            } else if inputs.contains(&path) {
+                continue;
             } else if let Ok(bytes) = std::fs::read(&path) {
                 assert_clean(
                     &format!("file {}", path.display()),
@@ -131,13 +136,29 @@ fn simulator(id: &str, secret: &str, speed: f64) -> RunningSim {
 /// A throwaway HOME with the XDG directories inside and a recipe.
 struct Home {
     dir: TempDir,
+    /// Files the test wrote (some hold the secret on purpose); not searched.
+    inputs: RefCell<Vec<PathBuf>>,
 }
 
 impl Home {
     fn new() -> Home {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        std::fs::write(dir.path().join("recipe.toml"), RECIPE).expect("write the recipe");
-        Home { dir }
+        let home = Home {
+            dir: tempfile::tempdir().expect("a temp dir"),
+            inputs: RefCell::default(),
+        };
+        home.write("recipe.toml", RECIPE);
+        home
+    }
+
+    /// Writes an input file (creating its directory) and returns its path.
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create the input's directory");
+        }
+        std::fs::write(&path, text).expect("write an input file");
+        self.inputs.borrow_mut().push(path.clone());
+        path
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -191,7 +212,7 @@ impl Home {
 impl Drop for Home {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            assert_files_clean(self.dir.path());
+            assert_files_clean(self.dir.path(), &self.inputs.borrow());
         }
     }
 }
@@ -273,7 +294,7 @@ fn a_successful_build_and_its_journal_hold_no_secret() {
         String::from_utf8_lossy(&history.stdout).contains(&image.id),
         "the journal did not record the build"
     );
-    let files = assert_files_clean(&home.path("data"));
+    let files = assert_files_clean(&home.path("data"), &[]);
     assert!(files > 0, "no journal was written under XDG_DATA_HOME");
 }
 
@@ -297,7 +318,7 @@ fn config_and_profile_mistakes_never_echo_the_secret() {
         format!("{credentials}security_token = [\"{TOKEN}\"]\n"),
     ];
     for text in &broken {
-        std::fs::write(&config, text).expect("write the config");
+        home.write("config.toml", text);
         for args in [
             &[
                 "create",
@@ -320,8 +341,6 @@ fn config_and_profile_mistakes_never_echo_the_secret() {
         }
     }
     // The aliyun CLI profile file: a wrong mode, a broken file, a missing profile.
-    let aliyun = home.path(".aliyun");
-    std::fs::create_dir_all(&aliyun).expect("create ~/.aliyun");
     let profile = |mode: &str| {
         format!(
             r#"{{"current":"default","profiles":[{{"name":"default","mode":"{mode}","access_key_id":"{KEY_ID}","access_key_secret":"{SECRET}","sts_token":"{TOKEN}","region_id":"cn-hangzhou"}}]}}"#
@@ -335,7 +354,7 @@ fn config_and_profile_mistakes_never_echo_the_secret() {
             &[][..],
         ),
     ] {
-        std::fs::write(aliyun.join("config.json"), text).expect("write the aliyun config");
+        home.write(".aliyun/config.json", &text);
         let mut args = vec!["create", "--recipe", recipe, "--dry-run", "--yes"];
         args.extend_from_slice(extra);
         let mut command = home.ecsimg(&args);
@@ -345,9 +364,8 @@ fn config_and_profile_mistakes_never_echo_the_secret() {
             .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
         home.run_command(&args, command);
     }
-    std::fs::remove_file(aliyun.join("config.json")).expect("remove the aliyun config");
+    std::fs::remove_file(home.path(".aliyun/config.json")).expect("remove the aliyun config");
     // The credentials file: an unknown type, a missing id, a line that is not INI.
-    let ini = home.path("credentials.ini");
     for text in [
         format!(
             "[default]\ntype = magic\naccess_key_id = {KEY_ID}\naccess_key_secret = {SECRET}\n"
@@ -355,7 +373,7 @@ fn config_and_profile_mistakes_never_echo_the_secret() {
         format!("[default]\ntype = access_key\naccess_key_secret = {SECRET}\n"),
         format!("[default\naccess_key_secret = {SECRET}\n{SECRET}\n"),
     ] {
-        std::fs::write(&ini, text).expect("write the credentials file");
+        let ini = home.write("credentials.ini", &text);
         let args = ["create", "--recipe", recipe, "--dry-run", "--yes"];
         let mut command = home.ecsimg(&args);
         command
@@ -460,8 +478,60 @@ fn log_file() -> &'static PathBuf {
     path
 }
 
-/// Walks the wizard from an instance to a submitted build with a client that holds the secret,
-/// against a simulator that accepts it (`accepted`) or refuses it; checks every screen.
+/// The wizard's screen as text.
+fn screen(terminal: &mut Terminal<TestBackend>, app: &App) -> String {
+    terminal
+        .draw(|frame| view(app, frame))
+        .expect("drawing into a test backend");
+    let buffer = terminal.backend().buffer();
+    buffer
+        .content()
+        .chunks(usize::from(buffer.area.width))
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+/// Runs `effects` (poll delays cut short) and feeds their results back through `update` until
+/// no call is in flight and nothing is queued.
+///
+/// Waits in short slices: a call that has sent its last message may not have finished yet, and
+/// no further message would wake a plain `recv`.
+async fn settle(
+    app: &mut App,
+    runner: &mut Runner,
+    rx: &mut UnboundedReceiver<Msg>,
+    effects: Vec<Effect>,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut pending = effects;
+    loop {
+        for effect in pending.drain(..) {
+            let effect = match effect {
+                Effect::Call { id, call, delay } => Effect::Call {
+                    id,
+                    call,
+                    delay: delay.min(Duration::from_millis(20)),
+                },
+                other => other,
+            };
+            assert!(runner.apply(effect).await, "the wizard quit");
+        }
+        match tokio::time::timeout(Duration::from_millis(5), rx.recv()).await {
+            Ok(Some(msg)) => pending = update(app, msg),
+            Ok(None) => panic!("the runner is gone"),
+            Err(_) if runner.is_idle() && rx.is_empty() => return,
+            Err(_) => assert!(
+                Instant::now() < deadline,
+                "the wizard's calls did not finish (step {:?})",
+                app.step
+            ),
+        }
+    }
+}
+
+/// Walks the wizard from an instance to a submitted, watched build with a client that holds
+/// the secret, against a simulator that accepts it (`accepted`) or refuses it; checks every
+/// screen on the way.
 fn walk_the_wizard(accepted: bool) {
     let journal_dir = tempfile::tempdir().expect("a temp dir");
     let sim_secret = if accepted {
@@ -492,68 +562,42 @@ fn walk_the_wizard(accepted: bool) {
             credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),
             endpoint: url.clone(),
         };
-        let secret_client = client(&url, SECRET, Some(TOKEN));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut runner = Runner::new(tx, connector, Some(secret_client))
+        let mut runner = Runner::new(tx, connector, Some(client(&url, SECRET, Some(TOKEN))))
             .with_journal(Journal::at(journal_dir.path().join("journal.jsonl")));
         let mut app = App::new(Some(session), None, Theme::plain());
-        app.now = chrono::Utc::now();
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("a test terminal");
-        let mut screens = 0;
-        let mut pending = app.start();
-        let typed = |t: &str| t.chars().map(KeyCode::Char).collect::<Vec<_>>();
-        let ctrl_n = (KeyCode::Char('n'), KeyModifiers::CONTROL);
-        let plain = |codes: Vec<KeyCode>| codes.into_iter().map(|c| (c, KeyModifiers::NONE));
-        let keys: Vec<(KeyCode, KeyModifiers)> = plain(typed("数据库"))
-            .chain(plain(vec![KeyCode::Enter]))
-            .chain([ctrl_n])
-            .chain(plain(
-                [
-                    vec![KeyCode::Enter],
-                    typed("secrets-wizard"),
-                    vec![KeyCode::Enter],
-                ]
-                .concat(),
-            ))
-            .chain([ctrl_n, ctrl_n])
-            .chain(plain(typed("dssy")))
-            .collect();
-        for key in keys.into_iter().map(Some).chain([None]) {
-            // Run the effects and feed back what they answer until the wizard is idle.
-            loop {
-                for effect in pending.drain(..) {
-                    if effect == Effect::Quit {
-                        return;
-                    }
-                    runner.apply(effect).await;
-                }
-                if runner.is_idle() && rx.is_empty() {
-                    break;
-                }
-                match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
-                    Ok(Some(msg)) => pending = update(&mut app, msg),
-                    _ => panic!("the wizard's calls did not finish"),
-                }
-            }
+        // From an instance to Review (as tests/wizard_e2e.rs walks), then dry-run, go to
+        // Submit, send and confirm.
+        let next_step = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        let mut keys: Vec<KeyEvent> = "数据库\n".chars().map(key).collect();
+        keys.push(next_step);
+        keys.extend("\nsecrets-wizard\n".chars().map(key));
+        keys.extend([next_step, next_step]);
+        keys.extend("dssy".chars().map(key));
+        let mut effects = app.start();
+        for next in keys.into_iter().map(Some).chain([None]) {
             app.now = chrono::Utc::now();
-            terminal
-                .draw(|frame| view(&app, frame))
-                .expect("drawing into a test backend");
-            let buffer = terminal.backend().buffer();
-            let text: String = buffer
-                .content()
-                .chunks(usize::from(buffer.area.width))
-                .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
-                .collect();
-            assert_clean(&format!("wizard screen at step {:?}", app.step), &text);
-            screens += 1;
-            if let Some((code, modifiers)) = key {
-                pending = update(&mut app, Msg::Key(KeyEvent::new(code, modifiers)));
-            }
+            settle(&mut app, &mut runner, &mut rx, effects).await;
+            let text = screen(&mut terminal, &app);
+            assert_clean(&format!("the wizard's screen at {:?}", app.step), &text);
+            effects = next.map_or_else(Vec::new, |k| update(&mut app, Msg::Key(k)));
         }
-        assert!(screens > 10, "the walk stopped early");
+        if accepted {
+            assert_eq!(app.step, Step::Submit, "the walk did not reach Submit");
+        }
     });
-    assert_files_clean(journal_dir.path());
+    assert_files_clean(journal_dir.path(), &[]);
+}
+
+/// A key press: `\n` is Enter.
+fn key(c: char) -> KeyEvent {
+    let code = if c == '\n' {
+        KeyCode::Enter
+    } else {
+        KeyCode::Char(c)
+    };
+    KeyEvent::new(code, KeyModifiers::NONE)
 }
 
 #[test]
