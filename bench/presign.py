@@ -1,4 +1,4 @@
-"""Writes a curl config holding one V3-signed (ACS3-HMAC-SHA256) CreateImage request.
+"""Writes a curl config holding one V3-signed (ACS3-HMAC-SHA256) CreateImage DryRun request.
 
     python3 presign.py HOST:PORT PARAMS.json OUT.curl
 
@@ -28,6 +28,7 @@ def main():
     secret = os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
     with open(params_file, encoding="utf-8") as f:
         params = json.load(f)
+    params["DryRun"] = "true"
     params["ClientToken"] = str(uuid.uuid4())
     query = "&".join(
         f"{encode(k)}={encode(v)}"

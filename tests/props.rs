@@ -5,9 +5,10 @@
 //!   when validation passes, and otherwise every validation error is reported at its key;
 //! - valid specs travel the real wire — `to_params`, V1 or V3 signing, HTTP, the simulator —
 //!   and come back from DescribeImages with every text intact;
-//! - random keys, mouse clicks, pastes, ticks and resizes (10×3 up to 320×120) never panic the
-//!   wizard, with every API call answered (successfully or not) from sandbox data;
-//! - regression inputs found by fuzzing (see `fuzz/`).
+//! - random keys, mouse clicks, pastes, ticks and resizes (0×0 and 10×3 up to 320×120) never
+//!   panic the wizard, with every API call answered (successfully or not) from sandbox data.
+//!
+//! Inputs that fuzzing (`fuzz/`) finds to break a parser belong here as regression tests.
 //!
 //! `PROPTEST_CASES=N` raises the number of cases for a deeper run; the defaults keep
 //! `cargo test` quick.
@@ -468,10 +469,11 @@ fn modifiers() -> impl Strategy<Value = KeyModifiers> {
     ]
 }
 
-/// Sizes from too small to use (10×3 and below) to a large monitor.
+/// Sizes from none at all (0×0, which some ptys report) and too small to use (10×3) to a large
+/// monitor.
 fn size() -> impl Strategy<Value = (u16, u16)> {
     prop_oneof![
-        (1u16..=12, 1u16..=6),
+        (0u16..=12, 0u16..=6),
         (10u16..=80, 3u16..=24),
         (80u16..=320, 24u16..=120),
     ]
@@ -735,7 +737,7 @@ proptest! {
 
 #[test]
 fn the_wizard_draws_at_the_smallest_sizes() {
-    for (w, h) in [(1, 1), (10, 3), (20, 5), (3, 40), (400, 2)] {
+    for (w, h) in [(0, 0), (1, 1), (10, 3), (20, 5), (3, 40), (400, 2)] {
         let keys = [
             KeyCode::Enter,
             KeyCode::Char('n'),
