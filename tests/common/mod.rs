@@ -78,10 +78,19 @@ impl Harness {
             if self.runner.is_idle() && self.rx.is_empty() {
                 return;
             }
-            let msg = tokio::time::timeout(ANSWER_WITHIN, self.rx.recv())
-                .await
-                .expect("the simulator answers in time")
-                .expect("the runner is alive");
+            // Wait in short slices: a task that already sent its last message may not count as
+            // finished yet, so "idle" is looked at again instead of waiting out the deadline.
+            let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
+            let msg = loop {
+                match tokio::time::timeout(Duration::from_millis(5), self.rx.recv()).await {
+                    Ok(msg) => break msg.expect("the runner is alive"),
+                    Err(_) if self.runner.is_idle() && self.rx.is_empty() => return,
+                    Err(_) => assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "the simulator answers in time"
+                    ),
+                }
+            };
             pending = update(&mut self.app, msg);
         }
     }
