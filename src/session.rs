@@ -32,19 +32,25 @@ pub enum SessionError {
     Credentials(#[from] CredentialsError),
     #[error("--endpoint: {0}")]
     Endpoint(EndpointError),
+    /// `--sandbox` with `--endpoint URL`.
     #[error(
-        "--sandbox runs the embedded simulator, so --endpoint cannot be used with it; drop one \
-         of the two"
+        "--sandbox runs the embedded simulator, so --endpoint {0} cannot be used with it; drop \
+         one of the two"
     )]
-    SandboxWithEndpoint,
+    SandboxWithEndpoint(String),
     #[error("the sandbox could not start: {0}")]
     Sandbox(#[from] StartError),
+    #[error("the sandbox's address: {0}")]
+    SandboxAddress(EndpointError),
 }
 
 impl SessionError {
     /// Whether the user must fix an input (flags, config, credentials) rather than retry.
     pub fn is_invalid_input(&self) -> bool {
-        !matches!(self, SessionError::Sandbox(_))
+        !matches!(
+            self,
+            SessionError::Sandbox(_) | SessionError::SandboxAddress(_)
+        )
     }
 }
 
@@ -57,7 +63,7 @@ pub struct Session {
     /// `--endpoint`, the config's `endpoint`, or the sandbox; `None` uses the regional one.
     endpoint: Option<Endpoint>,
     /// Keeps an in-process simulator (`--sandbox`) alive as long as the session.
-    _sandbox: Option<RunningSim>,
+    sandbox: Option<RunningSim>,
 }
 
 impl std::fmt::Debug for Session {
@@ -79,27 +85,20 @@ impl Session {
     /// Resolves everything; `--sandbox` starts the embedded simulator in this process.
     pub async fn open(options: &SessionOptions) -> Result<Session, SessionError> {
         let config = Session::load_config(options)?;
+        Session::open_with(options, config).await
+    }
+
+    /// [`Session::open`] with the config already read (the wizard needs its settings first).
+    pub async fn open_with(
+        options: &SessionOptions,
+        config: LoadedConfig,
+    ) -> Result<Session, SessionError> {
         if options.sandbox {
-            if options.endpoint.is_some() {
-                return Err(SessionError::SandboxWithEndpoint);
+            if let Some(endpoint) = &options.endpoint {
+                return Err(SessionError::SandboxWithEndpoint(endpoint.clone()));
             }
-            let running = sim::start(SimConfig::default()).await?;
-            let endpoint = Endpoint::parse(&running.url()).map_err(SessionError::Endpoint)?;
-            return Ok(Session {
-                config,
-                credentials: Credentials {
-                    access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-                    access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-                    security_token: None,
-                },
-                credential_source: "sandbox key pair (built in)".into(),
-                region: options
-                    .region
-                    .clone()
-                    .unwrap_or_else(|| sim::SANDBOX_REGION.into()),
-                endpoint: Some(endpoint),
-                _sandbox: Some(running),
-            });
+            let region = options.region.as_deref().unwrap_or(sim::SANDBOX_REGION);
+            return Session::open_sandbox(config, SimConfig::default(), region).await;
         }
         let endpoint = match &options.endpoint {
             Some(text) => Some(Endpoint::parse(text).map_err(SessionError::Endpoint)?),
@@ -116,7 +115,30 @@ impl Session {
             credentials: resolved.credentials,
             config,
             endpoint,
-            _sandbox: None,
+            sandbox: None,
+        })
+    }
+
+    /// A session on an embedded simulator started from `simulator` in this process, working
+    /// in `region`: `--sandbox`, the wizard's start screen, and tests (a faster clock, faults).
+    pub async fn open_sandbox(
+        config: LoadedConfig,
+        simulator: SimConfig,
+        region: &str,
+    ) -> Result<Session, SessionError> {
+        let running = sim::start(simulator).await?;
+        let endpoint = Endpoint::parse(&running.url()).map_err(SessionError::SandboxAddress)?;
+        Ok(Session {
+            config,
+            credentials: Credentials {
+                access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+                access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+                security_token: None,
+            },
+            credential_source: "sandbox key pair (built in)".into(),
+            region: region.into(),
+            endpoint: Some(endpoint),
+            sandbox: Some(running),
         })
     }
 
@@ -132,6 +154,11 @@ impl Session {
     /// Which credential source won, for messages and the journal; never a secret.
     pub fn credential_source(&self) -> &str {
         &self.credential_source
+    }
+
+    /// The in-process simulator this session talks to (`--sandbox`), if any.
+    pub fn sandbox(&self) -> Option<&RunningSim> {
+        self.sandbox.as_ref()
     }
 
     /// The endpoint requests for `region` go to.
@@ -178,6 +205,11 @@ mod tests {
         let session = Session::open(&options).await.expect("opens");
         assert_eq!(session.region(), sim::SANDBOX_REGION);
         assert!(session.credential_source().contains("sandbox"));
+        let running = session.sandbox().expect("the simulator runs");
+        assert_eq!(
+            session.endpoint_for(sim::SANDBOX_REGION).to_string(),
+            running.url()
+        );
         assert_eq!(
             session.watch_policy().poll_interval,
             std::time::Duration::from_secs(2)
@@ -212,7 +244,11 @@ mod tests {
             ..both
         };
         let err = Session::open(&both).await.unwrap_err();
-        assert!(matches!(err, SessionError::SandboxWithEndpoint), "{err}");
+        assert!(matches!(err, SessionError::SandboxWithEndpoint(_)), "{err}");
+        assert!(
+            err.to_string().contains("--endpoint http://127.0.0.1:1"),
+            "{err}"
+        );
         let plain_http = SessionOptions {
             config: Some(config),
             endpoint: Some("http://ecs.example.com".into()),

@@ -8,12 +8,17 @@
 //! into a `TestBackend`. A leak is any 10-character piece of a secret, raw or percent-encoded,
 //! so a truncated or wrapped secret counts too.
 
+// The shared wizard harness; this file walks it key by key and needs only part of it.
+#[allow(dead_code)]
+mod common;
+
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::{Harness, Pace};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ecsimg::api::model::ImageQuery;
 use ecsimg::api::sign::percent_encode;
@@ -24,17 +29,13 @@ use ecsimg::journal::Journal;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, KeyPair, RunningSim, SimConfig};
 use ecsimg::tui::app::App;
-use ecsimg::tui::effect::{Effect, Runner};
+use ecsimg::tui::effect::Runner;
 use ecsimg::tui::launch::{Connector, Session};
-use ecsimg::tui::msg::Msg;
 use ecsimg::tui::steps::Step;
-use ecsimg::tui::theme::Theme;
-use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 const KEY_ID: &str = "LTAI5tSecretsTestKeyId";
 /// Distinctive enough that any 10 characters of it in the output are a leak, never chance; the
@@ -491,44 +492,6 @@ fn screen(terminal: &mut Terminal<TestBackend>, app: &App) -> String {
         .collect()
 }
 
-/// Runs `effects` (poll delays cut short) and feeds their results back through `update` until
-/// no call is in flight and nothing is queued.
-///
-/// Waits in short slices: a call that has sent its last message may not have finished yet, and
-/// no further message would wake a plain `recv`.
-async fn settle(
-    app: &mut App,
-    runner: &mut Runner,
-    rx: &mut UnboundedReceiver<Msg>,
-    effects: Vec<Effect>,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut pending = effects;
-    loop {
-        for effect in pending.drain(..) {
-            let effect = match effect {
-                Effect::Call { id, call, delay } => Effect::Call {
-                    id,
-                    call,
-                    delay: delay.min(Duration::from_millis(20)),
-                },
-                other => other,
-            };
-            assert!(runner.apply(effect).await, "the wizard quit");
-        }
-        match tokio::time::timeout(Duration::from_millis(5), rx.recv()).await {
-            Ok(Some(msg)) => pending = update(app, msg),
-            Ok(None) => panic!("the runner is gone"),
-            Err(_) if runner.is_idle() && rx.is_empty() => return,
-            Err(_) => assert!(
-                Instant::now() < deadline,
-                "the wizard's calls did not finish (step {:?})",
-                app.step
-            ),
-        }
-    }
-}
-
 /// Walks the wizard from an instance to a submitted, watched build with a client that holds
 /// the secret, against a simulator that accepts it (`accepted`) or refuses it; checks every
 /// screen on the way.
@@ -562,10 +525,14 @@ fn walk_the_wizard(accepted: bool) {
             credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),
             endpoint: url.clone(),
         };
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut runner = Runner::new(tx, connector, Some(client(&url, SECRET, Some(TOKEN))))
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner::new(tx, connector, Some(client(&url, SECRET, Some(TOKEN))))
             .with_journal(Journal::at(journal_dir.path().join("journal.jsonl")));
-        let mut app = App::new(Some(session), None, Theme::plain());
+        let pace = Pace {
+            max_delay: Duration::from_millis(20),
+            tick_before_key: true,
+        };
+        let mut wizard = Harness::start(runner, rx, session, pace).await;
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("a test terminal");
         // From an instance to Review (as tests/wizard_e2e.rs walks), then dry-run, go to
         // Submit, send and confirm.
@@ -575,16 +542,21 @@ fn walk_the_wizard(accepted: bool) {
         keys.extend("\nsecrets-wizard\n".chars().map(key));
         keys.extend([next_step, next_step]);
         keys.extend("dssy".chars().map(key));
-        let mut effects = app.start();
-        for next in keys.into_iter().map(Some).chain([None]) {
-            app.now = chrono::Utc::now();
-            settle(&mut app, &mut runner, &mut rx, effects).await;
-            let text = screen(&mut terminal, &app);
+        let mut check = |app: &App| {
+            let text = screen(&mut terminal, app);
             assert_clean(&format!("the wizard's screen at {:?}", app.step), &text);
-            effects = next.map_or_else(Vec::new, |k| update(&mut app, Msg::Key(k)));
+        };
+        check(&wizard.app);
+        for next in keys {
+            wizard.send(next).await;
+            check(&wizard.app);
         }
         if accepted {
-            assert_eq!(app.step, Step::Submit, "the walk did not reach Submit");
+            assert_eq!(
+                wizard.app.step,
+                Step::Submit,
+                "the walk did not reach Submit"
+            );
         }
     });
     assert_files_clean(journal_dir.path(), &[]);

@@ -21,7 +21,8 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 4,
+            // The `[network] max_attempts` default that config.example.toml documents.
+            max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
         }
@@ -112,7 +113,11 @@ mod tests {
     #[test]
     fn defaults_are_sane() {
         let p = RetryPolicy::default();
-        assert_eq!(p.max_attempts, 4);
+        assert_eq!(p.max_attempts, 3);
+        assert_eq!(
+            p.max_attempts,
+            crate::config::Network::default().max_attempts
+        );
         assert_eq!(p.base_delay, ms(200));
         assert_eq!(p.max_delay, Duration::from_secs(20));
         assert_eq!(RetryPolicy::never().max_attempts, 1);

@@ -31,7 +31,7 @@ pub use seed::{SANDBOX_TOML, Seed, SeedError};
 
 use crate::secret::Secret;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -114,7 +114,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     let shared = Arc::new(server::Shared {
         keys: config.keys,
         clock: config.clock,
-        state: Mutex::new(state),
+        state: RwLock::new(state),
         nonces: Mutex::default(),
         faults: Arc::new(Faults::new(config.faults, config.rng_seed)),
     });

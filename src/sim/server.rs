@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::http::{HeaderValue, Method, Response, StatusCode, header};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -30,14 +30,15 @@ const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct Shared {
     pub keys: KeyPair,
     pub clock: Clock,
-    pub state: Mutex<State>,
+    pub state: RwLock<State>,
     pub nonces: Mutex<NonceStore>,
     pub faults: Arc<Faults>,
 }
 
 impl Shared {
-    pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The state for reading (tests, the sandbox banner).
+    pub fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -101,7 +102,7 @@ async fn handle(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("ecs.aliyuncs.com")
         .to_string();
-    let respond = |result: Result<serde_json::Value, SimError>| respond(result, &request_id, &host);
+    let respond = |result: Result<Vec<u8>, SimError>| respond(result, &request_id, &host);
     if parts.method != Method::GET && parts.method != Method::POST {
         return Ok(respond(Err(SimError::unsupported_method())));
     }
@@ -151,16 +152,14 @@ async fn handle(
             return Ok(respond(Err(e)));
         }
     }
-    let result = {
-        let mut state = shared.state();
-        // Read the clock again: injected latency may have passed.
-        ops::dispatch(
-            &mut state,
-            shared.clock.now(),
-            action,
-            &authenticated.params,
-        )
-    };
+    // Read the clock again: injected latency may have passed.
+    let result = ops::dispatch(
+        &shared.state,
+        shared.clock.now(),
+        action,
+        &authenticated.params,
+        &request_id,
+    );
     match &result {
         Ok(_) => {
             tracing::info!(%request_id, action = action.name(), scheme = ?authenticated.scheme, "ok")
@@ -170,22 +169,21 @@ async fn handle(
     Ok(respond(result))
 }
 
-/// The HTTP response: the body with `RequestId`, or the error envelope.
+/// The HTTP response: the answer (which carries `RequestId`), or the error envelope.
 fn respond(
-    result: Result<serde_json::Value, SimError>,
+    result: Result<Vec<u8>, SimError>,
     request_id: &str,
     host: &str,
 ) -> Response<Full<Bytes>> {
     let (status, body, retry_after) = match result {
-        Ok(mut body) => {
-            if let Some(object) = body.as_object_mut() {
-                object.insert("RequestId".into(), request_id.into());
-            }
-            (200, body, None)
-        }
-        Err(e) => (e.status, e.envelope(request_id, host), e.retry_after_ms),
+        Ok(body) => (200, body, None),
+        Err(e) => (
+            e.status,
+            e.envelope(request_id, host).to_string().into_bytes(),
+            e.retry_after_ms,
+        ),
     };
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();

@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 /// Simulated durations, in seconds at `--speed 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -316,6 +318,32 @@ pub struct Image {
     pub resource_group_id: String,
     pub detection: Option<Detection>,
     pub secure_boot: String,
+    /// The DescribeImages rendering, kept once nothing in it can change any more.
+    pub rendered: RenderCache,
+}
+
+/// A record's JSON, rendered once the record has settled (see `ops::images`): a listing then
+/// copies bytes instead of serializing dozens of fields per row. Filled through a shared
+/// reference, so readers holding the read lock can fill it; a clone starts from the same
+/// rendering, and it never takes part in equality.
+#[derive(Debug, Clone, Default)]
+pub struct RenderCache(OnceLock<Box<RawValue>>);
+
+impl RenderCache {
+    pub fn get(&self) -> Option<&RawValue> {
+        self.0.get().map(|raw| &**raw)
+    }
+
+    /// Keeps `raw` unless another reader got there first; returns what is kept.
+    pub fn keep(&self, raw: Box<RawValue>) -> &RawValue {
+        self.0.get_or_init(|| raw)
+    }
+}
+
+impl PartialEq for RenderCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Image {

@@ -11,10 +11,9 @@ use ratatui::widgets::Paragraph;
 use super::RunOptions;
 use super::theme::Theme;
 use super::widgets::text_field::wrap;
-use crate::api::{Client, ClientConfig, Endpoint, RetryPolicy};
+use crate::api::Client;
 use crate::config::LoadedConfig;
-use crate::credentials::{self, Credentials, Flags};
-use crate::secret::Secret;
+use crate::session::{self, SessionError, SessionOptions};
 use crate::sim::{self, RunningSim, SimConfig};
 use crate::watch::WatchPolicy;
 
@@ -29,14 +28,21 @@ pub struct Session {
     pub endpoint: String,
 }
 
-/// Builds clients: knows the credentials, the endpoint override and the network settings, and
-/// keeps the in-process simulator alive while the wizard runs.
+/// Builds the wizard's clients through a [`session::Session`] (the one place that turns
+/// config, credentials and endpoint into a client), which also keeps the in-process simulator
+/// alive while the wizard runs.
 pub struct Connector {
-    config: LoadedConfig,
-    credentials: Option<Credentials>,
-    /// `--endpoint`, `endpoint` in the config, or the simulator's URL.
-    endpoint: Option<Endpoint>,
-    sim: Option<RunningSim>,
+    link: Link,
+}
+
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per wizard; it changes state at most once"
+)]
+enum Link {
+    /// No usable credentials yet: the config the start screen's sandbox will run with.
+    Waiting(LoadedConfig),
+    Connected(session::Session),
 }
 
 /// How the wizard opens.
@@ -51,96 +57,62 @@ pub enum Opening {
 
 impl Connector {
     /// Decides how to open from the options and the config. Fails only on mistakes the user
-    /// must fix first (a malformed `--endpoint`, `--sandbox` with `--endpoint`).
+    /// must fix first (a malformed `--endpoint`, `--sandbox` with `--endpoint`) or a sandbox
+    /// that does not start.
     pub async fn open(
         opts: &RunOptions,
         config: LoadedConfig,
     ) -> anyhow::Result<(Connector, Opening)> {
-        let endpoint = match &opts.endpoint {
-            Some(text) => {
-                if opts.sandbox {
-                    anyhow::bail!(
-                        "--sandbox runs the embedded simulator, so --endpoint {text} cannot be used \
-                         with it; drop one of the two"
-                    );
-                }
-                Some(Endpoint::parse(text).map_err(|e| anyhow::anyhow!("--endpoint: {e}"))?)
-            }
-            None if opts.sandbox => None,
-            None => config.config.endpoint.clone(),
-        };
-        let mut connector = Connector {
-            config,
-            credentials: None,
-            endpoint,
-            sim: None,
-        };
-        if opts.sandbox {
-            let region = opts
-                .region
-                .clone()
-                .unwrap_or_else(|| sim::SANDBOX_REGION.to_string());
-            let (client, session) = connector
-                .start_sandbox_in(&region, SimConfig::default())
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
-            return Ok((connector, Opening::Ready { client, session }));
-        }
-        let flags = Flags {
+        let options = SessionOptions {
+            config: opts.config.clone(),
             profile: opts.profile.clone(),
             region: opts.region.clone(),
+            endpoint: opts.endpoint.clone(),
+            sandbox: opts.sandbox,
         };
-        match credentials::resolve_from_process(&flags, &connector.config) {
-            Ok(resolved) => {
-                let region = resolved.region_or_default().to_string();
-                connector.credentials = Some(resolved.credentials);
-                let client = connector.client_for(&region)?;
-                let session = Session {
-                    sandbox: false,
-                    endpoint: client.config().endpoint.to_string(),
-                    region,
-                    credential_source: resolved.source.to_string(),
-                };
+        // The copy stays behind for the start screen, whose sandbox needs a config.
+        match session::Session::open_with(&options, config.clone()).await {
+            Ok(connected) => {
+                let (connector, client, session) = Connector::connected(connected)?;
                 Ok((connector, Opening::Ready { client, session }))
             }
-            Err(e) => {
-                let screen = LaunchScreen::new(e.to_string(), connector.config.origin.to_string());
+            Err(SessionError::Credentials(e)) => {
+                let screen = LaunchScreen::new(e.to_string(), config.origin.to_string());
+                let connector = Connector {
+                    link: Link::Waiting(config),
+                };
                 Ok((connector, Opening::NeedsCredentials(screen)))
             }
+            Err(e) => Err(e.into()),
         }
     }
 
     /// A client for `region` with the current credentials and endpoint.
     pub fn client_for(&self, region: &str) -> anyhow::Result<Client> {
-        let credentials = self
-            .credentials
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("no credentials to sign requests with"))?;
-        let network = &self.config.config.network;
-        let endpoint = self
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| Endpoint::for_region(region));
-        let config = ClientConfig::new(region, credentials)
-            .with_endpoint(endpoint)
-            .with_signature_version(self.config.config.signature_version)
-            .with_timeouts(network.connect_timeout, network.read_timeout)
-            .with_retry(RetryPolicy {
-                max_attempts: network.max_attempts,
-                ..RetryPolicy::default()
-            });
-        Ok(Client::new(config)?)
+        match &self.link {
+            Link::Connected(connected) => Ok(connected.client_for(region)?),
+            Link::Waiting(_) => anyhow::bail!("no credentials to sign requests with"),
+        }
     }
 
     /// How images are watched: `[watch]` in the config.
     pub fn watch_policy(&self) -> WatchPolicy {
-        WatchPolicy::from_config(&self.config.config.watch)
+        match &self.link {
+            Link::Connected(connected) => connected.watch_policy(),
+            Link::Waiting(config) => WatchPolicy::from_config(&config.config.watch),
+        }
     }
 
     /// Starts the simulator (from the start screen) in the sandbox's region.
     pub async fn start_sandbox(&mut self) -> Result<(Client, Session), String> {
-        self.start_sandbox_in(sim::SANDBOX_REGION, SimConfig::default())
-            .await
+        let config = match &self.link {
+            Link::Connected(connected) => connected.config().clone(),
+            Link::Waiting(config) => config.clone(),
+        };
+        let (connector, client, session) =
+            Connector::open_sandbox(config, SimConfig::default()).await?;
+        *self = connector;
+        Ok((client, session))
     }
 
     /// Opens on an embedded simulator started from `sim` (tests: a faster clock, scripted
@@ -149,47 +121,37 @@ impl Connector {
         config: LoadedConfig,
         sim: SimConfig,
     ) -> Result<(Connector, Client, Session), String> {
-        let mut connector = Connector {
-            config,
-            credentials: None,
-            endpoint: None,
-            sim: None,
-        };
-        let (client, session) = connector.start_sandbox_in(sim::SANDBOX_REGION, sim).await?;
-        Ok((connector, client, session))
+        let connected = session::Session::open_sandbox(config, sim, sim::SANDBOX_REGION)
+            .await
+            .map_err(|e| e.to_string())?;
+        Connector::connected(connected).map_err(|e| e.to_string())
     }
 
     /// The simulator this connector runs, if any.
     pub fn sandbox(&self) -> Option<&RunningSim> {
-        self.sim.as_ref()
+        match &self.link {
+            Link::Connected(connected) => connected.sandbox(),
+            Link::Waiting(_) => None,
+        }
     }
 
-    async fn start_sandbox_in(
-        &mut self,
-        region: &str,
-        sim: SimConfig,
-    ) -> Result<(Client, Session), String> {
-        let running = sim::start(sim)
-            .await
-            .map_err(|e| format!("the sandbox could not start: {e}"))?;
-        let url = running.url();
-        self.endpoint =
-            Some(Endpoint::parse(&url).map_err(|e| format!("the sandbox's address: {e}"))?);
-        self.credentials = Some(Credentials {
-            access_key_id: sim::SANDBOX_ACCESS_KEY_ID.to_string(),
-            access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-            security_token: None,
-        });
-        self.sim = Some(running);
-        tracing::info!(%url, "sandbox started");
-        let client = self.client_for(region).map_err(|e| e.to_string())?;
+    /// The connector for `connected`, its client for the session's region, and the header.
+    fn connected(connected: session::Session) -> anyhow::Result<(Connector, Client, Session)> {
+        let region = connected.region().to_string();
+        let client = connected.client_for(&region)?;
+        if let Some(running) = connected.sandbox() {
+            tracing::info!(url = %running.url(), "sandbox started");
+        }
         let session = Session {
-            sandbox: true,
-            region: region.to_string(),
-            credential_source: "sandbox key pair (built in)".to_string(),
-            endpoint: url,
+            sandbox: connected.sandbox().is_some(),
+            endpoint: client.config().endpoint.to_string(),
+            credential_source: connected.credential_source().to_string(),
+            region,
         };
-        Ok((client, session))
+        let connector = Connector {
+            link: Link::Connected(connected),
+        };
+        Ok((connector, client, session))
     }
 }
 
@@ -420,6 +382,34 @@ mod tests {
             client.config().endpoint.to_string()
         );
         assert_eq!(other.config().region, "cn-shanghai");
+    }
+
+    #[tokio::test]
+    async fn the_start_screen_brings_up_the_sandbox() {
+        let mut config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
+        config.config.watch.poll_interval = std::time::Duration::from_secs(7);
+        let mut connector = Connector {
+            link: Link::Waiting(config),
+        };
+        let err = connector
+            .client_for(sim::SANDBOX_REGION)
+            .expect_err("refused");
+        assert!(err.to_string().contains("no credentials"), "{err}");
+        assert!(connector.sandbox().is_none());
+        let (client, session) = connector.start_sandbox().await.expect("the sandbox starts");
+        assert!(session.sandbox);
+        assert_eq!(session.region, sim::SANDBOX_REGION);
+        let running = connector.sandbox().expect("the sandbox runs");
+        assert_eq!(session.endpoint, running.url());
+        assert_eq!(
+            connector.watch_policy().poll_interval,
+            std::time::Duration::from_secs(7),
+            "the config read at start still applies"
+        );
+        client
+            .describe_regions()
+            .await
+            .expect("the simulator answers");
     }
 
     #[tokio::test]

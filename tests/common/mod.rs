@@ -110,7 +110,8 @@ impl Harness {
         }
     }
 
-    async fn send(&mut self, key: KeyEvent) {
+    /// Sends one key (after a clock tick if the pace says so) and runs what it asks for.
+    pub async fn send(&mut self, key: KeyEvent) {
         let mut effects = if self.pace.tick_before_key {
             update(&mut self.app, Msg::Tick(chrono::Utc::now()))
         } else {

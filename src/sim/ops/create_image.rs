@@ -8,12 +8,12 @@
 use super::super::error::SimError;
 use super::super::params::Params;
 use super::super::state::{
-    Detection, Image, ImageDisk, InstanceStatus, OsInfo, Region, Risk, Snapshot, SnapshotProgress,
-    State, Timeline, TokenRecord,
+    Detection, Image, ImageDisk, InstanceStatus, OsInfo, Region, RenderCache, Risk, Snapshot,
+    SnapshotProgress, State, Timeline, TokenRecord,
 };
 use crate::spec::rules;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::collections::BTreeSet;
 
 fn fail(status: u16, code: &str, message: &str) -> SimError {
@@ -77,12 +77,19 @@ enum DiskSource {
     Empty,
 }
 
-pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Value, SimError> {
+/// CreateImage's answer.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Created {
+    image_id: String,
+}
+
+pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Created, SimError> {
     let region_id = super::region_id(state, params)?;
     let request = parse(params)?;
     let region = state
         .regions
-        .get(&region_id)
+        .get(region_id)
         .ok_or_else(SimError::region_not_found)?;
     let at = Sources {
         region,
@@ -126,7 +133,9 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
         && let Some(record) = region.client_tokens.get(token)
     {
         return if record.fingerprint == fingerprint {
-            Ok(json!({ "ImageId": record.image_id }))
+            Ok(Created {
+                image_id: record.image_id.clone(),
+            })
         } else {
             Err(fail(
                 400,
@@ -141,14 +150,14 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
     }
     let image_id = commit(
         state,
-        &region_id,
+        region_id,
         now,
         request,
         plan,
         resource_group_id,
         fingerprint,
     );
-    Ok(json!({ "ImageId": image_id }))
+    Ok(Created { image_id })
 }
 
 // --- step 2: syntax ------------------------------------------------------------------------------
@@ -844,6 +853,7 @@ fn commit(
         resource_group_id,
         detection,
         secure_boot: request.secure_boot,
+        rendered: RenderCache::default(),
     };
     if let Some(region) = state.regions.get_mut(region_id) {
         for snapshot in new_snapshots {

@@ -1,15 +1,18 @@
 //! DescribeDisks.
 
-use super::super::clock::format_time;
 use super::super::error::SimError;
 use super::super::params::Params;
 use super::super::state::{Disk, State};
-use super::paging::{PageRequest, TokenLimits, paginate};
-use serde_json::{Value, json};
+use super::json::{self, OrEmpty, Time, Wrapped};
+use super::paging::{PageAnswer, PageRequest, TokenLimits, paginate};
+use serde::Serialize;
 
 const LIMITS: TokenLimits = TokenLimits { min: 10, max: 500 };
 
-pub fn describe(state: &State, params: &Params) -> Result<Value, SimError> {
+pub fn describe<'a>(
+    state: &'a State,
+    params: &'a Params,
+) -> Result<PageAnswer<'a, Vec<DiskJson<'a>>>, SimError> {
     let region_id = super::region_id(state, params)?;
     let region = super::region(state, params)?;
     let ids = params.json_ids("DiskIds")?;
@@ -49,52 +52,103 @@ pub fn describe(state: &State, params: &Params) -> Result<Value, SimError> {
             && !tag_filtered
     };
     let page = paginate(&region.disks, ids.as_deref(), keep, filtered, request)?;
-    let items = page.rows.iter().map(|d| render(d, &region_id)).collect();
-    Ok(page.to_json(true, "Disks", "Disk", items))
+    let items = page.rows.iter().map(|d| render(d, region_id)).collect();
+    Ok(page.answer(true, "Disks", "Disk", items))
 }
 
-fn render(d: &Disk, region_id: &str) -> Value {
-    let attachments: Vec<Value> = match (&d.instance_id, &d.device) {
-        (Some(instance), device) => vec![json!({
-            "InstanceId": instance,
-            "Device": device.clone().unwrap_or_default(),
-            "AttachedTime": format_time(d.creation_time),
-        })],
-        _ => Vec::new(),
-    };
-    json!({
-        "DiskId": d.id,
-        "DiskName": d.name,
-        "Description": "",
-        "Type": d.disk_type,
-        "Category": d.category,
-        "Size": d.size,
-        "Device": d.device.clone().unwrap_or_default(),
-        "InstanceId": d.instance_id.clone().unwrap_or_default(),
-        "Status": d.status(),
-        "Encrypted": d.encrypted,
-        "KMSKeyId": d.kms_key_id,
-        "ImageId": d.image_id,
-        "SourceSnapshotId": d.source_snapshot_id,
-        "ZoneId": d.zone_id,
-        "RegionId": region_id,
-        "CreationTime": format_time(d.creation_time),
-        "AttachedTime": if d.instance_id.is_some() { format_time(d.creation_time) } else { String::new() },
-        "DetachedTime": "",
-        "ExpiredTime": "2999-09-08T16:00Z",
-        "DeleteWithInstance": d.disk_type == "system",
-        "DeleteAutoSnapshot": false,
-        "Portable": d.disk_type == "data",
-        "EnableAutoSnapshot": true,
-        "PerformanceLevel": d.performance_level,
-        "DiskChargeType": "PostPaid",
-        "SerialNumber": d.id.trim_start_matches("d-"),
-        "ResourceGroupId": d.resource_group_id,
-        "MultiAttach": "Disabled",
-        "IOPS": 1800 + 50 * d.size.min(1000),
-        "Throughput": 120,
-        "Attachments": { "Attachment": attachments },
-        "OperationLocks": { "OperationLock": [] },
-        "Tags": { "Tag": [] },
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DiskJson<'a> {
+    disk_id: &'a str,
+    disk_name: &'a str,
+    description: &'static str,
+    #[serde(rename = "Type")]
+    disk_type: &'a str,
+    category: &'a str,
+    size: u32,
+    device: &'a str,
+    instance_id: &'a str,
+    status: &'static str,
+    encrypted: bool,
+    #[serde(rename = "KMSKeyId")]
+    kms_key_id: &'a str,
+    image_id: &'a str,
+    source_snapshot_id: &'a str,
+    zone_id: &'a str,
+    region_id: &'a str,
+    creation_time: Time,
+    attached_time: OrEmpty<Time>,
+    detached_time: &'static str,
+    expired_time: &'static str,
+    delete_with_instance: bool,
+    delete_auto_snapshot: bool,
+    portable: bool,
+    enable_auto_snapshot: bool,
+    performance_level: &'a str,
+    disk_charge_type: &'static str,
+    serial_number: &'a str,
+    resource_group_id: &'a str,
+    multi_attach: &'static str,
+    #[serde(rename = "IOPS")]
+    iops: u32,
+    throughput: u32,
+    attachments: Wrapped<Vec<AttachmentJson<'a>>>,
+    operation_locks: Wrapped<[(); 0]>,
+    tags: Wrapped<[(); 0]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachmentJson<'a> {
+    instance_id: &'a str,
+    device: &'a str,
+    attached_time: Time,
+}
+
+fn render<'a>(d: &'a Disk, region_id: &'a str) -> DiskJson<'a> {
+    let device = d.device.as_deref().unwrap_or_default();
+    let attached = d
+        .instance_id
+        .is_some()
+        .then(|| Time::seconds(d.creation_time));
+    let attachment = d.instance_id.as_deref().map(|instance_id| AttachmentJson {
+        instance_id,
+        device,
+        attached_time: Time::seconds(d.creation_time),
+    });
+    DiskJson {
+        disk_id: &d.id,
+        disk_name: &d.name,
+        description: "",
+        disk_type: &d.disk_type,
+        category: &d.category,
+        size: d.size,
+        device,
+        instance_id: d.instance_id.as_deref().unwrap_or_default(),
+        status: d.status(),
+        encrypted: d.encrypted,
+        kms_key_id: &d.kms_key_id,
+        image_id: &d.image_id,
+        source_snapshot_id: &d.source_snapshot_id,
+        zone_id: &d.zone_id,
+        region_id,
+        creation_time: Time::seconds(d.creation_time),
+        attached_time: OrEmpty(attached),
+        detached_time: "",
+        expired_time: "2999-09-08T16:00Z",
+        delete_with_instance: d.disk_type == "system",
+        delete_auto_snapshot: false,
+        portable: d.disk_type == "data",
+        enable_auto_snapshot: true,
+        performance_level: &d.performance_level,
+        disk_charge_type: "PostPaid",
+        serial_number: d.id.trim_start_matches("d-"),
+        resource_group_id: &d.resource_group_id,
+        multi_attach: "Disabled",
+        iops: 1800 + 50 * d.size.min(1000),
+        throughput: 120,
+        attachments: Wrapped::new("Attachment", attachment.into_iter().collect()),
+        operation_locks: json::empty("OperationLock"),
+        tags: json::empty("Tag"),
+    }
 }

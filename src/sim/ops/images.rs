@@ -1,12 +1,13 @@
 //! DescribeImages and DeleteImage.
 
-use super::super::clock::format_time;
 use super::super::error::SimError;
 use super::super::params::Params;
-use super::super::state::{Image, Phase, Region, State};
-use super::paging::{PageRequest, paginate};
+use super::super::state::{Image, Phase, Region, State, Timeline};
+use super::json::{self, OrEmpty, Percent, Time, Wrapped};
+use super::paging::{PageAnswer, PageRequest, paginate};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 const STATUSES: &[&str] = &[
     "Creating",
@@ -18,7 +19,11 @@ const STATUSES: &[&str] = &[
 ];
 const OWNER_ALIASES: &[&str] = &["system", "self", "others", "marketplace"];
 
-pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Value, SimError> {
+pub fn describe<'a>(
+    state: &'a State,
+    now: DateTime<Utc>,
+    params: &'a Params,
+) -> Result<Answer<'a>, SimError> {
     let region_id = super::region_id(state, params)?;
     let region = super::region(state, params)?;
     let speed = state.speed;
@@ -78,11 +83,21 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
     let items = page
         .rows
         .iter()
-        .map(|i| render(i, region, state.account.owner_id, speed, now))
-        .collect();
-    let mut body = page.to_json(false, "Images", "Image", items);
-    body["RegionId"] = json!(region_id);
-    Ok(body)
+        .map(|i| row(i, region, state.account.owner_id, speed, now))
+        .collect::<Vec<_>>();
+    Ok(Answer {
+        page: page.answer(false, "Images", "Image", items),
+        region_id,
+    })
+}
+
+/// DescribeImages' answer: a page of images and the region.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Answer<'a> {
+    #[serde(flatten)]
+    page: PageAnswer<'a, Vec<Row<'a>>>,
+    region_id: &'a str,
 }
 
 /// `instance` when an instance in the region runs the image, else `none`.
@@ -94,112 +109,256 @@ fn image_usage(region: &Region, image_id: &str) -> &'static str {
     }
 }
 
-fn render(i: &Image, region: &Region, owner_id: u64, speed: f64, now: DateTime<Utc>) -> Value {
+/// One image of the answer: a settled image's kept rendering, or a fresh one.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Row<'a> {
+    Settled(&'a RawValue),
+    Changing(Box<ImageJson<'a>>),
+}
+
+fn row<'a>(
+    i: &'a Image,
+    region: &Region,
+    owner_id: u64,
+    speed: f64,
+    now: DateTime<Utc>,
+) -> Row<'a> {
+    if let Some(raw) = i.rendered.get() {
+        return Row::Settled(raw);
+    }
+    let fresh = render(i, region, owner_id, speed, now);
+    if settled(i, now, speed)
+        && let Ok(raw) = serde_json::value::to_raw_value(&fresh)
+    {
+        return Row::Settled(i.rendered.keep(raw));
+    }
+    Row::Changing(Box::new(fresh))
+}
+
+/// Whether nothing in the image's rendering can change any more: its status, every disk's
+/// progress and the image check have all reached their end. (`Usage` depends on which
+/// instances run the image, which no simulated operation changes.)
+fn settled(i: &Image, now: DateTime<Utc>, speed: f64) -> bool {
+    let ended = |t: &Timeline| !matches!(t.phase(now, speed), Phase::Running { .. });
+    i.timeline.as_ref().is_none_or(ended)
+        && i.disks
+            .iter()
+            .all(|d| d.timeline.as_ref().is_none_or(ended))
+        && i.detection
+            .as_ref()
+            .is_none_or(|d| ended(&d.timeline) || i.status_at(now, speed).0 == "CreateFailed")
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImageJson<'a> {
+    image_id: &'a str,
+    image_name: &'a str,
+    image_family: &'a str,
+    image_version: &'a str,
+    description: &'a str,
+    status: &'a str,
+    progress: Percent,
+    creation_time: Time,
+    size: u32,
+    architecture: &'a str,
+    platform: &'a str,
+    #[serde(rename = "OSName")]
+    os_name: &'a str,
+    #[serde(rename = "OSNameEn")]
+    os_name_en: &'a str,
+    #[serde(rename = "OSType")]
+    os_type: &'a str,
+    boot_mode: &'a str,
+    license_type: &'static str,
+    product_code: &'static str,
+    supplier_name: &'static str,
+    resource_group_id: &'a str,
+    image_owner_alias: &'a str,
+    image_owner_id: u64,
+    is_public: bool,
+    is_copied: bool,
+    is_subscribed: bool,
+    is_self_shared: &'static str,
+    is_support_cloudinit: bool,
+    is_support_io_optimized: bool,
+    login_as_non_root_supported: bool,
+    usable: bool,
+    usage: &'static str,
+    features: Features<'a>,
+    secure_boot_options: SecureBootOptions<'a>,
+    tags: Wrapped<Vec<json::Tag<'a>>>,
+    disk_device_mappings: Wrapped<Vec<MappingJson<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detection_options: Option<DetectionJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Features<'a> {
+    imds_support: &'a str,
+    nvme_support: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecureBootOptions<'a> {
+    secure_boot_support: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MappingJson<'a> {
+    snapshot_id: &'a str,
+    device: &'a str,
+    #[serde(rename = "Type")]
+    disk_type: &'a str,
+    /// A string in GiB, unlike the image's numeric `Size`.
+    size: String,
+    progress: OrEmpty<Percent>,
+    remain_time: u64,
+    format: &'static str,
+    #[serde(rename = "ImportOSSBucket")]
+    import_oss_bucket: &'static str,
+    #[serde(rename = "ImportOSSObject")]
+    import_oss_object: &'static str,
+    encrypted: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DetectionJson<'a> {
+    status: &'static str,
+    items: Wrapped<Vec<RiskJson<'a>>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RiskJson<'a> {
+    name: &'a str,
+    value: &'a str,
+    risk_level: &'a str,
+    risk_code: &'a str,
+}
+
+fn render<'a>(
+    i: &'a Image,
+    region: &Region,
+    owner_id: u64,
+    speed: f64,
+    now: DateTime<Utc>,
+) -> ImageJson<'a> {
     let (status, percent) = i.status_at(now, speed);
-    let mappings: Vec<Value> = i
+    let mappings = i
         .disks
         .iter()
         .map(|d| {
-            let (progress, remain) = match d.timeline.map(|t| t.phase(now, speed)) {
-                None => (String::new(), 0),
-                Some(Phase::Done) => ("100%".to_string(), 0),
+            let (progress, remain_time) = match d.timeline.map(|t| t.phase(now, speed)) {
+                None => (None, 0),
+                Some(Phase::Done) => (Some(100), 0),
                 Some(Phase::Running {
                     percent,
                     remain_seconds,
-                }) => (format!("{percent}%"), remain_seconds),
-                Some(Phase::Failed { percent }) => (format!("{percent}%"), 0),
+                }) => (Some(percent), remain_seconds),
+                Some(Phase::Failed { percent }) => (Some(percent), 0),
             };
-            json!({
-                "SnapshotId": d.snapshot_id,
-                "Device": d.device,
-                "Type": d.disk_type,
-                "Size": d.size.to_string(),
-                "Progress": progress,
-                "RemainTime": remain,
-                "Format": "",
-                "ImportOSSBucket": "",
-                "ImportOSSObject": "",
-                "Encrypted": d.encrypted,
-            })
+            MappingJson {
+                snapshot_id: &d.snapshot_id,
+                device: &d.device,
+                disk_type: &d.disk_type,
+                size: d.size.to_string(),
+                progress: OrEmpty(progress.map(Percent)),
+                remain_time,
+                format: "",
+                import_oss_bucket: "",
+                import_oss_object: "",
+                encrypted: d.encrypted,
+            }
         })
         .collect();
-    let mut out = json!({
-        "ImageId": i.id,
-        "ImageName": i.name,
-        "ImageFamily": i.family,
-        "ImageVersion": i.version,
-        "Description": i.description,
-        "Status": status,
-        "Progress": format!("{percent}%"),
-        "CreationTime": format_time(i.creation_time),
-        "Size": i.size,
-        "Architecture": i.os.architecture,
-        "Platform": i.os.platform,
-        "OSName": i.os.os_name,
-        "OSNameEn": i.os.os_name_en,
-        "OSType": i.os.os_type,
-        "BootMode": i.os.boot_mode,
-        "LicenseType": "Auto",
-        "ProductCode": "",
-        "SupplierName": "",
-        "ResourceGroupId": i.resource_group_id,
-        "ImageOwnerAlias": i.owner_alias,
-        "ImageOwnerId": if i.is_custom() { owner_id } else { 0 },
-        "IsPublic": i.owner_alias == "system",
-        "IsCopied": false,
-        "IsSubscribed": false,
-        "IsSelfShared": "False",
-        "IsSupportCloudinit": true,
-        "IsSupportIoOptimized": true,
-        "LoginAsNonRootSupported": false,
-        "Usable": status == "Available",
-        "Usage": image_usage(region, &i.id),
-        "Features": {
-            "ImdsSupport": i.os.imds_support,
-            "NvmeSupport": if i.os.architecture == "arm64" { "supported" } else { "unsupported" },
-        },
-        "SecureBootOptions": { "SecureBootSupport": i.secure_boot },
-        "Tags": super::tags_json(&i.tags),
-        "DiskDeviceMappings": { "DiskDeviceMapping": mappings },
-    });
-    if let Some(detection) = &i.detection {
-        let finished = status == "CreateFailed"
+    let detection_options = i.detection.as_ref().map(|detection| {
+        let failed = status == "CreateFailed";
+        let finished = failed
             || matches!(
                 detection.timeline.phase(now, speed),
                 Phase::Done | Phase::Failed { .. }
             );
-        let items: Vec<Value> = if finished && status != "CreateFailed" {
+        let items = if finished && !failed {
             detection
                 .risks
                 .iter()
-                .map(|r| {
-                    json!({
-                        "Name": r.name,
-                        "Value": r.value,
-                        "RiskLevel": r.risk_level,
-                        "RiskCode": r.risk_code,
-                    })
+                .map(|r| RiskJson {
+                    name: &r.name,
+                    value: &r.value,
+                    risk_level: &r.risk_level,
+                    risk_code: &r.risk_code,
                 })
                 .collect()
         } else {
             Vec::new()
         };
-        out["DetectionOptions"] = json!({
-            "Status": if finished { "Finished" } else { "Processing" },
-            "Items": { "Item": items },
-        });
+        DetectionJson {
+            status: if finished { "Finished" } else { "Processing" },
+            items: Wrapped::new("Item", items),
+        }
+    });
+    ImageJson {
+        image_id: &i.id,
+        image_name: &i.name,
+        image_family: &i.family,
+        image_version: &i.version,
+        description: &i.description,
+        status,
+        progress: Percent(percent),
+        creation_time: Time::seconds(i.creation_time),
+        size: i.size,
+        architecture: &i.os.architecture,
+        platform: &i.os.platform,
+        os_name: &i.os.os_name,
+        os_name_en: &i.os.os_name_en,
+        os_type: &i.os.os_type,
+        boot_mode: &i.os.boot_mode,
+        license_type: "Auto",
+        product_code: "",
+        supplier_name: "",
+        resource_group_id: &i.resource_group_id,
+        image_owner_alias: &i.owner_alias,
+        image_owner_id: if i.is_custom() { owner_id } else { 0 },
+        is_public: i.owner_alias == "system",
+        is_copied: false,
+        is_subscribed: false,
+        is_self_shared: "False",
+        is_support_cloudinit: true,
+        is_support_io_optimized: true,
+        login_as_non_root_supported: false,
+        usable: status == "Available",
+        usage: image_usage(region, &i.id),
+        features: Features {
+            imds_support: &i.os.imds_support,
+            nvme_support: if i.os.architecture == "arm64" {
+                "supported"
+            } else {
+                "unsupported"
+            },
+        },
+        secure_boot_options: SecureBootOptions {
+            secure_boot_support: &i.secure_boot,
+        },
+        tags: json::tags(&i.tags),
+        disk_device_mappings: Wrapped::new("DiskDeviceMapping", mappings),
+        detection_options,
     }
-    out
 }
 
 /// DeleteImage: custom images only; an image an instance runs needs `Force=true`.
-pub fn delete(state: &mut State, params: &Params) -> Result<Value, SimError> {
+pub fn delete(state: &mut State, params: &Params) -> Result<Deleted, SimError> {
     let region_id = super::region_id(state, params)?;
     let image_id = params.require("ImageId")?;
     let force = params.bool("Force")?.unwrap_or(false);
     let region = state
         .regions
-        .get_mut(&region_id)
+        .get_mut(region_id)
         .ok_or_else(SimError::region_not_found)?;
     match region.images.get(image_id) {
         Some(image) if image.is_custom() => {}
@@ -214,5 +373,80 @@ pub fn delete(state: &mut State, params: &Params) -> Result<Value, SimError> {
     }
     super::finish_dry_run(params)?;
     region.images.remove(image_id);
-    Ok(json!({}))
+    Ok(Deleted {})
+}
+
+/// DeleteImage answers with nothing but its `RequestId`.
+#[derive(Serialize)]
+pub struct Deleted {}
+
+#[cfg(test)]
+mod tests {
+    use super::super::create_image;
+    use super::*;
+    use crate::sim::seed::Seed;
+    use chrono::TimeDelta;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Params::from_pairs(&pairs).unwrap()
+    }
+
+    #[test]
+    fn an_image_is_kept_rendered_only_once_nothing_in_it_can_change() {
+        let mut state = Seed::sandbox().unwrap().into_state(1.0, 7);
+        let t0 = Utc::now();
+        let create = params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("SnapshotId", "s-bp1d2yx8e5w7b0n4m6qa"),
+            ("ImageName", "render-cache"),
+            ("DetectionStrategy", "Standard"),
+        ]);
+        let created = create_image::create(&mut state, t0, &create).unwrap();
+        let id = serde_json::to_value(&created).unwrap()["ImageId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let query = params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("ImageId", &id),
+            ("Status", "All"),
+        ]);
+        let list = |now| {
+            let answer = serde_json::to_value(describe(&state, now, &query).unwrap()).unwrap();
+            answer["Images"]["Image"][0].clone()
+        };
+        let image = || &state.regions["cn-hangzhou"].images[&id];
+
+        let building = list(t0 + TimeDelta::seconds(1));
+        assert_eq!(building["Status"], "Creating");
+        assert!(image().rendered.get().is_none(), "a building image changes");
+        // Ready, but the image check still runs after it: not settled yet.
+        let checking = (0..)
+            .map(|seconds| list(t0 + TimeDelta::seconds(seconds)))
+            .find(|i| i["Status"] == "Available")
+            .unwrap();
+        assert_eq!(checking["DetectionOptions"]["Status"], "Processing");
+        assert!(
+            image().rendered.get().is_none(),
+            "the check is still running"
+        );
+
+        let later = t0 + TimeDelta::days(1);
+        let settled = list(later);
+        assert_eq!(settled["DetectionOptions"]["Status"], "Finished");
+        assert_eq!(settled["Progress"], "100%");
+        let kept = image().rendered.get().expect("a settled image is kept");
+        let region = &state.regions["cn-hangzhou"];
+        let fresh = render(image(), region, state.account.owner_id, 1.0, later);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(kept.get()).unwrap(),
+            serde_json::to_value(fresh).unwrap(),
+            "the kept rendering is exactly a fresh one"
+        );
+        assert_eq!(list(later + TimeDelta::days(30)), settled);
+    }
 }

@@ -1,16 +1,20 @@
 //! DescribeInstances and StopInstances.
 
-use super::super::clock::format_minute;
 use super::super::error::SimError;
 use super::super::params::Params;
 use super::super::state::{Instance, InstanceStatus, State, Timeline};
-use super::paging::{PageRequest, TokenLimits, paginate};
+use super::json::{self, Time, Wrapped};
+use super::paging::{PageAnswer, PageRequest, TokenLimits, paginate};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 const LIMITS: TokenLimits = TokenLimits { min: 10, max: 100 };
 
-pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Value, SimError> {
+pub fn describe<'a>(
+    state: &'a State,
+    now: DateTime<Utc>,
+    params: &'a Params,
+) -> Result<PageAnswer<'a, Vec<InstanceJson<'a>>>, SimError> {
     let region_id = super::region_id(state, params)?;
     let region = super::region(state, params)?;
     let speed = state.speed;
@@ -52,9 +56,9 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
     let items = page
         .rows
         .iter()
-        .map(|i| render(i, &region_id, speed, now))
+        .map(|i| render(i, region_id, speed, now))
         .collect();
-    Ok(page.to_json(true, "Instances", "Instance", items))
+    Ok(page.answer(true, "Instances", "Instance", items))
 }
 
 /// `InstanceName` filter: `*` matches any run of characters; otherwise exact.
@@ -77,65 +81,191 @@ fn wildcard_match(pattern: &str, name: &str) -> bool {
     true
 }
 
-fn render(i: &Instance, region_id: &str, speed: f64, now: DateTime<Utc>) -> Value {
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceJson<'a> {
+    instance_id: &'a str,
+    instance_name: &'a str,
+    description: &'a str,
+    host_name: &'a str,
+    status: &'static str,
+    region_id: &'a str,
+    zone_id: &'a str,
+    instance_type: &'a str,
+    instance_type_family: &'a str,
+    cpu: u32,
+    memory: u32,
+    image_id: &'a str,
+    #[serde(rename = "OSName")]
+    os_name: &'a str,
+    #[serde(rename = "OSNameEn")]
+    os_name_en: &'a str,
+    #[serde(rename = "OSType")]
+    os_type: &'a str,
+    creation_time: Time,
+    start_time: Time,
+    expired_time: &'static str,
+    auto_release_time: &'static str,
+    instance_charge_type: &'a str,
+    internet_charge_type: &'static str,
+    instance_network_type: &'static str,
+    io_optimized: bool,
+    deletion_protection: bool,
+    stopped_mode: &'static str,
+    resource_group_id: &'a str,
+    serial_number: String,
+    key_pair_name: &'static str,
+    operation_locks: Wrapped<Vec<LockJson<'a>>>,
+    tags: Wrapped<Vec<json::Tag<'a>>>,
+    vpc_attributes: VpcAttributes<'a>,
+    public_ip_address: Wrapped<Vec<&'a str>>,
+    inner_ip_address: Wrapped<[(); 0]>,
+    eip_address: EipAddress,
+    security_group_ids: Wrapped<Vec<&'a str>>,
+    network_interfaces: Wrapped<[(); 0]>,
+    metadata_options: MetadataOptions,
+    image_options: ImageOptions,
+    security_options: SecurityOptions,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LockJson<'a> {
+    lock_reason: &'a str,
+    lock_msg: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VpcAttributes<'a> {
+    vpc_id: &'a str,
+    #[serde(rename = "VSwitchId")]
+    vswitch_id: &'a str,
+    nat_ip_address: &'static str,
+    private_ip_address: Wrapped<[&'a str; 1]>,
+}
+
+/// No elastic IP: every field empty.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EipAddress {
+    ip_address: &'static str,
+    allocation_id: &'static str,
+    bandwidth: u32,
+    internet_charge_type: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetadataOptions {
+    http_endpoint: &'static str,
+    http_tokens: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImageOptions {
+    login_as_non_root: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecurityOptions {
+    enable_secure_boot: bool,
+}
+
+fn render<'a>(
+    i: &'a Instance,
+    region_id: &'a str,
+    speed: f64,
+    now: DateTime<Utc>,
+) -> InstanceJson<'a> {
     let status = i.status_at(now, speed);
-    let locks: Vec<Value> = i
+    let locks = i
         .lock_reasons
         .iter()
-        .map(|r| json!({"LockReason": r, "LockMsg": ""}))
+        .map(|r| LockJson {
+            lock_reason: r,
+            lock_msg: "",
+        })
         .collect();
     let family = i
         .instance_type
         .rsplit_once('.')
-        .map(|(f, _)| f.to_string())
-        .unwrap_or_default();
-    let public: Vec<&String> = i.public_ip.iter().collect();
-    json!({
-        "InstanceId": i.id,
-        "InstanceName": i.name,
-        "Description": i.description,
-        "HostName": i.host_name,
-        "Status": status.as_str(),
-        "RegionId": region_id,
-        "ZoneId": i.zone_id,
-        "InstanceType": i.instance_type,
-        "InstanceTypeFamily": family,
-        "Cpu": i.cpu,
-        "Memory": i.memory_mib,
-        "ImageId": i.image_id,
-        "OSName": i.os.os_name,
-        "OSNameEn": i.os.os_name_en,
-        "OSType": i.os.os_type,
-        "CreationTime": format_minute(i.creation_time),
-        "StartTime": format_minute(i.creation_time),
-        "ExpiredTime": "2099-12-31T15:59Z",
-        "AutoReleaseTime": "",
-        "InstanceChargeType": i.charge_type,
-        "InternetChargeType": "PayByTraffic",
-        "InstanceNetworkType": "vpc",
-        "IoOptimized": true,
-        "DeletionProtection": false,
-        "StoppedMode": if status == InstanceStatus::Stopped { "KeepCharging" } else { "Not-applicable" },
-        "ResourceGroupId": i.resource_group_id,
-        "SerialNumber": format!("{:x}", stable_hash(&i.id)),
-        "KeyPairName": "",
-        "OperationLocks": { "LockReason": locks },
-        "Tags": super::tags_json(&i.tags),
-        "VpcAttributes": {
-            "VpcId": i.vpc_id,
-            "VSwitchId": i.vswitch_id,
-            "NatIpAddress": "",
-            "PrivateIpAddress": { "IpAddress": [i.private_ip] },
+        .map_or("", |(family, _)| family);
+    // Lists of zero or one: `Option` iterates as such.
+    let list = |item: &'static str, value: Option<&'a str>| {
+        Wrapped::new(item, value.into_iter().collect::<Vec<_>>())
+    };
+    InstanceJson {
+        instance_id: &i.id,
+        instance_name: &i.name,
+        description: &i.description,
+        host_name: &i.host_name,
+        status: status.as_str(),
+        region_id,
+        zone_id: &i.zone_id,
+        instance_type: &i.instance_type,
+        instance_type_family: family,
+        cpu: i.cpu,
+        memory: i.memory_mib,
+        image_id: &i.image_id,
+        os_name: &i.os.os_name,
+        os_name_en: &i.os.os_name_en,
+        os_type: &i.os.os_type,
+        creation_time: Time::minutes(i.creation_time),
+        start_time: Time::minutes(i.creation_time),
+        expired_time: "2099-12-31T15:59Z",
+        auto_release_time: "",
+        instance_charge_type: &i.charge_type,
+        internet_charge_type: "PayByTraffic",
+        instance_network_type: "vpc",
+        io_optimized: true,
+        deletion_protection: false,
+        stopped_mode: if status == InstanceStatus::Stopped {
+            "KeepCharging"
+        } else {
+            "Not-applicable"
         },
-        "PublicIpAddress": { "IpAddress": public },
-        "InnerIpAddress": { "IpAddress": [] },
-        "EipAddress": { "IpAddress": "", "AllocationId": "", "Bandwidth": 0, "InternetChargeType": "" },
-        "SecurityGroupIds": { "SecurityGroupId": if i.security_group_id.is_empty() { vec![] } else { vec![&i.security_group_id] } },
-        "NetworkInterfaces": { "NetworkInterface": [] },
-        "MetadataOptions": { "HttpEndpoint": "enabled", "HttpTokens": if i.os.imds_support == "v2" { "required" } else { "optional" } },
-        "ImageOptions": { "LoginAsNonRoot": false },
-        "SecurityOptions": { "EnableSecureBoot": false },
-    })
+        resource_group_id: &i.resource_group_id,
+        serial_number: format!("{:x}", stable_hash(&i.id)),
+        key_pair_name: "",
+        operation_locks: Wrapped::new("LockReason", locks),
+        tags: json::tags(&i.tags),
+        vpc_attributes: VpcAttributes {
+            vpc_id: &i.vpc_id,
+            vswitch_id: &i.vswitch_id,
+            nat_ip_address: "",
+            private_ip_address: Wrapped::new("IpAddress", [i.private_ip.as_str()]),
+        },
+        public_ip_address: list("IpAddress", i.public_ip.as_deref()),
+        inner_ip_address: json::empty("IpAddress"),
+        eip_address: EipAddress {
+            ip_address: "",
+            allocation_id: "",
+            bandwidth: 0,
+            internet_charge_type: "",
+        },
+        security_group_ids: list(
+            "SecurityGroupId",
+            Some(i.security_group_id.as_str()).filter(|id| !id.is_empty()),
+        ),
+        network_interfaces: json::empty("NetworkInterface"),
+        metadata_options: MetadataOptions {
+            http_endpoint: "enabled",
+            http_tokens: if i.os.imds_support == "v2" {
+                "required"
+            } else {
+                "optional"
+            },
+        },
+        image_options: ImageOptions {
+            login_as_non_root: false,
+        },
+        security_options: SecurityOptions {
+            enable_secure_boot: false,
+        },
+    }
 }
 
 /// A stable number for `SerialNumber`-like fields (FNV-1a).
@@ -148,7 +278,11 @@ fn stable_hash(s: &str) -> u64 {
 /// StopInstances: `InstanceId.N` (1–100). With `BatchOptimization=SuccessFirst` each instance
 /// gets its own result; otherwise (`AllTogether`) the first failure fails the call and nothing
 /// stops.
-pub fn stop(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Value, SimError> {
+pub fn stop(
+    state: &mut State,
+    now: DateTime<Utc>,
+    params: &Params,
+) -> Result<StopAnswer, SimError> {
     let region_id = super::region_id(state, params)?;
     let ids = params.indexed("InstanceId")?;
     if ids.is_empty() {
@@ -175,7 +309,7 @@ pub fn stop(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Va
     let stop_seconds = state.account.timing.stop_seconds;
     let region = state
         .regions
-        .get_mut(&region_id)
+        .get_mut(region_id)
         .ok_or_else(SimError::region_not_found)?;
     let check = |id: &str| -> Result<InstanceStatus, SimError> {
         let instance = region
@@ -207,32 +341,50 @@ pub fn stop(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Va
                         fail_at: None,
                     });
                 }
-                json!({
-                    "InstanceId": id,
-                    "PreviousStatus": previous.as_str(),
-                    "CurrentStatus": "Stopping",
-                    "Code": "200",
-                    "Message": "success",
-                })
+                StopJson {
+                    instance_id: id,
+                    previous_status: previous.as_str(),
+                    current_status: "Stopping",
+                    code: "200".to_string(),
+                    message: "success".to_string(),
+                }
             }
             Err(e) => {
                 let current = region
                     .instances
                     .get(&id)
-                    .map(|i| i.status_at(now, speed).as_str())
-                    .unwrap_or("");
-                json!({
-                    "InstanceId": id,
-                    "PreviousStatus": current,
-                    "CurrentStatus": current,
-                    "Code": e.code,
-                    "Message": e.message,
-                })
+                    .map_or("", |i| i.status_at(now, speed).as_str());
+                StopJson {
+                    instance_id: id,
+                    previous_status: current,
+                    current_status: current,
+                    code: e.code,
+                    message: e.message,
+                }
             }
         };
         responses.push(response);
     }
-    Ok(json!({ "InstanceResponses": { "InstanceResponse": responses } }))
+    Ok(StopAnswer {
+        instance_responses: Wrapped::new("InstanceResponse", responses),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StopAnswer {
+    instance_responses: Wrapped<Vec<StopJson>>,
+}
+
+/// One instance's outcome in a StopInstances answer.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StopJson {
+    instance_id: String,
+    previous_status: &'static str,
+    current_status: &'static str,
+    code: String,
+    message: String,
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The operations the simulator implements, one module each (or a few related ones).
 //!
 //! Every operation is a function of the state, the clock reading and the parameters, returning
-//! the response body without `RequestId` (the server adds it) or an [`SimError`].
+//! its answer as a typed struct that borrows from the state (see `json`), or a [`SimError`];
+//! [`dispatch`] adds `RequestId` and serializes it.
 
 mod create_image;
 mod disks;
 mod images;
 mod instances;
+mod json;
 mod paging;
 mod regions;
 mod snapshots;
@@ -15,7 +17,8 @@ use super::error::SimError;
 use super::params::Params;
 use super::state::{Region, State};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use json::reply;
+use std::sync::{PoisonError, RwLock};
 
 /// An ECS action the simulator answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,30 +69,37 @@ impl Action {
     }
 }
 
-/// Runs `action` against the state at clock reading `now`.
+/// Runs `action` at clock reading `now` and returns the answer's bytes, `RequestId` included.
+///
+/// Queries share a read lock, so connections render their answers in parallel; only
+/// CreateImage, DeleteImage and StopInstances take the write lock. Answers are serialized while
+/// the lock is held because they borrow from the state instead of copying it.
 pub fn dispatch(
-    state: &mut State,
+    state: &RwLock<State>,
     now: DateTime<Utc>,
     action: Action,
     params: &Params,
-) -> Result<Value, SimError> {
+    request_id: &str,
+) -> Result<Vec<u8>, SimError> {
+    let read = || state.read().unwrap_or_else(PoisonError::into_inner);
+    let write = || state.write().unwrap_or_else(PoisonError::into_inner);
     match action {
-        Action::DescribeRegions => regions::describe(state, params),
-        Action::DescribeInstances => instances::describe(state, now, params),
-        Action::StopInstances => instances::stop(state, now, params),
-        Action::DescribeDisks => disks::describe(state, params),
-        Action::DescribeSnapshots => snapshots::describe(state, now, params),
-        Action::DescribeImages => images::describe(state, now, params),
-        Action::DeleteImage => images::delete(state, params),
-        Action::CreateImage => create_image::create(state, now, params),
+        Action::DescribeRegions => reply(request_id, regions::describe(&read(), params)?),
+        Action::DescribeInstances => reply(request_id, instances::describe(&read(), now, params)?),
+        Action::DescribeDisks => reply(request_id, disks::describe(&read(), params)?),
+        Action::DescribeSnapshots => reply(request_id, snapshots::describe(&read(), now, params)?),
+        Action::DescribeImages => reply(request_id, images::describe(&read(), now, params)?),
+        Action::StopInstances => reply(request_id, instances::stop(&mut write(), now, params)?),
+        Action::DeleteImage => reply(request_id, images::delete(&mut write(), params)?),
+        Action::CreateImage => reply(request_id, create_image::create(&mut write(), now, params)?),
     }
 }
 
 /// The `RegionId` parameter, required and known.
-fn region_id(state: &State, params: &Params) -> Result<String, SimError> {
+fn region_id<'p>(state: &State, params: &'p Params) -> Result<&'p str, SimError> {
     let id = params.require("RegionId")?;
     if state.regions.contains_key(id) {
-        Ok(id.to_string())
+        Ok(id)
     } else {
         Err(SimError::region_not_found())
     }
@@ -97,10 +107,9 @@ fn region_id(state: &State, params: &Params) -> Result<String, SimError> {
 
 /// The region named by `RegionId`, for reading.
 fn region<'a>(state: &'a State, params: &Params) -> Result<&'a Region, SimError> {
-    let id = region_id(state, params)?;
     state
         .regions
-        .get(&id)
+        .get(params.require("RegionId")?)
         .ok_or_else(SimError::region_not_found)
 }
 
@@ -111,15 +120,6 @@ fn finish_dry_run(params: &Params) -> Result<(), SimError> {
     } else {
         Ok(())
     }
-}
-
-/// `{"Tag":[{"TagKey":..,"TagValue":..}]}`.
-fn tags_json(tags: &[(String, String)]) -> Value {
-    let tags: Vec<Value> = tags
-        .iter()
-        .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
-        .collect();
-    json!({ "Tag": tags })
 }
 
 /// `Tag.N.Key`/`Tag.N.Value` filters (legacy lowercase `key`/`value` too): every pair must be

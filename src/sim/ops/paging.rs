@@ -6,7 +6,8 @@
 
 use super::super::error::SimError;
 use super::super::params::Params;
-use serde_json::{Map, Value, json};
+use super::json::Wrapped;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -61,40 +62,47 @@ pub struct Page<'a, T> {
     pub rows: Vec<&'a T>,
     pub total: usize,
     /// ID of the first row of the next page, when there is one.
-    pub next_token: Option<String>,
+    pub next_token: Option<&'a str>,
     pub request: PageRequest,
 }
 
-impl<T> Page<'_, T> {
-    /// `TotalCount`, `PageSize`, `PageNumber` (page style only) and, when `with_token`,
-    /// `NextToken` (empty on the last page), plus `{list_key: {item_key: items}}`.
-    pub fn to_json(
+impl<'a, T> Page<'a, T> {
+    /// The answer: `TotalCount`, `PageSize`, `PageNumber` (page style only) and, when
+    /// `with_token`, `NextToken` (empty on the last page), plus `{list_key: {item_key: items}}`.
+    pub fn answer<I: Serialize>(
         &self,
         with_token: bool,
-        list_key: &str,
-        item_key: &str,
-        items: Vec<Value>,
-    ) -> Value {
-        let mut out = Map::new();
-        out.insert("TotalCount".into(), json!(self.total));
-        match &self.request {
-            PageRequest::Number { number, size } => {
-                out.insert("PageNumber".into(), json!(number));
-                out.insert("PageSize".into(), json!(size));
-            }
-            PageRequest::Token { max, .. } => {
-                out.insert("PageSize".into(), json!(max));
-            }
+        list_key: &'static str,
+        item_key: &'static str,
+        items: I,
+    ) -> PageAnswer<'a, I> {
+        let (page_number, page_size) = match &self.request {
+            PageRequest::Number { number, size } => (Some(*number), *size),
+            PageRequest::Token { max, .. } => (None, *max),
+        };
+        PageAnswer {
+            total_count: self.total,
+            page_number,
+            page_size,
+            next_token: with_token.then(|| self.next_token.unwrap_or_default()),
+            list: Wrapped::new(list_key, Wrapped::new(item_key, items)),
         }
-        if with_token {
-            out.insert(
-                "NextToken".into(),
-                json!(self.next_token.clone().unwrap_or_default()),
-            );
-        }
-        out.insert(list_key.into(), json!({ item_key: items }));
-        Value::Object(out)
     }
+}
+
+/// One page of a listing as ECS answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PageAnswer<'a, I> {
+    total_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_number: Option<usize>,
+    page_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<&'a str>,
+    /// `{list_key: {item_key: items}}`, beside the counts.
+    #[serde(flatten)]
+    list: Wrapped<Wrapped<I>>,
 }
 
 /// Pages through `map`, optionally restricted to `ids` (a JSON-array ID filter), keeping rows
@@ -158,7 +166,7 @@ pub fn paginate<'a, T>(
         }
     }
     let next_token = if window.len() > take {
-        window.pop().map(|(id, _)| id.clone())
+        window.pop().map(|(id, _)| id.as_str())
     } else {
         None
     };
@@ -195,7 +203,7 @@ mod tests {
             assert_eq!(page.total, 25);
             seen.extend(page.rows.iter().map(|r| **r));
             match page.next_token {
-                Some(t) => after = Some(t),
+                Some(t) => after = Some(t.to_string()),
                 None => break,
             }
         }

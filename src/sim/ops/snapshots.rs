@@ -1,16 +1,20 @@
 //! DescribeSnapshots.
 
-use super::super::clock::format_time;
 use super::super::error::SimError;
 use super::super::params::Params;
 use super::super::state::{Region, Snapshot, State};
-use super::paging::{PageRequest, TokenLimits, paginate};
+use super::json::{self, Percent, Time, Wrapped};
+use super::paging::{PageAnswer, PageRequest, TokenLimits, paginate};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 const LIMITS: TokenLimits = TokenLimits { min: 10, max: 100 };
 
-pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Value, SimError> {
+pub fn describe<'a>(
+    state: &'a State,
+    now: DateTime<Utc>,
+    params: &'a Params,
+) -> Result<PageAnswer<'a, Vec<SnapshotJson<'a>>>, SimError> {
     let region_id = super::region_id(state, params)?;
     let region = super::region(state, params)?;
     let speed = state.speed;
@@ -62,9 +66,9 @@ pub fn describe(state: &State, now: DateTime<Utc>, params: &Params) -> Result<Va
     let items = page
         .rows
         .iter()
-        .map(|s| render(s, &region_id, speed, now))
+        .map(|s| render(s, region_id, speed, now))
         .collect();
-    Ok(page.to_json(true, "Snapshots", "Snapshot", items))
+    Ok(page.answer(true, "Snapshots", "Snapshot", items))
 }
 
 /// Whether the snapshot's source disk is attached to `instance_id`.
@@ -75,38 +79,81 @@ fn from_instance(region: &Region, snapshot: &Snapshot, instance_id: &str) -> boo
         .is_some_and(|d| d.instance_id.as_deref() == Some(instance_id))
 }
 
-fn render(s: &Snapshot, region_id: &str, speed: f64, now: DateTime<Utc>) -> Value {
-    let (status, percent, remain) = s.status_at(now, speed);
-    json!({
-        "SnapshotId": s.id,
-        "SnapshotName": s.name,
-        "Description": s.description,
-        "Status": status,
-        "Progress": format!("{percent}%"),
-        "RemainTime": remain,
-        "SourceDiskId": s.source_disk_id,
-        "SourceDiskSize": s.source_disk_size.to_string(),
-        "SourceDiskType": s.source_disk_type,
-        "SourceStorageType": "disk",
-        "Category": s.category,
-        "InstantAccess": false,
-        "InstantAccessRetentionDays": 0,
-        "Encrypted": s.encrypted,
-        "KMSKeyId": s.kms_key_id,
-        "Usage": s.usage,
-        "CreationTime": format_time(s.creation_time),
-        "LastModifiedTime": format_time(s.creation_time),
-        "SnapshotType": s.snapshot_type,
-        "RetentionDays": 0,
-        "Available": status == "accomplished",
-        "ProductCode": "",
-        "RegionId": region_id,
-        "ResourceGroupId": s.resource_group_id,
-        "SnapshotSN": format!("64{}", s.id.trim_start_matches("s-")),
-        "SnapshotLinkId": format!("sl-{}", s.source_disk_id.trim_start_matches("d-")),
-        "SourceRegionId": "",
-        "SourceSnapshotId": "",
-        "FullSnapshotSizeInBytes": u64::from(s.source_disk_size) * 1024 * 1024 * 1024,
-        "Tags": super::tags_json(&s.tags),
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SnapshotJson<'a> {
+    snapshot_id: &'a str,
+    snapshot_name: &'a str,
+    description: &'a str,
+    status: &'a str,
+    progress: Percent,
+    remain_time: u64,
+    source_disk_id: &'a str,
+    /// A string in GiB, as ECS sends it.
+    source_disk_size: String,
+    source_disk_type: &'a str,
+    source_storage_type: &'static str,
+    category: &'a str,
+    instant_access: bool,
+    instant_access_retention_days: u32,
+    encrypted: bool,
+    #[serde(rename = "KMSKeyId")]
+    kms_key_id: &'a str,
+    usage: &'a str,
+    creation_time: Time,
+    last_modified_time: Time,
+    snapshot_type: &'a str,
+    retention_days: u32,
+    available: bool,
+    product_code: &'static str,
+    region_id: &'a str,
+    resource_group_id: &'a str,
+    #[serde(rename = "SnapshotSN")]
+    snapshot_sn: String,
+    snapshot_link_id: String,
+    source_region_id: &'static str,
+    source_snapshot_id: &'static str,
+    full_snapshot_size_in_bytes: u64,
+    tags: Wrapped<Vec<json::Tag<'a>>>,
+}
+
+fn render<'a>(
+    s: &'a Snapshot,
+    region_id: &'a str,
+    speed: f64,
+    now: DateTime<Utc>,
+) -> SnapshotJson<'a> {
+    let (status, percent, remain_time) = s.status_at(now, speed);
+    SnapshotJson {
+        snapshot_id: &s.id,
+        snapshot_name: &s.name,
+        description: &s.description,
+        status,
+        progress: Percent(percent),
+        remain_time,
+        source_disk_id: &s.source_disk_id,
+        source_disk_size: s.source_disk_size.to_string(),
+        source_disk_type: &s.source_disk_type,
+        source_storage_type: "disk",
+        category: &s.category,
+        instant_access: false,
+        instant_access_retention_days: 0,
+        encrypted: s.encrypted,
+        kms_key_id: &s.kms_key_id,
+        usage: &s.usage,
+        creation_time: Time::seconds(s.creation_time),
+        last_modified_time: Time::seconds(s.creation_time),
+        snapshot_type: &s.snapshot_type,
+        retention_days: 0,
+        available: status == "accomplished",
+        product_code: "",
+        region_id,
+        resource_group_id: &s.resource_group_id,
+        snapshot_sn: format!("64{}", s.id.trim_start_matches("s-")),
+        snapshot_link_id: format!("sl-{}", s.source_disk_id.trim_start_matches("d-")),
+        source_region_id: "",
+        source_snapshot_id: "",
+        full_snapshot_size_in_bytes: u64::from(s.source_disk_size) * 1024 * 1024 * 1024,
+        tags: json::tags(&s.tags),
+    }
 }

@@ -2,7 +2,8 @@
 //! records.
 
 use super::super::state::{
-    Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, Risk, Snapshot, SnapshotProgress,
+    Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, Risk, Snapshot,
+    SnapshotProgress,
 };
 use super::generate::GenerateRow;
 use chrono::{DateTime, Utc};
@@ -235,6 +236,7 @@ impl ImageRow {
             resource_group_id: resource_group_id.into(),
             detection: None,
             secure_boot: String::new(),
+            rendered: RenderCache::default(),
         }
     }
 }

@@ -1,0 +1,464 @@
+//! Step 5, review: exactly what will be sent, proved by a DryRun.
+//!
+//! The **Summary** tab lists the answers grouped by step, each group with its problems — the
+//! shared validators' findings plus the warnings a careful operator wants (a Running source
+//! instance, encrypted snapshots, a boot mode the source may not support, no image check);
+//! Enter on a problem jumps to the field that causes it. **Request** shows the exact wire
+//! parameters (`spec::to_params`), **CLI** the equivalent `aliyun` command, **Recipe** the TOML
+//! that `ecsimg create --recipe` replays (`w` saves it, asking before replacing a file). On wide
+//! screens the summary stays on the left and the other tabs show beside it.
+//!
+//! `d` sends the request with `DryRun=true`: ECS runs every check and creates nothing. A pass
+//! shows the RequestId; a refusal shows the code, the message, what it means, how to fix it and
+//! the field to change.
+//!
+//! Entering the review gives the spec its ClientToken, once: it stays with these answers, so
+//! however often they are submitted (a retry, a second press) at most one image is created.
+//!
+//! This module holds the step's state, its tabs and its [`StepScreen`] impl; the submodules hold
+//! the problems, the DryRun, the source lookups, saving, and each tab's lines.
+
+mod dry_run;
+mod problems;
+mod request;
+mod save;
+mod source_facts;
+mod summary;
+
+pub(crate) use self::problems::field_of_key;
+pub use self::problems::{Problem, warnings};
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use crate::api::ApiError;
+use crate::api::model::{Disk, Image, Instance};
+use crate::spec::{Field, to_params};
+use crate::tui::msg::{Loaded, RequestId, Saved};
+use crate::tui::view::ErrorReport;
+use crate::tui::widgets::tabs::{Scroll, tab_bar, wrap_line};
+use crate::tui::widgets::text_field::TextField;
+
+type Params = Vec<(String, String)>;
+
+/// Below this width the summary and the request are tabs of one pane; from it on they sit side
+/// by side.
+const SIDE_BY_SIDE: u16 = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Summary,
+    Request,
+    Cli,
+    Recipe,
+}
+
+const TABS: [Tab; 4] = [Tab::Summary, Tab::Request, Tab::Cli, Tab::Recipe];
+
+impl Tab {
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Summary => "Summary",
+            Tab::Request => "Request",
+            Tab::Cli => "CLI",
+            Tab::Recipe => "Recipe",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A DryRun and what came of it, for the parameters it checked (so a later change of the
+/// answers shows the result as stale).
+#[derive(Debug, Clone, PartialEq)]
+enum DryRun {
+    NotRun,
+    Running {
+        id: RequestId,
+        params: Params,
+    },
+    Passed {
+        request_id: String,
+        params: Params,
+    },
+    Failed {
+        report: Box<ErrorReport>,
+        /// The field the error code points at (`field` in `assets/errors.toml`).
+        field: Option<Field>,
+        params: Params,
+    },
+}
+
+/// What the warnings need to know about the source beyond the spec, looked up on entering.
+#[derive(Debug, Default)]
+struct SourceFacts {
+    /// The source instance as DescribeInstances lists it now.
+    instance: Option<Instance>,
+    instance_request: Option<RequestId>,
+    /// The instance's disks.
+    disks: Vec<Disk>,
+    disks_request: Option<RequestId>,
+    /// The image the instance runs (its boot mode and architecture).
+    image: Option<Image>,
+    image_request: Option<RequestId>,
+    snapshots_request: Option<RequestId>,
+    /// Why a lookup failed; the warnings may then be incomplete.
+    failed: Option<String>,
+}
+
+impl SourceFacts {
+    fn requests(&self) -> impl Iterator<Item = RequestId> {
+        [
+            self.instance_request,
+            self.disks_request,
+            self.image_request,
+            self.snapshots_request,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// "Save the recipe": the path prompt, the write, and the question before replacing a file.
+#[derive(Debug)]
+enum Save {
+    Prompt {
+        path: TextField,
+        error: Option<String>,
+    },
+    Saving {
+        id: RequestId,
+    },
+    ConfirmReplace {
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug)]
+pub struct ReviewStep {
+    /// The tab with the focus.
+    tab: Tab,
+    /// The tab shown beside the summary on wide screens (the last one other than Summary).
+    beside: Tab,
+    /// The selected entry of [`ReviewStep::items`].
+    selected: usize,
+    scroll: [Scroll; 4],
+    dry_run: DryRun,
+    facts: SourceFacts,
+    save: Option<Save>,
+    /// Where requests go, for the Request tab (from the session on entering).
+    endpoint: Option<String>,
+    credential_source: Option<String>,
+}
+
+impl Default for ReviewStep {
+    fn default() -> Self {
+        ReviewStep {
+            tab: Tab::Summary,
+            beside: Tab::Request,
+            selected: 0,
+            scroll: Default::default(),
+            dry_run: DryRun::NotRun,
+            facts: SourceFacts::default(),
+            save: None,
+            endpoint: None,
+            credential_source: None,
+        }
+    }
+}
+
+impl ReviewStep {
+    fn scroll(&self, tab: Tab) -> &Scroll {
+        &self.scroll[tab.index()]
+    }
+
+    fn switch_tab(&mut self, forward: bool) {
+        let i = self.tab.index();
+        let next = if forward {
+            (i + 1) % TABS.len()
+        } else {
+            (i + TABS.len() - 1) % TABS.len()
+        };
+        self.tab = TABS[next];
+        if self.tab != Tab::Summary {
+            self.beside = self.tab;
+        }
+    }
+
+    fn render_tab(&self, tab: Tab, focused: bool, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        let lines = match tab {
+            Tab::Summary => self.summary_lines(ctx, focused),
+            Tab::Request => self.request_lines(ctx),
+            Tab::Cli => self.cli_view_lines(ctx),
+            Tab::Recipe => self.recipe_lines(ctx),
+        };
+        let mut rows = Vec::new();
+        let mut item_rows: Vec<(u16, u16)> = Vec::new();
+        for (line, indent, starts_item) in lines {
+            let wrapped = wrap_line(&line, area.width, indent);
+            let first = u16::try_from(rows.len()).unwrap_or(u16::MAX);
+            let last = first + u16::try_from(wrapped.len()).unwrap_or(1).saturating_sub(1);
+            if starts_item {
+                item_rows.push((first, last));
+            }
+            rows.extend(wrapped);
+        }
+        let scroll = self.scroll(tab);
+        if tab == Tab::Summary
+            && focused
+            && let Some((first, last)) = item_rows.get(self.selected)
+        {
+            scroll.reveal(*first, *last, area.height);
+        }
+        scroll.render(rows, ctx.theme, frame, area);
+    }
+}
+
+impl StepScreen for ReviewStep {
+    fn enter(&mut self, ctx: &mut StepCtx) {
+        if ctx.spec.client_token.is_none() {
+            ctx.spec.client_token = Some(uuid::Uuid::new_v4().to_string());
+        }
+        if let Some(session) = ctx.session {
+            self.endpoint = Some(session.endpoint.clone());
+            self.credential_source = Some(session.credential_source.clone());
+        }
+        self.look_up(ctx);
+    }
+
+    fn leave(&mut self, ctx: &mut StepCtx) {
+        for id in self.facts.requests() {
+            ctx.cancel(id);
+        }
+        self.facts.instance_request = None;
+        self.facts.disks_request = None;
+        self.facts.image_request = None;
+        self.facts.snapshots_request = None;
+        if let DryRun::Running { id, .. } = &self.dry_run {
+            ctx.cancel(*id);
+            self.dry_run = DryRun::NotRun;
+        }
+        if let Some(Save::Saving { id }) = &self.save {
+            ctx.cancel(*id);
+        }
+        self.save = None;
+    }
+
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+        if let Some(save) = self.save.take() {
+            self.save_key(save, key, ctx);
+            return Outcome::Handled;
+        }
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return Outcome::Ignored;
+        }
+        let scroll = self.scroll(self.tab);
+        let items = self.items(ctx.spec, ctx.findings, ctx.facts).len();
+        let selecting = self.tab == Tab::Summary && items > 0;
+        match key.code {
+            KeyCode::Tab | KeyCode::Right => self.switch_tab(true),
+            KeyCode::BackTab | KeyCode::Left => self.switch_tab(false),
+            KeyCode::Down if selecting => self.selected = (self.selected + 1).min(items - 1),
+            KeyCode::Up if selecting => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down => scroll.by(1),
+            KeyCode::Up => scroll.by(-1),
+            KeyCode::PageDown => scroll.page_down(),
+            KeyCode::PageUp => scroll.page_up(),
+            KeyCode::Home => scroll.home(),
+            KeyCode::End => scroll.end(),
+            KeyCode::Enter if selecting => {
+                let items = self.items(ctx.spec, ctx.findings, ctx.facts);
+                if let Some(item) = items.get(self.selected.min(items.len() - 1)) {
+                    return Outcome::Goto(item.field);
+                }
+            }
+            KeyCode::Char('d') => self.start_dry_run(ctx),
+            KeyCode::Char('w') => self.open_save(ctx.spec),
+            KeyCode::Char('r') => self.look_up(ctx),
+            KeyCode::Char('s') => return Outcome::Next,
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Handled
+    }
+
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+        let scroll = self.scroll(self.tab);
+        match event.kind {
+            MouseEventKind::ScrollDown => scroll.by(3),
+            MouseEventKind::ScrollUp => scroll.by(-3),
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Handled
+    }
+
+    fn paste(&mut self, text: &str, _ctx: &mut StepCtx) -> Outcome {
+        match &mut self.save {
+            Some(Save::Prompt { path, error }) => {
+                if path.paste(text) {
+                    *error = None;
+                }
+                Outcome::Handled
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        if matches!(&self.dry_run, DryRun::Running { id: running, .. } if *running == id) {
+            return self.dry_run_answer(result, ctx);
+        }
+        if matches!(&self.save, Some(Save::Saving { id: saving }) if *saving == id) {
+            match result {
+                Ok(Loaded::Saved(saved)) => self.saved(saved, ctx),
+                Ok(_) => {}
+                Err(error) => self.saved(
+                    Saved::Failed {
+                        path: PathBuf::new(),
+                        reason: error.to_string(),
+                    },
+                    ctx,
+                ),
+            }
+            return;
+        }
+        if self.facts.requests().any(|r| r == id) {
+            self.lookup_answer(id, result, ctx);
+        }
+    }
+
+    fn region_changed(&mut self, ctx: &mut StepCtx) {
+        self.leave(ctx);
+        self.facts = SourceFacts::default();
+        self.dry_run = DryRun::NotRun;
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.dry_run, DryRun::Running { .. })
+            || matches!(self.save, Some(Save::Saving { .. }))
+            || self.facts.requests().next().is_some()
+    }
+
+    fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        if area.height < 3 {
+            return;
+        }
+        let theme = ctx.theme;
+        let current = to_params(ctx.spec);
+        let bar = Rect { height: 1, ..area };
+        let mut spans = tab_bar(&TABS.map(Tab::title), self.tab.index(), theme).spans;
+        let badge = self.dry_run_badge(ctx, &current);
+        let used: usize = spans.iter().map(|s| s.content.width()).sum();
+        let room = usize::from(area.width).saturating_sub(used + badge.content.width());
+        spans.push(Span::raw(" ".repeat(room)));
+        spans.push(badge);
+        frame.render_widget(Line::from(spans), bar);
+        let body = Rect {
+            y: area.y + 2,
+            height: area.height - 2,
+            ..area
+        };
+        if area.width >= SIDE_BY_SIDE {
+            let left_width = area.width / 2;
+            let left = Rect {
+                width: left_width - 1,
+                ..body
+            };
+            let right = Rect {
+                x: body.x + left_width + 1,
+                width: body.width - left_width - 1,
+                ..body
+            };
+            self.render_tab(
+                Tab::Summary,
+                self.tab == Tab::Summary,
+                ctx,
+                frame,
+                Rect {
+                    x: left.x + 1,
+                    width: left.width.saturating_sub(1),
+                    ..left
+                },
+            );
+            let buf = frame.buffer_mut();
+            for y in body.y..body.bottom() {
+                buf.set_string(body.x + left_width, y, "│", theme.border);
+            }
+            let beside = if self.tab == Tab::Summary {
+                self.beside
+            } else {
+                self.tab
+            };
+            self.render_tab(beside, self.tab != Tab::Summary, ctx, frame, right);
+        } else {
+            let inner = Rect {
+                x: body.x + 1,
+                width: body.width.saturating_sub(2),
+                ..body
+            };
+            self.render_tab(self.tab, true, ctx, frame, inner);
+        }
+        if let Some(save) = &self.save {
+            self.render_save(save, theme, frame, area);
+        }
+    }
+
+    fn footer(&self) -> Vec<KeyHint> {
+        match &self.save {
+            Some(Save::Prompt { .. }) => return vec![("Enter", "save"), ("Esc", "cancel")],
+            Some(Save::ConfirmReplace { .. }) => {
+                return vec![("y", "replace"), ("n", "another name")];
+            }
+            Some(Save::Saving { .. }) | None => {}
+        }
+        let mut keys = vec![("d", "DryRun"), ("s", "submit")];
+        if self.tab == Tab::Summary {
+            keys.push(("Enter", "go to field"));
+        } else {
+            keys.push(("↑↓", "scroll"));
+        }
+        keys.extend([("w", "save recipe"), ("Tab", "tabs")]);
+        keys
+    }
+
+    fn help(&self) -> &'static [KeyHint] {
+        &[
+            (
+                "Tab / ← →",
+                "switch between Summary, Request, CLI and Recipe",
+            ),
+            ("↑↓", "Summary: select a problem; other tabs: scroll"),
+            ("Enter", "go to the field the selected problem is about"),
+            ("PgUp PgDn", "scroll"),
+            ("d", "DryRun: ECS checks the request and creates nothing"),
+            ("w", "save the recipe to a file (asks before replacing one)"),
+            (
+                "r",
+                "check the source again (instance status, disks, snapshots)",
+            ),
+            ("s / ^N", "go on to submit (it asks before sending)"),
+            (
+                "",
+                "✗ problems stop the request; ! warnings deserve a look.",
+            ),
+            (
+                "",
+                "The ClientToken is made once for these answers: submitting them again, or a \
+                  retry, can never create a second image.",
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests;

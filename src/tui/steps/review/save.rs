@@ -1,0 +1,157 @@
+//! Saving the recipe: the path prompt, the write, and the question before replacing a file.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use super::request::recipe_text;
+use super::{ReviewStep, Save};
+use crate::spec::ImageSpec;
+use crate::tui::effect::Call;
+use crate::tui::msg::Saved;
+use crate::tui::steps::StepCtx;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::dialog::{Dialog, input_box};
+use crate::tui::widgets::tabs::wrap_lines;
+use crate::tui::widgets::text_field::{Edit, TextField};
+
+impl ReviewStep {
+    pub(super) fn open_save(&mut self, spec: &ImageSpec) {
+        let name = spec
+            .image
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| n.replace(['/', '\\', ' '], "_"))
+            .unwrap_or_else(|| "ecsimg".into());
+        let mut path = TextField::new("Path").with_value(format!("{name}.recipe.toml"));
+        path.start_editing();
+        self.save = Some(Save::Prompt { path, error: None });
+    }
+
+    pub(super) fn save_key(&mut self, save: Save, key: KeyEvent, ctx: &mut StepCtx) {
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        self.save = match (save, key.code) {
+            (Save::Prompt { .. }, KeyCode::Esc) => None,
+            (Save::Prompt { path, .. }, KeyCode::Enter) => {
+                let target = path.value().trim().to_string();
+                if target.is_empty() {
+                    Some(Save::Prompt {
+                        path,
+                        error: Some("Type a file name.".into()),
+                    })
+                } else {
+                    Some(self.write(PathBuf::from(target), false, ctx))
+                }
+            }
+            (Save::Prompt { mut path, error }, _) => {
+                let error = match path.handle_key(key) {
+                    Edit::Changed => None,
+                    _ => error,
+                };
+                path.start_editing();
+                Some(Save::Prompt { path, error })
+            }
+            (Save::ConfirmReplace { path }, KeyCode::Char('y' | 'Y')) if plain => {
+                Some(self.write(path, true, ctx))
+            }
+            (Save::ConfirmReplace { path }, KeyCode::Char('n' | 'N') | KeyCode::Esc) => {
+                let mut field = TextField::new("Path").with_value(path.display().to_string());
+                field.start_editing();
+                Some(Save::Prompt {
+                    path: field,
+                    error: None,
+                })
+            }
+            (save, _) => Some(save),
+        };
+    }
+
+    fn write(&mut self, path: PathBuf, replace: bool, ctx: &mut StepCtx) -> Save {
+        let id = ctx.call(Call::SaveFile {
+            path,
+            contents: recipe_text(ctx.spec),
+            replace,
+        });
+        Save::Saving { id }
+    }
+
+    pub(super) fn saved(&mut self, saved: Saved, ctx: &mut StepCtx) {
+        self.save = match saved {
+            Saved::Written { path } => {
+                ctx.notify(format!(
+                    "Saved; replay with: ecsimg create --recipe {}",
+                    path.display()
+                ));
+                None
+            }
+            Saved::Exists { path } => Some(Save::ConfirmReplace { path }),
+            Saved::Failed { path, reason } => {
+                let mut field = TextField::new("Path").with_value(path.display().to_string());
+                field.start_editing();
+                Some(Save::Prompt {
+                    path: field,
+                    error: Some(format!("Could not write it: {reason}")),
+                })
+            }
+        };
+    }
+
+    pub(super) fn render_save(&self, save: &Save, theme: &Theme, frame: &mut Frame, area: Rect) {
+        match save {
+            Save::Prompt { path, error } => {
+                let width = area.width.saturating_sub(4).min(72);
+                let inner_width = width.saturating_sub(4);
+                let mut notes = vec![Line::styled(
+                    "The recipe (Recipe tab) is written here; a relative path is relative to the \
+                     directory ecsimg was started in. An existing file is not replaced without \
+                     asking.",
+                    theme.muted,
+                )];
+                if let Some(error) = error {
+                    notes.push(Line::styled(error.clone(), theme.error));
+                }
+                let notes = wrap_lines(notes.into_iter().map(|l| (l, 0)), inner_width);
+                let height = (u16::try_from(notes.len()).unwrap_or(0) + 4).min(area.height);
+                let inner = input_box(
+                    frame,
+                    area,
+                    (width, height),
+                    "Save the recipe",
+                    "save",
+                    theme,
+                );
+                if inner.height == 0 || inner.width < 4 {
+                    return;
+                }
+                let field = Rect::new(inner.x + 1, inner.y, inner.width - 2, 1);
+                path.render_input(frame, field, true, theme);
+                let text = Rect::new(
+                    inner.x + 1,
+                    inner.y + 2,
+                    inner.width - 2,
+                    inner.height.saturating_sub(2),
+                );
+                frame.render_widget(ratatui::widgets::Paragraph::new(notes), text);
+            }
+            Save::Saving { .. } => {}
+            Save::ConfirmReplace { path } => Dialog {
+                title: "Replace the file?",
+                lines: vec![Line::raw(format!(
+                    "{} exists. Replace it with this recipe?",
+                    path.display()
+                ))],
+                keys: &[("y", "replace"), ("n", "another name")],
+                accent: theme.warning,
+                width: 64,
+                scroll: 0,
+            }
+            .render(theme, frame, area),
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! An image that exists: what is known of its build, and how watch events, the image check and
+//! DeleteImage answers update it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{Build, End, LogLine, SubmitStep, Tone};
+use crate::api::ApiError;
+use crate::api::model::ImageQuery;
+use crate::tui::effect::Call;
+use crate::tui::msg::Loaded;
+use crate::tui::steps::StepCtx;
+use crate::tui::view::ErrorReport;
+use crate::watch::{Outcome as WatchOutcome, WatchEvent, format_duration};
+
+/// Delay between two looks at the image check once the image is Available.
+pub(super) const CHECK_POLL: Duration = Duration::from_secs(3);
+
+impl Build {
+    pub(super) fn log(&mut self, at: DateTime<Utc>, tone: Tone, text: impl Into<String>) {
+        self.log.push(LogLine {
+            at,
+            tone,
+            text: text.into(),
+        });
+    }
+
+    /// Cancels the watch and the look at the image check.
+    pub(super) fn stop_polling(&mut self, ctx: &mut StepCtx) {
+        for id in [self.watch.take(), self.check_poll.take()]
+            .into_iter()
+            .flatten()
+        {
+            ctx.cancel(id);
+        }
+    }
+
+    pub(super) fn building(&self) -> bool {
+        self.end.is_none()
+    }
+
+    fn check_finished(&self) -> bool {
+        self.image
+            .as_ref()
+            .is_some_and(|i| i.detection_options.status == "Finished")
+    }
+
+    /// `ecsimg watch …` for this image (the sandbox dies with the wizard, so say so).
+    pub(super) fn resume_hint(&self) -> String {
+        let command = format!("ecsimg watch {} --region {}", self.image_id, self.region);
+        if self.sandbox {
+            format!(
+                "`{command}` (in the sandbox, which lives only as long as this wizard, come back \
+                 to step 6 instead)"
+            )
+        } else {
+            format!("`{command}`")
+        }
+    }
+}
+
+/// Seconds between two instants, for people.
+pub(super) fn took(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    format_duration((to - from).to_std().unwrap_or_default())
+}
+
+impl SubmitStep {
+    pub(super) fn watch(build: &mut Build, delay: Duration, ctx: &mut StepCtx) {
+        let call = Call::Watch {
+            image_id: build.image_id.clone(),
+        };
+        build.watch = Some(ctx.call_after(call, delay));
+    }
+
+    pub(super) fn watched(build: &mut Build, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        let event = match result {
+            Ok(Loaded::Watch(event)) => *event,
+            Ok(_) => return,
+            Err(error) => {
+                build.watch = None;
+                build.end = Some(End::Stopped(Box::new(ErrorReport::from_api(
+                    "Watching", &error, true,
+                ))));
+                return;
+            }
+        };
+        let now = ctx.now;
+        match event {
+            WatchEvent::Progress {
+                image, remaining, ..
+            } => {
+                build.image = Some(image);
+                build.remaining = remaining;
+            }
+            WatchEvent::StatusChanged { to, .. } => {
+                if build.last_status.as_deref() != Some(to.as_str()) {
+                    let text = match &build.last_status {
+                        Some(from) => format!("Status {from} → {to}"),
+                        None => format!("Status {to}"),
+                    };
+                    let tone = match to.as_str() {
+                        "Available" => Tone::Good,
+                        "CreateFailed" | "UnAvailable" => Tone::Bad,
+                        _ => Tone::Info,
+                    };
+                    build.log(now, tone, text);
+                    build.last_status = Some(to);
+                }
+            }
+            WatchEvent::Retrying {
+                error,
+                delay,
+                attempt,
+            } => {
+                let what = error
+                    .code()
+                    .map_or_else(|| error.to_string(), str::to_string);
+                build.log(
+                    now,
+                    Tone::Warn,
+                    format!(
+                        "DescribeImages failed ({what}); retry {attempt} in {}",
+                        format_duration(delay)
+                    ),
+                );
+            }
+            WatchEvent::NotVisibleYet { .. } => {
+                if !build.said_invisible {
+                    build.said_invisible = true;
+                    build.log(
+                        now,
+                        Tone::Info,
+                        "Not listed by DescribeImages yet (a new image can take a moment)",
+                    );
+                }
+            }
+            WatchEvent::Finished { outcome, .. } => {
+                build.watch = None;
+                Self::finished(build, outcome, ctx);
+            }
+        }
+    }
+
+    fn finished(build: &mut Build, outcome: WatchOutcome, ctx: &mut StepCtx) {
+        let now = ctx.now;
+        match outcome {
+            WatchOutcome::Available(image) => {
+                build.image = Some(image);
+                build.ended_at = Some(now);
+                build.end = Some(End::Available);
+                build.log(
+                    now,
+                    Tone::Good,
+                    format!("Available after {}", took(build.submitted_at, now)),
+                );
+                if build.check_requested && !build.check_finished() {
+                    build.log(now, Tone::Info, "Image check running");
+                }
+                Self::follow_check(build, Duration::ZERO, ctx);
+            }
+            WatchOutcome::Failed { image, reason } => {
+                if image.is_some() {
+                    build.image = image;
+                }
+                build.ended_at = Some(now);
+                build.log(now, Tone::Bad, format!("Ended: {}", reason.status()));
+                build.end = Some(End::Failed(reason));
+            }
+            WatchOutcome::TimedOut { last } => {
+                if last.is_some() {
+                    build.image = last;
+                }
+                build.log(
+                    now,
+                    Tone::Warn,
+                    "Stopped watching: the watch timeout passed",
+                );
+                build.end = Some(End::TimedOut);
+            }
+            WatchOutcome::Error(error) => {
+                build.log(now, Tone::Bad, format!("Stopped watching: {error}"));
+                build.end = Some(End::Stopped(Box::new(ErrorReport::from_api(
+                    "Watching", &error, true,
+                ))));
+            }
+        }
+    }
+
+    /// Once the image is Available, the image check's findings come a little later: look at
+    /// the image again (a plain DescribeImages; the build itself is over) until they are in.
+    pub(super) fn follow_check(build: &mut Build, delay: Duration, ctx: &mut StepCtx) {
+        if !build.check_requested || build.check_poll.is_some() {
+            return;
+        }
+        if build.check_finished() {
+            let items = build
+                .image
+                .as_ref()
+                .map_or(0, |i| i.detection_options.items.item.len());
+            build.log(
+                ctx.now,
+                Tone::Info,
+                format!("Image check finished: {items} finding(s)"),
+            );
+        } else {
+            let query = ImageQuery::watching([build.image_id.clone()]);
+            build.check_poll = Some(ctx.call_after(Call::Images(query), delay));
+        }
+    }
+
+    pub(super) fn checked(build: &mut Build, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        build.check_poll = None;
+        match result {
+            Ok(Loaded::Images(images)) => {
+                if let Some(image) = images.into_iter().find(|i| i.image_id == build.image_id) {
+                    build.image = Some(image);
+                }
+            }
+            Ok(_) => return,
+            Err(error) => {
+                let what = error
+                    .code()
+                    .map_or_else(|| error.to_string(), str::to_string);
+                build.log(
+                    ctx.now,
+                    Tone::Warn,
+                    format!("Looking at the image check failed ({what}); trying again"),
+                );
+            }
+        }
+        Self::follow_check(build, CHECK_POLL, ctx);
+    }
+
+    pub(super) fn delete(build: &mut Build, ctx: &mut StepCtx) {
+        build.deleting = Some(ctx.call(Call::DeleteImage {
+            image_id: build.image_id.clone(),
+        }));
+        build.log(ctx.now, Tone::Warn, "DeleteImage sent");
+    }
+
+    pub(super) fn deleted(build: &mut Build, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        build.deleting = None;
+        match result {
+            Ok(Loaded::Deleted { request_id }) => {
+                build.stop_polling(ctx);
+                build.log(
+                    ctx.now,
+                    Tone::Warn,
+                    format!("Deleted {} (RequestId {request_id})", build.image_id),
+                );
+                build.ended_at.get_or_insert(ctx.now);
+                build.end = Some(End::Deleted { request_id });
+            }
+            Ok(_) => {}
+            Err(error) => {
+                build.log(ctx.now, Tone::Bad, format!("DeleteImage failed: {error}"));
+                ctx.show_error("Deleting the image", &error, true);
+            }
+        }
+    }
+}
