@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         let options = SessionOptions::from(&cli.global);
         let result = match cli.command {
             // The wizard and the simulator handle their own signals.
-            None => return legacy(ecsimg::tui::run(cli.global.into()).await),
+            None => return legacy(ecsimg::tui::run((&cli.global).into()).await),
             Some(Command::Sim(SimCommand::Serve(args))) => {
                 return legacy(cli::sim::serve(args).await);
             }

@@ -309,7 +309,7 @@ fn verify_v3(
         "x-acs-content-sha256",
         "x-acs-security-token",
     ] {
-        if !auth.signed_headers.iter().any(|h| h == required) {
+        if !auth.signed_headers.contains(&required) {
             problems.push(format!("{required} not signed"));
         }
     }
@@ -329,15 +329,14 @@ fn verify_v3(
     if value("x-acs-content-sha256") != payload {
         problems.push("content sha256".into());
     }
-    let signed: Vec<(String, String)> = auth
+    let signed: Vec<(&str, &str)> = auth
         .signed_headers
         .iter()
         .flat_map(|name| {
             headers
-                .get_all(name.as_str())
+                .get_all(*name)
                 .iter()
-                .map(|v| (name.clone(), v.to_str().unwrap_or("").to_string()))
-                .collect::<Vec<_>>()
+                .map(|v| (*name, v.to_str().unwrap_or("")))
         })
         .collect();
     let canonical = sign::v3_canonical_request(method.as_str(), "/", raw_query, &signed, &payload);

@@ -1833,6 +1833,35 @@ async fn random_fault_rates_are_roughly_honoured() {
     assert_eq!(ok + throttled + errors, 300);
 }
 
+/// Tools like `nc -N` send the request and then shut their writing side; the answer must
+/// still come back on the open half, even when it takes a while (here, injected latency).
+#[tokio::test]
+async fn a_half_closed_connection_still_gets_its_answer() {
+    let h = Harness::with(|c| c.faults = "latency=100ms".parse().expect("spec")).await;
+    let opts = Opts {
+        method: "GET",
+        ..h.opts()
+    };
+    let params = h.v1_params("DescribeRegions", &[], &opts);
+    let request = format!(
+        "GET /?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        sign::encode_pairs(params.iter())
+    );
+    let mut stream = tokio::net::TcpStream::connect(h.sim.addr())
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    stream.shutdown().await.expect("half-close");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .expect("read the answer");
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    assert!(text.contains("\"RegionId\":\"cn-hangzhou\""), "{text}");
+}
+
 #[tokio::test]
 async fn hostile_input_gets_envelopes_not_panics() {
     let h = Harness::new().await;

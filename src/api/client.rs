@@ -448,7 +448,7 @@ impl Client {
         params: &[(String, String)],
     ) -> Result<(String, HeaderMap), ApiError> {
         let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        let nonce = const_hex::encode(rand::random::<[u8; 16]>());
         let key = self.config.credentials.signing_key();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));

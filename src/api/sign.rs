@@ -16,6 +16,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// The ECS API version every request names.
 pub const API_VERSION: &str = "2014-05-26";
@@ -52,8 +53,8 @@ pub fn percent_encode(s: &str) -> String {
 ///
 /// Pairs with equal names keep their relative order, so the result is deterministic even for
 /// the (unusual) repeated parameter.
-pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+pub fn canonical_query<'a>(params: impl IntoIterator<Item = &'a (String, String)>) -> String {
+    let mut sorted: Vec<&(String, String)> = params.into_iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     encode_pairs(sorted.into_iter())
 }
@@ -65,16 +66,20 @@ pub fn encode_pairs<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> St
         if !out.is_empty() {
             out.push('&');
         }
-        out.push_str(&percent_encode(name));
+        // Encoded straight into `out`: signing runs on every request, client and simulator.
+        out.extend(utf8_percent_encode(name, RFC3986));
         out.push('=');
-        out.push_str(&percent_encode(value));
+        out.extend(utf8_percent_encode(value, RFC3986));
     }
     out
 }
 
-/// Lowercase hex SHA-256 of `bytes`.
+/// Lowercase hex SHA-256 of `bytes`. Most requests have no body, and its hash is a constant.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    if bytes.is_empty() {
+        return EMPTY_BODY_SHA256.to_string();
+    }
+    const_hex::encode(Sha256::digest(bytes))
 }
 
 /// The key material a signature needs. Borrowed, so callers keep secrets in their own
@@ -101,16 +106,12 @@ impl std::fmt::Debug for SigningKey<'_> {
 
 /// `METHOD&%2F&enc(canonical_query)` over every parameter except `Signature`.
 pub fn v1_string_to_sign(method: &str, params: &[(String, String)]) -> String {
-    let unsigned: Vec<(String, String)> = params
-        .iter()
-        .filter(|(name, _)| name != "Signature")
-        .cloned()
-        .collect();
+    let unsigned = params.iter().filter(|(name, _)| name != "Signature");
     format!(
         "{}&{}&{}",
         method.to_ascii_uppercase(),
         percent_encode("/"),
-        percent_encode(&canonical_query(&unsigned))
+        percent_encode(&canonical_query(unsigned))
     )
 }
 
@@ -170,29 +171,38 @@ pub struct CanonicalRequest {
 ///
 /// `headers` are the headers to sign, names in any case; they are lowercased, values trimmed,
 /// sorted by name, and repeated names have their values sorted and joined with `,`.
-pub fn v3_canonical_request(
+pub fn v3_canonical_request<N: AsRef<str>, V: AsRef<str>>(
     method: &str,
     canonical_uri: &str,
     canonical_query: &str,
-    headers: &[(String, String)],
+    headers: &[(N, V)],
     payload_sha256: &str,
 ) -> CanonicalRequest {
-    let mut merged: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (name, value) in headers {
-        merged
-            .entry(name.to_ascii_lowercase())
-            .or_default()
-            .push(value.trim().to_string());
-    }
-    let mut canonical_headers = String::new();
-    for (name, values) in &mut merged {
-        values.sort();
+    // Sorting (name, value) pairs puts a repeated name's values next to each other, in order.
+    // Names on the wire are already lowercase, so they are borrowed, not copied.
+    let mut sorted: Vec<(Cow<'_, str>, &str)> = headers
+        .iter()
+        .map(|(name, value)| (lowercase(name.as_ref()), value.as_ref().trim()))
+        .collect();
+    sorted.sort_unstable();
+    let mut canonical_headers = String::with_capacity(64 * sorted.len());
+    let mut signed_headers = String::with_capacity(24 * sorted.len());
+    for group in sorted.chunk_by(|a, b| a.0 == b.0) {
+        let name = &group[0].0;
         canonical_headers.push_str(name);
         canonical_headers.push(':');
-        canonical_headers.push_str(&values.join(","));
+        for (i, (_, value)) in group.iter().enumerate() {
+            if i > 0 {
+                canonical_headers.push(',');
+            }
+            canonical_headers.push_str(value);
+        }
         canonical_headers.push('\n');
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(name);
     }
-    let signed_headers = merged.keys().cloned().collect::<Vec<_>>().join(";");
     let text = format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         method.to_ascii_uppercase(),
@@ -205,6 +215,14 @@ pub fn v3_canonical_request(
     CanonicalRequest {
         text,
         signed_headers,
+    }
+}
+
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
     }
 }
 
@@ -221,7 +239,7 @@ pub fn v3_signature(secret: &str, string_to_sign: &str) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(string_to_sign.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    const_hex::encode(mac.finalize().into_bytes())
 }
 
 /// What a V3 request carries once signed.
@@ -281,17 +299,17 @@ pub fn sign_v3(input: V3Input<'_>, key: SigningKey<'_>) -> V3Signed {
     V3Signed { query, headers }
 }
 
-/// The parts of a V3 `Authorization` header.
+/// The parts of a V3 `Authorization` header, borrowed from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
-    pub access_key_id: String,
-    pub signed_headers: Vec<String>,
-    pub signature: String,
+pub struct Authorization<'a> {
+    pub access_key_id: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
 }
 
 /// Parses `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`; `None` when it is
 /// not that shape (another algorithm, a missing part, an empty value).
-pub fn parse_authorization(value: &str) -> Option<Authorization> {
+pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
     let rest = value.strip_prefix(V3_ALGORITHM)?.strip_prefix(' ')?;
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
@@ -308,9 +326,9 @@ pub fn parse_authorization(value: &str) -> Option<Authorization> {
         return None;
     }
     Some(Authorization {
-        access_key_id: credential.to_string(),
-        signed_headers: signed.split(';').map(str::to_string).collect(),
-        signature: signature.to_string(),
+        access_key_id: credential,
+        signed_headers: signed.split(';').collect(),
+        signature,
     })
 }
 
@@ -568,9 +586,19 @@ mod tests {
             .find(|(n, _)| n == "authorization")
             .map(|(_, v)| parse_authorization(v).expect("parses"))
             .expect("present");
-        assert!(auth.signed_headers.contains(&"x-acs-security-token".into()));
-        assert!(auth.signed_headers.contains(&"x-acs-accesskey-id".into()));
+        assert!(auth.signed_headers.contains(&"x-acs-security-token"));
+        assert!(auth.signed_headers.contains(&"x-acs-accesskey-id"));
         assert_eq!(signed.query, "");
+    }
+
+    #[test]
+    fn the_empty_body_hash_is_the_real_one() {
+        assert_eq!(const_hex::encode(Sha256::digest(b"")), EMPTY_BODY_SHA256);
+        assert_eq!(sha256_hex(b""), EMPTY_BODY_SHA256);
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -74,18 +74,6 @@ pub enum SimCommand {
     Serve(sim::SimServeArgs),
 }
 
-impl From<GlobalArgs> for crate::tui::RunOptions {
-    fn from(g: GlobalArgs) -> Self {
-        Self {
-            config: g.config,
-            profile: g.profile,
-            region: g.region,
-            endpoint: g.endpoint,
-            sandbox: g.sandbox,
-        }
-    }
-}
-
 impl From<&GlobalArgs> for SessionOptions {
     fn from(g: &GlobalArgs) -> Self {
         Self {

@@ -13,14 +13,15 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Most parameters one request may carry (query and body together).
 pub const MAX_PARAMS: usize = 1000;
 
-/// The pieces of a request that authentication and the operations look at.
+/// The pieces of a request that authentication and the operations look at, borrowed from the
+/// request head where they need no decoding.
 #[derive(Debug)]
-pub struct RawRequest {
-    /// Uppercase HTTP method.
-    pub method: String,
-    pub path: String,
-    /// Header names lowercase, values as received (must be visible ASCII/UTF-8).
-    pub headers: Vec<(String, String)>,
+pub struct RawRequest<'a> {
+    /// The HTTP method as received (the server passes only GET and POST on).
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Header names lowercase (as hyper gives them), values as received (must be UTF-8).
+    pub headers: Vec<(&'a str, &'a str)>,
     /// Query pairs, form-decoded (`+` is a space).
     pub query: Vec<(String, String)>,
     /// Form-body pairs when the body is `application/x-www-form-urlencoded`, else empty.
@@ -28,21 +29,21 @@ pub struct RawRequest {
     pub body: Bytes,
 }
 
-impl RawRequest {
-    pub fn new(parts: &Parts, body: Bytes) -> Result<Self, SimError> {
+impl<'a> RawRequest<'a> {
+    pub fn new(parts: &'a Parts, body: Bytes) -> Result<Self, SimError> {
         let mut headers = Vec::with_capacity(parts.headers.len());
         for (name, value) in &parts.headers {
             let value = std::str::from_utf8(value.as_bytes()).map_err(|_| {
                 SimError::malformed_request(format!("Header \"{name}\" is not valid UTF-8."))
             })?;
-            headers.push((name.as_str().to_string(), value.to_string()));
+            headers.push((name.as_str(), value));
         }
         let query = match parts.uri.query() {
             Some(q) => decode_form(q.as_bytes(), "the query string")?,
             None => Vec::new(),
         };
         let is_form = headers.iter().any(|(n, v)| {
-            n == "content-type"
+            *n == "content-type"
                 && v.trim_start()
                     .to_ascii_lowercase()
                     .starts_with("application/x-www-form-urlencoded")
@@ -58,8 +59,8 @@ impl RawRequest {
             )));
         }
         Ok(Self {
-            method: parts.method.as_str().to_ascii_uppercase(),
-            path: parts.uri.path().to_string(),
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
             headers,
             query,
             form,
@@ -68,11 +69,11 @@ impl RawRequest {
     }
 
     /// The value of a header (first occurrence), by lowercase name.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 }
 

@@ -72,10 +72,12 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Cancell
                 let shared = shared.clone();
                 connections.spawn(async move {
                     let service = service_fn(move |req| handle(shared.clone(), req));
-                    // A client that never finishes its headers must not hold a task forever.
+                    // A client that never finishes its headers must not hold a task forever;
+                    // one that shuts its writing side after the request still gets the answer.
                     let result = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(HEADER_TIMEOUT)
+                        .half_close(true)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                     if let Err(e) = result {
@@ -94,15 +96,20 @@ async fn handle(
     shared: Arc<Shared>,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DroppedConnection> {
-    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    // A request ID needs uniqueness, not secrecy: the thread-local generator spares a
+    // getrandom system call per request, and the ID is formatted on the stack.
+    let mut id_buffer = uuid::Uuid::encode_buffer();
+    let request_id: &str = uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .hyphenated()
+        .encode_upper(&mut id_buffer);
     let (parts, body) = req.into_parts();
     let host = parts
         .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("ecs.aliyuncs.com")
-        .to_string();
-    let respond = |result: Result<Vec<u8>, SimError>| respond(result, &request_id, &host);
+        .unwrap_or("ecs.aliyuncs.com");
+    let respond = |result: Result<Vec<u8>, SimError>| respond(result, request_id, host);
     if parts.method != Method::GET && parts.method != Method::POST {
         return Ok(respond(Err(SimError::unsupported_method())));
     }
@@ -158,7 +165,7 @@ async fn handle(
         shared.clock.now(),
         action,
         &authenticated.params,
-        &request_id,
+        request_id,
     );
     match &result {
         Ok(_) => {

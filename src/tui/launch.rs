@@ -13,7 +13,7 @@ use super::theme::Theme;
 use super::widgets::text_field::wrap;
 use crate::api::Client;
 use crate::config::LoadedConfig;
-use crate::session::{self, SessionError, SessionOptions};
+use crate::session::{self, SessionError};
 use crate::sim::{self, RunningSim, SimConfig};
 use crate::watch::WatchPolicy;
 
@@ -63,15 +63,8 @@ impl Connector {
         opts: &RunOptions,
         config: LoadedConfig,
     ) -> anyhow::Result<(Connector, Opening)> {
-        let options = SessionOptions {
-            config: opts.config.clone(),
-            profile: opts.profile.clone(),
-            region: opts.region.clone(),
-            endpoint: opts.endpoint.clone(),
-            sandbox: opts.sandbox,
-        };
         // The copy stays behind for the start screen, whose sandbox needs a config.
-        match session::Session::open_with(&options, config.clone()).await {
+        match session::Session::open_with(opts, config.clone()).await {
             Ok(connected) => {
                 let (connector, client, session) = Connector::connected(connected)?;
                 Ok((connector, Opening::Ready { client, session }))

@@ -20,7 +20,6 @@ pub mod update;
 pub mod view;
 pub mod widgets;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, MouseEventKind};
@@ -35,20 +34,8 @@ use self::theme::Theme;
 use crate::config::Config;
 use crate::signals::Signals;
 
-/// What the command line says, as far as the wizard cares (the global options).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunOptions {
-    /// `--config PATH`.
-    pub config: Option<PathBuf>,
-    /// `--profile NAME`.
-    pub profile: Option<String>,
-    /// `--region ID`.
-    pub region: Option<String>,
-    /// `--endpoint URL`.
-    pub endpoint: Option<String>,
-    /// `--sandbox`: run against the embedded simulator.
-    pub sandbox: bool,
-}
+/// What the command line says: the global options, shared with the scripted commands.
+pub type RunOptions = crate::session::SessionOptions;
 
 /// Spinner and poll resolution while something is in flight.
 const TICK: Duration = Duration::from_millis(100);

@@ -136,7 +136,8 @@ struct Reply<'a, T> {
 /// Serializes `body` with `RequestId` into response bytes. Writing into a Vec has no I/O to
 /// fail, so an error here is a bug in a `Serialize` impl: it becomes `InternalError`.
 pub fn reply<T: Serialize>(request_id: &str, body: T) -> Result<Vec<u8>, SimError> {
-    let mut out = Vec::with_capacity(1024);
+    // A page of ten images is about 6.5 KB: one allocation serves most answers.
+    let mut out = Vec::with_capacity(8 * 1024);
     serde_json::to_writer(&mut out, &Reply { request_id, body }).map_err(|e| {
         tracing::error!(error = %e, "serializing an answer failed");
         SimError::internal_error()
