@@ -23,7 +23,7 @@
 //!
 //! Run: `cargo bench --bench sim_throughput` (a plain binary; prints a table).
 //! `SIM_BENCH_REQUESTS` (default 20000) sets the requests per round, `SIM_BENCH_ROUNDS`
-//! (default 5) the rounds.
+//! (default 7) the rounds.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -62,7 +62,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 fn main() {
     let requests = env_or("SIM_BENCH_REQUESTS", 20_000);
-    let rounds = env_or("SIM_BENCH_ROUNDS", 5).max(1);
+    let rounds = env_or("SIM_BENCH_ROUNDS", 7).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
