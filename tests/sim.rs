@@ -1810,6 +1810,87 @@ async fn scripted_faults() {
     h.call("DescribeRegions", &[]).await.ok();
 }
 
+/// A lost answer: CreateImage acts, then the connection closes without the reply. The client
+/// learns no ImageId, yet the image exists; re-sending with the same ClientToken names it and
+/// creates no second one. A drop, by contrast, closes the connection before anything happens.
+#[tokio::test]
+async fn a_lost_create_answer_is_recovered_by_its_client_token() {
+    let harness = Harness::new().await;
+    let h = &harness;
+    let params = [
+        ("RegionId", REGION),
+        ("SnapshotId", WEB_SYSTEM_SNAPSHOT),
+        ("ImageName", "lost-answer"),
+        ("ClientToken", "0b7c2d4e-5f60-4a1b-8c9d-0e1f2a3b4c5d"),
+    ];
+    let sent_but_unanswered = |fault| async move {
+        assert!(h.sim.faults().fail_next_action("CreateImage", 1, fault));
+        let (request, _) = h.v3_request("CreateImage", &params, &h.opts(), false);
+        let error = request.send().await.expect_err("no answer");
+        assert!(!error.is_status(), "{fault:?}: {error}");
+    };
+    let all_statuses = "Creating,Waiting,Available,UnAvailable,CreateFailed";
+    let listed = || async {
+        h.call(
+            "DescribeImages",
+            &[
+                ("RegionId", REGION),
+                ("ImageName", "lost-answer"),
+                ("Status", all_statuses),
+            ],
+        )
+        .await
+        .ok()
+    };
+
+    sent_but_unanswered(Fault::Drop).await;
+    assert_eq!(listed().await["TotalCount"], 0, "a drop acts on nothing");
+
+    sent_but_unanswered(Fault::LoseAnswer).await;
+    let after_loss = listed().await;
+    assert_eq!(after_loss["TotalCount"], 1, "{after_loss}");
+    let id = after_loss["Images"]["Image"][0]["ImageId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(id.starts_with("m-"), "{after_loss}");
+
+    let resent = h.call("CreateImage", &params).await.ok();
+    assert_eq!(resent["ImageId"], id.as_str());
+    assert_eq!(listed().await["TotalCount"], 1);
+    assert_eq!(
+        h.sim
+            .images(REGION)
+            .iter()
+            .filter(|i| i.name == "lost-answer")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn lost_answer_rates_parse_and_are_validated() {
+    let spec: FaultSpec = "lost=0.1".parse().expect("lost parses");
+    assert_eq!(spec.lost, 0.1);
+    assert_eq!(
+        spec,
+        FaultSpec {
+            lost: 0.1,
+            ..FaultSpec::default()
+        }
+    );
+    let out_of_range = "lost=2".parse::<FaultSpec>().expect_err("a rate above 1");
+    assert_eq!(out_of_range.item, "lost=2");
+    assert!(
+        out_of_range.reason.contains("from 0 to 1"),
+        "{out_of_range}"
+    );
+    let too_much = "throttle=0.5,lost=0.6"
+        .parse::<FaultSpec>()
+        .expect_err("rates summing above 1");
+    assert!(too_much.reason.contains("lost"), "{too_much}");
+}
+
 #[tokio::test]
 async fn random_fault_rates_are_roughly_honoured() {
     let spec: FaultSpec = "throttle=0.3,error=0.1,latency=1ms".parse().expect("spec");

@@ -1,31 +1,36 @@
 //! Soak: complete create-and-watch runs — the real `ecsimg create --yes`, journal included —
-//! against a simulator that throttles, answers 5xx, adds latency and drops connections. Then
-//! `ecsimg history` (which first re-sends any submission whose outcome was never recorded), and
-//! the checks: journal and simulator agree run by run. Every run is in the journal once; a run
-//! that succeeded has exactly one image, Available, under its ImageId; a run the service refused
-//! for good has none; no image is duplicated or missing from the journal.
+//! against a simulator that throttles, answers 5xx, adds latency, drops connections before acting
+//! and loses answers after acting (the first two CreateImage answers always, more at random: the
+//! image exists, the client never learns its ImageId). Then `ecsimg history` (which first
+//! re-sends any submission whose outcome was never recorded), and the checks: journal and
+//! simulator agree run by run. Every run is in the journal once; a run that succeeded has exactly
+//! one image, Available, under its ImageId; a run the service refused for good has none; no image
+//! is duplicated or missing from the journal.
 //!
 //! `cargo test --test soak` runs the short version (6 runs, 2 at a time, sharing one journal).
 //! The long one is ignored by default:
 //!
 //! ```text
 //! SOAK_RUNS=200 SOAK_PARALLEL=4 cargo test --test soak -- --ignored --nocapture
-//! SOAK_FAULTS=throttle=0.3,error=0.3,drop=0.2,retry_after=20ms cargo test --test soak -- --ignored
+//! SOAK_FAULTS=throttle=0.3,error=0.2,drop=0.2,lost=0.1,retry_after=20ms cargo test --test soak -- --ignored
 //! ```
 //!
 //! The second makes some runs give up after every retry failed (exit 3, outcome unknown), so
-//! `history`'s re-send with the same ClientToken is what builds their images (60 runs: 16 such).
+//! `history`'s re-send with the same ClientToken is what builds their images, or names the ones
+//! whose answer was lost (60 runs: 17 such).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ecsimg::sim::{self, RunningSim, Seed, SimConfig};
+use ecsimg::sim::{self, Fault, RunningSim, Seed, SimConfig};
 
 /// Faults on every call: 20 % throttled (retry after 50 ms), 10 % 5xx, 5 % dropped
-/// connections, and 20 ms of added latency.
-const FAULTS: &str = "throttle=0.2,error=0.1,drop=0.05,latency=20ms,retry_after=50ms";
+/// connections, 5 % lost answers, and 20 ms of added latency.
+const FAULTS: &str = "throttle=0.2,error=0.1,drop=0.05,lost=0.05,latency=20ms,retry_after=50ms";
+/// CreateImage calls whose answer is lost whatever the rates: every soak meets the case.
+const LOST_CREATE_ANSWERS: usize = 2;
 const RECIPE: &str = r#"
 region = "cn-hangzhou"
 [source]
@@ -65,6 +70,14 @@ fn ecsimg(home: &Path, args: &[&str]) -> std::process::Output {
         )
         .output()
         .expect("ecsimg runs")
+}
+
+/// How one `ecsimg create` ended.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    /// It printed a `created` event: it learnt the ImageId itself, without `history`.
+    answered: bool,
 }
 
 /// One journal entry as `ecsimg history --output json` prints it.
@@ -107,12 +120,17 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
             ..SimConfig::default()
         }))
         .expect("the simulator starts");
+    assert!(simulator.faults().fail_next_action(
+        "CreateImage",
+        LOST_CREATE_ANSWERS,
+        Fault::LoseAnswer
+    ));
     let url = simulator.url();
     let recipe = home.join("recipe.toml");
     let recipe = recipe.to_str().expect("a UTF-8 temp path");
 
     let next = AtomicUsize::new(0);
-    let exits: BTreeMap<String, i32> = std::thread::scope(|scope| {
+    let exits: BTreeMap<String, Run> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..parallel)
             .map(|_| {
                 scope.spawn(|| {
@@ -149,7 +167,11 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
                             "{name}: exit {code}\n{}",
                             String::from_utf8_lossy(&output.stderr)
                         );
-                        exits.push((name, code));
+                        let answered = String::from_utf8_lossy(&output.stdout).lines().any(|l| {
+                            serde_json::from_str::<serde_json::Value>(l)
+                                .is_ok_and(|event| event["event"] == "created")
+                        });
+                        exits.push((name, Run { code, answered }));
                     }
                 })
             })
@@ -182,7 +204,7 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
         runs,
         "one journal entry per run: {journal:#?}"
     );
-    for (name, code) in &exits {
+    for (name, run) in &exits {
         let entries: Vec<&Entry> = journal.iter().filter(|e| &e.image_name == name).collect();
         assert_eq!(
             entries.len(),
@@ -196,7 +218,7 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
             Some(id) => {
                 assert_eq!(made.len(), 1, "{name}: images {made:?}");
                 assert_eq!(&made[0].id, id, "{name}: the journal names another image");
-                if *code == 0 {
+                if run.code == 0 {
                     assert_eq!(made[0].status, "Available", "{name}: {made:?}");
                     assert_eq!(entry.status.as_deref(), Some("Available"), "{name}");
                 }
@@ -212,10 +234,21 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
         journal.iter().filter(|e| e.image_id.is_some()).count(),
         "images the journal does not know: {by_name:?}"
     );
-    let built = exits.values().filter(|c| **c == 0).count();
+    let built = exits.values().filter(|r| r.code == 0).count();
+    // Runs whose create never learnt its ImageId, yet the journal has one: history's re-send.
+    let resent = exits
+        .iter()
+        .filter(|(name, run)| {
+            !run.answered
+                && journal
+                    .iter()
+                    .any(|e| &e.image_name == *name && e.image_id.is_some())
+        })
+        .count();
     println!(
-        "soak: {runs} runs ({parallel} at a time), {built} built on the first try, {} images, \
-         {} simulator calls with faults {faults}",
+        "soak: {runs} runs ({parallel} at a time), {built} built by create alone, {resent} \
+         settled by history's re-send, {} images, none duplicated or missing, {} simulator \
+         calls with faults {faults} plus {LOST_CREATE_ANSWERS} lost CreateImage answers",
         by_name.len(),
         simulator.faults().calls()
     );

@@ -35,7 +35,8 @@ pub struct SimServeArgs {
     /// Simulated-time factor: 10 makes images finish ten times faster.
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     pub speed: f64,
-    /// Random faults, e.g. throttle=0.2,error=0.05,latency=200ms,drop=0.02
+    /// Random faults, e.g. throttle=0.2,error=0.05,latency=200ms,drop=0.02,lost=0.01
+    /// (drop: the connection closes before the call acts; lost: after it acted)
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<FaultSpec>,
     /// Seed of the fault RNG and of generated IDs (same seed, same run).

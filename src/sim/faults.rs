@@ -13,15 +13,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-/// Random fault rates, parsed from `throttle=0.2,error=0.05,latency=200ms,drop=0.02`.
+/// Random fault rates, parsed from `throttle=0.2,error=0.05,latency=200ms,drop=0.02,lost=0.01`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FaultSpec {
     /// Share of calls answered 400 `Throttling` with `x-acs-retry-after`.
     pub throttle: f64,
     /// Share of calls answered 500 `InternalError` or 503 `ServiceUnavailable`.
     pub error: f64,
-    /// Share of connections closed without an answer.
+    /// Share of connections closed without an answer, before the operation acts.
     pub drop: f64,
+    /// Share of calls that act (a CreateImage creates its image) and then close the connection
+    /// without the answer, as a network that loses the reply would.
+    pub lost: f64,
     /// Added to every call.
     pub latency: Duration,
     /// The `x-acs-retry-after` of throttled calls.
@@ -34,6 +37,7 @@ impl Default for FaultSpec {
             throttle: 0.0,
             error: 0.0,
             drop: 0.0,
+            lost: 0.0,
             latency: Duration::ZERO,
             retry_after: Duration::from_millis(1000),
         }
@@ -73,6 +77,7 @@ impl FromStr for FaultSpec {
                 "throttle" => spec.throttle = rate()?,
                 "error" => spec.error = rate()?,
                 "drop" => spec.drop = rate()?,
+                "lost" => spec.lost = rate()?,
                 "latency" => {
                     spec.latency = parse_duration(value)
                         .ok_or_else(|| err("expected a duration such as 200ms or 1.5s"))?
@@ -83,18 +88,25 @@ impl FromStr for FaultSpec {
                 }
                 _ => {
                     return Err(err(
-                        "unknown fault; use throttle, error, drop, latency or retry_after",
+                        "unknown fault; use throttle, error, drop, lost, latency or retry_after",
                     ));
                 }
             }
         }
-        if spec.throttle + spec.error + spec.drop > 1.0 {
+        if spec.fault_rate() > 1.0 {
             return Err(FaultSpecError {
                 item: s.to_string(),
-                reason: "throttle + error + drop must not exceed 1".into(),
+                reason: "throttle + error + drop + lost must not exceed 1".into(),
             });
         }
         Ok(spec)
+    }
+}
+
+impl FaultSpec {
+    /// The share of calls that meet some fault.
+    fn fault_rate(&self) -> f64 {
+        self.throttle + self.error + self.drop + self.lost
     }
 }
 
@@ -125,8 +137,10 @@ pub enum Fault {
     ServiceUnavailable,
     /// 403 `Forbidden.RAM`.
     Forbidden,
-    /// The connection closes without an answer.
+    /// The connection closes without an answer; the operation does not act.
     Drop,
+    /// The operation acts, then the connection closes without its answer.
+    LoseAnswer,
 }
 
 /// What to do with one call.
@@ -134,7 +148,10 @@ pub enum Fault {
 pub enum Decision {
     Proceed,
     Fail(SimError),
+    /// Close the connection before acting.
     Drop,
+    /// Act, then close the connection instead of answering.
+    LoseAnswer,
 }
 
 #[derive(Debug, Default)]
@@ -221,6 +238,7 @@ impl Faults {
         match fault {
             None => Decision::Proceed,
             Some(Fault::Drop) => Decision::Drop,
+            Some(Fault::LoseAnswer) => Decision::LoseAnswer,
             Some(Fault::Throttle) => Decision::Fail(SimError::throttling(
                 u64::try_from(self.spec.retry_after.as_millis())
                     .unwrap_or(u64::MAX)
@@ -234,21 +252,30 @@ impl Faults {
 
     fn random(&self) -> Option<Fault> {
         let spec = self.spec;
-        if spec.throttle + spec.error + spec.drop <= 0.0 {
+        if spec.fault_rate() <= 0.0 {
             return None;
         }
         let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
         let draw: f64 = rng.random();
-        if draw < spec.drop {
+        // Consecutive bands of [0, 1); `lost` comes last so that specs without it draw the
+        // same faults from the same seed as before it existed.
+        let mut ceiling = 0.0;
+        let mut within = |rate: f64| {
+            ceiling += rate;
+            draw < ceiling
+        };
+        if within(spec.drop) {
             Some(Fault::Drop)
-        } else if draw < spec.drop + spec.throttle {
+        } else if within(spec.throttle) {
             Some(Fault::Throttle)
-        } else if draw < spec.drop + spec.throttle + spec.error {
+        } else if within(spec.error) {
             Some(if rng.random_bool(0.5) {
                 Fault::InternalError
             } else {
                 Fault::ServiceUnavailable
             })
+        } else if within(spec.lost) {
+            Some(Fault::LoseAnswer)
         } else {
             None
         }
@@ -287,7 +314,9 @@ mod tests {
 
     #[test]
     fn rates_are_roughly_honoured_and_reproducible() {
-        let spec: FaultSpec = "throttle=0.2,error=0.1,drop=0.05".parse().unwrap();
+        let spec: FaultSpec = "throttle=0.2,error=0.1,drop=0.05,lost=0.05"
+            .parse()
+            .unwrap();
         let run = |seed| {
             let faults = Faults::new(spec, seed);
             (0..10_000)
@@ -301,9 +330,11 @@ mod tests {
         let throttled = share(|d| matches!(d, Decision::Fail(e) if e.code == "Throttling"));
         let errors = share(|d| matches!(d, Decision::Fail(e) if e.status >= 500));
         let dropped = share(|d| matches!(d, Decision::Drop));
+        let lost = share(|d| matches!(d, Decision::LoseAnswer));
         assert!((throttled - 0.2).abs() < 0.02, "{throttled}");
         assert!((errors - 0.1).abs() < 0.02, "{errors}");
         assert!((dropped - 0.05).abs() < 0.015, "{dropped}");
+        assert!((lost - 0.05).abs() < 0.015, "{lost}");
     }
 
     #[test]
@@ -311,13 +342,16 @@ mod tests {
         let faults = Faults::new(FaultSpec::default(), 1);
         faults.fault_call(3, Fault::Drop);
         assert!(faults.fail_next_action("CreateImage", 1, Fault::InternalError));
+        assert!(faults.fail_next_action("CreateImage", 1, Fault::LoseAnswer));
         assert!(!faults.fail_next_action("Nope", 1, Fault::InternalError));
         assert_eq!(faults.decide(Action::DescribeImages), Decision::Proceed);
         assert!(
             matches!(faults.decide(Action::CreateImage), Decision::Fail(e) if e.code == "InternalError")
         );
         assert_eq!(faults.decide(Action::CreateImage), Decision::Drop);
+        assert_eq!(faults.decide(Action::DescribeImages), Decision::Proceed);
+        assert_eq!(faults.decide(Action::CreateImage), Decision::LoseAnswer);
         assert_eq!(faults.decide(Action::CreateImage), Decision::Proceed);
-        assert_eq!(faults.calls(), 4);
+        assert_eq!(faults.calls(), 6);
     }
 }

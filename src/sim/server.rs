@@ -148,8 +148,9 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    match shared.faults.decide(action) {
-        Decision::Proceed => {}
+    let lose_answer = match shared.faults.decide(action) {
+        Decision::Proceed => false,
+        Decision::LoseAnswer => true,
         Decision::Drop => {
             tracing::info!(%request_id, action = action.name(), "dropping connection (fault)");
             return Err(DroppedConnection);
@@ -158,7 +159,7 @@ async fn handle(
             tracing::info!(%request_id, action = action.name(), code = %e.code, "injected fault");
             return Ok(respond(Err(e)));
         }
-    }
+    };
     // Read the clock again: injected latency may have passed.
     let result = ops::dispatch(
         &shared.state,
@@ -172,6 +173,11 @@ async fn handle(
             tracing::info!(%request_id, action = action.name(), scheme = ?authenticated.scheme, "ok")
         }
         Err(e) => tracing::info!(%request_id, action = action.name(), code = %e.code, "failed"),
+    }
+    if lose_answer {
+        // The operation has acted; only its answer is lost, as on a network that fails late.
+        tracing::info!(%request_id, action = action.name(), "losing the answer (fault)");
+        return Err(DroppedConnection);
     }
     Ok(respond(result))
 }
