@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 
+use crossterm::event::KeyCode;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -66,6 +67,20 @@ impl Scroll {
 
     pub fn end(&self) {
         self.top.set(self.max.get());
+    }
+
+    /// The scrolling keys (arrows, PageUp/PageDown, Home/End); whether `code` was one.
+    pub fn key(&self, code: KeyCode) -> bool {
+        match code {
+            KeyCode::Down => self.by(1),
+            KeyCode::Up => self.by(-1),
+            KeyCode::PageDown => self.page_down(),
+            KeyCode::PageUp => self.page_up(),
+            KeyCode::Home => self.home(),
+            KeyCode::End => self.end(),
+            _ => return false,
+        }
+        true
     }
 
     /// Scrolls as little as needed to show rows `first..=last` (as many as fit, from `first`).

@@ -271,12 +271,6 @@ impl StepScreen for ReviewStep {
             KeyCode::BackTab | KeyCode::Left => self.switch_tab(false),
             KeyCode::Down if selecting => self.selected = (self.selected + 1).min(items - 1),
             KeyCode::Up if selecting => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => scroll.by(1),
-            KeyCode::Up => scroll.by(-1),
-            KeyCode::PageDown => scroll.page_down(),
-            KeyCode::PageUp => scroll.page_up(),
-            KeyCode::Home => scroll.home(),
-            KeyCode::End => scroll.end(),
             KeyCode::Enter if selecting => {
                 let items = self.items(ctx.spec, ctx.findings, ctx.facts);
                 if let Some(item) = items.get(self.selected.min(items.len() - 1)) {
@@ -287,7 +281,11 @@ impl StepScreen for ReviewStep {
             KeyCode::Char('w') => self.open_save(ctx.spec),
             KeyCode::Char('r') => self.look_up(ctx),
             KeyCode::Char('s') => return Outcome::Next,
-            _ => return Outcome::Ignored,
+            code => {
+                if !scroll.key(code) {
+                    return Outcome::Ignored;
+                }
+            }
         }
         Outcome::Handled
     }

@@ -165,20 +165,6 @@ impl SubmitStep {
     }
 }
 
-/// Scroll keys; whether `key` was one.
-fn scroll_key(scroll: &Scroll, key: KeyEvent) -> bool {
-    match key.code {
-        KeyCode::Down => scroll.by(1),
-        KeyCode::Up => scroll.by(-1),
-        KeyCode::PageDown => scroll.page_down(),
-        KeyCode::PageUp => scroll.page_up(),
-        KeyCode::Home => scroll.home(),
-        KeyCode::End => scroll.end(),
-        _ => return false,
-    }
-    true
-}
-
 impl StepScreen for SubmitStep {
     fn enter(&mut self, ctx: &mut StepCtx) {
         if let Some(session) = ctx.session {
@@ -267,7 +253,7 @@ impl StepScreen for SubmitStep {
                 _ => Outcome::Ignored,
             },
             Phase::Building(build) => {
-                if scroll_key(&self.scroll, key) {
+                if self.scroll.key(key.code) {
                     return Outcome::Handled;
                 }
                 if build.deleting.is_some() && (leaving || region) {
