@@ -7,12 +7,12 @@
 //! one image, Available, under its ImageId; a run the service refused for good has none; no image
 //! is duplicated or missing from the journal.
 //!
-//! `cargo test --test soak` runs the short version (6 runs, 2 at a time, sharing one journal).
+//! `cargo test --test it soak` runs the short version (6 runs, 2 at a time, sharing one journal).
 //! The long one is ignored by default:
 //!
 //! ```text
-//! SOAK_RUNS=200 SOAK_PARALLEL=4 cargo test --test soak -- --ignored --nocapture
-//! SOAK_FAULTS=throttle=0.3,error=0.2,drop=0.2,lost=0.1,retry_after=20ms cargo test --test soak -- --ignored
+//! SOAK_RUNS=200 SOAK_PARALLEL=4 cargo test --test it soak -- --ignored --nocapture
+//! SOAK_FAULTS=throttle=0.3,error=0.2,drop=0.2,lost=0.1,retry_after=20ms cargo test --test it soak -- --ignored
 //! ```
 //!
 //! The second makes some runs give up after every retry failed (exit 3, outcome unknown), so

@@ -3,11 +3,9 @@
 //! HTTP — from the choice of a source to a complete spec that the simulator's CreateImage
 //! accepts in a DryRun.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Harness, Pace};
+use crate::common::{Harness, Pace};
 use crossterm::event::KeyCode;
 use ecsimg::api::CreateImageOutcome;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};

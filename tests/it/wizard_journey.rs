@@ -4,13 +4,11 @@
 //! → submit → Available, then the image the simulator holds is compared with the spec. DryRun
 //! refusals are driven the same way and must reach the screen with their explanations.
 
-mod common;
-
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Harness, Pace};
+use crate::common::{Harness, Pace};
 use crossterm::event::KeyCode;
 use ecsimg::api::CreateImageOutcome;
 use ecsimg::api::error::explain;

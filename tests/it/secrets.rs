@@ -8,17 +8,13 @@
 //! into a `TestBackend`. A leak is any 10-character piece of a secret, raw or percent-encoded,
 //! so a truncated or wrapped secret counts too.
 
-// The shared wizard harness; this file walks it key by key and needs only part of it.
-#[allow(dead_code)]
-mod common;
-
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use common::{Harness, Pace};
+use crate::common::{Harness, Pace};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ecsimg::api::model::ImageQuery;
 use ecsimg::api::sign::percent_encode;

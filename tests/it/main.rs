@@ -1,0 +1,16 @@
+//! Every integration test, in one binary: each module links the whole crate, so one binary
+//! builds and links once instead of nine times.
+//!
+//! Run one area with a filter, e.g. `cargo test --test it sim::`; the soak runs are
+//! `#[ignore]`d (`cargo test --test it soak -- --ignored`).
+
+mod api_client;
+mod cli;
+mod common;
+mod credentials_config;
+mod props;
+mod secrets;
+mod sim;
+mod soak;
+mod wizard_e2e;
+mod wizard_journey;
