@@ -13,7 +13,7 @@ use super::output::{OutputFormat, Progress, print_json};
 use super::recipe::{self, Override};
 use super::session_failure;
 use crate::api::{ApiError, CreateImageOutcome};
-use crate::config::parse_duration;
+use crate::duration;
 use crate::journal::{Journal, Submission};
 use crate::session::{Session, SessionOptions};
 use crate::spec::{ImageSpec, Source, to_params, validate};
@@ -57,7 +57,7 @@ pub struct CreateArgs {
     pub no_wait: bool,
     /// Stop waiting after this long, e.g. 30m (default: `[watch] timeout` in the config, else
     /// no limit). The image keeps building.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::flag(duration::WATCH_TIMEOUT))]
     pub timeout: Option<Duration>,
     /// text: progress on stderr and the ImageId on stdout; json: one JSON object per event on
     /// stdout.

@@ -155,6 +155,23 @@ mod tests {
             Cli::try_parse_from(["ecsimg", "create", "--recipe", "r", "--set", "image.nmae=x"])
                 .unwrap_err();
         assert!(err.to_string().contains("not a recipe key"), "{err}");
+
+        // One duration syntax everywhere, bounded.
+        let cli =
+            Cli::try_parse_from(["ecsimg", "watch", "m-1", "--timeout", "1.5s"]).expect("1.5s");
+        let Some(Command::Watch(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.timeout, Some(std::time::Duration::from_millis(1500)));
+        let err = Cli::try_parse_from([
+            "ecsimg",
+            "watch",
+            "m-1",
+            "--timeout",
+            "9223372036854775807s",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
     }
 
     #[test]

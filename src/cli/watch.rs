@@ -12,7 +12,7 @@ use super::history::recover_pending;
 use super::output::{OutputFormat, Progress};
 use super::session_failure;
 use crate::api::model::Image;
-use crate::config::parse_duration;
+use crate::duration;
 use crate::journal::Journal;
 use crate::session::{Session, SessionOptions};
 use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
@@ -38,7 +38,7 @@ pub struct WatchArgs {
     pub resume: bool,
     /// Stop watching after this long, e.g. 45m or 1h30m (default: `[watch] timeout` in the
     /// config, else no limit). The image keeps building.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::flag(duration::WATCH_TIMEOUT))]
     pub timeout: Option<Duration>,
     /// text: progress on stderr and `IMAGE_ID STATUS` lines on stdout; json: one JSON object
     /// per event on stdout.

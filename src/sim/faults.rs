@@ -5,6 +5,7 @@
 
 use super::error::SimError;
 use super::ops::Action;
+use crate::duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, VecDeque};
@@ -79,12 +80,12 @@ impl FromStr for FaultSpec {
                 "drop" => spec.drop = rate()?,
                 "lost" => spec.lost = rate()?,
                 "latency" => {
-                    spec.latency = parse_duration(value)
-                        .ok_or_else(|| err("expected a duration such as 200ms or 1.5s"))?
+                    spec.latency = duration::parse(value, duration::FAULT_DELAY)
+                        .map_err(|e| err(&e.to_string()))?
                 }
                 "retry_after" => {
-                    spec.retry_after = parse_duration(value)
-                        .ok_or_else(|| err("expected a duration such as 500ms"))?
+                    spec.retry_after = duration::parse(value, duration::FAULT_DELAY)
+                        .map_err(|e| err(&e.to_string()))?
                 }
                 _ => {
                     return Err(err(
@@ -108,22 +109,6 @@ impl FaultSpec {
     fn fault_rate(&self) -> f64 {
         self.throttle + self.error + self.drop + self.lost
     }
-}
-
-/// `200ms`, `2s`, `1.5s`; at most an hour.
-fn parse_duration(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    let (number, scale) = if let Some(ms) = value.strip_suffix("ms") {
-        (ms, 0.001)
-    } else if let Some(s) = value.strip_suffix('s') {
-        (s, 1.0)
-    } else {
-        return None;
-    };
-    let seconds = number.trim().parse::<f64>().ok()? * scale;
-    (0.0..=3600.0)
-        .contains(&seconds)
-        .then(|| Duration::from_secs_f64(seconds))
 }
 
 /// One injected failure.
@@ -296,6 +281,10 @@ mod tests {
         assert_eq!(spec.drop, 0.02);
         assert_eq!(spec.latency, Duration::from_millis(200));
         assert_eq!("".parse::<FaultSpec>().unwrap(), FaultSpec::default());
+        // The same duration syntax as config.toml and the command line.
+        let spec: FaultSpec = "latency=2m,retry_after=1.5s".parse().unwrap();
+        assert_eq!(spec.latency, Duration::from_secs(120));
+        assert_eq!(spec.retry_after, Duration::from_millis(1500));
     }
 
     #[test]
@@ -304,6 +293,10 @@ mod tests {
             ("throttle=2", "throttle=2"),
             ("throttle=0.1,bogus=1", "bogus=1"),
             ("latency=fast", "latency=fast"),
+            (
+                "latency=18446744073709551615s",
+                "latency=18446744073709551615s",
+            ),
             ("drop", "drop"),
         ] {
             let err = input.parse::<FaultSpec>().unwrap_err();
