@@ -202,6 +202,9 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|refusal| invalid_arguments(&refusal));
     let exposure = exposure(args.listen, &keys, args.allow_public_with_sandbox_key)
         .unwrap_or_else(|refusal| invalid_arguments(&refusal));
+    if let Exposure::Public(warning) = &exposure {
+        eprintln!("{warning}");
+    }
     let config = config(&args)?;
     let rng_seed = config.rng_seed;
     // Handlers go in before the banner: a script may signal as soon as it reads it.
@@ -212,9 +215,6 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", running.url()).context("writing to stdout")?;
         out.flush().context("flushing stdout")?;
-    }
-    if let Exposure::Public(warning) = &exposure {
-        eprintln!("{warning}");
     }
     eprintln!("{}", key_banner(&keys));
     if args.rng_seed.is_none() {

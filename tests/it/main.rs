@@ -11,6 +11,8 @@ mod credentials_config;
 mod props;
 mod secrets;
 mod sim;
+mod sim_harness;
+mod sim_server;
 mod soak;
 mod wizard_e2e;
 mod wizard_journey;
