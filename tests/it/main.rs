@@ -12,6 +12,8 @@ mod props;
 mod secrets;
 mod sim;
 mod sim_harness;
+mod sim_operations;
+mod sim_power;
 mod sim_server;
 mod soak;
 mod wizard_e2e;

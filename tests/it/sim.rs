@@ -351,9 +351,6 @@ async fn v3_auth_rejections() {
 
 // --- CreateImage ---------------------------------------------------------------------------------
 
-/// CreateImage parameters (besides RegionId), expected HTTP status and code.
-type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
-
 #[tokio::test]
 async fn create_image_error_matrix() {
     let h = Harness::new().await;

@@ -443,3 +443,6 @@ impl Harness {
 pub fn raw_get(query: &str) -> Vec<u8> {
     format!("GET /?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()
 }
+
+/// CreateImage parameters (besides RegionId), expected HTTP status and code.
+pub type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
