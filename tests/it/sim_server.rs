@@ -499,3 +499,25 @@ async fn image_ids_differ_per_process_unless_the_seed_is_given() {
     let (d, _) = first_image_id(&["--rng-seed", "7"]).await;
     assert_eq!(c, d, "the same --rng-seed, the same IDs");
 }
+
+/// `--sandbox` builds its simulator from `SimConfig::default()`.
+#[tokio::test]
+async fn sandbox_sessions_hand_out_different_ids() {
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let sim = ecsimg::sim::start(ecsimg::sim::SimConfig::default())
+            .await
+            .expect("starts");
+        let created = Wire::new(sim.addr())
+            .call(
+                "CreateImage",
+                &[("RegionId", REGION), ("SnapshotId", WEB_SYSTEM_SNAPSHOT)],
+                &Opts::sandbox(),
+            )
+            .await
+            .ok();
+        ids.push(created["ImageId"].as_str().expect("ImageId").to_string());
+        sim.shutdown().await;
+    }
+    assert_ne!(ids[0], ids[1]);
+}
