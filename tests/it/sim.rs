@@ -379,6 +379,7 @@ async fn create_image_error_matrix() {
         .collect();
     let snap = ("SnapshotId", WEB_SYSTEM_SNAPSHOT);
     let long_version = "9".repeat(41);
+    // The refusals the sandbox seed itself produces are listed in `sim_operations`.
     let cases: Vec<Case> = vec![
         (
             vec![snap, ("ImageName", "1-starts-with-digit")],
@@ -513,54 +514,9 @@ async fn create_image_error_matrix() {
             "InvalidInstanceId.NotFound",
         ),
         (
-            vec![("InstanceId", STARTING_INSTANCE)],
-            400,
-            "IncorrectInstanceStatus",
-        ),
-        (
-            vec![("InstanceId", LOCKED_INSTANCE)],
-            400,
-            "InstanceLockedForSecurity",
-        ),
-        (
-            vec![("InstanceId", NO_SYSTEM_DISK_INSTANCE)],
-            400,
-            "InvalidInstance.NotFoundSystemDisk",
-        ),
-        (
-            vec![("InstanceId", ARM_INSTANCE), ("BootMode", "BIOS")],
-            400,
-            "InvalidBootMode.NotSupport",
-        ),
-        (
             vec![("SnapshotId", "s-bp1doesnotexist0000")],
             404,
             "InvalidSnapshotId.NotFound",
-        ),
-        (
-            vec![("SnapshotId", PROGRESSING_SNAPSHOT)],
-            403,
-            "InvalidSnapshotId.NotReady",
-        ),
-        (
-            vec![("SnapshotId", FAILED_SNAPSHOT)],
-            403,
-            "InvalidSnapshotId.NotReady",
-        ),
-        (
-            vec![("SnapshotId", OLD_SNAPSHOT)],
-            403,
-            "InvalidSnapshot.TooOld",
-        ),
-        (
-            vec![("SnapshotId", ARCHIVE_SNAPSHOT)],
-            403,
-            "InvalidSnapshotCategory.NotSupportImageCreation",
-        ),
-        (
-            vec![("SnapshotId", WEB_DATA_SNAPSHOT)],
-            403,
-            "OperationDenied",
         ),
         (
             vec![("DiskDeviceMapping.1.SnapshotId", WEB_DATA_SNAPSHOT)],
@@ -577,22 +533,9 @@ async fn create_image_error_matrix() {
         ),
         (seventeen_data, 400, "InvalidParameter"),
         (
-            vec![
-                ("DiskDeviceMapping.1.SnapshotId", ENCRYPTED_DATA_SNAPSHOT),
-                ("DiskDeviceMapping.1.DiskType", "system"),
-            ],
-            400,
-            "InvalidParameter.DiskType",
-        ),
-        (
             vec![snap, ("ResourceGroupId", "rg-doesnotexist")],
             404,
             "InvalidResourceGroup.NotFound",
-        ),
-        (
-            vec![snap, ("ImageName", "web-base-20240601")],
-            400,
-            "InvalidImageName.Duplicated",
         ),
         (vec![snap, ("DryRun", "maybe")], 400, "InvalidParameter"),
     ];

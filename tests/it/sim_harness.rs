@@ -416,27 +416,9 @@ impl Harness {
             .await
             .expect("connect");
         // The server may answer (and close) before an oversized request is fully written, so
-        // write and read errors only end the exchange; the answer is what was read.
+        // a write error only ends the exchange; the answer is what was read.
         let _ = stream.write_all(request).await;
-        let mut response = Vec::new();
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = stream.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            response.extend_from_slice(&buf[..n]);
-        }
-        let text = String::from_utf8_lossy(&response);
-        let status = text
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .and_then(|(_, b)| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        (status, body)
+        exchange(&mut stream, Duration::from_secs(30)).await
     }
 }
 
@@ -446,3 +428,38 @@ pub fn raw_get(query: &str) -> Vec<u8> {
 
 /// CreateImage parameters (besides RegionId), expected HTTP status and code.
 pub type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+
+/// Status line and body of one raw exchange read until the server closes or `within` passes.
+pub async fn exchange(stream: &mut tokio::net::TcpStream, within: Duration) -> (u16, Value) {
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(within, async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            response.extend_from_slice(&buf[..n]);
+            if let Some(at) = find(&response, b"\r\n\r\n")
+                && serde_json::from_slice::<Value>(&response[at + 4..]).is_ok()
+            {
+                break;
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

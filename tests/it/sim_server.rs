@@ -117,41 +117,6 @@ fn first_line(pipe: &mut impl std::io::Read) -> String {
     String::from_utf8_lossy(&line).into_owned()
 }
 
-/// Status line and body of one raw exchange read until the server closes or `within` passes.
-async fn exchange(stream: &mut TcpStream, within: Duration) -> (u16, serde_json::Value) {
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    let _ = tokio::time::timeout(within, async {
-        while let Ok(n) = stream.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            response.extend_from_slice(&buf[..n]);
-            if let Some(at) = find(&response, b"\r\n\r\n")
-                && serde_json::from_slice::<serde_json::Value>(&response[at + 4..]).is_ok()
-            {
-                break;
-            }
-        }
-    })
-    .await;
-    let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (status, body)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 // --- §8: a nonce is refused for its whole window, even when the store is full ----------------
 
 /// A captured CreateImage, then more requests than the store holds, then the capture again.
