@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ecsimg::api::sign::{SigningKey, V3Input, sign_v3};
+use ecsimg::sim::limits::{self, Limits};
 use ecsimg::sim::{self, Clock, SimConfig};
 use http_body_util::Full;
 use hyper::service::service_fn;
@@ -105,8 +106,13 @@ impl Target {
 async fn run(requests: usize, rounds: usize) {
     // Frozen, so the image built below stays Creating; requests are signed with the wall clock,
     // well inside the simulator's 15-minute window for the length of a run.
+    // The frozen clock never lets a nonce expire: room for every request of the run.
     let simulator = sim::start(SimConfig {
         clock: Clock::fixed(chrono::Utc::now()),
+        limits: Limits {
+            max_nonces: *limits::NONCES_RANGE.end(),
+            ..Limits::default()
+        },
         ..SimConfig::default()
     })
     .await

@@ -6,20 +6,16 @@
 //! canonicalisation in `api::sign`, after the query has been decoded with form semantics.
 
 use super::error::SimError;
-use super::ops::Action;
+use super::nonces::{NonceStore, Refusal};
 use super::params::Params;
 use super::request::RawRequest;
+use super::route::{self, Action};
 use crate::api::sign;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-use nohash_hasher::IntSet;
-use std::collections::VecDeque;
-use std::hash::{BuildHasher, RandomState};
 
 /// How far a request's time may be from the simulator's clock, either way.
 pub const TIME_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
-/// Most nonces remembered at once; past it the oldest are forgotten early.
-const MAX_NONCES: usize = 200_000;
 /// Headers every V3 request must sign.
 const V3_REQUIRED_SIGNED: &[&str] = &[
     "host",
@@ -37,6 +33,22 @@ pub struct KeyPair {
     pub secret: Secret,
 }
 
+impl KeyPair {
+    /// The documented sandbox pair, which anyone can sign with.
+    pub fn sandbox() -> Self {
+        Self {
+            id: super::SANDBOX_ACCESS_KEY_ID.into(),
+            secret: Secret::new(super::SANDBOX_ACCESS_KEY_SECRET),
+        }
+    }
+
+    /// Whether this is the published sandbox pair (both halves).
+    pub fn is_sandbox(&self) -> bool {
+        self.id == super::SANDBOX_ACCESS_KEY_ID
+            && self.secret.expose() == super::SANDBOX_ACCESS_KEY_SECRET
+    }
+}
+
 /// Which signature scheme a request used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -52,85 +64,57 @@ pub struct Authenticated {
     pub scheme: Scheme,
 }
 
-/// Nonces seen within the time window, as 64-bit hashes under a key drawn at start-up: a huge
-/// nonce costs no more memory than a short one, peers cannot aim collisions without the key,
-/// and two different nonces share a hash with a chance of about one in 10^14 per request at
-/// the cap, far below any network error rate. The set is keyed by those hashes directly; they
-/// are uniform already. (Kept small on purpose: a set of full digests grew to 15 MB under load
-/// and pushed the rest of the server out of the CPU caches.)
-#[derive(Debug, Default)]
-pub struct NonceStore {
-    key: RandomState,
-    seen: IntSet<u64>,
-    order: VecDeque<(DateTime<Utc>, u64)>,
-}
-
-impl NonceStore {
-    /// Records `nonce`; `false` when it was already used inside the window.
-    fn insert(&mut self, nonce: &str, now: DateTime<Utc>) -> bool {
-        while let Some((at, hash)) = self.order.front() {
-            if *at + TIME_WINDOW * 2 >= now && self.order.len() < MAX_NONCES {
-                break;
-            }
-            self.seen.remove(hash);
-            self.order.pop_front();
-        }
-        let hash = self.key.hash_one(nonce);
-        if !self.seen.insert(hash) {
-            return false;
-        }
-        self.order.push_back((now, hash));
-        true
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.seen.len()
-    }
-}
-
 /// Checks a request and returns its action and parameters.
 ///
 /// `nonces` is only touched after the signature verified, so forged requests cannot burn
-/// nonces.
+/// nonces. A full nonce store answers `Throttling` (see [`NonceStore`]).
 pub fn authenticate(
     req: &RawRequest,
     keys: &KeyPair,
     now: DateTime<Utc>,
     nonces: &std::sync::Mutex<NonceStore>,
 ) -> Result<Authenticated, SimError> {
-    let (action, params, scheme, nonce) = match req.header("authorization") {
-        Some(authorization) => {
-            let (action, params, nonce) = verify_v3(req, authorization, keys, now)?;
-            (action, params, Scheme::V3, nonce)
-        }
-        None => {
-            let (action, params, nonce) = verify_v1(req, keys, now)?;
-            (action, params, Scheme::V1, nonce)
-        }
+    let (verified, scheme) = match req.header("authorization") {
+        Some(authorization) => (verify_v3(req, authorization, keys, now)?, Scheme::V3),
+        None => (verify_v1(req, keys, now)?, Scheme::V1),
     };
-    let fresh = nonces
+    let recorded = nonces
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(&nonce, now);
-    if !fresh {
-        return Err(SimError::nonce_used());
+        .insert(&verified.nonce, verified.signed_at, now);
+    match recorded {
+        Ok(()) => Ok(Authenticated {
+            action: verified.action,
+            params: verified.params,
+            scheme,
+        }),
+        Err(Refusal::Used) => Err(SimError::nonce_used()),
+        Err(Refusal::Full { retry_after }) => {
+            tracing::warn!(
+                ?retry_after,
+                "the nonce store is full of nonces still in their window; throttling"
+            );
+            let ms = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX);
+            Err(SimError::throttling(ms))
+        }
     }
-    Ok(Authenticated {
-        action,
-        params,
-        scheme,
-    })
 }
 
-fn verify_v1(
-    req: &RawRequest,
-    keys: &KeyPair,
-    now: DateTime<Utc>,
-) -> Result<(Action, Params, String), SimError> {
+/// What a valid signature vouches for.
+struct Verified {
+    action: Action,
+    params: Params,
+    nonce: String,
+    /// The request's own time (`Timestamp` or `x-acs-date`).
+    signed_at: DateTime<Utc>,
+}
+
+fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Verified, SimError> {
     let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
-    let action = Action::from_name(params.require("Action")?)?;
-    check_version(params.require("Version")?)?;
+    // An action no product serves is refused before the version is looked at.
+    let action_name = params.require("Action")?;
+    Action::from_name(action_name)?;
+    let action = route::route(params.require("Version")?, action_name)?;
     let key_id = params.require("AccessKeyId")?;
     let signature = params.require("Signature")?;
     let nonce = params.require("SignatureNonce")?.to_string();
@@ -144,7 +128,7 @@ fn verify_v1(
         .get("Timestamp")
         .or_else(|| params.get("TimeStamp"))
         .ok_or_else(|| SimError::missing_parameter("Timestamp"))?;
-    check_time(timestamp, now)?;
+    let signed_at = check_time(timestamp, now)?;
     if key_id != keys.id {
         return Err(SimError::access_key_not_found());
     }
@@ -153,7 +137,12 @@ fn verify_v1(
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
-    Ok((action, params, nonce))
+    Ok(Verified {
+        action,
+        params,
+        nonce,
+        signed_at,
+    })
 }
 
 fn verify_v3(
@@ -161,17 +150,17 @@ fn verify_v3(
     authorization: &str,
     keys: &KeyPair,
     now: DateTime<Utc>,
-) -> Result<(Action, Params, String), SimError> {
+) -> Result<Verified, SimError> {
     let auth =
         sign::parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
-    let action = Action::from_name(
-        req.header("x-acs-action")
-            .ok_or_else(|| SimError::missing_parameter("x-acs-action"))?,
-    )?;
-    check_version(
-        req.header("x-acs-version")
-            .ok_or_else(|| SimError::missing_parameter("x-acs-version"))?,
-    )?;
+    let action_name = req
+        .header("x-acs-action")
+        .ok_or_else(|| SimError::missing_parameter("x-acs-action"))?;
+    Action::from_name(action_name)?;
+    let version = req
+        .header("x-acs-version")
+        .ok_or_else(|| SimError::missing_parameter("x-acs-version"))?;
+    let action = route::route(version, action_name)?;
     let token_present = req.header("x-acs-security-token").is_some();
     let mut required = V3_REQUIRED_SIGNED
         .iter()
@@ -198,17 +187,23 @@ fn verify_v3(
             return Err(SimError::incomplete_signature());
         }
     }
+    // Present and signed, but empty: refused as V1 refuses a missing `SignatureNonce`.
+    let nonce = req
+        .header("x-acs-signature-nonce")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| SimError::missing_parameter("x-acs-signature-nonce"))?
+        .to_string();
     let date = req
         .header("x-acs-date")
         .ok_or_else(SimError::incomplete_signature)?;
-    check_time(date, now)?;
+    let signed_at = check_time(date, now)?;
     if auth.access_key_id != keys.id {
         return Err(SimError::access_key_not_found());
     }
     let payload_hash = req
         .header("x-acs-content-sha256")
         .ok_or_else(SimError::incomplete_signature)?;
-    if !payload_hash.eq_ignore_ascii_case(&sign::sha256_hex(&req.body)) {
+    if !payload_hash.eq_ignore_ascii_case(&req.body_sha256) {
         return Err(SimError::content_hash_mismatch());
     }
     let canonical = sign::v3_canonical_request(
@@ -223,30 +218,24 @@ fn verify_v3(
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
-    let nonce = req
-        .header("x-acs-signature-nonce")
-        .ok_or_else(SimError::incomplete_signature)?
-        .to_string();
     let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
-    Ok((action, params, nonce))
+    Ok(Verified {
+        action,
+        params,
+        nonce,
+        signed_at,
+    })
 }
 
-fn check_version(version: &str) -> Result<(), SimError> {
-    if version == sign::API_VERSION {
-        Ok(())
-    } else {
-        Err(SimError::invalid_version())
-    }
-}
-
-fn check_time(value: &str, now: DateTime<Utc>) -> Result<(), SimError> {
+/// The request's time, if it is within [`TIME_WINDOW`] of the clock.
+fn check_time(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SimError> {
     let at = DateTime::parse_from_rfc3339(value)
         .map_err(|_| SimError::timestamp_format())?
         .with_timezone(&Utc);
     if (at - now).abs() > TIME_WINDOW {
         return Err(SimError::timestamp_expired());
     }
-    Ok(())
+    Ok(at)
 }
 
 /// Equality whose running time does not depend on where the inputs differ.
@@ -262,18 +251,6 @@ mod tests {
         DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .unwrap()
-    }
-
-    #[test]
-    fn nonces_are_single_use_within_the_window_and_forgotten_after() {
-        let mut store = NonceStore::default();
-        let t0 = at("2024-01-01T00:00:00Z");
-        assert!(store.insert("n1", t0));
-        assert!(!store.insert("n1", t0 + chrono::TimeDelta::minutes(10)));
-        assert!(store.insert("n2", t0 + chrono::TimeDelta::minutes(29)));
-        // n1 left memory once it could no longer pass the time check anyway.
-        assert!(store.insert("n3", t0 + chrono::TimeDelta::minutes(31)));
-        assert_eq!(store.len(), 2);
     }
 
     #[test]

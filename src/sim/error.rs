@@ -26,15 +26,23 @@ impl SimError {
         }
     }
 
-    /// The JSON body: `RequestId`, `HostId`, `Code`, `Message`, `Recommend`.
-    pub fn envelope(&self, request_id: &str, host_id: &str) -> Value {
+    /// The same failure under another HTTP status: operations document some codes with
+    /// different statuses (`IncorrectInstanceStatus` is 400 for CreateImage, 403 for
+    /// StartInstances).
+    pub fn with_status(self, status: u16) -> Self {
+        Self { status, ..self }
+    }
+
+    /// The JSON body: `RequestId`, `HostId`, `Code`, `Message`, `Recommend` (whose link names
+    /// the product that answered, `Ecs` or `ResourceManager`).
+    pub fn envelope(&self, request_id: &str, host_id: &str, product: &str) -> Value {
         json!({
             "RequestId": request_id,
             "HostId": host_id,
             "Code": self.code,
             "Message": self.message,
             "Recommend": format!(
-                "https://api.aliyun.com/troubleshoot?q={}&product=Ecs&requestId={request_id}",
+                "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={request_id}",
                 self.code
             ),
         })
@@ -71,6 +79,18 @@ impl SimError {
             413,
             "RequestEntityTooLarge",
             format!("The request body exceeds the limit of {limit} bytes."),
+        )
+    }
+
+    /// The body did not arrive in time (a stalled or very slow client).
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            408,
+            "RequestTimeout",
+            format!(
+                "The request body was not received within {}.",
+                crate::duration::humane(limit)
+            ),
         )
     }
 
@@ -243,6 +263,14 @@ impl SimError {
         )
     }
 
+    pub fn no_system_disk() -> Self {
+        Self::new(
+            400,
+            "InvalidInstance.NotFoundSystemDisk",
+            "The specified instance does not have system disk.",
+        )
+    }
+
     pub fn instance_locked_for_security() -> Self {
         Self::new(
             400,
@@ -266,7 +294,7 @@ mod tests {
 
     #[test]
     fn envelope_has_the_ecs_fields() {
-        let body = SimError::snapshot_not_found().envelope("ABC-1", "127.0.0.1:1");
+        let body = SimError::snapshot_not_found().envelope("ABC-1", "127.0.0.1:1", "Ecs");
         assert_eq!(body["Code"], "InvalidSnapshotId.NotFound");
         assert_eq!(body["RequestId"], "ABC-1");
         assert_eq!(body["HostId"], "127.0.0.1:1");

@@ -4,7 +4,7 @@
 //! precedence over random ones: "fail the next N calls" and "fault call K".
 
 use super::error::SimError;
-use super::ops::Action;
+use super::route::Action;
 use crate::duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -1,24 +1,31 @@
-//! The embedded ECS simulator: a local server that speaks the real ECS RPC wire protocol (V1
-//! and V3 signatures, JSON envelopes) for DescribeRegions, DescribeInstances, DescribeDisks,
-//! DescribeSnapshots, DescribeImages, CreateImage, DeleteImage and StopInstances.
+//! The embedded ECS simulator: a local server that speaks the real Alibaba Cloud RPC wire
+//! protocol (V1 and V3 signatures, JSON envelopes) for ECS DescribeRegions, DescribeInstances,
+//! DescribeDisks, DescribeSnapshots, DescribeImages, CreateImage, DeleteImage, StopInstances
+//! and StartInstances, and Resource Manager ListResourceGroups (routed by API version, see
+//! `route`).
 //!
 //! It runs in-process ([`start`], used by `ecsimg --sandbox` and the tests) or standalone
 //! (`ecsimg sim serve`). Its account comes from seed data ([`Seed`], `assets/sandbox.toml` by
 //! default); time comes from an injectable [`Clock`], so tests fast-forward image progress.
 //!
 //! ```text
-//! TCP ─▶ server (hyper) ─▶ request (decode) ─▶ auth (V1/V3) ─▶ faults ─▶ ops::* ─▶ JSON
-//!                                                                         │
-//!                                                                 state (one lock)
+//! TCP ─▶ server (hyper, limits) ─▶ body ─▶ request (decode) ─▶ auth (V1/V3, route, nonces)
+//!     ─▶ faults ─▶ ops::* ─▶ JSON
+//!                    │
+//!            state (one lock)
 //! ```
 
 mod auth;
+mod body;
 mod clock;
 mod error;
 mod faults;
+pub mod limits;
+mod nonces;
 mod ops;
 mod params;
 mod request;
+mod route;
 mod seed;
 mod server;
 mod state;
@@ -27,9 +34,10 @@ pub use auth::KeyPair;
 pub use clock::Clock;
 pub use error::SimError;
 pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};
+pub use limits::Limits;
 pub use seed::{SANDBOX_TOML, Seed, SeedError};
 
-use crate::secret::Secret;
+use nonces::NonceStore;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -54,27 +62,33 @@ pub struct SimConfig {
     /// Multiplies simulated time (2.0 finishes images twice as fast).
     pub speed: f64,
     pub faults: FaultSpec,
-    /// Seeds the fault RNG and the IDs of created resources.
+    /// Seeds the fault RNG and the IDs of created resources: the same seed, the same IDs.
     pub rng_seed: u64,
     pub clock: Clock,
+    pub limits: Limits,
 }
 
 impl Default for SimConfig {
-    /// The sandbox: loopback, free port, documented keys, embedded data, wall clock, no faults.
+    /// The sandbox: loopback, free port, documented keys, embedded data, wall clock, no faults,
+    /// default limits, and a seed from the operating system's generator, so no two simulators
+    /// hand out the same image IDs (a journal outlives them).
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            keys: KeyPair {
-                id: SANDBOX_ACCESS_KEY_ID.into(),
-                secret: Secret::new(SANDBOX_ACCESS_KEY_SECRET),
-            },
+            keys: KeyPair::sandbox(),
             seed: None,
             speed: 1.0,
             faults: FaultSpec::default(),
-            rng_seed: 0x5eed,
+            rng_seed: random_seed(),
             clock: Clock::system(),
+            limits: Limits::default(),
         }
     }
+}
+
+/// A seed drawn from the operating system's generator (through the thread-local one it seeds).
+pub fn random_seed() -> u64 {
+    rand::random()
 }
 
 /// Why a simulator could not start.
@@ -89,6 +103,48 @@ pub enum StartError {
     },
     #[error("speed must be a positive number (got {0})")]
     Speed(f64),
+    #[error("{0}")]
+    Limit(String),
+}
+
+/// Checks limits that did not come through the command line's own checks.
+fn check_limits(limits: &Limits) -> Result<(), StartError> {
+    let out_of = |what: &str, range: &std::ops::RangeInclusive<usize>, got: usize| {
+        StartError::Limit(format!(
+            "{what} must be {} to {} (got {got})",
+            range.start(),
+            range.end()
+        ))
+    };
+    if !limits::CONNECTIONS_RANGE.contains(&limits.max_connections) {
+        return Err(out_of(
+            "max_connections",
+            &limits::CONNECTIONS_RANGE,
+            limits.max_connections,
+        ));
+    }
+    if !limits::NONCES_RANGE.contains(&limits.max_nonces) {
+        return Err(out_of(
+            "max_nonces",
+            &limits::NONCES_RANGE,
+            limits.max_nonces,
+        ));
+    }
+    for (what, value) in [
+        ("header_timeout", limits.header_timeout),
+        ("body_timeout", limits.body_timeout),
+    ] {
+        let bounds = limits::TIMEOUT_BOUNDS;
+        if value < bounds.min || value > bounds.max {
+            return Err(StartError::Limit(format!(
+                "{what} must be {} to {} (got {})",
+                crate::duration::humane(bounds.min),
+                crate::duration::humane(bounds.max),
+                crate::duration::humane(value)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Starts a simulator on the current tokio runtime.
@@ -96,6 +152,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     if !(config.speed.is_finite() && config.speed > 0.0) {
         return Err(StartError::Speed(config.speed));
     }
+    check_limits(&config.limits)?;
     let seed = match config.seed {
         Some(seed) => seed,
         None => Seed::sandbox()?,
@@ -115,8 +172,9 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         keys: config.keys,
         clock: config.clock,
         state: RwLock::new(state),
-        nonces: Mutex::default(),
+        nonces: Mutex::new(NonceStore::new(config.limits.max_nonces)),
         faults: Arc::new(Faults::new(config.faults, config.rng_seed)),
+        limits: config.limits,
     });
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));

@@ -4,12 +4,12 @@
 //! and the number of parameters is capped, so a bad request earns an error envelope instead of
 //! a panic or unbounded memory.
 
+use super::body::ReadBody;
 use super::error::SimError;
-use bytes::Bytes;
+use hyper::http::HeaderMap;
 use hyper::http::request::Parts;
+use std::borrow::Cow;
 
-/// Largest request body read; anything bigger is refused before it is buffered.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Most parameters one request may carry (query and body together).
 pub const MAX_PARAMS: usize = 1000;
 
@@ -26,11 +26,25 @@ pub struct RawRequest<'a> {
     pub query: Vec<(String, String)>,
     /// Form-body pairs when the body is `application/x-www-form-urlencoded`, else empty.
     pub form: Vec<(String, String)>,
-    pub body: Bytes,
+    /// Lowercase hex SHA-256 of the body, as V3's `x-acs-content-sha256` states it.
+    pub body_sha256: Cow<'static, str>,
+}
+
+/// Whether the request's body is `application/x-www-form-urlencoded` (parameters travel in it).
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(hyper::http::header::CONTENT_TYPE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
 }
 
 impl<'a> RawRequest<'a> {
-    pub fn new(parts: &'a Parts, body: Bytes) -> Result<Self, SimError> {
+    pub fn new(parts: &'a Parts, body: ReadBody) -> Result<Self, SimError> {
         let mut headers = Vec::with_capacity(parts.headers.len());
         for (name, value) in &parts.headers {
             let value = std::str::from_utf8(value.as_bytes()).map_err(|_| {
@@ -42,16 +56,9 @@ impl<'a> RawRequest<'a> {
             Some(q) => decode_form(q.as_bytes(), "the query string")?,
             None => Vec::new(),
         };
-        let is_form = headers.iter().any(|(n, v)| {
-            *n == "content-type"
-                && v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-        });
-        let form = if is_form {
-            decode_form(&body, "the form body")?
-        } else {
-            Vec::new()
+        let form = match &body.form {
+            Some(bytes) => decode_form(bytes, "the form body")?,
+            None => Vec::new(),
         };
         if query.len() + form.len() > MAX_PARAMS {
             return Err(SimError::malformed_request(format!(
@@ -64,7 +71,7 @@ impl<'a> RawRequest<'a> {
             headers,
             query,
             form,
-            body,
+            body_sha256: body.sha256,
         })
     }
 

@@ -3,27 +3,41 @@
 //!
 //! hyper is used directly (not through a router) because a dropped-connection fault must abort
 //! the connection without any response, which a service error does.
+//!
+//! As a network server it bounds what a client can take ([`Limits`]): connections past the cap
+//! wait in the listen backlog, headers and bodies have deadlines, a body is held only when it is
+//! a form (see `body`), and a failing `accept` (out of file descriptors) backs off instead of
+//! spinning.
 
-use super::auth::{self, KeyPair, NonceStore};
+use super::auth::{self, KeyPair};
+use super::body::{self, BodyError, MAX_BODY_BYTES, MAX_FORM_BYTES};
 use super::clock::Clock;
 use super::error::SimError;
 use super::faults::{Decision, Faults};
+use super::limits::Limits;
+use super::nonces::NonceStore;
 use super::ops;
-use super::request::{MAX_BODY_BYTES, RawRequest};
+use super::request::{self, RawRequest};
+use super::route;
 use super::state::State;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::http::{HeaderValue, Method, Response, StatusCode, header};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use tokio::net::TcpListener;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-/// How long a client may take to send its request headers.
-const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// hyper's read buffer per connection, which bounds a request's head (line and headers): a
+/// V3 CreateImage with every parameter in the query is about 20 KB.
+const MAX_HEAD_BYTES: usize = 64 << 10;
+/// First and longest pause after a failed `accept`.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
 
 /// Everything a request handler needs, shared by all connections.
 #[derive(Debug)]
@@ -33,6 +47,7 @@ pub struct Shared {
     pub state: RwLock<State>,
     pub nonces: Mutex<NonceStore>,
     pub faults: Arc<Faults>,
+    pub limits: Limits,
 }
 
 impl Shared {
@@ -57,39 +72,72 @@ impl std::error::Error for DroppedConnection {}
 /// Serves connections from `listener` until `shutdown` is cancelled; open connections are
 /// aborted then.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
     let mut connections = JoinSet::new();
+    let mut pause = ACCEPT_BACKOFF.0;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let shared = shared.clone();
-                connections.spawn(async move {
-                    let service = service_fn(move |req| handle(shared.clone(), req));
-                    // A client that never finishes its headers must not hold a task forever;
-                    // one that shuts its writing side after the request still gets the answer.
-                    let result = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(HEADER_TIMEOUT)
-                        .half_close(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                    if let Err(e) = result {
-                        tracing::debug!(%peer, error = %e, "connection closed");
-                    }
-                });
-            }
             // Reap finished connections so the set does not grow with every client.
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            (slot, accepted) = accept_in_a_slot(&listener, &slots) => match accepted {
+                Ok((stream, peer)) => {
+                    pause = ACCEPT_BACKOFF.0;
+                    connections.spawn(connection(stream, peer, shared.clone(), slot));
+                }
+                Err(e) => {
+                    // Out of file descriptors (EMFILE) and the like: the pending connection
+                    // stays queued, so retrying at once would spin a core. Wait, longer each time.
+                    tracing::warn!(error = %e, ?pause, "accept failed; pausing");
+                    drop(slot);
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(ACCEPT_BACKOFF.1);
+                }
+            },
         }
     }
     connections.shutdown().await;
+}
+
+/// Waits for a free connection slot, then for a client. Cancel-safe: a slot taken before the
+/// future is dropped goes back with it.
+async fn accept_in_a_slot(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> (
+    Option<OwnedSemaphorePermit>,
+    std::io::Result<(TcpStream, std::net::SocketAddr)>,
+) {
+    // The semaphore is never closed, so a permit always comes.
+    let slot = slots.clone().acquire_owned().await.ok();
+    (slot, listener.accept().await)
+}
+
+/// One client connection, holding its slot until it closes.
+async fn connection(
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    shared: Arc<Shared>,
+    _slot: Option<OwnedSemaphorePermit>,
+) {
+    let header_timeout = shared.limits.header_timeout;
+    let service = service_fn(move |req| handle(shared.clone(), req));
+    // The header deadline also closes idle keep-alive connections, so a client that connects
+    // and sends nothing cannot hold a slot; one that shuts its writing side after the request
+    // still gets the answer.
+    let result = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .half_close(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection closed");
+    }
 }
 
 async fn handle(
@@ -109,24 +157,34 @@ async fn handle(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("ecs.aliyuncs.com");
-    let respond = |result: Result<Vec<u8>, SimError>| respond(result, request_id, host);
+    // Until the request names its product, errors speak for ECS.
+    let respond = |result| respond(result, request_id, host, route::ECS.name);
     if parts.method != Method::GET && parts.method != Method::POST {
         return Ok(respond(Err(SimError::unsupported_method())));
     }
+    let is_form = request::is_form(&parts.headers);
+    let limit = if is_form {
+        MAX_FORM_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
     let declared_length = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared_length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Ok(respond(Err(SimError::body_too_large(MAX_BODY_BYTES))));
+    if declared_length.is_some_and(|n| n > limit as u64) {
+        return Ok(respond(Err(SimError::body_too_large(limit))));
     }
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Ok(respond(Err(SimError::body_too_large(MAX_BODY_BYTES))));
+    let body_timeout = shared.limits.body_timeout;
+    let body = match body::read(body, is_form, body_timeout).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge(e)) => return Ok(respond(Err(e))),
+        Err(BodyError::TimedOut) => {
+            tracing::info!(%request_id, ?body_timeout, "request body timed out");
+            return Ok(respond(Err(SimError::body_timeout(body_timeout))));
         }
-        Err(_) => return Err(DroppedConnection),
+        Err(BodyError::Broken) => return Err(DroppedConnection),
     };
     let raw = match RawRequest::new(&parts, body) {
         Ok(raw) => raw,
@@ -144,6 +202,8 @@ async fn handle(
         }
     };
     let action = authenticated.action;
+    let product = action.product().name;
+    let respond = |result| self::respond(result, request_id, host, product);
     let latency = shared.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -182,17 +242,21 @@ async fn handle(
     Ok(respond(result))
 }
 
-/// The HTTP response: the answer (which carries `RequestId`), or the error envelope.
+/// The HTTP response: the answer (which carries `RequestId`), or the error envelope of
+/// `product`.
 fn respond(
     result: Result<Vec<u8>, SimError>,
     request_id: &str,
     host: &str,
+    product: &str,
 ) -> Response<Full<Bytes>> {
     let (status, body, retry_after) = match result {
         Ok(body) => (200, body, None),
         Err(e) => (
             e.status,
-            e.envelope(request_id, host).to_string().into_bytes(),
+            e.envelope(request_id, host, product)
+                .to_string()
+                .into_bytes(),
             e.retry_after_ms,
         ),
     };

@@ -17,7 +17,11 @@ use std::sync::OnceLock;
 pub struct Timing {
     /// How long the largest disk of an image takes; smaller disks finish proportionally sooner.
     pub image_seconds: f64,
+    /// A clean shutdown (StopInstances); a forced one takes `force_stop_seconds`.
     pub stop_seconds: f64,
+    pub force_stop_seconds: f64,
+    /// Stopped -> Starting -> Running (StartInstances).
+    pub start_seconds: f64,
     /// How long the image check runs after the image is ready.
     pub detection_seconds: f64,
 }
@@ -103,10 +107,14 @@ pub struct RegionInfo {
     pub id_prefix: String,
 }
 
+/// A Resource Manager resource group of the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceGroup {
     pub id: String,
+    /// The unique identifier (letters, digits, hyphens).
     pub name: String,
+    pub display_name: String,
+    pub created: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +150,39 @@ impl InstanceStatus {
     }
 }
 
+/// How a stopped instance is billed (StopInstances' `StoppedMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoppedMode {
+    /// Standard mode: resources and the public IP address are kept, billing goes on.
+    KeepCharging,
+    /// Economical mode: compute billing stops; a public IP that is not an EIP is released.
+    StopCharging,
+}
+
+impl StoppedMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeepCharging => "KeepCharging",
+            Self::StopCharging => "StopCharging",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::KeepCharging, Self::StopCharging]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// A stop or start under way: the instance reads as Stopping or Starting until the timeline
+/// ends, then as `to`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PowerChange {
+    /// `Stopped` or `Running`.
+    pub to: InstanceStatus,
+    pub timeline: Timeline,
+}
+
 /// The operating system an instance runs and an image carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OsInfo {
@@ -160,9 +201,12 @@ pub struct Instance {
     pub name: String,
     pub description: String,
     pub host_name: String,
+    /// The status before `change` (the seeded one until a stop or start).
     pub status: InstanceStatus,
-    /// Set by StopInstances: the instance reads as Stopping until the stop completes.
-    pub stop: Option<Timeline>,
+    /// Set by StopInstances and StartInstances.
+    pub change: Option<PowerChange>,
+    /// How the instance is (or was last) stopped; reported while it is Stopped.
+    pub stopped_mode: StoppedMode,
     pub zone_id: String,
     pub instance_type: String,
     pub cpu: u32,
@@ -176,6 +220,8 @@ pub struct Instance {
     pub vswitch_id: String,
     pub private_ip: String,
     pub public_ip: Option<String>,
+    /// The public IP was released by an economical-mode stop: the next start assigns a new one.
+    pub public_ip_released: bool,
     pub security_group_id: String,
     pub charge_type: String,
     pub tags: Vec<(String, String)>,
@@ -187,11 +233,26 @@ pub struct Instance {
 
 impl Instance {
     pub fn status_at(&self, now: DateTime<Utc>, speed: f64) -> InstanceStatus {
-        match self.stop.map(|t| t.phase(now, speed)) {
-            Some(Phase::Running { .. }) => InstanceStatus::Stopping,
-            Some(_) => InstanceStatus::Stopped,
+        match self.change {
             None => self.status,
+            Some(change) => match (change.timeline.phase(now, speed), change.to) {
+                (Phase::Running { .. }, InstanceStatus::Stopped) => InstanceStatus::Stopping,
+                (Phase::Running { .. }, _) => InstanceStatus::Starting,
+                _ => change.to,
+            },
         }
+    }
+
+    /// Starts a stop or start at `now`, from the status the instance has then.
+    pub fn begin(&mut self, to: InstanceStatus, timeline: Timeline, speed: f64) {
+        self.status = self.status_at(timeline.start, speed);
+        self.change = Some(PowerChange { to, timeline });
+    }
+
+    /// Whether economical mode can apply (pay-as-you-go in a VPC); other instances stop in
+    /// standard mode whatever the request asks.
+    pub fn economical_mode_applies(&self) -> bool {
+        self.charge_type == "PostPaid" && !self.vpc_id.is_empty()
     }
 
     pub fn security_locked(&self) -> bool {
@@ -392,6 +453,13 @@ impl Region {
         disks.sort_by_key(|d| (d.disk_type != "system", d.device.clone()));
         disks
     }
+
+    /// Whether a system disk is attached to the instance.
+    pub fn has_system_disk(&self, instance_id: &str) -> bool {
+        self.disks
+            .values()
+            .any(|d| d.disk_type == "system" && d.instance_id.as_deref() == Some(instance_id))
+    }
 }
 
 /// Account-wide settings from the seed data.
@@ -400,7 +468,8 @@ pub struct Account {
     pub owner_id: u64,
     pub timing: Timing,
     pub quotas: Quotas,
-    pub resource_groups: Vec<ResourceGroup>,
+    /// By ID.
+    pub resource_groups: BTreeMap<String, ResourceGroup>,
     pub default_resource_group: String,
 }
 
@@ -436,6 +505,16 @@ impl State {
 
     pub fn region_info(&self, id: &str) -> Option<&RegionInfo> {
         self.region_infos.iter().find(|r| r.id == id)
+    }
+
+    /// A public IP address for an instance that lost its own to an economical-mode stop.
+    pub fn new_public_ip(&mut self) -> String {
+        let [a, b, c] = [
+            self.rng.random_range(96..=101u8),
+            self.rng.random_range(0..=255u8),
+            self.rng.random_range(1..=254u8),
+        ];
+        format!("47.{a}.{b}.{c}")
     }
 
     /// A fresh ID such as `m-bp1` + 17 random characters, unique in the region.

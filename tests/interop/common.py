@@ -16,11 +16,19 @@ REGION = "cn-hangzhou"
 
 # Seed resources (assets/sandbox.toml).
 DB_INSTANCE = "i-bp1a3fn8rvl2nqw0t5xk"
+WEB_INSTANCE = "i-bp1g6zv0ce8oghu7k2a1"  # Running, pay-as-you-go in a VPC, public IP 47.98.12.34
+STARTING_INSTANCE = "i-bp15d8m3qyhz0w7t4e6c"
 LOCKED_INSTANCE = "i-bp1h2kq9x6c0vjz5w3ua"
 WEB_SYSTEM_SNAPSHOT = "s-bp1k4wd2j0qmz7h5x3cv"
 DB_DATA_SNAPSHOT = "s-bp1e7u3c9k1z5r8p2t4w"
 DB_BACKUP_SNAPSHOT = "s-bp1p0o9i8u7y6t5r4e3w"  # progressing, 45%
 IN_FLIGHT = "Creating,Waiting,Available,UnAvailable,CreateFailed"
+# Resource Manager's resource groups (ListResourceGroups, API version 2020-03-31).
+RESOURCE_GROUPS = {
+    "rg-acfmykd63xkeyvy": ("default", "默认资源组"),
+    "rg-aek2t4crbzbk6ri": ("production", "production"),
+    "rg-aek3bvz5p7mcxea": ("test-env", "测试环境"),
+}
 
 
 class Checks:

@@ -17,8 +17,8 @@ from common import (
 CLIENT = AcsClient(ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION)
 
 
-def build(action, params=None, method="POST", body=False):
-    request = CommonRequest(domain=ENDPOINT, version="2014-05-26", action_name=action)
+def build(action, params=None, method="POST", body=False, version="2014-05-26"):
+    request = CommonRequest(domain=ENDPOINT, version=version, action_name=action)
     request.set_protocol_type("http")
     request.set_method(method)
     request.set_accept_format("json")
@@ -30,8 +30,8 @@ def build(action, params=None, method="POST", body=False):
     return request
 
 
-def call(action, params=None, method="POST", body=False, client=CLIENT):
-    return json.loads(client.do_action_with_exception(build(action, params, method, body)))
+def call(action, params=None, method="POST", body=False, client=CLIENT, version="2014-05-26"):
+    return json.loads(client.do_action_with_exception(build(action, params, method, body, version)))
 
 
 def main():
@@ -122,7 +122,15 @@ def main():
     checks.run("CreateImage DryRun", create_dry_run)
     checks.run("CreateImage, poll until Available, DeleteImage", create_and_poll)
     checks.run("error codes", errors)
+    def resource_groups():
+        # Resource Manager's version routes to Resource Manager on the same listener.
+        body = call("ListResourceGroups", {"PageSize": 2}, version="2020-03-31")
+        expect(body["TotalCount"] == 3 and len(body["ResourceGroups"]["ResourceGroup"]) == 2, body)
+        expect(body["ResourceGroups"]["ResourceGroup"][0]["DisplayName"] == "默认资源组", body)
+        expect_error(lambda: call("ListResourceGroups", {}), "InvalidAction.NotFound")
+
     checks.run("STS token", sts_token)
+    checks.run("ListResourceGroups with CommonRequest (version 2020-03-31)", resource_groups)
     checks.finish()
 
 

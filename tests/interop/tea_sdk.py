@@ -1,20 +1,24 @@
 """The current official ECS SDK (alibabacloud-ecs20140526, tea/darabonba) against the simulator:
 V3 signatures (the default), plus the same SDK in V1 mode (signature_algorithm="v2") and with an
-STS token."""
+STS token; and the official Resource Manager SDK (alibabacloud-resourcemanager20200331) on the
+same listener."""
 
 import os
 
 from alibabacloud_ecs20140526 import models as ecs
 from alibabacloud_ecs20140526.client import Client
+from alibabacloud_resourcemanager20200331 import models as rm
+from alibabacloud_resourcemanager20200331.client import Client as ResourceManager
 from alibabacloud_tea_openapi import utils_models as openapi
 
 from common import (
     ACCESS_KEY_ID, ACCESS_KEY_SECRET, DB_DATA_SNAPSHOT, DB_INSTANCE, ENDPOINT, IN_FLIGHT,
-    LOCKED_INSTANCE, REGION, WEB_SYSTEM_SNAPSHOT, Checks, expect, expect_error, poll,
+    LOCKED_INSTANCE, REGION, RESOURCE_GROUPS, STARTING_INSTANCE, WEB_INSTANCE, WEB_SYSTEM_SNAPSHOT,
+    Checks, expect, expect_error, poll,
 )
 
 
-def client(v1=False, token=None, secret=ACCESS_KEY_SECRET):
+def config(v1=False, token=None, secret=ACCESS_KEY_SECRET):
     config = openapi.Config(
         access_key_id=ACCESS_KEY_ID,
         access_key_secret=secret,
@@ -27,7 +31,11 @@ def client(v1=False, token=None, secret=ACCESS_KEY_SECRET):
     )
     if v1:
         config.signature_algorithm = "v2"
-    return Client(config)
+    return config
+
+
+def client(v1=False, token=None, secret=ACCESS_KEY_SECRET):
+    return Client(config(v1, token, secret))
 
 
 def main():
@@ -191,6 +199,74 @@ def main():
         sts = client(v1=True, token="CAIS-sandbox-sts-token")
         expect(sts.describe_regions(ecs.DescribeRegionsRequest()).body.regions.region, "regions")
 
+    def instance(instance_id):
+        body = v3.describe_instances(
+            ecs.DescribeInstancesRequest(region_id=REGION, instance_ids=f'["{instance_id}"]')
+        ).body
+        return body.instances.instance[0]
+
+    def stop_with_mode_then_start():
+        public_ip = instance(WEB_INSTANCE).public_ip_address.ip_address
+        expect(public_ip == ["47.98.12.34"], public_ip)
+        stopped = v3.stop_instances(
+            ecs.StopInstancesRequest(region_id=REGION, instance_id=[WEB_INSTANCE], stopped_mode="StopCharging")
+        ).body.instance_responses.instance_response
+        expect([(r.instance_id, r.previous_status, r.current_status, r.code) for r in stopped]
+               == [(WEB_INSTANCE, "Running", "Stopping", "200")], stopped)
+        down = poll(lambda: instance(WEB_INSTANCE), lambda i: i.status == "Stopped")
+        expect(down.stopped_mode == "StopCharging", down.stopped_mode)
+        expect(down.public_ip_address.ip_address == [], "economical mode released the public IP")
+        expect_error(
+            lambda: v3.start_instances(
+                ecs.StartInstancesRequest(region_id=REGION, instance_id=[WEB_INSTANCE], dry_run=True)
+            ),
+            "DryRunOperation",
+        )
+        started = v3.start_instances(
+            ecs.StartInstancesRequest(region_id=REGION, instance_id=[WEB_INSTANCE])
+        ).body.instance_responses.instance_response
+        expect([(r.previous_status, r.current_status, r.code) for r in started] == [("Stopped", "Starting", "200")],
+               started)
+        up = poll(lambda: instance(WEB_INSTANCE), lambda i: i.status == "Running")
+        expect(up.stopped_mode == "Not-applicable", up.stopped_mode)
+        expect(len(up.public_ip_address.ip_address) == 1, up.public_ip_address)
+        expect_error(
+            lambda: v3.start_instances(ecs.StartInstancesRequest(region_id=REGION, instance_id=[STARTING_INSTANCE])),
+            "IncorrectInstanceStatus",
+        )
+        forced = v3.stop_instances(
+            ecs.StopInstancesRequest(
+                region_id=REGION, instance_id=[WEB_INSTANCE], stopped_mode="KeepCharging", force_stop=True
+            )
+        ).body.instance_responses.instance_response
+        expect(forced[0].code == "200", forced)
+        kept = poll(lambda: instance(WEB_INSTANCE), lambda i: i.status == "Stopped")
+        expect(kept.stopped_mode == "KeepCharging" and kept.public_ip_address.ip_address, kept.public_ip_address)
+        v3.start_instances(ecs.StartInstancesRequest(region_id=REGION, instance_id=[WEB_INSTANCE]))
+
+    def resource_groups():
+        manager = ResourceManager(config())
+        body = manager.list_resource_groups(rm.ListResourceGroupsRequest()).body
+        expect(body.total_count == 3 and body.page_number == 1 and body.page_size == 10, body)
+        groups = {g.id: (g.name, g.display_name) for g in body.resource_groups.resource_group}
+        expect(groups == RESOURCE_GROUPS, groups)
+        first = body.resource_groups.resource_group[0]
+        expect(first.status == "OK" and first.account_id == "1234567890123456", first)
+        expect(first.create_date == "2021-03-08T06:12:45Z", first.create_date)
+        picked = manager.list_resource_groups(
+            rm.ListResourceGroupsRequest(resource_group_ids=["rg-aek3bvz5p7mcxea", "rg-aek2t4crbzbk6ri"])
+        ).body
+        expect(sorted(g.id for g in picked.resource_groups.resource_group)
+               == ["rg-aek2t4crbzbk6ri", "rg-aek3bvz5p7mcxea"], picked)
+        paged = manager.list_resource_groups(rm.ListResourceGroupsRequest(page_number=2, page_size=2)).body
+        expect([g.id for g in paged.resource_groups.resource_group] == ["rg-aek3bvz5p7mcxea"], paged)
+        named = manager.list_resource_groups(rm.ListResourceGroupsRequest(display_name="测试")).body
+        expect([g.name for g in named.resource_groups.resource_group] == ["test-env"], named)
+        v1 = ResourceManager(config(v1=True)).list_resource_groups(rm.ListResourceGroupsRequest()).body
+        expect(v1.total_count == 3, v1.total_count)
+        expect_error(lambda: manager.list_resource_groups(rm.ListResourceGroupsRequest(status="Gone")),
+                     "InvalidParameter")
+
     checks.run("DescribeRegions", regions)
     checks.run("DescribeInstances", instances)
     checks.run("DescribeSnapshots with NextToken", snapshots_paged)
@@ -202,6 +278,8 @@ def main():
     checks.run("DeleteImage", delete)
     checks.run("STS token (V3)", sts_token)
     checks.run("V1 mode (signature_algorithm=v2)", v1_mode)
+    checks.run("StopInstances with StoppedMode and ForceStop, StartInstances", stop_with_mode_then_start)
+    checks.run("ListResourceGroups (Resource Manager 2020-03-31, V3 and V1)", resource_groups)
     checks.finish()
 
 

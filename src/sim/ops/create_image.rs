@@ -117,7 +117,7 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
         ));
     }
     let resource_group_id = match &request.resource_group_id {
-        Some(id) if !state.account.resource_groups.iter().any(|g| &g.id == id) => {
+        Some(id) if !state.account.resource_groups.contains_key(id) => {
             return Err(fail(
                 404,
                 "InvalidResourceGroup.NotFound",
@@ -439,11 +439,7 @@ impl<'a> Sources<'a> {
         }
         let disks = self.region.instance_disks(instance_id);
         if !disks.iter().any(|d| d.disk_type == "system") {
-            return Err(fail(
-                400,
-                "InvalidInstance.NotFoundSystemDisk",
-                "The specified instance does not have system disk.",
-            ));
+            return Err(SimError::no_system_disk());
         }
         let planned = disks
             .iter()
@@ -511,7 +507,7 @@ impl<'a> Sources<'a> {
             return Err(fail(
                 403,
                 "OperationDenied",
-                "The specified snapshot is not from system disk.",
+                "The specified snapshot is not allowed to create image.",
             ));
         }
         let disk = PlannedDisk {

@@ -1,8 +1,8 @@
-//! DescribeInstances and StopInstances.
+//! DescribeInstances.
 
 use super::super::error::SimError;
 use super::super::params::Params;
-use super::super::state::{Instance, InstanceStatus, State, Timeline};
+use super::super::state::{Instance, InstanceStatus, State};
 use super::json::{self, Time, Wrapped};
 use super::paging::{PageAnswer, PageRequest, TokenLimits, paginate};
 use chrono::{DateTime, Utc};
@@ -223,7 +223,7 @@ fn render<'a>(
         io_optimized: true,
         deletion_protection: false,
         stopped_mode: if status == InstanceStatus::Stopped {
-            "KeepCharging"
+            i.stopped_mode.as_str()
         } else {
             "Not-applicable"
         },
@@ -273,118 +273,6 @@ fn stable_hash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// StopInstances: `InstanceId.N` (1–100). With `BatchOptimization=SuccessFirst` each instance
-/// gets its own result; otherwise (`AllTogether`) the first failure fails the call and nothing
-/// stops.
-pub fn stop(
-    state: &mut State,
-    now: DateTime<Utc>,
-    params: &Params,
-) -> Result<StopAnswer, SimError> {
-    let region_id = super::region_id(state, params)?;
-    let ids = params.indexed("InstanceId")?;
-    if ids.is_empty() {
-        return Err(SimError::missing_parameter("InstanceId.1"));
-    }
-    if ids.len() > 100 {
-        return Err(SimError::invalid_parameter(
-            "InstanceId.N",
-            "at most 100 instances per call",
-        ));
-    }
-    params.bool("ForceStop")?;
-    let success_first = match params.get("BatchOptimization") {
-        None | Some("AllTogether") => false,
-        Some("SuccessFirst") => true,
-        Some(_) => {
-            return Err(SimError::invalid_parameter(
-                "BatchOptimization",
-                "use SuccessFirst or AllTogether",
-            ));
-        }
-    };
-    let speed = state.speed;
-    let stop_seconds = state.account.timing.stop_seconds;
-    let region = state
-        .regions
-        .get_mut(region_id)
-        .ok_or_else(SimError::region_not_found)?;
-    let check = |id: &str| -> Result<InstanceStatus, SimError> {
-        let instance = region
-            .instances
-            .get(id)
-            .ok_or_else(|| SimError::instance_not_found(id))?;
-        if instance.security_locked() {
-            return Err(SimError::instance_locked_for_security());
-        }
-        match instance.status_at(now, speed) {
-            InstanceStatus::Running => Ok(InstanceStatus::Running),
-            _ => Err(SimError::incorrect_instance_status()),
-        }
-    };
-    let outcomes: Vec<(String, Result<InstanceStatus, SimError>)> =
-        ids.iter().map(|id| (id.to_string(), check(id))).collect();
-    if !success_first && let Some((_, Err(e))) = outcomes.iter().find(|(_, r)| r.is_err()) {
-        return Err(e.clone());
-    }
-    super::finish_dry_run(params)?;
-    let mut responses = Vec::new();
-    for (id, outcome) in outcomes {
-        let response = match outcome {
-            Ok(previous) => {
-                if let Some(instance) = region.instances.get_mut(&id) {
-                    instance.stop = Some(Timeline {
-                        start: now,
-                        seconds: stop_seconds,
-                        fail_at: None,
-                    });
-                }
-                StopJson {
-                    instance_id: id,
-                    previous_status: previous.as_str(),
-                    current_status: "Stopping",
-                    code: "200".to_string(),
-                    message: "success".to_string(),
-                }
-            }
-            Err(e) => {
-                let current = region
-                    .instances
-                    .get(&id)
-                    .map_or("", |i| i.status_at(now, speed).as_str());
-                StopJson {
-                    instance_id: id,
-                    previous_status: current,
-                    current_status: current,
-                    code: e.code,
-                    message: e.message,
-                }
-            }
-        };
-        responses.push(response);
-    }
-    Ok(StopAnswer {
-        instance_responses: Wrapped::new("InstanceResponse", responses),
-    })
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StopAnswer {
-    instance_responses: Wrapped<Vec<StopJson>>,
-}
-
-/// One instance's outcome in a StopInstances answer.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct StopJson {
-    instance_id: String,
-    previous_status: &'static str,
-    current_status: &'static str,
-    code: String,
-    message: String,
 }
 
 #[cfg(test)]

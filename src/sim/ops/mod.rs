@@ -10,69 +10,23 @@ mod images;
 mod instances;
 mod json;
 mod paging;
+mod power;
 mod regions;
+mod resource_groups;
 mod snapshots;
 
 use super::error::SimError;
 use super::params::Params;
+use super::route::Action;
 use super::state::{Region, State};
 use chrono::{DateTime, Utc};
 use json::reply;
 use std::sync::{PoisonError, RwLock};
 
-/// An ECS action the simulator answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    DescribeRegions,
-    DescribeInstances,
-    DescribeDisks,
-    DescribeSnapshots,
-    DescribeImages,
-    CreateImage,
-    DeleteImage,
-    StopInstances,
-}
-
-const ACTIONS: &[Action] = &[
-    Action::DescribeRegions,
-    Action::DescribeInstances,
-    Action::DescribeDisks,
-    Action::DescribeSnapshots,
-    Action::DescribeImages,
-    Action::CreateImage,
-    Action::DeleteImage,
-    Action::StopInstances,
-];
-
-impl Action {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::DescribeRegions => "DescribeRegions",
-            Self::DescribeInstances => "DescribeInstances",
-            Self::DescribeDisks => "DescribeDisks",
-            Self::DescribeSnapshots => "DescribeSnapshots",
-            Self::DescribeImages => "DescribeImages",
-            Self::CreateImage => "CreateImage",
-            Self::DeleteImage => "DeleteImage",
-            Self::StopInstances => "StopInstances",
-        }
-    }
-
-    /// The action named `name` (exact, as ECS is case-sensitive), else 404
-    /// `InvalidAction.NotFound`.
-    pub fn from_name(name: &str) -> Result<Self, SimError> {
-        ACTIONS
-            .iter()
-            .copied()
-            .find(|a| a.name() == name)
-            .ok_or_else(SimError::action_not_found)
-    }
-}
-
 /// Runs `action` at clock reading `now` and returns the answer's bytes, `RequestId` included.
 ///
 /// Queries share a read lock, so connections render their answers in parallel; only
-/// CreateImage, DeleteImage and StopInstances take the write lock. Answers are serialized while
+/// CreateImage, DeleteImage, StopInstances and StartInstances take the write lock. Answers are serialized while
 /// the lock is held because they borrow from the state instead of copying it.
 pub fn dispatch(
     state: &RwLock<State>,
@@ -89,9 +43,11 @@ pub fn dispatch(
         Action::DescribeDisks => reply(request_id, disks::describe(&read(), params)?),
         Action::DescribeSnapshots => reply(request_id, snapshots::describe(&read(), now, params)?),
         Action::DescribeImages => reply(request_id, images::describe(&read(), now, params)?),
-        Action::StopInstances => reply(request_id, instances::stop(&mut write(), now, params)?),
+        Action::StopInstances => reply(request_id, power::stop(&mut write(), now, params)?),
+        Action::StartInstances => reply(request_id, power::start(&mut write(), now, params)?),
         Action::DeleteImage => reply(request_id, images::delete(&mut write(), params)?),
         Action::CreateImage => reply(request_id, create_image::create(&mut write(), now, params)?),
+        Action::ListResourceGroups => reply(request_id, resource_groups::list(&read(), params)?),
     }
 }
 
@@ -146,21 +102,6 @@ fn tags_match(filter: &[(String, Option<String>)], tags: &[(String, String)]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn actions_are_case_sensitive() {
-        assert_eq!(
-            Action::from_name("CreateImage").unwrap(),
-            Action::CreateImage
-        );
-        assert_eq!(
-            Action::from_name("createimage").unwrap_err().code,
-            "InvalidAction.NotFound"
-        );
-        for action in ACTIONS {
-            assert_eq!(Action::from_name(action.name()).unwrap(), *action);
-        }
-    }
 
     #[test]
     fn tag_filters_match_key_and_optional_value() {

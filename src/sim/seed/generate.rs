@@ -1,7 +1,9 @@
 //! The `[generate]` section: deterministic synthetic rows for load tests (e.g. 20,000 instances
 //! and 100,000 snapshots in one region).
 
-use super::super::state::{Disk, Instance, InstanceStatus, Snapshot, SnapshotProgress, State};
+use super::super::state::{
+    Disk, Instance, InstanceStatus, Snapshot, SnapshotProgress, State, StoppedMode,
+};
 use super::rows::SeedFile;
 use chrono::TimeDelta;
 use serde::Deserialize;
@@ -52,7 +54,8 @@ impl GenerateRow {
                 description: String::new(),
                 host_name: format!("iZ{}Z", id.trim_start_matches("i-")),
                 status,
-                stop: None,
+                change: None,
+                stopped_mode: StoppedMode::KeepCharging,
                 zone_id: zone.clone(),
                 instance_type: "ecs.g7.large".into(),
                 cpu: 2,
@@ -66,6 +69,7 @@ impl GenerateRow {
                 vswitch_id: synthetic_id("vsw", &info.id_prefix, 0),
                 private_ip: format!("10.{}.{}.{}", (k >> 16) & 255, (k >> 8) & 255, k & 255),
                 public_ip: None,
+                public_ip_released: false,
                 security_group_id: synthetic_id("sg", &info.id_prefix, 0),
                 charge_type: "PostPaid".into(),
                 tags: Vec::new(),

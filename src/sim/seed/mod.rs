@@ -11,9 +11,13 @@ use super::state::{
     Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
 };
 use rows::SeedFile;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use toml::Spanned;
+
+/// Snapshot categories as DescribeSnapshots spells them (archive snapshots cannot become
+/// images).
+const SNAPSHOT_CATEGORIES: &[&str] = &["Standard", "Flash", "archive"];
 
 /// The sandbox's seed data, compiled in.
 pub const SANDBOX_TOML: &str = include_str!("../../../assets/sandbox.toml");
@@ -68,13 +72,10 @@ impl Seed {
     /// Builds the simulator state. `rng_seed` fixes the IDs of resources created later.
     pub fn into_state(self, speed: f64, rng_seed: u64) -> State {
         let f = self.file;
-        let resource_groups: Vec<ResourceGroup> = f
+        let resource_groups: BTreeMap<String, ResourceGroup> = f
             .resource_groups
             .iter()
-            .map(|g| ResourceGroup {
-                id: g.id.get_ref().clone(),
-                name: g.name.clone(),
-            })
+            .map(|g| (g.id.get_ref().clone(), g.to_group()))
             .collect();
         let default_rg = f
             .resource_groups
@@ -88,6 +89,8 @@ impl Seed {
             timing: Timing {
                 image_seconds: f.timing.image_seconds,
                 stop_seconds: f.timing.stop_seconds,
+                force_stop_seconds: f.timing.force_stop_seconds,
+                start_seconds: f.timing.start_seconds,
                 detection_seconds: f.timing.detection_seconds,
             },
             quotas: Quotas {
@@ -213,11 +216,25 @@ impl Seed {
             )),
             _ => Ok(()),
         };
-        let groups: HashSet<&str> = f
-            .resource_groups
-            .iter()
-            .map(|g| g.id.get_ref().as_str())
-            .collect();
+        let mut groups: HashSet<&str> = HashSet::new();
+        for g in &f.resource_groups {
+            if !groups.insert(g.id.get_ref().as_str()) {
+                return Err((
+                    at(&g.id),
+                    format!("resource group {:?} is listed twice", g.id.get_ref()),
+                ));
+            }
+            let identifier = |c: char| c.is_ascii_alphanumeric() || c == '-';
+            if g.name.is_empty() || g.name.len() > 50 || !g.name.chars().all(identifier) {
+                return Err((
+                    at(&g.id),
+                    format!(
+                        "{}: field `name` must be 1 to 50 letters, digits or hyphens (the group's identifier); put other text in `display_name`",
+                        g.id.get_ref()
+                    ),
+                ));
+            }
+        }
         if groups.is_empty() {
             return Err((
                 None,
@@ -376,6 +393,15 @@ impl Seed {
                     at(&row.id),
                     format!(
                         "{}: field `source_disk_type` must be \"system\" or \"data\"",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
+            if !SNAPSHOT_CATEGORIES.contains(&row.category.as_str()) {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `category` must be Standard, Flash or archive",
                         row.id.get_ref()
                     ),
                 ));

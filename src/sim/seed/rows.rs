@@ -2,8 +2,8 @@
 //! records.
 
 use super::super::state::{
-    Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, Risk, Snapshot,
-    SnapshotProgress,
+    Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, ResourceGroup, Risk,
+    Snapshot, SnapshotProgress, StoppedMode,
 };
 use super::generate::GenerateRow;
 use chrono::{DateTime, Utc};
@@ -40,6 +40,8 @@ pub(super) struct SeedFile {
 pub(super) struct TimingRow {
     pub(super) image_seconds: f64,
     pub(super) stop_seconds: f64,
+    pub(super) force_stop_seconds: f64,
+    pub(super) start_seconds: f64,
     pub(super) detection_seconds: f64,
 }
 
@@ -48,6 +50,8 @@ impl Default for TimingRow {
         Self {
             image_seconds: 20.0,
             stop_seconds: 5.0,
+            force_stop_seconds: 1.0,
+            start_seconds: 5.0,
             detection_seconds: 6.0,
         }
     }
@@ -93,9 +97,35 @@ fn available() -> String {
 #[serde(deny_unknown_fields)]
 pub(super) struct ResourceGroupRow {
     pub(super) id: Spanned<String>,
+    /// The unique identifier: letters, digits and hyphens.
     pub(super) name: String,
+    /// What consoles show; defaults to `name`.
+    pub(super) display_name: Option<String>,
     #[serde(default)]
     pub(super) default: bool,
+    /// When the group was made (ListResourceGroups' `CreateDate`).
+    #[serde(default = "groups_began", deserialize_with = "toml_time")]
+    pub(super) created: DateTime<Utc>,
+}
+
+/// The creation time of a group whose row gives none: the day Resource Manager's API version
+/// dates from.
+fn groups_began() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_585_612_800, 0).unwrap_or_default()
+}
+
+impl ResourceGroupRow {
+    pub(super) fn to_group(&self) -> ResourceGroup {
+        ResourceGroup {
+            id: self.id.get_ref().clone(),
+            name: self.name.clone(),
+            display_name: self
+                .display_name
+                .clone()
+                .unwrap_or_else(|| self.name.clone()),
+            created: self.created,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -309,7 +339,8 @@ impl InstanceRow {
             description: self.description.clone(),
             // `check` validated it; Running is only a fallback for the type system.
             status: InstanceStatus::parse(&self.status).unwrap_or(InstanceStatus::Running),
-            stop: None,
+            change: None,
+            stopped_mode: StoppedMode::KeepCharging,
             zone_id,
             instance_type: self.instance_type.clone(),
             cpu: self.cpu,
@@ -323,6 +354,7 @@ impl InstanceRow {
             vswitch_id: self.vswitch_id.clone(),
             private_ip: self.private_ip.clone(),
             public_ip: self.public_ip.clone(),
+            public_ip_released: false,
             security_group_id: self.security_group_id.clone(),
             charge_type: self.charge_type.clone(),
             tags: tags(&self.tags),
