@@ -5,17 +5,38 @@
 //! images in the region (DescribeImages) when its field is left, and a name already taken is
 //! flagged through `validate_with` before anything is submitted.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
+use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
 use crate::spec::{Architecture, BootMode, Field, ImageSpec, rules};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::widgets::choice::{Choice, ChoiceOption};
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::text_field::{Edit, FormRow, Note, NoteKind, TextField, notes_for, wrap};
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// A key for the focused field (edit its text, change or pick its value).
+    Field,
+    Next,
+    Previous,
+    Up,
+    Down,
+    /// Unset the focused field.
+    Clear,
+}
+
+/// The local date `{date}` expands to, at `now`.
+fn today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&Local).date_naive()
+}
 
 /// The form's rows, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +81,8 @@ impl Slot {
         match self {
             Slot::Name => {
                 "2–128 characters: letters (Chinese too), digits and . : _ -, starting with a \
-                 letter; not aliyun… or acs:…. Checked against your images in the region."
+                 letter; not aliyun… or acs:…. {date} becomes today's date (YYYYMMDD). Checked \
+                 against your images in the region."
             }
             Slot::Family => {
                 "Groups versions of an image; instances can launch from a family's newest image. \
@@ -257,11 +279,16 @@ impl DetailsStep {
         }
     }
 
+    /// The name the image gets: the field with `{date}` expanded.
+    fn name_on(&self, now: DateTime<Utc>) -> String {
+        expand_date(self.name.value(), today(now))
+    }
+
     /// Writes one row's value into the spec.
-    fn write(&self, slot: Slot, spec: &mut ImageSpec) {
+    fn write(&self, slot: Slot, spec: &mut ImageSpec, now: DateTime<Utc>) {
         let image = &mut spec.image;
         match slot {
-            Slot::Name => image.name = self.name.optional(),
+            Slot::Name => image.name = Some(self.name_on(now)).filter(|n| !n.is_empty()),
             Slot::Family => image.family = self.family.optional(),
             Slot::Version => image.version = self.version.optional(),
             Slot::Description => image.description = self.description.optional(),
@@ -273,9 +300,12 @@ impl DetailsStep {
     }
 
     /// Shows what the spec holds (it may have been filled before this step was built).
-    fn load(&mut self, spec: &ImageSpec) {
+    fn load(&mut self, spec: &ImageSpec, now: DateTime<Utc>) {
         let image = &spec.image;
-        sync(&mut self.name, &image.name);
+        // A name typed with `{date}` stays as typed while it still gives the spec's name.
+        if Some(self.name_on(now)).filter(|n| !n.is_empty()) != image.name {
+            sync(&mut self.name, &image.name);
+        }
         sync(&mut self.family, &image.family);
         sync(&mut self.version, &image.version);
         sync(&mut self.description, &image.description);
@@ -310,7 +340,7 @@ impl DetailsStep {
     /// Asks DescribeImages whether the name is taken, unless it was asked already, is empty
     /// or is malformed (the validators say so without a call).
     fn check_name(&mut self, ctx: &mut StepCtx) {
-        let name = self.name.value();
+        let name = &self.name_on(ctx.now);
         let asked = match &self.name_check {
             NameCheck::Checking { name: n, .. } | NameCheck::Checked { name: n } => n == name,
             NameCheck::Idle | NameCheck::Failed { .. } => false,
@@ -338,21 +368,32 @@ impl DetailsStep {
         };
     }
 
-    /// Notes under a row: the validators' findings, and for the name the check's state.
+    /// Notes under a row: the validators' findings, and for the name what `{date}` makes of it
+    /// and the check's state.
     fn notes(&self, slot: Slot, ctx: &ViewCtx) -> Vec<Note> {
         let mut notes = notes_for(ctx.findings, slot.field());
         if slot != Slot::Name || self.name.value().is_empty() {
             return notes;
         }
+        let name = self.name_on(ctx.now);
+        if self.name.value().contains(DATE_PLACEHOLDER) {
+            notes.insert(
+                0,
+                Note::info(format!("= {name} ({DATE_PLACEHOLDER} is today's date)")),
+            );
+        }
         match &self.name_check {
-            NameCheck::Checking { name, .. } if name == self.name.value() => {
+            NameCheck::Checking { name: checking, .. } if *checking == name => {
                 notes.push(Note::info(format!(
                     "{} checking your images in {}…",
                     ctx.spinner(),
                     ctx.spec.region
                 )));
             }
-            NameCheck::Failed { name, message } if name == self.name.value() => {
+            NameCheck::Failed {
+                name: failed,
+                message,
+            } if *failed == name => {
                 notes.push(Note {
                     kind: NoteKind::Warning,
                     text: format!(
@@ -383,7 +424,7 @@ impl StepScreen for DetailsStep {
     }
 
     fn enter(&mut self, ctx: &mut StepCtx) {
-        self.load(ctx.spec);
+        self.load(ctx.spec, ctx.now);
         self.check_name(ctx);
     }
 
@@ -393,34 +434,22 @@ impl StepScreen for DetailsStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+        let Some(action) = self.keymap().action(&key) else {
+            return Outcome::Ignored;
+        };
         let slot = self.slot();
-        let capturing = self.capturing();
-        match self.widget_key(slot, key) {
-            Edit::Changed => {
-                self.write(slot, ctx.spec);
-                return Outcome::Handled;
-            }
-            Edit::Done => {
-                if slot == Slot::Name {
-                    self.check_name(ctx);
-                }
-                return Outcome::Handled;
-            }
-            Edit::Handled => return Outcome::Handled,
-            Edit::Ignored => {}
-        }
         let last = SLOTS.len() - 1;
-        let plain = key.modifiers == KeyModifiers::NONE;
-        match key.code {
-            KeyCode::Tab => self.move_focus((self.focus + 1) % SLOTS.len(), ctx),
-            KeyCode::BackTab => self.move_focus((self.focus + last) % SLOTS.len(), ctx),
-            KeyCode::Down => self.move_focus(self.focus + 1, ctx),
-            KeyCode::Up => self.move_focus(self.focus.saturating_sub(1), ctx),
-            KeyCode::Char('j') if plain && !capturing => self.move_focus(self.focus + 1, ctx),
-            KeyCode::Char('k') if plain && !capturing => {
-                self.move_focus(self.focus.saturating_sub(1), ctx);
-            }
-            KeyCode::Delete | KeyCode::Backspace if !capturing => {
+        match action {
+            Action::Field => match self.widget_key(slot, key) {
+                Edit::Changed => self.write(slot, ctx.spec, ctx.now),
+                Edit::Done if slot == Slot::Name => self.check_name(ctx),
+                Edit::Done | Edit::Handled | Edit::Ignored => {}
+            },
+            Action::Next => self.move_focus((self.focus + 1) % SLOTS.len(), ctx),
+            Action::Previous => self.move_focus((self.focus + last) % SLOTS.len(), ctx),
+            Action::Down => self.move_focus(self.focus + 1, ctx),
+            Action::Up => self.move_focus(self.focus.saturating_sub(1), ctx),
+            Action::Clear => {
                 match slot {
                     Slot::Platform => {
                         self.platform.select(None);
@@ -437,9 +466,8 @@ impl StepScreen for DetailsStep {
                         }
                     }
                 }
-                self.write(slot, ctx.spec);
+                self.write(slot, ctx.spec, ctx.now);
             }
-            _ => return Outcome::Ignored,
         }
         Outcome::Handled
     }
@@ -449,7 +477,7 @@ impl StepScreen for DetailsStep {
         match self.text_mut(slot) {
             Some(field) => {
                 if field.paste(text) {
-                    self.write(slot, ctx.spec);
+                    self.write(slot, ctx.spec, ctx.now);
                 }
                 Outcome::Handled
             }
@@ -572,55 +600,86 @@ impl StepScreen for DetailsStep {
         }
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        let slot = self.slot();
-        if self.capturing() {
-            return if self.text(slot).is_some() {
-                vec![
-                    ("Enter", "done"),
-                    ("Tab", "next field"),
-                    ("^←/^→", "word"),
-                    ("^U", "clear"),
-                ]
-            } else {
-                vec![("↑↓", "move"), ("Enter", "choose"), ("Esc", "close")]
-            };
-        }
-        if self.text(slot).is_some() {
-            vec![("Enter", "edit"), ("Tab/↑↓", "field"), ("Del", "clear")]
-        } else {
-            vec![
-                ("←→", "change"),
-                ("Enter", "list"),
-                ("Tab/↑↓", "field"),
-                ("Del", "unset"),
-            ]
-        }
+    fn keys(&self, _answers: Answers) -> Keys {
+        self.keymap().keys()
     }
+}
 
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "",
-                "The image's own attributes. Everything is optional; unset leaves the API default.",
-            ),
-            ("Tab / Shift-Tab, ↑ / ↓", "move between fields"),
-            ("Enter", "edit a text field, or open a choice's list"),
-            ("Enter / Esc", "finish editing (the text is kept)"),
-            (
-                "←/→ Home/End",
-                "move the cursor; Ctrl-←/→ or Alt-b/f by word",
-            ),
-            ("Backspace / Del", "delete a character; Ctrl-W a word"),
-            ("Ctrl-U / Ctrl-K", "clear the line / to its end"),
-            ("← / →", "on a choice: previous / next value"),
-            ("Del", "on a field not being edited: clear it (unset)"),
-            (
-                "",
-                "Problems show under each field as you type. Leaving the name checks it \
-                  against your images in this region.",
-            ),
-        ]
+impl DetailsStep {
+    /// The keys for the focused field: a text being edited, a list open, or a field at rest.
+    fn keymap(&self) -> Keymap<Action> {
+        use KeyCode::*;
+        let slot = self.slot();
+        let text = self.text(slot);
+        let tabs = Keymap::new()
+            .bind_each(
+                [
+                    (Key::plain(Tab), Action::Next),
+                    (Key::plain(BackTab), Action::Previous),
+                ],
+                "field",
+            )
+            .help("next / previous field");
+        let arrows = |plain: bool| {
+            Keymap::new()
+                .bind_each(
+                    [
+                        (Key::plain(Up), Action::Up),
+                        (Key::plain(Down), Action::Down),
+                    ],
+                    "field",
+                )
+                .help("field above / below")
+                .quiet()
+                .when(plain, |k| {
+                    k.bind_each(
+                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
+                        "field",
+                    )
+                    .help("field above / below")
+                    .quiet()
+                })
+        };
+        let widget = match slot {
+            Slot::Platform => Some(self.platform.keymap(Action::Field)),
+            Slot::Architecture => Some(self.architecture.keymap(Action::Field)),
+            Slot::BootMode => Some(self.boot_mode.keymap(Action::Field)),
+            _ => None,
+        };
+        let map = match (text, widget) {
+            (Some(field), _) if field.is_editing() => TextField::editing_keymap(Action::Field)
+                .with(tabs, |a| a)
+                .with(arrows(false), |a| a),
+            (_, Some(choice)) if self.capturing() => choice.with(tabs, |a| a),
+            (Some(_), _) => Keymap::new()
+                .bind([Key::plain(Enter)], Action::Field, "edit")
+                .help("edit the text")
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .bind(
+                    [Key::plain(Delete), Key::plain(Backspace)],
+                    Action::Clear,
+                    "clear",
+                )
+                .help("clear the field (unset)"),
+            (None, Some(choice)) => choice
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .bind(
+                    [Key::plain(Delete), Key::plain(Backspace)],
+                    Action::Clear,
+                    "unset",
+                )
+                .help("unset the value (the API default applies)"),
+            (None, None) => tabs,
+        };
+        map.note(
+            "The image's own attributes. Everything is optional; unset leaves the API default.",
+        )
+        .note(
+            "Problems show under each field as you type. Leaving the name checks it against \
+                 your images in this region. {date} in the name becomes today's date.",
+        )
     }
 }
 
@@ -748,6 +807,71 @@ mod tests {
         assert!(app.overlay.is_none(), "no popup for a background check");
         assert!(screen_text(&app, 80, 24).contains("Could not check whether the name"));
         assert_eq!(name_checks(&key(&mut app, KeyCode::Tab)).len(), 1);
+    }
+
+    #[test]
+    fn date_in_the_name_becomes_today_and_shows_beside_it() {
+        let mut app = details();
+        let today = super::today(app.now).format("%Y%m%d").to_string();
+        key(&mut app, KeyCode::Enter);
+        type_text(&mut app, "web-{date}");
+        let name = format!("web-{today}");
+        assert_eq!(app.spec.image.name.as_deref(), Some(name.as_str()));
+        assert!(errors_on(&app, Field::ImageName).is_empty(), "a valid name");
+        let text = screen_text(&app, 80, 24);
+        assert!(
+            text.contains(&format!("= {name} ({{date}} is today's date)")),
+            "{text}"
+        );
+        // The check asks for the name as it will be sent.
+        let [(_, asked)] = name_checks(&key(&mut app, KeyCode::Enter))
+            .try_into()
+            .expect("one name check");
+        assert_eq!(asked, name);
+        // The field keeps what was typed across a visit elsewhere.
+        ctrl(&mut app, 'p');
+        ctrl(&mut app, 'n');
+        assert_eq!(app.steps.details.name.value(), "web-{date}");
+        assert_eq!(app.spec.image.name.as_deref(), Some(name.as_str()));
+    }
+
+    /// The footer row.
+    fn footer(app: &App) -> String {
+        let text = screen_text(app, 80, 24);
+        text.lines().last().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn the_footer_says_what_esc_does_in_each_mode() {
+        let mut app = details();
+        assert!(footer(&app).contains("Esc back"), "{}", footer(&app));
+        key(&mut app, KeyCode::Enter);
+        // Editing: Esc finishes the edit, ? is text; the footer says so.
+        let editing = footer(&app);
+        assert!(editing.contains("Enter done"), "{editing}");
+        assert!(!editing.contains("Esc back"), "{editing}");
+        assert!(!editing.contains("? help"), "{editing}");
+        assert!(editing.contains("F1 help"), "{editing}");
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.step, Step::Details, "Esc ended the edit");
+        // An open list: Esc closes it.
+        for _ in 0..4 {
+            key(&mut app, KeyCode::Tab);
+        }
+        key(&mut app, KeyCode::Enter);
+        let listing = footer(&app);
+        assert!(listing.contains("Esc close"), "{listing}");
+        assert!(!listing.contains("Esc back"), "{listing}");
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.step, Step::Details, "Esc closed the list");
+        // The help of the open list is the list's keys.
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::F(1));
+        let help = screen_text(&app, 80, 24);
+        assert!(
+            help.contains("jump to the next value starting with"),
+            "{help}"
+        );
     }
 
     #[test]

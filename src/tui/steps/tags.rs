@@ -3,16 +3,17 @@
 //! one line. Tags go into the spec on every keystroke, so duplicate keys and reserved prefixes
 //! are reported by the shared validators while typing.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::spec::{DetectionStrategy, Field, FieldError, ImdsSupport, Tag, rules};
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::widgets::choice::{Choice, ChoiceOption};
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::text_field::{
     Edit, FormRow, TextField, finding_lines, notes_for, render_lines,
 };
@@ -31,6 +32,21 @@ impl Col {
             Col::Value => 1,
         }
     }
+}
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// A key for the focused editor or choice.
+    Field,
+    Next,
+    Previous,
+    Up,
+    Down,
+    KeyColumn,
+    ValueColumn,
+    Add,
+    Remove,
 }
 
 /// What has the focus.
@@ -267,8 +283,8 @@ impl TagsStep {
         ctx.spec.features.detection_strategy = self.detection.value().copied();
     }
 
-    /// The key used by the focused widget, if any.
-    fn widget_key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Option<Outcome> {
+    /// Hands a key to the focused editor or choice.
+    fn widget_key(&mut self, key: KeyEvent, ctx: &mut StepCtx) {
         let edit = match self.focus {
             Focus::Imds => self.imds.handle_key(key),
             Focus::Detection => self.detection.handle_key(key),
@@ -278,19 +294,12 @@ impl TagsStep {
             Focus::Add => Edit::Ignored,
         };
         match edit {
-            Edit::Changed => {
-                match self.focus {
-                    Focus::Imds | Focus::Detection => self.write_features(ctx),
-                    _ => ctx.spec.tags = self.tags(),
-                }
-                Some(Outcome::Handled)
-            }
-            Edit::Done => {
-                self.settle(ctx);
-                Some(Outcome::Handled)
-            }
-            Edit::Handled => Some(Outcome::Handled),
-            Edit::Ignored => None,
+            Edit::Changed => match self.focus {
+                Focus::Imds | Focus::Detection => self.write_features(ctx),
+                _ => ctx.spec.tags = self.tags(),
+            },
+            Edit::Done => self.settle(ctx),
+            Edit::Handled | Edit::Ignored => {}
         }
     }
 }
@@ -323,31 +332,27 @@ impl StepScreen for TagsStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        let capturing = self.capturing();
-        if let Some(outcome) = self.widget_key(key, ctx) {
-            return outcome;
-        }
-        let plain = key.modifiers == KeyModifiers::NONE;
-        let on_tag = matches!(self.focus, Focus::Tag(..));
-        match key.code {
-            KeyCode::Tab => self.tab(true, ctx),
-            KeyCode::BackTab => self.tab(false, ctx),
-            KeyCode::Down => self.vertical(true, ctx),
-            KeyCode::Up => self.vertical(false, ctx),
-            _ if capturing => return Outcome::Ignored,
-            KeyCode::Char('j') if plain => self.vertical(true, ctx),
-            KeyCode::Char('k') if plain => self.vertical(false, ctx),
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Right | KeyCode::Char('l') if on_tag => {
-                if let Focus::Tag(i, col) = self.focus {
-                    let to_value = matches!(key.code, KeyCode::Right | KeyCode::Char('l'));
-                    let next = if to_value { Col::Value } else { Col::Key };
-                    self.focus = Focus::Tag(i, if col == next { col } else { next });
+        let Some(action) = self.keymap().action(&key) else {
+            return Outcome::Ignored;
+        };
+        match action {
+            Action::Field => self.widget_key(key, ctx),
+            Action::Next => self.tab(true, ctx),
+            Action::Previous => self.tab(false, ctx),
+            Action::Down => self.vertical(true, ctx),
+            Action::Up => self.vertical(false, ctx),
+            Action::KeyColumn | Action::ValueColumn => {
+                if let Focus::Tag(i, _) = self.focus {
+                    let col = if action == Action::KeyColumn {
+                        Col::Key
+                    } else {
+                        Col::Value
+                    };
+                    self.focus = Focus::Tag(i, col);
                 }
             }
-            KeyCode::Enter if self.focus == Focus::Add => self.add(ctx),
-            KeyCode::Char('a' | '+') | KeyCode::Insert => self.add(ctx),
-            KeyCode::Char('d' | '-') | KeyCode::Delete if on_tag => self.remove(ctx),
-            _ => return Outcome::Ignored,
+            Action::Add => self.add(ctx),
+            Action::Remove => self.remove(ctx),
         }
         Outcome::Handled
     }
@@ -419,50 +424,102 @@ impl StepScreen for TagsStep {
             .render_popup(frame, detection_area, area, &detection_row);
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        if self.capturing() {
-            return match self.focus {
-                Focus::Tag(_, Col::Key) => {
-                    vec![("Enter", "done"), ("Tab", "to value"), ("^U", "clear")]
-                }
-                Focus::Tag(..) => vec![("Enter", "done"), ("Tab", "next"), ("^U", "clear")],
-                _ => vec![("↑↓", "move"), ("Enter", "choose"), ("Esc", "close")],
-            };
-        }
-        match self.focus {
-            Focus::Tag(..) => vec![
-                ("Enter", "edit"),
-                ("a", "add"),
-                ("d", "remove"),
-                ("←→", "key/value"),
-                ("Tab", "next"),
-            ],
-            Focus::Add => vec![("Enter/a", "add a tag"), ("Tab/↑↓", "move")],
-            Focus::Imds | Focus::Detection => {
-                vec![("←→", "change"), ("Enter", "list"), ("Tab/↑↓", "move")]
-            }
-        }
+    fn keys(&self, _answers: Answers) -> Keys {
+        self.keymap().keys()
     }
+}
 
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "",
-                "Tags to put on the image (up to 20), and two optional features.",
-            ),
-            ("a / + / Insert", "add a tag and type its key"),
-            ("Enter", "edit the key or value; Enter or Esc to finish"),
-            ("Tab", "while typing a key: go on to its value"),
-            ("d / - / Del", "remove the focused tag"),
-            ("↑ ↓ ← →  (j k h l)", "move between tags, keys and values"),
-            ("Tab / Shift-Tab", "next / previous field"),
-            ("← / →", "change a feature; Enter opens its list"),
-            (
-                "",
-                "Keys must be unique and may not start with aliyun or acs:; values may be \
-                  empty. A tag with neither key nor value is dropped.",
-            ),
-        ]
+impl TagsStep {
+    /// The keys for the focused row: a key or value being typed, a list open, or at rest.
+    fn keymap(&self) -> Keymap<Action> {
+        use KeyCode::*;
+        let next = if matches!(self.focus, Focus::Tag(_, Col::Key)) && self.capturing() {
+            "to value"
+        } else {
+            "next"
+        };
+        let tabs = Keymap::new()
+            .bind_each(
+                [
+                    (Key::plain(Tab), Action::Next),
+                    (Key::plain(BackTab), Action::Previous),
+                ],
+                next,
+            )
+            .help("next / previous field; while typing a key, go on to its value");
+        let arrows = |plain: bool| {
+            Keymap::new()
+                .bind_each(
+                    [
+                        (Key::plain(Up), Action::Up),
+                        (Key::plain(Down), Action::Down),
+                    ],
+                    "move",
+                )
+                .help("between tags and the features")
+                .quiet()
+                .when(plain, |k| {
+                    k.bind_each(
+                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
+                        "move",
+                    )
+                    .help("between tags and the features")
+                    .quiet()
+                })
+        };
+        let add = [Key::char('a'), Key::char('+'), Key::plain(Insert)];
+        let choice = match self.focus {
+            Focus::Imds => Some(self.imds.keymap(Action::Field)),
+            Focus::Detection => Some(self.detection.keymap(Action::Field)),
+            Focus::Tag(..) | Focus::Add => None,
+        };
+        let map = match (self.focus, choice) {
+            (Focus::Tag(..), _) if self.capturing() => TextField::editing_keymap(Action::Field)
+                .with(tabs, |a| a)
+                .with(arrows(false), |a| a),
+            (_, Some(choice)) if self.capturing() => choice.with(tabs, |a| a),
+            (Focus::Tag(..), _) => Keymap::new()
+                .bind([Key::plain(Enter)], Action::Field, "edit")
+                .help("edit the key or value; Enter or Esc to finish")
+                .bind(add, Action::Add, "add")
+                .help("add a tag and type its key")
+                .bind(
+                    [Key::char('d'), Key::char('-'), Key::plain(Delete)],
+                    Action::Remove,
+                    "remove",
+                )
+                .help("remove the focused tag")
+                .bind_each(
+                    [
+                        (Key::plain(Left), Action::KeyColumn),
+                        (Key::plain(Right), Action::ValueColumn),
+                        (Key::char('h'), Action::KeyColumn),
+                        (Key::char('l'), Action::ValueColumn),
+                    ],
+                    "key/value",
+                )
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a),
+            (Focus::Add, _) => Keymap::new()
+                .bind([Key::plain(Enter)], Action::Add, "add a tag")
+                .bind(add, Action::Add, "add a tag")
+                .help("add a tag and type its key")
+                .quiet()
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a),
+            (_, Some(choice)) => choice
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .bind(add, Action::Add, "add a tag")
+                .help("add a tag and type its key")
+                .quiet(),
+            (_, None) => tabs,
+        };
+        map.note("Tags to put on the image (up to 20), and two optional features.")
+            .note(
+                "Keys must be unique and may not start with aliyun or acs:; values may be empty. \
+                 A tag with neither key nor value is dropped.",
+            )
     }
 }
 
@@ -552,13 +609,13 @@ impl TagsStep {
             buf.set_stringn(area.x, y, pointer, 1, theme.focus_marker);
             buf.set_stringn(area.x + 2, y, format!("{:>2}", i + 1), 2, theme.muted);
             buf.set_stringn(area.x + 5, y, mark, 1, mark_style);
-            key.render_input(
+            key.render_cell(
                 frame,
                 Rect::new(key_x, y, key_w, 1),
                 focused_col == Some(Col::Key),
                 theme,
             );
-            value.render_input(
+            value.render_cell(
                 frame,
                 Rect::new(value_x, y, value_w, 1),
                 focused_col == Some(Col::Value),

@@ -14,6 +14,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::spec::{FieldError, Severity};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::keymap::{Key, Keymap, line_editing};
 
 /// What a key did to a field, so the step knows whether to re-validate or act itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,19 @@ impl TextField {
         self.editing = false;
     }
 
+    /// The keys of a field being edited, all handed to [`TextField::handle_key`] as `edit`:
+    /// Enter or Esc finish (the text is kept), the rest is the line editor's.
+    pub fn editing_keymap<A: Clone>(edit: A) -> Keymap<A> {
+        Keymap::new()
+            .bind(
+                [Key::plain(KeyCode::Enter), Key::plain(KeyCode::Esc)],
+                edit.clone(),
+                "done",
+            )
+            .help("finish editing (the text is kept)")
+            .with(line_editing(edit), |a| a)
+    }
+
     /// Handles a key: Enter starts editing; while editing, everything a line editor does
     /// (word moves with Ctrl/Alt-arrows or Alt-b/f, Home/End, Ctrl-A/E, Backspace/Delete,
     /// Ctrl-W/Alt-Backspace, Ctrl-K, Ctrl-U, Ctrl-Y) and Enter/Esc to finish.
@@ -145,6 +159,17 @@ impl TextField {
     pub fn render(&self, frame: &mut Frame, area: Rect, row: &FormRow) {
         let value_area = row.render_frame(frame.buffer_mut(), area, &self.label);
         self.render_input(frame, value_area, row.focused, row.theme);
+    }
+
+    /// Draws the field as a table cell: [`TextField::render_input`], and when focused (not
+    /// editing) the whole cell in reverse video, placeholder included, so the focus is
+    /// visible without colour.
+    pub fn render_cell(&self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
+        self.render_input(frame, area, focused, theme);
+        if focused && !self.editing {
+            let area = Rect { height: 1, ..area }.intersection(frame.area());
+            frame.buffer_mut().set_style(area, theme.focused_cell);
+        }
     }
 
     /// Draws just the value in a one-line `area` (a table cell): the placeholder when empty,
