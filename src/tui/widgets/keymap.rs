@@ -282,7 +282,7 @@ impl<A: Clone> Keymap<A> {
     pub fn keys(&self) -> Keys {
         Keys {
             bindings: self
-                .bindings
+                .effective()
                 .iter()
                 .map(|b| Binding {
                     keys: b.keys.iter().map(|(k, _)| (*k, ())).collect(),
@@ -328,9 +328,32 @@ pub struct HelpLine {
 }
 
 impl<A: Clone> Keymap<A> {
+    /// The bindings as a key press meets them: keys an earlier binding already takes are left
+    /// out (and bindings left without keys), so nothing shown is a key that does something else.
+    fn effective(&self) -> Vec<Binding<A>> {
+        let mut seen: Vec<Key> = Vec::new();
+        let mut out = Vec::new();
+        for binding in &self.bindings {
+            let keys: Vec<(Key, A)> = binding
+                .keys
+                .iter()
+                .filter(|(k, _)| !seen.iter().any(|s| s.covers(k)))
+                .cloned()
+                .collect();
+            seen.extend(binding.keys.iter().map(|(k, _)| *k));
+            if !keys.is_empty() {
+                out.push(Binding {
+                    keys,
+                    ..binding.clone()
+                });
+            }
+        }
+        out
+    }
+
     /// The footer's hints, in binding order.
     pub fn footer(&self) -> Vec<KeyHint> {
-        self.bindings
+        self.effective()
             .iter()
             .filter(|b| b.footer)
             .map(|b| {
@@ -343,7 +366,7 @@ impl<A: Clone> Keymap<A> {
     /// The help popup's lines: every binding, then the notes.
     pub fn help_lines(&self) -> Vec<HelpLine> {
         let mut lines: Vec<HelpLine> = self
-            .bindings
+            .effective()
             .iter()
             .map(|b| HelpLine {
                 keys: keys_label(b.keys.iter().map(|(k, _)| *k)),
@@ -490,6 +513,20 @@ mod tests {
         let everything: Keymap<()> = Keymap::new().bind([Key::TEXT], (), "type");
         let left = global.unless_used_by(&everything);
         assert_eq!(left.footer().len(), 1);
+    }
+
+    #[test]
+    fn a_key_taken_by_an_earlier_binding_is_not_shown_again() {
+        let map: Keymap<u8> = Keymap::new()
+            .bind([Key::plain(KeyCode::Esc)], 1, "clear filter")
+            .bind([Key::plain(KeyCode::Esc), Key::char('q')], 2, "cancel");
+        let footer: Vec<String> = map
+            .footer()
+            .into_iter()
+            .map(|(k, w)| format!("{k} {w}"))
+            .collect();
+        assert_eq!(footer, ["Esc clear filter", "q cancel"]);
+        assert_eq!(map.action(&press(KeyCode::Esc)), Some(1));
     }
 
     #[test]

@@ -93,12 +93,13 @@ impl Scroll {
         }
     }
 
-    /// Scrolls as little as needed to show rows `first..=last` (as many as fit, from `first`).
+    /// Scrolls as little as needed to show rows `first..=last` (as many as fit, from `first`);
+    /// back at the top when they fit on the first page, so headings above stay in view.
     pub fn reveal(&self, first: u16, last: u16, page: u16) {
         let page = page.max(1);
         let top = self.top.get();
         if first < top {
-            self.top.set(first);
+            self.top.set(if last < page { 0 } else { first });
         } else if last >= top + page {
             self.top.set(last.saturating_sub(page - 1).min(first));
         }
@@ -305,8 +306,10 @@ mod tests {
         assert_eq!(scroll.top(), 4);
         scroll.end();
         assert_eq!(scroll.top(), 10);
+        scroll.reveal(6, 7, 5);
+        assert_eq!(scroll.top(), 6);
         scroll.reveal(2, 3, 5);
-        assert_eq!(scroll.top(), 2);
+        assert_eq!(scroll.top(), 0, "fits on the first page");
         scroll.reveal(9, 12, 5);
         assert_eq!(scroll.top(), 8);
     }
