@@ -579,6 +579,15 @@ fn a_new_request_knows_the_name_the_last_one_took() {
         WatchOutcome::Available(image("Available", "100%")),
     );
     assert!(app.findings.iter().all(|f| f.field != Field::ImageName));
+    // Done: the step bar says so once the user looks elsewhere.
+    ctrl(&mut app, 'p');
+    let bar = screen_text(&app, 80, 24)
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(bar.contains("6 Submit ✓"), "{bar}");
+    ctrl(&mut app, 'n');
     key(&mut app, KeyCode::Char('n'));
     let duplicate = app
         .findings
