@@ -164,24 +164,23 @@ impl FailureReason {
         }
     }
 
-    /// What to try next.
-    pub fn advice(&self) -> &'static str {
+    /// What to try next, for image `image_id`.
+    pub fn advice(&self, image_id: &str) -> String {
         match self {
-            FailureReason::CreateFailed => {
-                "Check that the source instance or snapshots are \
-                healthy (no disk being resized, re-initialised or deleted, snapshots \
-                accomplished), delete the failed image (`aliyun ecs DeleteImage --ImageId ID`) \
-                and submit again. If it fails again, open a ticket quoting the ImageId."
-            }
-            FailureReason::UnAvailable => {
-                "Look at the image in the ECS console (Images > \
-                Custom Images) for the reason, for example a deleted snapshot it relies on; \
-                delete it and build it again."
-            }
-            FailureReason::NotFound { .. } => {
-                "Check the ImageId and the region (--region); \
-                `aliyun ecs DescribeImages --ImageOwnerAlias self` lists your images."
-            }
+            FailureReason::CreateFailed => format!(
+                "Check that the source instance or snapshots are healthy (no disk being resized, \
+                 re-initialised or deleted, snapshots accomplished), delete the failed image \
+                 (`aliyun ecs DeleteImage --ImageId {image_id}`) and submit again. If it fails \
+                 again, open a ticket quoting {image_id}."
+            ),
+            FailureReason::UnAvailable => format!(
+                "Look at {image_id} in the ECS console (Images > Custom Images) for the reason, \
+                 for example a deleted snapshot it relies on; delete it and build it again."
+            ),
+            FailureReason::NotFound { .. } => format!(
+                "Check the ImageId ({image_id}) and the region (--region); `aliyun ecs \
+                 DescribeImages --ImageOwnerAlias self` lists your images."
+            ),
         }
     }
 }
@@ -759,7 +758,7 @@ mod tests {
                 }
             );
             assert_eq!(reason.status(), status);
-            assert!(!reason.meaning().is_empty() && !reason.advice().is_empty());
+            assert!(!reason.meaning().is_empty() && !reason.advice("m-1").is_empty());
         }
     }
 
@@ -783,7 +782,7 @@ mod tests {
             panic!("{failed:?}")
         };
         assert!(reason.meaning().contains("30s"), "{}", reason.meaning());
-        assert!(reason.advice().contains("--region"));
+        assert!(reason.advice("m-1").contains("--region"));
     }
 
     #[test]

@@ -352,6 +352,9 @@ pub struct Snapshot {
     pub source_disk_size: String,
     /// `system` or `data` (case varies).
     pub source_disk_type: String,
+    /// `standard`, `flash` or `archive` (case varies); archived snapshots cannot become
+    /// images. Empty when not listed.
+    #[serde(deserialize_with = "lenient::text")]
     pub category: String,
     #[serde(deserialize_with = "lenient::flag")]
     pub encrypted: bool,

@@ -151,7 +151,7 @@ pub fn event_json(event: &WatchEvent) -> Value {
                 Outcome::Available(image) => value["image"] = json!(image),
                 Outcome::Failed { image, reason } => {
                     value["meaning"] = json!(reason.meaning());
-                    value["advice"] = json!(reason.advice());
+                    value["advice"] = json!(reason.advice(image_id));
                     value["image"] = json!(image);
                 }
                 Outcome::TimedOut { last } => value["image"] = json!(last),
@@ -315,7 +315,7 @@ impl Lines {
                             lines.extend(detection_lines(image_id, image));
                         }
                         lines.push(format!("  what it means: {}", reason.meaning()));
-                        lines.push(format!("  what to try: {}", reason.advice()));
+                        lines.push(format!("  what to try: {}", reason.advice(image_id)));
                     }
                     Outcome::TimedOut { .. } | Outcome::Error(_) => lines.push(format!(
                         "  the image keeps building; follow it again with `ecsimg watch \

@@ -11,8 +11,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe};
 
-/// The placeholder expanded to the local date, so a weekly build gets a fresh name.
-pub const DATE_PLACEHOLDER: &str = "{date}";
+pub use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
 
 /// One `--set key=value`: a dotted recipe key (`image.name`, `source.disks[0].size`,
 /// `tags.env`, `tags."app.tier"`) and its new value.
@@ -188,11 +187,6 @@ impl fmt::Display for LoadError {
             LoadError::Override(message) => f.write_str(message),
         }
     }
-}
-
-/// `{date}` → `YYYYMMDD`.
-pub fn expand_date(text: &str, date: NaiveDate) -> String {
-    text.replace(DATE_PLACEHOLDER, &date.format("%Y%m%d").to_string())
 }
 
 /// Reads `path`, expands `{date}` (in the file and in the overrides) and applies `overrides`.

@@ -11,6 +11,7 @@ mod fixtures;
 pub mod params;
 pub mod recipe;
 pub mod rules;
+pub mod usable;
 pub mod validate;
 
 use std::fmt;

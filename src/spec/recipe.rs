@@ -10,6 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -100,6 +101,15 @@ pub fn parse_recipe(text: &str, path: &Path) -> Result<ImageSpec, RecipeError> {
         problems.sort_by_key(|p| p.position);
         Err(fail(problems))
     }
+}
+
+/// The placeholder expanded to the local date (in a recipe, a `--set` value and the wizard's
+/// name field), so a weekly build gets a fresh name.
+pub const DATE_PLACEHOLDER: &str = "{date}";
+
+/// `{date}` → `YYYYMMDD`.
+pub fn expand_date(text: &str, date: NaiveDate) -> String {
+    text.replace(DATE_PLACEHOLDER, &date.format("%Y%m%d").to_string())
 }
 
 /// The recipe for `spec`, in the layout DESIGN.md shows. Tags keep the spec's order.

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::usable::{self, SnapshotRole};
 use super::{DiskType, Field, ImageSpec, Source, rules};
 
 /// Whether a finding stops the request or only deserves attention.
@@ -48,17 +49,22 @@ impl FieldError {
     }
 }
 
-/// What `DescribeSnapshots` says about a snapshot the spec uses.
+/// What `DescribeSnapshots` says about a snapshot the spec uses ([`SnapshotFacts::of`] reads a
+/// row); `None` where the row did not say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotFacts {
     /// `SourceDiskSize`, GiB.
-    pub size_gib: u32,
+    pub size_gib: Option<u32>,
     /// `Status`: only `accomplished` can become an image.
     pub status: String,
-    pub creation_time: DateTime<Utc>,
+    /// `Progress`, percent.
+    pub progress: Option<u8>,
+    pub creation_time: Option<DateTime<Utc>>,
     /// `SourceDiskType`.
     pub source_disk_type: DiskType,
     pub encrypted: bool,
+    /// `Category`: `standard`, `flash` or `archive` (empty when not listed).
+    pub category: String,
 }
 
 impl SnapshotFacts {
@@ -70,6 +76,8 @@ impl SnapshotFacts {
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     pub snapshots: HashMap<String, SnapshotFacts>,
+    /// Instances whose disks DescribeDisks listed, without a system disk among them.
+    pub instances_without_system_disk: HashSet<String>,
     /// Names of the account's custom images in the spec's region.
     pub image_names_in_region: HashSet<String>,
 }
@@ -108,21 +116,22 @@ pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
         ));
     }
     match &spec.source {
-        Source::Instance { .. } => {}
+        Source::Instance { instance_id } => {
+            if ctx.instances_without_system_disk.contains(instance_id)
+                && let Some(problem) = usable::instance_disks(&[])
+            {
+                out.push(FieldError::error(
+                    Field::SourceDisks,
+                    Some(problem.code),
+                    format!("Instance {instance_id} cannot be used: {}.", problem.reason),
+                ));
+            }
+        }
         Source::Snapshot { snapshot_id } => {
             if let Some(facts) = ctx.snapshots.get(snapshot_id) {
-                check_snapshot_usable(Field::SnapshotId, snapshot_id, facts, &mut out);
-                if facts.source_disk_type == DiskType::Data {
-                    out.push(FieldError::error(
-                        Field::SnapshotId,
-                        Some("OperationDenied"),
-                        format!(
-                            "Snapshot {snapshot_id} was taken of a data disk; a snapshot used \
-                             alone must come from a system disk. To boot from it, use a disk \
-                             mapping with this snapshot as the system disk."
-                        ),
-                    ));
-                }
+                snapshot_findings(snapshot_id, facts, SnapshotRole::Alone, &mut out, |_| {
+                    Field::SnapshotId
+                });
             }
         }
         Source::Disks(disks) => {
@@ -133,7 +142,14 @@ pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
                 let Some(facts) = ctx.snapshots.get(id) else {
                     continue;
                 };
-                check_snapshot_usable(Field::SourceDiskSnapshot(i), id, facts, &mut out);
+                let role = match disk.disk_type {
+                    DiskType::System => SnapshotRole::SystemDisk,
+                    DiskType::Data => SnapshotRole::DataDisk,
+                };
+                snapshot_findings(id, facts, role, &mut out, |code| match code {
+                    "InvalidParameter.DiskType" => Field::SourceDiskType(i),
+                    _ => Field::SourceDiskSnapshot(i),
+                });
                 // An out-of-range size is already reported by `validate`.
                 if let Some(size) = disk.size
                     && rules::disk_size(size, None).is_ok()
@@ -142,16 +158,36 @@ pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
                         &mut out,
                         Field::SourceDiskSize(i),
                         "InvalidSize.ValueNotSupported",
-                        rules::disk_size(size, Some(facts.size_gib)),
+                        rules::disk_size(size, facts.size_gib),
                     );
                 }
-                if disk.disk_type == DiskType::System && facts.source_disk_type == DiskType::Data {
-                    check_promotion(spec, i, id, facts, &mut out);
+                if disk.disk_type == DiskType::System
+                    && facts.source_disk_type == DiskType::Data
+                    && !facts.encrypted
+                {
+                    check_promotion(spec, id, &mut out);
                 }
             }
         }
     }
     out
+}
+
+/// The reasons a snapshot cannot play its role, as errors on the field `field_of` names.
+fn snapshot_findings(
+    id: &str,
+    facts: &SnapshotFacts,
+    role: SnapshotRole,
+    out: &mut Vec<FieldError>,
+    field_of: impl Fn(&str) -> Field,
+) {
+    for problem in usable::snapshot_problems(facts, role) {
+        out.push(FieldError::error(
+            field_of(problem.code),
+            Some(problem.code),
+            format!("Snapshot {id} cannot be used: {}.", problem.reason),
+        ));
+    }
 }
 
 /// Push `Err` of a single-value rule as an error on `field`.
@@ -436,51 +472,9 @@ fn check_tags(spec: &ImageSpec, out: &mut Vec<FieldError>) {
     }
 }
 
-/// Ready, and not from before the July 2013 cut-off.
-fn check_snapshot_usable(field: Field, id: &str, facts: &SnapshotFacts, out: &mut Vec<FieldError>) {
-    if facts.status != SnapshotFacts::READY_STATUS {
-        out.push(FieldError::error(
-            field,
-            Some("InvalidSnapshotId.NotReady"),
-            format!(
-                "Snapshot {id} is {}, not finished; wait until it is accomplished and try again.",
-                facts.status
-            ),
-        ));
-    }
-    if !rules::snapshot_date_allowed(facts.creation_time) {
-        out.push(FieldError::error(
-            field,
-            Some("InvalidSnapshot.TooOld"),
-            format!(
-                "Snapshot {id} was created on {}; snapshots from 15 July 2013 or earlier cannot \
-                 become images. Take a new snapshot of the disk.",
-                facts.creation_time.format("%Y-%m-%d")
-            ),
-        ));
-    }
-}
-
-/// A data-disk snapshot made the system disk: impossible when encrypted, and ECS cannot tell
-/// its OS, so platform and architecture should be said.
-fn check_promotion(
-    spec: &ImageSpec,
-    i: usize,
-    id: &str,
-    facts: &SnapshotFacts,
-    out: &mut Vec<FieldError>,
-) {
-    if facts.encrypted {
-        out.push(FieldError::error(
-            Field::SourceDiskType(i),
-            Some("InvalidParameter.DiskType"),
-            format!(
-                "Snapshot {id} is of an encrypted data disk, which cannot become the system disk. \
-                 Use a system-disk snapshot, or an unencrypted copy."
-            ),
-        ));
-        return;
-    }
+/// A data-disk snapshot made the system disk: ECS cannot tell its OS, so platform and
+/// architecture should be said.
+fn check_promotion(spec: &ImageSpec, id: &str, out: &mut Vec<FieldError>) {
     if spec.image.platform.is_none() {
         out.push(FieldError::warning(
             Field::Platform,
@@ -907,11 +901,13 @@ mod tests {
 
     fn facts(size_gib: u32, source: DiskType) -> SnapshotFacts {
         SnapshotFacts {
-            size_gib,
+            size_gib: Some(size_gib),
             status: SnapshotFacts::READY_STATUS.into(),
-            creation_time: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap(),
+            progress: Some(100),
+            creation_time: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).single(),
             source_disk_type: source,
             encrypted: false,
+            category: "standard".into(),
         }
     }
 
@@ -921,7 +917,7 @@ mod tests {
                 .into_iter()
                 .map(|(id, f)| (id.to_owned(), f))
                 .collect(),
-            image_names_in_region: HashSet::new(),
+            ..Context::default()
         }
     }
 
@@ -964,7 +960,7 @@ mod tests {
             [(Field::SnapshotId, Some("InvalidSnapshotId.NotReady"))]
         );
         let mut old = facts(40, DiskType::System);
-        old.creation_time = Utc.with_ymd_and_hms(2013, 7, 15, 12, 0, 0).unwrap();
+        old.creation_time = Utc.with_ymd_and_hms(2013, 7, 15, 12, 0, 0).single();
         assert_eq!(
             live_errors(&spec, &context(vec![("s-1", old)])),
             [(Field::SnapshotId, Some("InvalidSnapshot.TooOld"))]
@@ -972,6 +968,50 @@ mod tests {
         assert_eq!(
             live_errors(&spec, &context(vec![("s-1", facts(40, DiskType::Data))])),
             [(Field::SnapshotId, Some("OperationDenied"))]
+        );
+        let mut archived = facts(40, DiskType::System);
+        archived.category = "archive".into();
+        assert_eq!(
+            live_errors(&spec, &context(vec![("s-1", archived.clone())])),
+            [(
+                Field::SnapshotId,
+                Some("InvalidSnapshotCategory.NotSupportImageCreation")
+            )]
+        );
+        // The same rule in a mapping, on the disk's snapshot.
+        let mapped = with_disks(vec![
+            system(),
+            disk(DiskType::Data, Some("s-1"), None, None),
+        ]);
+        let ctx = context(vec![
+            ("s-sys", facts(40, DiskType::System)),
+            ("s-1", archived),
+        ]);
+        assert_eq!(
+            live_errors(&mapped, &ctx),
+            [(
+                Field::SourceDiskSnapshot(1),
+                Some("InvalidSnapshotCategory.NotSupportImageCreation")
+            )]
+        );
+    }
+
+    #[test]
+    fn an_instance_without_a_system_disk() {
+        let spec = instance();
+        let Source::Instance { instance_id } = &spec.source else {
+            unreachable!("an instance source")
+        };
+        let mut ctx = Context::default();
+        assert_eq!(live_errors(&spec, &ctx), []);
+        ctx.instances_without_system_disk
+            .insert(instance_id.clone());
+        assert_eq!(
+            live_errors(&spec, &ctx),
+            [(
+                Field::SourceDisks,
+                Some("InvalidInstance.NotFoundSystemDisk")
+            )]
         );
     }
 

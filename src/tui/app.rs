@@ -9,12 +9,13 @@ use super::steps::details::DetailsStep;
 use super::steps::disks::DisksStep;
 use super::steps::review::ReviewStep;
 use super::steps::source::SourceStep;
-use super::steps::submit::SubmitStep;
+use super::steps::submit::{Farewell, SubmitStep};
 use super::steps::tags::TagsStep;
-use super::steps::{Step, StepCtx, StepScreen};
+use super::steps::{Answers, Step, StepCtx, StepScreen};
 use super::theme::Theme;
 use super::view::ErrorReport;
-use super::widgets::picker::Picker;
+use super::widgets::keymap::{HelpLine, Key, KeyHint, Keymap, Keys};
+use super::widgets::picker::{Picker, PickerAction};
 use crate::api::ApiError;
 use crate::api::model::Region;
 use crate::spec::{self, Context, FieldError, ImageSpec};
@@ -44,6 +45,33 @@ pub enum Overlay {
     /// The chosen source belongs to the old region: confirm before switching to `region`.
     ConfirmRegion { region: String },
 }
+
+/// What a key does when no step or overlay uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Global {
+    Next,
+    Back,
+    Help,
+    Region,
+    Quit,
+}
+
+/// What a key does in an overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayAction {
+    /// Scroll the help by this many lines.
+    Scroll(i32),
+    Close,
+    Yes,
+    No,
+    Retry,
+    Picker(PickerAction),
+    /// The overlay is modal: other keys do nothing.
+    Nothing,
+}
+
+/// The one key that works everywhere, handled before any screen sees it.
+const QUIT: Key = Key::ctrl('c');
 
 /// One state per step.
 #[derive(Debug, Default)]
@@ -217,6 +245,158 @@ impl App {
         let launching = matches!(&self.screen, Screen::Launch(l) if l.starting());
         let regions = self.regions_request.is_some();
         launching || regions || self.steps.get(self.step).busy()
+    }
+
+    fn answers(&self) -> Answers<'_> {
+        Answers {
+            spec: &self.spec,
+            findings: &self.findings,
+            facts: &self.facts,
+        }
+    }
+
+    /// The active step's keys now.
+    pub fn step_keys(&self) -> Keys {
+        self.steps.get(self.step).keys(self.answers())
+    }
+
+    /// Whether the step's work is done (✓), failed (✗) or neither, for the step bar: the
+    /// findings for most steps, what was done for the review and the submission.
+    pub fn step_verdict(&self, step: Step) -> Option<bool> {
+        match step {
+            Step::Review | Step::Submit => self.steps.get(step).verdict(self.answers()),
+            _ => Some(self.step_errors(step) == 0),
+        }
+    }
+
+    /// The keys that work on any step unless the step uses them itself (`q` types into a
+    /// filter). `^C` is not among them: it always works.
+    pub fn global_keymap(&self) -> Keymap<Global> {
+        use crossterm::event::KeyCode::*;
+        let back = match self.step.previous() {
+            Some(_) => Keymap::new()
+                .bind([Key::plain(Esc), Key::ctrl('p')], Global::Back, "back")
+                .help("previous step"),
+            None => Keymap::new()
+                .bind([Key::plain(Esc)], Global::Quit, "quit")
+                .help("quit (asks first when you have answers)")
+                .quiet(),
+        };
+        Keymap::new()
+            .when(self.step.next().is_some(), |k| {
+                k.bind([Key::ctrl('n')], Global::Next, "next")
+                    .help("next step")
+            })
+            .with(back, |a| a)
+            .bind([Key::char('?'), Key::plain(F(1))], Global::Help, "help")
+            .help("this help")
+            .bind([Key::ctrl('g')], Global::Region, "region")
+            .help("switch region (lists reload)")
+            .quiet()
+            .bind([Key::char('q')], Global::Quit, "quit")
+            .help("quit (asks first when you have answers)")
+            .quiet()
+            .note("The step bar marks steps with problems ✗ and finished ones ✓.")
+            .note("A failed call shows what its error code means; r retries it.")
+    }
+
+    /// `^C`, which quits from anywhere (asking first when answers would be lost).
+    pub fn quit_keymap() -> Keymap<Global> {
+        Keymap::new()
+            .bind([QUIT], Global::Quit, "quit")
+            .help("quit from anywhere (asks first when answers would be lost)")
+    }
+
+    /// The open overlay's keys.
+    pub fn overlay_keymap(&self) -> Option<Keymap<OverlayAction>> {
+        use OverlayAction as A;
+        use crossterm::event::KeyCode::*;
+        let modal = |k: Keymap<A>| {
+            k.bind([Key::Any], A::Nothing, "nothing")
+                .help("other keys wait for an answer")
+                .quiet()
+        };
+        Some(match self.overlay.as_ref()? {
+            Overlay::Help { .. } => Keymap::new()
+                .bind_each(
+                    [
+                        (Key::plain(Up), A::Scroll(-1)),
+                        (Key::plain(Down), A::Scroll(1)),
+                        (Key::char('k'), A::Scroll(-1)),
+                        (Key::char('j'), A::Scroll(1)),
+                        (Key::plain(PageUp), A::Scroll(-10)),
+                        (Key::plain(PageDown), A::Scroll(10)),
+                        (Key::char(' '), A::Scroll(10)),
+                    ],
+                    "scroll",
+                )
+                .quiet()
+                .bind(
+                    [
+                        Key::plain(Esc),
+                        Key::plain(Enter),
+                        Key::char('q'),
+                        Key::char('?'),
+                        Key::plain(F(1)),
+                    ],
+                    A::Close,
+                    "close",
+                ),
+            Overlay::ConfirmQuit => {
+                modal(Keymap::new().bind([Key::char('y')], A::Yes, "quit").bind(
+                    [Key::char('n'), Key::plain(Esc)],
+                    A::No,
+                    "stay",
+                ))
+            }
+            Overlay::Error { report, .. } => modal(
+                Keymap::new()
+                    .when(report.retry, |k| {
+                        k.bind([Key::char('r')], A::Retry, "retry")
+                    })
+                    .bind(
+                        [Key::plain(Esc), Key::plain(Enter), Key::char('q')],
+                        A::Close,
+                        "close",
+                    ),
+            ),
+            Overlay::ConfirmRegion { .. } => modal(
+                Keymap::new()
+                    .bind([Key::char('y'), Key::plain(Enter)], A::Yes, "switch")
+                    .bind([Key::char('n'), Key::plain(Esc)], A::No, "stay"),
+            ),
+            Overlay::Regions(picker) => Keymap::new()
+                .with(picker.keymap("switch"), A::Picker)
+                .bind([Key::plain(Esc)], A::Close, "cancel")
+                .help("keep the region"),
+        })
+    }
+
+    /// The footer: the screen's keys (left) and the global ones it leaves free (right).
+    pub fn footer_keys(&self) -> (Vec<KeyHint>, Vec<KeyHint>) {
+        let quit = App::quit_keymap().footer();
+        if let Some(overlay) = self.overlay_keymap() {
+            return (overlay.footer(), quit);
+        }
+        let step = self.step_keys();
+        let mut global = self.global_keymap().unless_used_by(&step).footer();
+        global.extend(quit);
+        (step.footer(), global)
+    }
+
+    /// The help popup: the step's keys and notes, then the keys that work everywhere.
+    pub fn help_lines(&self) -> (Vec<HelpLine>, Vec<HelpLine>) {
+        let step = self.step_keys();
+        let global = Keymap::new()
+            .with(self.global_keymap().unless_used_by(&step), |a| a)
+            .with(App::quit_keymap(), |a| a);
+        (step.help_lines(), global.help_lines())
+    }
+
+    /// What to print once the terminal is restored, when this session submitted an image:
+    /// its ImageId, last status and the command that resumes watching it.
+    pub fn farewell(&self) -> Option<Farewell> {
+        self.steps.submit.farewell()
     }
 
     /// Routes an API result to whoever asked.

@@ -83,7 +83,8 @@ pub enum Effect {
     /// Stop a call (and its remaining pages); nothing more arrives for `id`.
     Cancel(RequestId),
     /// Work against another region from now on: the client is rebuilt and every call in
-    /// flight is cancelled.
+    /// flight is cancelled, then [`Msg::RegionSwitched`] says so. When no client can be made
+    /// for the region, the old one stays and the message carries the reason.
     SwitchRegion(String),
     /// Start the embedded simulator and connect to it ([`Msg::SandboxStarted`] follows).
     StartSandbox,
@@ -137,14 +138,18 @@ impl Runner {
                 }
             }
             Effect::SwitchRegion(region) => {
-                self.cancel_all();
-                self.client = self.connector.client_for(&region).map_or_else(
-                    |e| {
-                        tracing::error!(error = %e, "cannot switch region");
-                        None
-                    },
-                    Some,
-                );
+                let result = match self.connector.client_for(&region) {
+                    Ok(client) => {
+                        self.cancel_all();
+                        self.client = Some(client);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, %region, "cannot switch region");
+                        Err(e.to_string())
+                    }
+                };
+                let _ = self.tx.send(Msg::RegionSwitched { region, result });
             }
             Effect::StartSandbox => {
                 let started = self.connector.start_sandbox().await;

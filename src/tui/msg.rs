@@ -6,11 +6,15 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use super::launch::Session;
 use super::steps::Step;
+use super::widgets::escape::escape_in_place;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, Snapshot};
 use crate::api::{ApiError, CreateImageOutcome};
-use crate::watch::WatchEvent;
+use crate::watch::{Outcome, WatchEvent};
 
 /// Who asked for a piece of async work, so its result goes back to the same place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,6 +88,197 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// The same answer with every string the server sent escaped for the terminal
+    /// ([`escape`](super::widgets::escape::escape)): done once, where answers enter the wizard,
+    /// so no step can show a raw one.
+    pub fn escaped(self) -> Loaded {
+        match self {
+            Loaded::Regions(rows) => Loaded::Regions(escaped(rows)),
+            Loaded::Instances(page) => Loaded::Instances(page.escaped()),
+            Loaded::Snapshots(page) => Loaded::Snapshots(page.escaped()),
+            Loaded::Disks(page) => Loaded::Disks(page.escaped()),
+            Loaded::Images(rows) => Loaded::Images(escaped(rows)),
+            Loaded::Stopping(rows) => Loaded::Stopping(escaped(rows)),
+            Loaded::DryRun(outcome) => Loaded::DryRun(escaped_outcome(outcome)),
+            Loaded::Submitted(submitted) => Loaded::Submitted(Box::new(match *submitted {
+                Submitted::Sent {
+                    submission_id,
+                    journal,
+                    answer,
+                    settled,
+                    journal_problem,
+                } => Submitted::Sent {
+                    submission_id,
+                    journal,
+                    answer: answer.map(escaped_outcome).map_err(escaped_error),
+                    settled,
+                    journal_problem,
+                },
+                not_sent @ Submitted::NotSent { .. } => not_sent,
+            })),
+            Loaded::Watch(event) => Loaded::Watch(Box::new(escaped_event(*event))),
+            Loaded::Deleted { mut request_id } => {
+                escape_in_place(&mut request_id);
+                Loaded::Deleted { request_id }
+            }
+            saved @ Loaded::Saved(_) => saved,
+        }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Page<T> {
+    fn escaped(self) -> Page<T> {
+        Page {
+            rows: escaped(self.rows),
+            last: self.last,
+        }
+    }
+}
+
+/// Escapes every string of a model value. The model types are the wire's own shapes and all
+/// serialize, so one pass over their JSON reaches every field, including fields added later;
+/// a value that does not survive the round trip (none should) is kept as it was.
+fn escaped<T: Serialize + DeserializeOwned>(value: T) -> T {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => escape_in_place(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut json) = serde_json::to_value(&value) else {
+        return value;
+    };
+    walk(&mut json);
+    serde_json::from_value(json).unwrap_or(value)
+}
+
+fn escaped_outcome(outcome: CreateImageOutcome) -> CreateImageOutcome {
+    match outcome {
+        CreateImageOutcome::Created {
+            mut image_id,
+            mut request_id,
+            mut client_token,
+        } => {
+            for s in [&mut image_id, &mut request_id, &mut client_token] {
+                escape_in_place(s);
+            }
+            CreateImageOutcome::Created {
+                image_id,
+                request_id,
+                client_token,
+            }
+        }
+        CreateImageOutcome::DryRunPassed { mut request_id } => {
+            escape_in_place(&mut request_id);
+            CreateImageOutcome::DryRunPassed { request_id }
+        }
+    }
+}
+
+/// An error with the text a server (or a broken answer) put in it escaped.
+pub fn escaped_error(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Service(mut e) => {
+            for s in [
+                &mut e.code,
+                &mut e.message,
+                &mut e.request_id,
+                &mut e.recommend,
+                &mut e.host_id,
+            ] {
+                escape_in_place(s);
+            }
+            ApiError::Service(e)
+        }
+        ApiError::Decode {
+            http_status,
+            mut what,
+            mut excerpt,
+        } => {
+            escape_in_place(&mut what);
+            escape_in_place(&mut excerpt);
+            ApiError::Decode {
+                http_status,
+                what,
+                excerpt,
+            }
+        }
+        ApiError::Transport { kind, mut detail } => {
+            escape_in_place(&mut detail);
+            ApiError::Transport { kind, detail }
+        }
+        ApiError::Timeout { mut detail } => {
+            escape_in_place(&mut detail);
+            ApiError::Timeout { detail }
+        }
+        other => other,
+    }
+}
+
+fn escaped_event(event: WatchEvent) -> WatchEvent {
+    let image = |image: Option<Image>| image.map(escaped);
+    match event {
+        WatchEvent::Progress {
+            image_id,
+            image,
+            elapsed,
+            remaining,
+        } => WatchEvent::Progress {
+            image_id,
+            image: escaped(image),
+            elapsed,
+            remaining,
+        },
+        WatchEvent::StatusChanged {
+            image_id,
+            mut from,
+            mut to,
+            elapsed,
+        } => {
+            if let Some(from) = &mut from {
+                escape_in_place(from);
+            }
+            escape_in_place(&mut to);
+            WatchEvent::StatusChanged {
+                image_id,
+                from,
+                to,
+                elapsed,
+            }
+        }
+        WatchEvent::Retrying {
+            error,
+            delay,
+            attempt,
+        } => WatchEvent::Retrying {
+            error: escaped_error(error),
+            delay,
+            attempt,
+        },
+        WatchEvent::Finished {
+            image_id,
+            outcome,
+            elapsed,
+        } => WatchEvent::Finished {
+            image_id,
+            outcome: match outcome {
+                Outcome::Available(i) => Outcome::Available(escaped(i)),
+                Outcome::Failed { image: i, reason } => Outcome::Failed {
+                    image: image(i),
+                    reason,
+                },
+                Outcome::TimedOut { last } => Outcome::TimedOut { last: image(last) },
+                Outcome::Error(e) => Outcome::Error(escaped_error(e)),
+            },
+            elapsed,
+        },
+        not_visible @ WatchEvent::NotVisibleYet { .. } => not_visible,
+    }
+}
+
 /// The journal-then-send sequence of a submission, as it ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Submitted {
@@ -137,4 +332,91 @@ pub enum Msg {
     },
     /// The sandbox the start screen asked for is up (or could not start: the reason).
     SandboxStarted(Result<Session, String>),
+    /// The runner has a client for `region` now (or could not make one, and kept the old
+    /// region's: the reason).
+    RegionSwitched {
+        region: String,
+        result: Result<(), String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::model::{DetectionItem, DetectionOptions, DiskDeviceMapping};
+    use crate::tui::testing::{
+        answer_instances, instance, only_call, sample_instances, sample_snapshots, screen_text,
+        service_error, wizard,
+    };
+
+    fn image() -> Image {
+        let mut image = Image {
+            image_id: "m-1".into(),
+            image_name: "web".into(),
+            status: "Creating".into(),
+            progress: "45%".into(),
+            size: 40,
+            ..Image::default()
+        };
+        image
+            .disk_device_mappings
+            .disk_device_mapping
+            .push(DiskDeviceMapping {
+                snapshot_id: "s-1".into(),
+                size: "40".into(),
+                remain_time: 12,
+                ..DiskDeviceMapping::default()
+            });
+        image.detection_options = DetectionOptions {
+            status: "Finished".into(),
+            ..DetectionOptions::default()
+        };
+        image.detection_options.items.item.push(DetectionItem {
+            name: "NvmeDriver".into(),
+            risk_level: "High".into(),
+            ..DetectionItem::default()
+        });
+        image
+    }
+
+    #[test]
+    fn escaping_keeps_clean_answers_as_they_are() {
+        let instances = sample_instances();
+        assert_eq!(escaped(instances.clone()), instances);
+        let snapshots = sample_snapshots();
+        assert_eq!(escaped(snapshots.clone()), snapshots);
+        assert_eq!(escaped(vec![image()]), vec![image()]);
+    }
+
+    #[test]
+    fn server_strings_are_escaped_where_answers_enter() {
+        let mut evil = instance("i-bp1evil", "web\u{1b}[2J\u{202e}cod.exe", "Stopped");
+        evil.os_name_en = "Linux\r\u{9b}".into();
+        let Loaded::Instances(page) = Loaded::Instances(Page {
+            rows: vec![evil],
+            last: true,
+        })
+        .escaped() else {
+            unreachable!("the same variant")
+        };
+        assert_eq!(page.rows[0].instance_name, "web\\u{1b}[2J\\u{202e}cod.exe");
+        assert_eq!(page.rows[0].os_name_en, "Linux\\r\\u{9b}");
+
+        let error = escaped_error(service_error("Bad\u{7}", "no\u{1b}]0;pwned\u{7}"));
+        assert_eq!(error.code(), Some("Bad\\u{7}"));
+
+        // Through `update`: the picker holds and shows the escaped name.
+        let (mut app, effects) = wizard();
+        let (id, _) = only_call(&effects);
+        answer_instances(
+            &mut app,
+            id,
+            vec![instance("i-bp1evil", "a\u{1b}]52;c;eA==\u{7}b", "Stopped")],
+        );
+        assert_eq!(
+            app.steps.source.instances().rows()[0].instance_name,
+            "a\\u{1b}]52;c;eA==\\u{7}b"
+        );
+        assert!(screen_text(&app, 160, 48).contains("a\\u{1b}]52;c;eA==\\u{7}b"));
+    }
 }

@@ -33,6 +33,16 @@ pub fn session() -> Session {
     }
 }
 
+/// A session against a real account (the default endpoint of cn-hangzhou).
+pub fn real_session() -> Session {
+    Session {
+        sandbox: false,
+        region: "cn-hangzhou".into(),
+        credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),
+        endpoint: "https://ecs-cn-hangzhou.aliyuncs.com".into(),
+    }
+}
+
 /// A wizard connected to a (pretend) sandbox, with the plain theme and a fixed clock. The
 /// effects of entering step 1 are returned alongside.
 pub fn wizard() -> (App, Vec<Effect>) {

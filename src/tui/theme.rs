@@ -40,6 +40,8 @@ pub struct Theme {
     pub label_focused: Style,
     /// The `›` marker in front of the focused form row.
     pub focus_marker: Style,
+    /// The focused cell of a table edited in place (reverse video: visible without colour).
+    pub focused_cell: Style,
     /// Text inputs at rest, focused, and while being edited.
     pub input: Style,
     pub input_focused: Style,
@@ -86,6 +88,7 @@ impl Theme {
             label: base,
             label_focused: base.add_modifier(Modifier::BOLD),
             focus_marker: base.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            focused_cell: base.add_modifier(Modifier::REVERSED),
             input: base.fg(Color::Gray),
             input_focused: base.fg(Color::White).add_modifier(Modifier::UNDERLINED),
             input_editing: base.bg(Color::DarkGray).fg(Color::White),
@@ -118,6 +121,7 @@ impl Theme {
             label: base,
             label_focused: bold,
             focus_marker: bold,
+            focused_cell: reversed,
             input: base,
             input_focused: base.add_modifier(Modifier::UNDERLINED),
             input_editing: reversed,

@@ -5,12 +5,12 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 
-use super::app::{App, Overlay, Screen};
+use super::app::{App, Global, Overlay, OverlayAction, Screen};
 use super::effect::{Call, Effect};
 use super::launch::LaunchAction;
-use super::msg::{Loaded, Msg, Owner, RequestId};
+use super::msg::{Loaded, Msg, Owner, RequestId, escaped_error};
 use super::steps::{Outcome, Step};
 use super::view::ErrorReport;
 use super::widgets::picker::{Column, Picker, PickerEvent, PickerKind};
@@ -35,18 +35,24 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             app.now = now;
             app.tick = app.tick.wrapping_add(1);
-            Vec::new()
+            let step = app.step;
+            app.with_step(step, |s, ctx| s.tick(ctx))
         }
-        Msg::Api { id, result } => match id.owner {
-            Owner::App => regions_loaded(app, id, result),
-            Owner::Step(step) => app.deliver(step, id, result),
-        },
+        Msg::Api { id, result } => {
+            // Server text is escaped once, here, before any step keeps or shows it.
+            let result = result.map(Loaded::escaped).map_err(escaped_error);
+            match id.owner {
+                Owner::App => regions_loaded(app, id, result),
+                Owner::Step(step) => app.deliver(step, id, result),
+            }
+        }
         Msg::SandboxStarted(Ok(session)) => {
             app.spec.region = session.region.clone();
             app.session = Some(session);
             app.screen = Screen::Wizard;
             app.start()
         }
+        Msg::RegionSwitched { region, result } => region_switched(app, region, result),
         Msg::SandboxStarted(Err(reason)) => {
             if let Screen::Launch(launch) = &mut app.screen {
                 launch.sandbox_failed(reason);
@@ -58,10 +64,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     effects
 }
 
-fn is_ctrl(key: &KeyEvent, c: char) -> bool {
-    key.code == KeyCode::Char(c) && key.modifiers.contains(KeyModifiers::CONTROL)
-}
-
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Screen::Launch(launch) = &mut app.screen {
         return match launch.key(key) {
@@ -70,15 +72,32 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             LaunchAction::Quit => quit(app),
         };
     }
-    if let Some(overlay) = app.overlay.take() {
-        return overlay_key(app, overlay, key);
+    // ^C quits from anywhere, overlays included, with the usual question.
+    if App::quit_keymap().action(&key).is_some() {
+        return match app.overlay.take() {
+            Some(Overlay::ConfirmQuit) => quit(app),
+            _ => {
+                let mut effects: Vec<Effect> = app
+                    .regions_request
+                    .take()
+                    .map(Effect::Cancel)
+                    .into_iter()
+                    .collect();
+                effects.extend(request_quit(app));
+                effects
+            }
+        };
     }
-    if is_ctrl(&key, 'c') {
-        return request_quit(app);
-    }
-    if key.code == KeyCode::F(1) {
-        app.overlay = Some(Overlay::Help { scroll: 0 });
-        return Vec::new();
+    if let Some(keymap) = app.overlay_keymap() {
+        let action = keymap.action(&key);
+        return match (app.overlay.take(), action) {
+            (Some(overlay), Some(action)) => overlay_act(app, overlay, action, key),
+            (overlay, None) => {
+                app.overlay = overlay;
+                Vec::new()
+            }
+            (None, Some(_)) => Vec::new(),
+        };
     }
     let step = app.step;
     let mut outcome = Outcome::Ignored;
@@ -95,83 +114,61 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 
 /// Keys no step used.
 fn global_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    match key.code {
-        _ if is_ctrl(&key, 'n') => next(app),
-        _ if is_ctrl(&key, 'p') => back(app),
-        _ if is_ctrl(&key, 'g') => open_regions(app),
-        KeyCode::Esc if app.step == Step::Source => request_quit(app),
-        KeyCode::Esc => back(app),
-        KeyCode::Char('?') => {
+    match app.global_keymap().action(&key) {
+        Some(Global::Next) => next(app),
+        Some(Global::Back) => back(app),
+        Some(Global::Region) => open_regions(app),
+        Some(Global::Help) => {
             app.overlay = Some(Overlay::Help { scroll: 0 });
             Vec::new()
         }
-        KeyCode::Char('q') => request_quit(app),
-        _ => Vec::new(),
+        Some(Global::Quit) => request_quit(app),
+        None => Vec::new(),
     }
 }
 
-fn overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
-    let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('q'));
-    match overlay {
-        Overlay::Help { scroll } => {
-            let scroll = match key.code {
-                KeyCode::Down | KeyCode::Char('j') => Some(scroll.saturating_add(1)),
-                KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
-                KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll.saturating_add(10)),
-                KeyCode::PageUp => Some(scroll.saturating_sub(10)),
-                KeyCode::Enter | KeyCode::Char('?') | KeyCode::F(1) => None,
-                _ if close => None,
-                _ => Some(scroll),
-            };
-            app.overlay = scroll.map(|scroll| Overlay::Help { scroll });
+fn overlay_act(
+    app: &mut App,
+    overlay: Overlay,
+    action: OverlayAction,
+    key: KeyEvent,
+) -> Vec<Effect> {
+    use OverlayAction as A;
+    match (overlay, action) {
+        (Overlay::Help { scroll }, A::Scroll(by)) => {
+            let scroll = u16::try_from((i32::from(scroll) + by).max(0)).unwrap_or(u16::MAX);
+            app.overlay = Some(Overlay::Help { scroll });
             Vec::new()
         }
-        Overlay::ConfirmQuit => match key.code {
-            KeyCode::Char('y' | 'Y') => quit(app),
-            _ if is_ctrl(&key, 'c') => quit(app),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => Vec::new(),
-            _ => {
-                app.overlay = Some(Overlay::ConfirmQuit);
-                Vec::new()
-            }
+        (Overlay::ConfirmQuit, A::Yes) => quit(app),
+        (Overlay::Error { owner, report }, A::Retry) if report.retry => match owner {
+            Some(step) => app.with_step(step, |s, ctx| s.retry(ctx)),
+            None => open_regions(app),
         },
-        Overlay::Error { owner, report } => match key.code {
-            KeyCode::Char('r') if report.retry => match owner {
-                Some(step) => app.with_step(step, |s, ctx| s.retry(ctx)),
-                None => open_regions(app),
-            },
-            KeyCode::Enter => Vec::new(),
-            _ if close => Vec::new(),
-            _ => {
-                app.overlay = Some(Overlay::Error { owner, report });
-                Vec::new()
-            }
-        },
-        Overlay::ConfirmRegion { region } => match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => switch_region(app, region),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => Vec::new(),
-            _ => {
-                app.overlay = Some(Overlay::ConfirmRegion { region });
-                Vec::new()
-            }
-        },
-        Overlay::Regions(mut picker) => match picker.handle_key(key) {
+        (Overlay::ConfirmRegion { region }, A::Yes) => switch_region(app, region),
+        (Overlay::Regions(mut picker), A::Picker(action)) => match picker.act(action, key) {
             PickerEvent::Chosen(i) => {
                 let region = picker.rows()[i].region_id.clone();
                 choose_region(app, region)
             }
             PickerEvent::Refresh => open_regions(app),
-            PickerEvent::Ignored if key.code == KeyCode::Esc || is_ctrl(&key, 'c') => app
-                .regions_request
-                .take()
-                .map(Effect::Cancel)
-                .into_iter()
-                .collect(),
             _ => {
                 app.overlay = Some(Overlay::Regions(picker));
                 Vec::new()
             }
         },
+        (Overlay::Regions(_), A::Close) => app
+            .regions_request
+            .take()
+            .map(Effect::Cancel)
+            .into_iter()
+            .collect(),
+        (_, A::Close | A::No) => Vec::new(),
+        // Modal: the key changes nothing.
+        (overlay, _) => {
+            app.overlay = Some(overlay);
+            Vec::new()
+        }
     }
 }
 
@@ -360,16 +357,52 @@ fn choose_region(app: &mut App, region: String) -> Vec<Effect> {
     }
 }
 
+/// Asks the runner for a client in `region`; the wizard moves there when it has one.
+fn switch_region(app: &mut App, region: String) -> Vec<Effect> {
+    app.notice = Some(format!("Switching to {region}…"));
+    vec![Effect::SwitchRegion(region)]
+}
+
+/// The runner's answer to a region switch: move the wizard there, or say why it stays.
+fn region_switched(app: &mut App, region: String, result: Result<(), String>) -> Vec<Effect> {
+    match result {
+        Ok(()) => moved_to_region(app, region),
+        Err(reason) => {
+            app.notice = None;
+            app.overlay = Some(Overlay::Error {
+                owner: None,
+                report: ErrorReport {
+                    doing: format!("Switching to {region}"),
+                    message: reason,
+                    code: None,
+                    meaning: Some(format!(
+                        "The wizard stays in {}: its lists and answers are unchanged.",
+                        app.spec.region
+                    )),
+                    fix: Some(
+                        "Check the region ID and the endpoint settings; r tries another region."
+                            .into(),
+                    ),
+                    request_id: None,
+                    recommend: None,
+                    retry: true,
+                },
+            });
+            Vec::new()
+        }
+    }
+}
+
 /// Moves the wizard to `region`: the source and every regional fact are forgotten, each step
 /// drops its lists, and the active step loads again.
-fn switch_region(app: &mut App, region: String) -> Vec<Effect> {
+fn moved_to_region(app: &mut App, region: String) -> Vec<Effect> {
     app.spec.region = region.clone();
     app.spec.source = Source::default();
     app.facts = Context::default();
     if let Some(session) = &mut app.session {
         session.region = region.clone();
     }
-    let mut effects = vec![Effect::SwitchRegion(region.clone())];
+    let mut effects = Vec::new();
     for step in Step::ALL {
         effects.extend(app.with_step(step, |s, ctx| s.region_changed(ctx)));
     }
@@ -380,221 +413,4 @@ fn switch_region(app: &mut App, region: String) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::model::Region;
-    use crate::tui::launch::LaunchScreen;
-    use crate::tui::testing::*;
-    use crate::tui::theme::Theme;
-
-    fn regions() -> Vec<Region> {
-        ["cn-hangzhou", "cn-shanghai", "cn-beijing"]
-            .iter()
-            .map(|id| Region {
-                region_id: id.to_string(),
-                local_name: format!("China ({id})"),
-                region_endpoint: "ecs.aliyuncs.com".into(),
-                status: "available".into(),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn starting_loads_instances_for_step_one() {
-        let (app, effects) = wizard();
-        let (id, call) = only_call(&effects);
-        assert_eq!(id.owner, Owner::Step(Step::Source));
-        assert!(matches!(call, Call::Instances(_)));
-        assert!(app.busy());
-        assert_eq!(app.step, Step::Source);
-    }
-
-    #[test]
-    fn quitting_without_answers_is_immediate() {
-        let (mut app, _) = wizard();
-        // `q` is typed into the filter; Esc on step 1 (empty filter) quits.
-        assert_eq!(key(&mut app, KeyCode::Esc), vec![Effect::Quit]);
-        assert!(app.quit);
-    }
-
-    #[test]
-    fn quitting_with_answers_asks_first() {
-        let (mut app, effects) = wizard();
-        let (id, _) = only_call(&effects);
-        answer_instances(&mut app, id, sample_instances());
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Enter); // the Stopped instance → step 2
-        assert!(app.has_answers());
-        assert!(ctrl(&mut app, 'c').is_empty());
-        assert!(matches!(app.overlay, Some(Overlay::ConfirmQuit)));
-        assert!(key(&mut app, KeyCode::Char('n')).is_empty());
-        assert!(app.overlay.is_none());
-        ctrl(&mut app, 'c');
-        assert_eq!(key(&mut app, KeyCode::Char('y')), vec![Effect::Quit]);
-    }
-
-    #[test]
-    fn help_opens_and_closes() {
-        let (mut app, _) = wizard();
-        key(&mut app, KeyCode::Char('?'));
-        assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 0 })));
-        key(&mut app, KeyCode::Down);
-        assert!(
-            matches!(app.overlay, Some(Overlay::Help { scroll: 1 })),
-            "arrows scroll"
-        );
-        key(&mut app, KeyCode::Char('x'));
-        assert!(app.overlay.is_some(), "other keys keep it open");
-        key(&mut app, KeyCode::Esc);
-        assert!(app.overlay.is_none());
-        key(&mut app, KeyCode::F(1));
-        assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
-    }
-
-    #[test]
-    fn steps_move_with_ctrl_n_and_esc_and_are_marked_visited() {
-        let (mut app, effects) = wizard();
-        let (loading, _) = only_call(&effects);
-        let effects = ctrl(&mut app, 'n');
-        assert_eq!(app.step, Step::Disks);
-        assert!(
-            effects.contains(&Effect::Cancel(loading)),
-            "leaving cancels the load"
-        );
-        ctrl(&mut app, 'n');
-        ctrl(&mut app, 'n');
-        ctrl(&mut app, 'n');
-        assert_eq!(app.step, Step::Review);
-        ctrl(&mut app, 'n');
-        assert_eq!(app.step, Step::Submit);
-        ctrl(&mut app, 'n');
-        assert_eq!(app.step, Step::Submit, "the last step");
-        key(&mut app, KeyCode::Esc);
-        assert_eq!(app.step, Step::Review);
-        key(&mut app, KeyCode::Esc);
-        assert_eq!(app.step, Step::Tags);
-        ctrl(&mut app, 'p');
-        assert_eq!(app.step, Step::Details);
-        assert_eq!(app.visited.len(), 6);
-        // Back on step 1 the interrupted list loads again.
-        ctrl(&mut app, 'p');
-        let effects = ctrl(&mut app, 'p');
-        assert_eq!(app.step, Step::Source);
-        assert!(matches!(only_call(&effects).1, Call::Instances(_)));
-        // Step 1 has "no source" as an error.
-        assert!(app.step_errors(Step::Source) > 0);
-    }
-
-    #[test]
-    fn a_failed_load_explains_the_code_and_retries() {
-        let (mut app, effects) = wizard();
-        let (id, _) = only_call(&effects);
-        let error = service_error("Forbidden.RAM", "User not authorized to operate.");
-        answer(&mut app, id, Err(error));
-        let Some(Overlay::Error { report, .. }) = &app.overlay else {
-            panic!("an error popup, got {:?}", app.overlay)
-        };
-        assert_eq!(report.code.as_deref(), Some("Forbidden.RAM"));
-        assert!(
-            report.meaning.is_some(),
-            "explained from assets/errors.toml"
-        );
-        assert!(report.retry);
-        let effects = key(&mut app, KeyCode::Char('r'));
-        assert!(app.overlay.is_none());
-        let (again, call) = only_call(&effects);
-        assert_ne!(again, id);
-        assert!(matches!(call, Call::Instances(_)));
-        // A late answer to the first request is dropped.
-        answer_instances(&mut app, id, sample_instances());
-        assert!(app.steps.source.instances().rows().is_empty());
-        answer_instances(&mut app, again, sample_instances());
-        assert_eq!(app.steps.source.instances().rows().len(), 5);
-    }
-
-    #[test]
-    fn switching_region_reloads_lists() {
-        let (mut app, effects) = wizard();
-        let (first, _) = only_call(&effects);
-        answer_instances(&mut app, first, sample_instances());
-        let effects = ctrl(&mut app, 'g');
-        let (rid, call) = only_call(&effects);
-        assert_eq!((rid.owner, call), (Owner::App, Call::Regions));
-        answer(&mut app, rid, Ok(Loaded::Regions(regions())));
-        let Some(Overlay::Regions(picker)) = &app.overlay else {
-            panic!("the region picker")
-        };
-        assert_eq!(
-            picker.selected().map(|r| r.region_id.as_str()),
-            Some("cn-hangzhou")
-        );
-        type_text(&mut app, "shang");
-        let effects = key(&mut app, KeyCode::Enter);
-        assert_eq!(effects[0], Effect::SwitchRegion("cn-shanghai".into()));
-        assert!(matches!(only_call(&effects).1, Call::Instances(_)));
-        assert_eq!(app.spec.region, "cn-shanghai");
-        assert!(app.steps.source.instances().rows().is_empty());
-        assert!(app.overlay.is_none());
-        assert_eq!(
-            app.session.as_ref().map(|s| s.region.as_str()),
-            Some("cn-shanghai")
-        );
-    }
-
-    #[test]
-    fn switching_region_with_a_source_asks_first() {
-        let (mut app, effects) = wizard();
-        let (first, _) = only_call(&effects);
-        answer_instances(&mut app, first, sample_instances());
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Enter);
-        assert!(!app.spec.source.is_empty());
-        let (rid, _) = only_call(&ctrl(&mut app, 'g'));
-        answer(&mut app, rid, Ok(Loaded::Regions(regions())));
-        key(&mut app, KeyCode::Down);
-        assert!(key(&mut app, KeyCode::Enter).is_empty());
-        assert!(matches!(app.overlay, Some(Overlay::ConfirmRegion { .. })));
-        let effects = key(&mut app, KeyCode::Char('y'));
-        assert!(effects.contains(&Effect::SwitchRegion("cn-shanghai".into())));
-        assert!(app.spec.source.is_empty());
-    }
-
-    #[test]
-    fn start_screen_brings_up_the_sandbox() {
-        let launch = LaunchScreen::new(
-            "No Alibaba Cloud credentials found.".into(),
-            "no config file".into(),
-        );
-        let mut app = App::new(None, Some(launch), Theme::plain());
-        assert!(app.start().is_empty());
-        assert_eq!(
-            key(&mut app, KeyCode::Char('s')),
-            vec![Effect::StartSandbox]
-        );
-        assert!(app.busy());
-        let effects = update(&mut app, Msg::SandboxStarted(Ok(session())));
-        assert!(matches!(app.screen, Screen::Wizard));
-        assert!(matches!(only_call(&effects).1, Call::Instances(_)));
-        assert_eq!(app.spec.region, "cn-hangzhou");
-    }
-
-    #[test]
-    fn a_sandbox_that_fails_to_start_says_why() {
-        let launch = LaunchScreen::new("none".into(), "no config file".into());
-        let mut app = App::new(None, Some(launch), Theme::plain());
-        key(&mut app, KeyCode::Char('s'));
-        update(&mut app, Msg::SandboxStarted(Err("cannot listen".into())));
-        assert!(!app.busy());
-        assert!(screen_text(&app, 80, 24).contains("cannot listen"));
-        assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
-    }
-
-    #[test]
-    fn ticks_advance_time_and_spinner() {
-        let (mut app, _) = wizard();
-        let later = now() + chrono::TimeDelta::seconds(3);
-        update(&mut app, Msg::Tick(later));
-        assert_eq!(app.now, later);
-        assert_eq!(app.tick, 1);
-    }
-}
+mod tests;

@@ -10,39 +10,18 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Overlay, Screen};
-use super::steps::{KeyHint, Step, ViewCtx};
+use super::steps::{Step, ViewCtx};
 use super::widgets::bars_around;
-use super::widgets::dialog::{Dialog, input_box};
+use super::widgets::dialog::{Dialog, input_box, unindented};
+use super::widgets::escape::escape;
+use super::widgets::keymap::{HelpLine, KeyHint};
 use super::widgets::picker::{PickerStyle, put};
+use super::widgets::text_field::wrap;
 use crate::api::ApiError;
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
-
-/// Global keys, after the step's own (in the footer and the help).
-const GLOBAL_KEYS: [KeyHint; 4] = [
-    ("^N", "next"),
-    ("Esc", "back"),
-    ("?", "help"),
-    ("^C", "quit"),
-];
-
-/// Keys of the help popup beyond the step's own.
-const GLOBAL_HELP: [KeyHint; 6] = [
-    ("^N / ^P", "next / previous step (Esc also goes back)"),
-    ("^G", "switch region (lists reload)"),
-    ("? / F1", "this help"),
-    ("q / ^C", "quit (asks first when you have answers)"),
-    (
-        "",
-        "The step bar marks steps with problems ✗ and finished ones ✓.",
-    ),
-    (
-        "",
-        "A failed call shows what its error code means; r retries it.",
-    ),
-];
 
 /// A failed call as shown in the error popup.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,8 +90,8 @@ pub fn view(app: &App, frame: &mut Frame) {
                 app,
                 frame,
                 footer,
-                &[("s", "start the sandbox")],
-                &[("q", "quit")],
+                &[("s".into(), "start the sandbox".into())],
+                &[("q".into(), "quit".into())],
             );
         }
         Screen::Wizard => {
@@ -126,18 +105,9 @@ pub fn view(app: &App, frame: &mut Frame) {
                 tick: app.tick,
                 focused: app.overlay.is_none(),
             };
-            let step = app.steps.get(app.step);
-            step.view(&ctx, frame, body);
-            let globals: Vec<KeyHint> = GLOBAL_KEYS
-                .iter()
-                .filter(|(k, _)| match *k {
-                    "^N" => app.step.next().is_some(),
-                    "Esc" => app.step.previous().is_some(),
-                    _ => true,
-                })
-                .copied()
-                .collect();
-            render_footer(app, frame, footer, &step.footer(), &globals);
+            app.steps.get(app.step).view(&ctx, frame, body);
+            let (keys, globals) = app.footer_keys();
+            render_footer(app, frame, footer, &keys, &globals);
         }
     }
     if let Some(overlay) = &app.overlay {
@@ -167,8 +137,9 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
                 format!(" region {} ", app.spec.region),
                 theme.header,
             ));
+            // The source names a profile, and profiles come from files: escaped.
             spans.push(Span::styled(
-                format!("│ key: {} ", session.credential_source),
+                format!("│ key: {} ", escape(&session.credential_source)),
                 theme.header,
             ));
             let endpoint = format!("│ {}", session.endpoint);
@@ -206,13 +177,11 @@ fn render_step_bar(app: &App, frame: &mut Frame, area: Rect) {
             theme.text
         };
         spans.push(Span::styled(label, style));
-        let judged = !matches!(step, Step::Review | Step::Submit);
-        if visited && judged && *step != app.step {
-            let errors = app.step_errors(*step);
-            if errors > 0 {
-                spans.push(Span::styled(" ✗", theme.error));
-            } else {
-                spans.push(Span::styled(" ✓", theme.ok));
+        if visited && *step != app.step {
+            match app.step_verdict(*step) {
+                Some(false) => spans.push(Span::styled(" ✗", theme.error)),
+                Some(true) => spans.push(Span::styled(" ✓", theme.ok)),
+                None => {}
             }
         }
     }
@@ -225,7 +194,19 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect, step: &[KeyHint], glo
     let theme = &app.theme;
     let buf = frame.buffer_mut();
     if let Some(notice) = &app.notice {
-        put(buf, area.x + 1, area.y, notice, area.width - 1, theme.ok);
+        // A long notice takes rows above the footer rather than being cut (IDs stay whole).
+        let lines = wrap(notice, usize::from(area.width.saturating_sub(2)));
+        let first = area
+            .y
+            .saturating_sub(u16::try_from(lines.len()).unwrap_or(0).saturating_sub(1));
+        for (line, y) in lines.iter().zip(first..=area.y) {
+            let row = Rect::new(area.x, y, area.width, 1);
+            buf.set_style(row, theme.text);
+            for x in row.left()..row.right() {
+                buf[(x, y)].set_symbol(" ");
+            }
+            put(buf, area.x + 1, y, line, area.width - 1, theme.ok);
+        }
         return;
     }
     let width = |keys: &[KeyHint]| -> u16 {
@@ -261,36 +242,29 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     match overlay {
         Overlay::Help { scroll } => {
-            let step = app.steps.get(app.step);
-            let mut lines = vec![Line::styled(
-                format!("Step {} · {}", app.step.number(), app.step.title()),
-                theme.title,
-            )];
+            let (step, global) = app.help_lines();
             let width = step
-                .help()
                 .iter()
-                .chain(GLOBAL_HELP.iter())
-                .map(|(k, _)| k.chars().count())
+                .chain(&global)
+                .map(|l| l.keys.width())
+                .filter(|w| *w <= HELP_KEYS)
                 .max()
                 .unwrap_or(0);
-            let mut add = |(key, what): &KeyHint| {
-                lines.push(if key.is_empty() {
-                    Line::styled(what.to_string(), theme.text)
-                } else {
-                    Line::from(vec![
-                        Span::styled(format!("{key:<width$}  "), theme.key),
-                        Span::styled(what.to_string(), theme.text),
-                    ])
-                });
-            };
-            step.help().iter().for_each(&mut add);
-            add(&("", ""));
-            add(&("", "Everywhere"));
-            GLOBAL_HELP.iter().for_each(&mut add);
+            let mut lines = vec![(
+                Line::styled(
+                    format!("Step {} · {}", app.step.number(), app.step.title()),
+                    theme.title,
+                ),
+                0,
+            )];
+            lines.extend(step.iter().flat_map(|l| help_line(l, width, app)));
+            lines.push((Line::raw(""), 0));
+            lines.push((Line::styled("Everywhere", theme.title), 0));
+            lines.extend(global.iter().flat_map(|l| help_line(l, width, app)));
             Dialog {
                 title: "Help",
                 lines,
-                keys: &[("Esc", "close")],
+                keys: overlay_keys(app),
                 accent: theme.border_focused,
                 width: 76,
                 scroll: *scroll,
@@ -299,12 +273,12 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         }
         Overlay::ConfirmQuit => Dialog {
             title: "Quit?",
-            lines: vec![Line::raw(
+            lines: unindented(vec![Line::raw(
                 app.steps.get(app.step).quit_warning().unwrap_or_else(|| {
                     "Your answers are not saved anywhere. Quit and lose them?".into()
                 }),
-            )],
-            keys: &[("y", "quit"), ("n", "stay")],
+            )]),
+            keys: overlay_keys(app),
             accent: theme.warning,
             width: 60,
             scroll: 0,
@@ -313,12 +287,12 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         Overlay::Error { report, .. } => render_error(app, report, frame, area),
         Overlay::ConfirmRegion { region } => Dialog {
             title: "Switch region?",
-            lines: vec![Line::raw(format!(
+            lines: unindented(vec![Line::raw(format!(
                 "The source you chose is in {}. Switching to {region} clears the source and \
                  its disks (instances and snapshots belong to one region).",
                 app.spec.region
-            ))],
-            keys: &[("y", "switch"), ("n", "stay")],
+            ))]),
+            keys: overlay_keys(app),
             accent: theme.warning,
             width: 64,
             scroll: 0,
@@ -327,7 +301,8 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         Overlay::Regions(picker) => {
             let width = area.width.min(72);
             let height = area.height.min(18);
-            let inner = input_box(frame, area, (width, height), "Region", "switch", theme);
+            let keys = overlay_keys(app);
+            let inner = input_box(frame, area, (width, height), "Region", &keys, theme);
             let style = PickerStyle {
                 theme,
                 spinner: spinner(app.tick),
@@ -337,6 +312,46 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
             picker.render(&style, frame, inner);
         }
     }
+}
+
+/// The open overlay's keys, for its border.
+fn overlay_keys(app: &App) -> Vec<KeyHint> {
+    app.overlay_keymap().map(|k| k.footer()).unwrap_or_default()
+}
+
+/// Widest key column of the help popup; longer key lists get a row of their own.
+const HELP_KEYS: usize = 18;
+
+/// `keys  what they do`, the keys padded to `width`, wrapped rows hanging under the text. Keys
+/// wider than the column get a row of their own, the text under it at the hanging indent. A
+/// line without keys is a sentence.
+fn help_line(line: &HelpLine, width: usize, app: &App) -> Vec<(Line<'static>, u16)> {
+    let theme = &app.theme;
+    let text = line.text.clone().into_owned();
+    if line.keys.is_empty() {
+        return vec![(Line::styled(text, theme.text), 0)];
+    }
+    let indent = u16::try_from(width + 2).unwrap_or(0);
+    if line.keys.width() > width {
+        return vec![
+            (Line::styled(line.keys.clone(), theme.key), indent),
+            (
+                Line::from(vec![
+                    Span::raw(" ".repeat(width + 2)),
+                    Span::styled(text, theme.text),
+                ]),
+                indent,
+            ),
+        ];
+    }
+    let pad = width - line.keys.width();
+    vec![(
+        Line::from(vec![
+            Span::styled(format!("{}{}  ", line.keys, " ".repeat(pad)), theme.key),
+            Span::styled(text, theme.text),
+        ]),
+        indent,
+    )]
 }
 
 fn render_error(app: &App, report: &ErrorReport, frame: &mut Frame, area: Rect) {
@@ -363,15 +378,10 @@ fn render_error(app: &App, report: &ErrorReport, frame: &mut Frame, area: Rect) 
     if let Some(link) = &report.recommend {
         lines.push(Line::styled(link.clone(), theme.muted));
     }
-    let keys: &[KeyHint] = if report.retry {
-        &[("r", "retry"), ("Esc", "close")]
-    } else {
-        &[("Esc", "close")]
-    };
     Dialog {
         title: "Error",
-        lines,
-        keys,
+        lines: unindented(lines),
+        keys: overlay_keys(app),
         accent: theme.error,
         width: 72,
         scroll: 0,
@@ -438,6 +448,26 @@ mod tests {
             "{text}"
         );
         insta::assert_snapshot!("error_popup_80x24", render(&app, 80, 24));
+    }
+
+    #[test]
+    fn help_wraps_with_a_hanging_indent_at_80_columns() {
+        let (mut app, effects) = wizard();
+        let (id, _) = only_call(&effects);
+        answer_instances(&mut app, id, sample_instances());
+        key(&mut app, crossterm::event::KeyCode::Char('?'));
+        let text = screen_text(&app, 80, 24);
+        let rows: Vec<&str> = text.lines().collect();
+        let at = rows
+            .iter()
+            .position(|r| r.contains("filter the list"))
+            .expect("the filter's help");
+        let column = |row: &str, part: &str| row.find(part).map(|i| row[..i].chars().count());
+        assert_eq!(
+            column(rows[at + 1], "match)"),
+            column(rows[at], "filter the list"),
+            "{text}"
+        );
     }
 
     #[test]

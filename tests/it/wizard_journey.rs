@@ -495,3 +495,73 @@ async fn an_image_that_fails_to_build_ends_the_watch_at_once() {
         Some("Deleted")
     );
 }
+
+/// Rows that cannot become an image are marked with the reason before they are chosen, over
+/// real HTTP: the sandbox's archived and encrypted data-disk snapshots, and its instance whose
+/// system disk went missing.
+#[tokio::test]
+async fn unusable_sources_are_marked_before_they_are_chosen() {
+    let mut h = Journey::sandbox().await;
+    // The system-disk snapshot list: the archived one is refused with its reason.
+    h.press(KeyCode::Tab).await;
+    h.type_text("orphan-data-archive").await;
+    assert!(
+        h.screen(80, 24).contains("✗ an archive snapshot"),
+        "{}",
+        h.screen(80, 24)
+    );
+    h.press(KeyCode::Enter).await;
+    assert!(h.app.spec.source.is_empty());
+
+    // A disk mapping: the encrypted data-disk snapshot cannot be the system disk…
+    h.press(KeyCode::Tab).await;
+    h.press(KeyCode::Enter).await;
+    assert_eq!(h.app.step, Step::Disks);
+    h.press(KeyCode::Enter).await;
+    h.type_text("binlog-encrypted").await;
+    h.press(KeyCode::Enter).await;
+    let Source::Disks(disks) = &h.app.spec.source else {
+        panic!("a mapping")
+    };
+    assert_eq!(disks[0].snapshot_id, None);
+    assert!(h.screen(80, 24).contains("cannot become the system disk"));
+    // …but a data disk can be made from it.
+    h.press(KeyCode::Esc).await;
+    h.press(KeyCode::Esc).await;
+    h.press(KeyCode::Char('a')).await;
+    h.type_text("binlog-encrypted").await;
+    h.press(KeyCode::Enter).await;
+    let Source::Disks(disks) = &h.app.spec.source else {
+        panic!("a mapping")
+    };
+    assert_eq!(disks.len(), 2, "added as a data disk");
+
+    // An instance without a system disk: choosing it asks to replace the edited mapping, then
+    // its disks show it cannot be used and step 2 is not done.
+    h.ctrl('p').await;
+    h.press(KeyCode::Tab).await;
+    h.type_text("migration").await;
+    h.press(KeyCode::Enter).await;
+    assert!(h.screen(80, 24).contains("Replace the disk mapping?"));
+    h.press(KeyCode::Char('y')).await;
+    assert_eq!(h.app.step, Step::Disks);
+    assert!(
+        h.screen(80, 24).contains("no system disk"),
+        "{}",
+        h.screen(80, 24)
+    );
+    h.ctrl('n').await;
+    assert!(
+        h.screen(80, 24).contains("2 Disks ✗"),
+        "{}",
+        h.screen(80, 24)
+    );
+    h.ctrl('p').await;
+    h.ctrl('p').await;
+    assert!(
+        h.screen(80, 24)
+            .contains("✗ no system disk (DescribeDisks lists none)"),
+        "{}",
+        h.screen(80, 24)
+    );
+}

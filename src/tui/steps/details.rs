@@ -5,86 +5,40 @@
 //! images in the region (DescribeImages) when its field is left, and a name already taken is
 //! flagged through `validate_with` before anything is submitted.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod fields;
+
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use self::fields::{SLOTS, Slot, architecture_options, boot_mode_options, platform_options};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
+use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
 use crate::spec::{Architecture, BootMode, Field, ImageSpec, rules};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
-use crate::tui::widgets::choice::{Choice, ChoiceOption};
+use crate::tui::widgets::choice::Choice;
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::text_field::{Edit, FormRow, Note, NoteKind, TextField, notes_for, wrap};
 
-/// The form's rows, in focus order.
+/// What a key does on this step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Name,
-    Family,
-    Version,
-    Description,
-    Platform,
-    Architecture,
-    BootMode,
-    ResourceGroup,
+enum Action {
+    /// A key for the focused field (edit its text, change or pick its value).
+    Field,
+    Next,
+    Previous,
+    Up,
+    Down,
+    /// Unset the focused field.
+    Clear,
 }
 
-const SLOTS: [Slot; 8] = [
-    Slot::Name,
-    Slot::Family,
-    Slot::Version,
-    Slot::Description,
-    Slot::Platform,
-    Slot::Architecture,
-    Slot::BootMode,
-    Slot::ResourceGroup,
-];
-
-impl Slot {
-    fn field(self) -> Field {
-        match self {
-            Slot::Name => Field::ImageName,
-            Slot::Family => Field::ImageFamily,
-            Slot::Version => Field::ImageVersion,
-            Slot::Description => Field::Description,
-            Slot::Platform => Field::Platform,
-            Slot::Architecture => Field::Architecture,
-            Slot::BootMode => Field::BootMode,
-            Slot::ResourceGroup => Field::ResourceGroupId,
-        }
-    }
-
-    /// What the focused field takes, shown under the form.
-    fn hint(self) -> &'static str {
-        match self {
-            Slot::Name => {
-                "2–128 characters: letters (Chinese too), digits and . : _ -, starting with a \
-                 letter; not aliyun… or acs:…. Checked against your images in the region."
-            }
-            Slot::Family => {
-                "Groups versions of an image; instances can launch from a family's newest image. \
-                 Same characters as the name."
-            }
-            Slot::Version => "Free text up to 40 characters, e.g. 2026.11.27.",
-            Slot::Description => "2–256 characters; must not start with http:// or https://.",
-            Slot::Platform => {
-                "The OS distribution. Set it when a data-disk snapshot becomes the system disk: \
-                 ECS cannot tell then."
-            }
-            Slot::Architecture => {
-                "The system disk's architecture. Set it when a data-disk snapshot becomes the \
-                 system disk."
-            }
-            Slot::BootMode => {
-                "Instances fail to start if the image cannot boot this way: set it only when you \
-                 know what the image supports."
-            }
-            Slot::ResourceGroup => {
-                "A resource group ID (rg-…); empty puts the image in the default group."
-            }
-        }
-    }
+/// The local date `{date}` expands to, at `now`.
+fn today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&Local).date_naive()
 }
 
 /// Where the check of the name against the region's images stands.
@@ -136,69 +90,6 @@ impl Default for DetailsStep {
             name_check: NameCheck::Idle,
         }
     }
-}
-
-fn platform_help(platform: &str) -> &'static str {
-    match platform {
-        p if p.starts_with("Windows") => "Windows",
-        "Customized Linux" => "a Linux of your own, not in this list",
-        "Others Linux" => "another Linux; what ECS records when it cannot tell",
-        "FreeBSD" => "FreeBSD",
-        _ => "Linux distribution",
-    }
-}
-
-fn platform_options() -> Vec<ChoiceOption<&'static str>> {
-    let unset = ChoiceOption::new(
-        None,
-        "unset",
-        "not sent: ECS detects it (Others Linux for a data-disk snapshot)",
-    );
-    std::iter::once(unset)
-        .chain(
-            rules::PLATFORMS
-                .iter()
-                .map(|p| ChoiceOption::new(Some(*p), *p, platform_help(p))),
-        )
-        .collect()
-}
-
-fn architecture_options() -> Vec<ChoiceOption<Architecture>> {
-    let help = |a: Architecture| match a {
-        Architecture::X86_64 => "64-bit x86 (Intel, AMD)",
-        Architecture::I386 => "32-bit x86",
-        Architecture::Arm64 => "64-bit ARM",
-    };
-    std::iter::once(ChoiceOption::new(
-        None,
-        "unset",
-        "not sent: the source's (x86_64 for a data-disk snapshot)",
-    ))
-    .chain(
-        Architecture::ALL
-            .iter()
-            .map(|a| ChoiceOption::new(Some(*a), a.as_str(), help(*a))),
-    )
-    .collect()
-}
-
-fn boot_mode_options() -> Vec<ChoiceOption<BootMode>> {
-    let help = |m: BootMode| match m {
-        BootMode::Bios => "legacy BIOS boot",
-        BootMode::Uefi => "UEFI boot only",
-        BootMode::UefiPreferred => "UEFI where the instance type has it, else BIOS",
-    };
-    std::iter::once(ChoiceOption::new(
-        None,
-        "unset",
-        "not sent: ECS keeps the boot mode it detects",
-    ))
-    .chain(
-        BootMode::ALL
-            .iter()
-            .map(|m| ChoiceOption::new(Some(*m), m.as_str(), help(*m))),
-    )
-    .collect()
 }
 
 /// Sets a field from the spec unless it already shows that (keeps the cursor).
@@ -257,11 +148,16 @@ impl DetailsStep {
         }
     }
 
+    /// The name the image gets: the field with `{date}` expanded.
+    fn name_on(&self, now: DateTime<Utc>) -> String {
+        expand_date(self.name.value(), today(now))
+    }
+
     /// Writes one row's value into the spec.
-    fn write(&self, slot: Slot, spec: &mut ImageSpec) {
+    fn write(&self, slot: Slot, spec: &mut ImageSpec, now: DateTime<Utc>) {
         let image = &mut spec.image;
         match slot {
-            Slot::Name => image.name = self.name.optional(),
+            Slot::Name => image.name = Some(self.name_on(now)).filter(|n| !n.is_empty()),
             Slot::Family => image.family = self.family.optional(),
             Slot::Version => image.version = self.version.optional(),
             Slot::Description => image.description = self.description.optional(),
@@ -273,9 +169,12 @@ impl DetailsStep {
     }
 
     /// Shows what the spec holds (it may have been filled before this step was built).
-    fn load(&mut self, spec: &ImageSpec) {
+    fn load(&mut self, spec: &ImageSpec, now: DateTime<Utc>) {
         let image = &spec.image;
-        sync(&mut self.name, &image.name);
+        // A name typed with `{date}` stays as typed while it still gives the spec's name.
+        if Some(self.name_on(now)).filter(|n| !n.is_empty()) != image.name {
+            sync(&mut self.name, &image.name);
+        }
         sync(&mut self.family, &image.family);
         sync(&mut self.version, &image.version);
         sync(&mut self.description, &image.description);
@@ -310,7 +209,7 @@ impl DetailsStep {
     /// Asks DescribeImages whether the name is taken, unless it was asked already, is empty
     /// or is malformed (the validators say so without a call).
     fn check_name(&mut self, ctx: &mut StepCtx) {
-        let name = self.name.value();
+        let name = &self.name_on(ctx.now);
         let asked = match &self.name_check {
             NameCheck::Checking { name: n, .. } | NameCheck::Checked { name: n } => n == name,
             NameCheck::Idle | NameCheck::Failed { .. } => false,
@@ -338,21 +237,32 @@ impl DetailsStep {
         };
     }
 
-    /// Notes under a row: the validators' findings, and for the name the check's state.
+    /// Notes under a row: the validators' findings, and for the name what `{date}` makes of it
+    /// and the check's state.
     fn notes(&self, slot: Slot, ctx: &ViewCtx) -> Vec<Note> {
         let mut notes = notes_for(ctx.findings, slot.field());
         if slot != Slot::Name || self.name.value().is_empty() {
             return notes;
         }
+        let name = self.name_on(ctx.now);
+        if self.name.value().contains(DATE_PLACEHOLDER) {
+            notes.insert(
+                0,
+                Note::info(format!("= {name} ({DATE_PLACEHOLDER} is today's date)")),
+            );
+        }
         match &self.name_check {
-            NameCheck::Checking { name, .. } if name == self.name.value() => {
+            NameCheck::Checking { name: checking, .. } if *checking == name => {
                 notes.push(Note::info(format!(
                     "{} checking your images in {}…",
                     ctx.spinner(),
                     ctx.spec.region
                 )));
             }
-            NameCheck::Failed { name, message } if name == self.name.value() => {
+            NameCheck::Failed {
+                name: failed,
+                message,
+            } if *failed == name => {
                 notes.push(Note {
                     kind: NoteKind::Warning,
                     text: format!(
@@ -383,7 +293,7 @@ impl StepScreen for DetailsStep {
     }
 
     fn enter(&mut self, ctx: &mut StepCtx) {
-        self.load(ctx.spec);
+        self.load(ctx.spec, ctx.now);
         self.check_name(ctx);
     }
 
@@ -393,34 +303,22 @@ impl StepScreen for DetailsStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+        let Some(action) = self.keymap().action(&key) else {
+            return Outcome::Ignored;
+        };
         let slot = self.slot();
-        let capturing = self.capturing();
-        match self.widget_key(slot, key) {
-            Edit::Changed => {
-                self.write(slot, ctx.spec);
-                return Outcome::Handled;
-            }
-            Edit::Done => {
-                if slot == Slot::Name {
-                    self.check_name(ctx);
-                }
-                return Outcome::Handled;
-            }
-            Edit::Handled => return Outcome::Handled,
-            Edit::Ignored => {}
-        }
         let last = SLOTS.len() - 1;
-        let plain = key.modifiers == KeyModifiers::NONE;
-        match key.code {
-            KeyCode::Tab => self.move_focus((self.focus + 1) % SLOTS.len(), ctx),
-            KeyCode::BackTab => self.move_focus((self.focus + last) % SLOTS.len(), ctx),
-            KeyCode::Down => self.move_focus(self.focus + 1, ctx),
-            KeyCode::Up => self.move_focus(self.focus.saturating_sub(1), ctx),
-            KeyCode::Char('j') if plain && !capturing => self.move_focus(self.focus + 1, ctx),
-            KeyCode::Char('k') if plain && !capturing => {
-                self.move_focus(self.focus.saturating_sub(1), ctx);
-            }
-            KeyCode::Delete | KeyCode::Backspace if !capturing => {
+        match action {
+            Action::Field => match self.widget_key(slot, key) {
+                Edit::Changed => self.write(slot, ctx.spec, ctx.now),
+                Edit::Done if slot == Slot::Name => self.check_name(ctx),
+                Edit::Done | Edit::Handled | Edit::Ignored => {}
+            },
+            Action::Next => self.move_focus((self.focus + 1) % SLOTS.len(), ctx),
+            Action::Previous => self.move_focus((self.focus + last) % SLOTS.len(), ctx),
+            Action::Down => self.move_focus(self.focus + 1, ctx),
+            Action::Up => self.move_focus(self.focus.saturating_sub(1), ctx),
+            Action::Clear => {
                 match slot {
                     Slot::Platform => {
                         self.platform.select(None);
@@ -437,9 +335,8 @@ impl StepScreen for DetailsStep {
                         }
                     }
                 }
-                self.write(slot, ctx.spec);
+                self.write(slot, ctx.spec, ctx.now);
             }
-            _ => return Outcome::Ignored,
         }
         Outcome::Handled
     }
@@ -449,7 +346,7 @@ impl StepScreen for DetailsStep {
         match self.text_mut(slot) {
             Some(field) => {
                 if field.paste(text) {
-                    self.write(slot, ctx.spec);
+                    self.write(slot, ctx.spec, ctx.now);
                 }
                 Outcome::Handled
             }
@@ -572,321 +469,88 @@ impl StepScreen for DetailsStep {
         }
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        let slot = self.slot();
-        if self.capturing() {
-            return if self.text(slot).is_some() {
-                vec![
-                    ("Enter", "done"),
-                    ("Tab", "next field"),
-                    ("^←/^→", "word"),
-                    ("^U", "clear"),
-                ]
-            } else {
-                vec![("↑↓", "move"), ("Enter", "choose"), ("Esc", "close")]
-            };
-        }
-        if self.text(slot).is_some() {
-            vec![("Enter", "edit"), ("Tab/↑↓", "field"), ("Del", "clear")]
-        } else {
-            vec![
-                ("←→", "change"),
-                ("Enter", "list"),
-                ("Tab/↑↓", "field"),
-                ("Del", "unset"),
-            ]
-        }
+    fn keys(&self, _answers: Answers) -> Keys {
+        self.keymap().keys()
     }
+}
 
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "",
-                "The image's own attributes. Everything is optional; unset leaves the API default.",
-            ),
-            ("Tab / Shift-Tab, ↑ / ↓", "move between fields"),
-            ("Enter", "edit a text field, or open a choice's list"),
-            ("Enter / Esc", "finish editing (the text is kept)"),
-            (
-                "←/→ Home/End",
-                "move the cursor; Ctrl-←/→ or Alt-b/f by word",
-            ),
-            ("Backspace / Del", "delete a character; Ctrl-W a word"),
-            ("Ctrl-U / Ctrl-K", "clear the line / to its end"),
-            ("← / →", "on a choice: previous / next value"),
-            ("Del", "on a field not being edited: clear it (unset)"),
-            (
-                "",
-                "Problems show under each field as you type. Leaving the name checks it \
-                  against your images in this region.",
-            ),
-        ]
+impl DetailsStep {
+    /// The keys for the focused field: a text being edited, a list open, or a field at rest.
+    fn keymap(&self) -> Keymap<Action> {
+        use KeyCode::*;
+        let slot = self.slot();
+        let text = self.text(slot);
+        let tabs = Keymap::new()
+            .bind_each(
+                [
+                    (Key::plain(Tab), Action::Next),
+                    (Key::plain(BackTab), Action::Previous),
+                ],
+                "field",
+            )
+            .help("next / previous field");
+        let arrows = |plain: bool| {
+            Keymap::new()
+                .bind_each(
+                    [
+                        (Key::plain(Up), Action::Up),
+                        (Key::plain(Down), Action::Down),
+                    ],
+                    "field",
+                )
+                .help("field above / below")
+                .quiet()
+                .when(plain, |k| {
+                    k.bind_each(
+                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
+                        "field",
+                    )
+                    .help("field above / below")
+                    .quiet()
+                })
+        };
+        let widget = match slot {
+            Slot::Platform => Some(self.platform.keymap(Action::Field)),
+            Slot::Architecture => Some(self.architecture.keymap(Action::Field)),
+            Slot::BootMode => Some(self.boot_mode.keymap(Action::Field)),
+            _ => None,
+        };
+        let map = match (text, widget) {
+            (Some(field), _) if field.is_editing() => TextField::editing_keymap(Action::Field)
+                .with(tabs, |a| a)
+                .with(arrows(false), |a| a),
+            (_, Some(choice)) if self.capturing() => choice.with(tabs, |a| a),
+            (Some(_), _) => Keymap::new()
+                .bind([Key::plain(Enter)], Action::Field, "edit")
+                .help("edit the text")
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .bind(
+                    [Key::plain(Delete), Key::plain(Backspace)],
+                    Action::Clear,
+                    "clear",
+                )
+                .help("clear the field (unset)"),
+            (None, Some(choice)) => choice
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .bind(
+                    [Key::plain(Delete), Key::plain(Backspace)],
+                    Action::Clear,
+                    "unset",
+                )
+                .help("unset the value (the API default applies)"),
+            (None, None) => tabs,
+        };
+        map.note(
+            "The image's own attributes. Everything is optional; unset leaves the API default.",
+        )
+        .note(
+            "Problems show under each field as you type. Leaving the name checks it against \
+                 your images in this region. {date} in the name becomes today's date.",
+        )
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use crossterm::event::KeyCode;
-
-    use super::*;
-    use crate::api::model::Image;
-    use crate::spec::{Severity, Source};
-    use crate::tui::app::App;
-    use crate::tui::steps::Step;
-    use crate::tui::testing::{
-        answer, calls, ctrl, key, render, screen_text, service_error, type_text, wizard,
-    };
-
-    /// The wizard on this step, an instance chosen as the source.
-    fn details() -> App {
-        let (mut app, _) = wizard();
-        app.spec.source = Source::Instance {
-            instance_id: "i-bp1g6zv0ce8oghu7k005".into(),
-        };
-        ctrl(&mut app, 'n');
-        ctrl(&mut app, 'n');
-        assert_eq!(app.step, Step::Details);
-        app
-    }
-
-    /// Types each text into the next field in turn (an empty text skips the field).
-    fn fill(app: &mut App, texts: &[&str]) {
-        for text in texts {
-            if !text.is_empty() {
-                key(app, KeyCode::Enter);
-                type_text(app, text);
-            }
-            key(app, KeyCode::Tab);
-        }
-    }
-
-    fn errors_on(app: &App, field: Field) -> Vec<String> {
-        app.findings
-            .iter()
-            .filter(|f| f.field == field && f.severity == Severity::Error)
-            .map(|f| f.message.clone())
-            .collect()
-    }
-
-    fn name_checks(effects: &[crate::tui::effect::Effect]) -> Vec<(RequestId, String)> {
-        calls(effects)
-            .into_iter()
-            .filter_map(|(id, call)| match call {
-                Call::ImagesNamed { name } => Some((id, name)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn typing_writes_the_spec_and_validates_as_you_type() {
-        let mut app = details();
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "1bad");
-        assert_eq!(app.spec.image.name.as_deref(), Some("1bad"));
-        assert!(!errors_on(&app, Field::ImageName).is_empty());
-        assert!(screen_text(&app, 80, 24).contains("✗ The image name must start with a letter"));
-        ctrl(&mut app, 'u');
-        // `q` and `?` are text while editing, not quit and help.
-        type_text(&mut app, "web-q?");
-        assert!(!app.quit && app.overlay.is_none());
-        assert_eq!(app.spec.image.name.as_deref(), Some("web-q?"));
-        key(&mut app, KeyCode::Backspace);
-        assert_eq!(app.spec.image.name.as_deref(), Some("web-q"));
-        assert!(errors_on(&app, Field::ImageName).is_empty());
-        // Emptying the field unsets it.
-        ctrl(&mut app, 'u');
-        assert_eq!(app.spec.image.name, None);
-    }
-
-    #[test]
-    fn a_name_is_checked_against_the_region_when_its_field_is_left() {
-        let mut app = details();
-        key(&mut app, KeyCode::Enter);
-        let typing = type_text(&mut app, "web-01");
-        assert!(name_checks(&typing).is_empty(), "no call per keystroke");
-        let effects = key(&mut app, KeyCode::Tab);
-        let [(id, name)] = name_checks(&effects).try_into().expect("one name check");
-        assert_eq!(name, "web-01");
-        assert!(app.busy());
-        assert!(screen_text(&app, 80, 24).contains("checking your images in cn-hangzhou"));
-        // The API matches fuzzily; only the exact name is a duplicate.
-        let images = ["web-01-old", "web-01"]
-            .map(|n| Image {
-                image_name: n.into(),
-                ..Image::default()
-            })
-            .to_vec();
-        answer(&mut app, id, Ok(Loaded::Images(images)));
-        assert!(!app.busy());
-        let duplicate = app
-            .findings
-            .iter()
-            .find(|f| f.code == Some("InvalidImageName.Duplicated"))
-            .expect("duplicate flagged");
-        assert_eq!(duplicate.field, Field::ImageName);
-        assert!(screen_text(&app, 80, 24).contains("You already have an image named"));
-
-        // Same name again: no second call. A new name, or one already known: checked once.
-        key(&mut app, KeyCode::BackTab);
-        assert!(name_checks(&key(&mut app, KeyCode::Tab)).is_empty());
-        key(&mut app, KeyCode::BackTab);
-        key(&mut app, KeyCode::Enter);
-        key(&mut app, KeyCode::Backspace);
-        type_text(&mut app, "2");
-        let [(id, name)] = name_checks(&key(&mut app, KeyCode::Enter))
-            .try_into()
-            .expect("one name check");
-        assert_eq!(name, "web-02");
-        assert!(errors_on(&app, Field::ImageName).is_empty());
-        // A failed check is a warning under the name, and leaving the field retries.
-        answer(
-            &mut app,
-            id,
-            Err(service_error("Throttling", "Request was denied.")),
-        );
-        assert!(app.overlay.is_none(), "no popup for a background check");
-        assert!(screen_text(&app, 80, 24).contains("Could not check whether the name"));
-        assert_eq!(name_checks(&key(&mut app, KeyCode::Tab)).len(), 1);
-    }
-
-    #[test]
-    fn malformed_or_empty_names_are_not_sent() {
-        let mut app = details();
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "x");
-        assert!(name_checks(&key(&mut app, KeyCode::Enter)).is_empty());
-        ctrl(&mut app, 'u');
-        assert!(name_checks(&key(&mut app, KeyCode::Down)).is_empty());
-    }
-
-    #[test]
-    fn choices_cycle_open_jump_and_unset() {
-        let mut app = details();
-        for _ in 0..4 {
-            key(&mut app, KeyCode::Tab);
-        }
-        key(&mut app, KeyCode::Right);
-        assert_eq!(app.spec.image.platform.as_deref(), Some("Aliyun"));
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "w");
-        key(&mut app, KeyCode::Enter);
-        assert_eq!(
-            app.spec.image.platform.as_deref(),
-            Some("Windows Server 2022")
-        );
-        key(&mut app, KeyCode::Delete);
-        assert_eq!(app.spec.image.platform, None);
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Right);
-        assert_eq!(app.spec.image.architecture, Some(Architecture::X86_64));
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Enter);
-        key(&mut app, KeyCode::End);
-        key(&mut app, KeyCode::Enter);
-        assert_eq!(app.spec.image.boot_mode, Some(BootMode::UefiPreferred));
-        // Esc while a list is open closes it instead of leaving the step.
-        key(&mut app, KeyCode::Enter);
-        key(&mut app, KeyCode::Esc);
-        assert_eq!(app.step, Step::Details);
-        key(&mut app, KeyCode::Esc);
-        assert_eq!(app.step, Step::Disks, "Esc outside an edit goes back");
-    }
-
-    #[test]
-    fn answers_survive_leaving_and_coming_back() {
-        let mut app = details();
-        fill(&mut app, &["web-01", "web", "1.0", "Nightly web image"]);
-        ctrl(&mut app, 'p');
-        ctrl(&mut app, 'n');
-        let image = &app.spec.image;
-        assert_eq!(image.family.as_deref(), Some("web"));
-        assert_eq!(image.version.as_deref(), Some("1.0"));
-        assert_eq!(image.description.as_deref(), Some("Nightly web image"));
-        assert_eq!(app.steps.details.family.value(), "web");
-    }
-
-    #[test]
-    fn paste_goes_into_the_focused_text_field() {
-        let mut app = details();
-        key(&mut app, KeyCode::Tab);
-        crate::tui::update::update(&mut app, crate::tui::msg::Msg::Paste("web\n".into()));
-        assert_eq!(app.spec.image.family.as_deref(), Some("web"));
-    }
-
-    #[test]
-    fn a_region_switch_forgets_the_names_seen() {
-        let mut app = details();
-        app.facts.image_names_in_region.insert("web-01".into());
-        app.with_step(Step::Details, |s, ctx| s.region_changed(ctx));
-        assert!(app.facts.image_names_in_region.is_empty());
-    }
-
-    #[test]
-    fn screen_empty_80x24() {
-        let app = details();
-        insta::assert_snapshot!(render(&app, 80, 24));
-    }
-
-    #[test]
-    fn screen_filled_160x48() {
-        let mut app = details();
-        fill(
-            &mut app,
-            &[
-                "web-20261127",
-                "web",
-                "2026.11.27",
-                "Nightly web tier image",
-            ],
-        );
-        key(&mut app, KeyCode::Right);
-        key(&mut app, KeyCode::Tab);
-        key(&mut app, KeyCode::Right);
-        key(&mut app, KeyCode::Tab);
-        key(&mut app, KeyCode::Right);
-        key(&mut app, KeyCode::Right);
-        key(&mut app, KeyCode::Tab);
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "rg-bp67acfmxazb4p");
-        insta::assert_snapshot!(render(&app, 160, 48));
-    }
-
-    #[test]
-    fn screen_chinese_names_80x24() {
-        let mut app = details();
-        fill(
-            &mut app,
-            &[
-                "镜像-网站",
-                "网站家族",
-                "",
-                "每日构建的网站镜像，含 Nginx 与监控代理",
-            ],
-        );
-        insta::assert_snapshot!(render(&app, 80, 24));
-    }
-
-    #[test]
-    fn screen_validation_errors_80x24() {
-        let mut app = details();
-        fill(&mut app, &["1bad", "aliyun-web", "", "http://example.com"]);
-        for _ in 0..3 {
-            key(&mut app, KeyCode::Tab);
-        }
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "group-1");
-        insta::assert_snapshot!(render(&app, 80, 24));
-    }
-
-    #[test]
-    fn screen_platform_list_80x24() {
-        let mut app = details();
-        for _ in 0..4 {
-            key(&mut app, KeyCode::Tab);
-        }
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "cc");
-        insta::assert_snapshot!(render(&app, 80, 24));
-    }
-}
+mod tests;

@@ -32,8 +32,11 @@
 //!   Place the terminal cursor only when `ctx.focused` (no popup on top).
 //! - **Tests**: `crate::tui::testing` builds a wizard, sends keys and API answers through
 //!   `update`, and renders into a `TestBackend` (80×24 and 160×48 snapshots).
-//! - **Footer and help**: [`StepScreen::footer`] lists the keys valid *now* (focus-dependent);
-//!   [`StepScreen::help`] explains the screen for the `?` popup. The app adds the global keys.
+//! - **Keys are data**: each step builds a [`Keymap`] for its current mode (editing, a list
+//!   open, a dialog) and dispatches [`StepScreen::key`] through it; [`StepScreen::keys`] returns
+//!   the same map without actions, from which the app draws the footer and the `?` help and
+//!   adds the global keys the step does not use itself. A key that does nothing in a mode is
+//!   not bound there, so the footer and the help never promise it.
 //!
 //! - **Jumps**: return [`Outcome::Goto`] to send the user to the field a problem is about (the
 //!   review does); the app enters the field's step and calls [`StepScreen::focus`] on it.
@@ -57,6 +60,7 @@ use super::launch::Session;
 use super::msg::{Loaded, Owner, Page, RequestId};
 use super::theme::Theme;
 use super::view::ErrorReport;
+pub use super::widgets::keymap::{KeyHint, Keys};
 use super::widgets::picker::Picker;
 use crate::api::ApiError;
 use crate::spec::{Context, Field, FieldError, ImageSpec};
@@ -158,8 +162,30 @@ pub enum Outcome {
     Goto(Field),
 }
 
-/// A key and what it does now, for the footer (`("Enter", "choose")`).
-pub type KeyHint = (&'static str, &'static str);
+/// An `ecsimg` command as the user should type it in this session: a sandbox session's
+/// commands need `--sandbox` (its journal is a file of its own).
+pub fn ecsimg_command(sandbox: bool, args: &str) -> String {
+    if sandbox {
+        format!("ecsimg --sandbox {args}")
+    } else {
+        format!("ecsimg {args}")
+    }
+}
+
+/// What a step's keys may depend on besides its own state (a submit needs the problems).
+#[derive(Clone, Copy)]
+pub struct Answers<'a> {
+    pub spec: &'a ImageSpec,
+    pub findings: &'a [FieldError],
+    pub facts: &'a Context,
+}
+
+impl Answers<'_> {
+    /// Findings that stop the request.
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_error()).count()
+    }
+}
 
 /// What a step may touch while handling a message.
 pub struct StepCtx<'a> {
@@ -266,6 +292,14 @@ impl<'a> StepCtx<'a> {
     pub fn notify(&mut self, text: impl Into<String>) {
         *self.notice = Some(text.into());
     }
+
+    pub fn answers(&self) -> Answers<'_> {
+        Answers {
+            spec: self.spec,
+            findings: self.findings,
+            facts: self.facts,
+        }
+    }
 }
 
 /// What a step's view may read.
@@ -293,6 +327,14 @@ impl ViewCtx<'_> {
     pub fn findings_for(&self, field: Field) -> impl Iterator<Item = &FieldError> {
         self.findings.iter().filter(move |f| f.field == field)
     }
+
+    pub fn answers(&self) -> Answers<'_> {
+        Answers {
+            spec: self.spec,
+            findings: self.findings,
+            facts: self.facts,
+        }
+    }
 }
 
 /// The behaviour every step implements (see the module docs).
@@ -318,10 +360,18 @@ pub trait StepScreen {
     fn busy(&self) -> bool {
         false
     }
+    /// Time passed (`ctx.now` is fresh): for timers that start with the first tick after a
+    /// request was sent, since the time of a key press is not known.
+    fn tick(&mut self, _ctx: &mut StepCtx) {}
     /// Moves the focus to `field` (after [`StepScreen::enter`], for a jump from the review).
     fn focus(&mut self, _field: Field) {}
     /// Why quitting now deserves a question (a submission in flight), in a sentence or two.
     fn quit_warning(&self) -> Option<String> {
+        None
+    }
+    /// Whether the step's work is done (✓) or failed (✗) for the current answers, for steps
+    /// judged by what they did rather than by the findings (a DryRun, a submission).
+    fn verdict(&self, _answers: Answers) -> Option<bool> {
         None
     }
     /// Input that is not (yet) valid, so not in the spec: counted as problems in the step bar.
@@ -329,10 +379,9 @@ pub trait StepScreen {
         Vec::new()
     }
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect);
-    /// Keys valid now, most important first.
-    fn footer(&self) -> Vec<KeyHint>;
-    /// Help for the `?` popup: (keys, what they do) and plain sentences (empty key).
-    fn help(&self) -> &'static [KeyHint];
+    /// The keys [`StepScreen::key`] acts on now, most important first, with the help's notes:
+    /// the step's keymap without its actions.
+    fn keys(&self, answers: Answers) -> Keys;
 }
 
 #[cfg(test)]

@@ -3,19 +3,20 @@
 //! one line. Tags go into the spec on every keystroke, so duplicate keys and reserved prefixes
 //! are reported by the shared validators while typing.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod view;
+
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
-use crate::spec::{DetectionStrategy, Field, FieldError, ImdsSupport, Tag, rules};
+use crate::spec::{DetectionStrategy, Field, ImdsSupport, Tag, rules};
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::widgets::choice::{Choice, ChoiceOption};
-use crate::tui::widgets::text_field::{
-    Edit, FormRow, TextField, finding_lines, notes_for, render_lines,
-};
+use crate::tui::widgets::keymap::{Key, Keymap};
+use crate::tui::widgets::text_field::{Edit, FormRow, TextField, notes_for};
 
 /// A column of the tag table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,21 @@ impl Col {
             Col::Value => 1,
         }
     }
+}
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// A key for the focused editor or choice.
+    Field,
+    Next,
+    Previous,
+    Up,
+    Down,
+    KeyColumn,
+    ValueColumn,
+    Add,
+    Remove,
 }
 
 /// What has the focus.
@@ -267,8 +283,8 @@ impl TagsStep {
         ctx.spec.features.detection_strategy = self.detection.value().copied();
     }
 
-    /// The key used by the focused widget, if any.
-    fn widget_key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Option<Outcome> {
+    /// Hands a key to the focused editor or choice.
+    fn widget_key(&mut self, key: KeyEvent, ctx: &mut StepCtx) {
         let edit = match self.focus {
             Focus::Imds => self.imds.handle_key(key),
             Focus::Detection => self.detection.handle_key(key),
@@ -278,19 +294,12 @@ impl TagsStep {
             Focus::Add => Edit::Ignored,
         };
         match edit {
-            Edit::Changed => {
-                match self.focus {
-                    Focus::Imds | Focus::Detection => self.write_features(ctx),
-                    _ => ctx.spec.tags = self.tags(),
-                }
-                Some(Outcome::Handled)
-            }
-            Edit::Done => {
-                self.settle(ctx);
-                Some(Outcome::Handled)
-            }
-            Edit::Handled => Some(Outcome::Handled),
-            Edit::Ignored => None,
+            Edit::Changed => match self.focus {
+                Focus::Imds | Focus::Detection => self.write_features(ctx),
+                _ => ctx.spec.tags = self.tags(),
+            },
+            Edit::Done => self.settle(ctx),
+            Edit::Handled | Edit::Ignored => {}
         }
     }
 }
@@ -323,31 +332,27 @@ impl StepScreen for TagsStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        let capturing = self.capturing();
-        if let Some(outcome) = self.widget_key(key, ctx) {
-            return outcome;
-        }
-        let plain = key.modifiers == KeyModifiers::NONE;
-        let on_tag = matches!(self.focus, Focus::Tag(..));
-        match key.code {
-            KeyCode::Tab => self.tab(true, ctx),
-            KeyCode::BackTab => self.tab(false, ctx),
-            KeyCode::Down => self.vertical(true, ctx),
-            KeyCode::Up => self.vertical(false, ctx),
-            _ if capturing => return Outcome::Ignored,
-            KeyCode::Char('j') if plain => self.vertical(true, ctx),
-            KeyCode::Char('k') if plain => self.vertical(false, ctx),
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Right | KeyCode::Char('l') if on_tag => {
-                if let Focus::Tag(i, col) = self.focus {
-                    let to_value = matches!(key.code, KeyCode::Right | KeyCode::Char('l'));
-                    let next = if to_value { Col::Value } else { Col::Key };
-                    self.focus = Focus::Tag(i, if col == next { col } else { next });
+        let Some(action) = self.keymap().action(&key) else {
+            return Outcome::Ignored;
+        };
+        match action {
+            Action::Field => self.widget_key(key, ctx),
+            Action::Next => self.tab(true, ctx),
+            Action::Previous => self.tab(false, ctx),
+            Action::Down => self.vertical(true, ctx),
+            Action::Up => self.vertical(false, ctx),
+            Action::KeyColumn | Action::ValueColumn => {
+                if let Focus::Tag(i, _) = self.focus {
+                    let col = if action == Action::KeyColumn {
+                        Col::Key
+                    } else {
+                        Col::Value
+                    };
+                    self.focus = Focus::Tag(i, col);
                 }
             }
-            KeyCode::Enter if self.focus == Focus::Add => self.add(ctx),
-            KeyCode::Char('a' | '+') | KeyCode::Insert => self.add(ctx),
-            KeyCode::Char('d' | '-') | KeyCode::Delete if on_tag => self.remove(ctx),
-            _ => return Outcome::Ignored,
+            Action::Add => self.add(ctx),
+            Action::Remove => self.remove(ctx),
         }
         Outcome::Handled
     }
@@ -419,375 +424,104 @@ impl StepScreen for TagsStep {
             .render_popup(frame, detection_area, area, &detection_row);
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        if self.capturing() {
-            return match self.focus {
-                Focus::Tag(_, Col::Key) => {
-                    vec![("Enter", "done"), ("Tab", "to value"), ("^U", "clear")]
-                }
-                Focus::Tag(..) => vec![("Enter", "done"), ("Tab", "next"), ("^U", "clear")],
-                _ => vec![("↑↓", "move"), ("Enter", "choose"), ("Esc", "close")],
-            };
-        }
-        match self.focus {
-            Focus::Tag(..) => vec![
-                ("Enter", "edit"),
-                ("a", "add"),
-                ("d", "remove"),
-                ("←→", "key/value"),
-                ("Tab", "next"),
-            ],
-            Focus::Add => vec![("Enter/a", "add a tag"), ("Tab/↑↓", "move")],
-            Focus::Imds | Focus::Detection => {
-                vec![("←→", "change"), ("Enter", "list"), ("Tab/↑↓", "move")]
-            }
-        }
-    }
-
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "",
-                "Tags to put on the image (up to 20), and two optional features.",
-            ),
-            ("a / + / Insert", "add a tag and type its key"),
-            ("Enter", "edit the key or value; Enter or Esc to finish"),
-            ("Tab", "while typing a key: go on to its value"),
-            ("d / - / Del", "remove the focused tag"),
-            ("↑ ↓ ← →  (j k h l)", "move between tags, keys and values"),
-            ("Tab / Shift-Tab", "next / previous field"),
-            ("← / →", "change a feature; Enter opens its list"),
-            (
-                "",
-                "Keys must be unique and may not start with aliyun or acs:; values may be \
-                  empty. A tag with neither key nor value is dropped.",
-            ),
-        ]
+    fn keys(&self, _answers: Answers) -> Keys {
+        self.keymap().keys()
     }
 }
 
 impl TagsStep {
-    /// Draws the tag table with its messages; returns the rows used.
-    fn render_table(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) -> u16 {
-        let theme = ctx.theme;
-        if area.height < 3 {
-            return 0;
-        }
-        let findings: Vec<&FieldError> = ctx
-            .findings
-            .iter()
-            .filter(|f| about_tags(f.field))
-            .collect();
-        let title = Line::from(vec![
-            Span::styled("Tags", theme.title),
-            Span::styled(
-                format!("  {} of {}", self.rows.len(), rules::MAX_TAGS),
-                theme.muted,
-            ),
-        ]);
-        frame
-            .buffer_mut()
-            .set_line(area.x, area.y, &title, area.width);
-
-        // Messages about tags, the focused tag's first, under the table.
-        let focused_tag = match self.focus {
-            Focus::Tag(i, _) => Some(i),
-            _ => None,
-        };
-        let mut ordered = findings.clone();
-        ordered.sort_by_key(|f| (tag_of(f.field) != focused_tag, !f.is_error()));
-        let width = usize::from(area.width.saturating_sub(2));
-        let messages = finding_lines(&ordered, width);
-        // Header, rows, the add row, then messages; rows scroll to keep the focus visible.
-        let fixed = 3; // title, header, add row
-        let room = usize::from(area.height).saturating_sub(fixed);
-        // Rows keep at least half the room (or all they need, when less).
-        let min_rows = self.rows.len().clamp(1, (room / 2).max(1));
-        let message_room = messages.len().min(room.saturating_sub(min_rows));
-        let row_room = room.saturating_sub(message_room).max(1);
-        let focus_row = focused_tag.unwrap_or(self.rows.len().saturating_sub(1));
-        let offset = (focus_row + 1).saturating_sub(row_room);
-
-        let key_x = area.x + 7;
-        let width_total = area.width.saturating_sub(7);
-        let key_w = (width_total / 2).min(40);
-        let value_x = key_x + key_w + 1;
-        let value_w = area.right().saturating_sub(value_x);
-        let header_y = area.y + 1;
-        let buf = frame.buffer_mut();
-        buf.set_stringn(area.x + 2, header_y, "#", 3, theme.column_header);
-        buf.set_stringn(
-            key_x,
-            header_y,
-            "Key",
-            usize::from(key_w),
-            theme.column_header,
-        );
-        buf.set_stringn(
-            value_x,
-            header_y,
-            "Value",
-            usize::from(value_w),
-            theme.column_header,
-        );
-
-        let mut y = header_y + 1;
-        for (i, [key, value]) in self.rows.iter().enumerate().skip(offset).take(row_room) {
-            let focused_col = match self.focus {
-                Focus::Tag(f, col) if f == i => Some(col),
-                _ => None,
-            };
-            let problem = findings
-                .iter()
-                .filter(|f| tag_of(f.field) == Some(i))
-                .map(|f| f.is_error())
-                .max();
-            let (mark, mark_style) = match problem {
-                Some(true) => ("✗", theme.error),
-                Some(false) => ("!", theme.warning),
-                None => (" ", theme.text),
-            };
-            let buf = frame.buffer_mut();
-            let pointer = if focused_col.is_some() { "›" } else { " " };
-            buf.set_stringn(area.x, y, pointer, 1, theme.focus_marker);
-            buf.set_stringn(area.x + 2, y, format!("{:>2}", i + 1), 2, theme.muted);
-            buf.set_stringn(area.x + 5, y, mark, 1, mark_style);
-            key.render_input(
-                frame,
-                Rect::new(key_x, y, key_w, 1),
-                focused_col == Some(Col::Key),
-                theme,
-            );
-            value.render_input(
-                frame,
-                Rect::new(value_x, y, value_w, 1),
-                focused_col == Some(Col::Value),
-                theme,
-            );
-            y += 1;
-        }
-        let add_focused = self.focus == Focus::Add;
-        let (add_text, add_style) = if self.rows.len() >= rules::MAX_TAGS {
-            ("(20 tags: the most an image can have)", theme.muted)
-        } else if add_focused {
-            ("+ Add a tag", theme.label_focused)
+    /// The keys for the focused row: a key or value being typed, a list open, or at rest.
+    fn keymap(&self) -> Keymap<Action> {
+        use KeyCode::*;
+        let next = if matches!(self.focus, Focus::Tag(_, Col::Key)) && self.capturing() {
+            "to value"
         } else {
-            ("+ Add a tag (a)", theme.muted)
+            "next"
         };
-        let buf = frame.buffer_mut();
-        if add_focused {
-            buf.set_stringn(area.x, y, "›", 1, theme.focus_marker);
-        }
-        buf.set_stringn(
-            key_x,
-            y,
-            add_text,
-            usize::from(area.width.saturating_sub(7)),
-            add_style,
-        );
-        y += 1;
-        let message_area = Rect::new(
-            area.x + 2,
-            y,
-            area.width.saturating_sub(2),
-            area.bottom().saturating_sub(y),
-        );
-        render_lines(buf, message_area, &messages[..message_room], theme);
-        let message_rows = u16::try_from(message_room).unwrap_or(0);
-        (y + message_rows).min(area.bottom()) - area.y
+        let tabs = Keymap::new()
+            .bind_each(
+                [
+                    (Key::plain(Tab), Action::Next),
+                    (Key::plain(BackTab), Action::Previous),
+                ],
+                next,
+            )
+            .help("next / previous field; while typing a key, go on to its value");
+        let arrows = |plain: bool| {
+            Keymap::new()
+                .bind_each(
+                    [
+                        (Key::plain(Up), Action::Up),
+                        (Key::plain(Down), Action::Down),
+                    ],
+                    "move",
+                )
+                .help("between tags and the features")
+                .quiet()
+                .when(plain, |k| {
+                    k.bind_each(
+                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
+                        "move",
+                    )
+                    .help("between tags and the features")
+                    .quiet()
+                })
+        };
+        let add = [Key::char('a'), Key::char('+'), Key::plain(Insert)];
+        let choice = match self.focus {
+            Focus::Imds => Some(self.imds.keymap(Action::Field)),
+            Focus::Detection => Some(self.detection.keymap(Action::Field)),
+            Focus::Tag(..) | Focus::Add => None,
+        };
+        let map = match (self.focus, choice) {
+            (Focus::Tag(..), _) if self.capturing() => TextField::editing_keymap(Action::Field)
+                .with(tabs, |a| a)
+                .with(arrows(false), |a| a),
+            (_, Some(choice)) if self.capturing() => choice.with(tabs, |a| a),
+            (Focus::Tag(..), _) => Keymap::new()
+                .bind([Key::plain(Enter)], Action::Field, "edit")
+                .help("edit the key or value; Enter or Esc to finish")
+                .bind(add, Action::Add, "add")
+                .help("add a tag and type its key")
+                .bind(
+                    [Key::char('d'), Key::char('-'), Key::plain(Delete)],
+                    Action::Remove,
+                    "remove",
+                )
+                .help("remove the focused tag")
+                .bind_each(
+                    [
+                        (Key::plain(Left), Action::KeyColumn),
+                        (Key::plain(Right), Action::ValueColumn),
+                        (Key::char('h'), Action::KeyColumn),
+                        (Key::char('l'), Action::ValueColumn),
+                    ],
+                    "key/value",
+                )
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a),
+            (Focus::Add, _) => Keymap::new()
+                .bind([Key::plain(Enter)], Action::Add, "add a tag")
+                .bind(add, Action::Add, "add a tag")
+                .help("add a tag and type its key")
+                .quiet()
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a),
+            (_, Some(choice)) => choice
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .bind(add, Action::Add, "add a tag")
+                .help("add a tag and type its key")
+                .quiet(),
+            (_, None) => tabs,
+        };
+        map.note("Tags to put on the image (up to 20), and two optional features.")
+            .note(
+                "Keys must be unique and may not start with aliyun or acs:; values may be empty. \
+                 A tag with neither key nor value is dropped.",
+            )
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use crossterm::event::KeyCode;
-
-    use super::*;
-    use crate::spec::Source;
-    use crate::tui::app::App;
-    use crate::tui::steps::Step;
-    use crate::tui::testing::{ctrl, key, render, screen_text, type_text, wizard};
-
-    /// The wizard on this step, an instance chosen as the source.
-    fn tags_step() -> App {
-        let (mut app, _) = wizard();
-        app.spec.source = Source::Instance {
-            instance_id: "i-bp1g6zv0ce8oghu7k005".into(),
-        };
-        for _ in 0..3 {
-            ctrl(&mut app, 'n');
-        }
-        assert_eq!(app.step, Step::Tags);
-        app
-    }
-
-    /// Adds a tag by typing its key, Tab, its value, Enter.
-    fn add_tag(app: &mut App, k: &str, v: &str) {
-        key(app, KeyCode::Char('a'));
-        type_text(app, k);
-        key(app, KeyCode::Tab);
-        type_text(app, v);
-        key(app, KeyCode::Enter);
-    }
-
-    fn tag(k: &str, v: &str) -> Tag {
-        Tag {
-            key: k.into(),
-            value: v.into(),
-        }
-    }
-
-    fn codes(app: &App) -> Vec<(Field, Option<&'static str>)> {
-        app.findings.iter().map(|f| (f.field, f.code)).collect()
-    }
-
-    #[test]
-    fn tags_are_added_by_typing_key_tab_value() {
-        let mut app = tags_step();
-        add_tag(&mut app, "env", "prod");
-        add_tag(&mut app, "团队", "平台");
-        assert_eq!(app.spec.tags, [tag("env", "prod"), tag("团队", "平台")]);
-        assert!(codes(&app).is_empty(), "{:?}", app.findings);
-        // `q`, `d` and `a` are text while typing.
-        add_tag(&mut app, "qda", "");
-        assert_eq!(app.spec.tags[2], tag("qda", ""));
-        assert!(!app.quit);
-    }
-
-    #[test]
-    fn keys_and_values_are_edited_in_place_and_tags_removed() {
-        let mut app = tags_step();
-        add_tag(&mut app, "env", "prod");
-        add_tag(&mut app, "team", "web");
-        // Focus is on tag 2's value; edit it, then tag 1's key.
-        key(&mut app, KeyCode::Enter);
-        ctrl(&mut app, 'w');
-        type_text(&mut app, "platform");
-        key(&mut app, KeyCode::Enter);
-        key(&mut app, KeyCode::Up);
-        key(&mut app, KeyCode::Left);
-        key(&mut app, KeyCode::Enter);
-        key(&mut app, KeyCode::Home);
-        type_text(&mut app, "app-");
-        key(&mut app, KeyCode::Esc);
-        assert_eq!(
-            app.spec.tags,
-            [tag("app-env", "prod"), tag("team", "platform")]
-        );
-        key(&mut app, KeyCode::Char('d'));
-        assert_eq!(app.spec.tags, [tag("team", "platform")]);
-        key(&mut app, KeyCode::Delete);
-        assert!(app.spec.tags.is_empty());
-        assert_eq!(app.step, Step::Tags);
-    }
-
-    #[test]
-    fn a_tag_left_empty_is_dropped() {
-        let mut app = tags_step();
-        key(&mut app, KeyCode::Char('a'));
-        assert_eq!(app.spec.tags.len(), 0, "an empty row is not yet a tag");
-        key(&mut app, KeyCode::Esc);
-        assert!(app.steps.tags.rows.is_empty());
-        assert_eq!(app.step, Step::Tags, "Esc ended the edit, not the step");
-        key(&mut app, KeyCode::Char('a'));
-        type_text(&mut app, "x");
-        key(&mut app, KeyCode::Backspace);
-        key(&mut app, KeyCode::Down);
-        assert!(app.steps.tags.rows.is_empty());
-        assert!(app.spec.tags.is_empty());
-    }
-
-    #[test]
-    fn duplicates_and_reserved_prefixes_are_flagged_while_typing() {
-        let mut app = tags_step();
-        add_tag(&mut app, "env", "prod");
-        key(&mut app, KeyCode::Char('a'));
-        type_text(&mut app, "env");
-        assert!(codes(&app).contains(&(Field::TagKey(1), Some("Duplicate.TagKey"))));
-        type_text(&mut app, "2");
-        assert!(codes(&app).is_empty());
-        ctrl(&mut app, 'u');
-        type_text(&mut app, "aliyun:owner");
-        assert!(codes(&app).contains(&(Field::TagKey(1), Some("InvalidTagKey.Malformed"))));
-        key(&mut app, KeyCode::Tab);
-        type_text(&mut app, "acs:x");
-        assert!(codes(&app).contains(&(Field::TagValue(1), Some("InvalidTagValue.Malformed"))));
-        let screen = screen_text(&app, 80, 24);
-        assert!(
-            screen.contains("✗ Tag 2 key: A tag key must not start with \"aliyun\""),
-            "{screen}"
-        );
-    }
-
-    #[test]
-    fn at_most_twenty_tags() {
-        let mut app = tags_step();
-        for i in 0..rules::MAX_TAGS {
-            add_tag(&mut app, &format!("k{i}"), "v");
-        }
-        key(&mut app, KeyCode::Char('a'));
-        assert_eq!(app.spec.tags.len(), rules::MAX_TAGS);
-        assert!(
-            app.notice
-                .as_deref()
-                .is_some_and(|n| n.contains("at most 20 tags"))
-        );
-    }
-
-    #[test]
-    fn features_cycle_with_explanations() {
-        let mut app = tags_step();
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Right);
-        key(&mut app, KeyCode::Right);
-        assert_eq!(app.spec.features.imds_support, Some(ImdsSupport::V2));
-        assert!(screen_text(&app, 80, 24).contains("token-only metadata access"));
-        key(&mut app, KeyCode::Tab);
-        key(&mut app, KeyCode::Enter);
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Enter);
-        assert_eq!(
-            app.spec.features.detection_strategy,
-            Some(DetectionStrategy::Standard)
-        );
-        assert!(screen_text(&app, 80, 24).contains("checked after creation"));
-        // The table and features come back as they were after leaving the step.
-        ctrl(&mut app, 'p');
-        ctrl(&mut app, 'n');
-        assert_eq!(app.steps.tags.imds.value(), Some(&ImdsSupport::V2));
-    }
-
-    #[test]
-    fn screen_80x24() {
-        let mut app = tags_step();
-        add_tag(&mut app, "env", "prod");
-        add_tag(&mut app, "team", "platform");
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Down);
-        key(&mut app, KeyCode::Right);
-        key(&mut app, KeyCode::Right);
-        insta::assert_snapshot!(render(&app, 80, 24));
-    }
-
-    #[test]
-    fn screen_chinese_and_errors_80x24() {
-        let mut app = tags_step();
-        add_tag(&mut app, "环境", "生产环境");
-        add_tag(&mut app, "成本中心", "网站-平台部");
-        add_tag(&mut app, "环境", "测试");
-        add_tag(&mut app, "acs:owner", "");
-        insta::assert_snapshot!(render(&app, 80, 24));
-    }
-
-    #[test]
-    fn screen_many_tags_160x48() {
-        let mut app = tags_step();
-        for i in 0..rules::MAX_TAGS {
-            add_tag(&mut app, &format!("key-{i:02}"), &format!("value {i}"));
-        }
-        key(&mut app, KeyCode::Up);
-        key(&mut app, KeyCode::Enter);
-        type_text(&mut app, "-edited");
-        insta::assert_snapshot!(render(&app, 160, 48));
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear};
 use unicode_width::UnicodeWidthStr;
 
+use super::keymap::{Key, Keymap};
 use super::text_field::{Edit, FormRow, ellipsize};
 
 /// One value of a choice. `value: None` is "unset": the API default applies.
@@ -103,6 +104,42 @@ impl<T: Clone + PartialEq> Choice<T> {
                 .next()
                 .is_some_and(|first| first.to_lowercase().eq(c.to_lowercase()))
         })
+    }
+
+    /// The keys [`Choice::handle_key`] takes now (all as `act`): closed, ←→ or Space change the
+    /// value and Enter opens the list; open, the list's keys.
+    pub fn keymap<A: Clone>(&self, act: A) -> Keymap<A> {
+        use KeyCode::*;
+        if self.open.is_none() {
+            return Keymap::new()
+                .bind(
+                    [Key::plain(Left), Key::plain(Right), Key::char(' ')],
+                    act.clone(),
+                    "change",
+                )
+                .help("previous / next value")
+                .bind([Key::plain(Enter)], act, "list")
+                .help("open the list of values");
+        }
+        Keymap::new()
+            .bind([Key::plain(Up), Key::plain(Down)], act.clone(), "move")
+            .bind([Key::plain(Enter), Key::char(' ')], act.clone(), "choose")
+            .bind([Key::plain(Esc)], act.clone(), "close")
+            .help("close the list, keeping the value")
+            .bind(
+                [
+                    Key::plain(Home),
+                    Key::plain(End),
+                    Key::plain(PageUp),
+                    Key::plain(PageDown),
+                ],
+                act.clone(),
+                "jump",
+            )
+            .help("first / last value, a page up / down")
+            .quiet()
+            .bind([Key::Text { except: " " }], act, "type")
+            .help("jump to the next value starting with that letter")
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Edit {

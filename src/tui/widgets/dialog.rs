@@ -6,23 +6,31 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::tui::steps::KeyHint;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::keymap::KeyHint;
+use crate::tui::widgets::tabs::wrap_lines;
 
 pub struct Dialog<'a> {
     pub title: &'a str,
-    pub lines: Vec<Line<'a>>,
-    /// Shown on the bottom border.
-    pub keys: &'a [KeyHint],
+    /// The text, each line with the indent its wrapped rows get (a hanging indent for
+    /// `key  what it does` lines).
+    pub lines: Vec<(Line<'a>, u16)>,
+    /// Shown on the bottom border: the keymap's footer.
+    pub keys: Vec<KeyHint>,
     /// Border style (e.g. `theme.error` for errors).
     pub accent: Style,
     /// Preferred width in columns (shrunk to fit the screen).
     pub width: u16,
     /// Lines scrolled off the top when the text is taller than the screen.
     pub scroll: u16,
+}
+
+/// Lines wrapped without an indent.
+pub fn unindented(lines: Vec<Line<'_>>) -> Vec<(Line<'_>, u16)> {
+    lines.into_iter().map(|l| (l, 0)).collect()
 }
 
 impl Dialog<'_> {
@@ -33,14 +41,13 @@ impl Dialog<'_> {
             .min(area.width.saturating_sub(2))
             .max(20.min(area.width));
         let inner_width = width.saturating_sub(4).max(1);
-        let text_height: usize = self
-            .lines
-            .iter()
-            .map(|l| wrapped_height(l, usize::from(inner_width)))
-            .sum();
-        let height = (text_height as u16 + 2)
-            .min(area.height.saturating_sub(2))
-            .max(3);
+        let rows = wrap_lines(self.lines.iter().cloned(), inner_width);
+        let text_height = rows.len();
+        let height = (u16::try_from(text_height)
+            .unwrap_or(u16::MAX)
+            .saturating_add(2))
+        .min(area.height.saturating_sub(2))
+        .max(3);
         let visible = usize::from(height.saturating_sub(2));
         let scroll = self.scroll.min(text_height.saturating_sub(visible) as u16);
         let more = text_height > visible + usize::from(scroll);
@@ -48,15 +55,7 @@ impl Dialog<'_> {
         let y = area.y + (area.height.saturating_sub(height)) / 2;
         let rect = Rect::new(x, y, width, height.min(area.height));
         frame.render_widget(Clear, rect);
-        let mut keys: Vec<Span> = Vec::new();
-        for (i, (key, what)) in self.keys.iter().enumerate() {
-            keys.push(Span::raw(if i == 0 { " " } else { "  " }));
-            keys.push(Span::styled(*key, theme.key));
-            keys.push(Span::styled(format!(" {what}"), theme.text));
-        }
-        if !keys.is_empty() {
-            keys.push(Span::raw(" "));
-        }
+        let mut keys = key_spans(&self.keys, width.saturating_sub(14), theme);
         if more || scroll > 0 {
             keys.insert(0, Span::styled(" ↑↓ scroll ", theme.muted));
         }
@@ -65,24 +64,49 @@ impl Dialog<'_> {
             .border_style(self.accent)
             .title(Span::styled(format!(" {} ", self.title), theme.title))
             .title_bottom(Line::from(keys).right_aligned());
-        let paragraph = Paragraph::new(self.lines.clone())
+        let paragraph = Paragraph::new(rows)
             .block(block.padding(ratatui::widgets::Padding::horizontal(1)))
             .style(theme.text)
-            .wrap(Wrap { trim: false })
             .scroll((scroll, 0));
         frame.render_widget(paragraph, rect);
     }
 }
 
+/// ` Enter choose  Esc cancel `: keys for a border, as many as fit in `width` columns (the
+/// most important come first), always including the last one (the way out).
+fn key_spans(keys: &[KeyHint], width: u16, theme: &Theme) -> Vec<Span<'static>> {
+    let cost = |(key, what): &KeyHint| key.width() + what.width() + 3;
+    let mut room = usize::from(width).saturating_sub(keys.last().map_or(0, cost));
+    let mut shown: Vec<&KeyHint> = Vec::new();
+    for hint in &keys[..keys.len().saturating_sub(1)] {
+        if cost(hint) > room {
+            break;
+        }
+        room -= cost(hint);
+        shown.push(hint);
+    }
+    shown.extend(keys.last());
+    let mut spans: Vec<Span> = Vec::new();
+    for (i, (key, what)) in shown.into_iter().enumerate() {
+        spans.push(Span::raw(if i == 0 { " " } else { "  " }));
+        spans.push(Span::styled(key.clone(), theme.key));
+        spans.push(Span::styled(format!(" {what}"), theme.text));
+    }
+    if !spans.is_empty() {
+        spans.push(Span::raw(" "));
+    }
+    spans
+}
+
 /// Clears a `width` × `height` box centred in `area` and frames it as a focused input box:
-/// `title` on top, "Enter `action`  Esc cancel" on the bottom border. Returns the inside, for
-/// the caller's field or picker (a `Dialog` only holds text).
+/// `title` on top, the keymap's `keys` on the bottom border. Returns the inside, for the
+/// caller's field or picker (a `Dialog` only holds text).
 pub fn input_box(
     frame: &mut Frame,
     area: Rect,
     (width, height): (u16, u16),
     title: &str,
-    action: &str,
+    keys: &[KeyHint],
     theme: &Theme,
 ) -> Rect {
     let rect = Rect::new(
@@ -96,57 +120,8 @@ pub fn input_box(
         .border_type(BorderType::Rounded)
         .border_style(theme.border_focused)
         .title(Span::styled(format!(" {title} "), theme.title))
-        .title_bottom(
-            Line::from(vec![
-                Span::styled(" Enter", theme.key),
-                Span::styled(format!(" {action}  "), theme.text),
-                Span::styled("Esc", theme.key),
-                Span::styled(" cancel ", theme.text),
-            ])
-            .right_aligned(),
-        );
+        .title_bottom(Line::from(key_spans(keys, width.saturating_sub(4), theme)).right_aligned());
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     inner
-}
-
-/// Rows a line takes when word-wrapped to `width` columns (as `Paragraph` wraps it).
-fn wrapped_height(line: &Line, width: usize) -> usize {
-    let width = width.max(1);
-    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-    let mut rows = 1;
-    let mut used = 0;
-    for word in text.split(' ') {
-        let w = word.width();
-        if used > 0 && used + 1 + w > width {
-            rows += 1;
-            used = 0;
-        }
-        if used > 0 {
-            used += 1;
-        }
-        used += w;
-        while used > width {
-            rows += 1;
-            used -= width;
-        }
-    }
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrapped_height_counts_word_wrapped_rows() {
-        assert_eq!(wrapped_height(&Line::raw(""), 10), 1);
-        assert_eq!(wrapped_height(&Line::raw("short"), 10), 1);
-        assert_eq!(wrapped_height(&Line::raw("aaaa bbbb cccc"), 10), 2);
-        assert_eq!(
-            wrapped_height(&Line::raw("aaaaaaaaaaaaaaaaaaaaaaaaa"), 10),
-            3
-        );
-        assert_eq!(wrapped_height(&Line::raw("数据库主节点数据库"), 10), 2);
-    }
 }

@@ -4,6 +4,8 @@ use ratatui::layout::Rect;
 
 pub mod choice;
 pub mod dialog;
+pub mod escape;
+pub mod keymap;
 pub mod picker;
 pub mod progress;
 pub mod tabs;

@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
 
 use crossterm::event::{
@@ -28,6 +29,7 @@ use tui_input::{Input, InputRequest};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::tui::theme::Theme;
+use crate::tui::widgets::keymap::{Key, Keymap};
 
 /// Score of a row the query does not match.
 const NO_MATCH: u32 = u32::MAX;
@@ -70,8 +72,29 @@ pub struct PickerKind<T: 'static> {
     pub key: for<'a> fn(&'a T) -> &'a str,
     /// The text the filter matches (ID, name, ...).
     pub haystack: fn(&T) -> String,
-    /// Why a row cannot be chosen, if it cannot.
-    pub unusable: for<'a> fn(&'a T) -> Option<Cow<'a, str>>,
+    /// Why a row cannot be chosen, if it cannot (the default [`Picker::set_rule`]).
+    pub unusable: Rule<T>,
+}
+
+/// Why a row cannot be chosen, if it cannot.
+pub type Rule<T> = for<'a> fn(&'a T) -> Option<Cow<'a, str>>;
+
+/// What a key does to a picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerAction {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Choose,
+    Refresh,
+    Sort,
+    Reverse,
+    ClearFilter,
+    /// A key for the filter's line editor.
+    Filter,
 }
 
 /// How the rows are ordered.
@@ -124,6 +147,10 @@ pub struct PickerStyle<'a> {
 
 pub struct Picker<T: 'static> {
     kind: &'static PickerKind<T>,
+    /// Why a row cannot be chosen: the kind's rule unless the owner set another.
+    rule: Rule<T>,
+    /// Rows found unusable after they were listed (by their key), with the reason.
+    marks: HashMap<String, String>,
     rows: Vec<T>,
     haystacks: Haystacks,
     /// Per row: score for the current query, or `NO_MATCH`.
@@ -234,6 +261,8 @@ impl<T> Picker<T> {
         assert!(kind.columns.len() <= 12, "a picker has at most 12 columns");
         Picker {
             kind,
+            rule: kind.unusable,
+            marks: HashMap::new(),
             rows: Vec::new(),
             haystacks: Haystacks::default(),
             scores: Vec::new(),
@@ -339,6 +368,7 @@ impl<T> Picker<T> {
     /// Forgets every row (another region).
     pub fn clear(&mut self) {
         self.start_loading();
+        self.marks.clear();
         self.reselect = None;
         self.load = LoadState::Idle;
     }
@@ -366,7 +396,26 @@ impl<T> Picker<T> {
 
     /// Why the selected row cannot be chosen.
     pub fn selected_reason(&self) -> Option<Cow<'_, str>> {
-        self.selected().and_then(|r| (self.kind.unusable)(r))
+        self.selected().and_then(|r| self.reason(r))
+    }
+
+    /// Why `row` cannot be chosen, if it cannot.
+    pub fn reason<'a>(&'a self, row: &'a T) -> Option<Cow<'a, str>> {
+        (self.rule)(row).or_else(|| {
+            self.marks
+                .get((self.kind.key)(row))
+                .map(|r| Cow::Borrowed(r.as_str()))
+        })
+    }
+
+    /// Judges rows by `rule` from now on (the same list serves several purposes).
+    pub fn set_rule(&mut self, rule: Rule<T>) {
+        self.rule = rule;
+    }
+
+    /// Marks the row with this key unusable, for a reason learned after it was listed.
+    pub fn mark(&mut self, key: &str, reason: impl Into<String>) {
+        self.marks.insert(key.to_owned(), reason.into());
     }
 
     /// Selects the row with this key, if it is shown.
@@ -453,29 +502,89 @@ impl<T> Picker<T> {
     // -----------------------------------------------------------------------------------------
     // Input
 
+    /// The picker's keys; `choose` says what Enter does ("choose", "switch").
+    pub fn keymap(&self, choose: &'static str) -> Keymap<PickerAction> {
+        use KeyCode::*;
+        use PickerAction as A;
+        Keymap::new()
+            .bind_each(
+                [(Key::plain(Up), A::Up), (Key::plain(Down), A::Down)],
+                "move",
+            )
+            .bind([Key::plain(Enter)], A::Choose, choose)
+            .help(format!("{choose} the selected row"))
+            .bind([Key::Text { except: "?" }], A::Filter, "filter")
+            .help("filter the list (fuzzy; several words must all match)")
+            .when(!self.query().is_empty(), |k| {
+                k.bind([Key::plain(Esc)], A::ClearFilter, "clear filter")
+            })
+            .bind([Key::ctrl('r'), Key::plain(F(5))], A::Refresh, "reload")
+            .help("load the list again")
+            .bind([Key::ctrl('s')], A::Sort, "sort")
+            .help("sort by the next column (or click a header)")
+            .bind([Key::ctrl('o')], A::Reverse, "reverse")
+            .help("reverse the order")
+            .quiet()
+            .bind_each(
+                [
+                    (Key::plain(PageUp), A::PageUp),
+                    (Key::plain(PageDown), A::PageDown),
+                    (Key::plain(Home), A::Home),
+                    (Key::plain(End), A::End),
+                ],
+                "page",
+            )
+            .help("a page up / down; the first / last row")
+            .quiet()
+            .bind(
+                [
+                    Key::plain(Backspace),
+                    Key::plain(Delete),
+                    Key::plain(Left),
+                    Key::plain(Right),
+                    Key::ctrl('a'),
+                    Key::ctrl('e'),
+                    Key::ctrl('u'),
+                    Key::ctrl('w'),
+                    Key::ctrl_code(Backspace),
+                    Key::alt(Backspace),
+                ],
+                A::Filter,
+                "edit filter",
+            )
+            .help("edit the filter (^U clears it, ^W deletes a word)")
+            .quiet()
+            .note("Filter syntax: 'exact  ^prefix  suffix$  !exclude")
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> PickerEvent {
         if key.kind == KeyEventKind::Release {
             return PickerEvent::Ignored;
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match self.keymap("choose").action(&key) {
+            Some(action) => self.act(action, key),
+            None => PickerEvent::Ignored,
+        }
+    }
+
+    /// Carries out a keymap action (`key` is the press, for the filter's editor).
+    pub fn act(&mut self, action: PickerAction, key: KeyEvent) -> PickerEvent {
         let page = usize::from(self.body.get().height.max(1));
-        match key.code {
-            KeyCode::Up => self.move_by(-1),
-            KeyCode::Down => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-(page as isize)),
-            KeyCode::PageDown => self.move_by(page as isize),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.cursor = self.order.len().saturating_sub(1),
-            KeyCode::Enter => return self.choose(),
-            KeyCode::F(5) => return PickerEvent::Refresh,
-            KeyCode::Char('r') if ctrl => return PickerEvent::Refresh,
-            KeyCode::Char('s') if ctrl => self.cycle_sort(),
-            KeyCode::Char('o') if ctrl => self.reverse_sort(),
-            KeyCode::Esc if !self.query().is_empty() => self.set_query(""),
-            // `?` opens help: no ECS name or ID contains it.
-            KeyCode::Char('?') => return PickerEvent::Ignored,
-            _ => {
+        match action {
+            PickerAction::Up => self.move_by(-1),
+            PickerAction::Down => self.move_by(1),
+            PickerAction::PageUp => self.move_by(-(page as isize)),
+            PickerAction::PageDown => self.move_by(page as isize),
+            PickerAction::Home => self.cursor = 0,
+            PickerAction::End => self.cursor = self.order.len().saturating_sub(1),
+            PickerAction::Choose => return self.choose(),
+            PickerAction::Refresh => return PickerEvent::Refresh,
+            PickerAction::Sort => self.cycle_sort(),
+            PickerAction::Reverse => self.reverse_sort(),
+            PickerAction::ClearFilter => self.set_query(""),
+            PickerAction::Filter => {
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+                let alt = key.modifiers.contains(KeyModifiers::ALT);
                 let request = match key.code {
                     KeyCode::Char(c) if !ctrl && !alt => InputRequest::InsertChar(c),
                     KeyCode::Backspace if ctrl || alt => InputRequest::DeletePrevWord,
@@ -554,7 +663,7 @@ impl<T> Picker<T> {
     fn choose(&self) -> PickerEvent {
         match self.selected() {
             None => PickerEvent::Handled,
-            Some(row) => match (self.kind.unusable)(row) {
+            Some(row) => match self.reason(row) {
                 Some(reason) => PickerEvent::Refused(reason.into_owned()),
                 None => PickerEvent::Chosen(self.order[self.cursor] as usize),
             },
@@ -1024,7 +1133,7 @@ impl<T> Picker<T> {
             let y = area.y + line as u16;
             let row = &self.rows[row_index as usize];
             let selected = offset + line == self.cursor;
-            let usable = (self.kind.unusable)(row).is_none();
+            let usable = self.reason(row).is_none();
             let mut row_style = if usable { theme.text } else { theme.unusable };
             if selected {
                 row_style = theme.selected;

@@ -35,8 +35,14 @@ fn remaining(seconds: u64) -> String {
 }
 
 /// The disk table: a header and one row per disk, fitted to `width` columns (the gauge takes
-/// what the fixed columns leave).
-pub fn disk_table(disks: &[DiskDeviceMapping], width: u16, theme: &Theme) -> Vec<Line<'static>> {
+/// what the fixed columns leave). Once the build is not `live` (it ended, or was deleted) no
+/// time is left to show.
+pub fn disk_table(
+    disks: &[DiskDeviceMapping],
+    width: u16,
+    live: bool,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     const DEVICE: usize = 10;
     const SNAPSHOT: usize = 22;
     const SIZE: usize = 8;
@@ -91,10 +97,12 @@ pub fn disk_table(disks: &[DiskDeviceMapping], width: u16, theme: &Theme) -> Vec
             u16::try_from(bar).unwrap_or(4),
             theme,
         ));
-        spans.push(Span::styled(
-            format!(" {:>LEFT$}", remaining(disk.remain_time)),
-            theme.muted,
-        ));
+        let left = if live {
+            remaining(disk.remain_time)
+        } else {
+            "—".into()
+        };
+        spans.push(Span::styled(format!(" {left:>LEFT$}"), theme.muted));
         lines.push(Line::from(spans));
     }
     lines
@@ -136,7 +144,7 @@ mod tests {
                 ..DiskDeviceMapping::default()
             },
         ];
-        let lines = disk_table(&disks, 76, &Theme::plain());
+        let lines = disk_table(&disks, 76, true, &Theme::plain());
         let rows: Vec<String> = lines.iter().map(text).collect();
         assert!(rows[0].starts_with("  Device     Snapshot"), "{rows:?}");
         assert!(
@@ -148,5 +156,7 @@ mod tests {
         assert!(rows[2].contains("(empty disk)"), "{rows:?}");
         assert!(rows[2].contains("   —"), "no progress reported: {rows:?}");
         assert!(rows.iter().all(|r| r.width() <= 76), "{rows:?}");
+        let ended = disk_table(&disks, 76, false, &Theme::plain());
+        assert!(text(&ended[1]).ends_with("—"), "no time left once it ended");
     }
 }

@@ -83,40 +83,54 @@ impl Scroll {
         true
     }
 
-    /// Scrolls as little as needed to show rows `first..=last` (as many as fit, from `first`).
+    /// Rows of text an `height`-row pane shows of `total`: one less when the text overflows
+    /// (the marker's row).
+    pub fn viewport(total: usize, height: u16) -> u16 {
+        if total > usize::from(height) && height > 1 {
+            height - 1
+        } else {
+            height
+        }
+    }
+
+    /// Scrolls as little as needed to show rows `first..=last` (as many as fit, from `first`);
+    /// back at the top when they fit on the first page, so headings above stay in view.
     pub fn reveal(&self, first: u16, last: u16, page: u16) {
         let page = page.max(1);
         let top = self.top.get();
         if first < top {
-            self.top.set(first);
+            self.top.set(if last < page { 0 } else { first });
         } else if last >= top + page {
             self.top.set(last.saturating_sub(page - 1).min(first));
         }
     }
 
-    /// Draws pre-wrapped `rows` (one screen row each) into `area` from the current position,
-    /// with a `↓ more` / `↑ more` marker in the corner when text is cut off.
+    /// Draws pre-wrapped `rows` (one screen row each) into `area` from the current position.
+    /// When they do not all fit, the last row of `area` is kept for a `↓ more` / `↑ more`
+    /// marker, so the marker never covers text.
     pub fn render(&self, rows: Vec<Line<'_>>, theme: &Theme, frame: &mut Frame, area: Rect) {
         let total = u16::try_from(rows.len()).unwrap_or(u16::MAX);
-        let max = total.saturating_sub(area.height);
+        let view = Rect {
+            height: Scroll::viewport(rows.len(), area.height),
+            ..area
+        };
+        let overflow = view.height < area.height;
+        let max = total.saturating_sub(view.height);
         self.max.set(max);
-        self.page.set(area.height);
+        self.page.set(view.height);
         let top = self.top.get().min(max);
         self.top.set(top);
-        frame.render_widget(Paragraph::new(rows).scroll((top, 0)), area);
-        let marker = match (top > 0, top < max) {
-            (_, true) => "↓ more",
-            (true, false) => "↑ more",
-            (false, false) => return,
-        };
-        let width = 6;
-        if area.width > width && area.height > 0 {
-            let x = area.right() - width;
-            let y = if top < max { area.bottom() - 1 } else { area.y };
-            frame
-                .buffer_mut()
-                .set_stringn(x, y, marker, usize::from(width), theme.muted);
+        frame.render_widget(Paragraph::new(rows).scroll((top, 0)), view);
+        if !overflow {
+            return;
         }
+        let marker = match (top > 0, top < max) {
+            (true, true) => "↑↓ more",
+            (false, _) => "↓ more",
+            (true, false) => "↑ more",
+        };
+        let line = Line::styled(marker, theme.muted).right_aligned();
+        frame.render_widget(line, Rect::new(area.x, area.bottom() - 1, area.width, 1));
     }
 }
 
@@ -292,8 +306,10 @@ mod tests {
         assert_eq!(scroll.top(), 4);
         scroll.end();
         assert_eq!(scroll.top(), 10);
+        scroll.reveal(6, 7, 5);
+        assert_eq!(scroll.top(), 6);
         scroll.reveal(2, 3, 5);
-        assert_eq!(scroll.top(), 2);
+        assert_eq!(scroll.top(), 0, "fits on the first page");
         scroll.reveal(9, 12, 5);
         assert_eq!(scroll.top(), 8);
     }

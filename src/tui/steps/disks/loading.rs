@@ -4,11 +4,11 @@
 use super::{DisksStep, Failed, InstanceDisks};
 use crate::api::ApiError;
 use crate::api::model::{DiskQuery, Snapshot, SnapshotQuery};
-use crate::spec::Source;
+use crate::spec::usable;
+use crate::spec::{SnapshotFacts, Source};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::steps::StepCtx;
-use crate::tui::steps::source::snapshot_facts;
 use crate::tui::widgets::picker::LoadState;
 
 impl DisksStep {
@@ -64,11 +64,9 @@ impl DisksStep {
 
     /// Remembers a snapshot and gives the validators its facts.
     pub(super) fn learn(&mut self, snapshot: Snapshot, ctx: &mut StepCtx) {
-        if let Some(facts) = snapshot_facts(&snapshot) {
-            ctx.facts
-                .snapshots
-                .insert(snapshot.snapshot_id.clone(), facts);
-        }
+        ctx.facts
+            .snapshots
+            .insert(snapshot.snapshot_id.clone(), SnapshotFacts::of(&snapshot));
         self.known.insert(snapshot.snapshot_id.clone(), snapshot);
     }
 
@@ -86,6 +84,13 @@ impl DisksStep {
                     if page.last {
                         self.instance.request = None;
                         self.instance.load = LoadState::Complete;
+                        // An instance without a system disk cannot become an image: the
+                        // validators and step 1's picker learn it here.
+                        if usable::instance_disks(&self.instance.disks).is_some() {
+                            ctx.facts
+                                .instances_without_system_disk
+                                .insert(self.instance.instance_id.clone());
+                        }
                         // System disk first, then data disks by device.
                         self.instance.disks.sort_by(|a, b| {
                             (!a.is_system(), &a.device).cmp(&(!b.is_system(), &b.device))

@@ -1,10 +1,12 @@
 //! The disk mapping editor: its rows, key handling and the edits it makes to the spec's disks.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{CELLS, Cell, DiskRow, DisksStep, Focus, Target};
+use super::{Action, CELLS, Cell, DiskRow, DisksStep, Focus, Target};
 use crate::spec::{DiskSpec, DiskType, ImageSpec, Source, rules};
+use crate::tui::steps::source::{data_disk_problem, system_disk_problem};
 use crate::tui::steps::{Outcome, StepCtx};
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::picker::PickerEvent;
 use crate::tui::widgets::text_field::{Edit, TextField};
 
@@ -128,8 +130,14 @@ impl DisksStep {
         if self.picker.needs_load() {
             self.load_snapshots(ctx);
         }
-        // Each disk starts from the whole list.
+        // Each disk starts from the whole list, judged for the role the snapshot is to play.
         self.picker.set_query("");
+        let system = matches!(target, Target::Replace(i) if is_system(&ctx.spec.source, i));
+        self.picker.set_rule(if system {
+            system_disk_problem
+        } else {
+            data_disk_problem
+        });
         if let Target::Replace(i) = target
             && let Some(Source::Disks(disks)) = Some(&ctx.spec.source)
             && let Some(id) = disks.get(i).and_then(|d| d.snapshot_id.as_deref())
@@ -373,54 +381,132 @@ impl DisksStep {
         }
     }
 
-    pub(super) fn mapping_key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        if let Some(editor) = self.editor_mut() {
-            match editor.handle_key(key) {
-                Edit::Changed => {
-                    self.write_row(ctx.spec);
-                    return Outcome::Handled;
-                }
-                Edit::Done | Edit::Handled => return Outcome::Handled,
-                Edit::Ignored => {}
-            }
+    /// The mapping editor's keys for the focused cell (and whether it is being edited).
+    pub(super) fn mapping_keymap(&self, disks: &[DiskSpec]) -> Keymap<Action> {
+        use KeyCode::*;
+        let moves = Keymap::new()
+            .bind_each(
+                [
+                    (Key::plain(Tab), Action::NextCell),
+                    (Key::plain(BackTab), Action::PreviousCell),
+                ],
+                "next",
+            )
+            .help("next / previous cell")
+            .bind_each(
+                [
+                    (Key::plain(Up), Action::Up),
+                    (Key::plain(Down), Action::Down),
+                ],
+                "move",
+            )
+            .help("the disk above / below")
+            .quiet();
+        if self.editing() {
+            return TextField::editing_keymap(Action::Edit).with(moves, |a| a);
         }
-        let editing = self.editing();
-        let plain = key.modifiers == KeyModifiers::NONE;
-        match key.code {
-            KeyCode::Tab => self.tab(true),
-            KeyCode::BackTab => self.tab(false),
-            KeyCode::Down => self.vertical(true),
-            KeyCode::Up => self.vertical(false),
-            _ if editing => return Outcome::Ignored,
-            KeyCode::Char('j') if plain => self.vertical(true),
-            KeyCode::Char('k') if plain => self.vertical(false),
-            KeyCode::Left | KeyCode::Char('h') => self.horizontal(false),
-            KeyCode::Right | KeyCode::Char('l') => self.horizontal(true),
-            KeyCode::Enter => self.enter_cell(ctx),
-            KeyCode::Char('a' | '+') | KeyCode::Insert => {
+        let focused = match self.focus {
+            Focus::Disk(i, _) => disks.get(i),
+            Focus::Add => None,
+        };
+        let system = focused.is_some_and(|d| d.disk_type == DiskType::System);
+        let full = data_count(disks) >= rules::MAX_DATA_DISKS;
+        let open = match self.focus {
+            Focus::Add => "add from snapshot",
+            Focus::Disk(_, Cell::Source) => "choose snapshot",
+            Focus::Disk(..) => "edit",
+        };
+        // The system disk's device is fixed; Enter there only says so.
+        let fixed = system && matches!(self.focus, Focus::Disk(_, Cell::Device));
+        let with_snapshot = focused.is_some_and(|d| d.snapshot_id.is_some());
+        let clears = match self.focus {
+            Focus::Disk(_, Cell::Source) => !system,
+            Focus::Disk(..) => true,
+            Focus::Add => false,
+        };
+        Keymap::new()
+            .bind([Key::plain(Enter)], Action::Open, open)
+            .help("choose the snapshot (Source), edit (Size, Device), or add a disk")
+            .quiet_if(fixed || (full && self.focus == Focus::Add))
+            .bind(
+                [Key::char('a'), Key::char('+'), Key::plain(Insert)],
+                Action::AddSnapshot,
+                "add",
+            )
+            .help("add a data disk from a snapshot")
+            .quiet_if(full)
+            .bind([Key::char('e')], Action::AddEmpty, "add empty")
+            .help("add an empty data disk (20 GiB unless you change it)")
+            .quiet_if(full)
+            .bind([Key::char('d'), Key::char('-')], Action::Remove, "remove")
+            .help("remove the focused data disk (the system disk stays)")
+            .quiet_if(system || focused.is_none())
+            .bind([Key::char('s')], Action::MakeSystem, "make system")
+            .help("make it the system disk (the old one becomes data)")
+            .quiet_if(system || !with_snapshot)
+            .bind(
+                [Key::plain(Delete), Key::plain(Backspace)],
+                Action::Clear,
+                "default",
+            )
+            .help("empty data disk, default size or automatic device")
+            .quiet_if(!clears)
+            .with(moves, |a| a)
+            .bind_each(
+                [
+                    (Key::plain(Left), Action::Left),
+                    (Key::plain(Right), Action::Right),
+                    (Key::char('k'), Action::Up),
+                    (Key::char('j'), Action::Down),
+                    (Key::char('h'), Action::Left),
+                    (Key::char('l'), Action::Right),
+                ],
+                "cells",
+            )
+            .help("move between cells (also j k h l)")
+            .quiet()
+    }
+
+    pub(super) fn mapping_act(
+        &mut self,
+        action: Action,
+        key: KeyEvent,
+        ctx: &mut StepCtx,
+    ) -> Outcome {
+        match action {
+            Action::Edit => {
+                if let Some(editor) = self.editor_mut()
+                    && editor.handle_key(key) == Edit::Changed
+                {
+                    self.write_row(ctx.spec);
+                }
+            }
+            Action::NextCell => self.tab(true),
+            Action::PreviousCell => self.tab(false),
+            Action::Down => self.vertical(true),
+            Action::Up => self.vertical(false),
+            Action::Left => self.horizontal(false),
+            Action::Right => self.horizontal(true),
+            Action::Open => self.enter_cell(ctx),
+            Action::AddSnapshot => {
                 if self.room_for_data(ctx) {
                     self.open_picker(Target::Add, ctx);
                 }
             }
-            KeyCode::Char('e') => {
+            Action::AddEmpty => {
                 if self.room_for_data(ctx) {
                     self.add_empty(ctx);
                 }
             }
-            KeyCode::Char('d' | '-') => self.remove(ctx),
-            KeyCode::Char('s') => self.make_system(ctx),
-            KeyCode::Delete | KeyCode::Backspace => self.clear_cell(ctx),
-            _ => return Outcome::Ignored,
+            Action::Remove => self.remove(ctx),
+            Action::MakeSystem => self.make_system(ctx),
+            Action::Clear => self.clear_cell(ctx),
+            Action::Picker(_) | Action::ClosePicker | Action::Reload => {}
         }
         Outcome::Handled
     }
 
-    pub(super) fn picker_event(
-        &mut self,
-        event: PickerEvent,
-        key: Option<KeyEvent>,
-        ctx: &mut StepCtx,
-    ) -> Outcome {
+    pub(super) fn picker_event(&mut self, event: PickerEvent, ctx: &mut StepCtx) -> Outcome {
         match event {
             PickerEvent::Chosen(index) => self.choose(index, ctx),
             PickerEvent::Refused(reason) => {
@@ -428,10 +514,7 @@ impl DisksStep {
             }
             PickerEvent::Refresh => self.load_snapshots(ctx),
             PickerEvent::Handled => {}
-            PickerEvent::Ignored => match key.map(|k| k.code) {
-                Some(KeyCode::Esc) => self.picking = None,
-                _ => return Outcome::Ignored,
-            },
+            PickerEvent::Ignored => return Outcome::Ignored,
         }
         Outcome::Handled
     }

@@ -341,6 +341,20 @@ impl DisksStep {
                 theme,
             );
         }
+        // The focused cell in reverse video, whatever it shows (a placeholder too), so the
+        // user always sees where Enter and typing go; an edit shows its own style and cursor.
+        let editing = row.size.is_editing() || row.device.is_editing();
+        if let Some(cell) = focused_cell
+            && !editing
+        {
+            let (x, right) = match cell {
+                Cell::Source => (columns.source_x, columns.size_x - 1),
+                Cell::Size => (columns.size_x, columns.device_x - 1),
+                Cell::Device => (columns.device_x, columns.area.right()),
+            };
+            let rect = Rect::new(x, y, right.saturating_sub(x), 1).intersection(columns.area);
+            frame.buffer_mut().set_style(rect, theme.focused_cell);
+        }
     }
 }
 

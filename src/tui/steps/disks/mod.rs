@@ -19,22 +19,24 @@ mod view;
 
 use std::collections::{HashMap, HashSet};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use self::mapping::{disk_of, parse_size};
 use self::view::paragraph;
-use super::source::{SNAPSHOT_COLUMNS, snapshot_problem};
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::source::{SNAPSHOT_COLUMNS, data_disk_problem};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Snapshot};
 use crate::spec::{DiskSpec, Source};
 use crate::tui::msg::{Loaded, RequestId};
-use crate::tui::widgets::picker::{LoadState, Picker, PickerKind};
+use crate::tui::widgets::keymap::{Key, Keymap};
+use crate::tui::widgets::picker::{LoadState, Picker, PickerAction, PickerKind};
 use crate::tui::widgets::text_field::TextField;
 
-/// Snapshots for a disk of a mapping: any finished one, system or data.
+/// Snapshots for a disk of a mapping, judged for the disk they are chosen for (the picker's
+/// rule is set when it opens).
 static MAPPING_SNAPSHOTS: PickerKind<Snapshot> = PickerKind {
     noun: "snapshots",
     columns: &SNAPSHOT_COLUMNS,
@@ -45,8 +47,31 @@ static MAPPING_SNAPSHOTS: PickerKind<Snapshot> = PickerKind {
             s.snapshot_id, s.snapshot_name, s.source_disk_type
         )
     },
-    unusable: snapshot_problem,
+    unusable: data_disk_problem,
 };
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Picker(PickerAction),
+    ClosePicker,
+    /// A key for the cell being edited.
+    Edit,
+    NextCell,
+    PreviousCell,
+    Up,
+    Down,
+    Left,
+    Right,
+    /// Enter on the focused cell: choose its snapshot, edit it, or add a disk.
+    Open,
+    AddSnapshot,
+    AddEmpty,
+    Remove,
+    MakeSystem,
+    Clear,
+    Reload,
+}
 
 /// An editable cell of a mapping row, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,45 +222,49 @@ impl StepScreen for DisksStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        if self.picking.is_some() {
-            let event = self.picker.handle_key(key);
-            return self.picker_event(event, Some(key), ctx);
-        }
-        let reload = key.code == KeyCode::F(5)
-            || (key.code == KeyCode::Char('r') && key.modifiers.contains(KeyModifiers::CONTROL));
-        match &ctx.spec.source {
-            Source::Disks(_) => self.mapping_key(key, ctx),
-            Source::Instance { instance_id } if reload && !instance_id.is_empty() => {
-                let id = instance_id.clone();
-                self.load_instance_disks(&id, ctx);
+        let Some(action) = self.keymap(ctx.spec).action(&key) else {
+            return Outcome::Ignored;
+        };
+        match action {
+            Action::Picker(action) => {
+                let event = self.picker.act(action, key);
+                self.picker_event(event, ctx)
+            }
+            Action::ClosePicker => {
+                self.picking = None;
                 Outcome::Handled
             }
-            Source::Instance { .. } => match key.code {
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.scroll =
-                        (self.scroll + 1).min(self.instance.disks.len().saturating_sub(1));
-                    Outcome::Handled
+            Action::Reload => {
+                match &ctx.spec.source {
+                    Source::Instance { instance_id } => {
+                        let id = instance_id.clone();
+                        self.load_instance_disks(&id, ctx);
+                    }
+                    Source::Snapshot { .. } => {
+                        self.asked.clear();
+                        self.known.clear();
+                        self.look_up_missing(ctx);
+                    }
+                    Source::Disks(_) => {}
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.scroll = self.scroll.saturating_sub(1);
-                    Outcome::Handled
-                }
-                _ => Outcome::Ignored,
-            },
-            Source::Snapshot { .. } if reload => {
-                self.asked.clear();
-                self.known.clear();
-                self.look_up_missing(ctx);
                 Outcome::Handled
             }
-            Source::Snapshot { .. } => Outcome::Ignored,
+            Action::Up | Action::Down if !matches!(ctx.spec.source, Source::Disks(_)) => {
+                self.scroll = if action == Action::Down {
+                    (self.scroll + 1).min(self.instance.disks.len().saturating_sub(1))
+                } else {
+                    self.scroll.saturating_sub(1)
+                };
+                Outcome::Handled
+            }
+            action => self.mapping_act(action, key, ctx),
         }
     }
 
     fn mouse(&mut self, event: MouseEvent, ctx: &mut StepCtx) -> Outcome {
         if self.picking.is_some() {
             let event = self.picker.handle_mouse(event);
-            return self.picker_event(event, None, ctx);
+            return self.picker_event(event, ctx);
         }
         Outcome::Ignored
     }
@@ -310,66 +339,50 @@ impl StepScreen for DisksStep {
         }
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        if self.picking.is_some() {
-            return vec![
-                ("Enter", "choose"),
-                ("type", "filter"),
-                ("^S", "sort"),
-                ("^R", "reload"),
-                ("Esc", "cancel"),
-            ];
-        }
-        if self.editing() {
-            return vec![("Enter", "done"), ("Tab", "next"), ("^U", "clear")];
-        }
-        match self.focus {
-            _ if self.rows.is_empty() => vec![("↑↓", "scroll"), ("^R", "reload")],
-            Focus::Add => vec![("Enter/a", "add from snapshot"), ("e", "add empty")],
-            Focus::Disk(_, Cell::Source) => vec![
-                ("Enter", "choose snapshot"),
-                ("a", "add"),
-                ("e", "add empty"),
-                ("d", "remove"),
-                ("Tab", "next"),
-            ],
-            Focus::Disk(..) => vec![
-                ("Enter", "edit"),
-                ("Del", "default"),
-                ("a/e", "add"),
-                ("d", "remove"),
-                ("Tab", "next"),
-            ],
-        }
+    fn keys(&self, answers: Answers) -> Keys {
+        self.keymap(answers.spec).keys()
     }
+}
 
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "",
-                "What the image contains. From an instance: every disk of it (CreateImage \
-                  snapshots each one). From a snapshot: that system disk alone. From a disk \
-                  mapping: the disks you list here.",
+impl DisksStep {
+    /// The keys for the screen the source shows: the snapshot picker, the mapping editor, an
+    /// instance's disks or a lone snapshot.
+    fn keymap(&self, spec: &crate::spec::ImageSpec) -> Keymap<Action> {
+        if self.picking.is_some() {
+            return Keymap::new()
+                .with(self.picker.keymap("choose"), Action::Picker)
+                .bind([Key::plain(KeyCode::Esc)], Action::ClosePicker, "cancel")
+                .help("close the list without choosing");
+        }
+        let reload = [Key::ctrl('r'), Key::plain(KeyCode::F(5))];
+        let intro = "What the image contains. From an instance: every disk of it (CreateImage \
+                     snapshots each one). From a snapshot: that system disk alone. From a disk \
+                     mapping: the disks you list here.";
+        match &spec.source {
+            Source::Disks(disks) => self.mapping_keymap(disks).note(intro).note(
+                "The system disk comes first; a data-disk snapshot can become it, and then the \
+                 platform and architecture should be set in step 3. Sizes default to the \
+                 snapshot's; devices to /dev/xvdb, /dev/xvdc, … in order.",
             ),
-            ("↑ ↓ ← →  (j k h l)", "move between disks and their cells"),
-            ("Tab / Shift-Tab", "next / previous cell"),
-            (
-                "Enter",
-                "choose the snapshot (Source), or edit (Size, Device)",
-            ),
-            ("a / + / Insert", "add a data disk from a snapshot"),
-            ("e", "add an empty data disk (20 GiB unless you change it)"),
-            ("d / -", "remove the focused data disk"),
-            ("s", "make it the system disk (the old one becomes data)"),
-            ("Del", "empty data disk, default size or automatic device"),
-            ("^R / F5", "reload the list (instance disks, snapshots)"),
-            (
-                "",
-                "The system disk comes first; a data-disk snapshot can become it, and then \
-                  the platform and architecture should be set in step 3. Sizes default to the \
-                  snapshot's; devices to /dev/xvdb, /dev/xvdc, … in order.",
-            ),
-        ]
+            Source::Instance { instance_id } if !instance_id.is_empty() => Keymap::new()
+                .bind_each(
+                    [
+                        (Key::plain(KeyCode::Up), Action::Up),
+                        (Key::plain(KeyCode::Down), Action::Down),
+                        (Key::char('k'), Action::Up),
+                        (Key::char('j'), Action::Down),
+                    ],
+                    "scroll",
+                )
+                .bind(reload, Action::Reload, "reload")
+                .help("list the instance's disks again")
+                .note(intro),
+            Source::Snapshot { .. } => Keymap::new()
+                .bind(reload, Action::Reload, "reload")
+                .help("look the snapshot up again")
+                .note(intro),
+            Source::Instance { .. } => Keymap::new().note(intro),
+        }
     }
 }
 

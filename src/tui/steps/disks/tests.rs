@@ -389,3 +389,69 @@ fn screen_mapping_80x24_and_picker() {
     key(&mut app, KeyCode::Char('a'));
     insta::assert_snapshot!("picker_80x24", render(&app, 80, 24));
 }
+
+#[test]
+fn an_encrypted_data_snapshot_cannot_be_the_system_disk_but_can_be_data() {
+    let mut app = mapping();
+    let (id, _) = only_call(&key(&mut app, KeyCode::Enter)); // the system disk's snapshot
+    let mut encrypted = sample_snapshots().remove(1);
+    encrypted.encrypted = true;
+    answer_snapshots(&mut app, id, vec![encrypted]);
+    let text = screen_text(&app, 80, 24);
+    assert!(text.contains("✗ of an encrypted data disk"), "{text}");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(spec_disks(&app)[0].snapshot_id, None);
+    assert_notice(&app, "cannot become the system disk");
+    // For a data disk it is fine.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('a'));
+    let text = screen_text(&app, 80, 24);
+    assert!(!text.contains("✗ of an encrypted"), "{text}");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(spec_disks(&app)[1].snapshot_id.as_deref(), Some(DATA));
+}
+
+/// The cells of row `y` from column `x` on, `width` wide.
+fn cells_of(
+    backend: &ratatui::backend::TestBackend,
+    x: u16,
+    y: u16,
+    width: u16,
+) -> Vec<ratatui::buffer::Cell> {
+    (x..x + width)
+        .map(|x| backend.buffer()[(x, y)].clone())
+        .collect()
+}
+
+#[test]
+fn the_focused_cell_is_marked_without_colour() {
+    use ratatui::style::Modifier;
+    let mut app = three_disks();
+    assert_eq!(app.theme, crate::tui::theme::Theme::plain(), "NO_COLOR");
+    // Disk 2's size shows its default, a placeholder; then its device, automatic.
+    key(&mut app, KeyCode::Up);
+    for (cell, header) in [(Cell::Size, "Size GiB"), (Cell::Device, "Device")] {
+        assert_eq!(app.steps.disks.focus, Focus::Disk(1, cell));
+        let backend = render(&app, 80, 24);
+        let text = screen_text(&app, 80, 24);
+        let header_row = text.lines().nth(3).unwrap_or_default();
+        let x = u16::try_from(header_row.find(header).unwrap_or(0)).unwrap_or(0);
+        let y = 5; // title, step bar, mapping title, header, disk 1, disk 2
+        let focused = cells_of(&backend, x, y, 4);
+        assert!(
+            focused
+                .iter()
+                .all(|c| c.modifier.contains(Modifier::REVERSED)),
+            "{cell:?}: {focused:?}"
+        );
+        let other = cells_of(&backend, x, y + 1, 4);
+        assert!(
+            other
+                .iter()
+                .all(|c| !c.modifier.contains(Modifier::REVERSED)),
+            "only the focused cell"
+        );
+        key(&mut app, KeyCode::Right);
+    }
+    insta::assert_snapshot!("focused_device_80x24", render(&app, 80, 24));
+}

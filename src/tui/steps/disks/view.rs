@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::{DisksStep, Target};
 use crate::api::model::Snapshot;
-use crate::spec::FieldError;
+use crate::spec::{FieldError, usable};
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle, put};
 use crate::tui::widgets::text_field::{finding_lines, render_lines, wrap};
@@ -156,10 +156,12 @@ impl DisksStep {
             LoadState::Interrupted => {
                 Line::styled("Loading was interrupted (^R reloads).", theme.warning)
             }
-            LoadState::Complete if disks.is_empty() => Line::styled(
-                "DescribeDisks lists no disks for this instance.",
-                theme.warning,
-            ),
+            LoadState::Complete if let Some(problem) = usable::instance_disks(disks) => {
+                Line::styled(
+                    format!("✗ This instance cannot become an image: {problem}."),
+                    theme.error,
+                )
+            }
             LoadState::Idle | LoadState::Complete => {
                 let total: u64 = disks.iter().map(|d| d.size).sum();
                 let data = disks.iter().filter(|d| !d.is_system()).count();

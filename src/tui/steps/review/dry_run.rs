@@ -3,7 +3,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::problems::field_of_key;
+use super::problems::field_of_error;
 use super::{DryRun, Params, ReviewStep, Tab};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::spec::to_params;
@@ -31,9 +31,8 @@ impl ReviewStep {
         };
         self.dry_run = match result {
             Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed { request_id })) => {
-                ctx.notify(format!(
-                    "DryRun passed: ECS accepted the request (RequestId {request_id})."
-                ));
+                // The RequestId is in the DryRun block; the status line is too short for it.
+                ctx.notify("DryRun passed: ECS accepted the request.");
                 DryRun::Passed { request_id, params }
             }
             Ok(Loaded::DryRun(CreateImageOutcome::Created {
@@ -62,10 +61,7 @@ impl ReviewStep {
             },
             Ok(_) => return,
             Err(error) => {
-                let field = error
-                    .explanation()
-                    .and_then(|e| e.field.as_deref())
-                    .and_then(|key| field_of_key(key, ctx.spec));
+                let field = field_of_error(&error, ctx.spec);
                 self.tab = Tab::Summary;
                 self.selected = 0;
                 DryRun::Failed {
@@ -97,7 +93,7 @@ impl ReviewStep {
         }
     }
 
-    /// The DryRun block at the top of the summary; the failure's field line is item 0.
+    /// The DryRun block above the summary; the failure's field line is item 0.
     pub(super) fn dry_run_lines(
         &self,
         ctx: &ViewCtx,

@@ -25,25 +25,45 @@ mod save;
 mod source_facts;
 mod summary;
 
-pub(crate) use self::problems::field_of_key;
+pub(crate) use self::problems::field_of_error;
 pub use self::problems::{Problem, warnings};
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance};
 use crate::spec::{Field, to_params};
 use crate::tui::msg::{Loaded, RequestId, Saved};
 use crate::tui::view::ErrorReport;
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::{Scroll, tab_bar, wrap_line};
 use crate::tui::widgets::text_field::TextField;
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    NextTab,
+    PreviousTab,
+    /// ↑↓ on the summary: the previous / next problem.
+    SelectUp,
+    SelectDown,
+    GoToField,
+    /// ↑↓ PgUp PgDn Home End on a text tab.
+    Scroll,
+    DryRun,
+    Save,
+    LookUp,
+    Submit,
+    /// The save prompt and its question.
+    SaveKey(save::SaveAction),
+}
 
 type Params = Vec<(String, String)>;
 
@@ -157,6 +177,8 @@ pub struct ReviewStep {
     /// Where requests go, for the Request tab (from the session on entering).
     endpoint: Option<String>,
     credential_source: Option<String>,
+    /// A sandbox session: commands it suggests need `--sandbox`.
+    sandbox: bool,
 }
 
 impl Default for ReviewStep {
@@ -171,6 +193,7 @@ impl Default for ReviewStep {
             save: None,
             endpoint: None,
             credential_source: None,
+            sandbox: false,
         }
     }
 }
@@ -194,6 +217,33 @@ impl ReviewStep {
     }
 
     fn render_tab(&self, tab: Tab, focused: bool, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        let mut area = area;
+        // The DryRun block stays above the summary, whatever is scrolled: before a DryRun it
+        // says how to run one, after it what came of it.
+        let mut first_item = 0;
+        if tab == Tab::Summary {
+            let current = to_params(ctx.spec);
+            let failed_on_field = matches!(self.dry_run, DryRun::Failed { field: Some(_), .. });
+            let chosen = focused && self.selected == 0 && failed_on_field;
+            let head: Vec<Line> = self
+                .dry_run_lines(ctx, &current, chosen)
+                .into_iter()
+                .flat_map(|(line, indent, _)| wrap_line(&line, area.width, indent))
+                .collect();
+            let height = u16::try_from(head.len())
+                .unwrap_or(u16::MAX)
+                .min(area.height / 2);
+            frame.render_widget(
+                ratatui::widgets::Paragraph::new(head),
+                Rect { height, ..area },
+            );
+            area = Rect {
+                y: area.y + height + 1,
+                height: area.height.saturating_sub(height + 1),
+                ..area
+            };
+            first_item = usize::from(failed_on_field);
+        }
         let lines = match tab {
             Tab::Summary => self.summary_lines(ctx, focused),
             Tab::Request => self.request_lines(ctx),
@@ -214,9 +264,10 @@ impl ReviewStep {
         let scroll = self.scroll(tab);
         if tab == Tab::Summary
             && focused
-            && let Some((first, last)) = item_rows.get(self.selected)
+            && let Some(selected) = self.selected.checked_sub(first_item)
+            && let Some((first, last)) = item_rows.get(selected)
         {
-            scroll.reveal(*first, *last, area.height);
+            scroll.reveal(*first, *last, Scroll::viewport(rows.len(), area.height));
         }
         scroll.render(rows, ctx.theme, frame, area);
     }
@@ -230,6 +281,7 @@ impl StepScreen for ReviewStep {
         if let Some(session) = ctx.session {
             self.endpoint = Some(session.endpoint.clone());
             self.credential_source = Some(session.credential_source.clone());
+            self.sandbox = session.sandbox;
         }
         self.look_up(ctx);
     }
@@ -253,39 +305,33 @@ impl StepScreen for ReviewStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        if let Some(save) = self.save.take() {
-            self.save_key(save, key, ctx);
-            return Outcome::Handled;
-        }
-        if key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-        {
+        let Some(action) = self.keymap(ctx.answers()).action(&key) else {
             return Outcome::Ignored;
-        }
-        let scroll = self.scroll(self.tab);
+        };
         let items = self.items(ctx.spec, ctx.findings, ctx.facts).len();
-        let selecting = self.tab == Tab::Summary && items > 0;
-        match key.code {
-            KeyCode::Tab | KeyCode::Right => self.switch_tab(true),
-            KeyCode::BackTab | KeyCode::Left => self.switch_tab(false),
-            KeyCode::Down if selecting => self.selected = (self.selected + 1).min(items - 1),
-            KeyCode::Up if selecting => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Enter if selecting => {
+        match action {
+            Action::SaveKey(action) => {
+                if let Some(save) = self.save.take() {
+                    self.save_act(save, action, key, ctx);
+                }
+            }
+            Action::NextTab => self.switch_tab(true),
+            Action::PreviousTab => self.switch_tab(false),
+            Action::SelectDown => self.selected = (self.selected + 1).min(items.saturating_sub(1)),
+            Action::SelectUp => self.selected = self.selected.saturating_sub(1),
+            Action::GoToField => {
                 let items = self.items(ctx.spec, ctx.findings, ctx.facts);
-                if let Some(item) = items.get(self.selected.min(items.len() - 1)) {
+                if let Some(item) = items.get(self.selected.min(items.len().saturating_sub(1))) {
                     return Outcome::Goto(item.field);
                 }
             }
-            KeyCode::Char('d') => self.start_dry_run(ctx),
-            KeyCode::Char('w') => self.open_save(ctx.spec),
-            KeyCode::Char('r') => self.look_up(ctx),
-            KeyCode::Char('s') => return Outcome::Next,
-            code => {
-                if !scroll.key(code) {
-                    return Outcome::Ignored;
-                }
+            Action::Scroll => {
+                self.scroll(self.tab).key(key.code);
             }
+            Action::DryRun => self.start_dry_run(ctx),
+            Action::Save => self.open_save(ctx.spec),
+            Action::LookUp => self.look_up(ctx),
+            Action::Submit => return Outcome::Next,
         }
         Outcome::Handled
     }
@@ -411,50 +457,84 @@ impl StepScreen for ReviewStep {
         }
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        match &self.save {
-            Some(Save::Prompt { .. }) => return vec![("Enter", "save"), ("Esc", "cancel")],
-            Some(Save::ConfirmReplace { .. }) => {
-                return vec![("y", "replace"), ("n", "another name")];
-            }
-            Some(Save::Saving { .. }) | None => {}
-        }
-        let mut keys = vec![("d", "DryRun"), ("s", "submit")];
-        if self.tab == Tab::Summary {
-            keys.push(("Enter", "go to field"));
-        } else {
-            keys.push(("↑↓", "scroll"));
-        }
-        keys.extend([("w", "save recipe"), ("Tab", "tabs")]);
-        keys
+    fn keys(&self, answers: Answers) -> Keys {
+        self.keymap(answers).keys()
     }
 
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "Tab / ← →",
-                "switch between Summary, Request, CLI and Recipe",
-            ),
-            ("↑↓", "Summary: select a problem; other tabs: scroll"),
-            ("Enter", "go to the field the selected problem is about"),
-            ("PgUp PgDn", "scroll"),
-            ("d", "DryRun: ECS checks the request and creates nothing"),
-            ("w", "save the recipe to a file (asks before replacing one)"),
-            (
-                "r",
-                "check the source again (instance status, disks, snapshots)",
-            ),
-            ("s / ^N", "go on to submit (it asks before sending)"),
-            (
-                "",
-                "✗ problems stop the request; ! warnings deserve a look.",
-            ),
-            (
-                "",
+    fn verdict(&self, answers: Answers) -> Option<bool> {
+        let current = to_params(answers.spec);
+        match &self.dry_run {
+            DryRun::Passed { params, .. } if *params == current => Some(true),
+            DryRun::Failed { params, .. } if *params == current => Some(false),
+            _ => None,
+        }
+    }
+}
+
+impl ReviewStep {
+    fn keymap(&self, answers: Answers) -> Keymap<Action> {
+        if let Some(save) = &self.save {
+            return Keymap::new().with(save::keymap(save), Action::SaveKey);
+        }
+        let items = self
+            .items(answers.spec, answers.findings, answers.facts)
+            .len();
+        let selecting = self.tab == Tab::Summary && items > 0;
+        Keymap::new()
+            .bind([Key::char('d')], Action::DryRun, "DryRun")
+            .help("DryRun: ECS checks the request and creates nothing")
+            .bind([Key::char('s')], Action::Submit, "submit")
+            .help("go on to submit (it asks before sending)")
+            .when(selecting, |k| {
+                k.bind(
+                    [Key::plain(KeyCode::Enter)],
+                    Action::GoToField,
+                    "go to field",
+                )
+                .help("go to the field the selected problem is about")
+                .bind_each(
+                    [
+                        (Key::plain(KeyCode::Up), Action::SelectUp),
+                        (Key::plain(KeyCode::Down), Action::SelectDown),
+                    ],
+                    "problem",
+                )
+                .help("select the previous / next problem")
+                .quiet()
+            })
+            .bind(
+                [
+                    Key::plain(KeyCode::Up),
+                    Key::plain(KeyCode::Down),
+                    Key::plain(KeyCode::PageUp),
+                    Key::plain(KeyCode::PageDown),
+                    Key::plain(KeyCode::Home),
+                    Key::plain(KeyCode::End),
+                ],
+                Action::Scroll,
+                "scroll",
+            )
+            .quiet_if(selecting)
+            .bind([Key::char('w')], Action::Save, "save recipe")
+            .help("save the recipe to a file (asks before replacing one)")
+            .bind_each(
+                [
+                    (Key::plain(KeyCode::Tab), Action::NextTab),
+                    (Key::plain(KeyCode::Right), Action::NextTab),
+                    (Key::plain(KeyCode::BackTab), Action::PreviousTab),
+                    (Key::plain(KeyCode::Left), Action::PreviousTab),
+                ],
+                "tabs",
+            )
+            .help("switch between Summary, Request, CLI and Recipe")
+            .bind([Key::char('r')], Action::LookUp, "check again")
+            .help("check the source again (instance status, disks, snapshots)")
+            .quiet()
+            .note("✗ problems stop the request; ! warnings deserve a look.")
+            .note(
                 "The ClientToken is made once for these answers: submitting them again, or a \
-                  retry, can never create a second image.",
-            ),
-        ]
+                 retry, can never create a second image.",
+            )
     }
 }
 

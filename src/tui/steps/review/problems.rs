@@ -2,6 +2,7 @@
 //! summary's selectable problems, and the field an error code points at.
 
 use super::{DryRun, ReviewStep};
+use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance};
 use crate::spec::{BootMode, Context, Field, FieldError, ImageSpec, Severity, Source};
 use crate::tui::steps::Step;
@@ -157,8 +158,32 @@ fn boot_mode_warning(
     }
 }
 
+/// The field an ECS error is about: the one its code names (`field` in `assets/errors.toml`).
+/// With a disk mapping, an error about the source is about the mapping's disks (edited in
+/// step 2), and about the disk whose snapshot the message names when it names one.
+pub(crate) fn field_of_error(error: &ApiError, spec: &ImageSpec) -> Option<Field> {
+    let key = error.explanation()?.field.as_deref()?;
+    let field = field_of_key(key, spec)?;
+    let Source::Disks(disks) = &spec.source else {
+        return Some(field);
+    };
+    if !matches!(field, Field::Source | Field::SourceDisks) {
+        return Some(field);
+    }
+    let message = match error {
+        ApiError::Service(e) => e.message.as_str(),
+        _ => "",
+    };
+    let named = disks.iter().position(|d| {
+        d.snapshot_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty() && message.contains(id))
+    });
+    Some(named.map_or(Field::SourceDisks, Field::SourceDiskSnapshot))
+}
+
 /// The Field a recipe key names (`field` in `assets/errors.toml`), for whole fields only.
-pub(crate) fn field_of_key(key: &str, spec: &ImageSpec) -> Option<Field> {
+fn field_of_key(key: &str, spec: &ImageSpec) -> Option<Field> {
     const FIELDS: [Field; 15] = [
         Field::Region,
         Field::Source,
@@ -294,11 +319,13 @@ mod tests {
         ]);
         let mut context = Context::default();
         let facts = |encrypted| SnapshotFacts {
-            size_gib: 40,
+            size_gib: Some(40),
             status: "accomplished".into(),
-            creation_time: now(),
+            progress: Some(100),
+            creation_time: Some(now()),
             source_disk_type: DiskType::Data,
             encrypted,
+            category: "standard".into(),
         };
         context.snapshots.insert("s-sys".into(), facts(false));
         context.snapshots.insert("s-enc".into(), facts(true));

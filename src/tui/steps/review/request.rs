@@ -6,7 +6,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::ReviewStep;
 use crate::spec::{ImageSpec, to_cli, to_params, to_recipe};
-use crate::tui::steps::ViewCtx;
+use crate::tui::steps::{ViewCtx, ecsimg_command};
 
 /// The recipe as saved: without the ClientToken, so every replay is a request of its own (a
 /// replay with another `{date}` in the name would otherwise be refused as a token reuse).
@@ -141,8 +141,11 @@ impl ReviewStep {
         let mut lines = vec![
             (
                 Line::styled(
-                    "w saves this recipe; `ecsimg create --recipe FILE` replays it. The \
-                     ClientToken is left out, so each replay is a request of its own.",
+                    format!(
+                        "w saves this recipe; `{}` replays it. The ClientToken is left out, so \
+                         each replay is a request of its own.",
+                        ecsimg_command(self.sandbox, "create --recipe FILE")
+                    ),
                     theme.muted,
                 ),
                 0,

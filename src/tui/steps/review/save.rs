@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -12,11 +12,56 @@ use super::{ReviewStep, Save};
 use crate::spec::ImageSpec;
 use crate::tui::effect::Call;
 use crate::tui::msg::Saved;
-use crate::tui::steps::StepCtx;
+use crate::tui::steps::{StepCtx, ecsimg_command};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::dialog::{Dialog, input_box};
+use crate::tui::widgets::dialog::{Dialog, input_box, unindented};
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::wrap_lines;
 use crate::tui::widgets::text_field::{Edit, TextField};
+
+/// What a key does while saving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SaveAction {
+    Write,
+    Cancel,
+    /// A key for the path's editor.
+    Edit,
+    Replace,
+    OtherName,
+    /// The write is under way, or a question is open: other keys wait.
+    Nothing,
+}
+
+/// The keys of the save prompt, its question, or the write in progress.
+pub(super) fn keymap(save: &Save) -> Keymap<SaveAction> {
+    use KeyCode::*;
+    let wait = |k: Keymap<SaveAction>| {
+        k.bind([Key::Any], SaveAction::Nothing, "nothing")
+            .help("other keys wait")
+            .quiet()
+    };
+    match save {
+        Save::Prompt { .. } => Keymap::new()
+            .bind([Key::plain(Enter)], SaveAction::Write, "save")
+            .help("write the recipe to this path")
+            .bind([Key::plain(Esc)], SaveAction::Cancel, "cancel")
+            .with(
+                crate::tui::widgets::keymap::line_editing(SaveAction::Edit),
+                |a| a,
+            ),
+        Save::ConfirmReplace { .. } => wait(
+            Keymap::new()
+                .bind([Key::char('y')], SaveAction::Replace, "replace")
+                .help("replace the file with this recipe")
+                .bind(
+                    [Key::char('n'), Key::plain(Esc)],
+                    SaveAction::OtherName,
+                    "another name",
+                ),
+        ),
+        Save::Saving { .. } => wait(Keymap::new()),
+    }
+}
 
 impl ReviewStep {
     pub(super) fn open_save(&mut self, spec: &ImageSpec) {
@@ -32,13 +77,16 @@ impl ReviewStep {
         self.save = Some(Save::Prompt { path, error: None });
     }
 
-    pub(super) fn save_key(&mut self, save: Save, key: KeyEvent, ctx: &mut StepCtx) {
-        let plain = !key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-        self.save = match (save, key.code) {
-            (Save::Prompt { .. }, KeyCode::Esc) => None,
-            (Save::Prompt { path, .. }, KeyCode::Enter) => {
+    pub(super) fn save_act(
+        &mut self,
+        save: Save,
+        action: SaveAction,
+        key: KeyEvent,
+        ctx: &mut StepCtx,
+    ) {
+        self.save = match (save, action) {
+            (Save::Prompt { .. }, SaveAction::Cancel) => None,
+            (Save::Prompt { path, .. }, SaveAction::Write) => {
                 let target = path.value().trim().to_string();
                 if target.is_empty() {
                     Some(Save::Prompt {
@@ -49,7 +97,7 @@ impl ReviewStep {
                     Some(self.write(PathBuf::from(target), false, ctx))
                 }
             }
-            (Save::Prompt { mut path, error }, _) => {
+            (Save::Prompt { mut path, error }, SaveAction::Edit) => {
                 let error = match path.handle_key(key) {
                     Edit::Changed => None,
                     _ => error,
@@ -57,10 +105,10 @@ impl ReviewStep {
                 path.start_editing();
                 Some(Save::Prompt { path, error })
             }
-            (Save::ConfirmReplace { path }, KeyCode::Char('y' | 'Y')) if plain => {
+            (Save::ConfirmReplace { path }, SaveAction::Replace) => {
                 Some(self.write(path, true, ctx))
             }
-            (Save::ConfirmReplace { path }, KeyCode::Char('n' | 'N') | KeyCode::Esc) => {
+            (Save::ConfirmReplace { path }, SaveAction::OtherName) => {
                 let mut field = TextField::new("Path").with_value(path.display().to_string());
                 field.start_editing();
                 Some(Save::Prompt {
@@ -84,9 +132,10 @@ impl ReviewStep {
     pub(super) fn saved(&mut self, saved: Saved, ctx: &mut StepCtx) {
         self.save = match saved {
             Saved::Written { path } => {
+                let replay = format!("create --recipe {}", path.display());
                 ctx.notify(format!(
-                    "Saved; replay with: ecsimg create --recipe {}",
-                    path.display()
+                    "Saved; replay with: {}",
+                    ecsimg_command(self.sandbox, &replay)
                 ));
                 None
             }
@@ -123,7 +172,7 @@ impl ReviewStep {
                     area,
                     (width, height),
                     "Save the recipe",
-                    "save",
+                    &keymap(save).footer(),
                     theme,
                 );
                 if inner.height == 0 || inner.width < 4 {
@@ -142,11 +191,11 @@ impl ReviewStep {
             Save::Saving { .. } => {}
             Save::ConfirmReplace { path } => Dialog {
                 title: "Replace the file?",
-                lines: vec![Line::raw(format!(
+                lines: unindented(vec![Line::raw(format!(
                     "{} exists. Replace it with this recipe?",
                     path.display()
-                ))],
-                keys: &[("y", "replace"), ("n", "another name")],
+                ))]),
+                keys: keymap(save).footer(),
                 accent: theme.warning,
                 width: 64,
                 scroll: 0,

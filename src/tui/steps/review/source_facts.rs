@@ -4,11 +4,11 @@
 use super::{ReviewStep, SourceFacts};
 use crate::api::ApiError;
 use crate::api::model::{DiskQuery, ImageQuery, SnapshotQuery};
-use crate::spec::Source;
+use crate::spec::usable;
+use crate::spec::{SnapshotFacts, Source};
 use crate::tui::effect::{Call, one_instance};
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::steps::StepCtx;
-use crate::tui::steps::source::snapshot_facts;
 
 impl ReviewStep {
     /// Refreshes what the warnings need: the instance (status, disks, image) or the facts of
@@ -100,6 +100,13 @@ impl ReviewStep {
                 facts.disks.extend(page.rows);
                 if page.last {
                     facts.disks_request = None;
+                    if let Source::Instance { instance_id } = &ctx.spec.source
+                        && usable::instance_disks(&facts.disks).is_some()
+                    {
+                        ctx.facts
+                            .instances_without_system_disk
+                            .insert(instance_id.clone());
+                    }
                 }
             }
             Loaded::Images(images) if facts.image_request == Some(id) => {
@@ -113,9 +120,9 @@ impl ReviewStep {
             }
             Loaded::Snapshots(page) if facts.snapshots_request == Some(id) => {
                 for snapshot in &page.rows {
-                    if let Some(f) = snapshot_facts(snapshot) {
-                        ctx.facts.snapshots.insert(snapshot.snapshot_id.clone(), f);
-                    }
+                    ctx.facts
+                        .snapshots
+                        .insert(snapshot.snapshot_id.clone(), SnapshotFacts::of(snapshot));
                 }
                 if page.last {
                     facts.snapshots_request = None;

@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 
 use super::{DryRun, ReviewStep};
 use crate::api::model::Disk;
-use crate::spec::{DiskType, Severity, Source, rules, to_params};
+use crate::spec::{DiskType, Severity, Source, rules};
 use crate::tui::steps::{Step, ViewCtx};
 
 impl ReviewStep {
@@ -17,19 +17,13 @@ impl ReviewStep {
     ) -> Vec<(Line<'static>, u16, bool)> {
         let theme = ctx.theme;
         let spec = ctx.spec;
-        let current = to_params(spec);
         let items = self.items(spec, ctx.findings, ctx.facts);
-        let mut item = 0;
-        let mut lines = Vec::new();
-        let dry_run_item = matches!(self.dry_run, DryRun::Failed { field: Some(_), .. });
-        lines.extend(self.dry_run_lines(
-            ctx,
-            &current,
-            focused && self.selected == 0 && dry_run_item,
+        // Item 0 is the DryRun's field when it failed on one (drawn above the summary).
+        let mut item = usize::from(matches!(
+            self.dry_run,
+            DryRun::Failed { field: Some(_), .. }
         ));
-        if dry_run_item {
-            item += 1;
-        }
+        let mut lines = Vec::new();
         let problems = self.problems(spec, ctx.findings, ctx.facts);
         let value = |label: &str, text: String| -> (Line<'static>, u16, bool) {
             (
@@ -45,7 +39,9 @@ impl ReviewStep {
             if step == Step::Submit {
                 continue;
             }
-            lines.push((Line::raw(""), 0, false));
+            if !lines.is_empty() {
+                lines.push((Line::raw(""), 0, false));
+            }
             lines.push((
                 Line::styled(format!("{} {}", step.number(), step.title()), theme.title),
                 0,

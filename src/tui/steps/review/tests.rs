@@ -373,6 +373,211 @@ fn dry_run_failures_explain_the_code_and_lead_to_the_field() {
 }
 
 #[test]
+fn a_dry_run_refusal_about_a_mapped_snapshot_leads_to_its_disk() {
+    let (mut app, _) = wizard();
+    app.spec.client_token = Some(TOKEN.into());
+    let disk = |disk_type, id: &str| DiskSpec {
+        disk_type,
+        snapshot_id: Some(id.into()),
+        size: None,
+        device: None,
+    };
+    app.spec.source = Source::Disks(vec![
+        disk(DiskType::System, "s-bp17441ohwkdca0k0001"),
+        disk(DiskType::Data, "s-bp1gone000000000000"),
+    ]);
+    for _ in 0..4 {
+        ctrl(&mut app, 'n');
+    }
+    assert_eq!(app.step, Step::Review);
+    let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
+    let message = "The specified SnapshotId s-bp1gone000000000000 does not exist.";
+    answer(
+        &mut app,
+        id,
+        Err(service_error("InvalidSnapshotId.NotFound", message)),
+    );
+    let text = flat(&app, 80, 24);
+    assert_shows(&text, &["Field to change: Disk 2 snapshot (step 2)"]);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.step, Step::Disks, "the mapping is edited in step 2");
+
+    // A refusal that names no snapshot of the mapping still points at its disks.
+    let spec = app.spec.clone();
+    let error = service_error("InvalidSnapshotId.NotReady", "The snapshot is not ready.");
+    assert_eq!(
+        super::field_of_error(&error, &spec),
+        Some(Field::SourceDisks)
+    );
+    // For an instance source, the source itself.
+    let instance = ImageSpec {
+        source: Source::Instance {
+            instance_id: "i-1".into(),
+        },
+        ..ImageSpec::default()
+    };
+    assert_eq!(
+        super::field_of_error(&error, &instance),
+        Some(Field::Source)
+    );
+}
+
+/// Asserts that each ID shows whole on one row (never wrapped or cut in the middle).
+#[track_caller]
+fn assert_whole(app: &App, width: u16, height: u16, ids: &[&str]) {
+    let text = screen_text(app, width, height);
+    for id in ids {
+        assert!(
+            text.lines().any(|l| l.contains(id)),
+            "{id} split in:\n{text}"
+        );
+    }
+}
+
+/// Asserts that the `more` marker, when shown, has its row to itself.
+#[track_caller]
+fn assert_marker_alone(app: &App, width: u16, height: u16) {
+    let text = screen_text(app, width, height);
+    for row in text.lines().filter(|l| l.contains(" more")) {
+        let words: Vec<&str> = row.split_whitespace().collect();
+        assert!(
+            matches!(
+                words.as_slice(),
+                ["↓", "more"] | ["↑", "more"] | ["↑↓", "more"]
+            ),
+            "the marker shares its row: {row:?}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn at_80x24_the_dry_run_stays_in_view_and_ids_stay_whole() {
+    let (mut app, effects) = at_review();
+    answer_lookups(&mut app, &effects, "Running");
+    app.spec.image.name = Some("1-bad".into());
+    app.spec.image.resource_group_id = Some("rg-doesnotexist00000".into());
+    app.revalidate();
+    // Walk to the last problem: the summary scrolls, the DryRun block does not.
+    let items = app
+        .steps
+        .review
+        .items(&app.spec, &app.findings, &app.facts)
+        .len();
+    for _ in 0..items {
+        key(&mut app, KeyCode::Down);
+    }
+    let text = screen_text(&app, 80, 24);
+    assert!(text.contains("DryRun  not run yet"), "{text}");
+    assert_marker_alone(&app, 80, 24);
+    insta::assert_snapshot!("review_scrolled_80x24", render(&app, 80, 24));
+
+    // Refused: the block, its field line and RequestId stay on screen, IDs whole.
+    let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
+    answer(
+        &mut app,
+        id,
+        Err(service_error(
+            "InvalidResourceGroup.NotFound",
+            "The ResourceGroup provided does not exist in our records.",
+        )),
+    );
+    for _ in 0..items {
+        key(&mut app, KeyCode::Down);
+    }
+    let text = screen_text(&app, 80, 24);
+    assert!(
+        text.contains("DryRun  ✗ InvalidResourceGroup.NotFound"),
+        "{text}"
+    );
+    assert!(text.contains("Field to change: Resource group"), "{text}");
+    assert_whole(&app, 80, 24, &["473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"]);
+    assert_marker_alone(&app, 80, 24);
+    insta::assert_snapshot!("review_refused_scrolled_80x24", render(&app, 80, 24));
+
+    // Passed: the RequestId shows whole; the status line does not cut it either.
+    app.spec.image.name = Some("db-golden".into());
+    app.spec.image.resource_group_id = None;
+    app.revalidate();
+    let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
+    let request_id = "0F2B8C3E-1111-4A5B-9C0D-0123456789AB";
+    answer(
+        &mut app,
+        id,
+        Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed {
+            request_id: request_id.into(),
+        })),
+    );
+    assert_whole(&app, 80, 24, &[request_id]);
+    assert_marker_alone(&app, 80, 24);
+    insta::assert_snapshot!("review_passed_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("review_passed_160x48", render(&app, 160, 48));
+    key(&mut app, KeyCode::Tab);
+    assert_whole(&app, 80, 24, &[TOKEN]);
+    assert_marker_alone(&app, 80, 24);
+}
+
+#[test]
+fn a_long_notice_takes_more_rows_instead_of_cutting_an_id() {
+    let (mut app, _) = at_review();
+    app.notice = Some(
+        "m-bp1fyq7bo2ye0xkc9b1n keeps building in ECS; step 6 or `ecsimg watch \
+         m-bp1fyq7bo2ye0xkc9b1n --region cn-hangzhou` resumes watching."
+            .into(),
+    );
+    let text = screen_text(&app, 80, 24);
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[23].contains("resumes watching."), "{text}");
+    assert_eq!(
+        text.matches("m-bp1fyq7bo2ye0xkc9b1n").count(),
+        2,
+        "both IDs whole: {text}"
+    );
+}
+
+#[test]
+fn the_step_bar_marks_review_and_submit_when_done() {
+    let (mut app, effects) = at_review();
+    answer_lookups(&mut app, &effects, "Stopped");
+    let bar = |app: &App| {
+        screen_text(app, 80, 24)
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    ctrl(&mut app, 'n');
+    assert!(
+        bar(&app).contains("5 Review ›"),
+        "no DryRun yet: {}",
+        bar(&app)
+    );
+    ctrl(&mut app, 'p');
+    let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
+    answer(
+        &mut app,
+        id,
+        Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed {
+            request_id: "0F2B8C3E-1111-4A5B-9C0D-0123456789AB".into(),
+        })),
+    );
+    ctrl(&mut app, 'n');
+    assert!(bar(&app).contains("5 Review ✓"), "{}", bar(&app));
+    // A refusal is ✗, and a pass for answers changed since is neither.
+    ctrl(&mut app, 'p');
+    let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
+    answer(
+        &mut app,
+        id,
+        Err(service_error(
+            "QuotaExceed.Image",
+            "The Image Quota exceeds.",
+        )),
+    );
+    ctrl(&mut app, 'n');
+    assert!(bar(&app).contains("5 Review ✗"), "{}", bar(&app));
+}
+
+#[test]
 fn the_recipe_is_saved_without_overwriting_silently() {
     let (mut app, effects) = at_review();
     answer_lookups(&mut app, &effects, "Stopped");
@@ -442,9 +647,9 @@ fn the_recipe_is_saved_without_overwriting_silently() {
         Ok(Loaded::Saved(Saved::Written { path: absolute })),
     );
     assert!(
-        app.notice
-            .as_deref()
-            .is_some_and(|n| n.contains("ecsimg create --recipe /work/db-golden.recipe.toml")),
+        app.notice.as_deref().is_some_and(
+            |n| n.contains("ecsimg --sandbox create --recipe /work/db-golden.recipe.toml")
+        ),
         "{:?}",
         app.notice
     );

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Build, End, LogLine, SubmitStep, Tone};
 use crate::api::ApiError;
+use crate::api::endpoint::Endpoint;
 use crate::api::model::ImageQuery;
 use crate::tui::effect::Call;
 use crate::tui::msg::Loaded;
@@ -46,16 +47,43 @@ impl Build {
             .is_some_and(|i| i.detection_options.status == "Finished")
     }
 
-    /// `ecsimg watch …` for this image (the sandbox dies with the wizard, so say so).
-    pub(super) fn resume_hint(&self) -> String {
-        let command = format!("ecsimg watch {} --region {}", self.image_id, self.region);
+    /// The command that follows this build from a shell: `ecsimg watch <ImageId> --region R`
+    /// (with `--endpoint` when the session used another one). `None` in the sandbox: its
+    /// simulator, and the build, end with the wizard.
+    pub(super) fn resume_command(&self) -> Option<String> {
         if self.sandbox {
-            format!(
-                "`{command}` (in the sandbox, which lives only as long as this wizard, come back \
-                 to step 6 instead)"
-            )
-        } else {
-            format!("`{command}`")
+            return None;
+        }
+        let mut command = format!("ecsimg watch {} --region {}", self.image_id, self.region);
+        if self.endpoint != Endpoint::for_region(&self.region).to_string() {
+            command.push_str(&format!(" --endpoint {}", self.endpoint));
+        }
+        Some(command)
+    }
+
+    /// What happens to the build when the wizard stops watching it.
+    pub(super) fn goes_on(&self) -> String {
+        match self.resume_command() {
+            Some(command) => {
+                format!("The build goes on in ECS; `{command}` resumes watching from a shell.")
+            }
+            None => "The sandbox builds it only while the wizard runs: come back to step 6 to \
+                     watch it; quitting ends the simulated build."
+                .to_owned(),
+        }
+    }
+
+    /// The status line after leaving step 6 while the image builds.
+    pub(super) fn leave_notice(&self) -> String {
+        match self.resume_command() {
+            Some(command) => format!(
+                "{} keeps building in ECS; step 6 or `{command}` resumes watching.",
+                self.image_id
+            ),
+            None => format!(
+                "{} keeps building in the sandbox while the wizard runs; step 6 watches it.",
+                self.image_id
+            ),
         }
     }
 }

@@ -15,25 +15,29 @@
 //! and the screens are in the submodules.
 
 mod build;
+mod farewell;
 mod progress;
 mod sending;
 mod view;
+
+pub use self::farewell::Farewell;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::{KeyHint, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx, ecsimg_command};
 use crate::api::ApiError;
 use crate::api::model::Image;
 use crate::spec::{Field, to_params};
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::view::ErrorReport;
+use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::{Scroll, wrap_line};
 use crate::watch::FailureReason;
 
@@ -78,6 +82,28 @@ enum Ask {
     Leave,
 }
 
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Answers to the open question.
+    Yes,
+    No,
+    /// Other keys while a question is open, or while an answer is awaited.
+    Nothing,
+    /// A key that can do nothing now; the notice says why.
+    Wait(&'static str),
+    /// Submit while problems remain: says how many and where to fix them.
+    Blocked,
+    Submit,
+    SendAgain,
+    GoToField,
+    NewRequest,
+    Scroll,
+    Leave,
+    Delete,
+    WatchAgain,
+}
+
 /// How a build ended, as far as this wizard followed it.
 #[derive(Debug, Clone, PartialEq)]
 enum End {
@@ -112,6 +138,10 @@ struct LogLine {
 struct Build {
     region: String,
     sandbox: bool,
+    /// The endpoint it was sent to (the resume command names it when it is not the default).
+    endpoint: String,
+    /// The name it was submitted with: taken in the region for any later request.
+    name: Option<String>,
     image_id: String,
     request_id: String,
     client_token: String,
@@ -200,42 +230,28 @@ impl StepScreen for SubmitStep {
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        if let Some(ask) = self.ask.take() {
-            return self.ask_key(ask, key, ctx);
-        }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let leaving = key.code == KeyCode::Esc || (ctrl && key.code == KeyCode::Char('p'));
-        let region = ctrl && key.code == KeyCode::Char('g');
-        match &mut self.phase {
-            Phase::Ready => match key.code {
-                KeyCode::Enter | KeyCode::Char('s') if !ctrl => {
-                    let errors = ctx.findings.iter().filter(|f| f.is_error()).count();
-                    if errors > 0 {
-                        ctx.notify(format!(
-                            "Fix the {errors} problem(s) first: Esc goes back to the review."
-                        ));
-                    } else {
-                        self.ask = Some(Ask::Submit);
-                    }
-                    Outcome::Handled
-                }
-                _ => Outcome::Ignored,
-            },
-            Phase::Sending { .. } => {
-                if leaving || region || !ctrl {
-                    ctx.notify("Waiting for CreateImage to answer; the request is in the journal.");
-                    Outcome::Handled
-                } else {
-                    Outcome::Ignored
+        let Some(action) = self.keymap(ctx.answers()).action(&key) else {
+            return Outcome::Ignored;
+        };
+        match action {
+            Action::Yes => {
+                if let Some(ask) = self.ask.take() {
+                    return self.confirmed(ask, ctx);
                 }
             }
-            Phase::Refused {
-                field,
-                params,
-                journaled,
-                ..
-            } => match key.code {
-                KeyCode::Char('r') if !ctrl => {
+            Action::No => self.ask = None,
+            Action::Nothing => {}
+            Action::Wait(why) => ctx.notify(why),
+            Action::Blocked => ctx.notify(format!(
+                "Fix the {} problem(s) first: Esc goes back to the review.",
+                ctx.answers().errors()
+            )),
+            Action::Submit => self.ask = Some(Ask::Submit),
+            Action::SendAgain => {
+                if let Phase::Refused {
+                    params, journaled, ..
+                } = &self.phase
+                {
                     match journaled.clone() {
                         Some(id) => {
                             let params = params.clone();
@@ -243,60 +259,32 @@ impl StepScreen for SubmitStep {
                         }
                         None => self.submit(ctx),
                     }
-                    Outcome::Handled
                 }
-                KeyCode::Enter => field.map_or(Outcome::Handled, Outcome::Goto),
-                KeyCode::Char('n') if !ctrl && journaled.is_none() => {
-                    self.new_request(ctx);
-                    Outcome::Handled
+            }
+            Action::GoToField => {
+                if let Phase::Refused {
+                    field: Some(field), ..
+                } = &self.phase
+                {
+                    return Outcome::Goto(*field);
                 }
-                _ => Outcome::Ignored,
-            },
-            Phase::Building(build) => {
-                if self.scroll.key(key.code) {
-                    return Outcome::Handled;
-                }
-                if build.deleting.is_some() && (leaving || region) {
-                    ctx.notify("Waiting for DeleteImage to answer.");
-                    return Outcome::Handled;
-                }
-                let deletable = match &build.end {
-                    None => true,
-                    Some(End::Failed(_) | End::TimedOut | End::Stopped(_)) => true,
-                    Some(End::Available | End::Deleted { .. }) => false,
-                };
-                match key.code {
-                    _ if build.building() && leaving => {
-                        self.ask = Some(Ask::Leave);
-                        Outcome::Handled
-                    }
-                    _ if build.building() && region => {
-                        ctx.notify(
-                            "The image is in this region: leave step 6 before switching regions.",
-                        );
-                        Outcome::Handled
-                    }
-                    KeyCode::Char('x') if !ctrl && deletable && build.deleting.is_none() => {
-                        self.ask = Some(Ask::Delete);
-                        Outcome::Handled
-                    }
-                    KeyCode::Char('w')
-                        if !ctrl && matches!(build.end, Some(End::TimedOut | End::Stopped(_))) =>
-                    {
-                        build.end = None;
-                        build.ended_at = None;
-                        build.log(ctx.now, Tone::Info, "Watching again");
-                        Self::watch(build, Duration::ZERO, ctx);
-                        Outcome::Handled
-                    }
-                    KeyCode::Char('n') if !ctrl && !build.building() => {
-                        self.new_request(ctx);
-                        Outcome::Handled
-                    }
-                    _ => Outcome::Ignored,
+            }
+            Action::NewRequest => self.new_request(ctx),
+            Action::Scroll => {
+                self.scroll.key(key.code);
+            }
+            Action::Leave => self.ask = Some(Ask::Leave),
+            Action::Delete => self.ask = Some(Ask::Delete),
+            Action::WatchAgain => {
+                if let Phase::Building(build) = &mut self.phase {
+                    build.end = None;
+                    build.ended_at = None;
+                    build.log(ctx.now, Tone::Info, "Watching again");
+                    Self::watch(build, Duration::ZERO, ctx);
                 }
             }
         }
+        Outcome::Handled
     }
 
     fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
@@ -345,21 +333,33 @@ impl StepScreen for SubmitStep {
     }
 
     fn quit_warning(&self) -> Option<String> {
+        let history = ecsimg_command(self.target.sandbox, "history");
         match &self.phase {
+            Phase::Sending { .. } if self.target.sandbox => Some(
+                "CreateImage is on its way to the sandbox, which ends with the wizard: quitting \
+                 now ends the simulated request too. Quit anyway?"
+                    .into(),
+            ),
             Phase::Sending { .. } => Some(
                 "CreateImage is on its way and ECS has not answered yet. If you quit now, the \
                  request stays in the journal without its ImageId; `ecsimg watch --resume` asks \
                  ECS for it with the same ClientToken (no second image is made). Quit anyway?"
                     .into(),
             ),
-            Phase::Building(build) if build.building() => Some(format!(
-                "Image {} is still being built. Quitting stops only this wizard's polling; the \
-                 build goes on in ECS. Resume watching with {}. Quit?",
-                build.image_id,
-                build.resume_hint()
-            )),
+            Phase::Building(build) if build.building() => Some(match build.resume_command() {
+                Some(command) => format!(
+                    "Image {} is still being built. Quitting stops only this wizard's polling; \
+                     the build goes on in ECS. Resume watching with `{command}`. Quit?",
+                    build.image_id
+                ),
+                None => format!(
+                    "Image {} is being built by the sandbox, which ends with the wizard: \
+                     quitting ends the simulated build (`{history}` keeps the record). Quit?",
+                    build.image_id
+                ),
+            }),
             Phase::Building(build) => Some(format!(
-                "The request for {} and how it ended are in the journal (`ecsimg history`). Quit?",
+                "The request for {} and how it ended are in the journal (`{history}`). Quit?",
                 build.image_id
             )),
             Phase::Ready | Phase::Refused { .. } => None,
@@ -406,75 +406,157 @@ impl StepScreen for SubmitStep {
         }
     }
 
-    fn footer(&self) -> Vec<KeyHint> {
-        match self.ask {
-            Some(Ask::Submit) => return vec![("y", "submit"), ("n", "cancel")],
-            Some(Ask::Delete) => return vec![("y", "delete the image"), ("n", "keep it")],
-            Some(Ask::Leave) => return vec![("y", "leave"), ("n", "stay")],
-            None => {}
-        }
-        match &self.phase {
-            Phase::Ready => vec![("Enter", "submit…")],
-            Phase::Sending { .. } => vec![],
-            Phase::Refused {
-                field, journaled, ..
-            } => {
-                let mut keys = vec![("r", "send again")];
-                if field.is_some() {
-                    keys.push(("Enter", "go to field"));
-                }
-                if journaled.is_none() {
-                    keys.push(("n", "new ClientToken"));
-                }
-                keys
-            }
-            Phase::Building(build) => match &build.end {
-                None => vec![("x", "delete (abort)…"), ("↑↓", "scroll")],
-                Some(End::Available) => vec![("n", "new request"), ("↑↓", "scroll")],
-                Some(End::Failed(_)) => vec![("x", "delete…"), ("n", "new request")],
-                Some(End::TimedOut | End::Stopped(_)) => {
-                    vec![("w", "watch again"), ("x", "delete…"), ("n", "new request")]
-                }
-                Some(End::Deleted { .. }) => vec![("n", "new request")],
-            },
-        }
+    fn keys(&self, answers: Answers) -> Keys {
+        self.keymap(answers).keys()
     }
 
-    fn help(&self) -> &'static [KeyHint] {
-        &[
-            (
-                "Enter",
-                "submit (asks first); on a refusal, go to the field to change",
-            ),
-            (
-                "r",
-                "send the request again after a refusal (the same ClientToken)",
-            ),
-            (
-                "n",
-                "give the answers a new ClientToken: the next submit is a new image",
-            ),
-            (
-                "x",
-                "delete the image (DeleteImage, asks first and names the ImageId)",
-            ),
-            ("w", "watch again after the watch stopped or timed out"),
-            ("↑↓ PgUp PgDn", "scroll"),
-            (
-                "Esc",
-                "back to the review (while the image builds, asks first: the build goes on)",
-            ),
-            (
-                "",
+    fn verdict(&self, _answers: Answers) -> Option<bool> {
+        match &self.phase {
+            Phase::Building(build) => match build.end {
+                Some(End::Available) => Some(true),
+                Some(End::Failed(_)) => Some(false),
+                _ => None,
+            },
+            Phase::Refused { .. } => Some(false),
+            Phase::Ready | Phase::Sending { .. } => None,
+        }
+    }
+}
+
+impl SubmitStep {
+    /// The keys of the open question, or of the phase the submission is in.
+    fn keymap(&self, answers: Answers) -> Keymap<Action> {
+        use KeyCode::{Enter, Esc};
+        let leaving = [Key::plain(Esc), Key::ctrl('p')];
+        if let Some(ask) = self.ask {
+            let yes = match ask {
+                Ask::Submit => "submit",
+                Ask::Delete => "delete the image",
+                Ask::Leave => "leave",
+            };
+            let no = match ask {
+                Ask::Submit => "cancel",
+                Ask::Delete => "keep it",
+                Ask::Leave => "stay",
+            };
+            return Keymap::new()
+                .bind([Key::char('y')], Action::Yes, yes)
+                .bind([Key::char('n'), Key::plain(Esc)], Action::No, no)
+                .bind([Key::Any], Action::Nothing, "nothing")
+                .help("other keys wait for an answer")
+                .quiet();
+        }
+        let journal = if self.target.sandbox {
+            format!(
+                "Every request is recorded in the sandbox's journal before it is sent; `{}` \
+                 lists them. The sandbox's images end with the wizard.",
+                ecsimg_command(true, "history")
+            )
+        } else {
+            "Every request is recorded in the journal before it is sent; `ecsimg history` lists \
+             them and `ecsimg watch <ImageId>` follows a build from a shell."
+                .to_owned()
+        };
+        let notes = |k: Keymap<Action>| {
+            k.note(
                 "The ClientToken stays with the answers: a retry or a second submit of the same \
-                  answers can never create a second image.",
-            ),
-            (
-                "",
-                "Every request is recorded in the journal before it is sent; `ecsimg history` \
-                  lists them and `ecsimg watch <ImageId>` follows a build from a shell.",
-            ),
-        ]
+                 answers can never create a second image.",
+            )
+            .note(journal)
+        };
+        let scroll = [
+            Key::plain(KeyCode::Up),
+            Key::plain(KeyCode::Down),
+            Key::plain(KeyCode::PageUp),
+            Key::plain(KeyCode::PageDown),
+            Key::plain(KeyCode::Home),
+            Key::plain(KeyCode::End),
+        ];
+        let map = match &self.phase {
+            Phase::Ready => {
+                let problems = answers.errors() > 0;
+                Keymap::new()
+                    .bind(
+                        [Key::plain(Enter), Key::char('s')],
+                        if problems {
+                            Action::Blocked
+                        } else {
+                            Action::Submit
+                        },
+                        "submit…",
+                    )
+                    .help("submit (asks first); not while problems remain")
+                    .quiet_if(problems)
+            }
+            Phase::Sending { .. } => Keymap::new()
+                .bind(
+                    [Key::plain(Esc), Key::ctrl('p'), Key::ctrl('g'), Key::TEXT],
+                    Action::Wait(
+                        "Waiting for CreateImage to answer; the request is in the journal.",
+                    ),
+                    "wait",
+                )
+                .help("CreateImage is on its way: the step stays until it answers")
+                .quiet(),
+            Phase::Refused {
+                field, journaled, ..
+            } => Keymap::new()
+                .bind([Key::char('r')], Action::SendAgain, "send again")
+                .help("send the request again (the same ClientToken)")
+                .when(field.is_some(), |k| {
+                    k.bind([Key::plain(Enter)], Action::GoToField, "go to field")
+                        .help("go to the field to change")
+                })
+                .when(journaled.is_none(), |k| {
+                    k.bind([Key::char('n')], Action::NewRequest, "new ClientToken")
+                        .help("give the answers a new ClientToken: the next submit is a new image")
+                }),
+            Phase::Building(build) => {
+                let deletable = build.deleting.is_none()
+                    && !matches!(build.end, Some(End::Available | End::Deleted { .. }));
+                let map = Keymap::new();
+                let map = if build.deleting.is_some() {
+                    map.bind(
+                        [Key::plain(Esc), Key::ctrl('p'), Key::ctrl('g')],
+                        Action::Wait("Waiting for DeleteImage to answer."),
+                        "wait",
+                    )
+                    .help("DeleteImage is on its way: the step stays until it answers")
+                    .quiet()
+                } else if build.building() {
+                    map.bind(leaving, Action::Leave, "leave…")
+                        .help("back to the review (asks first: only the watching stops)")
+                        .bind(
+                            [Key::ctrl('g')],
+                            Action::Wait(
+                                "The image is in this region: leave step 6 before switching \
+                                 regions.",
+                            ),
+                            "region",
+                        )
+                        .quiet()
+                } else {
+                    map
+                };
+                map.when(deletable, |k| {
+                    k.bind([Key::char('x')], Action::Delete, "delete…")
+                        .help("delete the image (DeleteImage, asks first and names the ImageId)")
+                })
+                .when(
+                    matches!(build.end, Some(End::TimedOut | End::Stopped(_))),
+                    |k| {
+                        k.bind([Key::char('w')], Action::WatchAgain, "watch again")
+                            .help("watch again after the watch stopped or timed out")
+                    },
+                )
+                .when(!build.building(), |k| {
+                    k.bind([Key::char('n')], Action::NewRequest, "new request")
+                        .help("give the answers a new ClientToken: the next submit is a new image")
+                })
+                .bind(scroll, Action::Scroll, "scroll")
+            }
+        };
+        notes(map)
     }
 }
 

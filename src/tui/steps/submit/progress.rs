@@ -26,7 +26,11 @@ impl SubmitStep {
     ) -> Vec<(Line<'static>, u16)> {
         let theme = ctx.theme;
         let image = build.image.as_ref();
-        let status = image.map_or("Submitted", |i| i.status.as_str());
+        let status = match build.end {
+            // DescribeImages last said Creating; the image is gone now.
+            Some(End::Deleted { .. }) => "Deleted",
+            _ => image.map_or("Submitted", |i| i.status.as_str()),
+        };
         let name = image
             .map(|i| i.image_name.clone())
             .filter(|n| !n.is_empty())
@@ -129,6 +133,7 @@ impl SubmitStep {
                 disk_table(
                     &image.disk_device_mappings.disk_device_mapping,
                     width,
+                    build.building(),
                     theme,
                 )
                 .into_iter()
@@ -230,7 +235,7 @@ impl SubmitStep {
                     (
                         Line::from(vec![
                             Span::styled("  What to try: ", theme.label_focused),
-                            Span::styled(reason.advice().to_string(), theme.text),
+                            Span::styled(reason.advice(&build.image_id), theme.text),
                         ]),
                         2,
                     ),
@@ -248,10 +253,7 @@ impl SubmitStep {
                     theme.warning,
                 ),
                 text(
-                    format!(
-                        "  The build goes on in ECS. w watches again; {} resumes from a shell.",
-                        build.resume_hint()
-                    ),
+                    format!("  w watches again. {}", build.goes_on()),
                     theme.text,
                 ),
             ],
@@ -267,10 +269,7 @@ impl SubmitStep {
                     lines.push(text(format!("  What to do: {fix}"), theme.text));
                 }
                 lines.push(text(
-                    format!(
-                        "  The build goes on in ECS. w watches again; {} resumes from a shell.",
-                        build.resume_hint()
-                    ),
+                    format!("  w watches again. {}", build.goes_on()),
                     theme.text,
                 ));
                 lines

@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use super::{Ask, Build, Params, Phase, SubmitStep, Tone};
+use super::{Ask, Build, End, Params, Phase, SubmitStep, Tone};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::spec::to_params;
 use crate::tui::effect::{Call, SubmitCall};
 use crate::tui::msg::{Loaded, Submitted};
-use crate::tui::steps::review::field_of_key;
+use crate::tui::steps::review::field_of_error;
 use crate::tui::steps::{Outcome, StepCtx};
 use crate::tui::view::ErrorReport;
 
@@ -41,6 +39,14 @@ impl SubmitStep {
     pub(super) fn new_request(&mut self, ctx: &mut StepCtx) {
         if let Phase::Building(build) = &mut self.phase {
             build.stop_polling(ctx);
+            // The image made from these answers holds its name now: a new request with the
+            // same name is a duplicate, flagged before it is sent.
+            // (A deleted image gives its name back.)
+            if let Some(name) = &build.name
+                && !matches!(build.end, Some(End::Deleted { .. }))
+            {
+                ctx.facts.image_names_in_region.insert(name.clone());
+            }
         }
         ctx.spec.client_token = Some(uuid::Uuid::new_v4().to_string());
         self.phase = Phase::Ready;
@@ -64,10 +70,7 @@ impl SubmitStep {
         };
         // An ECS error: explained, and pointing at the field its code is about.
         let api_refused = |error: &ApiError, params: Params, journaled: Option<String>| {
-            let field = error
-                .explanation()
-                .and_then(|e| e.field.as_deref())
-                .and_then(|key| field_of_key(key, ctx.spec));
+            let field = field_of_error(error, ctx.spec);
             let report = ErrorReport::from_api("Submitting", error, true);
             refused(report, field, params, journaled)
         };
@@ -109,9 +112,15 @@ impl SubmitStep {
                         request_id,
                         client_token,
                     }) => {
+                        let name = params
+                            .iter()
+                            .find(|(k, _)| k == "ImageName")
+                            .map(|(_, v)| v.clone());
                         let mut build = Build {
                             region: ctx.spec.region.clone(),
                             sandbox: self.target.sandbox,
+                            endpoint: self.target.endpoint.clone(),
+                            name,
                             image_id,
                             request_id,
                             client_token,
@@ -170,29 +179,13 @@ impl SubmitStep {
         };
     }
 
-    pub(super) fn ask_key(&mut self, ask: Ask, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
-        // Only a plain y confirms (never ^Y); a plain n or Esc says no.
-        let plain = !key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-        let yes = plain && matches!(key.code, KeyCode::Char('y' | 'Y'));
-        let no =
-            (plain && matches!(key.code, KeyCode::Char('n' | 'N'))) || key.code == KeyCode::Esc;
-        if !yes {
-            if !no {
-                self.ask = Some(ask);
-            }
-            return Outcome::Handled;
-        }
+    /// The user said yes to `ask`.
+    pub(super) fn confirmed(&mut self, ask: Ask, ctx: &mut StepCtx) -> Outcome {
         match (ask, &mut self.phase) {
             (Ask::Submit, Phase::Ready | Phase::Refused { .. }) => self.submit(ctx),
             (Ask::Delete, Phase::Building(build)) => Self::delete(build, ctx),
             (Ask::Leave, Phase::Building(build)) => {
-                ctx.notify(format!(
-                    "{} keeps building in ECS; step 6 or {} resumes watching.",
-                    build.image_id,
-                    build.resume_hint()
-                ));
+                ctx.notify(build.leave_notice());
                 return Outcome::Back;
             }
             _ => {}

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 
 use super::{Ask, Phase, SubmitStep};
 use crate::spec::{Field, ImageSpec, Source};
-use crate::tui::steps::{KeyHint, ViewCtx};
+use crate::tui::steps::{ViewCtx, ecsimg_command};
 use crate::tui::view::ErrorReport;
-use crate::tui::widgets::dialog::Dialog;
+use crate::tui::widgets::dialog::{Dialog, unindented};
 
 fn source_text(source: &Source) -> String {
     match source {
@@ -73,7 +73,10 @@ impl SubmitStep {
             ),
             row(
                 "Journal",
-                "the request is recorded before it is sent (ecsimg history)".into(),
+                format!(
+                    "the request is recorded before it is sent ({})",
+                    ecsimg_command(self.target.sandbox, "history")
+                ),
             ),
             (Line::raw(""), 0),
         ];
@@ -154,10 +157,7 @@ impl SubmitStep {
     pub(super) fn render_ask(&self, ask: Ask, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
         let theme = ctx.theme;
         let spec: &ImageSpec = ctx.spec;
-        let (title, lines, keys, accent): (&str, Vec<Line>, &[KeyHint], Style) = match (
-            ask,
-            &self.phase,
-        ) {
+        let (title, lines, accent): (&str, Vec<Line>, Style) = match (ask, &self.phase) {
             (Ask::Submit, _) => {
                 let name = spec
                     .image
@@ -197,12 +197,7 @@ impl SubmitStep {
                         theme.muted,
                     ));
                 }
-                (
-                    "Create the image?",
-                    lines,
-                    &[("y", "submit"), ("n", "cancel")],
-                    theme.border_focused,
-                )
+                ("Create the image?", lines, theme.border_focused)
             }
             (Ask::Delete, Phase::Building(build)) => (
                 "Delete the image?",
@@ -214,31 +209,40 @@ impl SubmitStep {
                          cannot be undone.",
                     ),
                 ],
-                &[("y", "delete it"), ("n", "keep it")],
                 theme.error,
             ),
             (Ask::Leave, Phase::Building(build)) => (
                 "Leave while it builds?",
-                vec![
-                    Line::raw(format!(
-                        "Image {} keeps building in ECS when you leave: only this wizard's polling stops.",
-                        build.image_id
-                    )),
-                    Line::raw(""),
-                    Line::raw(format!(
-                        "Come back to step 6 to watch again, or run {}.",
-                        build.resume_hint()
-                    )),
-                ],
-                &[("y", "leave"), ("n", "stay")],
+                match build.resume_command() {
+                    Some(command) => vec![
+                        Line::raw(format!(
+                            "Image {} keeps building in ECS when you leave: only this wizard's \
+                             polling stops.",
+                            build.image_id
+                        )),
+                        Line::raw(""),
+                        Line::raw(format!(
+                            "Come back to step 6 to watch again, or run `{command}`."
+                        )),
+                    ],
+                    None => vec![
+                        Line::raw(format!(
+                            "Image {} keeps building in the sandbox while the wizard runs: come \
+                             back to step 6 to watch it.",
+                            build.image_id
+                        )),
+                        Line::raw(""),
+                        Line::raw("Quitting the wizard ends the sandbox and its simulated build."),
+                    ],
+                },
                 theme.warning,
             ),
             _ => return,
         };
         Dialog {
             title,
-            lines,
-            keys,
+            lines: unindented(lines),
+            keys: self.keymap(ctx.answers()).footer(),
             accent,
             width: 68,
             scroll: 0,

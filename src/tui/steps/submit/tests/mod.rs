@@ -17,7 +17,13 @@ mod watching;
 
 /// Step 6 with a valid spec: the Stopped instance, a name, the image check, a fixed token.
 fn at_submit() -> App {
+    at_submit_in(session())
+}
+
+/// [`at_submit`] in `session` (the sandbox, or a real account).
+fn at_submit_in(session: crate::tui::launch::Session) -> App {
     let mut app = instance_chosen();
+    app.session = Some(session);
     app.spec.client_token = Some(TOKEN.into());
     app.spec.image.name = Some("db-golden".into());
     app.spec.features.detection_strategy = Some(DetectionStrategy::Standard);
@@ -88,6 +94,10 @@ fn problems_block_the_submission() {
     app.revalidate();
     let text = flat(&app, 80, 24);
     assert!(text.contains("1 problem(s) must be fixed first"), "{text}");
+    // The footer does not offer a submit that cannot happen.
+    let screen = screen_text(&app, 80, 24);
+    let footer = screen.lines().last().unwrap_or_default();
+    assert!(!footer.contains("submit"), "{footer}");
     assert!(key(&mut app, KeyCode::Enter).is_empty());
     assert!(
         app.notice

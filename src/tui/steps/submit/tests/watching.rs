@@ -143,7 +143,12 @@ fn finished(app: &mut App, id: RequestId, outcome: WatchOutcome) -> Vec<Effect> 
 
 /// Mid-build: Creating at 45 %, one throttled poll, 65 s after the submission.
 fn mid_build() -> (App, RequestId) {
-    let mut app = at_submit();
+    mid_build_in(session())
+}
+
+/// [`mid_build`] in `session` (the sandbox, or a real account).
+fn mid_build_in(session: crate::tui::launch::Session) -> (App, RequestId) {
+    let mut app = at_submit_in(session);
     let watch = building(&mut app);
     tick(&mut app, 2);
     status(&mut app, watch, None, "Creating");
@@ -308,6 +313,14 @@ fn create_failed_and_unavailable_say_what_they_mean_and_what_to_try() {
                 "x deletes the failed image",
             ],
         );
+        // The advice names the real image, never a placeholder.
+        let advice = reason.advice(IMAGE);
+        assert!(advice.contains(IMAGE), "{advice}");
+        assert!(!advice.contains(" ID`"), "{advice}");
+        assert_shows(
+            &text,
+            &[&advice.split_whitespace().collect::<Vec<_>>().join(" ")],
+        );
         assert!(!app.busy());
         insta::assert_snapshot!(format!("progress_{name}_80x24"), render(&app, 80, 24));
         insta::assert_snapshot!(format!("progress_{name}_160x48"), render(&app, 160, 48));
@@ -352,6 +365,37 @@ fn abort_is_explicit_and_names_the_image() {
 }
 
 #[test]
+fn after_a_delete_the_header_says_deleted_and_the_disks_stop() {
+    let (mut app, _) = mid_build();
+    let rows = |app: &App| screen_text(app, 80, 24);
+    assert!(rows(&app).contains("8s"), "{}", rows(&app));
+    key(&mut app, KeyCode::Char('x'));
+    let (id, _) = only_call(&key(&mut app, KeyCode::Char('y')));
+    answer(
+        &mut app,
+        id,
+        Ok(Loaded::Deleted {
+            request_id: REQUEST.into(),
+        }),
+    );
+    let before = rows(&app);
+    let header = before
+        .lines()
+        .find(|l| l.contains(&format!("Image {IMAGE}")))
+        .unwrap_or_default();
+    assert!(header.contains("Deleted"), "{header}");
+    assert!(!header.contains("Creating"), "{header}");
+    let disk = before
+        .lines()
+        .find(|l| l.contains("/dev/xvda"))
+        .unwrap_or_default();
+    assert!(disk.trim_end().ends_with('—'), "no time left: {disk}");
+    // Time passing changes nothing on a deleted image.
+    tick(&mut app, 200);
+    assert_eq!(rows(&app), before);
+}
+
+#[test]
 fn a_failed_delete_is_explained_and_retried() {
     let (mut app, _) = mid_build();
     key(&mut app, KeyCode::Char('x'));
@@ -379,7 +423,7 @@ fn a_failed_delete_is_explained_and_retried() {
 
 #[test]
 fn leaving_while_it_builds_says_how_to_resume() {
-    let (mut app, watch) = mid_build();
+    let (mut app, watch) = mid_build_in(real_session());
     assert!(key(&mut app, KeyCode::Esc).is_empty());
     let text = flat(&app, 80, 24);
     assert_shows(
@@ -416,8 +460,27 @@ fn leaving_while_it_builds_says_how_to_resume() {
 }
 
 #[test]
+fn leaving_the_sandbox_build_names_no_command_that_cannot_work() {
+    let (mut app, _) = mid_build();
+    key(&mut app, KeyCode::Esc);
+    let text = flat(&app, 80, 24);
+    assert_shows(
+        &text,
+        &[
+            "keeps building in the sandbox while",
+            "Quitting the wizard ends the sandbox",
+        ],
+    );
+    assert!(!text.contains("ecsimg watch"), "{text}");
+    key(&mut app, KeyCode::Char('y'));
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("in the sandbox"), "{notice}");
+    assert!(!notice.contains("ecsimg watch"), "{notice}");
+}
+
+#[test]
 fn quitting_asks_first_while_a_submission_is_in_flight() {
-    let mut app = at_submit();
+    let mut app = at_submit_in(real_session());
     submit(&mut app);
     assert!(ctrl(&mut app, 'c').is_empty());
     assert!(matches!(app.overlay, Some(Overlay::ConfirmQuit)));
@@ -428,7 +491,7 @@ fn quitting_asks_first_while_a_submission_is_in_flight() {
     key(&mut app, KeyCode::Char('n'));
     assert!(!app.quit);
 
-    let (mut app, _) = mid_build();
+    let (mut app, _) = mid_build_in(real_session());
     ctrl(&mut app, 'c');
     let warning = app.steps.submit.quit_warning().expect("a reason to ask");
     assert!(
@@ -446,8 +509,23 @@ fn quitting_asks_first_while_a_submission_is_in_flight() {
 }
 
 #[test]
+fn the_sandbox_quit_dialog_says_the_build_ends_with_the_wizard() {
+    let (mut app, _) = mid_build();
+    ctrl(&mut app, 'c');
+    let text = flat(&app, 80, 24);
+    assert_shows(
+        &text,
+        &["ends with the wizard", "`ecsimg --sandbox history`"],
+    );
+    // Not both "goes on" and "come back": the sandbox ends with the wizard.
+    assert!(!text.contains("goes on"), "{text}");
+    assert!(!text.contains("come back to step 6"), "{text}");
+    assert!(!text.contains("ecsimg watch"), "{text}");
+}
+
+#[test]
 fn a_timed_out_watch_leaves_the_build_alone_and_can_watch_again() {
-    let (mut app, watch) = mid_build();
+    let (mut app, watch) = mid_build_in(real_session());
     finished(
         &mut app,
         watch,
@@ -460,7 +538,7 @@ fn a_timed_out_watch_leaves_the_build_alone_and_can_watch_again() {
         &text,
         &[
             "the watch timeout ([watch] timeout in the config) passed",
-            "The build goes on in ECS. w watches again",
+            "w watches again. The build goes on in ECS",
         ],
     );
     let (_, call) = only_call(&key(&mut app, KeyCode::Char('w')));
@@ -489,4 +567,84 @@ fn only_a_plain_y_confirms() {
         only_call(&key(&mut app, KeyCode::Char('y'))).1,
         Call::DeleteImage { .. }
     ));
+}
+
+#[test]
+fn a_new_request_knows_the_name_the_last_one_took() {
+    let (mut app, watch) = mid_build();
+    status(&mut app, watch, Some("Creating"), "Available");
+    finished(
+        &mut app,
+        watch,
+        WatchOutcome::Available(image("Available", "100%")),
+    );
+    assert!(app.findings.iter().all(|f| f.field != Field::ImageName));
+    // Done: the step bar says so once the user looks elsewhere.
+    ctrl(&mut app, 'p');
+    let bar = screen_text(&app, 80, 24)
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(bar.contains("6 Submit ✓"), "{bar}");
+    ctrl(&mut app, 'n');
+    key(&mut app, KeyCode::Char('n'));
+    let duplicate = app
+        .findings
+        .iter()
+        .find(|f| f.code == Some("InvalidImageName.Duplicated"))
+        .expect("the name is taken now");
+    assert_eq!(duplicate.field, Field::ImageName);
+    // Submitting again is blocked until the name changes.
+    key(&mut app, KeyCode::Enter);
+    assert!(app.steps.submit.ask.is_none());
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("Fix the 1 problem(s) first"), "{notice}");
+}
+
+#[test]
+fn the_farewell_names_the_image_its_status_and_how_to_resume() {
+    let (app, _) = mid_build_in(real_session());
+    let farewell = app.farewell().expect("an image was submitted");
+    assert_eq!(farewell.image_id.as_deref(), Some(IMAGE));
+    assert_eq!(farewell.status, "Creating 45%");
+    assert_eq!(
+        farewell.resume.as_deref(),
+        Some(format!("ecsimg watch {IMAGE} --region cn-hangzhou").as_str())
+    );
+    let text = farewell.to_string();
+    assert!(
+        text.contains(&format!("Image {IMAGE}: Creating 45%.")),
+        "{text}"
+    );
+    assert!(text.contains("The build goes on in ECS"), "{text}");
+
+    // Another endpoint is named too, so the command finds the image.
+    let mut session = real_session();
+    session.endpoint = "https://ecs.internal.example.com".into();
+    let (app, _) = mid_build_in(session);
+    let resume = app.farewell().and_then(|f| f.resume).unwrap_or_default();
+    assert!(
+        resume.ends_with("--region cn-hangzhou --endpoint https://ecs.internal.example.com"),
+        "{resume}"
+    );
+
+    // The sandbox's build ended with it: no command that cannot work.
+    let (app, _) = mid_build();
+    let farewell = app.farewell().expect("an image was submitted");
+    assert_eq!(farewell.resume, None);
+    let text = farewell.to_string();
+    assert!(text.contains("ended with the wizard"), "{text}");
+    assert!(text.contains("`ecsimg --sandbox history`"), "{text}");
+    assert!(!text.contains("goes on"), "{text}");
+
+    // Sent, never answered: the journal recovers it.
+    let mut app = at_submit_in(real_session());
+    submit(&mut app);
+    let farewell = app.farewell().expect("a submission");
+    assert_eq!(farewell.image_id, None);
+    assert_eq!(farewell.resume.as_deref(), Some("ecsimg watch --resume"));
+
+    // Nothing submitted: nothing to say.
+    assert_eq!(at_submit().farewell(), None);
 }

@@ -1,0 +1,484 @@
+//! Step 1: where the image comes from — an instance, a system-disk snapshot, or a disk mapping
+//! (edited in step 2).
+//!
+//! Instances and snapshots are listed live in pickers, rows that cannot be used marked with the
+//! reason (`spec::usable`). Choosing a Running instance shows the reference's data-consistency
+//! warning and offers to stop it first ([`stop`]). Choosing an instance or a snapshot while the
+//! source is a disk mapping the user edited asks before the mapping is discarded.
+
+mod kinds;
+mod stop;
+mod view;
+
+pub use self::kinds::{
+    INSTANCES, SNAPSHOT_COLUMNS, SNAPSHOTS, data_disk_problem, system_disk_problem,
+};
+
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use self::stop::{Stop, StopAction};
+use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
+use crate::api::ApiError;
+use crate::api::model::{Instance, InstanceQuery, Snapshot, SnapshotQuery};
+use crate::spec::usable;
+use crate::spec::{DiskSpec, DiskType, SnapshotFacts, Source};
+use crate::tui::effect::Call;
+use crate::tui::msg::{Loaded, RequestId};
+use crate::tui::widgets::keymap::{Key, Keymap};
+use crate::tui::widgets::picker::{Picker, PickerAction, PickerEvent};
+
+/// The three kinds of source, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Instance,
+    Snapshot,
+    Mapping,
+}
+
+impl SourceKind {
+    const ALL: [SourceKind; 3] = [
+        SourceKind::Instance,
+        SourceKind::Snapshot,
+        SourceKind::Mapping,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            SourceKind::Instance => "Instance",
+            SourceKind::Snapshot => "System-disk snapshot",
+            SourceKind::Mapping => "Disk mapping",
+        }
+    }
+
+    fn of(source: &Source) -> SourceKind {
+        match source {
+            Source::Instance { .. } => SourceKind::Instance,
+            Source::Snapshot { .. } => SourceKind::Snapshot,
+            Source::Disks(_) => SourceKind::Mapping,
+        }
+    }
+}
+
+/// What the error popup's retry repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failed {
+    Instances,
+    Snapshots,
+    Stop,
+}
+
+/// A choice that would replace a disk mapping the user edited, waiting for a yes.
+#[derive(Debug, Clone, PartialEq)]
+enum Replacing {
+    Instance(Box<Instance>),
+    Snapshot(Box<Snapshot>),
+}
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    NextKind,
+    PreviousKind,
+    Picker(PickerAction),
+    EditDisks,
+    Stop(StopAction),
+    /// Replace the edited mapping with the pending choice.
+    Replace,
+    KeepMapping,
+    /// A modal question is open: other keys do nothing.
+    Nothing,
+}
+
+#[derive(Debug)]
+pub struct SourceStep {
+    kind: SourceKind,
+    instances: Picker<Instance>,
+    snapshots: Picker<Snapshot>,
+    instances_request: Option<RequestId>,
+    snapshots_request: Option<RequestId>,
+    stop: Option<Stop>,
+    replacing: Option<Replacing>,
+    failed: Option<Failed>,
+}
+
+impl Default for SourceStep {
+    fn default() -> Self {
+        SourceStep {
+            kind: SourceKind::Instance,
+            instances: Picker::new(&INSTANCES),
+            snapshots: Picker::new(&SNAPSHOTS),
+            instances_request: None,
+            snapshots_request: None,
+            stop: None,
+            replacing: None,
+            failed: None,
+        }
+    }
+}
+
+/// Whether `source` is a disk mapping with more in it than the fresh one (a system disk
+/// without a snapshot): discarding it loses work.
+fn edited_mapping(source: &Source) -> bool {
+    match source {
+        Source::Disks(disks) => disks.as_slice() != [fresh_system_disk()],
+        Source::Instance { .. } | Source::Snapshot { .. } => false,
+    }
+}
+
+fn fresh_system_disk() -> DiskSpec {
+    DiskSpec {
+        disk_type: DiskType::System,
+        snapshot_id: None,
+        size: None,
+        device: None,
+    }
+}
+
+impl SourceStep {
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+    }
+
+    pub fn instances(&self) -> &Picker<Instance> {
+        &self.instances
+    }
+
+    pub fn snapshots(&self) -> &Picker<Snapshot> {
+        &self.snapshots
+    }
+
+    fn keymap(&self) -> Keymap<Action> {
+        if let Some(stop) = &self.stop {
+            return Keymap::new().with(stop.keymap(), Action::Stop);
+        }
+        if self.replacing.is_some() {
+            return Keymap::new()
+                .bind([Key::char('y')], Action::Replace, "replace the mapping")
+                .help("discard the disk mapping and use this source")
+                .bind(
+                    [Key::char('n'), Key::plain(KeyCode::Esc)],
+                    Action::KeepMapping,
+                    "keep it",
+                )
+                .help("keep the disk mapping")
+                .bind([Key::Any], Action::Nothing, "nothing")
+                .help("other keys wait for an answer")
+                .quiet();
+        }
+        let tabs = Keymap::new()
+            .bind_each(
+                [
+                    (Key::plain(KeyCode::Tab), Action::NextKind),
+                    (Key::plain(KeyCode::BackTab), Action::PreviousKind),
+                ],
+                "source type",
+            )
+            .help("instance, system-disk snapshot, or disk mapping");
+        let map = match self.kind {
+            SourceKind::Instance => Keymap::new()
+                .with(self.instances.keymap("choose"), Action::Picker)
+                .with(tabs, |a| a),
+            SourceKind::Snapshot => Keymap::new()
+                .with(self.snapshots.keymap("choose"), Action::Picker)
+                .with(tabs, |a| a),
+            SourceKind::Mapping => Keymap::new()
+                .bind(
+                    [Key::plain(KeyCode::Enter)],
+                    Action::EditDisks,
+                    "edit disks",
+                )
+                .help("open the disk editor (step 2)")
+                .with(tabs, |a| a),
+        };
+        map.note("Rows marked ✗ cannot become an image; the reason shows below the list.")
+            .note("A Running instance works; stopping it first keeps its data consistent.")
+            .note("ecsimg offers StopInstances and waits until the instance is Stopped.")
+    }
+
+    /// Loads the current tab's list when it has not been (completely) loaded.
+    fn load_missing(&mut self, ctx: &mut StepCtx) {
+        match self.kind {
+            SourceKind::Instance if self.instances.needs_load() => self.load_instances(ctx),
+            SourceKind::Snapshot if self.snapshots.needs_load() => self.load_snapshots(ctx),
+            _ => {}
+        }
+    }
+
+    fn load_instances(&mut self, ctx: &mut StepCtx) {
+        if let Some(old) = self.instances_request.take() {
+            ctx.cancel(old);
+        }
+        self.instances.start_loading();
+        self.instances_request = Some(ctx.call(Call::Instances(InstanceQuery::default())));
+    }
+
+    fn load_snapshots(&mut self, ctx: &mut StepCtx) {
+        if let Some(old) = self.snapshots_request.take() {
+            ctx.cancel(old);
+        }
+        self.snapshots.start_loading();
+        self.snapshots_request = Some(ctx.call(Call::Snapshots(SnapshotQuery::default())));
+    }
+
+    fn switch_tab(&mut self, forward: bool, ctx: &mut StepCtx) {
+        let i = SourceKind::ALL
+            .iter()
+            .position(|k| *k == self.kind)
+            .unwrap_or(0);
+        let n = SourceKind::ALL.len();
+        self.kind = SourceKind::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
+        self.load_missing(ctx);
+    }
+
+    /// Marks the instances other steps found unusable (no system disk).
+    fn mark_known_problems(&mut self, ctx: &StepCtx) {
+        if let Some(problem) = usable::instance_disks(&[]) {
+            for id in &ctx.facts.instances_without_system_disk {
+                self.instances.mark(id, problem.to_string());
+            }
+        }
+    }
+
+    fn choose_instance(&mut self, instance: Instance, ctx: &mut StepCtx) -> Outcome {
+        if edited_mapping(&ctx.spec.source) {
+            self.replacing = Some(Replacing::Instance(Box::new(instance)));
+            return Outcome::Handled;
+        }
+        if instance.status == "Running" {
+            self.stop = Some(Stop::Warn(Box::new(instance)));
+            return Outcome::Handled;
+        }
+        self.use_instance(&instance, ctx)
+    }
+
+    fn use_instance(&mut self, instance: &Instance, ctx: &mut StepCtx) -> Outcome {
+        ctx.spec.source = Source::Instance {
+            instance_id: instance.instance_id.clone(),
+        };
+        Outcome::Next
+    }
+
+    fn choose_snapshot(&mut self, snapshot: Snapshot, ctx: &mut StepCtx) -> Outcome {
+        if edited_mapping(&ctx.spec.source) {
+            self.replacing = Some(Replacing::Snapshot(Box::new(snapshot)));
+            return Outcome::Handled;
+        }
+        ctx.facts
+            .snapshots
+            .insert(snapshot.snapshot_id.clone(), SnapshotFacts::of(&snapshot));
+        ctx.spec.source = Source::Snapshot {
+            snapshot_id: snapshot.snapshot_id,
+        };
+        Outcome::Next
+    }
+
+    fn choose_mapping(&mut self, ctx: &mut StepCtx) -> Outcome {
+        if !matches!(ctx.spec.source, Source::Disks(_)) {
+            ctx.spec.source = Source::Disks(vec![fresh_system_disk()]);
+        }
+        Outcome::Next
+    }
+
+    /// The answer to "replace the disk mapping?".
+    fn replace(&mut self, yes: bool, ctx: &mut StepCtx) -> Outcome {
+        let Some(choice) = self.replacing.take() else {
+            return Outcome::Handled;
+        };
+        if !yes {
+            return Outcome::Handled;
+        }
+        // Forget the mapping first, so the choice goes through as on a fresh source.
+        ctx.spec.source = Source::default();
+        match choice {
+            Replacing::Instance(instance) => self.choose_instance(*instance, ctx),
+            Replacing::Snapshot(snapshot) => self.choose_snapshot(*snapshot, ctx),
+        }
+    }
+
+    fn picker_act(&mut self, action: PickerAction, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+        let event = match self.kind {
+            SourceKind::Instance => self.instances.act(action, key),
+            SourceKind::Snapshot => self.snapshots.act(action, key),
+            SourceKind::Mapping => PickerEvent::Ignored,
+        };
+        match event {
+            PickerEvent::Chosen(i) => match self.kind {
+                SourceKind::Instance => {
+                    let instance = self.instances.rows()[i].clone();
+                    self.choose_instance(instance, ctx)
+                }
+                _ => {
+                    let snapshot = self.snapshots.rows()[i].clone();
+                    self.choose_snapshot(snapshot, ctx)
+                }
+            },
+            PickerEvent::Refused(reason) => {
+                ctx.notify(format!("Cannot use this one: {reason}"));
+                Outcome::Handled
+            }
+            PickerEvent::Refresh => {
+                match self.kind {
+                    SourceKind::Instance => self.load_instances(ctx),
+                    _ => self.load_snapshots(ctx),
+                }
+                Outcome::Handled
+            }
+            PickerEvent::Handled => Outcome::Handled,
+            PickerEvent::Ignored => Outcome::Ignored,
+        }
+    }
+}
+
+impl StepScreen for SourceStep {
+    fn enter(&mut self, ctx: &mut StepCtx) {
+        if !ctx.spec.source.is_empty() {
+            self.kind = SourceKind::of(&ctx.spec.source);
+        }
+        self.mark_known_problems(ctx);
+        self.load_missing(ctx);
+    }
+
+    fn leave(&mut self, ctx: &mut StepCtx) {
+        for request in [self.instances_request.take(), self.snapshots_request.take()]
+            .into_iter()
+            .flatten()
+        {
+            ctx.cancel(request);
+        }
+        self.instances.interrupt();
+        self.snapshots.interrupt();
+        if let Some(Stop::Waiting { request, .. }) = self.stop.take() {
+            ctx.cancel(request);
+        }
+        self.stop = None;
+        self.replacing = None;
+    }
+
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+        let Some(action) = self.keymap().action(&key) else {
+            return Outcome::Ignored;
+        };
+        match action {
+            Action::NextKind | Action::PreviousKind => {
+                self.switch_tab(action == Action::NextKind, ctx);
+                Outcome::Handled
+            }
+            Action::Picker(action) => self.picker_act(action, key, ctx),
+            Action::EditDisks => self.choose_mapping(ctx),
+            Action::Stop(action) => match self.stop.take() {
+                Some(stop) => self.stop_act(stop, action, ctx),
+                None => Outcome::Handled,
+            },
+            Action::Replace => self.replace(true, ctx),
+            Action::KeepMapping => self.replace(false, ctx),
+            Action::Nothing => Outcome::Handled,
+        }
+    }
+
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+        if self.stop.is_some() || self.replacing.is_some() {
+            return Outcome::Ignored;
+        }
+        let event = match self.kind {
+            SourceKind::Instance => self.instances.handle_mouse(event),
+            SourceKind::Snapshot => self.snapshots.handle_mouse(event),
+            SourceKind::Mapping => PickerEvent::Ignored,
+        };
+        if event == PickerEvent::Ignored {
+            Outcome::Ignored
+        } else {
+            Outcome::Handled
+        }
+    }
+
+    fn paste(&mut self, text: &str, _ctx: &mut StepCtx) -> Outcome {
+        let modal = self.stop.is_some() || self.replacing.is_some();
+        let event = match self.kind {
+            _ if modal => PickerEvent::Ignored,
+            SourceKind::Instance => self.instances.handle_paste(text),
+            SourceKind::Snapshot => self.snapshots.handle_paste(text),
+            SourceKind::Mapping => PickerEvent::Ignored,
+        };
+        if event == PickerEvent::Ignored {
+            Outcome::Ignored
+        } else {
+            Outcome::Handled
+        }
+    }
+
+    fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        if matches!(&self.stop, Some(Stop::Waiting { request, .. }) if *request == id) {
+            self.stop_result(result, ctx);
+            return;
+        }
+        if self.instances_request == Some(id) {
+            let page = result.map(Loaded::instances);
+            let doing = "Loading instances";
+            if ctx.feed_picker(
+                &mut self.instances,
+                &mut self.instances_request,
+                page,
+                doing,
+            ) {
+                self.failed = Some(Failed::Instances);
+            }
+        } else if self.snapshots_request == Some(id) {
+            let page = result.map(Loaded::snapshots);
+            let doing = "Loading snapshots";
+            if ctx.feed_picker(
+                &mut self.snapshots,
+                &mut self.snapshots_request,
+                page,
+                doing,
+            ) {
+                self.failed = Some(Failed::Snapshots);
+            }
+        }
+    }
+
+    fn region_changed(&mut self, ctx: &mut StepCtx) {
+        self.leave(ctx);
+        self.instances.clear();
+        self.snapshots.clear();
+    }
+
+    fn retry(&mut self, ctx: &mut StepCtx) {
+        match self.failed.take() {
+            Some(Failed::Instances) => self.load_instances(ctx),
+            Some(Failed::Snapshots) => self.load_snapshots(ctx),
+            Some(Failed::Stop) => {
+                if let Some(Stop::Confirm(instance)) = self.stop.take() {
+                    self.send_stop(instance, ctx);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.instances.is_loading()
+            || self.snapshots.is_loading()
+            || matches!(self.stop, Some(Stop::Waiting { .. }))
+    }
+
+    fn tick(&mut self, ctx: &mut StepCtx) {
+        self.stop_tick(ctx.now);
+    }
+
+    fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        self.draw(ctx, frame, area);
+    }
+
+    fn keys(&self, _answers: Answers) -> Keys {
+        self.keymap().keys()
+    }
+}
+
+#[cfg(test)]
+mod tests;

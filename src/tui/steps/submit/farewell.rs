@@ -1,0 +1,97 @@
+//! What the wizard says about its submission after the terminal is restored: the ImageId, the
+//! last status seen and the exact command that resumes watching, or, in the sandbox, that the
+//! simulated build ended with the wizard.
+
+use std::fmt;
+
+use super::{End, Phase, SubmitStep};
+use crate::tui::steps::ecsimg_command;
+use crate::tui::widgets::escape::escape;
+
+/// The lines printed when the wizard ends with a submission of this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Farewell {
+    /// `None` when CreateImage was sent and never answered.
+    pub image_id: Option<String>,
+    /// The last status seen (`Creating 45%`, `Available`, `sent, no answer yet`).
+    pub status: String,
+    /// The command that follows the build from a shell, when there is one to follow.
+    pub resume: Option<String>,
+    /// What became of the build, in a sentence.
+    pub note: String,
+}
+
+impl fmt::Display for Farewell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Printed straight to the terminal: server text is escaped again, whatever its way here.
+        match &self.image_id {
+            Some(id) => writeln!(f, "Image {}: {}.", escape(id), escape(&self.status))?,
+            None => writeln!(f, "CreateImage: {}.", escape(&self.status))?,
+        }
+        writeln!(f, "{}", self.note)?;
+        if let Some(command) = &self.resume {
+            writeln!(f, "Resume watching with: {}", escape(command))?;
+        }
+        Ok(())
+    }
+}
+
+impl SubmitStep {
+    /// What to say about this session's submission once the wizard is gone, if there is one.
+    pub fn farewell(&self) -> Option<Farewell> {
+        let sandbox = self.target.sandbox;
+        let history = ecsimg_command(sandbox, "history");
+        match &self.phase {
+            Phase::Ready | Phase::Refused { .. } => None,
+            Phase::Sending { .. } if sandbox => Some(Farewell {
+                image_id: None,
+                status: "sent to the sandbox, no answer yet".into(),
+                resume: None,
+                note: format!(
+                    "The sandbox ended with the wizard, and the simulated request with it; \
+                     `{history}` lists the request."
+                ),
+            }),
+            Phase::Sending { .. } => Some(Farewell {
+                image_id: None,
+                status: "sent, no answer yet".into(),
+                resume: Some("ecsimg watch --resume".into()),
+                note: "The request is in the journal without its ImageId; resuming asks ECS for \
+                       it with the same ClientToken (no second image is made)."
+                    .into(),
+            }),
+            Phase::Building(build) => {
+                let status = match (&build.end, &build.image) {
+                    (Some(End::Deleted { .. }), _) => "Deleted".to_owned(),
+                    (_, Some(image)) if build.building() && !image.progress.is_empty() => {
+                        format!("{} {}", image.status, image.progress)
+                    }
+                    (_, Some(image)) => image.status.clone(),
+                    (_, None) => "Submitted".to_owned(),
+                };
+                let building =
+                    build.building() || matches!(build.end, Some(End::TimedOut | End::Stopped(_)));
+                let (resume, note) = match build.resume_command() {
+                    Some(command) if building => (
+                        Some(command),
+                        "The build goes on in ECS; only the wizard's watching stopped.".to_owned(),
+                    ),
+                    None if building => (
+                        None,
+                        format!(
+                            "The sandbox ended with the wizard, and the simulated build with it; \
+                             `{history}` lists the request."
+                        ),
+                    ),
+                    _ => (None, format!("`{history}` lists it.")),
+                };
+                Some(Farewell {
+                    image_id: Some(build.image_id.clone()),
+                    status,
+                    resume,
+                    note,
+                })
+            }
+        }
+    }
+}
