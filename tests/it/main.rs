@@ -14,3 +14,5 @@ mod sim;
 mod soak;
 mod wizard_e2e;
 mod wizard_journey;
+#[cfg(unix)]
+mod wizard_tty;
