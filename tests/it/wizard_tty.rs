@@ -147,24 +147,7 @@ impl Wizard {
 
     #[track_caller]
     fn wait_for(&self, what: &str, mut check: impl FnMut(&Wizard) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        while !check(self) {
-            assert!(
-                Instant::now() < deadline,
-                "waited {WAIT:?} for {what}; the wizard wrote:\n{:?}",
-                self.tail()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn tail(&self) -> String {
-        let out = self.output();
-        let start = out.len().saturating_sub(3000);
-        let start = (start..out.len())
-            .find(|&i| out.is_char_boundary(i))
-            .unwrap_or(0);
-        out[start..].to_string()
+        within(what, &self.output, || check(self));
     }
 
     /// Waits until nothing was written for a while (loads and spinners done).
@@ -227,22 +210,31 @@ impl Wizard {
     }
 
     fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the wizard did not exit; it wrote:\n{:?}",
-                self.tail()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = &mut self.child;
+        let mut status = None;
+        within("the wizard to exit", &self.output, || {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        });
+        status.expect("exited")
     }
 
     fn state_dir(&self) -> PathBuf {
         self.home.path().join("state").join("ecsimg")
+    }
+}
+
+/// Waits until `check` holds; fails after [`WAIT`] with the end of what the wizard wrote.
+#[track_caller]
+fn within(what: &str, output: &Mutex<Vec<u8>>, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !check() {
+        if Instant::now() >= deadline {
+            let out = output.lock().expect("output");
+            let tail = String::from_utf8_lossy(&out[out.len().saturating_sub(3000)..]);
+            panic!("waited {WAIT:?} for {what}; the wizard wrote last:\n{tail:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -124,15 +124,7 @@ impl Rig {
     }
 
     fn screen(&self) -> String {
-        let buffer = self.terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::tui::testing::buffer_text(self.terminal.backend().buffer())
     }
 }
 
