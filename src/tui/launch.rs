@@ -421,5 +421,6 @@ mod tests {
         let config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
         let err = Connector::open(&opts, config).await.err().expect("refused");
         assert!(err.to_string().contains("--sandbox"), "{err}");
+        assert!(err.is_invalid_input(), "the user fixes the flags: exit 2");
     }
 }
