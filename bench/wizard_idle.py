@@ -1,5 +1,5 @@
 """The wizard at rest: time to first frame, time until the sandbox's data is on screen, memory
-(RSS) and CPU while nothing happens.
+(RSS) and CPU while nothing happens, and what mouse motion costs.
 
     python3 wizard_idle.py PATH_TO_ECSIMG [IDLE_SECONDS]
 
@@ -8,7 +8,9 @@ terminal emulator) with HOME and the XDG directories in a temp dir, reads everyt
 (answering the cursor-position and device-attribute queries a terminal emulator answers), then
 leaves it alone for IDLE_SECONDS (default 10) and reads utime+stime from /proc/PID/stat
 before and after. Also counts the bytes drawn while idle: a UI that redraws in a loop shows up
-there even when each redraw is cheap. Prints one `name value` line per figure.
+there even when each redraw is cheap. Then lists the mouse modes the wizard asked for (1002 and
+1003 would make the terminal report pointer motion), sends 1,000 motion reports anyway and
+counts the bytes drawn in answer. Prints one `name value` line per figure.
 """
 
 import fcntl
@@ -24,6 +26,7 @@ import termios
 import time
 
 ROWS, COLS = 40, 120
+MOTION_EVENTS = 1000
 FIRST_FRAME = "1 Source"  # the step bar, drawn on every frame
 DATA = "web-server-01"  # an instance of the sandbox's seed data
 ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
@@ -116,6 +119,10 @@ def main():
     idle_elapsed = time.monotonic() - idle_started
     ticks = cpu_ticks(child.pid) - ticks_start
     rss_end = rss_kib(child.pid)
+    modes = sorted(set(re.findall(rb"\x1b\[\?(1000|1002|1003|1006)h", drawn)))
+    for i in range(MOTION_EVENTS):  # SGR: button 35 = motion with no button pressed
+        os.write(master, f"\x1b[<35;{1 + i % COLS};{1 + i % ROWS}M".encode())
+    motion_bytes = read_for(1.0)
     os.write(master, b"\x03")  # Ctrl-C: quit
     try:
         child.wait(timeout=5)
@@ -131,6 +138,9 @@ def main():
     print(f"idle_cpu_ticks {ticks} (1 tick = {1000 // hz} ms)")
     print(f"idle_cpu_percent {ticks / hz / idle_elapsed * 100:.2f}")
     print(f"idle_bytes_drawn {idle_bytes}")
+    print(f"mouse_modes {' '.join('?' + m.decode() for m in modes)}")
+    print(f"motion_events {MOTION_EVENTS}")
+    print(f"motion_bytes_drawn {motion_bytes}")
     print(f"exit_code {child.returncode}")
 
 

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         let options = SessionOptions::from(&cli.global);
         let result = match cli.command {
             // The wizard and the simulator handle their own signals.
-            None => return legacy(ecsimg::tui::run((&cli.global).into()).await),
+            None => return wizard(ecsimg::tui::run((&cli.global).into()).await),
             Some(Command::Sim(SimCommand::Serve(args))) => {
                 return legacy(cli::sim::serve(args).await);
             }
@@ -45,7 +45,25 @@ fn main() -> ExitCode {
     })
 }
 
-/// Commands that report errors as `anyhow` (the wizard, the simulator): 0 or 1.
+/// The wizard's ending as an exit code: 0 after a quit, 130 when a signal ended it, 2 for
+/// input to fix (flags, config, credentials), 1 for anything else.
+fn wizard(outcome: Result<ecsimg::tui::Ended, ecsimg::tui::WizardError>) -> ExitCode {
+    let exit = match outcome {
+        Ok(ecsimg::tui::Ended::Quit) => Exit::Success,
+        Ok(ecsimg::tui::Ended::Signal(_)) => Exit::Interrupted,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if err.is_invalid_input() {
+                Exit::InvalidInput
+            } else {
+                Exit::Failure
+            }
+        }
+    };
+    ExitCode::from(exit.code())
+}
+
+/// Commands that report errors as `anyhow` (the simulator): 0 or 1.
 fn legacy(outcome: anyhow::Result<()>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

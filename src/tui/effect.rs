@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -102,6 +103,9 @@ pub struct Runner {
     tasks: HashMap<RequestId, (CancellationToken, JoinHandle<()>)>,
     /// The journal submissions go to; `None` opens the default one when needed.
     journal: Option<Journal>,
+    /// The start screen's sandbox hands its connection over here before it reports
+    /// [`Msg::SandboxStarted`], so the calls that message leads to find it.
+    started: Option<oneshot::Receiver<(Connector, Client)>>,
 }
 
 impl Runner {
@@ -114,6 +118,7 @@ impl Runner {
             root: CancellationToken::new(),
             tasks: HashMap::new(),
             journal: None,
+            started: None,
         }
     }
 
@@ -130,6 +135,7 @@ impl Runner {
 
     /// Carries out one effect. Returns `false` for [`Effect::Quit`].
     pub async fn apply(&mut self, effect: Effect) -> bool {
+        self.take_started();
         match effect {
             Effect::Call { id, call, delay } => self.spawn(id, call, delay),
             Effect::Cancel(id) => {
@@ -152,15 +158,18 @@ impl Runner {
                 let _ = self.tx.send(Msg::RegionSwitched { region, result });
             }
             Effect::StartSandbox => {
-                let started = self.connector.start_sandbox().await;
-                let msg = match started {
-                    Ok((client, session)) => {
-                        self.client = Some(client);
-                        Ok(session)
-                    }
-                    Err(e) => Err(e),
-                };
-                let _ = self.tx.send(Msg::SandboxStarted(msg));
+                // On a task of its own, so the screen (and its spinner) goes on meanwhile.
+                let (hand_over, started) = oneshot::channel();
+                self.started = Some(started);
+                let start = self.connector.sandbox_start();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let msg = start.await.map(|(connector, client, session)| {
+                        let _ = hand_over.send((connector, client));
+                        session
+                    });
+                    let _ = tx.send(Msg::SandboxStarted(msg));
+                });
             }
             Effect::Quit => {
                 self.cancel_all();
@@ -168,6 +177,21 @@ impl Runner {
             }
         }
         true
+    }
+
+    /// Switches to the sandbox's connection once it is up.
+    fn take_started(&mut self) {
+        if let Some(started) = &mut self.started {
+            match started.try_recv() {
+                Ok((connector, client)) => {
+                    self.connector = connector;
+                    self.client = Some(client);
+                    self.started = None;
+                }
+                Err(oneshot::error::TryRecvError::Closed) => self.started = None,
+                Err(oneshot::error::TryRecvError::Empty) => {}
+            }
+        }
     }
 
     /// Whether every call has finished (so all of their messages are already queued).

@@ -8,10 +8,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::RunOptions;
 use super::theme::Theme;
 use super::widgets::text_field::wrap;
-use crate::api::Client;
+use super::{RunOptions, WizardError};
+use crate::api::{ApiError, Client};
 use crate::config::LoadedConfig;
 use crate::session::{self, SessionError};
 use crate::sim::{self, RunningSim, SimConfig};
@@ -40,8 +40,9 @@ pub struct Connector {
     reason = "one per wizard; it changes state at most once"
 )]
 enum Link {
-    /// No usable credentials yet: the config the start screen's sandbox will run with.
-    Waiting(LoadedConfig),
+    /// No usable credentials yet: the config and simulator the start screen's sandbox will
+    /// run with.
+    Waiting(LoadedConfig, SimConfig),
     Connected(session::Session),
 }
 
@@ -62,7 +63,7 @@ impl Connector {
     pub async fn open(
         opts: &RunOptions,
         config: LoadedConfig,
-    ) -> anyhow::Result<(Connector, Opening)> {
+    ) -> Result<(Connector, Opening), WizardError> {
         // The copy stays behind for the start screen, whose sandbox needs a config.
         match session::Session::open_with(opts, config.clone()).await {
             Ok(connected) => {
@@ -71,12 +72,17 @@ impl Connector {
             }
             Err(SessionError::Credentials(e)) => {
                 let screen = LaunchScreen::new(e.to_string(), config.origin.to_string());
-                let connector = Connector {
-                    link: Link::Waiting(config),
-                };
+                let connector = Connector::waiting(config, SimConfig::default());
                 Ok((connector, Opening::NeedsCredentials(screen)))
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Waiting for credentials: the start screen's sandbox will run `sandbox` with `config`.
+    pub fn waiting(config: LoadedConfig, sandbox: SimConfig) -> Connector {
+        Connector {
+            link: Link::Waiting(config, sandbox),
         }
     }
 
@@ -84,7 +90,7 @@ impl Connector {
     pub fn client_for(&self, region: &str) -> anyhow::Result<Client> {
         match &self.link {
             Link::Connected(connected) => Ok(connected.client_for(region)?),
-            Link::Waiting(_) => anyhow::bail!("no credentials to sign requests with"),
+            Link::Waiting(..) => anyhow::bail!("no credentials to sign requests with"),
         }
     }
 
@@ -92,20 +98,21 @@ impl Connector {
     pub fn watch_policy(&self) -> WatchPolicy {
         match &self.link {
             Link::Connected(connected) => connected.watch_policy(),
-            Link::Waiting(config) => WatchPolicy::from_config(&config.config.watch),
+            Link::Waiting(config, _) => WatchPolicy::from_config(&config.config.watch),
         }
     }
 
-    /// Starts the simulator (from the start screen) in the sandbox's region.
-    pub async fn start_sandbox(&mut self) -> Result<(Client, Session), String> {
-        let config = match &self.link {
-            Link::Connected(connected) => connected.config().clone(),
-            Link::Waiting(config) => config.clone(),
+    /// Starting the simulator (from the start screen) in the sandbox's region, as a task of
+    /// its own: the future borrows nothing, so the screen goes on while it runs. It yields the
+    /// connector to use from then on.
+    pub fn sandbox_start(
+        &self,
+    ) -> impl Future<Output = Result<(Connector, Client, Session), String>> + Send + 'static {
+        let (config, sim) = match &self.link {
+            Link::Connected(connected) => (connected.config().clone(), SimConfig::default()),
+            Link::Waiting(config, sim) => (config.clone(), sim.clone()),
         };
-        let (connector, client, session) =
-            Connector::open_sandbox(config, SimConfig::default()).await?;
-        *self = connector;
-        Ok((client, session))
+        Connector::open_sandbox(config, sim)
     }
 
     /// Opens on an embedded simulator started from `sim` (tests: a faster clock, scripted
@@ -124,12 +131,12 @@ impl Connector {
     pub fn sandbox(&self) -> Option<&RunningSim> {
         match &self.link {
             Link::Connected(connected) => connected.sandbox(),
-            Link::Waiting(_) => None,
+            Link::Waiting(..) => None,
         }
     }
 
     /// The connector for `connected`, its client for the session's region, and the header.
-    fn connected(connected: session::Session) -> anyhow::Result<(Connector, Client, Session)> {
+    fn connected(connected: session::Session) -> Result<(Connector, Client, Session), ApiError> {
         let region = connected.region().to_string();
         let client = connected.client_for(&region)?;
         if let Some(running) = connected.sandbox() {
@@ -381,15 +388,14 @@ mod tests {
     async fn the_start_screen_brings_up_the_sandbox() {
         let mut config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
         config.config.watch.poll_interval = std::time::Duration::from_secs(7);
-        let mut connector = Connector {
-            link: Link::Waiting(config),
-        };
+        let connector = Connector::waiting(config, SimConfig::default());
         let err = connector
             .client_for(sim::SANDBOX_REGION)
             .expect_err("refused");
         assert!(err.to_string().contains("no credentials"), "{err}");
         assert!(connector.sandbox().is_none());
-        let (client, session) = connector.start_sandbox().await.expect("the sandbox starts");
+        let (connector, client, session) =
+            connector.sandbox_start().await.expect("the sandbox starts");
         assert!(session.sandbox);
         assert_eq!(session.region, sim::SANDBOX_REGION);
         let running = connector.sandbox().expect("the sandbox runs");
@@ -415,5 +421,6 @@ mod tests {
         let config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
         let err = Connector::open(&opts, config).await.err().expect("refused");
         assert!(err.to_string().contains("--sandbox"), "{err}");
+        assert!(err.is_invalid_input(), "the user fixes the flags: exit 2");
     }
 }

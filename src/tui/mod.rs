@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod effect;
+pub mod event_loop;
 pub mod launch;
 pub mod msg;
 pub mod steps;
@@ -20,36 +21,72 @@ pub mod update;
 pub mod view;
 pub mod widgets;
 
-use std::time::Duration;
+use std::io::{self, Write};
+use std::path::Path;
 
-use crossterm::event::{Event, EventStream, MouseEventKind};
-use futures::StreamExt;
+use crossterm::event::EventStream;
 use tokio::sync::mpsc;
 
 use self::app::App;
 use self::effect::Runner;
+use self::event_loop::{EventLoop, Pause};
 use self::launch::{Connector, Opening};
-use self::msg::Msg;
 use self::theme::Theme;
+use crate::api::ApiError;
 use crate::config::Config;
-use crate::signals::Signals;
+use crate::session::SessionError;
+use crate::signals::{Caught, Signals};
 
 /// What the command line says: the global options, shared with the scripted commands.
 pub type RunOptions = crate::session::SessionOptions;
 
-/// Spinner and poll resolution while something is in flight.
-const TICK: Duration = Duration::from_millis(100);
-/// At most this many queued results are applied between two redraws, so input stays snappy
-/// while a large listing streams in.
-const BATCH: usize = 256;
 /// Name of the log file in the platform state directory.
 pub const LOG_FILE: &str = "ecsimg.log";
 
-/// Runs the wizard until the user quits (or SIGTERM). The terminal is restored on every exit
-/// path; errors that prevent starting (a bad config file, `--endpoint` that does not parse) are
-/// returned before the screen is touched.
-pub async fn run(opts: RunOptions) -> anyhow::Result<()> {
-    let loaded = Config::load(opts.config.as_deref())?;
+/// How the wizard ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// A signal ended it (SIGINT, SIGTERM, SIGHUP or SIGQUIT), after the terminal was restored.
+    Signal(Caught),
+}
+
+/// Why the wizard could not run. [`WizardError::is_invalid_input`] tells what the user must
+/// fix (flags, config, credentials) from what broke locally.
+#[derive(Debug, thiserror::Error)]
+pub enum WizardError {
+    /// The config, the flags or the credentials, or the sandbox that did not start.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// No API client could be made (a local failure, e.g. TLS setup).
+    #[error(transparent)]
+    Client(#[from] ApiError),
+    /// The terminal could not be set up, drawn on or read.
+    #[error("the terminal: {0}")]
+    Terminal(io::Error),
+    /// The signal handlers could not be installed.
+    #[error("cannot handle signals: {0}")]
+    Signals(io::Error),
+}
+
+impl WizardError {
+    /// Whether the user must fix an input (exit code 2) rather than something local (1).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, WizardError::Session(e) if e.is_invalid_input())
+    }
+
+    pub(crate) fn terminal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        WizardError::Terminal(io::Error::other(e))
+    }
+}
+
+/// Runs the wizard until the user quits or a signal ends it. Errors that prevent starting (a
+/// bad config file, `--endpoint` that does not parse, `--sandbox` with `--endpoint`) are
+/// returned before the screen is touched; after that the terminal is restored on every way
+/// out, and a build still going on is described once it is.
+pub async fn run(opts: RunOptions) -> Result<Ended, WizardError> {
+    let loaded = Config::load(opts.config.as_deref()).map_err(SessionError::from)?;
     let _log_guard = init_logging();
     let mouse = loaded.config.ui.mouse;
     let (connector, opening) = Connector::open(&opts, loaded).await?;
@@ -62,100 +99,136 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<()> {
         Opening::NeedsCredentials(screen) => (App::new(None, Some(screen), theme), None),
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut runner = Runner::new(tx, connector, client);
-    let mut guard = terminal::init(mouse)?;
-    let result = event_loop(&mut guard.terminal, app, &mut runner, rx).await;
-    drop(guard);
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "wizard ended with an error");
+    let runner = Runner::new(tx, connector, client);
+    let mut signals = Signals::wizard().map_err(WizardError::Signals)?;
+    let mut wizard = EventLoop::new(app, runner, rx);
+    let ended = {
+        let mut guard = terminal::init(mouse).map_err(WizardError::Terminal)?;
+        drive(&mut guard, &mut wizard, &mut signals).await
+        // The guard drops here: the terminal is restored before anything is printed.
+    };
+    match &ended {
+        Ok(how) => tracing::info!(?how, "wizard ended"),
+        Err(e) => tracing::error!(error = %e, "wizard ended with an error"),
     }
-    result
+    if let Some(text) = farewell(wizard.app()) {
+        // The terminal may be gone (SIGHUP): nothing to do about a failed write.
+        let _ = writeln!(io::stderr(), "{text}");
+    }
+    ended
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::Terminal<terminal::Backend>,
-    mut app: App,
-    runner: &mut Runner,
-    mut rx: mpsc::UnboundedReceiver<Msg>,
-) -> anyhow::Result<()> {
+/// Runs the loop on the real terminal, and does what its pauses ask: stop the process with
+/// the terminal given back, take it again when the process goes on, end on a signal.
+async fn drive(
+    guard: &mut terminal::TerminalGuard,
+    wizard: &mut EventLoop,
+    signals: &mut Signals,
+) -> Result<Ended, WizardError> {
     let mut events = EventStream::new();
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut terminate = Signals::terminate_or_hangup()?;
-    let size = terminal.size()?;
-    app.size = (size.width, size.height);
-    app.now = chrono::Utc::now();
-    for effect in app.start() {
-        if !runner.apply(effect).await {
-            return Ok(());
-        }
-    }
     loop {
-        terminal.draw(|frame| view::view(&app, frame))?;
-        let busy = app.busy();
-        let first = tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(event)) => match to_msg(event) {
-                    Some(msg) => msg,
-                    None => continue,
-                },
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
-            },
-            Some(msg) = rx.recv() => msg,
-            _ = ticker.tick(), if busy => Msg::Tick(chrono::Utc::now()),
-            () = terminate.recv() => {
-                tracing::info!("terminated by signal");
-                return Ok(());
+        match wizard
+            .run(&mut guard.terminal, &mut events, signals)
+            .await?
+        {
+            Pause::Quit => return Ok(Ended::Quit),
+            Pause::Signal(caught) if caught.ends() => {
+                tracing::info!(signal = caught.name(), "ended by signal");
+                return Ok(Ended::Signal(caught));
             }
-        };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(msg) => batch.push(msg),
-                Err(_) => break,
-            }
-        }
-        for msg in batch {
-            for effect in update::update(&mut app, msg) {
-                if !runner.apply(effect).await {
-                    return Ok(());
+            Pause::SuspendKey => suspend_job(),
+            Pause::Signal(Caught::Suspend) => {
+                guard.suspend();
+                if stop_self()
+                    && let Some(ending) = continued(signals).await
+                {
+                    return Ok(Ended::Signal(ending));
                 }
+                guard.resume().map_err(WizardError::Terminal)?;
+                wizard.repaint(&guard.terminal)?;
+            }
+            Pause::Signal(_) => {
+                // SIGCONT after a stop this process did not ask for (SIGSTOP): whatever
+                // happened to the terminal meanwhile, take it again.
+                guard.resume().map_err(WizardError::Terminal)?;
+                wizard.repaint(&guard.terminal)?;
             }
         }
     }
 }
 
-/// Terminal events the wizard reacts to; mouse motion is dropped so it never causes redraws.
-fn to_msg(event: Event) -> Option<Msg> {
-    match event {
-        Event::Key(key) => Some(Msg::Key(key)),
-        Event::Paste(text) => Some(Msg::Paste(text)),
-        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
-        Event::Mouse(mouse) => match mouse.kind {
-            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown | MouseEventKind::Down(_) => {
-                Some(Msg::Mouse(mouse))
-            }
-            _ => None,
-        },
-        Event::FocusGained | Event::FocusLost => None,
+/// After the process ran again: waits for the notice of the SIGCONT that woke it (so the
+/// terminal is taken once), or returns the signal that ends it meanwhile.
+async fn continued(signals: &mut Signals) -> Option<Caught> {
+    use futures::StreamExt;
+    loop {
+        match signals.next().await {
+            Some(Caught::Continue) | None => return None,
+            Some(caught) if caught.ends() => return Some(caught),
+            Some(_) => {}
+        }
     }
+}
+
+/// Ctrl-Z typed in the wizard: SIGTSTP to the job, as the terminal sends it outside raw mode;
+/// this process then stops through its own handler (`Pause::Signal(Caught::Suspend)`).
+fn suspend_job() {
+    #[cfg(unix)]
+    if let Err(e) = crate::signals::suspend_job() {
+        tracing::warn!(error = %e, "cannot suspend");
+    }
+}
+
+/// Stops until SIGCONT; `false` when the process could not be stopped.
+fn stop_self() -> bool {
+    #[cfg(unix)]
+    return crate::signals::stop_self()
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot stop"))
+        .is_ok();
+    #[cfg(not(unix))]
+    false
+}
+
+/// What to tell the user once the terminal is back: a build the wizard was following goes
+/// on without it (or, in the sandbox, ended with it), and how to follow it. Server text is
+/// escaped: this goes straight to the terminal.
+///
+/// Stand-in until `App` says it itself (issue 11 §1).
+pub(crate) fn farewell(app: &App) -> Option<String> {
+    use crate::api::error::printable;
+    let (image_id, status, region) = app.steps.submit.still_building()?;
+    let image_id = printable(image_id, 64);
+    let status = status.map_or_else(|| "not reported yet".into(), |s| printable(s, 32));
+    let region = printable(region, 64);
+    let sandbox = app.session.as_ref().is_some_and(|s| s.sandbox);
+    Some(if sandbox {
+        format!(
+            "Image {image_id} was still being built (last status: {status}).\n\
+             This was the sandbox: the simulated build ended with the wizard, whose simulator\n\
+             it ran on. The request stays in the sandbox journal: ecsimg --sandbox history"
+        )
+    } else {
+        format!(
+            "Image {image_id} is still being built (last status: {status}).\n\
+             The build goes on in ECS; follow it with:\n  \
+             ecsimg watch {image_id} --region {region}"
+        )
+    })
 }
 
 /// Logs go to `ecsimg.log` in the platform state directory, never to the screen. The level
 /// comes from `RUST_LOG` (default `info`). Returns the writer's guard, which must live as long
 /// as the wizard; `None` when there is no state directory or a logger is already installed.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    use tracing_appender::rolling::{RollingFileAppender, Rotation};
     use tracing_subscriber::EnvFilter;
     let dir = crate::config::state_dir()?;
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = RollingFileAppender::builder()
-        .rotation(Rotation::NEVER)
-        .filename_prefix(LOG_FILE)
-        .build(&dir)
+    let path = dir.join(LOG_FILE);
+    let file = open_log(&path)
+        .inspect_err(|e| {
+            let _ = writeln!(io::stderr(), "warning: no log at {}: {e}", path.display());
+        })
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_writer(writer)
@@ -163,6 +236,31 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .with_env_filter(filter)
         .try_init()
         .ok()?;
-    tracing::info!(log = %dir.join(LOG_FILE).display(), "ecsimg wizard starting");
+    tracing::info!(log = %path.display(), "ecsimg wizard starting");
     Some(guard)
+}
+
+/// Opens the log for appending, readable by its owner only whatever the umask (it names
+/// endpoints, regions and resources); a log left wider by an older version is narrowed. New
+/// directories on the way are the owner's only too.
+fn open_log(path: &Path) -> io::Result<std::fs::File> {
+    let mut dirs = std::fs::DirBuilder::new();
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        dirs.mode(0o700);
+        options.mode(0o600);
+    }
+    if let Some(dir) = path.parent() {
+        dirs.recursive(true).create(dir)?;
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }

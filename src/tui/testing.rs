@@ -225,8 +225,11 @@ pub fn render(app: &App, width: u16, height: u16) -> TestBackend {
 
 /// The rendered screen as plain text (rows joined by newlines), for `contains` checks.
 pub fn screen_text(app: &App, width: u16, height: u16) -> String {
-    let backend = render(app, width, height);
-    let buffer = backend.buffer();
+    buffer_text(render(app, width, height).buffer())
+}
+
+/// A drawn buffer as plain text (rows joined by newlines).
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     (0..buffer.area.height)
         .map(|y| {
             (0..buffer.area.width)

@@ -530,3 +530,43 @@ fn image_check_findings_are_shown_when_asked_for() {
         "{err}"
     );
 }
+
+/// `ecsimg ARGS` (the wizard) with HOME in `home` and no terminal: input mistakes are
+/// reported before the wizard would need one.
+fn wizard_run(home: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ecsimg runs")
+}
+
+#[test]
+fn the_wizard_exits_2_on_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.toml");
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "[ui]\nmouse = true\nmose = false\n").expect("config written");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--config", &missing.display().to_string()],
+            "missing.toml",
+        ),
+        (&["--config", &typo.display().to_string()], "mose"),
+        (
+            &["--sandbox", "--endpoint", "http://127.0.0.1:1"],
+            "--endpoint",
+        ),
+    ];
+    for (args, named) in cases {
+        let output = wizard_run(dir.path(), args);
+        assert_exit(&output, 2);
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+}

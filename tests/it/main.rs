@@ -18,3 +18,5 @@ mod sim_server;
 mod soak;
 mod wizard_e2e;
 mod wizard_journey;
+#[cfg(unix)]
+mod wizard_tty;
