@@ -111,9 +111,9 @@ pub async fn run(opts: RunOptions) -> Result<Ended, WizardError> {
         Ok(how) => tracing::info!(?how, "wizard ended"),
         Err(e) => tracing::error!(error = %e, "wizard ended with an error"),
     }
-    if let Some(text) = farewell(wizard.app()) {
+    if let Some(farewell) = wizard.app().farewell() {
         // The terminal may be gone (SIGHUP): nothing to do about a failed write.
-        let _ = writeln!(io::stderr(), "{text}");
+        let _ = write!(io::stderr(), "{farewell}");
     }
     ended
 }
@@ -187,33 +187,6 @@ fn stop_self() -> bool {
         .is_ok();
     #[cfg(not(unix))]
     false
-}
-
-/// What to tell the user once the terminal is back: a build the wizard was following goes
-/// on without it (or, in the sandbox, ended with it), and how to follow it. Server text is
-/// escaped: this goes straight to the terminal.
-///
-/// Stand-in until `App` says it itself (issue 11 §1).
-pub(crate) fn farewell(app: &App) -> Option<String> {
-    use crate::api::error::printable;
-    let (image_id, status, region) = app.steps.submit.still_building()?;
-    let image_id = printable(image_id, 64);
-    let status = status.map_or_else(|| "not reported yet".into(), |s| printable(s, 32));
-    let region = printable(region, 64);
-    let sandbox = app.session.as_ref().is_some_and(|s| s.sandbox);
-    Some(if sandbox {
-        format!(
-            "Image {image_id} was still being built (last status: {status}).\n\
-             This was the sandbox: the simulated build ended with the wizard, whose simulator\n\
-             it ran on. The request stays in the sandbox journal: ecsimg --sandbox history"
-        )
-    } else {
-        format!(
-            "Image {image_id} is still being built (last status: {status}).\n\
-             The build goes on in ECS; follow it with:\n  \
-             ecsimg watch {image_id} --region {region}"
-        )
-    })
 }
 
 /// Logs go to `ecsimg.log` in the platform state directory, never to the screen. The level

@@ -259,11 +259,7 @@ async fn the_spinner_turns_while_the_sandbox_starts() {
 async fn leaving_while_an_image_builds_says_what_becomes_of_it() {
     let mut rig = Rig::sandbox().await;
     rig.settle().await;
-    assert_eq!(
-        crate::tui::farewell(rig.wizard.app()),
-        None,
-        "nothing built"
-    );
+    assert_eq!(rig.wizard.app().farewell(), None, "nothing built");
     // A Stopped instance, a name, then straight to the review and the submission.
     let none = KeyModifiers::NONE;
     rig.press(KeyCode::Down, none, "› i-bp1a3fn8rvl2nqw0t5xk")
@@ -292,23 +288,19 @@ async fn leaving_while_an_image_builds_says_what_becomes_of_it() {
         .image_id()
         .expect("submitted")
         .to_string();
-    let said = crate::tui::farewell(rig.wizard.app()).expect("a build goes on");
-    assert!(said.contains(&image_id), "{said}");
-    assert!(said.contains("last status: Creating"), "{said}");
+    // What `run` prints once the terminal is back (the real-endpoint wording is pinned in
+    // the submit step's tests).
+    let said = rig
+        .wizard
+        .app()
+        .farewell()
+        .expect("a build goes on")
+        .to_string();
     assert!(
-        said.contains("the simulated build ended with the wizard"),
+        said.contains(&format!("Image {image_id}: Creating")),
         "{said}"
     );
+    assert!(said.contains("the simulated build with it"), "{said}");
     assert!(said.contains("ecsimg --sandbox history"), "{said}");
     assert!(said.lines().all(|l| l.chars().count() <= 80), "{said}");
-    // Against a real endpoint: the command that follows the build.
-    if let Some(session) = &mut rig.wizard.app.session {
-        session.sandbox = false;
-    }
-    let said = crate::tui::farewell(rig.wizard.app()).expect("a build goes on");
-    assert!(
-        said.ends_with(&format!("ecsimg watch {image_id} --region cn-hangzhou")),
-        "{said}"
-    );
-    assert!(said.contains("The build goes on in ECS"), "{said}");
 }

@@ -48,7 +48,7 @@ impl SubmitStep {
                 status: "sent to the sandbox, no answer yet".into(),
                 resume: None,
                 note: format!(
-                    "The sandbox ended with the wizard, and the simulated request with it; \
+                    "The sandbox ended with the wizard, and the simulated request with it;\n\
                      `{history}` lists the request."
                 ),
             }),
@@ -56,8 +56,8 @@ impl SubmitStep {
                 image_id: None,
                 status: "sent, no answer yet".into(),
                 resume: Some("ecsimg watch --resume".into()),
-                note: "The request is in the journal without its ImageId; resuming asks ECS for \
-                       it with the same ClientToken (no second image is made)."
+                note: "The request is in the journal without its ImageId; resuming asks ECS\n\
+                       for it with the same ClientToken (no second image is made)."
                     .into(),
             }),
             Phase::Building(build) => {
@@ -79,7 +79,7 @@ impl SubmitStep {
                     None if building => (
                         None,
                         format!(
-                            "The sandbox ended with the wizard, and the simulated build with it; \
+                            "The sandbox ended with the wizard, and the simulated build with it;\n\
                              `{history}` lists the request."
                         ),
                     ),

@@ -193,16 +193,6 @@ impl SubmitStep {
             _ => None,
         }
     }
-
-    /// The image still being built: its ImageId, last status seen and region.
-    pub fn still_building(&self) -> Option<(&str, Option<&str>, &str)> {
-        match &self.phase {
-            Phase::Building(build) if build.building() => {
-                Some((&build.image_id, build.last_status.as_deref(), &build.region))
-            }
-            _ => None,
-        }
-    }
 }
 
 impl StepScreen for SubmitStep {
