@@ -9,6 +9,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use toml::de::{DeTable, DeValue};
 
+use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
 use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe};
 
 /// The placeholder expanded to the local date, so a weekly build gets a fresh name.
@@ -154,7 +155,7 @@ fn check_settable(key: &str, path: &[Segment]) -> Result<(), String> {
 pub enum LoadError {
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: FileError,
     },
     /// Problems in the file or caused by a `--set`, each located.
     Recipe(RecipeError),
@@ -195,12 +196,14 @@ pub fn expand_date(text: &str, date: NaiveDate) -> String {
     text.replace(DATE_PLACEHOLDER, &date.format("%Y%m%d").to_string())
 }
 
-/// Reads `path`, expands `{date}` (in the file and in the overrides) and applies `overrides`.
+/// Reads `path` (a regular file of at most [`SMALL_FILE_LIMIT`] bytes), expands `{date}` (in
+/// the file and in the overrides) and applies `overrides`.
 pub fn load(path: &Path, overrides: &[Override], date: NaiveDate) -> Result<ImageSpec, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        regular_file::read_to_string(path, SMALL_FILE_LIMIT).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     load_text(&text, path, overrides, date)
 }
 

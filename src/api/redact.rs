@@ -1,0 +1,131 @@
+//! Secrets out of text a server sends back.
+//!
+//! A server (or anything in between) may quote the request it received — a V1 string-to-sign
+//! holds the security token percent-encoded twice, a V3 canonical request holds it raw, a debug
+//! echo may hold the whole request base64-encoded. [`Redactor::redact`] replaces every form the
+//! caller's secrets can take on the wire with `***`. It must run on the whole text, before any
+//! cut: a long STS token cut in the middle no longer matches, and its first half would show.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
+use super::sign::percent_encode;
+
+/// What replaces a secret.
+const MASK: &str = "***";
+/// Base64 pieces shorter than this (six secret bytes) are not looked for: they would match
+/// innocent text by chance.
+const MIN_BASE64: usize = 8;
+
+/// Every wire form of a set of secrets, ready to be searched for.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so a form that contains another is replaced whole.
+    needles: Vec<String>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} forms)", self.needles.len())
+    }
+}
+
+impl Redactor {
+    /// A redactor for `secrets`; empty ones are ignored.
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Redactor {
+        let mut needles: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(wire_forms)
+            .collect();
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        needles.dedup();
+        Redactor { needles }
+    }
+
+    /// `text` with every form of every secret replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for needle in &self.needles {
+            if text.contains(needle.as_str()) {
+                text = text.replace(needle.as_str(), MASK);
+            }
+        }
+        text
+    }
+}
+
+/// Raw; percent-encoded once (a query string) and twice (a V1 string-to-sign); with JSON's
+/// optional `\/`; and base64-encoded at each of the three byte alignments a secret can have
+/// inside a longer encoded text, both alphabets.
+fn wire_forms(secret: &str) -> Vec<String> {
+    let once = percent_encode(secret);
+    let twice = percent_encode(&once);
+    let mut forms = vec![secret.replace('/', "\\/"), secret.to_string(), once, twice];
+    forms.extend(base64_cores(secret.as_bytes()));
+    forms
+}
+
+/// The base64 characters that depend on `secret`'s bytes alone, wherever it starts: with `k`
+/// bytes before it (k = 0, 1, 2 modulo 3), the 4-character groups that cover secret bytes only.
+fn base64_cores(secret: &[u8]) -> Vec<String> {
+    let mut cores = Vec::new();
+    for k in 0..3usize {
+        let mut input = vec![0u8; k];
+        input.extend_from_slice(secret);
+        let first_group = k.div_ceil(3);
+        let end_group = input.len() / 3;
+        if end_group <= first_group {
+            continue;
+        }
+        for engine in [&STANDARD, &URL_SAFE] {
+            let encoded = engine.encode(&input);
+            let core = &encoded[4 * first_group..4 * end_group];
+            if core.len() >= MIN_BASE64 {
+                cores.push(core.to_string());
+            }
+        }
+    }
+    cores
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "CAIS/tok+en=x9Hq3Lw8Nz5Vb1Xc7Jd0";
+
+    #[test]
+    fn every_wire_form_is_masked() {
+        let r = Redactor::new([TOKEN, "", "s3cret-key"]);
+        let once = percent_encode(TOKEN);
+        let twice = percent_encode(&once);
+        for form in [TOKEN.to_string(), once, twice, TOKEN.replace('/', "\\/")] {
+            let text = format!("before {form} after s3cret-key");
+            assert_eq!(r.redact(&text), "before *** after ***", "{form}");
+        }
+    }
+
+    #[test]
+    fn base64_at_any_offset_is_masked() {
+        let r = Redactor::new([TOKEN]);
+        for prefix in ["", "a", "ab", "abc", "SecurityToken="] {
+            for engine in [&STANDARD, &URL_SAFE] {
+                let encoded = engine.encode(format!("{prefix}{TOKEN}&Signature=x"));
+                let shown = r.redact(&encoded);
+                assert!(shown.contains(MASK), "{prefix:?}: {shown}");
+                // What is left of the token is at most the two partial groups at its ends.
+                let leftover = shown.split(MASK).map(str::len).sum::<usize>();
+                assert!(leftover < encoded.len() - 30, "{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_to_hide_changes_nothing() {
+        let r = Redactor::new(["", "x"]);
+        assert_eq!(r.redact("text"), "te***t");
+        assert_eq!(Redactor::default().redact("a b"), "a b");
+        assert!(!format!("{:?}", Redactor::new([TOKEN])).contains("CAIS"));
+    }
+}
