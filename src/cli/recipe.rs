@@ -414,6 +414,31 @@ mod tests {
     }
 
     #[test]
+    fn overrides_keep_the_tag_order_of_the_recipe() {
+        let text = format!("{RECIPE}zeta = \"1\"\nalpha = \"2\"\n\"m.n\" = \"3\"\n");
+        let keys = |sets: &[&str]| -> Vec<(String, String)> {
+            load(&text, sets)
+                .unwrap()
+                .tags
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect()
+        };
+        let written = [("env", "prod"), ("zeta", "1"), ("alpha", "2"), ("m.n", "3")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(keys(&[]), written);
+        assert_eq!(keys(&["image.name=other"]), written, "any --set keeps the order");
+        let mut changed = written.to_vec();
+        changed[2].1 = "changed".into();
+        changed.push(("new".into(), "x".into()));
+        assert_eq!(
+            keys(&["tags.alpha=changed", "tags.new=x"]),
+            changed,
+            "a changed tag stays in place, a new one comes last"
+        );
+    }
+
+    #[test]
     fn disk_overrides_need_an_existing_disk_and_a_number() {
         let disks = "region = \"cn-hangzhou\"\n[[source.disks]]\ndisk_type = \"system\"\n\
                      snapshot_id = \"s-bp1k4wd2j0qmz7h5x3cv\"\n";
