@@ -427,7 +427,11 @@ mod tests {
         let written = [("env", "prod"), ("zeta", "1"), ("alpha", "2"), ("m.n", "3")]
             .map(|(k, v)| (k.to_string(), v.to_string()));
         assert_eq!(keys(&[]), written);
-        assert_eq!(keys(&["image.name=other"]), written, "any --set keeps the order");
+        assert_eq!(
+            keys(&["image.name=other"]),
+            written,
+            "any --set keeps the order"
+        );
         let mut changed = written.to_vec();
         changed[2].1 = "changed".into();
         changed.push(("new".into(), "x".into()));

@@ -227,6 +227,145 @@ fn the_journal_is_private_to_its_owner() {
     assert_eq!(mode & 0o077, 0, "{mode:o}");
 }
 
+/// Issue 12: a journal left 0644 (an older version, a copy, a umask) is made 0600 again.
+#[cfg(unix)]
+#[test]
+fn a_journal_open_to_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, journal) = journal();
+    let mode = || {
+        std::fs::metadata(journal.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let loosen = || {
+        std::fs::set_permissions(journal.path(), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod")
+    };
+    assert_eq!(journal.ensure_private(), None, "no file yet");
+    journal.submit(&submission("a", "e")).expect("submitted");
+    assert_eq!(journal.ensure_private(), None, "already private");
+    loosen();
+    let said = journal.ensure_private().expect("a note");
+    assert!(
+        said.contains("mode 644") && said.contains("now 600"),
+        "{said}"
+    );
+    assert_eq!(mode(), 0o600);
+    // Appends tighten it too (the wizard's path).
+    loosen();
+    journal.submit(&submission("b", "e")).expect("submitted");
+    assert_eq!(mode(), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_journal_that_is_not_a_regular_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("journal.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let journal = Journal::at(&fifo);
+    let started = std::time::Instant::now();
+    let read = journal
+        .read()
+        .expect_err("a FIFO is no journal")
+        .to_string();
+    assert!(read.contains("named pipe"), "{read}");
+    let append = journal
+        .submit(&submission("a", "e"))
+        .expect_err("a FIFO is no journal")
+        .to_string();
+    assert!(append.contains("named pipe"), "{append}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// Issue 11: a restarted simulator hands out the same ImageIds. A later session's status for
+/// its own image must not change an older entry that got the same ImageId.
+#[test]
+fn statuses_belong_to_their_submission_not_to_a_reused_image_id() {
+    let (_dir, journal) = journal();
+    let first = submission("first-session", "http://127.0.0.1:4000");
+    journal.submit(&first).expect("submitted");
+    journal
+        .settle(&first.id, &created("m-bp1x4r2ojecxks63w1aa"))
+        .expect("settles");
+    journal
+        .status_for(&first.id, "m-bp1x4r2ojecxks63w1aa", "Deleted", None, true)
+        .expect("status");
+    let second = submission("second-session", "http://127.0.0.1:4000");
+    journal.submit(&second).expect("submitted");
+    journal
+        .settle(&second.id, &created("m-bp1x4r2ojecxks63w1aa"))
+        .expect("settles");
+    journal
+        .status_for(
+            &second.id,
+            "m-bp1x4r2ojecxks63w1aa",
+            "Available",
+            Some("100%"),
+            true,
+        )
+        .expect("status");
+    let history = journal.read().expect("reads");
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    assert_eq!(history.entries[0].last_status(), "Deleted");
+    assert_eq!(history.entries[1].last_status(), "Available");
+
+    // A status that names only the ImageId (older journals, the wizard's `status`) belongs to
+    // the newest submission that had it at that point.
+    journal
+        .status("m-bp1x4r2ojecxks63w1aa", "UnAvailable", None, false)
+        .expect("status");
+    let history = journal.read().expect("reads");
+    assert_eq!(history.entries[0].last_status(), "Deleted");
+    assert_eq!(
+        history.entries[1].last_status(),
+        "Available",
+        "final stays final"
+    );
+    // A status naming the wrong submission for its image is reported, not applied.
+    journal
+        .status_for(&first.id, "m-other", "Available", None, true)
+        .expect("status");
+    let history = journal.read().expect("reads");
+    assert_eq!(history.entries[0].last_status(), "Deleted");
+    assert!(
+        history.problems[0].reason.contains("another ImageId"),
+        "{:?}",
+        history.problems
+    );
+}
+
+#[test]
+fn open_outcomes_are_recorded_and_stay_recoverable() {
+    let (_dir, journal) = journal();
+    let s = submission("x", "e");
+    journal.submit(&s).expect("submitted");
+    let timeout = ApiError::Timeout {
+        detail: "no complete answer".into(),
+    };
+    assert!(!journal.settle(&s.id, &Err(timeout)).expect("records"));
+    assert!(
+        !journal
+            .settle(&s.id, &Err(ApiError::Cancelled))
+            .expect("records")
+    );
+    let entry = journal.read().expect("reads").entries.remove(0);
+    assert!(entry.needs_recovery());
+    let open = entry.unsettled.expect("recorded");
+    assert_eq!(open.reason, "interrupted before ECS answered");
+    assert!(journal.settle(&s.id, &created("m-x")).expect("settles"));
+    let entry = journal.read().expect("reads").entries.remove(0);
+    assert_eq!(entry.unsettled, None, "settled now");
+    assert_eq!(entry.image_id(), Some("m-x"));
+}
+
 #[test]
 fn unusable_paths_are_errors_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
