@@ -56,13 +56,16 @@ impl Redactor {
 }
 
 /// Raw; percent-encoded once (a query string) and twice (a V1 string-to-sign); with JSON's
-/// optional `\/`; and base64-encoded at each of the three byte alignments a secret can have
-/// inside a longer encoded text, both alphabets.
+/// optional `\/`; and each of the first three base64-encoded at each of the three byte
+/// alignments it can have inside a longer encoded text (an echoed request), both alphabets.
 fn wire_forms(secret: &str) -> Vec<String> {
     let once = percent_encode(secret);
     let twice = percent_encode(&once);
-    let mut forms = vec![secret.replace('/', "\\/"), secret.to_string(), once, twice];
-    forms.extend(base64_cores(secret.as_bytes()));
+    let mut forms: Vec<String> = [secret, &once, &twice]
+        .iter()
+        .flat_map(|form| base64_cores(form.as_bytes()))
+        .collect();
+    forms.extend([secret.replace('/', "\\/"), secret.to_string(), once, twice]);
     forms
 }
 
@@ -109,9 +112,17 @@ mod tests {
     #[test]
     fn base64_at_any_offset_is_masked() {
         let r = Redactor::new([TOKEN]);
-        for prefix in ["", "a", "ab", "abc", "SecurityToken="] {
+        let once = percent_encode(TOKEN);
+        for (prefix, token) in [
+            ("", TOKEN),
+            ("a", TOKEN),
+            ("ab", TOKEN),
+            ("abc", TOKEN),
+            ("SecurityToken=", TOKEN),
+            ("GET /?SecurityToken=", once.as_str()),
+        ] {
             for engine in [&STANDARD, &URL_SAFE] {
-                let encoded = engine.encode(format!("{prefix}{TOKEN}&Signature=x"));
+                let encoded = engine.encode(format!("{prefix}{token}&Signature=x"));
                 let shown = r.redact(&encoded);
                 assert!(shown.contains(MASK), "{prefix:?}: {shown}");
                 // What is left of the token is at most the two partial groups at its ends.

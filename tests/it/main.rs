@@ -7,6 +7,7 @@
 mod api_client;
 mod bounds;
 mod cli;
+mod cli_journal;
 mod common;
 mod credentials_config;
 mod hostile;
