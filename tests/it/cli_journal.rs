@@ -16,9 +16,11 @@ use crate::hostile::{Hostile, Reply};
 
 /// A submission journaled by a process that died before its answer was recorded.
 fn orphan(name: &str, endpoint: &str) -> Submission {
-    let mut spec = ImageSpec::default();
-    spec.source = Source::Instance {
-        instance_id: RUNNING.into(),
+    let mut spec = ImageSpec {
+        source: Source::Instance {
+            instance_id: RUNNING.into(),
+        },
+        ..ImageSpec::default()
     };
     spec.image.name = Some(name.into());
     let endpoint = Endpoint::parse(endpoint).expect("url").to_string();
