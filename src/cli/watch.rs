@@ -83,17 +83,19 @@ pub async fn run(
     };
     let ecsimg = ecsimg_with(options);
     let region = session.region().to_string();
-    let mut targets: Vec<Target> = args
-        .image_ids
-        .iter()
-        .map(|id| Target {
+    let mut targets: Vec<Target> = Vec::new();
+    for id in &args.image_ids {
+        if targets.iter().any(|t| t.image_id == *id) {
+            continue;
+        }
+        targets.push(Target {
             region: region.clone(),
             image_id: id.clone(),
             submission: journal
                 .as_ref()
                 .and_then(|j| submission_of(&session, j, &region, id)),
-        })
-        .collect();
+        });
+    }
     if let (true, Some(journal)) = (args.resume, &journal) {
         let mut note = |line: String| progress.note(&line);
         recover_pending(&session, journal, &interrupt, &mut note).await?;
