@@ -605,8 +605,8 @@ async fn stop_instances_reports_each_instance() {
 // ---------------------------------------------------------------------------------------------
 // Cancellation
 
-#[tokio::test]
-async fn cancelling_during_a_back_off_returns_promptly() {
+/// A server that throttles once and asks for a minute's pause, and a policy that would wait it.
+async fn throttled_for_a_minute() -> (Server, RetryPolicy) {
     let server = Server::start(
         vec![Reply::Error {
             status: 400,
@@ -616,11 +616,17 @@ async fn cancelling_during_a_back_off_returns_promptly() {
         unexpected,
     )
     .await;
-    let cancel = CancellationToken::new();
     let retry = RetryPolicy {
         max_delay: Duration::from_secs(120),
         ..fast_retries()
     };
+    (server, retry)
+}
+
+#[tokio::test]
+async fn cancelling_during_a_back_off_returns_promptly() {
+    let (server, retry) = throttled_for_a_minute().await;
+    let cancel = CancellationToken::new();
     // A call deadline long enough for the pause, or the client would not pause at all.
     let config = server
         .config(SignatureVersion::V3)
@@ -697,19 +703,7 @@ async fn the_call_deadline_ends_a_call_that_never_answers() {
 
 #[tokio::test]
 async fn a_pause_past_the_deadline_is_not_waited_for() {
-    let server = Server::start(
-        vec![Reply::Error {
-            status: 400,
-            code: "Throttling",
-            retry_after: Some("60000"),
-        }],
-        unexpected,
-    )
-    .await;
-    let retry = RetryPolicy {
-        max_delay: Duration::from_secs(120),
-        ..fast_retries()
-    };
+    let (server, retry) = throttled_for_a_minute().await;
     let config = server
         .config(SignatureVersion::V3)
         .with_retry(retry)

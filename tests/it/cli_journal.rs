@@ -12,7 +12,7 @@ use ecsimg::journal::{Journal, Submission};
 use ecsimg::spec::{ImageSpec, Source, to_params};
 
 use crate::cli::{BIN, Env, RUNNING, assert_exit, recipe, text};
-use crate::hostile::{Hostile, Reply};
+use crate::hostile::{Hostile, Reply, signal_and_wait};
 
 /// A submission journaled by a process that died before its answer was recorded.
 fn orphan(name: &str, endpoint: &str) -> Submission {
@@ -254,12 +254,7 @@ fn sandbox_hints_name_the_sandbox() {
     BufReader::new(child.stdout.take().expect("piped"))
         .read_line(&mut line)
         .expect("the ImageId line");
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
-    let out = child.wait_with_output().expect("exits");
+    let (out, _) = signal_and_wait(child, "INT");
     assert_exit(&out, 130);
     let err = text(&out.stderr);
     assert!(err.contains("`ecsimg --sandbox watch m-"), "{err}");

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use ecsimg::journal::Journal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecsimg");
+use crate::cli::{BIN, assert_exit, text};
 
 // ---------------------------------------------------------------------------------------------
 // The hostile server
@@ -234,21 +234,6 @@ impl Home {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
-
 /// Nothing a terminal would act on: no ESC, no C1 control (CSI), no BEL.
 #[track_caller]
 fn assert_inert(what: &str, bytes: &[u8]) {
@@ -261,7 +246,7 @@ fn assert_inert(what: &str, bytes: &[u8]) {
 }
 
 /// Sends `signal` to `child` and waits for it, returning how long it took to exit.
-fn signal_and_wait(child: Child, signal: &str) -> (Output, Duration) {
+pub fn signal_and_wait(child: Child, signal: &str) -> (Output, Duration) {
     let sent = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
