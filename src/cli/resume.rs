@@ -2,6 +2,8 @@
 //! every submission whose answer was lost (same parameters, same ClientToken, so no second
 //! image) and lists the images no watcher has seen finish.
 
+use std::collections::BTreeSet;
+
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
@@ -12,7 +14,8 @@ use crate::session::Session;
 
 /// Sends every journal submission that lacks an ImageId again (same parameters, same
 /// ClientToken) and records the answer, reporting each through `note`. Submissions sent to
-/// another endpoint than this session's are left alone. The first interrupt stops it.
+/// another endpoint than this session's are counted and left alone (another endpoint may be
+/// another account, where the token means nothing). The first interrupt stops it.
 pub async fn recover_pending(
     session: &Session,
     journal: &Journal,
@@ -20,7 +23,15 @@ pub async fn recover_pending(
     note: &mut dyn FnMut(String),
 ) -> Result<(), Failure> {
     let history = journal.read().map_err(Failure::local)?;
-    for entry in history.entries.iter().filter(|e| e.needs_recovery()) {
+    let (here, elsewhere): (Vec<&Entry>, Vec<&Entry>) = history
+        .entries
+        .iter()
+        .filter(|e| e.needs_recovery())
+        .partition(|e| sent_here(session, e));
+    if let Some(line) = left_alone(session, &elsewhere, "whose answer was lost") {
+        note(line);
+    }
+    for entry in here {
         let s = &entry.submission;
         let what = format!(
             "submission {} ({} in {}, {})",
@@ -67,38 +78,61 @@ pub async fn recover_pending(
 pub fn unfinished_targets(
     session: &Session,
     journal: &Journal,
-    ecsimg: &str,
     note: &mut dyn FnMut(String),
 ) -> Result<Vec<Target>, Failure> {
     let history = journal.read().map_err(Failure::local)?;
+    let (here, elsewhere): (Vec<&Entry>, Vec<&Entry>) = history
+        .entries
+        .iter()
+        .filter(|e| e.is_unfinished())
+        .partition(|e| sent_here(session, e));
+    if let Some(line) = left_alone(session, &elsewhere, "still building") {
+        note(line);
+    }
     let mut targets: Vec<Target> = Vec::new();
-    let mut elsewhere = 0;
-    for entry in history.entries.iter().filter(|e| e.is_unfinished()) {
-        let Some(target) = target_of(session, entry) else {
-            elsewhere += 1;
+    for entry in here {
+        let (s, Some(image_id)) = (&entry.submission, entry.image_id()) else {
             continue;
         };
         // A later submission that got the same ImageId at the same endpoint supersedes.
-        targets.retain(|t| !(t.region == target.region && t.image_id == target.image_id));
-        targets.push(target);
-    }
-    if elsewhere > 0 {
-        note(format!(
-            "{elsewhere} unfinished submission(s) were sent to another endpoint than this \
-             session's and are not followed; `{ecsimg} history` lists them"
-        ));
+        targets.retain(|t| !(t.region == s.region && t.image_id == image_id));
+        targets.push(Target {
+            region: s.region.clone(),
+            image_id: image_id.to_string(),
+            submission: Some(s.id.clone()),
+        });
     }
     Ok(targets)
 }
 
-/// The entry's image as a target, when this session reaches the endpoint it was sent to.
-fn target_of(session: &Session, entry: &Entry) -> Option<Target> {
+/// Whether this session talks to the endpoint the entry was sent to.
+fn sent_here(session: &Session, entry: &Entry) -> bool {
     let s = &entry.submission;
-    let image_id = entry.image_id()?;
-    (session.endpoint_for(&s.region).to_string() == s.endpoint).then(|| Target {
-        region: s.region.clone(),
-        image_id: image_id.to_string(),
-        submission: Some(s.id.clone()),
+    session.endpoint_for(&s.region).to_string() == s.endpoint
+}
+
+/// One line about the entries (`what` they are) that this session leaves alone.
+fn left_alone(session: &Session, elsewhere: &[&Entry], what: &str) -> Option<String> {
+    if elsewhere.is_empty() {
+        return None;
+    }
+    let count = elsewhere.len();
+    Some(if session.sandbox().is_some() {
+        format!(
+            "{count} submission(s) {what} came from earlier sandbox sessions; their images \
+             ended with those sessions' simulators, so they are left alone"
+        )
+    } else {
+        let endpoints: BTreeSet<&str> = elsewhere
+            .iter()
+            .map(|e| e.submission.endpoint.as_str())
+            .collect();
+        let endpoints: Vec<&str> = endpoints.into_iter().collect();
+        format!(
+            "{count} submission(s) {what} were sent to another endpoint ({}); run the command \
+             with that --endpoint to reach them",
+            endpoints.join(", ")
+        )
     })
 }
 

@@ -99,7 +99,7 @@ pub async fn run(
     if let (true, Some(journal)) = (args.resume, &journal) {
         let mut note = |line: String| progress.note(&line);
         recover_pending(&session, journal, &interrupt, &mut note).await?;
-        for target in unfinished_targets(&session, journal, &ecsimg, &mut note)? {
+        for target in unfinished_targets(&session, journal, &mut note)? {
             targets.retain(|t| !(t.region == target.region && t.image_id == target.image_id));
             targets.push(target);
         }

@@ -137,8 +137,21 @@ fn history_only_reads_and_survives_a_damaged_journal() {
     );
 
     // `watch --resume` recovers it and follows both; later records land on lines of their own.
+    // A submission sent to another endpoint is named, never sent here.
+    env.journal()
+        .submit(&orphan("elsewhere", "http://127.0.0.1:9"))
+        .expect("journaled");
     let out = env.run(&["watch", "--resume"]);
     assert_exit(&out, 0);
+    assert!(
+        text(&out.stderr).contains(
+            "1 submission(s) whose answer was lost were sent to another endpoint \
+             (http://127.0.0.1:9)"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(env.sim.images_named("elsewhere").is_empty());
     let [(recovered, _)] = &env.sim.images_named("orphan")[..] else {
         panic!("recovered once")
     };
@@ -198,7 +211,8 @@ fn a_later_sandbox_session_leaves_earlier_entries_alone() {
     let resumed = sandbox(&["watch", "--resume", "--timeout", "1s"]);
     assert_exit(&resumed, 0);
     assert!(
-        text(&resumed.stderr).contains("1 unfinished submission(s) were sent to another endpoint"),
+        text(&resumed.stderr)
+            .contains("1 submission(s) still building came from earlier sandbox sessions"),
         "{}",
         text(&resumed.stderr)
     );
