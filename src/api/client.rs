@@ -872,6 +872,26 @@ mod tests {
     }
 
     #[test]
+    fn custom_image_ids_have_one_shape() {
+        for good in ["m-bp1x4r2ojecxks63w1aa", "m-2ze0gqe1d6ykh6zz9g", "m-1"] {
+            assert!(is_custom_image_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            "m-",
+            "M-bp1abc",
+            "m-BP1ABC",
+            "m-bp1_abc",
+            "m-bp1abc\u{1b}[31m",
+            "../../etc/passwd",
+            "ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+            &format!("m-{}", "a".repeat(65)),
+        ] {
+            assert!(!is_custom_image_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn user_agent_names_the_product() {
         let ua = user_agent();
         assert!(ua.starts_with("AlibabaCloud ("), "{ua}");
