@@ -64,7 +64,8 @@ pub struct Network {
     /// Time allowed to open a connection (default 5 s, as the official SDKs).
     #[serde(deserialize_with = "connect_timeout")]
     pub connect_timeout: Duration,
-    /// Time allowed for a response once connected (default 10 s, as the official SDKs).
+    /// Longest silence while a response arrives, per read (default 10 s, as the official
+    /// SDKs); [`Network::call_timeout`] bounds the whole call.
     #[serde(deserialize_with = "read_timeout")]
     pub read_timeout: Duration,
     /// Longest time one API call may take, every attempt and pause included (default 1 min):
