@@ -4,6 +4,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod model;
+mod paging;
 pub mod redact;
 pub mod retry;
 pub mod sign;
