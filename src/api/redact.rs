@@ -3,8 +3,9 @@
 //! A server (or anything in between) may quote the request it received — a V1 string-to-sign
 //! holds the security token percent-encoded twice, a V3 canonical request holds it raw, a debug
 //! echo may hold the whole request base64-encoded. [`Redactor::redact`] replaces every form the
-//! caller's secrets can take on the wire with `***`. It must run on the whole text, before any
-//! cut: a long STS token cut in the middle no longer matches, and its first half would show.
+//! caller's secrets can take on the wire with `***`, also when line breaks split it (base64
+//! wrapped at 76 columns, a wrapped log line). It must run on the whole text, before any cut: a
+//! long STS token cut in the middle no longer matches, and its first half would show.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
@@ -51,7 +52,53 @@ impl Redactor {
                 text = text.replace(needle.as_str(), MASK);
             }
         }
+        if text.contains(['\r', '\n']) {
+            text = self.redact_wrapped(&text);
+        }
         text
+    }
+
+    /// Masks the forms that line breaks split: searched with the breaks left out, masked in
+    /// `text` from the first character of a match to its last, breaks included.
+    fn redact_wrapped(&self, text: &str) -> String {
+        // The text without line breaks, and for each of its bytes the offset in `text`.
+        let mut joined = String::with_capacity(text.len());
+        let mut origin = Vec::with_capacity(text.len());
+        for (at, c) in text
+            .char_indices()
+            .filter(|(_, c)| !matches!(c, '\r' | '\n'))
+        {
+            joined.push(c);
+            origin.extend(at..at + c.len_utf8());
+        }
+        let mut ranges: Vec<(usize, usize)> = self
+            .needles
+            .iter()
+            .flat_map(|needle| {
+                joined
+                    .match_indices(needle.as_str())
+                    .map(|(at, found)| (origin[at], origin[at + found.len() - 1] + 1))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if ranges.is_empty() {
+            return text.to_string();
+        }
+        ranges.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut done = 0;
+        for (start, end) in ranges {
+            if end <= done {
+                continue;
+            }
+            if start >= done {
+                out.push_str(&text[done..start]);
+                out.push_str(MASK);
+            }
+            done = end;
+        }
+        out.push_str(&text[done..]);
+        out
     }
 }
 
@@ -130,6 +177,27 @@ mod tests {
                 assert!(leftover < encoded.len() - 30, "{shown}");
             }
         }
+    }
+
+    #[test]
+    fn secrets_split_by_line_breaks_are_masked() {
+        let r = Redactor::new([TOKEN]);
+        let encoded = STANDARD.encode(format!("SecurityToken={TOKEN}&Signature=x").repeat(3));
+        let wrapped: Vec<String> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|line| String::from_utf8_lossy(line).into_owned())
+            .collect();
+        let shown = r.redact(&wrapped.join("\r\n"));
+        let left: String = shown.chars().filter(|c| !c.is_whitespace()).collect();
+        for core in base64_cores(TOKEN.as_bytes()) {
+            assert!(!left.contains(&core[..12]), "{shown}");
+        }
+        assert_eq!(
+            r.redact(&format!("a {}\n{} b", &TOKEN[..10], &TOKEN[10..])),
+            "a *** b"
+        );
+        assert_eq!(r.redact("line one\nline two"), "line one\nline two");
     }
 
     #[test]

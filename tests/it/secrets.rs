@@ -314,8 +314,9 @@ fn cli_error_paths_never_show_the_secret() {
 /// A server that quotes the request back every way it can, in turn: a V1-style
 /// string-to-sign (the query percent-encoded again) and the raw request after 900 characters of
 /// padding, so a message cut before masking would show half a token; the request in every
-/// envelope field; base64 in both alphabets; a body that is not JSON; JSON whose ImageId or
-/// image list is the request (a serde error quotes it); a 5xx with a pause.
+/// envelope field; base64 in both alphabets, also wrapped at 76 columns; a body that is not
+/// JSON; JSON whose ImageId or image list is the request (a serde error quotes it); a 5xx with a
+/// pause.
 fn echo(turn: &AtomicUsize, request: &Request) -> Reply {
     let head = &request.head;
     let query = head
@@ -338,10 +339,22 @@ fn echo(turn: &AtomicUsize, request: &Request) -> Reply {
             "Code": "InvalidParameter", "Message": head, "RequestId": head,
             "Recommend": head, "HostId": head,
         })),
-        2 => refusal(serde_json::json!({
-            "Code": "IncompleteSignature",
-            "Message": format!("{} {}", STANDARD.encode(head), URL_SAFE.encode(head)),
-        })),
+        2 => {
+            // Also as MIME wraps it: 76 columns, CRLF.
+            let encoded = STANDARD.encode(head);
+            let wrapped: Vec<&str> = encoded
+                .as_bytes()
+                .chunks(76)
+                .map(|line| std::str::from_utf8(line).unwrap_or_default())
+                .collect();
+            // Each field is cut on its own: each starts with its encoding.
+            refusal(serde_json::json!({
+                "Code": "IncompleteSignature",
+                "Message": wrapped.join("\r\n"),
+                "RequestId": encoded,
+                "Recommend": URL_SAFE.encode(head),
+            }))
+        }
         3 => Reply::Full {
             status: 200,
             headers: Vec::new(),
