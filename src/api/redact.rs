@@ -59,25 +59,31 @@ impl Redactor {
     }
 
     /// Masks the forms that line breaks split: searched with the breaks left out, masked in
-    /// `text` from the first character of a match to its last, breaks included.
+    /// `text` from the first character of a match to its last, breaks included. Needs five
+    /// bytes per byte of `text` while it runs (a response body is at most 8 MiB).
     fn redact_wrapped(&self, text: &str) -> String {
-        // The text without line breaks, and for each of its bytes the offset in `text`.
+        if u32::try_from(text.len()).is_err() {
+            return text.to_string();
+        }
+        // The text without line breaks, and for each of its bytes the offset in `text` (in
+        // range: `text` is shorter than 4 GiB).
         let mut joined = String::with_capacity(text.len());
-        let mut origin = Vec::with_capacity(text.len());
+        let mut origin: Vec<u32> = Vec::with_capacity(text.len());
         for (at, c) in text
             .char_indices()
             .filter(|(_, c)| !matches!(c, '\r' | '\n'))
         {
             joined.push(c);
-            origin.extend(at..at + c.len_utf8());
+            origin.extend((at..at + c.len_utf8()).map(|b| b as u32));
         }
+        let at = |offset: usize| origin[offset] as usize;
         let mut ranges: Vec<(usize, usize)> = self
             .needles
             .iter()
             .flat_map(|needle| {
                 joined
                     .match_indices(needle.as_str())
-                    .map(|(at, found)| (origin[at], origin[at + found.len() - 1] + 1))
+                    .map(|(start, found)| (at(start), at(start + found.len() - 1) + 1))
                     .collect::<Vec<_>>()
             })
             .collect();
