@@ -5,7 +5,6 @@
 //! silently.
 
 use std::fmt;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use crate::api::endpoint::Endpoint;
 use crate::api::sign::SignatureVersion;
 use crate::credentials::Credentials;
 use crate::duration;
+use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
 use crate::secret::Secret;
 
 /// The region used when neither a flag, the environment, a profile nor the config names one.
@@ -64,9 +64,14 @@ pub struct Network {
     /// Time allowed to open a connection (default 5 s, as the official SDKs).
     #[serde(deserialize_with = "connect_timeout")]
     pub connect_timeout: Duration,
-    /// Time allowed for a response once connected (default 10 s, as the official SDKs).
+    /// Longest silence while a response arrives, per read (default 10 s, as the official
+    /// SDKs); [`Network::call_timeout`] bounds the whole call.
     #[serde(deserialize_with = "read_timeout")]
     pub read_timeout: Duration,
+    /// Longest time one API call may take, every attempt and pause included (default 1 min):
+    /// bounds a server that answers slowly byte by byte.
+    #[serde(deserialize_with = "call_timeout")]
+    pub call_timeout: Duration,
     /// Attempts per retryable call, the first included (default 3; 1 disables retries).
     #[serde(deserialize_with = "max_attempts")]
     pub max_attempts: u32,
@@ -77,6 +82,7 @@ impl Default for Network {
         Self {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(60),
             max_attempts: 3,
         }
     }
@@ -172,11 +178,15 @@ impl fmt::Display for ConfigOrigin {
 impl Config {
     /// Reads `explicit` (from `--config`; it must exist) or else `config.toml` in
     /// [`config_dir`] (a missing file means defaults).
+    ///
+    /// Only a regular file of at most [`SMALL_FILE_LIMIT`] bytes is read: a device or a FIFO
+    /// is refused at once.
     pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
+        let read = |path: &Path| regular_file::read_to_string(path, SMALL_FILE_LIMIT);
         match explicit {
-            Some(path) => match std::fs::read_to_string(path) {
+            Some(path) => match read(path) {
                 Ok(text) => Self::from_file_text(path, &text),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ConfigError::NotFound {
+                Err(FileError::NotFound) => Err(ConfigError::NotFound {
                     path: path.to_path_buf(),
                 }),
                 Err(source) => Err(ConfigError::Read {
@@ -186,9 +196,9 @@ impl Config {
             },
             None => match default_config_path() {
                 None => Ok(LoadedConfig::defaults(ConfigOrigin::NoConfigDir)),
-                Some(path) => match std::fs::read_to_string(&path) {
+                Some(path) => match read(&path) {
                     Ok(text) => Self::from_file_text(&path, &text),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    Err(FileError::NotFound) => {
                         Ok(LoadedConfig::defaults(ConfigOrigin::Missing(path)))
                     }
                     Err(source) => Err(ConfigError::Read { path, source }),
@@ -218,7 +228,7 @@ pub enum ConfigError {
     )]
     NotFound { path: PathBuf },
     #[error("cannot read config file {}: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read { path: PathBuf, source: FileError },
     #[error("{0}")]
     Invalid(InvalidConfig),
 }
@@ -392,6 +402,10 @@ fn read_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     d.deserialize_str(DurationVisitor(duration::READ_TIMEOUT))
 }
 
+fn call_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    d.deserialize_str(DurationVisitor(duration::CALL_TIMEOUT))
+}
+
 fn watch_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     d.deserialize_str(DurationVisitor(duration::WATCH_TIMEOUT))
         .map(Some)
@@ -553,6 +567,7 @@ mod tests {
         assert_eq!(c.credentials, None);
         assert_eq!(c.network.connect_timeout, Duration::from_secs(5));
         assert_eq!(c.network.read_timeout, Duration::from_secs(10));
+        assert_eq!(c.network.call_timeout, Duration::from_secs(60));
         assert_eq!(c.network.max_attempts, 3);
         assert_eq!(c.watch.poll_interval, Duration::from_secs(5));
         assert_eq!(c.watch.timeout, None);
@@ -576,6 +591,7 @@ security_token = "cfg-token"
 [network]
 connect_timeout = "500ms"
 read_timeout = "1m30s"
+call_timeout = "3m"
 max_attempts = 1
 
 [watch]
@@ -603,6 +619,7 @@ mouse = false
         );
         assert_eq!(c.network.connect_timeout, Duration::from_millis(500));
         assert_eq!(c.network.read_timeout, Duration::from_secs(90));
+        assert_eq!(c.network.call_timeout, Duration::from_secs(180));
         assert_eq!(c.network.max_attempts, 1);
         assert_eq!(c.watch.poll_interval, Duration::from_secs(2));
         assert_eq!(c.watch.timeout, Some(Duration::from_secs(7200)));
@@ -702,6 +719,9 @@ mouse = false
             assert_eq!(e.key.as_deref(), Some("network.read_timeout"), "{text}");
             assert!(e.message.contains("out of range"), "{}", e.message);
         }
+        let e = invalid("[network]\ncall_timeout = \"500ms\"\n");
+        assert_eq!(e.key.as_deref(), Some("network.call_timeout"));
+        assert!(e.message.contains("use 1s to 1h"), "{}", e.message);
         let e = invalid("[watch]\ntimeout = \"200h\"\n");
         assert_eq!(e.key.as_deref(), Some("watch.timeout"));
         assert!(e.message.contains("to 168h"), "{}", e.message);

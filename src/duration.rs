@@ -28,6 +28,8 @@ impl Bounds {
 pub const CONNECT_TIMEOUT: Bounds = Bounds::new(Duration::from_millis(1), Duration::from_secs(300));
 /// `[network] read_timeout`.
 pub const READ_TIMEOUT: Bounds = Bounds::new(Duration::from_millis(1), Duration::from_secs(3600));
+/// `[network] call_timeout`: one call, every attempt included.
+pub const CALL_TIMEOUT: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
 /// `[watch] poll_interval`: at least 1 s to stay clear of throttling.
 pub const POLL_INTERVAL: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
 /// `[watch] timeout` and `--timeout`: a watch may last a week, no longer.
@@ -154,7 +156,13 @@ mod tests {
             "5124095576030431h",
             "99999999999999999999s",
         ] {
-            for bounds in [READ_TIMEOUT, CONNECT_TIMEOUT, WATCH_TIMEOUT, FAULT_DELAY] {
+            for bounds in [
+                READ_TIMEOUT,
+                CONNECT_TIMEOUT,
+                CALL_TIMEOUT,
+                WATCH_TIMEOUT,
+                FAULT_DELAY,
+            ] {
                 let e = parse(text, bounds).expect_err(text).to_string();
                 assert!(e.contains("out of range"), "{text}: {e}");
             }

@@ -30,15 +30,19 @@ fn main() -> ExitCode {
                 return legacy(cli::sim::serve(args).await);
             }
             Some(Command::Completions { shell }) => cli::completions(shell),
-            Some(Command::Preview(args)) => cli::preview::run(args),
+            Some(Command::Preview(args)) => cli::preview::run(args, &options),
             Some(Command::Create(args)) => {
                 cli::create::run(args, &options, interrupt_token()).await
             }
             Some(Command::Watch(args)) => cli::watch::run(args, &options, interrupt_token()).await,
-            Some(Command::History(args)) => cli::history::run(args, &options).await,
+            Some(Command::History(args)) => cli::history::run(args, &options),
         };
         let exit = result.unwrap_or_else(|failure: Failure| {
-            eprintln!("error: {failure}");
+            // Its layout is ours; any text inside it from a server or a file is made inert.
+            eprintln!(
+                "error: {}",
+                ecsimg::text::escape_lines(&failure.to_string())
+            );
             failure.exit
         });
         ExitCode::from(exit.code())
@@ -68,7 +72,7 @@ fn legacy(outcome: anyhow::Result<()>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", ecsimg::text::escape_lines(&format!("{err:#}")));
             ExitCode::from(Exit::Failure.code())
         }
     }

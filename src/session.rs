@@ -88,22 +88,26 @@ impl Session {
         Session::open_with(options, config).await
     }
 
+    /// Checks the options without connecting or reading credentials: the config loads, the
+    /// flags agree and the endpoint is usable. For commands that need no connection, so bad
+    /// input is refused by every command alike.
+    pub fn check(options: &SessionOptions) -> Result<LoadedConfig, SessionError> {
+        let config = Session::load_config(options)?;
+        check_endpoint(options)?;
+        Ok(config)
+    }
+
     /// [`Session::open`] with the config already read (the wizard needs its settings first).
     pub async fn open_with(
         options: &SessionOptions,
         config: LoadedConfig,
     ) -> Result<Session, SessionError> {
+        let flag_endpoint = check_endpoint(options)?;
         if options.sandbox {
-            if let Some(endpoint) = &options.endpoint {
-                return Err(SessionError::SandboxWithEndpoint(endpoint.clone()));
-            }
             let region = options.region.as_deref().unwrap_or(sim::SANDBOX_REGION);
             return Session::open_sandbox(config, SimConfig::default(), region).await;
         }
-        let endpoint = match &options.endpoint {
-            Some(text) => Some(Endpoint::parse(text).map_err(SessionError::Endpoint)?),
-            None => config.config.endpoint.clone(),
-        };
+        let endpoint = flag_endpoint.or_else(|| config.config.endpoint.clone());
         let flags = Flags {
             profile: options.profile.clone(),
             region: options.region.clone(),
@@ -175,6 +179,7 @@ impl Session {
             .with_endpoint(self.endpoint_for(region))
             .with_signature_version(self.config.config.signature_version)
             .with_timeouts(network.connect_timeout, network.read_timeout)
+            .with_call_timeout(network.call_timeout)
             .with_retry(RetryPolicy {
                 max_attempts: network.max_attempts,
                 ..RetryPolicy::default()
@@ -185,6 +190,17 @@ impl Session {
     /// The watch policy from the config's `[watch]` table.
     pub fn watch_policy(&self) -> WatchPolicy {
         WatchPolicy::from_config(&self.config.config.watch)
+    }
+}
+
+/// `--endpoint`, parsed; refused with `--sandbox`.
+fn check_endpoint(options: &SessionOptions) -> Result<Option<Endpoint>, SessionError> {
+    match (&options.endpoint, options.sandbox) {
+        (Some(text), true) => Err(SessionError::SandboxWithEndpoint(text.clone())),
+        (Some(text), false) => Endpoint::parse(text)
+            .map(Some)
+            .map_err(SessionError::Endpoint),
+        (None, _) => Ok(None),
     }
 }
 

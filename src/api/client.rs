@@ -12,27 +12,28 @@ use std::time::Duration;
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::endpoint::Endpoint;
-use super::error::{ApiError, TransportKind, printable};
+use super::error::{ApiError, TransportKind};
 use super::model::{
     CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
     DescribeRegionsResponse, DescribeSnapshotsResponse, Disk, DiskQuery, Image, ImageQuery,
     Instance, InstanceQuery, InstanceResponse, MAX_IDS, Region, RequestIdOnly, Snapshot,
     SnapshotQuery, StopInstancesResponse,
 };
+use super::paging::{Listing, MAX_PAGES};
+use super::redact::Redactor;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::sign::{SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
 use crate::credentials::Credentials;
+use crate::duration;
+use crate::text::printable;
 
 /// Largest response body read; anything bigger is a [`ApiError::Decode`], not a memory spike.
 const MAX_BODY: usize = 8 << 20;
-/// Items asked for per listing page (the documented maximum).
-const PAGE_SIZE: u64 = 100;
-/// A listing that has not ended after this many pages is treated as a server fault.
-const MAX_PAGES: u32 = 10_000;
 
 type Params = Vec<(String, String)>;
 
@@ -48,13 +49,16 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Longest silence while waiting for response bytes.
     pub read_timeout: Duration,
+    /// Longest time one call may take from start to answer, every attempt and pause between
+    /// attempts included: a server that trickles bytes cannot hold a call past it.
+    pub call_timeout: Duration,
     /// Cancels every call of the client (see [`Client::with_cancel`] for per-task tokens).
     pub cancel: CancellationToken,
 }
 
 impl ClientConfig {
-    /// The region's public endpoint, signature V3, the default retry policy, 5 s to connect
-    /// and 30 s of read silence.
+    /// The region's public endpoint, signature V3, the default retry policy, 5 s to connect,
+    /// 30 s of read silence and 1 min per call.
     pub fn new(region: impl Into<String>, credentials: Credentials) -> Self {
         let region = region.into();
         ClientConfig {
@@ -65,6 +69,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
         }
     }
@@ -87,6 +92,11 @@ impl ClientConfig {
     pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> Self {
         self.connect_timeout = connect;
         self.read_timeout = read;
+        self
+    }
+
+    pub fn with_call_timeout(mut self, call: Duration) -> Self {
+        self.call_timeout = call;
         self
     }
 
@@ -115,6 +125,8 @@ pub enum CreateImageOutcome {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
+    /// Masks the credentials' secrets in anything a server sends back.
+    redactor: Arc<Redactor>,
     cancel: CancellationToken,
 }
 
@@ -129,7 +141,12 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+    pub fn new(mut config: ClientConfig) -> Result<Client, ApiError> {
+        // The config's own bounds, also for configs built in code: a timeout of years would
+        // overflow a deadline.
+        config.connect_timeout = config.connect_timeout.min(duration::CONNECT_TIMEOUT.max);
+        config.read_timeout = config.read_timeout.min(duration::READ_TIMEOUT.max);
+        config.call_timeout = config.call_timeout.min(duration::CALL_TIMEOUT.max);
         // reqwest is built without a default crypto provider; install ring once per process.
         // An `Err` only means a provider is already installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -145,13 +162,15 @@ impl Client {
             // A proxy from the environment must not intercept a local simulator.
             builder = builder.no_proxy();
         }
+        let redactor = Redactor::new(secrets(&config.credentials));
         let http = builder.build().map_err(|e| ApiError::Setup {
-            detail: error_chain(&e),
+            detail: error_chain(&e, &redactor),
         })?;
         let cancel = config.cancel.clone();
         Ok(Client {
             http,
             config: Arc::new(config),
+            redactor: Arc::new(redactor),
             cancel,
         })
     }
@@ -256,19 +275,28 @@ impl Client {
             .call::<CreateImageResponse>("CreateImage", &params, true)
             .await
         {
-            Ok(r) if !r.image_id.is_empty() => Ok(CreateImageOutcome::Created {
+            Ok(r) if is_custom_image_id(&r.image_id) => Ok(CreateImageOutcome::Created {
                 image_id: r.image_id,
-                request_id: r.request_id,
+                request_id: printable(&self.redactor.redact(&r.request_id), 128),
                 client_token,
             }),
-            Ok(r) => Err(ApiError::decode(
-                200,
-                &format!(
-                    "CreateImage succeeded (RequestId {}) but named no ImageId",
+            Ok(r) => {
+                let answer = if r.image_id.is_empty() {
+                    "named no ImageId".to_string()
+                } else {
+                    format!(
+                        "named ImageId \"{}\", which is not a custom image ID (m- followed by \
+                         lowercase letters and digits)",
+                        r.image_id
+                    )
+                };
+                let what = format!(
+                    "CreateImage was accepted (RequestId {}) but its answer {answer}; ECS may \
+                     have built an image under ClientToken {client_token}",
                     r.request_id
-                ),
-                b"",
-            )),
+                );
+                Err(ApiError::decode(200, &what, b"", &self.redactor))
+            }
             Err(ApiError::Service(e)) if e.code == "DryRunOperation" => {
                 Ok(CreateImageOutcome::DryRunPassed {
                     request_id: e.request_id,
@@ -341,13 +369,14 @@ impl Client {
                 let page = client
                     .call::<L>(action, &request, true)
                     .await
-                    .and_then(|response| response.into_page(&cursor));
+                    .and_then(|response| response.into_page(&cursor, &client.redactor));
                 match page {
                     Ok((_, Some(_))) if fetched + 1 >= MAX_PAGES => {
                         let what = format!(
                             "{action} still had more after {MAX_PAGES} pages; narrow the filters"
                         );
-                        Some((Err(ApiError::decode(200, &what, b"")), None))
+                        let error = ApiError::decode(200, &what, b"", &client.redactor);
+                        Some((Err(error), None))
                     }
                     Ok((items, next)) => Some((Ok(items), next.map(|c| (c, fetched + 1)))),
                     Err(e) => Some((Err(e), None)),
@@ -360,7 +389,8 @@ impl Client {
     // -----------------------------------------------------------------------------------------
     // One call, with retries
 
-    /// Sends `action` until it succeeds, fails for good, runs out of attempts or is cancelled.
+    /// Sends `action` until it succeeds, fails for good, runs out of attempts or time
+    /// (`call_timeout`), or is cancelled.
     ///
     /// `idempotent` says whether a retry is safe after the server may have acted (a dropped
     /// connection, a 5xx); otherwise only throttling and failed connects are retried.
@@ -375,25 +405,41 @@ impl Client {
             params.push(("RegionId".into(), self.config.region.clone()));
         }
         let policy = self.config.retry;
+        let limit = self.config.call_timeout;
+        let deadline = Instant::now().checked_add(limit);
+        let out_of_time = || ApiError::Timeout {
+            detail: format!(
+                "no complete answer to {action} within {} ([network] call_timeout)",
+                duration::humane(limit)
+            ),
+        };
         let mut attempt = 1;
         loop {
             let result = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => Err(ApiError::Cancelled),
+                () = until(deadline) => Err(out_of_time()),
                 result = self.attempt::<T>(action, &params, attempt) => result,
             };
             let error = match result {
                 Ok(value) => return Ok(value),
-                Err(e) => e.scrub(&self.secrets()),
+                Err(e) => e,
             };
+            let delay = policy.delay_for(attempt, &error, rand::random::<f64>());
+            // No point pausing past the deadline: the next attempt could not finish.
+            let in_time = deadline.is_none_or(|end| {
+                Instant::now()
+                    .checked_add(delay)
+                    .is_some_and(|resume| resume < end)
+            });
             let retry = attempt < policy.max_attempts
                 && error.is_retryable()
-                && (idempotent || error.is_unprocessed());
+                && (idempotent || error.is_unprocessed())
+                && in_time;
             if !retry {
                 debug!(action, attempt, error = %error, "call failed");
                 return Err(error);
             }
-            let delay = policy.delay_for(attempt, &error, rand::random::<f64>());
             debug!(action, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::select! {
                 biased;
@@ -418,14 +464,14 @@ impl Client {
             .headers(headers)
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(|e| transport_error(e, &self.redactor))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = read_body(response, status).await?;
+        let body = read_body(response, status, &self.redactor).await?;
         debug!(action, attempt, status, bytes = body.len(), "response");
         if (200..300).contains(&status) {
             serde_json::from_slice(&body).map_err(|e| {
@@ -433,10 +479,16 @@ impl Client {
                     status,
                     &format!("the {action} answer is not the expected JSON ({e})"),
                     &body,
+                    &self.redactor,
                 )
             })
         } else {
-            Err(ApiError::from_response(status, retry_after, &body))
+            Err(ApiError::from_response(
+                status,
+                retry_after,
+                &body,
+                &self.redactor,
+            ))
         }
     }
 
@@ -488,15 +540,30 @@ impl Client {
         };
         Ok((url, headers))
     }
+}
 
-    /// The strings no error text may contain.
-    fn secrets(&self) -> Vec<&str> {
-        let c = &self.config.credentials;
-        let mut secrets = vec![c.access_key_secret.expose()];
-        if let Some(token) = &c.security_token {
-            secrets.push(token.expose());
-        }
-        secrets
+/// The strings no error text may contain.
+fn secrets(credentials: &Credentials) -> impl Iterator<Item = &str> {
+    std::iter::once(credentials.access_key_secret.expose())
+        .chain(credentials.security_token.as_ref().map(|t| t.expose()))
+}
+
+/// The ImageId CreateImage gives a custom image: `m-` and lowercase letters and digits (the
+/// length varies). Only for that answer: public images' IDs follow no such pattern.
+pub fn is_custom_image_id(id: &str) -> bool {
+    id.strip_prefix("m-").is_some_and(|rest| {
+        (1..=64).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// Resolves at `deadline`; never without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -527,15 +594,24 @@ fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(),
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes.
-async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Vec<u8>, ApiError> {
+async fn read_body(
+    mut response: reqwest::Response,
+    status: u16,
+    redactor: &Redactor,
+) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(e, redactor))?
+    {
         if body.len() + chunk.len() > MAX_BODY {
             body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
             return Err(ApiError::decode(
                 status,
                 &format!("the response body is larger than {} MiB", MAX_BODY >> 20),
                 &body,
+                redactor,
             ));
         }
         body.extend_from_slice(&chunk);
@@ -544,9 +620,9 @@ async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Vec<u
 }
 
 /// Maps a reqwest failure, without its URL (a V1 URL carries the signature and token).
-fn transport_error(error: reqwest::Error) -> ApiError {
+fn transport_error(error: reqwest::Error, redactor: &Redactor) -> ApiError {
     let error = error.without_url();
-    let detail = error_chain(&error);
+    let detail = error_chain(&error, redactor);
     if error.is_timeout() {
         ApiError::Timeout { detail }
     } else if error.is_connect() {
@@ -567,8 +643,9 @@ fn transport_error(error: reqwest::Error) -> ApiError {
     }
 }
 
-/// `outer: cause: root cause`, skipping causes already spelled out by their parent.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+/// `outer: cause: root cause`, skipping causes already spelled out by their parent; secrets
+/// masked, then cut to size.
+fn error_chain(error: &(dyn std::error::Error + 'static), redactor: &Redactor) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -579,113 +656,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    printable(&text, 1024)
-}
-
-/// Where a listing page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Cursor {
-    /// `NextToken` paging; empty for the first page.
-    Token(String),
-    /// `PageNumber` paging, from 1.
-    Number(u64),
-}
-
-impl Cursor {
-    fn apply(&self, params: &mut Params) {
-        match self {
-            Cursor::Token(token) => {
-                params.push(("MaxResults".into(), PAGE_SIZE.to_string()));
-                if !token.is_empty() {
-                    params.push(("NextToken".into(), token.clone()));
-                }
-            }
-            Cursor::Number(page) => {
-                params.push(("PageNumber".into(), page.to_string()));
-                params.push(("PageSize".into(), PAGE_SIZE.to_string()));
-            }
-        }
-    }
-}
-
-/// A paged Describe* answer.
-trait Listing: DeserializeOwned + Send + 'static {
-    type Item: Send + 'static;
-    const FIRST: Cursor;
-    /// The page's items and the cursor of the next page, if any.
-    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Self::Item>, Option<Cursor>), ApiError>;
-}
-
-/// The next `NextToken` cursor; a server that hands back the token it was given would loop
-/// forever, so that is an error.
-fn next_token(action: &str, cursor: &Cursor, next: String) -> Result<Option<Cursor>, ApiError> {
-    let next = next.trim().to_string();
-    if next.is_empty() {
-        return Ok(None);
-    }
-    if *cursor == Cursor::Token(next.clone()) {
-        return Err(ApiError::decode(
-            200,
-            &format!("{action} returned the NextToken it was sent, so paging would never end"),
-            next.as_bytes(),
-        ));
-    }
-    Ok(Some(Cursor::Token(next)))
-}
-
-impl Listing for DescribeInstancesResponse {
-    type Item = Instance;
-    const FIRST: Cursor = Cursor::Token(String::new());
-    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Instance>, Option<Cursor>), ApiError> {
-        let next = next_token("DescribeInstances", cursor, self.next_token)?;
-        Ok((self.instances.instance, next))
-    }
-}
-
-impl Listing for DescribeDisksResponse {
-    type Item = Disk;
-    const FIRST: Cursor = Cursor::Token(String::new());
-    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Disk>, Option<Cursor>), ApiError> {
-        let next = next_token("DescribeDisks", cursor, self.next_token)?;
-        Ok((self.disks.disk, next))
-    }
-}
-
-impl Listing for DescribeSnapshotsResponse {
-    type Item = Snapshot;
-    const FIRST: Cursor = Cursor::Token(String::new());
-    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Snapshot>, Option<Cursor>), ApiError> {
-        let next = next_token("DescribeSnapshots", cursor, self.next_token)?;
-        Ok((self.snapshots.snapshot, next))
-    }
-}
-
-impl Listing for DescribeImagesResponse {
-    type Item = Image;
-    const FIRST: Cursor = Cursor::Number(1);
-    /// More pages while fewer than `TotalCount` images were seen; when the server leaves
-    /// `TotalCount` out, while pages come back full.
-    fn into_page(self, cursor: &Cursor) -> Result<(Vec<Image>, Option<Cursor>), ApiError> {
-        let page = match cursor {
-            Cursor::Number(page) => *page,
-            Cursor::Token(_) => 1,
-        };
-        let items = self.images.image;
-        let count = items.len() as u64;
-        let page_size = if self.page_size > 0 {
-            self.page_size.min(PAGE_SIZE)
-        } else {
-            PAGE_SIZE
-        };
-        let seen = (page - 1) * page_size + count;
-        let more = count > 0
-            && if self.total_count > 0 {
-                seen < self.total_count
-            } else {
-                count >= page_size
-            };
-        Ok((items, more.then_some(Cursor::Number(page + 1))))
-    }
+    printable(&redactor.redact(&text), 1024)
 }
 
 #[cfg(test)]
@@ -765,38 +736,29 @@ mod tests {
     }
 
     #[test]
+    fn custom_image_ids_have_one_shape() {
+        for good in ["m-bp1x4r2ojecxks63w1aa", "m-2ze0gqe1d6ykh6zz9g", "m-1"] {
+            assert!(is_custom_image_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            "m-",
+            "M-bp1abc",
+            "m-BP1ABC",
+            "m-bp1_abc",
+            "m-bp1abc\u{1b}[31m",
+            "../../etc/passwd",
+            "ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+            &format!("m-{}", "a".repeat(65)),
+        ] {
+            assert!(!is_custom_image_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn user_agent_names_the_product() {
         let ua = user_agent();
         assert!(ua.starts_with("AlibabaCloud ("), "{ua}");
         assert!(ua.ends_with(&format!(") Rust ecsimg/{}", env!("CARGO_PKG_VERSION"))));
-    }
-
-    #[test]
-    fn image_pages_follow_total_count() {
-        let page = |n: usize, total: u64, page_size: u64| DescribeImagesResponse {
-            total_count: total,
-            page_size,
-            images: vec![Image::default(); n].into(),
-            ..DescribeImagesResponse::default()
-        };
-        let next = |r: DescribeImagesResponse, at| r.into_page(&Cursor::Number(at)).expect("ok").1;
-        assert_eq!(next(page(100, 250, 100), 1), Some(Cursor::Number(2)));
-        assert_eq!(next(page(100, 250, 100), 2), Some(Cursor::Number(3)));
-        assert_eq!(next(page(50, 250, 100), 3), None);
-        assert_eq!(next(page(0, 250, 100), 3), None);
-        // No TotalCount: full pages mean "maybe more".
-        assert_eq!(next(page(100, 0, 0), 1), Some(Cursor::Number(2)));
-        assert_eq!(next(page(99, 0, 0), 1), None);
-    }
-
-    #[test]
-    fn a_repeated_next_token_is_an_error() {
-        let c = Cursor::Token("abc".into());
-        assert!(next_token("X", &c, "abc".into()).is_err());
-        assert_eq!(
-            next_token("X", &c, "def".into()).expect("ok"),
-            Some(Cursor::Token("def".into()))
-        );
-        assert_eq!(next_token("X", &c, " ".into()).expect("ok"), None);
     }
 }

@@ -2,8 +2,8 @@
 //! could not read, cancellation — plus a plain-words explanation per error code, looked up in
 //! `assets/errors.toml`.
 //!
-//! Everything quoted from a peer is bounded and made printable (no terminal escapes), and the
-//! client scrubs the caller's secrets out of it, so an error can be shown or logged as is.
+//! Everything quoted from a peer has the caller's secrets masked (before anything is cut), is
+//! bounded and made printable (no terminal escapes), so an error can be shown or logged as is.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -12,6 +12,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::model::lenient;
+use super::redact::Redactor;
+/// Kept here for the callers that found it here first; the helper lives in [`crate::text`].
+pub(crate) use crate::text::printable;
 
 /// At most this many characters of a server's message, code or URL are kept.
 const MAX_TEXT: usize = 1024;
@@ -176,11 +179,13 @@ impl ApiError {
         self.code().and_then(explain)
     }
 
-    /// Builds the error for a non-success HTTP answer from its body.
+    /// Builds the error for a non-success HTTP answer from its body; `redactor` masks the
+    /// caller's secrets in every quoted piece before it is cut to size.
     pub(crate) fn from_response(
         http_status: u16,
         retry_after: Option<Duration>,
         body: &[u8],
+        redactor: &Redactor,
     ) -> ApiError {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "PascalCase", default)]
@@ -196,125 +201,54 @@ impl ApiError {
             #[serde(deserialize_with = "lenient::text")]
             host_id: String,
         }
+        let quote = |text: &str| printable(&redactor.redact(text), MAX_TEXT);
         match serde_json::from_slice::<Envelope>(body) {
             Ok(env) if !env.code.trim().is_empty() => ApiError::Service(Box::new(ServiceError {
                 http_status,
-                code: printable(env.code.trim(), MAX_TEXT),
-                message: printable(&env.message, MAX_TEXT),
-                request_id: printable(&env.request_id, MAX_TEXT),
-                recommend: printable(&env.recommend, MAX_TEXT),
-                host_id: printable(&env.host_id, MAX_TEXT),
+                code: quote(env.code.trim()),
+                message: quote(&env.message),
+                request_id: quote(&env.request_id),
+                recommend: quote(&env.recommend),
+                host_id: quote(&env.host_id),
                 retry_after,
             })),
             Ok(_) => ApiError::decode(
                 http_status,
                 "an error status without an ECS error code",
                 body,
+                redactor,
             ),
             Err(e) => ApiError::decode(
                 http_status,
                 &format!("an error status whose body is not the ECS error envelope ({e})"),
                 body,
+                redactor,
             ),
         }
     }
 
-    /// A [`ApiError::Decode`] naming `what` was wrong, with a short excerpt of `body`.
-    pub(crate) fn decode(http_status: u16, what: &str, body: &[u8]) -> ApiError {
-        let head = &body[..body.len().min(MAX_EXCERPT * 4)];
+    /// A [`ApiError::Decode`] naming `what` was wrong, with a short excerpt of `body`; both
+    /// may quote the peer, so `redactor` masks secrets in them before they are cut.
+    pub(crate) fn decode(
+        http_status: u16,
+        what: &str,
+        body: &[u8],
+        redactor: &Redactor,
+    ) -> ApiError {
         let excerpt = if body.is_empty() {
             "(empty)".to_string()
         } else {
-            let mut text = printable(&String::from_utf8_lossy(head), MAX_EXCERPT);
-            if head.len() < body.len() && !text.ends_with('…') {
-                text.push('…');
-            }
-            text
+            printable(
+                &redactor.redact(&String::from_utf8_lossy(body)),
+                MAX_EXCERPT,
+            )
         };
         ApiError::Decode {
             http_status,
-            what: printable(what, MAX_TEXT),
+            what: printable(&redactor.redact(what), MAX_TEXT),
             excerpt,
         }
     }
-
-    /// Replaces every occurrence of each secret (raw, percent-encoded once and twice, as a V1
-    /// string-to-sign would hold it) in the error's text with `***`.
-    pub(crate) fn scrub(self, secrets: &[&str]) -> ApiError {
-        let clean = |text: String| scrub_text(text, secrets);
-        match self {
-            ApiError::Service(e) => {
-                let e = *e;
-                ApiError::Service(Box::new(ServiceError {
-                    code: clean(e.code),
-                    message: clean(e.message),
-                    request_id: clean(e.request_id),
-                    recommend: clean(e.recommend),
-                    host_id: clean(e.host_id),
-                    ..e
-                }))
-            }
-            ApiError::Transport { kind, detail } => ApiError::Transport {
-                kind,
-                detail: clean(detail),
-            },
-            ApiError::Timeout { detail } => ApiError::Timeout {
-                detail: clean(detail),
-            },
-            ApiError::Decode {
-                http_status,
-                what,
-                excerpt,
-            } => ApiError::Decode {
-                http_status,
-                what: clean(what),
-                excerpt: clean(excerpt),
-            },
-            ApiError::InvalidRequest { detail } => ApiError::InvalidRequest {
-                detail: clean(detail),
-            },
-            ApiError::Setup { detail } => ApiError::Setup {
-                detail: clean(detail),
-            },
-            ApiError::Cancelled => ApiError::Cancelled,
-        }
-    }
-}
-
-fn scrub_text(mut text: String, secrets: &[&str]) -> String {
-    use super::sign::percent_encode;
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let once = percent_encode(secret);
-        let twice = percent_encode(&once);
-        for needle in [secret.to_string(), once, twice] {
-            if text.contains(&needle) {
-                text = text.replace(&needle, "***");
-            }
-        }
-    }
-    text
-}
-
-/// At most `max` characters of `text`, control characters escaped (`\n`, `\u{1b}`) so a
-/// hostile peer cannot drive the terminal; `…` marks a cut.
-pub(crate) fn printable(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut len = 0;
-    for c in text.chars() {
-        let piece: String = if c.is_control() {
-            c.escape_default().collect()
-        } else {
-            c.to_string()
-        };
-        let piece_len = piece.chars().count();
-        if len + piece_len > max {
-            out.push('…');
-            break;
-        }
-        out.push_str(&piece);
-        len += piece_len;
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,6 +433,7 @@ mod tests {
             status,
             None,
             format!(r#"{{"Code":"{code}","Message":"m","RequestId":"R"}}"#).as_bytes(),
+            &Redactor::default(),
         )
     }
 
@@ -507,7 +442,12 @@ mod tests {
         let body = br#"{"RequestId":"473469C7","HostId":"ecs.cn-hangzhou.aliyuncs.com",
             "Code":"InvalidSnapshotId.NotFound","Message":"The specified SnapshotId does not exist.",
             "Recommend":"https://api.aliyun.com/troubleshoot?q=InvalidSnapshotId.NotFound"}"#;
-        let err = ApiError::from_response(404, Some(Duration::from_millis(5)), body);
+        let err = ApiError::from_response(
+            404,
+            Some(Duration::from_millis(5)),
+            body,
+            &Redactor::default(),
+        );
         assert_eq!(err.code(), Some("InvalidSnapshotId.NotFound"));
         assert_eq!(err.request_id(), Some("473469C7"));
         assert_eq!(err.http_status(), Some(404));
@@ -576,7 +516,8 @@ mod tests {
 
     #[test]
     fn bodies_that_are_not_the_envelope_are_decode_errors() {
-        let gateway = ApiError::from_response(502, None, b"<html>Bad Gateway</html>");
+        let gateway =
+            ApiError::from_response(502, None, b"<html>Bad Gateway</html>", &Redactor::default());
         assert!(matches!(
             gateway,
             ApiError::Decode {
@@ -585,13 +526,14 @@ mod tests {
             }
         ));
         assert!(gateway.is_retryable());
-        let client = ApiError::from_response(400, None, br#"{"Message":"no code"}"#);
+        let client =
+            ApiError::from_response(400, None, br#"{"Message":"no code"}"#, &Redactor::default());
         let ApiError::Decode { what, .. } = &client else {
             panic!("decode error")
         };
         assert!(what.contains("without an ECS error code"), "{what}");
         assert!(!client.is_retryable());
-        let empty = ApiError::from_response(500, None, b"");
+        let empty = ApiError::from_response(500, None, b"", &Redactor::default());
         assert!(empty.to_string().contains("(empty)"), "{empty}");
     }
 
@@ -600,7 +542,9 @@ mod tests {
         let mut body = b"\x1b[31mred\nline ".to_vec();
         body.extend(std::iter::repeat_n(b'x', 10_000));
         body.extend([0xff, 0xfe]);
-        let ApiError::Decode { excerpt, .. } = ApiError::decode(200, "not JSON", &body) else {
+        let ApiError::Decode { excerpt, .. } =
+            ApiError::decode(200, "not JSON", &body, &Redactor::default())
+        else {
             panic!("decode error")
         };
         assert!(excerpt.starts_with("\\u{1b}[31mred\\nline x"), "{excerpt}");
@@ -613,17 +557,41 @@ mod tests {
     }
 
     #[test]
-    fn scrubbing_removes_secrets_in_every_encoding() {
+    fn secrets_are_masked_in_every_encoding() {
         let token = "tok/en+=";
+        let redactor = Redactor::new([token, "secret123", ""]);
         let e = ApiError::from_response(
             400,
             None,
             br#"{"Code":"SignatureDoesNotMatch","Message":"sts: POST&%2F&SecurityToken%3Dtok%252Fen%252B%253D and tok%2Fen%2B%3D and tok/en+= secret123"}"#,
-        )
-        .scrub(&[token, "secret123", ""]);
+            &redactor,
+        );
         let text = e.to_string();
         assert!(!text.contains("tok"), "{text}");
         assert!(!text.contains("secret123"), "{text}");
         assert_eq!(text.matches("***").count(), 4, "{text}");
+    }
+
+    /// The attack of issue 12: a long STS token echoed twice-encoded near the end of a long
+    /// message. Cutting first would leave half a token that no longer matches.
+    #[test]
+    fn a_long_token_is_masked_before_the_message_is_cut() {
+        let token: String = "CAIS/Long+Token=".repeat(40);
+        let twice = crate::api::sign::percent_encode(&crate::api::sign::percent_encode(&token));
+        let redactor = Redactor::new([token.as_str()]);
+        let message = format!(
+            "{}server string to sign is:POST&%2F&SecurityToken%3D{twice}",
+            "x".repeat(900)
+        );
+        let body = serde_json::json!({"Code": "SignatureDoesNotMatch", "Message": message});
+        let e = ApiError::from_response(400, None, body.to_string().as_bytes(), &redactor);
+        let text = e.to_string();
+        assert!(!text.contains("CAIS"), "{text}");
+        assert!(!text.contains("Long"), "{text}");
+        // Not JSON at all: the excerpt is masked before it is cut, too.
+        let raw = format!("{}{token}", "y".repeat(150));
+        let e = ApiError::decode(502, &format!("echo {token}"), raw.as_bytes(), &redactor);
+        let text = e.to_string();
+        assert!(!text.contains("CAIS") && !text.contains("Long"), "{text}");
     }
 }

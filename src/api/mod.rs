@@ -4,10 +4,13 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod model;
+mod paging;
+pub mod redact;
 pub mod retry;
 pub mod sign;
 
 pub use client::{Client, ClientConfig, CreateImageOutcome};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
+pub use redact::Redactor;
 pub use retry::RetryPolicy;

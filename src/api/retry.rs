@@ -82,15 +82,19 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `x-acs-retry-after`: a positive integer of milliseconds. Anything else (zero,
-/// negative, a date, junk) is ignored.
+/// The longest pause a server can ask for; a bigger `x-acs-retry-after` is read as this, so no
+/// deadline computed from it can overflow.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Parses `x-acs-retry-after`: a positive integer of milliseconds, at most
+/// [`MAX_RETRY_AFTER`]. Anything else (zero, negative, a date, junk) is ignored.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     value
         .trim()
         .parse::<u64>()
         .ok()
         .filter(|ms| *ms > 0)
-        .map(Duration::from_millis)
+        .map(|ms| Duration::from_millis(ms).min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -175,6 +179,10 @@ mod tests {
     fn retry_after_header_parsing() {
         assert_eq!(parse_retry_after("1500"), Some(ms(1500)));
         assert_eq!(parse_retry_after(" 7 "), Some(ms(7)));
+        assert_eq!(
+            parse_retry_after(&u64::MAX.to_string()),
+            Some(MAX_RETRY_AFTER)
+        );
         for bad in [
             "0",
             "-5",

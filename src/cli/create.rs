@@ -1,6 +1,5 @@
 //! `ecsimg create --recipe FILE`: validate, confirm, journal, submit, and follow the build.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,12 +10,14 @@ use tokio_util::sync::CancellationToken;
 use super::exit::{Exit, Failure, describe_api_error};
 use super::output::{OutputFormat, Progress, print_json};
 use super::recipe::{self, Override};
-use super::session_failure;
+use super::watch::{Follow, Target};
+use super::{ecsimg_with, open_journal, session_failure};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::duration;
-use crate::journal::{Journal, Submission};
+use crate::journal::Submission;
 use crate::session::{Session, SessionOptions};
 use crate::spec::{ImageSpec, Source, to_params, validate};
+use crate::text::escape;
 
 /// Test-only hook (documented in the report, not in `--help`): when set, `create` stops for
 /// good right after CreateImage answered and before the answer is journaled, after printing
@@ -89,11 +90,14 @@ pub async fn run(
         ));
     }
     let session = Session::open(options).await.map_err(session_failure)?;
+    // The first interrupt cancels the call in flight at once.
     let client = session
         .client_for(&spec.region)
-        .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?
+        .with_cancel(interrupt.clone());
     let endpoint = client.config().endpoint.to_string();
     let params = to_params(&spec);
+    let ecsimg = ecsimg_with(options);
 
     if args.dry_run {
         let mut params = params;
@@ -118,6 +122,10 @@ pub async fn run(
                      is not wanted"
                 ),
             )),
+            Err(ApiError::Cancelled) => Err(Failure::new(
+                Exit::Interrupted,
+                "interrupted; the DryRun was abandoned and nothing was created",
+            )),
             Err(e) => Err(Failure::api("DryRun failed", &e)),
         };
     }
@@ -131,7 +139,7 @@ pub async fn run(
             "interrupted; nothing was sent to ECS",
         ));
     }
-    let journal = Journal::open_default(options.sandbox).map_err(Failure::local)?;
+    let journal = open_journal(options, &mut |w| progress.note(w)).map_err(Failure::local)?;
     let submission = Submission::new(&spec, params, endpoint, session.credential_source());
     journal.submit(&submission).map_err(Failure::local)?;
     match args.output {
@@ -149,7 +157,8 @@ pub async fn run(
             journal.path().display()
         )),
     }
-    // Not cancelled by the interrupt: the answer must reach the journal first.
+    // An interrupt cancels the call; the journal then records that the outcome is open, and
+    // `watch --resume` learns it with the same ClientToken.
     let answer = client.create_image(&submission.params).await;
     if std::env::var_os(PAUSE_AFTER_SEND_ENV).is_some() {
         eprintln!("{PAUSE_MARKER}");
@@ -172,7 +181,7 @@ pub async fn run(
                     "request_id": request_id,
                 })),
                 OutputFormat::Text => {
-                    println!("{image_id}");
+                    println!("{}", escape(&image_id));
                     progress.note(&format!(
                         "image {image_id} is being created in {} (RequestId {request_id})",
                         spec.region
@@ -187,10 +196,20 @@ pub async fn run(
                 format!("ECS answered DryRunOperation (RequestId {request_id}) to a real request"),
             ));
         }
-        Err(error) => return Err(submit_failure(&error, settled)),
+        Err(ApiError::Cancelled) => {
+            return Err(Failure::new(
+                Exit::Interrupted,
+                format!(
+                    "interrupted while CreateImage was in flight; ECS may have received it. \
+                     `{ecsimg} watch --resume` learns its ImageId (same ClientToken, so no \
+                     second image)"
+                ),
+            ));
+        }
+        Err(error) => return Err(submit_failure(&error, settled, &ecsimg)),
     };
     let resume_hint = format!(
-        "follow it with `ecsimg watch {image_id} --region {}`",
+        "follow it with `{ecsimg} watch {image_id} --region {}`",
         spec.region
     );
     if interrupt.is_cancelled() {
@@ -209,28 +228,29 @@ pub async fn run(
     policy.timeout = args.timeout.or(policy.timeout);
     // An image check was asked for: its findings are part of the result.
     policy.wait_for_image_check = spec.features.detection_strategy.is_some();
-    let targets = BTreeMap::from([(spec.region.clone(), vec![image_id])]);
-    super::watch::follow(
-        &session,
-        Some(&journal),
-        targets,
-        policy,
-        args.output,
-        &mut progress,
-        interrupt,
-    )
-    .await
+    let target = Target {
+        region: spec.region.clone(),
+        image_id,
+        submission: Some(submission.id.clone()),
+    };
+    let context = Follow {
+        session: &session,
+        journal: Some(&journal),
+        ecsimg,
+        format: args.output,
+    };
+    super::watch::follow(&context, vec![target], policy, &mut progress, interrupt).await
 }
 
 /// The CreateImage failure, with what the journal now knows.
-fn submit_failure(error: &ApiError, settled: bool) -> Failure {
+fn submit_failure(error: &ApiError, settled: bool, ecsimg: &str) -> Failure {
     let mut message = format!("CreateImage failed: {}", describe_api_error(error));
     if !settled {
-        message.push_str(
-            "\n  ECS may have received the request before this failure. `ecsimg watch --resume` \
-             (or `ecsimg history`) sends it again with the same ClientToken and learns its \
-             ImageId without creating a second image.",
-        );
+        message.push_str(&format!(
+            "\n  ECS may have received the request before this failure. `{ecsimg} watch \
+             --resume` sends it again with the same ClientToken and learns its ImageId without \
+             creating a second image."
+        ));
     }
     Failure::new(Exit::Api, message)
 }
@@ -254,13 +274,14 @@ async fn confirm(
         Source::Snapshot { snapshot_id } => format!("snapshot {snapshot_id}"),
         Source::Disks(disks) => format!("{} mapped disk(s)", disks.len()),
     };
-    eprint!(
+    let summary = format!(
         "Create image {} from {source}\n  region {} via {endpoint}\n  credentials: {}\n\
          Submit? [y/N] ",
         spec.image.name.as_deref().unwrap_or("(unnamed)"),
         spec.region,
         session.credential_source(),
     );
+    eprint!("{}", crate::text::escape_lines(&summary));
     let _ = std::io::stderr().flush();
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();

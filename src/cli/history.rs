@@ -1,19 +1,21 @@
-//! `ecsimg history`: every submission in the journal, after recovering any whose ImageId was
-//! never recorded.
+//! `ecsimg history`: every submission in the journal and its last known status. It only reads:
+//! a submission whose answer was lost is marked, and `ecsimg watch --resume` recovers it.
 
 use serde_json::json;
 
 use super::exit::{Exit, Failure};
 use super::output::{OutputFormat, print_json};
-use crate::journal::{self, Entry, Journal, Recovery};
-use crate::session::{Session, SessionOptions};
+use super::{check_options, ecsimg_with, open_journal};
+use crate::journal::Entry;
+use crate::session::SessionOptions;
+use crate::text::escape;
 
 /// List every image submission: time, region, image name, ImageId and last known status.
 ///
 /// The journal lives in the platform data directory (`ECSIMG_JOURNAL` names another file).
-/// Submissions whose ImageId was never recorded — the process died between sending and
-/// recording — are sent again first, with the same ClientToken, so ECS names the image it
-/// already made instead of making a second one.
+/// Nothing is sent anywhere: a submission whose answer was lost (the process died between
+/// sending and recording, or the answer never came) is marked, and `ecsimg watch --resume`
+/// recovers it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
     /// text: a table on stdout; json: one JSON object per submission on stdout.
@@ -22,77 +24,50 @@ pub struct HistoryArgs {
 }
 
 /// Runs `ecsimg history`.
-pub async fn run(args: HistoryArgs, options: &SessionOptions) -> Result<Exit, Failure> {
-    let journal = Journal::open_default(options.sandbox).map_err(Failure::local)?;
+pub fn run(args: HistoryArgs, options: &SessionOptions) -> Result<Exit, Failure> {
+    check_options(options)?;
+    let journal =
+        open_journal(options, &mut |w| eprintln!("{}", escape(w))).map_err(Failure::local)?;
     let history = journal.read().map_err(Failure::local)?;
     for problem in &history.problems {
-        eprintln!("warning: journal {}: {problem}", journal.path().display());
+        eprintln!(
+            "warning: journal {}: {}",
+            journal.path().display(),
+            escape(&problem.to_string())
+        );
     }
-    let mut note = |line: String| eprintln!("{line}");
-    if history.entries.iter().any(Entry::needs_recovery) {
-        match Session::open(options).await {
-            Ok(session) => recover_pending(&session, &journal, &mut note).await?,
-            Err(e) => note(format!(
-                "warning: submissions without an ImageId cannot be recovered now: {e}"
-            )),
-        }
-    }
-    let history = journal.read().map_err(Failure::local)?;
+    let resume = format!("{} watch --resume", ecsimg_with(options));
     match args.output {
         OutputFormat::Json => {
             for entry in &history.entries {
-                print_json(&entry_json(entry));
+                print_json(&entry_json(entry, &resume));
             }
         }
-        OutputFormat::Text => print!("{}", table(&history.entries)),
+        OutputFormat::Text => print!("{}", table(&history.entries, &resume)),
+    }
+    let lost = history
+        .entries
+        .iter()
+        .filter(|e| e.needs_recovery())
+        .count();
+    if lost > 0 {
+        eprintln!(
+            "{lost} submission(s) have no recorded answer; `{}` asks ECS again with the same \
+             ClientToken (no second image) and follows them",
+            escape(&resume)
+        );
     }
     Ok(Exit::Success)
 }
 
-/// Sends every journal submission that lacks an ImageId again (same parameters, same
-/// ClientToken) and records the answer, reporting each through `note`.
-pub async fn recover_pending(
-    session: &Session,
-    journal: &Journal,
-    note: &mut dyn FnMut(String),
-) -> Result<(), Failure> {
-    let history = journal.read().map_err(Failure::local)?;
-    for entry in history.entries.iter().filter(|e| e.needs_recovery()) {
-        let s = &entry.submission;
-        let what = format!(
-            "submission {} ({} in {}, {})",
-            s.id,
-            s.image_name.as_deref().unwrap_or("unnamed image"),
-            s.region,
-            s.time.format("%Y-%m-%d %H:%M:%S UTC")
-        );
-        let client = session
-            .client_for(&s.region)
-            .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?;
-        let line = match journal::recover(journal, entry, &client)
-            .await
-            .map_err(Failure::local)?
-        {
-            Recovery::Created {
-                image_id,
-                request_id,
-            } => format!(
-                "recovered {what}: ImageId {image_id} (RequestId {request_id}; same \
-                 ClientToken, so no second image)"
-            ),
-            Recovery::Refused(error) => format!("{what} was refused by ECS: {error}"),
-            Recovery::Failed(error) => {
-                format!("{what} could not be recovered now ({error}); it will be tried again")
-            }
-            Recovery::Skipped(reason) => format!("{what} not recovered: {reason}"),
-        };
-        note(line);
-    }
-    Ok(())
+/// The status column for an entry whose answer was lost.
+fn answer_lost(resume: &str) -> String {
+    format!("answer lost — `{resume}` recovers it")
 }
 
-fn entry_json(entry: &Entry) -> serde_json::Value {
+fn entry_json(entry: &Entry, resume: &str) -> serde_json::Value {
     let s = &entry.submission;
+    let lost = entry.needs_recovery();
     json!({
         "submission_id": s.id,
         "time": s.time.to_rfc3339(),
@@ -108,15 +83,25 @@ fn entry_json(entry: &Entry) -> serde_json::Value {
         "refused": entry.not_created.as_ref().map(|n| json!({
             "reason": n.reason, "code": n.code, "request_id": n.request_id,
         })),
+        "answer_lost": lost.then(|| json!({
+            "reason": entry.unsettled.as_ref().map(|u| &u.reason),
+            "recover_with": resume,
+        })),
     })
 }
 
-/// Aligned columns: TIME (local), REGION, IMAGE NAME, IMAGE ID, STATUS.
-fn table(entries: &[Entry]) -> String {
+/// Aligned columns: TIME (local), REGION, IMAGE NAME, IMAGE ID, STATUS. Every cell is
+/// escaped: the journal is a file anyone with access could have edited.
+fn table(entries: &[Entry], resume: &str) -> String {
     let rows: Vec<[String; 5]> = entries
         .iter()
         .map(|e| {
             let s = &e.submission;
+            let status = if e.needs_recovery() {
+                answer_lost(resume)
+            } else {
+                e.last_status().to_string()
+            };
             [
                 s.time
                     .with_timezone(&chrono::Local)
@@ -125,8 +110,9 @@ fn table(entries: &[Entry]) -> String {
                 s.region.clone(),
                 s.image_name.clone().unwrap_or_else(|| "-".into()),
                 e.image_id().unwrap_or("-").to_string(),
-                e.last_status().to_string(),
+                status,
             ]
+            .map(|cell| escape(&cell).into_owned())
         })
         .collect();
     let header = ["TIME", "REGION", "IMAGE NAME", "IMAGE ID", "STATUS"].map(String::from);
@@ -168,24 +154,23 @@ mod tests {
     use crate::journal::{Created, Submission};
     use crate::spec::{ImageSpec, to_params};
 
+    const RESUME: &str = "ecsimg --sandbox watch --resume";
+
     fn entry(name: &str, image_id: Option<&str>) -> Entry {
         let mut spec = ImageSpec::default();
         spec.image.name = Some(name.into());
-        Entry {
-            submission: Submission::new(&spec, to_params(&spec), "e", "c"),
-            created: image_id.map(|id| Created {
-                time: chrono::Utc::now(),
-                image_id: id.into(),
-                request_id: "R".into(),
-            }),
-            not_created: None,
-            status: None,
-        }
+        let mut entry = Entry::new(Submission::new(&spec, to_params(&spec), "e", "c"));
+        entry.created = image_id.map(|id| Created {
+            time: chrono::Utc::now(),
+            image_id: id.into(),
+            request_id: "R".into(),
+        });
+        entry
     }
 
     #[test]
-    fn the_table_aligns_wide_names() {
-        let text = table(&[entry("web", Some("m-1")), entry("数据库", None)]);
+    fn the_table_aligns_wide_names_and_marks_lost_answers() {
+        let text = table(&[entry("web", Some("m-1")), entry("数据库", None)], RESUME);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("TIME "));
@@ -193,18 +178,39 @@ mod tests {
             unicode_width::UnicodeWidthStr::width(&line[..line.find(needle).expect(needle)])
         };
         assert_eq!(at(lines[0], "IMAGE ID"), at(lines[1], "m-1"));
-        assert_eq!(at(lines[0], "STATUS"), at(lines[2], "Unknown"));
+        assert_eq!(at(lines[0], "STATUS"), at(lines[2], "answer lost"));
         assert!(lines[1].ends_with("Submitted"), "{text}");
-        assert!(lines[2].ends_with("Unknown"), "{text}");
-        assert_eq!(table(&[]).lines().last(), Some("(no submissions yet)"));
+        assert!(
+            lines[2].ends_with("answer lost — `ecsimg --sandbox watch --resume` recovers it"),
+            "{text}"
+        );
+        assert_eq!(
+            table(&[], RESUME).lines().last(),
+            Some("(no submissions yet)")
+        );
+    }
+
+    #[test]
+    fn journal_text_is_escaped_in_the_table() {
+        let mut hostile = entry("web\u{1b}[31m", Some("m-1"));
+        hostile.submission.region = "cn\u{9b}2J".into();
+        let text = table(&[hostile], RESUME);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{9b}'),
+            "{text:?}"
+        );
+        assert!(text.contains("web\\u{1b}[31m"), "{text}");
     }
 
     #[test]
     fn json_rows_name_everything_but_secrets() {
-        let value = entry_json(&entry("web", Some("m-1")));
+        let value = entry_json(&entry("web", Some("m-1")), RESUME);
         assert_eq!(value["image_id"], "m-1");
         assert_eq!(value["status"], "Submitted");
         assert_eq!(value["image_name"], "web");
+        assert_eq!(value["answer_lost"], serde_json::Value::Null);
         assert_eq!(value["client_token"].as_str().map(str::len), Some(36));
+        let lost = entry_json(&entry("web", None), RESUME);
+        assert_eq!(lost["answer_lost"]["recover_with"], RESUME);
     }
 }

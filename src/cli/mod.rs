@@ -13,10 +13,13 @@ pub mod history;
 pub mod output;
 pub mod preview;
 pub mod recipe;
+pub mod resume;
 pub mod sim;
 pub mod watch;
 
-use crate::session::{SessionError, SessionOptions};
+use crate::config::LoadedConfig;
+use crate::journal::Journal;
+use crate::session::{Session, SessionError, SessionOptions};
 use exit::{EXIT_CODES_HELP, Exit, Failure};
 
 /// Build Alibaba Cloud ECS custom images from a terminal.
@@ -93,6 +96,48 @@ fn session_failure(error: SessionError) -> Failure {
     } else {
         Failure::local(error)
     }
+}
+
+/// The global options checked without connecting (config, flags, endpoint), for commands
+/// that need no session: bad input exits 2 from every command.
+fn check_options(options: &SessionOptions) -> Result<LoadedConfig, Failure> {
+    Session::check(options).map_err(session_failure)
+}
+
+/// `ecsimg` with the global options that choose where requests go, as given (`--sandbox`,
+/// `--endpoint`, `--profile`, `--config`), for every hint that names a command to run next.
+pub fn ecsimg_with(options: &SessionOptions) -> String {
+    let quote = |value: &str| {
+        shlex::try_quote(value).map_or_else(|_| format!("{value:?}"), |q| q.into_owned())
+    };
+    let mut command = "ecsimg".to_string();
+    if options.sandbox {
+        command.push_str(" --sandbox");
+    }
+    let path = options.config.as_ref().map(|p| p.display().to_string());
+    for (flag, value) in [
+        ("--config", path.as_deref()),
+        ("--profile", options.profile.as_deref()),
+        ("--endpoint", options.endpoint.as_deref()),
+    ] {
+        if let Some(value) = value {
+            command.push_str(&format!(" {flag} {}", quote(value)));
+        }
+    }
+    command
+}
+
+/// The journal of this kind of session (real or sandbox); says so when it had to make the
+/// file private, or could not.
+fn open_journal(
+    options: &SessionOptions,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Journal, crate::journal::JournalError> {
+    let journal = Journal::open_default(options.sandbox)?;
+    if let Some(message) = journal.ensure_private() {
+        warn(&format!("warning: {message}"));
+    }
+    Ok(journal)
 }
 
 /// Prints the completion script for `shell` on stdout.
@@ -172,6 +217,22 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn hints_reach_the_same_place_again() {
+        assert_eq!(ecsimg_with(&SessionOptions::default()), "ecsimg");
+        let options = SessionOptions {
+            sandbox: true,
+            config: Some("/tmp/my config.toml".into()),
+            profile: Some("work".into()),
+            region: Some("cn-shanghai".into()),
+            endpoint: None,
+        };
+        assert_eq!(
+            ecsimg_with(&options),
+            "ecsimg --sandbox --config '/tmp/my config.toml' --profile work"
+        );
     }
 
     #[test]

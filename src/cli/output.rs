@@ -3,6 +3,9 @@
 //!
 //! Human output goes to stderr and machine output (JSON lines, the ImageId in text mode) to
 //! stdout, so `IMAGE=$(ecsimg create --recipe r.toml --yes --no-wait)` just works.
+//!
+//! Everything printed here passes through [`crate::text`]: a server's or the journal's text
+//! never reaches the terminal with its escape sequences live.
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
@@ -12,6 +15,7 @@ use crossterm::{cursor, queue, terminal};
 use serde_json::{Value, json};
 
 use crate::api::model::Image;
+use crate::text;
 use crate::watch::{Outcome, WatchEvent, format_duration};
 
 /// `--output`.
@@ -28,8 +32,28 @@ pub enum OutputFormat {
 pub fn print_json(value: &Value) {
     let mut out = io::stdout().lock();
     // A closed stdout (`| head`) is the reader's choice, not an error to report.
-    let _ = writeln!(out, "{value}");
+    let _ = writeln!(out, "{}", terminal_safe_json(&value.to_string()));
     let _ = out.flush();
+}
+
+/// JSON text with the characters a terminal could act on written as `\uXXXX` escapes.
+/// serde_json already escapes C0 controls; DEL, C1 controls (CSI among them) and bidi
+/// overrides would otherwise pass raw. They only occur inside strings, where the escape means
+/// the same character, so the JSON is unchanged for a parser.
+fn terminal_safe_json(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.chars().any(text::is_unsafe) {
+        return json.into();
+    }
+    json.chars()
+        .map(|c| {
+            if text::is_unsafe(c) {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The progress display for one command.
@@ -60,7 +84,7 @@ impl Progress {
             Mode::Json => print_json(&event_json(event)),
             Mode::Lines(lines) => {
                 for line in lines.lines_for(event) {
-                    eprintln!("{} {line}", timestamp());
+                    eprintln!("{} {}", timestamp(), text::escape(&line));
                 }
             }
             Mode::Bars(bars) => {
@@ -71,11 +95,13 @@ impl Progress {
         }
     }
 
-    /// A message for people (stderr), kept clear of the bars.
+    /// A message for people (stderr), kept clear of the bars. Its line breaks are kept; any
+    /// other control character is escaped.
     pub fn note(&mut self, message: &str) {
+        let message = text::escape_lines(message);
         match &mut self.mode {
             Mode::Bars(bars) => {
-                let _ = bars.draw(&mut io::stderr().lock(), &[message.to_string()]);
+                let _ = bars.draw(&mut io::stderr().lock(), &[message.into_owned()]);
             }
             Mode::Lines(_) | Mode::Json => eprintln!("{} {message}", timestamp()),
         }
@@ -317,10 +343,9 @@ impl Lines {
                         lines.push(format!("  what it means: {}", reason.meaning()));
                         lines.push(format!("  what to try: {}", reason.advice(image_id)));
                     }
-                    Outcome::TimedOut { .. } | Outcome::Error(_) => lines.push(format!(
-                        "  the image keeps building; follow it again with `ecsimg watch \
-                         {image_id}`"
-                    )),
+                    // The command to follow it again is the caller's to give: it knows the
+                    // region and the session.
+                    Outcome::TimedOut { .. } | Outcome::Error(_) => {}
                 }
                 lines
             }
@@ -451,11 +476,11 @@ impl Bars {
             )?;
         }
         for line in log {
-            writeln!(out, "{} {line}", timestamp())?;
+            writeln!(out, "{} {}", timestamp(), text::escape_lines(line))?;
         }
         let block = self.block();
         for line in &block {
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", text::escape(line))?;
         }
         self.drawn = u16::try_from(block.len()).unwrap_or(u16::MAX);
         out.flush()
@@ -561,10 +586,9 @@ mod tests {
             outcome: Outcome::TimedOut { last: None },
             elapsed: Duration::from_secs(5),
         };
-        assert!(
-            Lines::log_lines(&timed)
-                .join("\n")
-                .contains("`ecsimg watch m-1`")
+        assert_eq!(
+            Lines::log_lines(&timed),
+            ["m-1 finished after 5s: watch timed out before the image was seen"]
         );
         let json = event_json(&event);
         assert_eq!(json["outcome"], "failed");
@@ -591,6 +615,32 @@ mod tests {
         });
         assert_eq!(retry["delay_secs"], 1.5);
         assert_eq!(retry["code"], Value::Null);
+    }
+
+    #[test]
+    fn json_lines_escape_what_a_terminal_would_act_on() {
+        let hostile = json!({"status": "ok\u{1b}[31m\u{9b}2J\u{202e}"});
+        let line = terminal_safe_json(&hostile.to_string()).into_owned();
+        assert_eq!(line, r#"{"status":"ok\u001b[31m\u009b2J\u202e"}"#);
+        let back: Value = serde_json::from_str(&line).expect("still JSON");
+        assert_eq!(back, hostile);
+    }
+
+    #[test]
+    fn bars_and_logs_escape_server_text() {
+        let mut bars = Bars::default();
+        let mut event = progress("Creating\u{1b}[2J", "45%", 2);
+        if let WatchEvent::Progress { image, .. } = &mut event {
+            image.disk_device_mappings.disk_device_mapping[0].device =
+                "/dev/\u{1b}]0;x\u{7}".into();
+        }
+        bars.update(&event);
+        let mut out = Vec::new();
+        bars.draw(&mut out, &["log \u{1b}[31m".into()]).unwrap();
+        let drawn = String::from_utf8(out).unwrap();
+        assert!(!drawn.contains('\u{7}'), "{drawn:?}");
+        assert_eq!(drawn.matches('\u{1b}').count(), 0, "{drawn:?}");
+        assert!(drawn.contains("Creating\\u{1b}[2J"), "{drawn}");
     }
 
     #[test]

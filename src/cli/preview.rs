@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::{Map, Value};
 
+use super::check_options;
 use super::exit::{Exit, Failure};
 use super::recipe::{self, Override};
+use crate::session::SessionOptions;
 use crate::spec::{to_cli, to_params, to_recipe};
 
 /// Show the CreateImage request a recipe makes (no credentials or network needed).
@@ -39,8 +41,10 @@ pub enum PreviewFormat {
     Recipe,
 }
 
-/// Runs `ecsimg preview`.
-pub fn run(args: PreviewArgs) -> Result<Exit, Failure> {
+/// Runs `ecsimg preview`. The global options are checked as every command checks them,
+/// though preview neither connects nor reads credentials.
+pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure> {
+    check_options(options)?;
     let today = chrono::Local::now().date_naive();
     let spec = recipe::load(&args.recipe, &args.set, today).map_err(Failure::input)?;
     let params = to_params(&spec);

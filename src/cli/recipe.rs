@@ -9,6 +9,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use toml::de::{DeTable, DeValue};
 
+use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
 use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe};
 
 pub use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
@@ -153,7 +154,7 @@ fn check_settable(key: &str, path: &[Segment]) -> Result<(), String> {
 pub enum LoadError {
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: FileError,
     },
     /// Problems in the file or caused by a `--set`, each located.
     Recipe(RecipeError),
@@ -189,12 +190,14 @@ impl fmt::Display for LoadError {
     }
 }
 
-/// Reads `path`, expands `{date}` (in the file and in the overrides) and applies `overrides`.
+/// Reads `path` (a regular file of at most [`SMALL_FILE_LIMIT`] bytes), expands `{date}` (in
+/// the file and in the overrides) and applies `overrides`.
 pub fn load(path: &Path, overrides: &[Override], date: NaiveDate) -> Result<ImageSpec, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        regular_file::read_to_string(path, SMALL_FILE_LIMIT).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     load_text(&text, path, overrides, date)
 }
 
@@ -402,6 +405,35 @@ mod tests {
         let tags: Vec<_> = spec.tags.iter().map(|t| (&*t.key, &*t.value)).collect();
         assert!(tags.contains(&("env", "staging")) && tags.contains(&("app.tier", "web")));
         assert_eq!(spec.features.imds_support.map(|v| v.as_str()), Some("v2"));
+    }
+
+    #[test]
+    fn overrides_keep_the_tag_order_of_the_recipe() {
+        let text = format!("{RECIPE}zeta = \"1\"\nalpha = \"2\"\n\"m.n\" = \"3\"\n");
+        let keys = |sets: &[&str]| -> Vec<(String, String)> {
+            load(&text, sets)
+                .unwrap()
+                .tags
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect()
+        };
+        let written = [("env", "prod"), ("zeta", "1"), ("alpha", "2"), ("m.n", "3")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(keys(&[]), written);
+        assert_eq!(
+            keys(&["image.name=other"]),
+            written,
+            "any --set keeps the order"
+        );
+        let mut changed = written.to_vec();
+        changed[2].1 = "changed".into();
+        changed.push(("new".into(), "x".into()));
+        assert_eq!(
+            keys(&["tags.alpha=changed", "tags.new=x"]),
+            changed,
+            "a changed tag stays in place, a new one comes last"
+        );
     }
 
     #[test]

@@ -1,16 +1,16 @@
 //! `ecsimg watch IMAGE_ID... [--resume]`: follow images until they are ready, and the follow-up
 //! half of `ecsimg create`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
-use super::history::recover_pending;
 use super::output::{OutputFormat, Progress};
-use super::session_failure;
+use super::resume::{recover_pending, submission_of, unfinished_targets};
+use super::{ecsimg_with, open_journal, session_failure};
 use crate::api::model::Image;
 use crate::duration;
 use crate::journal::Journal;
@@ -32,8 +32,9 @@ pub struct WatchArgs {
     #[arg(value_name = "IMAGE_ID", required_unless_present = "resume")]
     pub image_ids: Vec<String>,
     /// Also follow every journal entry that has not reached an end state, after recovering
-    /// submissions whose ImageId was never recorded (the same request is sent again with the
-    /// same ClientToken, so ECS answers with the image it already made).
+    /// submissions whose answer was lost (the same request is sent again with the same
+    /// ClientToken, so ECS answers with the image it already made). The only command that
+    /// sends anything on the journal's behalf.
     #[arg(long)]
     pub resume: bool,
     /// Stop watching after this long, e.g. 45m or 1h30m (default: `[watch] timeout` in the
@@ -46,6 +47,24 @@ pub struct WatchArgs {
     pub output: OutputFormat,
 }
 
+/// One image to follow, and the journal submission it belongs to (its statuses are recorded
+/// there and nowhere else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub region: String,
+    pub image_id: String,
+    pub submission: Option<String>,
+}
+
+/// What [`follow`] works with, besides the images.
+pub struct Follow<'a> {
+    pub session: &'a Session,
+    pub journal: Option<&'a Journal>,
+    /// `ecsimg` and the global options, for the hints printed.
+    pub ecsimg: String,
+    pub format: OutputFormat,
+}
+
 /// Runs `ecsimg watch`.
 pub async fn run(
     args: WatchArgs,
@@ -54,7 +73,7 @@ pub async fn run(
 ) -> Result<Exit, Failure> {
     let session = Session::open(options).await.map_err(session_failure)?;
     let mut progress = Progress::new(args.output);
-    let journal = match Journal::open_default(options.sandbox) {
+    let journal = match open_journal(options, &mut |w| progress.note(w)) {
         Ok(journal) => Some(journal),
         Err(e) if args.resume => return Err(Failure::local(e)),
         Err(e) => {
@@ -62,21 +81,27 @@ pub async fn run(
             None
         }
     };
+    let ecsimg = ecsimg_with(options);
     let region = session.region().to_string();
-    let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if !args.image_ids.is_empty() {
-        targets.insert(region, args.image_ids.clone());
+    let mut targets: Vec<Target> = Vec::new();
+    for id in &args.image_ids {
+        if targets.iter().any(|t| t.image_id == *id) {
+            continue;
+        }
+        targets.push(Target {
+            region: region.clone(),
+            image_id: id.clone(),
+            submission: journal
+                .as_ref()
+                .and_then(|j| submission_of(&session, j, &region, id)),
+        });
     }
     if let (true, Some(journal)) = (args.resume, &journal) {
-        recover_pending(&session, journal, &mut |line| progress.note(&line)).await?;
-        let history = journal.read().map_err(Failure::local)?;
-        for entry in history.entries.iter().filter(|e| e.is_unfinished()) {
-            if let Some(id) = entry.image_id() {
-                let ids = targets.entry(entry.submission.region.clone()).or_default();
-                if !ids.iter().any(|i| i == id) {
-                    ids.push(id.to_string());
-                }
-            }
+        let mut note = |line: String| progress.note(&line);
+        recover_pending(&session, journal, &interrupt, &mut note).await?;
+        for target in unfinished_targets(&session, journal, &mut note)? {
+            targets.retain(|t| !(t.region == target.region && t.image_id == target.image_id));
+            targets.push(target);
         }
     }
     if targets.is_empty() {
@@ -89,58 +114,60 @@ pub async fn run(
         ..session.watch_policy()
     };
     policy.timeout = args.timeout.or(policy.timeout);
-    follow(
-        &session,
-        journal.as_ref(),
-        targets,
-        policy,
-        args.output,
-        &mut progress,
-        interrupt,
-    )
-    .await
+    let context = Follow {
+        session: &session,
+        journal: journal.as_ref(),
+        ecsimg,
+        format: args.output,
+    };
+    follow(&context, targets, policy, &mut progress, interrupt).await
 }
 
-/// Watches `targets` (region → ImageIds), shows the events, records end states of journal
-/// images, and returns the exit code of the worst outcome. On interrupt, records what was last
-/// seen and says how to resume.
+/// Watches `targets`, shows the events, records what is seen in the journal under each
+/// target's submission, and returns the exit code of the worst outcome. On interrupt, records
+/// what was last seen and says how to resume.
 pub async fn follow(
-    session: &Session,
-    journal: Option<&Journal>,
-    targets: BTreeMap<String, Vec<String>>,
+    context: &Follow<'_>,
+    targets: Vec<Target>,
     policy: WatchPolicy,
-    format: OutputFormat,
     progress: &mut Progress,
     interrupt: CancellationToken,
 ) -> Result<Exit, Failure> {
-    let known: HashSet<String> = journal
-        .and_then(|j| j.read().ok())
-        .map(|h| {
-            h.entries
-                .iter()
-                .filter_map(|e| e.image_id().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let record = |image_id: &str, status: &str, image: Option<&Image>, is_final: bool| {
-        if let Some(journal) = journal.filter(|_| known.contains(image_id)) {
+    let record = |target: &Target, status: &str, image: Option<&Image>, is_final: bool| match (
+        context.journal,
+        &target.submission,
+    ) {
+        (Some(journal), Some(submission)) => {
             let percent = image.map(|i| i.progress.as_str());
-            journal.status(image_id, status, percent, is_final)
-        } else {
-            Ok(())
+            journal.status_for(submission, &target.image_id, status, percent, is_final)
         }
+        _ => Ok(()),
+    };
+    let again = |region: &str, ids: &[&str]| {
+        format!(
+            "`{} watch {} --region {region}`",
+            context.ecsimg,
+            ids.join(" ")
+        )
     };
     let cancel = CancellationToken::new();
+    let mut by_region: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for target in &targets {
+        by_region
+            .entry(&target.region)
+            .or_default()
+            .push(target.image_id.clone());
+    }
     let mut streams = Vec::new();
-    let mut pending: Vec<String> = Vec::new();
-    for (region, ids) in targets {
-        let client = session
-            .client_for(&region)
+    for (region, ids) in by_region {
+        let client = context
+            .session
+            .client_for(region)
             .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?;
-        pending.extend(ids.iter().cloned());
         streams.push(watch_images(client, ids, policy.clone(), cancel.child_token()).boxed());
     }
     let mut events = futures::stream::select_all(streams);
+    let mut pending: Vec<&Target> = targets.iter().collect();
     let mut last: HashMap<String, Image> = HashMap::new();
     let mut exit = Exit::Success;
     loop {
@@ -148,16 +175,22 @@ pub async fn follow(
             biased;
             () = interrupt.cancelled() => {
                 cancel.cancel();
-                for id in &pending {
-                    let seen = last.get(id);
+                for target in &pending {
+                    let seen = last.get(&target.image_id);
                     let status = seen.map_or("Unknown", |i| i.status.as_str());
-                    record(id, status, seen, false).map_err(Failure::local)?;
+                    record(target, status, seen, false).map_err(Failure::local)?;
                 }
+                let mut regions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                for target in &pending {
+                    regions.entry(&target.region).or_default().push(&target.image_id);
+                }
+                let commands: Vec<String> =
+                    regions.iter().map(|(region, ids)| again(region, ids)).collect();
                 return Err(Failure::new(
                     Exit::Interrupted,
                     format!(
-                        "interrupted; the build goes on. Resume watching with `ecsimg watch {}`",
-                        pending.join(" ")
+                        "interrupted; the build goes on. Resume watching with {}",
+                        commands.join(" and ")
                     ),
                 ));
             }
@@ -174,18 +207,31 @@ pub async fn follow(
             WatchEvent::Finished {
                 image_id, outcome, ..
             } => {
+                let Some(at) = pending.iter().position(|t| t.image_id == image_id) else {
+                    continue;
+                };
+                let target = pending.remove(at);
                 let image = match &outcome {
                     Outcome::Available(image) => Some(image),
                     Outcome::Failed { image, .. } => image.as_ref(),
                     Outcome::TimedOut { last } => last.as_ref(),
                     Outcome::Error(_) => last.get(&image_id),
                 };
-                record(&image_id, &outcome.status(), image, outcome.is_final())
+                record(target, &outcome.status(), image, outcome.is_final())
                     .map_err(Failure::local)?;
-                if format == OutputFormat::Text {
-                    println!("{image_id}\t{}", outcome.status());
+                if matches!(outcome, Outcome::TimedOut { .. } | Outcome::Error(_)) {
+                    progress.note(&format!(
+                        "  the image keeps building; follow it again with {}",
+                        again(&target.region, &[image_id.as_str()])
+                    ));
                 }
-                pending.retain(|id| *id != image_id);
+                if context.format == OutputFormat::Text {
+                    println!(
+                        "{}\t{}",
+                        crate::text::escape(&image_id),
+                        crate::text::escape(&outcome.status())
+                    );
+                }
                 exit = exit.worst(match outcome {
                     Outcome::Available(_) => Exit::Success,
                     Outcome::Failed { .. } => Exit::BuildFailed,

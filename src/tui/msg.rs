@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::launch::Session;
 use super::steps::Step;
-use super::widgets::escape::escape_in_place;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, Snapshot};
 use crate::api::{ApiError, CreateImageOutcome};
+use crate::text::escape_in_place;
 use crate::watch::{Outcome, WatchEvent};
 
 /// Who asked for a piece of async work, so its result goes back to the same place.
@@ -90,7 +90,7 @@ impl Loaded {
 
 impl Loaded {
     /// The same answer with every string the server sent escaped for the terminal
-    /// ([`escape`](super::widgets::escape::escape)): done once, where answers enter the wizard,
+    /// ([`escape`](crate::text::escape)): done once, where answers enter the wizard,
     /// so no step can show a raw one.
     pub fn escaped(self) -> Loaded {
         match self {
@@ -418,5 +418,34 @@ mod tests {
             "a\\u{1b}]52;c;eA==\\u{7}b"
         );
         assert!(screen_text(&app, 160, 48).contains("a\\u{1b}]52;c;eA==\\u{7}b"));
+    }
+
+    #[test]
+    fn what_ratatui_does_with_server_text_unescaped() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        use ratatui::text::Line;
+        const HOSTILE: &str = "web\u{1b}]52;c;ZXZpbA==\u{7}\r\u{9b}31m\u{202e}gnp.exe\u{7f}";
+        let cells = |text: &str| -> String {
+            let mut terminal = Terminal::new(TestBackend::new(60, 1)).expect("terminal");
+            terminal
+                .draw(|f| f.render_widget(Line::raw(text), f.area()))
+                .expect("draws");
+            let buffer = terminal.backend().buffer().clone();
+            (0..60)
+                .map(|x| buffer[(x, 0)].symbol().to_owned())
+                .collect()
+        };
+        // ratatui keeps C0/C1 controls out of the cells, leaving the rest of the sequence as
+        // text with no sign that anything was there; a bidi override goes through to the
+        // terminal as it is. Hence the escapes where answers enter.
+        let raw = cells(HOSTILE);
+        assert!(!raw.chars().any(char::is_control), "{raw:?}");
+        assert!(
+            raw.starts_with("web]52;c;ZXZpbA==31m\u{202e}gnp.exe"),
+            "{raw:?}"
+        );
+        let shown = cells(&crate::text::escape(HOSTILE));
+        assert!(shown.starts_with("web\\u{1b}]52;c;"), "{shown:?}");
     }
 }

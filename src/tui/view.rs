@@ -13,11 +13,11 @@ use super::app::{App, Overlay, Screen};
 use super::steps::{Step, ViewCtx};
 use super::widgets::bars_around;
 use super::widgets::dialog::{Dialog, input_box, unindented};
-use super::widgets::escape::escape;
 use super::widgets::keymap::{HelpLine, KeyHint};
 use super::widgets::picker::{PickerStyle, put};
 use super::widgets::text_field::wrap;
 use crate::api::ApiError;
+use crate::text::escape;
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;

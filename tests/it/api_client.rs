@@ -605,8 +605,8 @@ async fn stop_instances_reports_each_instance() {
 // ---------------------------------------------------------------------------------------------
 // Cancellation
 
-#[tokio::test]
-async fn cancelling_during_a_back_off_returns_promptly() {
+/// A server that throttles once and asks for a minute's pause, and a policy that would wait it.
+async fn throttled_for_a_minute() -> (Server, RetryPolicy) {
     let server = Server::start(
         vec![Reply::Error {
             status: 400,
@@ -616,14 +616,22 @@ async fn cancelling_during_a_back_off_returns_promptly() {
         unexpected,
     )
     .await;
-    let cancel = CancellationToken::new();
     let retry = RetryPolicy {
         max_delay: Duration::from_secs(120),
         ..fast_retries()
     };
+    (server, retry)
+}
+
+#[tokio::test]
+async fn cancelling_during_a_back_off_returns_promptly() {
+    let (server, retry) = throttled_for_a_minute().await;
+    let cancel = CancellationToken::new();
+    // A call deadline long enough for the pause, or the client would not pause at all.
     let config = server
         .config(SignatureVersion::V3)
         .with_retry(retry)
+        .with_call_timeout(Duration::from_secs(600))
         .with_cancel(cancel.clone());
     let client = Client::new(config).expect("client");
     let started = Instant::now();
@@ -664,6 +672,48 @@ async fn cancelling_an_in_flight_request_returns_promptly() {
         "{:?}",
         started.elapsed()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The call deadline
+
+#[tokio::test]
+async fn the_call_deadline_ends_a_call_that_never_answers() {
+    let server = Server::start(vec![Reply::Hang, Reply::Hang, Reply::Hang], unexpected).await;
+    // Each read may take 30 s; the whole call only 1 s, retries included.
+    let config = server
+        .config(SignatureVersion::V3)
+        .with_timeouts(Duration::from_secs(2), Duration::from_secs(30))
+        .with_call_timeout(Duration::from_secs(1));
+    let client = Client::new(config).expect("client");
+    let started = Instant::now();
+    let err = client.describe_regions().await.expect_err("out of time");
+    assert!(matches!(err, ApiError::Timeout { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("no complete answer to DescribeRegions within 1s ([network] call_timeout)"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_pause_past_the_deadline_is_not_waited_for() {
+    let (server, retry) = throttled_for_a_minute().await;
+    let config = server
+        .config(SignatureVersion::V3)
+        .with_retry(retry)
+        .with_call_timeout(Duration::from_secs(5));
+    let client = Client::new(config).expect("client");
+    let started = Instant::now();
+    let err = client.describe_regions().await.expect_err("throttled");
+    assert_eq!(err.code(), Some("Throttling"));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    server.assert_verified(1);
 }
 
 #[tokio::test]

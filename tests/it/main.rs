@@ -5,9 +5,12 @@
 //! `#[ignore]`d (`cargo test --test it soak -- --ignored`).
 
 mod api_client;
+mod bounds;
 mod cli;
+mod cli_journal;
 mod common;
 mod credentials_config;
+mod hostile;
 mod props;
 mod secrets;
 mod sim;

@@ -5,16 +5,27 @@
 //! The CLI runs as a child process of the real binary with the credentials in its environment
 //! and HOME and the XDG directories in a temp dir, so every file it writes can be searched
 //! afterwards. Simulators run in this process; the wizard is driven through its runner and drawn
-//! into a `TestBackend`. A leak is any 10-character piece of a secret, raw or percent-encoded,
-//! so a truncated or wrapped secret counts too.
+//! into a `TestBackend`. A leak is any 10-character piece of a secret, raw, percent-encoded or
+//! base64-encoded, so a truncated or wrapped secret counts too.
+//!
+//! Long STS tokens (600+ characters, as real ones are) are sent with both signature styles to
+//! the simulator with the wrong secret (its SignatureDoesNotMatch quotes the V1 string-to-sign,
+//! which holds the token percent-encoded twice) and to a hostile server that echoes the request
+//! every way it can, on every error path, the journal's `reason` included.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
 use crate::common::{Harness, Pace};
+use crate::hostile::{Hostile, Reply, Request};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ecsimg::api::model::ImageQuery;
 use ecsimg::api::sign::percent_encode;
@@ -47,28 +58,63 @@ name = "secrets-test"
 description = "checks that no secret leaks"
 "#;
 
-/// Every 10-character piece of every secret, raw and percent-encoded once and twice.
-fn needles() -> Vec<String> {
-    let mut out = Vec::new();
-    for secret in [SECRET, TOKEN] {
-        let once = percent_encode(secret);
-        let twice = percent_encode(&once);
-        for form in [secret.to_string(), once, twice] {
-            let chars: Vec<char> = form.chars().collect();
-            out.extend(chars.windows(10).map(|w| w.iter().collect::<String>()));
-        }
+/// A realistic STS token: 640 characters of base64 alphabet, `/`, `+` and `=` included.
+static LONG_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    let mut token = String::from("CAIS");
+    let mut n: u32 = 7;
+    while token.len() < 640 {
+        n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+        token.push(char::from(alphabet[(n >> 16) as usize % alphabet.len()]));
     }
-    out
+    token
+});
+
+/// Every 10-character piece of every secret: raw, percent-encoded once and twice, and each of
+/// those base64-encoded at the three byte alignments, in both alphabets.
+fn needles() -> &'static HashSet<String> {
+    static NEEDLES: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        let mut forms = Vec::new();
+        for secret in [SECRET, TOKEN, LONG_TOKEN.as_str()] {
+            let once = percent_encode(secret);
+            let twice = percent_encode(&once);
+            for form in [secret.to_string(), once, twice] {
+                for prefix in ["", "a", "ab"] {
+                    for engine in [&STANDARD, &URL_SAFE] {
+                        // The first group depends on the prefix: leave it out.
+                        let encoded = engine.encode(format!("{prefix}{form}"));
+                        forms.push(encoded.chars().skip(4).collect::<String>());
+                    }
+                }
+                forms.push(form);
+            }
+        }
+        forms
+            .iter()
+            .flat_map(|form| windows(form).map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    });
+    &NEEDLES
+}
+
+/// Every 10-character piece of `text`.
+fn windows(text: &str) -> impl Iterator<Item = &str> {
+    let starts: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
+    (0..starts.len().saturating_sub(10)).map(move |n| &text[starts[n]..starts[n + 10]])
 }
 
 /// Fails naming `what` and the piece found.
 fn assert_clean(what: &str, text: &str) {
     // A secret wrapped over two lines of a screen is still a leak.
     let joined: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    for needle in needles() {
+    for piece in windows(text).chain(windows(&joined)) {
         assert!(
-            !text.contains(&needle) && !joined.contains(&needle),
-            "{what} shows part of a secret ({needle:?}):\n{text}"
+            !needles().contains(piece),
+            "{what} shows part of a secret ({piece:?}):\n{text}"
         );
     }
 }
@@ -263,6 +309,136 @@ fn cli_error_paths_never_show_the_secret() {
     home.run(&["history", "--output", "json"]);
     home.run(&["preview", "--recipe", recipe]);
     home.run(&["preview", "--recipe", recipe, "--format", "cli"]);
+}
+
+/// A server that quotes the request back every way it can, in turn: a V1-style
+/// string-to-sign (the query percent-encoded again) and the raw request after 900 characters of
+/// padding, so a message cut before masking would show half a token; the request in every
+/// envelope field; base64 in both alphabets, also wrapped at 76 columns; a body that is not
+/// JSON; JSON whose ImageId or image list is the request (a serde error quotes it); a 5xx with a
+/// pause.
+fn echo(turn: &AtomicUsize, request: &Request) -> Reply {
+    let head = &request.head;
+    let query = head
+        .lines()
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .unwrap_or_default();
+    let pad = "x".repeat(900);
+    let refusal = |body: serde_json::Value| Reply::json(400, &body);
+    match turn.fetch_add(1, Ordering::SeqCst) % 6 {
+        0 => refusal(serde_json::json!({
+            "Code": "SignatureDoesNotMatch",
+            "RequestId": "R-echo",
+            "Message": format!(
+                "{pad} server string to sign is:POST&%2F&{} canonical request: {head}",
+                percent_encode(query)
+            ),
+        })),
+        1 => refusal(serde_json::json!({
+            "Code": "InvalidParameter", "Message": head, "RequestId": head,
+            "Recommend": head, "HostId": head,
+        })),
+        2 => {
+            // Also as MIME wraps it: 76 columns, CRLF.
+            let encoded = STANDARD.encode(head);
+            let wrapped: Vec<&str> = encoded
+                .as_bytes()
+                .chunks(76)
+                .map(|line| std::str::from_utf8(line).unwrap_or_default())
+                .collect();
+            // Each field is cut on its own: each starts with its encoding.
+            refusal(serde_json::json!({
+                "Code": "IncompleteSignature",
+                "Message": wrapped.join("\r\n"),
+                "RequestId": encoded,
+                "Recommend": URL_SAFE.encode(head),
+            }))
+        }
+        3 => Reply::Full {
+            status: 200,
+            headers: Vec::new(),
+            body: format!("<html>{pad}{head}</html>").into_bytes(),
+        },
+        4 => Reply::json(
+            200,
+            &serde_json::json!({"RequestId": "R", "ImageId": head, "Images": {"Image": head}}),
+        ),
+        _ => Reply::Full {
+            status: 503,
+            headers: vec![("x-acs-retry-after".into(), "10".into())],
+            body: serde_json::json!({"Code": "ServiceUnavailable", "Message": head})
+                .to_string()
+                .into_bytes(),
+        },
+    }
+}
+
+#[test]
+fn long_sts_tokens_never_leak_in_either_signature_style() {
+    let home = Home::new();
+    let recipe = home.path("recipe.toml");
+    let recipe = recipe.to_str().expect("a UTF-8 temp path");
+    let wrong_secret = simulator(KEY_ID, "not-the-secret-at-all", 1.0);
+    let turn = AtomicUsize::new(0);
+    let echoing = Hostile::start(move |request| echo(&turn, request));
+    let run = |args: &[&str]| {
+        let mut command = home.ecsimg(args);
+        command.env("ALIBABA_CLOUD_SECURITY_TOKEN", LONG_TOKEN.as_str());
+        home.run_command(args, command)
+    };
+    for version in ["v1", "v3"] {
+        let config = home.write(
+            &format!("{version}.toml"),
+            &format!(
+                "signature_version = \"{version}\"\n[network]\nmax_attempts = 2\n\
+                 call_timeout = \"5s\"\n"
+            ),
+        );
+        let config = config.to_str().expect("a UTF-8 temp path");
+        for endpoint in [wrong_secret.url(), echoing.url.clone()] {
+            let with = |args: &[&str]| -> Vec<String> {
+                let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+                all.extend(["--config", config, "--endpoint", &endpoint].map(String::from));
+                all
+            };
+            let mut commands = vec![
+                with(&["create", "--recipe", recipe, "--dry-run"]),
+                with(&[
+                    "create",
+                    "--recipe",
+                    recipe,
+                    "--dry-run",
+                    "--output",
+                    "json",
+                ]),
+                with(&["watch", "m-bp1secretstest0000", "--timeout", "3s"]),
+                with(&[
+                    "watch",
+                    "m-bp1secretstest0000",
+                    "--timeout",
+                    "3s",
+                    "--output",
+                    "json",
+                ]),
+            ];
+            // Every echo on the journal's path: refusals and open outcomes keep a reason.
+            commands.extend((0..6).map(|_| with(&["create", "--recipe", recipe, "--yes"])));
+            for args in &commands {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let output = run(&args);
+                assert!(!output.status.success(), "{args:?} succeeded");
+            }
+        }
+    }
+    let history = run(&["history", "--output", "json"]);
+    let reasons = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        reasons.contains("server string to sign is:POST&%2F&"),
+        "the simulator's echo was not recorded:\n{reasons}"
+    );
+    assert!(reasons.contains("***"), "nothing was masked:\n{reasons}");
+    run(&["history"]);
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Soak: complete create-and-watch runs — the real `ecsimg create --yes`, journal included —
 //! against a simulator that throttles, answers 5xx, adds latency, drops connections before acting
 //! and loses answers after acting (the first two CreateImage answers always, more at random: the
-//! image exists, the client never learns its ImageId). Then `ecsimg history` (which first
-//! re-sends any submission whose outcome was never recorded), and the checks: journal and
-//! simulator agree run by run. Every run is in the journal once; a run that succeeded has exactly
-//! one image, Available, under its ImageId; a run the service refused for good has none; no image
-//! is duplicated or missing from the journal.
+//! image exists, the client never learns its ImageId). Then `ecsimg watch --resume` (which
+//! re-sends any submission whose outcome was never recorded, with its ClientToken), `ecsimg
+//! history` to read the journal, and the checks: journal and simulator agree run by run. Every
+//! run is in the journal once; a run that succeeded has exactly one image, Available, under its
+//! ImageId; a run the service refused for good has none; no image is duplicated or missing from
+//! the journal.
 //!
 //! `cargo test --test it soak` runs the short version (6 runs, 2 at a time, sharing one journal).
 //! The long one is ignored by default:
@@ -16,8 +17,8 @@
 //! ```
 //!
 //! The second makes some runs give up after every retry failed (exit 3, outcome unknown), so
-//! `history`'s re-send with the same ClientToken is what builds their images, or names the ones
-//! whose answer was lost (60 runs: 17 such).
+//! `watch --resume`'s re-send with the same ClientToken is what builds their images, or names
+//! the ones whose answer was lost.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -76,7 +77,7 @@ fn ecsimg(home: &Path, args: &[&str]) -> std::process::Output {
 #[derive(Debug)]
 struct Run {
     code: i32,
-    /// It printed a `created` event: it learnt the ImageId itself, without `history`.
+    /// It printed a `created` event: it learnt the ImageId itself, without `watch --resume`.
     answered: bool,
 }
 
@@ -182,8 +183,8 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
             .collect()
     });
 
-    // `history` re-sends what was never settled; it meets the same faults, so give it a few
-    // tries until every entry has an outcome.
+    // `watch --resume` re-sends what was never settled; it meets the same faults, so give it
+    // a few tries until every entry has an outcome. `history` only reads.
     let mut journal = history(home, &url);
     for _ in 0..5 {
         if journal
@@ -192,6 +193,10 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
         {
             break;
         }
+        ecsimg(
+            home,
+            &["watch", "--resume", "--endpoint", &url, "--timeout", "30s"],
+        );
         journal = history(home, &url);
     }
     let images = simulator.images(sim::SANDBOX_REGION);
@@ -235,7 +240,7 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
         "images the journal does not know: {by_name:?}"
     );
     let built = exits.values().filter(|r| r.code == 0).count();
-    // Runs whose create never learnt its ImageId, yet the journal has one: history's re-send.
+    // Runs whose create never learnt its ImageId, yet the journal has one: resume's re-send.
     let resent = exits
         .iter()
         .filter(|(name, run)| {
@@ -247,8 +252,9 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
         .count();
     println!(
         "soak: {runs} runs ({parallel} at a time), {built} built by create alone, {resent} \
-         settled by history's re-send, {} images, none duplicated or missing, {} simulator \
-         calls with faults {faults} plus {LOST_CREATE_ANSWERS} lost CreateImage answers",
+         settled by watch --resume's re-send, {} images, none duplicated or missing, {} \
+         simulator calls with faults {faults} plus {LOST_CREATE_ANSWERS} lost CreateImage \
+         answers",
         by_name.len(),
         simulator.faults().calls()
     );

@@ -4,7 +4,6 @@ use ratatui::layout::Rect;
 
 pub mod choice;
 pub mod dialog;
-pub mod escape;
 pub mod keymap;
 pub mod picker;
 pub mod progress;

@@ -5,8 +5,8 @@
 use std::fmt;
 
 use super::{End, Phase, SubmitStep};
+use crate::text::escape;
 use crate::tui::steps::ecsimg_command;
-use crate::tui::widgets::escape::escape;
 
 /// The lines printed when the wizard ends with a submission of this session.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,462 @@
+//! The journal's unit tests: records, folding, damage, concurrency, privacy, recovery.
+
+use super::*;
+use crate::api::error::{ServiceError, TransportKind};
+use crate::api::{Client, ClientConfig, Endpoint};
+use crate::credentials::Credentials;
+use crate::secret::Secret;
+use crate::sim::{self, SimConfig};
+use crate::spec::{Source, to_params};
+
+fn spec(name: &str) -> ImageSpec {
+    let mut spec = ImageSpec {
+        source: Source::Instance {
+            instance_id: "i-bp1g6zv0ce8oghu7k2a1".into(),
+        },
+        ..ImageSpec::default()
+    };
+    spec.image.name = Some(name.into());
+    spec
+}
+
+fn submission(name: &str, endpoint: &str) -> Submission {
+    let spec = spec(name);
+    Submission::new(&spec, to_params(&spec), endpoint, "environment (X)")
+}
+
+fn journal() -> (tempfile::TempDir, Journal) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join("nested").join(FILE_NAME));
+    (dir, journal)
+}
+
+fn created(image_id: &str) -> Result<CreateImageOutcome, ApiError> {
+    Ok(CreateImageOutcome::Created {
+        image_id: image_id.into(),
+        request_id: "R-1".into(),
+        client_token: "t".into(),
+    })
+}
+
+fn service(code: &str, http_status: u16) -> ApiError {
+    ApiError::Service(Box::new(ServiceError {
+        http_status,
+        code: code.into(),
+        message: "m".into(),
+        request_id: "R-2".into(),
+        recommend: String::new(),
+        host_id: String::new(),
+        retry_after: None,
+    }))
+}
+
+#[test]
+fn submissions_carry_a_token_and_never_a_secret() {
+    let spec = spec("web");
+    let mut params = to_params(&spec);
+    params.push(("AccessKeyId".into(), "LTAIkey".into()));
+    params.push(("Signature".into(), "sig".into()));
+    params.push(("DryRun".into(), "true".into()));
+    params.push(("ClientToken".into(), String::new()));
+    let s = Submission::new(&spec, params, "https://ecs.example.com", "env");
+    let names: Vec<&str> = s.params.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(!names.contains(&"AccessKeyId") && !names.contains(&"Signature"));
+    assert!(!names.contains(&"DryRun"));
+    assert_eq!(names.iter().filter(|n| **n == "ClientToken").count(), 1);
+    assert!(
+        s.params
+            .contains(&("ClientToken".into(), s.client_token.clone()))
+    );
+    assert_eq!(s.client_token.len(), 36);
+    assert_eq!(s.region, "cn-hangzhou");
+    assert_eq!(s.image_name.as_deref(), Some("web"));
+    let mut pinned = spec.clone();
+    pinned.client_token = Some("my-token".into());
+    let s = Submission::new(&pinned, to_params(&pinned), "e", "c");
+    assert_eq!(s.client_token, "my-token");
+}
+
+#[test]
+fn records_fold_per_submission() {
+    let (_dir, journal) = journal();
+    assert_eq!(journal.read().expect("reads"), History::default());
+    let a = submission("a", "e");
+    let b = submission("b", "e");
+    let c = submission("c", "e");
+    for s in [&a, &b, &c] {
+        journal.submit(s).expect("submitted");
+    }
+    assert!(journal.settle(&a.id, &created("m-a")).expect("settles"));
+    journal
+        .status("m-a", "Creating", Some("40%"), false)
+        .expect("status");
+    journal
+        .status("m-a", "Available", Some("100%"), true)
+        .expect("status");
+    // A slower watcher's non-final record does not undo the final one.
+    journal
+        .status("m-a", "Creating", Some("60%"), false)
+        .expect("status");
+    assert!(
+        journal
+            .settle(&c.id, &Err(service("InvalidImageName.Duplicated", 400)))
+            .expect("settles")
+    );
+    let history = journal.read().expect("reads");
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    let [ea, eb, ec] = &history.entries[..] else {
+        panic!("{history:#?}")
+    };
+    assert_eq!(ea.submission, a);
+    assert_eq!(ea.image_id(), Some("m-a"));
+    assert_eq!(ea.last_status(), "Available");
+    assert!(!ea.needs_recovery() && !ea.is_unfinished());
+    assert_eq!(eb.last_status(), "Unknown");
+    assert!(eb.needs_recovery() && !eb.is_unfinished());
+    assert_eq!(ec.last_status(), "NotCreated");
+    let refusal = ec.not_created.as_ref().expect("refused");
+    assert_eq!(refusal.code.as_deref(), Some("InvalidImageName.Duplicated"));
+    assert_eq!(refusal.request_id.as_deref(), Some("R-2"));
+    assert!(!ec.needs_recovery());
+}
+
+#[test]
+fn only_definite_answers_settle_a_submission() {
+    let (_dir, journal) = journal();
+    let s = submission("x", "e");
+    journal.submit(&s).expect("submitted");
+    let ambiguous = [
+        service("InternalError", 500),
+        service("Throttling", 400),
+        ApiError::Timeout { detail: "t".into() },
+        ApiError::Transport {
+            kind: TransportKind::Dropped,
+            detail: "d".into(),
+        },
+        ApiError::Cancelled,
+    ];
+    for error in ambiguous {
+        assert!(
+            !journal.settle(&s.id, &Err(error.clone())).expect("ok"),
+            "{error}"
+        );
+    }
+    assert!(journal.read().expect("reads").entries[0].needs_recovery());
+    let never_sent = ApiError::Transport {
+        kind: TransportKind::Connect,
+        detail: "refused".into(),
+    };
+    assert!(journal.settle(&s.id, &Err(never_sent)).expect("ok"));
+    let entry = &journal.read().expect("reads").entries[0];
+    assert!(!entry.needs_recovery());
+    assert!(entry.not_created.as_ref().unwrap().code.is_none());
+}
+
+#[test]
+fn damaged_lines_are_reported_and_skipped_and_appends_still_work() {
+    let (_dir, journal) = journal();
+    let a = submission("a", "e");
+    journal.submit(&a).expect("submitted");
+    let mut text = std::fs::read(journal.path()).unwrap();
+    text.extend_from_slice(b"{not json}\n");
+    text.extend_from_slice(b"{\"kind\":\"teleported\",\"id\":\"x\"}\n");
+    text.extend_from_slice(b"\xff\xfe\n\n   \n");
+    text.extend_from_slice(
+        b"{\"kind\":\"created\",\"id\":\"nobody\",\"time\":\"2026-01-01T00:00:00Z\",\
+          \"image_id\":\"m-z\",\"request_id\":\"r\"}\n",
+    );
+    // A writer killed mid-record.
+    text.extend_from_slice(b"{\"kind\":\"created\",\"id\":\"");
+    std::fs::write(journal.path(), &text).unwrap();
+
+    let history = journal.read().expect("damage is not fatal");
+    assert_eq!(history.entries.len(), 1);
+    let lines: Vec<usize> = history.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [2, 3, 4, 7, 8]);
+    assert!(history.problems[1].reason.contains("teleported"));
+    assert!(history.problems[2].reason.contains("UTF-8"));
+    assert!(history.problems[3].reason.contains("unknown submission"));
+    assert!(history.problems[4].reason.contains("truncated"));
+    assert!(history.problems[4].to_string().starts_with("line 8: "));
+
+    // The next record starts on a fresh line and is read back.
+    journal.settle(&a.id, &created("m-a")).expect("settles");
+    let history = journal.read().expect("reads");
+    assert_eq!(history.entries[0].image_id(), Some("m-a"));
+    assert_eq!(
+        history.problems.len(),
+        5,
+        "the truncated line stays reported"
+    );
+}
+
+#[test]
+fn concurrent_writers_never_interleave() {
+    let (_dir, journal) = journal();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for n in 0..25 {
+                    // Long records make a torn write visible if locking were broken.
+                    let mut s = submission(&format!("t{t}-{n}"), "e");
+                    s.spec.image.description = Some("x".repeat(4096));
+                    journal.submit(&s).expect("submitted");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("writer");
+    }
+    let history = journal.read().expect("reads");
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    assert_eq!(history.entries.len(), 200);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_journal_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, journal) = journal();
+    journal.submit(&submission("a", "e")).expect("submitted");
+    let mode = std::fs::metadata(journal.path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+}
+
+/// Issue 12: a journal left 0644 (an older version, a copy, a umask) is made 0600 again.
+#[cfg(unix)]
+#[test]
+fn a_journal_open_to_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, journal) = journal();
+    let mode = || {
+        std::fs::metadata(journal.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let loosen = || {
+        std::fs::set_permissions(journal.path(), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod")
+    };
+    assert_eq!(journal.ensure_private(), None, "no file yet");
+    journal.submit(&submission("a", "e")).expect("submitted");
+    assert_eq!(journal.ensure_private(), None, "already private");
+    loosen();
+    let said = journal.ensure_private().expect("a note");
+    assert!(
+        said.contains("mode 644") && said.contains("now 600"),
+        "{said}"
+    );
+    assert_eq!(mode(), 0o600);
+    // Appends tighten it too (the wizard's path).
+    loosen();
+    journal.submit(&submission("b", "e")).expect("submitted");
+    assert_eq!(mode(), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_journal_that_is_not_a_regular_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("journal.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let journal = Journal::at(&fifo);
+    let started = std::time::Instant::now();
+    let read = journal
+        .read()
+        .expect_err("a FIFO is no journal")
+        .to_string();
+    assert!(read.contains("named pipe"), "{read}");
+    let append = journal
+        .submit(&submission("a", "e"))
+        .expect_err("a FIFO is no journal")
+        .to_string();
+    assert!(append.contains("named pipe"), "{append}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// Issue 11: a restarted simulator hands out the same ImageIds. A later session's status for
+/// its own image must not change an older entry that got the same ImageId.
+#[test]
+fn statuses_belong_to_their_submission_not_to_a_reused_image_id() {
+    let (_dir, journal) = journal();
+    let first = submission("first-session", "http://127.0.0.1:4000");
+    journal.submit(&first).expect("submitted");
+    journal
+        .settle(&first.id, &created("m-bp1x4r2ojecxks63w1aa"))
+        .expect("settles");
+    journal
+        .status_for(&first.id, "m-bp1x4r2ojecxks63w1aa", "Deleted", None, true)
+        .expect("status");
+    let second = submission("second-session", "http://127.0.0.1:4000");
+    journal.submit(&second).expect("submitted");
+    journal
+        .settle(&second.id, &created("m-bp1x4r2ojecxks63w1aa"))
+        .expect("settles");
+    journal
+        .status_for(
+            &second.id,
+            "m-bp1x4r2ojecxks63w1aa",
+            "Available",
+            Some("100%"),
+            true,
+        )
+        .expect("status");
+    let history = journal.read().expect("reads");
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    assert_eq!(history.entries[0].last_status(), "Deleted");
+    assert_eq!(history.entries[1].last_status(), "Available");
+
+    // A status that names only the ImageId (older journals, the wizard's `status`) belongs to
+    // the newest submission that had it at that point.
+    journal
+        .status("m-bp1x4r2ojecxks63w1aa", "UnAvailable", None, false)
+        .expect("status");
+    let history = journal.read().expect("reads");
+    assert_eq!(history.entries[0].last_status(), "Deleted");
+    assert_eq!(
+        history.entries[1].last_status(),
+        "Available",
+        "final stays final"
+    );
+    // A status naming the wrong submission for its image is reported, not applied.
+    journal
+        .status_for(&first.id, "m-other", "Available", None, true)
+        .expect("status");
+    let history = journal.read().expect("reads");
+    assert_eq!(history.entries[0].last_status(), "Deleted");
+    assert!(
+        history.problems[0].reason.contains("another ImageId"),
+        "{:?}",
+        history.problems
+    );
+}
+
+#[test]
+fn open_outcomes_are_recorded_and_stay_recoverable() {
+    let (_dir, journal) = journal();
+    let s = submission("x", "e");
+    journal.submit(&s).expect("submitted");
+    let timeout = ApiError::Timeout {
+        detail: "no complete answer".into(),
+    };
+    assert!(!journal.settle(&s.id, &Err(timeout)).expect("records"));
+    assert!(
+        !journal
+            .settle(&s.id, &Err(ApiError::Cancelled))
+            .expect("records")
+    );
+    let entry = journal.read().expect("reads").entries.remove(0);
+    assert!(entry.needs_recovery());
+    let open = entry.unsettled.expect("recorded");
+    assert_eq!(open.reason, "interrupted before ECS answered");
+    assert!(journal.settle(&s.id, &created("m-x")).expect("settles"));
+    let entry = journal.read().expect("reads").entries.remove(0);
+    assert_eq!(entry.unsettled, None, "settled now");
+    assert_eq!(entry.image_id(), Some("m-x"));
+}
+
+#[test]
+fn unusable_paths_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A directory where the file should be.
+    let journal = Journal::at(dir.path());
+    let err = journal.submit(&submission("a", "e")).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&dir.path().display().to_string()), "{text}");
+    assert!(text.contains(JOURNAL_ENV), "{text}");
+}
+
+fn sim_client(sim: &sim::RunningSim) -> Client {
+    let credentials = Credentials {
+        access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+        access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+        security_token: None,
+    };
+    Client::new(
+        ClientConfig::new(sim::SANDBOX_REGION, credentials)
+            .with_endpoint(Endpoint::parse(&sim.url()).expect("url")),
+    )
+    .expect("client")
+}
+
+#[tokio::test]
+async fn recovery_resends_with_the_same_token_and_gets_the_same_image() {
+    let sim = sim::start(SimConfig::default()).await.expect("sim");
+    let client = sim_client(&sim);
+    let endpoint = client.config().endpoint.to_string();
+    let (_dir, journal) = journal();
+    let s = submission("recover-me", &endpoint);
+    journal.submit(&s).expect("submitted");
+    // The first send reached ECS, but the process died before recording the answer.
+    let first = match client.create_image(&s.params).await.expect("created") {
+        CreateImageOutcome::Created { image_id, .. } => image_id,
+        other => panic!("{other:?}"),
+    };
+    let entry = journal.read().expect("reads").entries.remove(0);
+    let recovery = recover(&journal, &entry, &client)
+        .await
+        .expect("journal ok");
+    assert!(
+        matches!(&recovery, Recovery::Created { image_id, .. } if *image_id == first),
+        "{recovery:?}"
+    );
+    let entry = journal.read().expect("reads").entries.remove(0);
+    assert_eq!(entry.image_id(), Some(first.as_str()));
+    let named: Vec<_> = sim
+        .images(sim::SANDBOX_REGION)
+        .into_iter()
+        .filter(|i| i.name == "recover-me")
+        .collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    // Settled entries are left alone; other endpoints are never sent to.
+    assert!(matches!(
+        recover(&journal, &entry, &client).await.expect("ok"),
+        Recovery::Skipped(_)
+    ));
+    let elsewhere = submission("elsewhere", "https://ecs.cn-beijing.aliyuncs.com");
+    journal.submit(&elsewhere).expect("submitted");
+    let entry = journal.read().expect("reads").entries.remove(1);
+    let Recovery::Skipped(why) = recover(&journal, &entry, &client).await.expect("ok") else {
+        panic!("sent to another endpoint")
+    };
+    assert!(
+        why.contains("--endpoint https://ecs.cn-beijing.aliyuncs.com"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn recovery_records_a_refusal_so_it_is_not_sent_again() {
+    let sim = sim::start(SimConfig::default()).await.expect("sim");
+    let client = sim_client(&sim);
+    let (_dir, journal) = journal();
+    let mut spec = spec("refused");
+    spec.source = Source::Instance {
+        instance_id: "i-bp1doesnotexist0000".into(),
+    };
+    let s = Submission::new(
+        &spec,
+        to_params(&spec),
+        client.config().endpoint.to_string(),
+        "c",
+    );
+    journal.submit(&s).expect("submitted");
+    let entry = journal.read().expect("reads").entries.remove(0);
+    let recovery = recover(&journal, &entry, &client).await.expect("ok");
+    assert!(
+        matches!(&recovery, Recovery::Refused(e) if e.code() == Some("InvalidInstanceId.NotFound")),
+        "{recovery:?}"
+    );
+    assert!(!journal.read().expect("reads").entries[0].needs_recovery());
+}
