@@ -1,6 +1,6 @@
 //! How many signed DescribeImages requests the simulator serves, next to a bare hello-world
 //! handler on the same stack (hyper http1 on tokio, same connection settings) in the same run.
-//! The target (issue 3) is at least half the bare handler's throughput. A third server, equally
+//! The target is at least half the bare handler's throughput. A third server, equally
 //! bare, answers with the simulator's own 6.5 KB DescribeImages body, to tell the cost of the
 //! simulator's work from the cost of moving its bigger answer.
 //!

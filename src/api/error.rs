@@ -328,25 +328,24 @@ mod tests {
         "region",
     ];
 
+    /// The codes of CreateImage's documented error table (tests/data/create_image_errors.toml).
     fn reference_codes() -> Vec<String> {
+        #[derive(serde::Deserialize)]
+        struct Table {
+            error: Vec<Row>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Row {
+            code: String,
+        }
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/docs/CreateImage-reference.txt"
+            "/tests/data/create_image_errors.toml"
         );
-        let text = std::fs::read_to_string(path).expect("the CreateImage reference is in docs/");
-        // Error table rows: `| 400 | Code | Message | Description |`.
-        let codes: Vec<String> = text
-            .lines()
-            .filter_map(|line| {
-                let mut cells = line.split('|').map(str::trim).skip(1);
-                let status = cells.next()?;
-                let code = cells.next()?;
-                (status.len() == 3 && status.chars().all(|c| c.is_ascii_digit()))
-                    .then(|| code.to_string())
-            })
-            .collect();
-        assert!(codes.len() > 50, "error table not found: {codes:?}");
-        codes
+        let text = std::fs::read_to_string(path).expect("the error table is in tests/data/");
+        let table: Table = toml::from_str(&text).expect("the error table parses");
+        assert_eq!(table.error.len(), 64, "CreateImage documents 64 error rows");
+        table.error.into_iter().map(|row| row.code).collect()
     }
 
     #[test]
@@ -572,7 +571,7 @@ mod tests {
         assert_eq!(text.matches("***").count(), 4, "{text}");
     }
 
-    /// The attack of issue 12: a long STS token echoed twice-encoded near the end of a long
+    /// A long STS token echoed twice-encoded near the end of a long
     /// message. Cutting first would leave half a token that no longer matches.
     #[test]
     fn a_long_token_is_masked_before_the_message_is_cut() {

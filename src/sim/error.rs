@@ -1,6 +1,7 @@
 //! The ECS error envelope and the codes the simulator answers with.
 //!
-//! Codes, statuses and messages follow docs/ecs-api.md §5.3 and the CreateImage error table; the
+//! Codes, statuses and messages follow the official error tables (CreateImage's is kept as data in
+//! tests/data/create_image_errors.toml); the
 //! constructors below are the only place they are spelled, so every operation reports a given
 //! failure the same way.
 

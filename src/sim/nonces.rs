@@ -128,7 +128,7 @@ mod tests {
         );
     }
 
-    /// The attack of issue 12 §8 at the store: a captured request replayed after the store
+    /// Replay at the store: a captured request replayed after the store
     /// saw more requests than it holds. The default capacity, filled for real.
     #[test]
     fn a_full_store_throttles_instead_of_forgetting() {

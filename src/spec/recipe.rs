@@ -1,4 +1,4 @@
-//! Recipes: the wizard's answers as TOML (see DESIGN.md, "The recipe").
+//! Recipes: the wizard's answers as TOML (README, "Recipes").
 //!
 //! The document is read into spanned raw types, so every problem — TOML syntax, an unknown
 //! key, a bad value, a failed validation rule — is reported with the file, line and column of
@@ -112,7 +112,7 @@ pub fn expand_date(text: &str, date: NaiveDate) -> String {
     text.replace(DATE_PLACEHOLDER, &date.format("%Y%m%d").to_string())
 }
 
-/// The recipe for `spec`, in the layout DESIGN.md shows. Tags keep the spec's order.
+/// The recipe for `spec`, in the layout README shows. Tags keep the spec's order.
 pub fn to_recipe(spec: &ImageSpec) -> String {
     let s = |v: &str| Some(Spanned::new(0..0, v.to_owned()));
     let opt = |v: &Option<String>| v.as_deref().and_then(s);

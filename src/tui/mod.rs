@@ -1,7 +1,7 @@
 //! The full-screen wizard: `ecsimg` (or `ecsimg --sandbox`) walks through the steps of an image
 //! build against live API data.
 //!
-//! Shape (see STYLE.md §1–3): terminal events and async results become [`Msg`]s;
+//! Shape (docs/architecture.md): terminal events and async results become [`Msg`]s;
 //! [`update`](update::update) applies one to the [`App`](app::App) and returns
 //! [`Effect`](effect::Effect)s; the [`Runner`](effect::Runner) turns effects into tokio tasks
 //! that answer with more messages; [`view`](view::view) draws the app and only reads it. The

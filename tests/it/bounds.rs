@@ -1,5 +1,5 @@
 //! No value and no size panics: every duration from config, flags or a server stays inside its
-//! bounds (issue 12: `read_timeout = "18446744073709551615s"` overflowed an `Instant`), and a
+//! bounds (`read_timeout = "18446744073709551615s"` once overflowed an `Instant`), and a
 //! recipe or config file of any size is read or refused by its size alone.
 //!
 //! `PROPTEST_CASES=N` raises the number of cases.

@@ -1,4 +1,4 @@
-//! The journal from the command line (issue 11 §1, issue 12 §7): `history` only reads and
+//! The journal from the command line: `history` only reads and
 //! marks lost answers, `watch --resume` is the one command that recovers them, statuses stay
 //! with their own submission, hints in a sandbox session say `--sandbox`, a journal open to
 //! others is made private, and bad global options exit 2 from every command.

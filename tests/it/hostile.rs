@@ -1,4 +1,4 @@
-//! Attacks from the other end of the wire (issue 12), against the real binary: a server that
+//! Attacks from the other end of the wire, against the real binary: a server that
 //! answers one byte every two seconds, one that puts terminal escape sequences in its answers,
 //! one that asks for a pause of `u64::MAX` milliseconds — and signals sent while a call is in
 //! flight. The server is a few lines of blocking HTTP/1.1 in this file ([`Hostile`]), which

@@ -1,4 +1,4 @@
-//! What the wizard's pickers and source checks rely on (issue 11 §2, §5): Resource Manager's
+//! What the wizard's pickers and source checks rely on: Resource Manager's
 //! ListResourceGroups beside ECS on one listener, the sandbox's refusal rows, snapshot
 //! categories and image families.
 

@@ -1,4 +1,4 @@
-//! The wizard's stop-and-start round trip (issue 11 §4): StopInstances' `StoppedMode` and
+//! The wizard's stop-and-start round trip: StopInstances' `StoppedMode` and
 //! `ForceStop`, StartInstances, and what DescribeInstances reports meanwhile.
 
 use crate::sim_harness::*;

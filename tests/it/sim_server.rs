@@ -1,5 +1,6 @@
-//! The simulator as a network server: each attack of issue 12 §8–§12 reproduced, in-process
-//! or against the real `ecsimg sim serve`, and IDs that differ per process (issue 11 §1).
+//! The simulator as a network server: each known attack reproduced (replay after a full nonce store, stalled bodies, public
+//! binding with the published key, the banner, an empty nonce), in-process
+//! or against the real `ecsimg sim serve`, and IDs that differ per process.
 //!
 //! The nonce attack at full scale needs more than a million requests:
 //! `cargo test --release --test it sim_server -- --ignored`.
@@ -434,7 +435,7 @@ async fn the_banner_names_the_key_in_use_and_never_the_secret() {
     assert!(!stderr.contains("env-secret-value"), "{stderr}");
 }
 
-// --- issue 11 §1: IDs differ per process unless the seed is given ------------------------------
+// --- IDs differ per process unless the seed is given ------------------------------
 
 #[tokio::test]
 async fn image_ids_differ_per_process_unless_the_seed_is_given() {

@@ -1,5 +1,5 @@
-//! CreateImage: every rule of the CreateImage reference a simulator can know, in the pipeline
-//! of docs/ecs-api.md §7: syntax → source (InstanceId > DiskDeviceMapping > SnapshotId) →
+//! CreateImage: every rule of the CreateImage reference a simulator can know, in this order
+//! (ours; the service's own order is not documented): syntax → source (InstanceId > DiskDeviceMapping > SnapshotId) →
 //! resource checks → resource group → ClientToken → name and quotas → DryRun → create.
 //!
 //! Single-value rules come from `spec::rules`, the same functions the wizard and recipes use;

@@ -19,7 +19,7 @@ pub enum PageRequest {
 }
 
 /// `MaxResults` bounds of an operation: values below `min` become `min`, above `max` become
-/// `max` (docs/ecs-api.md §6.3–6.5).
+/// `max`, as the Describe operations that page by token document.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenLimits {
     pub min: usize,
