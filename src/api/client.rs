@@ -428,10 +428,7 @@ impl Client {
         params: &[(String, String)],
         idempotent: bool,
     ) -> Result<T, ApiError> {
-        let mut params = params.to_vec();
-        if product.regional && !params.iter().any(|(name, _)| name == "RegionId") {
-            params.push(("RegionId".into(), self.config.region.clone()));
-        }
+        let params = with_region(product, params, &self.config.region);
         let policy = self.config.retry;
         let limit = self.config.call_timeout;
         let deadline = Instant::now().checked_add(limit);
@@ -580,6 +577,15 @@ impl Client {
         };
         Ok((url, headers))
     }
+}
+
+/// `params` and, for a regional product, `RegionId` unless they name one.
+fn with_region(product: &Product, params: &[(String, String)], region: &str) -> Params {
+    let mut params = params.to_vec();
+    if product.regional && !params.iter().any(|(name, _)| name == "RegionId") {
+        params.push(("RegionId".into(), region.to_owned()));
+    }
+    params
 }
 
 /// The strings no error text may contain.
@@ -776,6 +782,35 @@ mod tests {
         assert_eq!(names.last(), Some(&"Signature"));
         assert!(query.contains("SecurityToken=tok%2Ben"));
         assert!(headers.get("authorization").is_none());
+    }
+
+    #[test]
+    fn each_product_signs_its_version_for_its_endpoint_and_only_ecs_names_a_region() {
+        let c = client(SignatureVersion::V3, "https://ecs.cn-hangzhou.aliyuncs.com");
+        let (url, headers) = c
+            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
+            .expect("signs");
+        assert_eq!(url, "https://resourcemanager.aliyuncs.com/");
+        assert_eq!(headers["x-acs-version"], "2020-03-31");
+        let (url, headers) = c
+            .sign(&product::ECS, "DescribeRegions", &[])
+            .expect("signs");
+        assert_eq!(url, "https://ecs.cn-hangzhou.aliyuncs.com/");
+        assert_eq!(headers["x-acs-version"], "2014-05-26");
+        let v1 = client(SignatureVersion::V1, "http://127.0.0.1:8080");
+        let (url, _) = v1
+            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
+            .expect("signs");
+        assert!(url.starts_with("http://127.0.0.1:8080/?"), "{url}");
+        assert!(url.contains("Version=2020-03-31"), "{url}");
+
+        let given = params(&[("RegionId", "cn-beijing")]);
+        assert_eq!(with_region(&product::ECS, &given, "cn-hangzhou"), given);
+        assert_eq!(
+            with_region(&product::ECS, &[], "cn-hangzhou"),
+            params(&[("RegionId", "cn-hangzhou")])
+        );
+        assert!(with_region(&product::RESOURCE_MANAGER, &[], "cn-hangzhou").is_empty());
     }
 
     #[test]

@@ -119,11 +119,4 @@ mod tests {
             assert_eq!(resolve(&ECS, other), expected, "{other}");
         }
     }
-
-    #[test]
-    fn only_ecs_names_a_region() {
-        assert!(ECS.regional);
-        assert!(!RESOURCE_MANAGER.regional);
-        assert_ne!(ECS.version, RESOURCE_MANAGER.version);
-    }
 }
