@@ -10,6 +10,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use ecsimg::api::product::ECS;
 use ecsimg::api::sign::{SigningKey, V3Input, encode_pairs, sign_v1, sign_v3};
 use ecsimg::spec::{parse_recipe, to_params};
 
@@ -71,7 +72,16 @@ fn main() {
     println!("| scheme | signatures/s | per signature |");
     println!("|---|---:|---:|");
     let v1 = measure(|nonce| {
-        let signed = sign_v1("POST", "CreateImage", &params, key, timestamp, nonce);
+        let version = ECS.version;
+        let signed = sign_v1(
+            "POST",
+            "CreateImage",
+            version,
+            &params,
+            key,
+            timestamp,
+            nonce,
+        );
         encode_pairs(signed.iter()).len()
     });
     println!("| V1 HMAC-SHA1 | {} |", v1.row());
@@ -81,6 +91,7 @@ fn main() {
                 method: "POST",
                 host: "ecs.cn-hangzhou.aliyuncs.com",
                 action: "CreateImage",
+                version: ECS.version,
                 params: &params,
                 body: b"",
                 content_type: None,

@@ -29,6 +29,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use ecsimg::api::product::ECS;
 use ecsimg::api::sign::{SigningKey, V3Input, sign_v3};
 use ecsimg::sim::limits::{self, Limits};
 use ecsimg::sim::{self, Clock, SimConfig};
@@ -255,6 +256,7 @@ fn signed_request(host: &str, date: &str, action: &str, params: &[(String, Strin
             method: "POST",
             host,
             action,
+            version: ECS.version,
             params,
             body: b"",
             content_type: None,

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
+use ecsimg::api::product::ECS;
 use ecsimg::api::sign::{SigningKey, V3Input, encode_pairs, sign_v1, sign_v3};
 use ecsimg::sim::{self, RunningSim, SimConfig};
 use libfuzzer_sys::fuzz_target;
@@ -330,7 +331,7 @@ fn build(request: &Request, addr: SocketAddr) -> Vec<u8> {
             split(request.form, &all, &mut headers)
         }
         Scheme::V1 => {
-            let signed = sign_v1(method, &action, &params, key, &when, &nonce);
+            let signed = sign_v1(method, &action, ECS.version, &params, key, &when, &nonce);
             split(request.form, &signed, &mut headers)
         }
         Scheme::V3 | Scheme::V3WithToken => {
@@ -345,6 +346,7 @@ fn build(request: &Request, addr: SocketAddr) -> Vec<u8> {
                     method,
                     host: &host,
                     action: &action,
+                    version: ECS.version,
                     params: &in_query,
                     body: &body,
                     content_type,

@@ -1,5 +1,6 @@
-//! The ECS client: signed requests over reqwest, retries with back-off, pagination and the
-//! typed operations ecsimg needs.
+//! The API client: signed requests over reqwest, retries with back-off, pagination and the
+//! typed operations ecsimg needs — ECS's, and those of other products (Resource Manager), each
+//! sent with its product's API version to its product's endpoint (`super::product`).
 //!
 //! Every attempt is signed afresh (new timestamp and nonce — the service rejects a reused
 //! nonce), and the query string sent is exactly the one signed: the URL is assembled here as a
@@ -24,7 +25,9 @@ use super::model::{
     Instance, InstanceQuery, InstanceResponse, MAX_IDS, Region, RequestIdOnly, Snapshot,
     SnapshotQuery, StopInstancesResponse,
 };
+use super::model::{ListResourceGroupsResponse, ResourceGroup};
 use super::paging::{Listing, MAX_PAGES};
+use super::product::{self, Product};
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::sign::{SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
@@ -40,8 +43,10 @@ type Params = Vec<(String, String)>;
 /// Everything a [`Client`] needs. [`ClientConfig::new`] fills sane defaults.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Where ECS requests go; other products' endpoints follow from it
+    /// ([`Product::endpoint`]).
     pub endpoint: Endpoint,
-    /// Sent as `RegionId` on every request.
+    /// Sent as `RegionId` on every request of a regional product.
     pub region: String,
     pub credentials: Credentials,
     pub signature_version: SignatureVersion,
@@ -346,6 +351,17 @@ impl Client {
     }
 
     // -----------------------------------------------------------------------------------------
+    // Resource Manager
+
+    /// The account's resource groups (ListResourceGroups, every status), page by page: the
+    /// IDs CreateImage's `ResourceGroupId` takes. Account-wide, so no region is sent.
+    pub fn list_resource_groups(
+        &self,
+    ) -> impl Stream<Item = Result<Vec<ResourceGroup>, ApiError>> + Send + 'static {
+        self.pages::<ListResourceGroupsResponse>("ListResourceGroups", Ok(Params::new()))
+    }
+
+    // -----------------------------------------------------------------------------------------
     // Pagination
 
     /// A listing as a stream of pages; ends after the last page or the first error.
@@ -367,7 +383,7 @@ impl Client {
                 let mut request = params;
                 cursor.apply(&mut request);
                 let page = client
-                    .call::<L>(action, &request, true)
+                    .call_to::<L>(L::PRODUCT, action, &request, true)
                     .await
                     .and_then(|response| response.into_page(&cursor, &client.redactor));
                 match page {
@@ -389,21 +405,30 @@ impl Client {
     // -----------------------------------------------------------------------------------------
     // One call, with retries
 
-    /// Sends `action` until it succeeds, fails for good, runs out of attempts or time
-    /// (`call_timeout`), or is cancelled.
-    ///
-    /// `idempotent` says whether a retry is safe after the server may have acted (a dropped
-    /// connection, a 5xx); otherwise only throttling and failed connects are retried.
+    /// Sends the ECS `action`: see [`Client::call_to`].
     async fn call<T: DeserializeOwned>(
         &self,
         action: &str,
         params: &[(String, String)],
         idempotent: bool,
     ) -> Result<T, ApiError> {
-        let mut params = params.to_vec();
-        if !params.iter().any(|(name, _)| name == "RegionId") {
-            params.push(("RegionId".into(), self.config.region.clone()));
-        }
+        self.call_to(&product::ECS, action, params, idempotent)
+            .await
+    }
+
+    /// Sends `product`'s `action` until it succeeds, fails for good, runs out of attempts or
+    /// time (`call_timeout`), or is cancelled.
+    ///
+    /// `idempotent` says whether a retry is safe after the server may have acted (a dropped
+    /// connection, a 5xx); otherwise only throttling and failed connects are retried.
+    async fn call_to<T: DeserializeOwned>(
+        &self,
+        product: &Product,
+        action: &str,
+        params: &[(String, String)],
+        idempotent: bool,
+    ) -> Result<T, ApiError> {
+        let params = with_region(product, params, &self.config.region);
         let policy = self.config.retry;
         let limit = self.config.call_timeout;
         let deadline = Instant::now().checked_add(limit);
@@ -419,7 +444,7 @@ impl Client {
                 biased;
                 () = self.cancel.cancelled() => Err(ApiError::Cancelled),
                 () = until(deadline) => Err(out_of_time()),
-                result = self.attempt::<T>(action, &params, attempt) => result,
+                result = self.attempt::<T>(product, action, &params, attempt) => result,
             };
             let error = match result {
                 Ok(value) => return Ok(value),
@@ -453,11 +478,12 @@ impl Client {
     /// One signed request and its decoded answer.
     async fn attempt<T: DeserializeOwned>(
         &self,
+        product: &Product,
         action: &str,
         params: &[(String, String)],
         attempt: u32,
     ) -> Result<T, ApiError> {
-        let (url, headers) = self.sign(action, params)?;
+        let (url, headers) = self.sign(product, action, params)?;
         let response = self
             .http
             .post(url)
@@ -492,13 +518,15 @@ impl Client {
         }
     }
 
-    /// Signs a POST of `action` with a fresh timestamp and nonce: the URL (query exactly as
-    /// signed) and the headers to send.
+    /// Signs a POST of `product`'s `action` with a fresh timestamp and nonce: the URL (the
+    /// product's endpoint, the query exactly as signed) and the headers to send.
     fn sign(
         &self,
+        product: &Product,
         action: &str,
         params: &[(String, String)],
     ) -> Result<(String, HeaderMap), ApiError> {
+        let endpoint = product.endpoint(&self.config.endpoint, &self.config.region);
         let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = const_hex::encode(rand::random::<[u8; 16]>());
         let key = self.config.credentials.signing_key();
@@ -506,12 +534,13 @@ impl Client {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let query = match self.config.signature_version {
             SignatureVersion::V3 => {
-                let host = self.config.endpoint.host_header();
+                let host = endpoint.host_header();
                 let signed = sign_v3(
                     V3Input {
                         method: "POST",
                         host: &host,
                         action,
+                        version: product.version,
                         params,
                         body: b"",
                         content_type: None,
@@ -529,17 +558,34 @@ impl Client {
                 signed.query
             }
             SignatureVersion::V1 => {
-                let signed = sign_v1("POST", action, params, key, &timestamp, &nonce);
+                let signed = sign_v1(
+                    "POST",
+                    action,
+                    product.version,
+                    params,
+                    key,
+                    &timestamp,
+                    &nonce,
+                );
                 encode_pairs(signed.iter())
             }
         };
         let url = if query.is_empty() {
-            format!("{}/", self.config.endpoint)
+            format!("{endpoint}/")
         } else {
-            format!("{}/?{query}", self.config.endpoint)
+            format!("{endpoint}/?{query}")
         };
         Ok((url, headers))
     }
+}
+
+/// `params` and, for a regional product, `RegionId` unless they name one.
+fn with_region(product: &Product, params: &[(String, String)], region: &str) -> Params {
+    let mut params = params.to_vec();
+    if product.regional && !params.iter().any(|(name, _)| name == "RegionId") {
+        params.push(("RegionId".into(), region.to_owned()));
+    }
+    params
 }
 
 /// The strings no error text may contain.
@@ -688,6 +734,7 @@ mod tests {
         let c = client(SignatureVersion::V3, "http://127.0.0.1:8080");
         let (url, headers) = c
             .sign(
+                &product::ECS,
                 "CreateImage",
                 &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
             )
@@ -703,7 +750,7 @@ mod tests {
         assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()));
         let date = headers["x-acs-date"].to_str().expect("ascii");
         assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%SZ").is_ok());
-        let (_, again) = c.sign("CreateImage", &[]).expect("signs");
+        let (_, again) = c.sign(&product::ECS, "CreateImage", &[]).expect("signs");
         assert_ne!(
             again["x-acs-signature-nonce"],
             headers["x-acs-signature-nonce"]
@@ -713,7 +760,9 @@ mod tests {
     #[test]
     fn v1_puts_everything_in_the_query() {
         let c = client(SignatureVersion::V1, "https://ecs.example.com");
-        let (url, headers) = c.sign("DescribeRegions", &[]).expect("signs");
+        let (url, headers) = c
+            .sign(&product::ECS, "DescribeRegions", &[])
+            .expect("signs");
         let query = url
             .strip_prefix("https://ecs.example.com/?")
             .expect("query");
@@ -733,6 +782,35 @@ mod tests {
         assert_eq!(names.last(), Some(&"Signature"));
         assert!(query.contains("SecurityToken=tok%2Ben"));
         assert!(headers.get("authorization").is_none());
+    }
+
+    #[test]
+    fn each_product_signs_its_version_for_its_endpoint_and_only_ecs_names_a_region() {
+        let c = client(SignatureVersion::V3, "https://ecs.cn-hangzhou.aliyuncs.com");
+        let (url, headers) = c
+            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
+            .expect("signs");
+        assert_eq!(url, "https://resourcemanager.aliyuncs.com/");
+        assert_eq!(headers["x-acs-version"], "2020-03-31");
+        let (url, headers) = c
+            .sign(&product::ECS, "DescribeRegions", &[])
+            .expect("signs");
+        assert_eq!(url, "https://ecs.cn-hangzhou.aliyuncs.com/");
+        assert_eq!(headers["x-acs-version"], "2014-05-26");
+        let v1 = client(SignatureVersion::V1, "http://127.0.0.1:8080");
+        let (url, _) = v1
+            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
+            .expect("signs");
+        assert!(url.starts_with("http://127.0.0.1:8080/?"), "{url}");
+        assert!(url.contains("Version=2020-03-31"), "{url}");
+
+        let given = params(&[("RegionId", "cn-beijing")]);
+        assert_eq!(with_region(&product::ECS, &given, "cn-hangzhou"), given);
+        assert_eq!(
+            with_region(&product::ECS, &[], "cn-hangzhou"),
+            params(&[("RegionId", "cn-hangzhou")])
+        );
+        assert!(with_region(&product::RESOURCE_MANAGER, &[], "cn-hangzhou").is_empty());
     }
 
     #[test]

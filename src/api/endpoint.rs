@@ -1,4 +1,5 @@
-//! Where requests go: the regional ECS endpoint, or an override such as a local simulator.
+//! Where requests go: the regional ECS endpoint, or an override such as a local simulator
+//! (other products' endpoints follow from it: `super::product`).
 //!
 //! Plain `http` is refused unless the host is a loopback address: an override pointing at a
 //! remote host over cleartext would expose signed requests (and an STS token) on the network.
@@ -66,11 +67,11 @@ impl Endpoint {
     /// The public ECS endpoint of a region: `ecs.<region>.aliyuncs.com`, except `cn-hangzhou`,
     /// which the official SDKs send to `ecs-cn-hangzhou.aliyuncs.com`.
     pub fn for_region(region: &str) -> Endpoint {
-        let host = if region == "cn-hangzhou" {
-            "ecs-cn-hangzhou.aliyuncs.com".to_string()
-        } else {
-            format!("ecs.{region}.aliyuncs.com")
-        };
+        super::product::ECS.public_endpoint(region)
+    }
+
+    /// `https://host` on the default port (an Alibaba Cloud endpoint).
+    pub(crate) fn https(host: String) -> Endpoint {
         Endpoint {
             scheme: Scheme::Https,
             host,

@@ -1,10 +1,12 @@
-//! The ECS client: request signing, typed operations, errors and retries.
+//! The API client: request signing, the products it calls (ECS, Resource Manager), typed
+//! operations, errors and retries.
 
 pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod model;
 mod paging;
+pub mod product;
 pub mod redact;
 pub mod retry;
 pub mod sign;
@@ -12,5 +14,6 @@ pub mod sign;
 pub use client::{Client, ClientConfig, CreateImageOutcome};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
+pub use product::Product;
 pub use redact::Redactor;
 pub use retry::RetryPolicy;

@@ -782,6 +782,51 @@ impl ImageQuery {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Resource Manager (API version 2020-03-31)
+
+list_wrapper!(
+    /// `{"ResourceGroup":[…]}`
+    ResourceGroupList, "ResourceGroup", resource_group: ResourceGroup);
+
+/// A resource group as ListResourceGroups lists it. `name` is the unique identifier (letters,
+/// digits, hyphens); `display_name` is what consoles show, and may repeat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ResourceGroup {
+    /// `rg-…`: what CreateImage's `ResourceGroupId` takes.
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    #[serde(deserialize_with = "lenient::text")]
+    pub account_id: String,
+    /// `Creating`, `OK` or `PendingDelete`.
+    pub status: String,
+    /// UTC, `yyyy-MM-ddTHH:mm:ssZ`.
+    pub create_date: String,
+}
+
+impl ResourceGroup {
+    /// Whether resources can be put in the group now (it exists and is not being deleted).
+    pub fn is_ready(&self) -> bool {
+        self.status.is_empty() || self.status == "OK"
+    }
+}
+
+/// ListResourceGroups pages by number, as DescribeImages does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListResourceGroupsResponse {
+    pub request_id: String,
+    #[serde(deserialize_with = "lenient::number")]
+    pub total_count: u64,
+    #[serde(deserialize_with = "lenient::number")]
+    pub page_number: u64,
+    #[serde(deserialize_with = "lenient::number")]
+    pub page_size: u64,
+    pub resource_groups: ResourceGroupList,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

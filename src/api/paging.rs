@@ -1,13 +1,16 @@
 //! Listing pages: where each page starts (`NextToken` or `PageNumber`), and how each paged
-//! Describe* answer says whether another page follows.
+//! answer (ECS's Describe*, Resource Manager's ListResourceGroups) says whether another page
+//! follows.
 
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::model::{
     DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
-    DescribeSnapshotsResponse, Disk, Image, Instance, Snapshot,
+    DescribeSnapshotsResponse, Disk, Image, Instance, ListResourceGroupsResponse, ResourceGroup,
+    Snapshot,
 };
+use super::product::{self, Product};
 use super::redact::Redactor;
 
 type Params = Vec<(String, String)>;
@@ -43,9 +46,11 @@ impl Cursor {
     }
 }
 
-/// A paged Describe* answer.
+/// A paged listing answer.
 pub(super) trait Listing: DeserializeOwned + Send + 'static {
     type Item: Send + 'static;
+    /// The product whose API lists it.
+    const PRODUCT: &'static Product = &product::ECS;
     const FIRST: Cursor;
     /// The page's items and the cursor of the next page, if any (`redactor` for errors that
     /// quote the server).
@@ -118,35 +123,56 @@ impl Listing for DescribeSnapshotsResponse {
     }
 }
 
+/// The cursor after a `PageNumber` page of `count` items: more pages while fewer than
+/// `total_count` items were seen; when the server leaves `TotalCount` out, while pages come
+/// back full.
+fn next_number(cursor: &Cursor, count: usize, total_count: u64, page_size: u64) -> Option<Cursor> {
+    let page = match cursor {
+        Cursor::Number(page) => *page,
+        Cursor::Token(_) => 1,
+    };
+    let count = count as u64;
+    let page_size = if page_size > 0 {
+        page_size.min(PAGE_SIZE)
+    } else {
+        PAGE_SIZE
+    };
+    let seen = (page - 1) * page_size + count;
+    let more = count > 0
+        && if total_count > 0 {
+            seen < total_count
+        } else {
+            count >= page_size
+        };
+    more.then_some(Cursor::Number(page + 1))
+}
+
 impl Listing for DescribeImagesResponse {
     type Item = Image;
     const FIRST: Cursor = Cursor::Number(1);
-    /// More pages while fewer than `TotalCount` images were seen; when the server leaves
-    /// `TotalCount` out, while pages come back full.
     fn into_page(
         self,
         cursor: &Cursor,
         _: &Redactor,
     ) -> Result<(Vec<Image>, Option<Cursor>), ApiError> {
-        let page = match cursor {
-            Cursor::Number(page) => *page,
-            Cursor::Token(_) => 1,
-        };
         let items = self.images.image;
-        let count = items.len() as u64;
-        let page_size = if self.page_size > 0 {
-            self.page_size.min(PAGE_SIZE)
-        } else {
-            PAGE_SIZE
-        };
-        let seen = (page - 1) * page_size + count;
-        let more = count > 0
-            && if self.total_count > 0 {
-                seen < self.total_count
-            } else {
-                count >= page_size
-            };
-        Ok((items, more.then_some(Cursor::Number(page + 1))))
+        let next = next_number(cursor, items.len(), self.total_count, self.page_size);
+        Ok((items, next))
+    }
+}
+
+impl Listing for ListResourceGroupsResponse {
+    type Item = ResourceGroup;
+    const PRODUCT: &'static Product = &product::RESOURCE_MANAGER;
+    const FIRST: Cursor = Cursor::Number(1);
+    fn into_page(
+        self,
+        cursor: &Cursor,
+        _: &Redactor,
+    ) -> Result<(Vec<ResourceGroup>, Option<Cursor>), ApiError> {
+        let items = self.resource_groups.resource_group;
+        let next = next_number(cursor, items.len(), self.total_count, self.page_size);
+        Ok((items, next))
     }
 }
 
@@ -174,6 +200,35 @@ mod tests {
         // No TotalCount: full pages mean "maybe more".
         assert_eq!(next(page(100, 0, 0), 1), Some(Cursor::Number(2)));
         assert_eq!(next(page(99, 0, 0), 1), None);
+    }
+
+    #[test]
+    fn resource_groups_in_the_documented_shape_page_by_number() {
+        let body = r#"{"RequestId":"FB2B1F9B-8C0E-4D53-9C0A-6F1E1D1E4C31","TotalCount":12,
+          "PageNumber":1,"PageSize":10,"ResourceGroups":{"ResourceGroup":[{
+            "Id":"rg-9gLOoK****","Name":"my-project","DisplayName":"项目组",
+            "AccountId":123456789012,"Status":"OK","CreateDate":"2021-06-30T09:20:08Z"}]}}"#;
+        let response: ListResourceGroupsResponse = serde_json::from_str(body).expect("parses");
+        let (groups, next) = response
+            .into_page(&Cursor::Number(1), &Redactor::default())
+            .expect("ok");
+        assert_eq!(next, Some(Cursor::Number(2)), "1 of 12 seen");
+        let group = &groups[0];
+        assert_eq!(
+            (
+                group.id.as_str(),
+                group.name.as_str(),
+                group.display_name.as_str()
+            ),
+            ("rg-9gLOoK****", "my-project", "项目组")
+        );
+        assert_eq!(group.account_id, "123456789012", "a number on the wire");
+        assert!(group.is_ready());
+        let gone = ResourceGroup {
+            status: "PendingDelete".into(),
+            ..group.clone()
+        };
+        assert!(!gone.is_ready());
     }
 
     #[test]

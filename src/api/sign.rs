@@ -1,4 +1,5 @@
-//! Request signing for the ECS RPC API, as pure functions.
+//! Request signing for the RPC APIs (ECS, Resource Manager, …), as pure functions: the API
+//! version a request names is an input, like the action (see `super::product`).
 //!
 //! Two schemes exist and both are implemented byte for byte:
 //! - **V1** (`HMAC-SHA1`, "signature version 1.0"): every parameter, common ones included, is
@@ -18,8 +19,6 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
-/// The ECS API version every request names.
-pub const API_VERSION: &str = "2014-05-26";
 /// The V3 algorithm name, as it appears in the `Authorization` header.
 pub const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
 /// SHA-256 of the empty body, the `x-acs-content-sha256` of every body-less request.
@@ -131,6 +130,7 @@ pub fn v1_signature(secret: &str, string_to_sign: &str) -> String {
 pub fn sign_v1(
     method: &str,
     action: &str,
+    version: &str,
     operation_params: &[(String, String)],
     key: SigningKey<'_>,
     timestamp: &str,
@@ -139,7 +139,7 @@ pub fn sign_v1(
     let mut params: Vec<(String, String)> = operation_params.to_vec();
     let common = [
         ("Action", action),
-        ("Version", API_VERSION),
+        ("Version", version),
         ("Format", "JSON"),
         ("AccessKeyId", key.access_key_id),
         ("SignatureMethod", "HMAC-SHA1"),
@@ -258,6 +258,8 @@ pub struct V3Input<'a> {
     /// `host` header value: the endpoint host, with `:port` when not the scheme's default.
     pub host: &'a str,
     pub action: &'a str,
+    /// The product's API version (`x-acs-version`).
+    pub version: &'a str,
     pub params: &'a [(String, String)],
     pub body: &'a [u8],
     /// `content-type` of the body, when there is one (it is signed).
@@ -275,7 +277,7 @@ pub fn sign_v3(input: V3Input<'_>, key: SigningKey<'_>) -> V3Signed {
     let mut headers: Vec<(String, String)> = vec![
         ("host".into(), input.host.into()),
         ("x-acs-action".into(), input.action.into()),
-        ("x-acs-version".into(), API_VERSION.into()),
+        ("x-acs-version".into(), input.version.into()),
         ("x-acs-date".into(), input.date.into()),
         ("x-acs-signature-nonce".into(), input.nonce.into()),
         ("x-acs-content-sha256".into(), payload.clone()),
@@ -413,6 +415,7 @@ mod tests {
         let signed = sign_v1(
             "POST",
             "CreateImage",
+            "2014-05-26",
             &create_image_operation_params(),
             key,
             "2024-01-02T03:04:05Z",
@@ -438,6 +441,7 @@ mod tests {
             sign_v1(
                 "GET",
                 "DescribeRegions",
+                "2014-05-26",
                 &[],
                 key,
                 "2024-01-02T03:04:05Z",
@@ -526,6 +530,7 @@ mod tests {
                 method: "POST",
                 host: "ecs.cn-hangzhou.aliyuncs.com",
                 action: "CreateImage",
+                version: "2014-05-26",
                 params: &params,
                 body: b"",
                 content_type: None,
@@ -572,6 +577,7 @@ mod tests {
                 method: "POST",
                 host: "127.0.0.1:8080",
                 action: "DescribeRegions",
+                version: "2014-05-26",
                 params: &[],
                 body: b"",
                 content_type: None,
@@ -589,6 +595,44 @@ mod tests {
         assert!(auth.signed_headers.contains(&"x-acs-security-token"));
         assert!(auth.signed_headers.contains(&"x-acs-accesskey-id"));
         assert_eq!(signed.query, "");
+    }
+
+    #[test]
+    fn the_api_version_is_an_input_and_is_signed() {
+        let key = SigningKey {
+            access_key_id: "testid",
+            access_key_secret: "testsecret",
+            security_token: None,
+        };
+        let (date, nonce) = ("2024-01-02T03:04:05Z", "n");
+        let v1 = |version| sign_v1("POST", "ListResourceGroups", version, &[], key, date, nonce);
+        let resource_manager = v1("2020-03-31");
+        assert!(resource_manager.contains(&("Version".into(), "2020-03-31".into())));
+        assert_ne!(resource_manager.last(), v1("2014-05-26").last());
+        let v3 = |version| {
+            sign_v3(
+                V3Input {
+                    method: "POST",
+                    host: "resourcemanager.aliyuncs.com",
+                    action: "ListResourceGroups",
+                    version,
+                    params: &[],
+                    body: b"",
+                    content_type: None,
+                    date,
+                    nonce,
+                },
+                key,
+            )
+            .headers
+        };
+        let headers = v3("2020-03-31");
+        assert!(headers.contains(&("x-acs-version".into(), "2020-03-31".into())));
+        assert_ne!(
+            headers.last(),
+            v3("2014-05-26").last(),
+            "the version is signed"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct Product {
 /// ECS, API version 2014-05-26.
 pub const ECS: Product = Product {
     name: "Ecs",
-    version: crate::api::sign::API_VERSION,
+    version: crate::api::product::ECS.version,
     actions: &[
         Action::DescribeRegions,
         Action::DescribeInstances,
@@ -51,7 +51,7 @@ pub const ECS: Product = Product {
 /// reality).
 pub const RESOURCE_MANAGER: Product = Product {
     name: "ResourceManager",
-    version: "2020-03-31",
+    version: crate::api::product::RESOURCE_MANAGER.version,
     actions: &[Action::ListResourceGroups],
 };
 

@@ -58,6 +58,8 @@ pub enum Call {
         contents: String,
         replace: bool,
     },
+    /// Resource Manager ListResourceGroups, streamed → [`Loaded::ResourceGroups`] pages.
+    ResourceGroups,
 }
 
 /// A CreateImage submission.
@@ -335,6 +337,9 @@ async fn perform(
             contents,
             replace,
         } => send(Ok(Loaded::Saved(save_file(path, &contents, replace)))),
+        Call::ResourceGroups => {
+            stream_pages(client.list_resource_groups(), Loaded::ResourceGroups, send).await;
+        }
     }
 }
 

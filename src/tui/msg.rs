@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::launch::Session;
 use super::steps::Step;
-use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, Snapshot};
+use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::text::escape_in_place;
 use crate::watch::{Outcome, WatchEvent};
@@ -68,6 +68,8 @@ pub enum Loaded {
     },
     /// What became of a file write ([`Call::SaveFile`](super::effect::Call::SaveFile)).
     Saved(Saved),
+    /// A page of the account's resource groups (Resource Manager).
+    ResourceGroups(Page<ResourceGroup>),
 }
 
 impl Loaded {
@@ -83,6 +85,14 @@ impl Loaded {
     pub fn snapshots(self) -> Option<Page<Snapshot>> {
         match self {
             Loaded::Snapshots(page) => Some(page),
+            _ => None,
+        }
+    }
+
+    /// The page of resource groups this is, if it is one.
+    pub fn resource_groups(self) -> Option<Page<ResourceGroup>> {
+        match self {
+            Loaded::ResourceGroups(page) => Some(page),
             _ => None,
         }
     }
@@ -123,6 +133,7 @@ impl Loaded {
                 Loaded::Deleted { request_id }
             }
             saved @ Loaded::Saved(_) => saved,
+            Loaded::ResourceGroups(page) => Loaded::ResourceGroups(page.escaped()),
         }
     }
 }

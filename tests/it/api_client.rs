@@ -17,6 +17,7 @@ use ecsimg::api::client::{Client, ClientConfig, CreateImageOutcome};
 use ecsimg::api::endpoint::Endpoint;
 use ecsimg::api::error::{ApiError, TransportKind};
 use ecsimg::api::model::{DiskQuery, ImageQuery, InstanceQuery, SnapshotQuery};
+use ecsimg::api::product::ECS;
 use ecsimg::api::retry::RetryPolicy;
 use ecsimg::api::sign::{self, SignatureVersion};
 use ecsimg::credentials::Credentials;
@@ -322,7 +323,7 @@ fn verify_v3(
     if value("x-acs-security-token") != TOKEN {
         problems.push("security token header".into());
     }
-    if value("x-acs-version") != sign::API_VERSION {
+    if value("x-acs-version") != ECS.version {
         problems.push("version".into());
     }
     let payload = sign::sha256_hex(body);
@@ -438,7 +439,7 @@ async fn v1_requests_verify_with_the_server_side_v1_check() {
     );
     let seen = server.assert_verified(2);
     assert_eq!(seen[1].action, "CreateImage");
-    assert_eq!(seen[1].param("Version"), Some(sign::API_VERSION));
+    assert_eq!(seen[1].param("Version"), Some(ECS.version));
     assert_eq!(seen[1].param("Tag.1.Value"), Some("a b"));
 }
 

@@ -5,6 +5,7 @@
 //! `#[ignore]`d (`cargo test --test it soak -- --ignored`).
 
 mod api_client;
+mod api_products;
 mod bounds;
 mod cli;
 mod cli_journal;
@@ -21,5 +22,6 @@ mod sim_server;
 mod soak;
 mod wizard_e2e;
 mod wizard_journey;
+mod wizard_pickers;
 #[cfg(unix)]
 mod wizard_tty;

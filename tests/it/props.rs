@@ -24,7 +24,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ecsimg::api::error::ServiceError;
 use ecsimg::api::model::{
     Disk, DiskQuery, Image, ImageQuery, Instance, InstanceQuery, InstanceResponse, Region,
-    Snapshot, SnapshotQuery,
+    ResourceGroup, Snapshot, SnapshotQuery,
 };
 use ecsimg::api::sign::SignatureVersion;
 use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint};
@@ -43,6 +43,7 @@ use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
 use ecsimg::watch::{Outcome, WatchEvent};
+use futures::TryStreamExt as _;
 use proptest::prelude::*;
 use proptest::sample::select;
 use ratatui::Terminal;
@@ -212,6 +213,7 @@ struct Canned {
     snapshots: Vec<Snapshot>,
     disks: Vec<Disk>,
     images: Vec<Image>,
+    resource_groups: Vec<ResourceGroup>,
 }
 
 fn world() -> &'static World {
@@ -260,6 +262,11 @@ fn world() -> &'static World {
                     .describe_images_all(&ImageQuery::default())
                     .await
                     .expect("images"),
+                resource_groups: v3
+                    .list_resource_groups()
+                    .try_concat()
+                    .await
+                    .expect("resource groups"),
             }
         });
         World {
@@ -580,6 +587,7 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
             request_id: "DELETE-REQUEST".into(),
         }],
         Call::SaveFile { path, .. } => vec![Loaded::Saved(Saved::Written { path: path.clone() })],
+        Call::ResourceGroups => page(canned.resource_groups.clone(), Loaded::ResourceGroups),
     }
 }
 

@@ -4,6 +4,7 @@
 //! including one in another process.
 
 use chrono::{DateTime, Utc};
+use ecsimg::api::product::ECS;
 use ecsimg::api::sign::{self, SigningKey, V3Input};
 use ecsimg::sim::{
     self, Clock, RunningSim, SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, Seed, SimConfig,
@@ -116,6 +117,11 @@ impl Opts {
             version: None,
         }
     }
+
+    /// The API version to sign.
+    pub fn version(&self) -> &'static str {
+        self.version.unwrap_or(ECS.version)
+    }
 }
 
 /// Signed requests to a simulator at `addr`, in this process or another.
@@ -161,11 +167,12 @@ impl Wire {
         let query_params = if form { Vec::new() } else { params };
         let host = self.addr.to_string();
         let nonce = o.nonce.clone().unwrap_or_else(|| self.next_nonce());
-        let mut signed = sign::sign_v3(
+        let signed = sign::sign_v3(
             V3Input {
                 method: o.method,
                 host: &host,
                 action,
+                version: o.version(),
                 params: &query_params,
                 body: body.as_bytes(),
                 content_type: form.then_some("application/x-www-form-urlencoded"),
@@ -178,9 +185,6 @@ impl Wire {
                 security_token: o.token.as_deref(),
             },
         );
-        if let Some(version) = o.version {
-            resign_v3(&mut signed, o, version, &sign::sha256_hex(body.as_bytes()));
-        }
         let url = if signed.query.is_empty() {
             format!("http://{}/", self.addr)
         } else {
@@ -202,40 +206,6 @@ impl Wire {
         let (request, _) = self.v3_request(action, params, o, false, &date);
         read(request.send().await.expect("request sent")).await
     }
-}
-
-/// Signs `signed` again for API `version` (`sign_v3` signs for ECS).
-fn resign_v3(signed: &mut sign::V3Signed, o: &Opts, version: &str, payload: &str) {
-    signed.headers.retain(|(name, _)| name != "authorization");
-    for (name, value) in &mut signed.headers {
-        if name == "x-acs-version" {
-            *value = version.to_string();
-        }
-    }
-    let canonical =
-        sign::v3_canonical_request(o.method, "/", &signed.query, &signed.headers, payload);
-    let signature = sign::v3_signature(&o.secret, &sign::v3_string_to_sign(&canonical.text));
-    signed.headers.push((
-        "authorization".into(),
-        format!(
-            "{} Credential={},SignedHeaders={},Signature={signature}",
-            sign::V3_ALGORITHM,
-            o.key_id,
-            canonical.signed_headers
-        ),
-    ));
-}
-
-/// Signs V1 `params` again for API `version` (`sign_v1` signs for ECS).
-fn resign_v1(params: &mut Vec<(String, String)>, o: &Opts, version: &str) {
-    params.retain(|(name, _)| name != "Signature");
-    for (name, value) in params.iter_mut() {
-        if name == "Version" {
-            *value = version.to_string();
-        }
-    }
-    let signature = sign::v1_signature(&o.secret, &sign::v1_string_to_sign(o.method, params));
-    params.push(("Signature".into(), signature));
 }
 
 /// Decodes an answer: every answer, error or not, is JSON with the ECS content type.
@@ -324,11 +294,15 @@ impl Harness {
         };
         let ts = o.timestamp.clone().unwrap_or_else(|| self.now());
         let nonce = o.nonce.clone().unwrap_or_else(|| self.next_nonce());
-        let mut signed = sign::sign_v1(o.method, action, &owned(params), key, &ts, &nonce);
-        if let Some(version) = o.version {
-            resign_v1(&mut signed, o, version);
-        }
-        signed
+        sign::sign_v1(
+            o.method,
+            action,
+            o.version(),
+            &owned(params),
+            key,
+            &ts,
+            &nonce,
+        )
     }
 
     pub async fn send_v1(

@@ -31,7 +31,7 @@ const FAST: Duration = Duration::from_millis(20);
 const SPEED: f64 = 40.0;
 
 /// The shared wizard harness and the journal's directory.
-struct Journey {
+pub(crate) struct Journey {
     wizard: Harness,
     dir: tempfile::TempDir,
 }
@@ -53,7 +53,7 @@ impl DerefMut for Journey {
 impl Journey {
     /// Opens the wizard on a sandbox of its own (sped up, watched every 50 ms, journal in a
     /// temporary directory) and runs its first loads.
-    async fn sandbox() -> Journey {
+    pub(crate) async fn sandbox() -> Journey {
         let mut config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
         config.config.watch.poll_interval = Duration::from_millis(50);
         let sim = SimConfig {
@@ -75,7 +75,7 @@ impl Journey {
         Journey { wizard, dir }
     }
 
-    fn sim(&self) -> &RunningSim {
+    pub(crate) fn sim(&self) -> &RunningSim {
         self.runner.connector().sandbox().expect("the sandbox runs")
     }
 
@@ -85,7 +85,7 @@ impl Journey {
 
     /// The screen at `width` × `height`, whitespace runs made single spaces so wrapped
     /// sentences read on.
-    fn screen(&self, width: u16, height: u16) -> String {
+    pub(crate) fn screen(&self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
             .draw(|frame| view(&self.app, frame))
@@ -97,7 +97,7 @@ impl Journey {
 
     /// Step 1: filters the instances by `name` and chooses the first match; a Running one is
     /// taken as it is (the warning's `u`).
-    async fn choose_instance(&mut self, name: &str) {
+    pub(crate) async fn choose_instance(&mut self, name: &str) {
         assert_eq!(self.app.step, Step::Source);
         self.type_text(name).await;
         self.press(KeyCode::Enter).await;
@@ -109,7 +109,7 @@ impl Journey {
     }
 
     /// Step 3 from its first row: types `text` into the text field `tabs` rows down.
-    async fn type_field(&mut self, tabs: usize, text: &str) {
+    pub(crate) async fn type_field(&mut self, tabs: usize, text: &str) {
         for _ in 0..tabs {
             self.press(KeyCode::Tab).await;
         }
@@ -122,14 +122,14 @@ impl Journey {
     }
 
     /// From step 2 straight to the review.
-    async fn go_to_review(&mut self) {
+    pub(crate) async fn go_to_review(&mut self) {
         while self.app.step != Step::Review {
             self.ctrl('n').await;
         }
     }
 
     /// `d` on the review: ECS checks the request.
-    async fn dry_run(&mut self) -> String {
+    pub(crate) async fn dry_run(&mut self) -> String {
         assert_eq!(self.app.step, Step::Review);
         self.press(KeyCode::Char('d')).await;
         self.screen(80, 60)

@@ -4,15 +4,24 @@
 //! validators report under the field as you type. A name is checked against the account's
 //! images in the region (DescribeImages) when its field is left, and a name already taken is
 //! flagged through `validate_with` before anything is submitted.
+//!
+//! The family and the resource group are picked from lists (`lists`): the families the
+//! account's images use in the region, the account's resource groups. Typing stays possible
+//! (a new family, an ID not listed), and is all there is when a list cannot be had.
 
 mod fields;
+mod keys;
+mod lists;
+mod picking;
+mod view;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use self::fields::{SLOTS, Slot, architecture_options, boot_mode_options, platform_options};
+use self::lists::Lists;
 use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
@@ -20,8 +29,8 @@ use crate::spec::{Architecture, BootMode, Field, ImageSpec, rules};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::widgets::choice::Choice;
-use crate::tui::widgets::keymap::{Key, Keymap};
-use crate::tui::widgets::text_field::{Edit, FormRow, Note, NoteKind, TextField, notes_for, wrap};
+use crate::tui::widgets::picker::{PickerAction, PickerEvent};
+use crate::tui::widgets::text_field::{Edit, Note, NoteKind, TextField, notes_for};
 
 /// What a key does on this step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +43,18 @@ enum Action {
     Down,
     /// Unset the focused field.
     Clear,
+    /// Open the focused field's list.
+    Open,
+    /// Type the focused field's value instead of picking it.
+    Type,
+    /// Ask for the focused field's list again.
+    Reload,
+    /// A key for the open list.
+    Picker(PickerAction),
+    /// Take the open list's filter text as the value.
+    UseTyped,
+    /// Close the open list without choosing.
+    ClosePicker,
 }
 
 /// The local date `{date}` expands to, at `now`.
@@ -72,6 +93,9 @@ pub struct DetailsStep {
     /// Index into [`SLOTS`].
     focus: usize,
     name_check: NameCheck,
+    lists: Lists,
+    /// The field whose list covers the form ([`Slot::Family`] or [`Slot::ResourceGroup`]).
+    open: Option<Slot>,
 }
 
 impl Default for DetailsStep {
@@ -88,6 +112,8 @@ impl Default for DetailsStep {
                 .with_placeholder("not set: the default resource group"),
             focus: 0,
             name_check: NameCheck::Idle,
+            lists: Lists::default(),
+            open: None,
         }
     }
 }
@@ -237,10 +263,15 @@ impl DetailsStep {
         };
     }
 
-    /// Notes under a row: the validators' findings, and for the name what `{date}` makes of it
-    /// and the check's state.
+    /// Notes under a row: the validators' findings; for the name what `{date}` makes of it
+    /// and the check's state; for a listed field what the list says of its value.
     fn notes(&self, slot: Slot, ctx: &ViewCtx) -> Vec<Note> {
         let mut notes = notes_for(ctx.findings, slot.field());
+        match slot {
+            Slot::Family => notes.extend(self.family_notes(ctx, notes.is_empty())),
+            Slot::ResourceGroup => notes.extend(self.group_notes(ctx, notes.is_empty())),
+            _ => {}
+        }
         if slot != Slot::Name || self.name.value().is_empty() {
             return notes;
         }
@@ -295,17 +326,24 @@ impl StepScreen for DetailsStep {
     fn enter(&mut self, ctx: &mut StepCtx) {
         self.load(ctx.spec, ctx.now);
         self.check_name(ctx);
+        self.lists.load_missing(ctx);
     }
 
     fn leave(&mut self, ctx: &mut StepCtx) {
         // The name check is not cancelled: its answer still belongs in the facts.
         self.settle(ctx);
+        self.open = None;
+        self.lists.stop(ctx);
     }
 
     fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
         let Some(action) = self.keymap().action(&key) else {
             return Outcome::Ignored;
         };
+        if self.open.is_some() {
+            self.picker_key(action, key, ctx);
+            return Outcome::Handled;
+        }
         let slot = self.slot();
         let last = SLOTS.len() - 1;
         match action {
@@ -318,6 +356,14 @@ impl StepScreen for DetailsStep {
             Action::Previous => self.move_focus((self.focus + last) % SLOTS.len(), ctx),
             Action::Down => self.move_focus(self.focus + 1, ctx),
             Action::Up => self.move_focus(self.focus.saturating_sub(1), ctx),
+            Action::Open => self.open_list(slot),
+            Action::Type => {
+                if let Some(field) = self.text_mut(slot) {
+                    field.start_editing();
+                }
+            }
+            Action::Reload => self.reload(slot, ctx),
+            Action::Picker(_) | Action::UseTyped | Action::ClosePicker => {}
             Action::Clear => {
                 match slot {
                     Slot::Platform => {
@@ -341,7 +387,31 @@ impl StepScreen for DetailsStep {
         Outcome::Handled
     }
 
+    /// The wheel scrolls an open list and a click selects a row (choosing takes Enter).
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+        let event = match self.open {
+            Some(Slot::Family) => self.lists.families.picker.handle_mouse(event),
+            Some(_) => self.lists.groups.picker.handle_mouse(event),
+            None => PickerEvent::Ignored,
+        };
+        match event {
+            PickerEvent::Ignored => Outcome::Ignored,
+            _ => Outcome::Handled,
+        }
+    }
+
     fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Outcome {
+        match self.open {
+            Some(Slot::Family) => {
+                self.lists.families.picker.handle_paste(text);
+                return Outcome::Handled;
+            }
+            Some(_) => {
+                self.lists.groups.picker.handle_paste(text);
+                return Outcome::Handled;
+            }
+            None => {}
+        }
         let slot = self.slot();
         match self.text_mut(slot) {
             Some(field) => {
@@ -355,6 +425,9 @@ impl StepScreen for DetailsStep {
     }
 
     fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+        let Some(result) = self.lists.receive(id, result, ctx) else {
+            return;
+        };
         let NameCheck::Checking { id: expected, name } = &self.name_check else {
             return;
         };
@@ -385,6 +458,10 @@ impl StepScreen for DetailsStep {
         }
         ctx.facts.image_names_in_region.clear();
         self.name_check = NameCheck::Idle;
+        self.lists.region_changed(ctx);
+        if self.open == Some(Slot::Family) {
+            self.open = None;
+        }
     }
 
     fn retry(&mut self, ctx: &mut StepCtx) {
@@ -392,80 +469,13 @@ impl StepScreen for DetailsStep {
     }
 
     fn busy(&self) -> bool {
-        matches!(self.name_check, NameCheck::Checking { .. })
+        matches!(self.name_check, NameCheck::Checking { .. }) || self.lists.busy()
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        let labels = [
-            self.name.label(),
-            self.family.label(),
-            self.version.label(),
-            self.description.label(),
-            self.platform.label(),
-            self.architecture.label(),
-            self.boot_mode.label(),
-            self.resource_group.label(),
-        ];
-        let label_width = FormRow::label_width(labels);
-        let notes: Vec<Vec<Note>> = SLOTS.iter().map(|s| self.notes(*s, ctx)).collect();
-        let row = |i: usize| FormRow {
-            theme: ctx.theme,
-            label_width,
-            focused: i == self.focus,
-            notes: &notes[i],
-        };
-        let heights: Vec<u16> = (0..SLOTS.len())
-            .map(|i| row(i).height(area.width))
-            .collect();
-        let hint = wrap(
-            self.slot().hint(),
-            usize::from(area.width.saturating_sub(4)),
-        );
-        let hint_height = u16::try_from(hint.len()).unwrap_or(0) + 1;
-        // Scroll just enough to keep the focused row (and the rows above it, when they fit)
-        // on screen.
-        let room = area.height.saturating_sub(hint_height).max(1);
-        let mut first = 0;
-        while first < self.focus && heights[first..=self.focus].iter().sum::<u16>() > room {
-            first += 1;
-        }
-        let mut y = area.y;
-        let mut anchors = vec![Rect::default(); SLOTS.len()];
-        for (i, slot) in SLOTS.iter().enumerate().skip(first) {
-            let height = heights[i];
-            if y + height > area.y + room {
-                break;
-            }
-            let rect = Rect::new(area.x, y, area.width, height);
-            anchors[i] = rect;
-            let row = row(i);
-            match slot {
-                Slot::Platform => self.platform.render(frame, rect, &row),
-                Slot::Architecture => self.architecture.render(frame, rect, &row),
-                Slot::BootMode => self.boot_mode.render(frame, rect, &row),
-                slot => {
-                    if let Some(field) = self.text(*slot) {
-                        field.render(frame, rect, &row);
-                    }
-                }
-            }
-            y += height;
-        }
-        for (line, hint_y) in hint.iter().zip(y + 1..area.bottom()) {
-            let width = usize::from(area.width.saturating_sub(2));
-            frame
-                .buffer_mut()
-                .set_stringn(area.x + 2, hint_y, line, width, ctx.theme.muted);
-        }
-        let focused = row(self.focus);
-        let anchor = anchors[self.focus];
-        match self.slot() {
-            Slot::Platform => self.platform.render_popup(frame, anchor, area, &focused),
-            Slot::Architecture => self
-                .architecture
-                .render_popup(frame, anchor, area, &focused),
-            Slot::BootMode => self.boot_mode.render_popup(frame, anchor, area, &focused),
-            _ => {}
+        match self.open {
+            Some(slot) => self.view_picker(slot, ctx, frame, area),
+            None => self.view_form(ctx, frame, area),
         }
     }
 
@@ -474,83 +484,7 @@ impl StepScreen for DetailsStep {
     }
 }
 
-impl DetailsStep {
-    /// The keys for the focused field: a text being edited, a list open, or a field at rest.
-    fn keymap(&self) -> Keymap<Action> {
-        use KeyCode::*;
-        let slot = self.slot();
-        let text = self.text(slot);
-        let tabs = Keymap::new()
-            .bind_each(
-                [
-                    (Key::plain(Tab), Action::Next),
-                    (Key::plain(BackTab), Action::Previous),
-                ],
-                "field",
-            )
-            .help("next / previous field");
-        let arrows = |plain: bool| {
-            Keymap::new()
-                .bind_each(
-                    [
-                        (Key::plain(Up), Action::Up),
-                        (Key::plain(Down), Action::Down),
-                    ],
-                    "field",
-                )
-                .help("field above / below")
-                .quiet()
-                .when(plain, |k| {
-                    k.bind_each(
-                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
-                        "field",
-                    )
-                    .help("field above / below")
-                    .quiet()
-                })
-        };
-        let widget = match slot {
-            Slot::Platform => Some(self.platform.keymap(Action::Field)),
-            Slot::Architecture => Some(self.architecture.keymap(Action::Field)),
-            Slot::BootMode => Some(self.boot_mode.keymap(Action::Field)),
-            _ => None,
-        };
-        let map = match (text, widget) {
-            (Some(field), _) if field.is_editing() => TextField::editing_keymap(Action::Field)
-                .with(tabs, |a| a)
-                .with(arrows(false), |a| a),
-            (_, Some(choice)) if self.capturing() => choice.with(tabs, |a| a),
-            (Some(_), _) => Keymap::new()
-                .bind([Key::plain(Enter)], Action::Field, "edit")
-                .help("edit the text")
-                .with(tabs, |a| a)
-                .with(arrows(true), |a| a)
-                .bind(
-                    [Key::plain(Delete), Key::plain(Backspace)],
-                    Action::Clear,
-                    "clear",
-                )
-                .help("clear the field (unset)"),
-            (None, Some(choice)) => choice
-                .with(tabs, |a| a)
-                .with(arrows(true), |a| a)
-                .bind(
-                    [Key::plain(Delete), Key::plain(Backspace)],
-                    Action::Clear,
-                    "unset",
-                )
-                .help("unset the value (the API default applies)"),
-            (None, None) => tabs,
-        };
-        map.note(
-            "The image's own attributes. Everything is optional; unset leaves the API default.",
-        )
-        .note(
-            "Problems show under each field as you type. Leaving the name checks it against \
-                 your images in this region. {date} in the name becomes today's date.",
-        )
-    }
-}
-
+#[cfg(test)]
+mod picker_tests;
 #[cfg(test)]
 mod tests;

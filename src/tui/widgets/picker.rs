@@ -1205,6 +1205,16 @@ impl<T> Picker<T> {
     }
 }
 
+/// A time column's cell: `2024-01-02T03:04Z` or `2024-01-02T03:04:05Z` → `2024-01-02 03:04`.
+pub fn short_time(time: &str) -> Cow<'_, str> {
+    match time.get(..16) {
+        Some(head) if head.as_bytes().get(10) == Some(&b'T') => {
+            Cow::Owned(format!("{} {}", &head[..10], &head[11..]))
+        }
+        _ => Cow::Borrowed(time),
+    }
+}
+
 /// A bit for an ASCII byte, case-folded; distinct characters may share a bit, which only makes
 /// the mask test let more rows through to the matcher.
 fn char_mask(b: u8) -> u64 {

@@ -51,7 +51,8 @@ impl Slot {
             }
             Slot::Family => {
                 "Groups versions of an image; instances can launch from a family's newest image. \
-                 Same characters as the name."
+                 Choose one your images use in the region, or type a new one (same characters \
+                 as the name)."
             }
             Slot::Version => "Free text up to 40 characters, e.g. 2026.11.27.",
             Slot::Description => "2–256 characters; must not start with http:// or https://.",
@@ -68,7 +69,8 @@ impl Slot {
                  know what the image supports."
             }
             Slot::ResourceGroup => {
-                "A resource group ID (rg-…); empty puts the image in the default group."
+                "Choose one of the account's resource groups, or type its ID (rg-…); empty puts \
+                 the image in the default group."
             }
         }
     }

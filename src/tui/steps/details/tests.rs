@@ -1,33 +1,150 @@
-//! Step 3 driven through the wizard: typing, the name check, choices and screens.
+//! Step 3 driven through the wizard: typing, the name check, choices and screens (the lists
+//! of the family and resource group fields: `picker_tests`).
 
 use crossterm::event::KeyCode;
 
 use super::*;
-use crate::api::model::Image;
+use crate::api::model::{Image, ResourceGroup};
 use crate::spec::{Severity, Source};
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
+use crate::tui::msg::Page;
 use crate::tui::steps::Step;
 use crate::tui::testing::{
     answer, calls, ctrl, key, render, screen_text, service_error, type_text, wizard,
 };
 
-/// The wizard on this step, an instance chosen as the source.
-fn details() -> App {
+/// The wizard on this step, an instance chosen as the source; its lists are still loading
+/// (the effects of entering the step are returned).
+pub(super) fn details_loading() -> (App, Vec<Effect>) {
     let (mut app, _) = wizard();
     app.spec.source = Source::Instance {
         instance_id: "i-bp1g6zv0ce8oghu7k005".into(),
     };
     ctrl(&mut app, 'n');
-    ctrl(&mut app, 'n');
+    let effects = ctrl(&mut app, 'n');
     assert_eq!(app.step, Step::Details);
+    (app, effects)
+}
+
+/// The wizard on this step with its lists loaded ([`groups`], [`own_images`]).
+pub(super) fn details() -> App {
+    let (mut app, effects) = details_loading();
+    answer_lists(&mut app, &effects, Ok(groups()), Ok(own_images()));
     app
 }
 
-/// Types each text into the next field in turn (an empty text skips the field).
-fn fill(app: &mut App, texts: &[&str]) {
+/// The resource groups of the account.
+pub(super) fn groups() -> Vec<ResourceGroup> {
+    [
+        (
+            "rg-acfmykd63xkeyvy",
+            "default",
+            "默认资源组",
+            "2021-03-08T06:12:45Z",
+        ),
+        (
+            "rg-aek2t4crbzbk6ri",
+            "production",
+            "production",
+            "2022-05-17T02:30:00Z",
+        ),
+        (
+            "rg-aek3bvz5p7mcxea",
+            "test-env",
+            "测试环境",
+            "2023-09-01T09:45:10Z",
+        ),
+    ]
+    .map(|(id, name, display_name, created)| ResourceGroup {
+        id: id.into(),
+        name: name.into(),
+        display_name: display_name.into(),
+        account_id: "1234567890123456".into(),
+        status: "OK".into(),
+        create_date: created.into(),
+    })
+    .to_vec()
+}
+
+pub(super) fn own_image(name: &str, family: &str, created: &str) -> Image {
+    Image {
+        image_id: format!("m-{}", name.len()),
+        image_name: name.into(),
+        image_family: family.into(),
+        creation_time: created.into(),
+        status: "Available".into(),
+        ..Image::default()
+    }
+}
+
+/// The account's images in the region: two families and an image without one.
+pub(super) fn own_images() -> Vec<Image> {
+    vec![
+        own_image("web-base-20240601", "web-base", "2024-06-01T02:14:09Z"),
+        own_image("web-base-20240501", "web-base", "2024-05-01T02:14:09Z"),
+        own_image("数据库镜像-v1", "db", "2024-03-12T11:40:55Z"),
+        own_image("legacy-app-2023", "", "2023-11-02T09:03:27Z"),
+    ]
+}
+
+/// The loads among `effects`: the resource groups' and the family list's.
+pub(super) fn list_calls(effects: &[Effect]) -> (RequestId, RequestId) {
+    let found = calls(effects);
+    let groups = found
+        .iter()
+        .find(|(_, call)| *call == Call::ResourceGroups)
+        .map(|(id, _)| *id)
+        .expect("resource groups are listed");
+    let families = found
+        .iter()
+        .find(|(_, call)| {
+            matches!(call, Call::Images(q) if q.image_owner_alias.as_deref() == Some("self"))
+        })
+        .map(|(id, _)| *id)
+        .expect("the account's images are listed");
+    (groups, families)
+}
+
+/// Answers both loads among `effects`.
+pub(super) fn answer_lists(
+    app: &mut App,
+    effects: &[Effect],
+    groups: Result<Vec<ResourceGroup>, ApiError>,
+    images: Result<Vec<Image>, ApiError>,
+) {
+    let (groups_id, families_id) = list_calls(effects);
+    match groups {
+        Ok(rows) => {
+            for (rows, last) in [(rows, false), (Vec::new(), true)] {
+                answer(
+                    app,
+                    groups_id,
+                    Ok(Loaded::ResourceGroups(Page { rows, last })),
+                );
+            }
+        }
+        Err(error) => {
+            answer(app, groups_id, Err(error));
+        }
+    }
+    answer(app, families_id, images.map(Loaded::Images));
+}
+
+/// Types each text into the next field in turn (an empty text skips the field); a field
+/// picked from a list is typed (`e`).
+pub(super) fn fill(app: &mut App, texts: &[&str]) {
     for text in texts {
         if !text.is_empty() {
-            key(app, KeyCode::Enter);
+            let listed = matches!(app.steps.details.slot(), Slot::Family | Slot::ResourceGroup);
+            key(
+                app,
+                if listed {
+                    KeyCode::Char('e')
+                } else {
+                    KeyCode::Enter
+                },
+            );
             type_text(app, text);
         }
         key(app, KeyCode::Tab);
@@ -151,7 +268,7 @@ fn date_in_the_name_becomes_today_and_shows_beside_it() {
 }
 
 /// The footer row.
-fn footer(app: &App) -> String {
+pub(super) fn footer(app: &App) -> String {
     let text = screen_text(app, 80, 24);
     text.lines().last().unwrap_or_default().to_owned()
 }
@@ -286,7 +403,7 @@ fn screen_filled_160x48() {
     key(&mut app, KeyCode::Right);
     key(&mut app, KeyCode::Right);
     key(&mut app, KeyCode::Tab);
-    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
     type_text(&mut app, "rg-bp67acfmxazb4p");
     insta::assert_snapshot!(render(&app, 160, 48));
 }
@@ -313,7 +430,7 @@ fn screen_validation_errors_80x24() {
     for _ in 0..3 {
         key(&mut app, KeyCode::Tab);
     }
-    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
     type_text(&mut app, "group-1");
     insta::assert_snapshot!(render(&app, 80, 24));
 }

@@ -5,17 +5,7 @@ use std::borrow::Cow;
 
 use crate::api::model::{Instance, Snapshot};
 use crate::spec::usable::{self, SnapshotRole};
-use crate::tui::widgets::picker::{Column, PickerKind};
-
-/// `2024-01-02T03:04Z` or `2024-01-02T03:04:05Z` → `2024-01-02 03:04`.
-fn short_time(time: &str) -> Cow<'_, str> {
-    match time.get(..16) {
-        Some(head) if head.as_bytes().get(10) == Some(&b'T') => {
-            Cow::Owned(format!("{} {}", &head[..10], &head[11..]))
-        }
-        _ => Cow::Borrowed(time),
-    }
-}
+use crate::tui::widgets::picker::{Column, PickerKind, short_time};
 
 static INSTANCE_COLUMNS: [Column<Instance>; 7] = [
     Column {
