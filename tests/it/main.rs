@@ -8,6 +8,7 @@ mod api_client;
 mod bounds;
 mod cli;
 mod cli_journal;
+mod cli_power;
 mod common;
 mod credentials_config;
 mod hostile;
