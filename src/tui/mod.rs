@@ -117,7 +117,8 @@ pub async fn run(opts: RunOptions) -> Result<Ended, WizardError> {
         // The terminal may be gone (SIGHUP): nothing to do about a failed write.
         let _ = write!(io::stderr(), "{farewell}");
     }
-    if let Some(stopped) = wizard.app().restart.farewell() {
+    let sandbox = wizard.app().session.as_ref().is_some_and(|s| s.sandbox);
+    if let Some(stopped) = wizard.app().restart.farewell(sandbox) {
         let _ = write!(io::stderr(), "{}", crate::text::escape_lines(&stopped));
     }
     ended

@@ -320,15 +320,8 @@ impl Restart {
         frame: &mut Frame,
         area: Rect,
     ) {
+        // The dialog is up only while the instance ecsimg stopped is known to be down.
         let Some(stopped) = &self.stopped else {
-            if let Phase::Failed { message, .. } = &self.phase {
-                self.dialog(
-                    "Starting the instance",
-                    vec![Line::raw(message.clone())],
-                    theme,
-                )
-                .render(theme, frame, area);
-            }
             return;
         };
         let name = Line::styled(label(&stopped.instance), theme.title);
@@ -336,21 +329,21 @@ impl Restart {
             Phase::Idle => return,
             Phase::Offer(why) => {
                 let reason = match why {
-                    Why::ImageAvailable => "The image is Available.",
-                    Why::ImageFailed => "The image build failed.",
+                    Why::ImageAvailable => " The image is Available.",
+                    Why::ImageFailed => " The image build failed.",
                     Why::LeftSubmit { building: true } => {
-                        "You left the submission while the image is still being built. \
-                         Leaving the instance stopped until the image is Available is the \
-                         safest; starting it now does not stop the build."
+                        " The image is still being built: keeping the instance stopped until it \
+                         is Available is the safest, though starting it now does not stop the \
+                         build."
                     }
-                    Why::LeftSubmit { building: false } => "You left the submission.",
+                    Why::LeftSubmit { building: false } => "",
                 };
                 let mut lines = vec![
                     name,
                     Line::raw(""),
                     Line::raw(format!(
-                        "{reason} ecsimg stopped this instance for the image ({}); it is still \
-                         down. Start it again now (StartInstances)?",
+                        "ecsimg stopped this instance for the image ({}) and it is still \
+                         down.{reason} Start it again now (StartInstances)?",
                         stopped.mode
                     )),
                 ];
@@ -410,9 +403,10 @@ impl Restart {
         }
     }
 
-    /// What to say once the terminal is restored when the instance was left stopped.
-    pub fn farewell(&self) -> Option<String> {
-        let s = self.stopped.as_ref()?;
+    /// What to say once the terminal is restored when the instance was left stopped (nothing
+    /// in the sandbox, whose instances end with the wizard).
+    pub fn farewell(&self, sandbox: bool) -> Option<String> {
+        let s = self.stopped.as_ref().filter(|_| !sandbox)?;
         Some(format!(
             "Instance {} was stopped by ecsimg ({}) and is still Stopped. Start it in the \
              console, or with `aliyun ecs StartInstances --RegionId {} --InstanceId.1 {}`.\n",
@@ -432,4 +426,54 @@ fn call(seq: &mut u64, call: Call, delay: std::time::Duration) -> (RequestId, Ef
         seq: *seq,
     };
     (id, Effect::Call { id, call, delay })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stopped() -> Restart {
+        let mut restart = Restart::default();
+        restart.stopped(Stopped {
+            instance: Box::new(Instance {
+                instance_id: "i-1".into(),
+                instance_name: "web".into(),
+                status: "Stopped".into(),
+                ..Instance::default()
+            }),
+            region: "cn-hangzhou".into(),
+            mode: StoppedMode::KeepCharging,
+        });
+        restart
+    }
+
+    #[test]
+    fn the_farewell_names_the_instance_left_stopped_and_how_to_start_it() {
+        let restart = stopped();
+        let said = restart.farewell(false).expect("left stopped");
+        assert!(said.starts_with("Instance i-1 (web) was stopped by ecsimg (KeepCharging)"));
+        assert!(
+            said.contains("aliyun ecs StartInstances --RegionId cn-hangzhou --InstanceId.1 i-1")
+        );
+        // The sandbox's instances end with the wizard: nothing to start later.
+        assert_eq!(restart.farewell(true), None);
+        assert_eq!(Restart::default().farewell(false), None);
+    }
+
+    #[test]
+    fn one_offer_and_none_after_a_no() {
+        let mut restart = stopped();
+        let mut seq = 0;
+        restart.offer(Why::ImageAvailable);
+        assert!(restart.showing());
+        restart.act(RestartAction::Decline, &mut seq);
+        assert!(!restart.showing());
+        restart.offer(Why::LeftSubmit { building: false });
+        assert!(!restart.showing(), "a no holds until the quit question");
+        assert!(restart.down().is_some());
+        let mut untouched = Restart::default();
+        untouched.offer(Why::ImageAvailable);
+        assert!(!untouched.showing(), "nothing ecsimg stopped: no offer");
+        assert!(untouched.start(false, &mut seq).is_empty());
+    }
 }

@@ -242,9 +242,9 @@ impl SourceStep {
             _ if row.economical_mode_applies() => options.mode,
             _ => StoppedMode::KeepCharging,
         };
+        // One line at 80 columns; the dialog said that the start is offered later.
         ctx.notify(format!(
-            "{} is Stopped ({mode}) and chosen as the source. ^N: next step; ecsimg offers to \
-             start it again once the image is built.",
+            "{} is Stopped ({mode}) and is the source. ^N: next.",
             row.instance_id
         ));
         ctx.spec.source = Source::Instance {

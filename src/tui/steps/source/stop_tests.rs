@@ -183,8 +183,14 @@ fn once_stopped_the_spec_and_the_wizard_remember_how_and_who_stopped_it() {
         (WEB, StoppedMode::StopCharging, "cn-hangzhou")
     );
     let notice = app.notice.clone().unwrap_or_default();
-    assert!(notice.contains("Stopped (StopCharging)"), "{notice}");
-    assert!(notice.contains("offers to start it again"), "{notice}");
+    assert!(
+        notice.contains("Stopped (StopCharging) and is the source"),
+        "{notice}"
+    );
+    assert!(
+        notice.chars().count() <= 78,
+        "one line at 80 columns: {notice}"
+    );
     // The saved recipe stops it the same way.
     assert!(crate::spec::to_recipe(&app.spec).contains("stop = \"stop-charging\""));
 

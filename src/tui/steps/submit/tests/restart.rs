@@ -97,8 +97,8 @@ fn available_offers_the_start_and_shows_the_status_until_running() {
         &text,
         &[
             "i-bp1g6zv0ce8oghu7k002",
-            "The image is Available. ecsimg stopped this instance for the image (KeepCharging)",
-            "Start it again now (StartInstances)?",
+            "ecsimg stopped this instance for the image (KeepCharging) and it is still down. \
+             The image is Available. Start it again now (StartInstances)?",
         ],
     );
     assert!(screen_text(&app, 80, 24).contains("╭ Start the instance again? "));
@@ -143,8 +143,7 @@ fn a_failed_build_offers_it_too_and_economical_mode_is_recalled() {
     assert_shows(
         &text,
         &[
-            "The image build failed.",
-            "(StopCharging)",
+            "(StopCharging) and it is still down. The image build failed.",
             "Starting again needs free capacity in the zone and can fail",
         ],
     );
@@ -202,8 +201,8 @@ fn leaving_while_it_builds_offers_the_start_and_says_waiting_is_safest() {
     assert_shows(
         &text,
         &[
-            "still being built",
-            "until the image is Available is the safest",
+            "The image is still being built: keeping the instance stopped until it is \
+             Available is the safest",
         ],
     );
     // Esc leaves it stopped; Esc while it starts stops only the waiting.
@@ -255,4 +254,27 @@ fn an_instance_ecsimg_did_not_stop_is_never_offered() {
     assert!(!text.contains("still down"), "{text}");
     assert!(!screen_text(&app, 80, 24).contains("start it, then quit"));
     assert_eq!(IMAGE, "m-bp1fyq7bo2ye0xkc9b1n");
+}
+
+#[test]
+fn the_review_says_how_the_instance_was_stopped_and_the_recipe_does_it_again() {
+    let mut app = at_submit();
+    stopped_by_ecsimg(&mut app, StoppedMode::StopCharging);
+    app.spec.stop = Some(crate::spec::StopPlan {
+        mode: StoppedMode::StopCharging,
+        force: false,
+        restart: true,
+    });
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.step, Step::Review);
+    let text = flat(&app, 80, 24);
+    assert!(
+        text.contains("Stop first StopCharging, clean shutdown; started again after the build"),
+        "{text}"
+    );
+    let recipe = crate::spec::to_recipe(&app.spec);
+    assert!(
+        recipe.contains("stop = \"stop-charging\"\nrestart = true\n"),
+        "{recipe}"
+    );
 }
