@@ -191,9 +191,10 @@ fn snapshot_findings(
     }
 }
 
-/// Stopping first is for an instance source only.
+/// Stopping first is for an instance source only (a missing source is reported as such).
 fn check_stop(spec: &ImageSpec, out: &mut Vec<FieldError>) {
-    if spec.stop.is_some() && !matches!(spec.source, Source::Instance { .. }) {
+    let other_source = !spec.source.is_empty() && !matches!(spec.source, Source::Instance { .. });
+    if spec.stop.is_some() && other_source {
         out.push(FieldError::error(
             Field::Stop,
             None,

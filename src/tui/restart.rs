@@ -124,10 +124,10 @@ impl Restart {
             .is_some_and(|s| s.instance.instance_id == instance_id)
     }
 
-    /// Offers the start, unless nothing is down, the user already said no, or another dialog
-    /// of this kind is open.
-    pub fn offer(&mut self, why: Why) {
-        if self.stopped.is_some() && !self.declined && self.phase == Phase::Idle {
+    /// Offers the start, unless nothing is down, the user already said no, the wizard works in
+    /// another region than the instance's now, or the dialog is open already.
+    pub fn offer(&mut self, why: Why, region: &str) {
+        if self.startable_from(region) && !self.declined && self.phase == Phase::Idle {
             self.phase = Phase::Offer(why);
         }
     }
@@ -464,15 +464,17 @@ mod tests {
     fn one_offer_and_none_after_a_no() {
         let mut restart = stopped();
         let mut seq = 0;
-        restart.offer(Why::ImageAvailable);
+        restart.offer(Why::ImageAvailable, "cn-shanghai");
+        assert!(!restart.showing(), "the instance is in another region");
+        restart.offer(Why::ImageAvailable, "cn-hangzhou");
         assert!(restart.showing());
         restart.act(RestartAction::Decline, &mut seq);
         assert!(!restart.showing());
-        restart.offer(Why::LeftSubmit { building: false });
+        restart.offer(Why::LeftSubmit { building: false }, "cn-hangzhou");
         assert!(!restart.showing(), "a no holds until the quit question");
         assert!(restart.down().is_some());
         let mut untouched = Restart::default();
-        untouched.offer(Why::ImageAvailable);
+        untouched.offer(Why::ImageAvailable, "cn-hangzhou");
         assert!(!untouched.showing(), "nothing ecsimg stopped: no offer");
         assert!(untouched.start(false, &mut seq).is_empty());
     }

@@ -480,3 +480,71 @@ fn a_hostile_instance_status_is_shown_inert_and_the_wait_is_bounded() {
         assert!(err.contains("watch --resume` starts"), "{err}");
     }
 }
+
+/// The first SIGINT ends the wait for Stopped at once (exit 130); the stop stays journaled, so
+/// `watch --resume` can start the instance again.
+#[test]
+fn the_first_signal_ends_the_wait_for_stopped() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let seen = polls.clone();
+    let server = Hostile::start(move |request| match request.action().as_str() {
+        "DescribeInstances" => {
+            let status = if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                "Running"
+            } else {
+                "Stopping"
+            };
+            Reply::json(
+                200,
+                &serde_json::json!({"RequestId": "R", "TotalCount": 1, "NextToken": "",
+                    "Instances": {"Instance": [{"InstanceId": RUNNING, "Status": status}]}}),
+            )
+        }
+        "StopInstances" => Reply::json(
+            200,
+            &serde_json::json!({"RequestId": "R", "InstanceResponses": {"InstanceResponse": [
+                {"InstanceId": RUNNING, "Code": "200", "CurrentStatus": "Stopping"}]}}),
+        ),
+        _ => Reply::json(400, &serde_json::json!({"Code": "Unexpected"})),
+    });
+    let env = Env::new("50");
+    let path = env.recipe(
+        "web.toml",
+        &recipe(
+            RUNNING,
+            "signal",
+            "stop = \"keep-charging\"\nrestart = true\n",
+        ),
+    );
+    let mut child = env
+        .cmd_without_endpoint(&["create", "--recipe", &path, "--yes"])
+        .args(["--endpoint", &server.url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut line = String::new();
+    while !line.contains("stopping i-") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).expect("stderr") > 0, "no stop");
+    }
+    while polls.load(Ordering::SeqCst) < 2 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_, took) = crate::hostile::signal_and_wait(child, "INT");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(
+        rest.contains(&format!(
+            "interrupted while waiting for {RUNNING} to be Stopped. `ecsimg --endpoint"
+        )),
+        "{rest}"
+    );
+    assert!(rest.contains("watch --resume` starts"), "{rest}");
+    let [stop] = &stops(&env)[..] else {
+        panic!("journaled before StopInstances")
+    };
+    assert!(stop.is_down() && stop.submission.is_none());
+}

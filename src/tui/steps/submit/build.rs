@@ -183,7 +183,7 @@ impl SubmitStep {
                     Tone::Good,
                     format!("Available after {}", took(build.submitted_at, now)),
                 );
-                ctx.restart.offer(Why::ImageAvailable);
+                ctx.restart.offer(Why::ImageAvailable, &ctx.spec.region);
                 if build.check_requested && !build.check_finished() {
                     build.log(now, Tone::Info, "Image check running");
                 }
@@ -196,7 +196,7 @@ impl SubmitStep {
                 build.ended_at = Some(now);
                 build.log(now, Tone::Bad, format!("Ended: {}", reason.status()));
                 build.end = Some(End::Failed(reason));
-                ctx.restart.offer(Why::ImageFailed);
+                ctx.restart.offer(Why::ImageFailed, &ctx.spec.region);
             }
             WatchOutcome::TimedOut { last } => {
                 if last.is_some() {

@@ -228,9 +228,10 @@ impl StepScreen for SubmitStep {
         if let Phase::Building(build) = &mut self.phase {
             build.stop_polling(ctx);
             // Leaving after a submission: the instance ecsimg stopped need not stay down.
-            ctx.restart.offer(Why::LeftSubmit {
+            let why = Why::LeftSubmit {
                 building: build.building(),
-            });
+            };
+            ctx.restart.offer(why, &ctx.spec.region);
         }
     }
 
