@@ -8,15 +8,12 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ecsimg::api::model::{Instance, InstanceQuery};
-use ecsimg::api::{Client, ClientConfig, Endpoint};
-use ecsimg::credentials::Credentials;
 use ecsimg::journal::InstanceStop;
-use ecsimg::secret::Secret;
 
-use crate::cli::{Env, RUNNING, SANDBOX_ID, SANDBOX_SECRET, assert_exit, text};
+use crate::cli::{Env, RUNNING, assert_exit, kill_after_create_was_sent, text};
 use crate::hostile::{ESCAPES, Hostile, Reply, assert_inert};
 
 /// A Stopped instance (not stopped by ecsimg).
@@ -25,31 +22,33 @@ const STOPPED: &str = "i-bp1a3fn8rvl2nqw0t5xk";
 /// apply).
 const FAILS_AT_60: &str = "i-bp1r7w2m5k9tq3xn8yce";
 
-fn recipe(instance: &str, name: &str, power: &str) -> String {
-    format!(
-        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{instance}\"\n{power}\
-         [image]\nname = \"{name}\"\n"
+/// The safe plan: keep the resources, start again after the build.
+const KEEP_AND_RESTART: &str = "stop = \"keep-charging\"\nrestart = true\n";
+
+/// Writes `FILE` in the test's home: a recipe for `instance`, named `name`, with the
+/// `[source]` lines `power`; returns its path.
+fn recipe(env: &Env, file: &str, instance: &str, name: &str, power: &str) -> String {
+    env.recipe(
+        file,
+        &format!(
+            "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{instance}\"\n{power}\
+             [image]\nname = \"{name}\"\n"
+        ),
     )
 }
 
 /// The instance as the simulator lists it now.
 fn instance(env: &Env, id: &str) -> Instance {
-    let credentials = Credentials {
-        access_key_id: SANDBOX_ID.into(),
-        access_key_secret: Secret::new(SANDBOX_SECRET),
-        security_token: None,
-    };
-    let client = Client::new(
-        ClientConfig::new("cn-hangzhou", credentials)
-            .with_endpoint(Endpoint::parse(&env.sim.url).expect("url")),
-    )
-    .expect("client");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime
-        .block_on(client.describe_instances_all(&InstanceQuery::one(id)))
+        .block_on(
+            env.sim
+                .client()
+                .describe_instances_all(&InstanceQuery::one(id)),
+        )
         .expect("DescribeInstances")
         .remove(0)
 }
@@ -68,13 +67,12 @@ fn stops(env: &Env) -> Vec<ecsimg::journal::StopEntry> {
 #[test]
 fn create_stops_the_instance_builds_and_starts_it_again() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(
-            RUNNING,
-            "web-stopped",
-            "stop = \"stop-charging\"\nrestart = true\n",
-        ),
+        RUNNING,
+        "web-stopped",
+        "stop = \"stop-charging\"\nrestart = true\n",
     );
     let out = env.run(&["create", "--recipe", &path, "--yes"]);
     assert_exit(&out, 0);
@@ -132,13 +130,12 @@ fn create_stops_the_instance_builds_and_starts_it_again() {
 #[test]
 fn json_events_tell_the_whole_round_trip() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(
-            RUNNING,
-            "web-json",
-            "stop = \"keep-charging\"\nrestart = true\n",
-        ),
+        RUNNING,
+        "web-json",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
     let out = env.run(&["create", "--recipe", &path, "--yes", "--output", "json"]);
     assert_exit(&out, 0);
@@ -173,13 +170,12 @@ fn json_events_tell_the_whole_round_trip() {
 #[test]
 fn a_failed_build_still_starts_the_instance_again() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "win.toml",
-        &recipe(
-            FAILS_AT_60,
-            "win-fails",
-            "stop = \"stop-charging\"\nforce_stop = true\nrestart = true\n",
-        ),
+        FAILS_AT_60,
+        "win-fails",
+        "stop = \"stop-charging\"\nforce_stop = true\nrestart = true\n",
     );
     let out = env.run(&["create", "--recipe", &path, "--yes"]);
     assert_exit(&out, 4);
@@ -198,13 +194,12 @@ fn a_failed_build_still_starts_the_instance_again() {
 #[test]
 fn an_instance_ecsimg_did_not_stop_is_never_started() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "db.toml",
-        &recipe(
-            STOPPED,
-            "db-image",
-            "stop = \"keep-charging\"\nrestart = true\n",
-        ),
+        STOPPED,
+        "db-image",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
     let out = env.run(&["create", "--recipe", &path, "--yes"]);
     assert_exit(&out, 0);
@@ -225,9 +220,12 @@ fn an_instance_ecsimg_did_not_stop_is_never_started() {
 #[test]
 fn without_restart_the_instance_stays_stopped_and_says_so() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(RUNNING, "web-down", "stop = \"keep-charging\"\n"),
+        RUNNING,
+        "web-down",
+        "stop = \"keep-charging\"\n",
     );
     let out = env.run(&["create", "--recipe", &path, "--yes"]);
     assert_exit(&out, 0);
@@ -246,9 +244,12 @@ fn without_restart_the_instance_stays_stopped_and_says_so() {
 #[test]
 fn preview_names_every_call_and_bad_stop_keys_are_located() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(RUNNING, "web", "stop = \"keep-charging\"\nrestart = true\n"),
+        RUNNING,
+        "web",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
     let out = env.run(&["preview", "--recipe", &path]);
     assert_exit(&out, 0);
@@ -284,7 +285,7 @@ fn preview_names_every_call_and_bad_stop_keys_are_located() {
     // The recipe round-trips.
     let out = env.run(&["preview", "--recipe", &path, "--format", "recipe"]);
     assert!(
-        text(&out.stdout).contains("stop = \"keep-charging\"\nrestart = true\n"),
+        text(&out.stdout).contains(KEEP_AND_RESTART),
         "{}",
         text(&out.stdout)
     );
@@ -301,9 +302,12 @@ fn preview_names_every_call_and_bad_stop_keys_are_located() {
         err.contains("bad.toml:4:11: source.restart: source.restart goes with source.stop"),
         "{err}"
     );
-    let typo = env.recipe(
+    let typo = recipe(
+        &env,
         "typo.toml",
-        &recipe(RUNNING, "web", "stop = \"KeepCharging\"\n"),
+        RUNNING,
+        "web",
+        "stop = \"KeepCharging\"\n",
     );
     let out = env.run(&["preview", "--recipe", &typo]);
     assert_exit(&out, 2);
@@ -319,34 +323,14 @@ fn preview_names_every_call_and_bad_stop_keys_are_located() {
 #[test]
 fn watch_resume_restarts_the_instance_after_a_crash() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "crash.toml",
-        &recipe(
-            RUNNING,
-            "crash-stop",
-            "stop = \"keep-charging\"\nrestart = true\n",
-        ),
+        RUNNING,
+        "crash-stop",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
-    let mut child = env
-        .cmd(&["create", "--recipe", &path, "--yes"])
-        .env("ECSIMG_TEST_PAUSE_AFTER_SEND", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    let stderr = BufReader::new(child.stderr.take().expect("piped"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    for line in stderr.lines() {
-        if line
-            .expect("stderr")
-            .contains("paused after CreateImage was sent")
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never paused");
-    }
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    kill_after_create_was_sent(env.cmd(&["create", "--recipe", &path, "--yes"]));
     assert_eq!(instance(&env, RUNNING).status, "Stopped");
     let [stop] = &stops(&env)[..] else {
         panic!("the stop was journaled")
@@ -379,13 +363,12 @@ fn watch_resume_restarts_the_instance_after_a_crash() {
 #[test]
 fn resume_waits_for_the_image_and_never_touches_another_endpoints_stop() {
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(
-            RUNNING,
-            "web-nowait",
-            "stop = \"keep-charging\"\nrestart = true\n",
-        ),
+        RUNNING,
+        "web-nowait",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
     let out = env.run(&["create", "--recipe", &path, "--yes", "--no-wait"]);
     assert_exit(&out, 0);
@@ -448,13 +431,12 @@ fn a_hostile_instance_status_is_shown_inert_and_the_wait_is_bounded() {
         _ => Reply::json(400, &serde_json::json!({"Code": "Unexpected"})),
     });
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(
-            RUNNING,
-            "hostile",
-            "stop = \"keep-charging\"\nrestart = true\n",
-        ),
+        RUNNING,
+        "hostile",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
     for format in ["text", "json"] {
         polls.store(0, Ordering::SeqCst);
@@ -508,13 +490,12 @@ fn the_first_signal_ends_the_wait_for_stopped() {
         _ => Reply::json(400, &serde_json::json!({"Code": "Unexpected"})),
     });
     let env = Env::new("50");
-    let path = env.recipe(
+    let path = recipe(
+        &env,
         "web.toml",
-        &recipe(
-            RUNNING,
-            "signal",
-            "stop = \"keep-charging\"\nrestart = true\n",
-        ),
+        RUNNING,
+        "signal",
+        "stop = \"keep-charging\"\nrestart = true\n",
     );
     let mut child = env
         .cmd_without_endpoint(&["create", "--recipe", &path, "--yes"])
