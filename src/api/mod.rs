@@ -13,6 +13,6 @@ pub mod sign;
 pub use client::{Client, ClientConfig, CreateImageOutcome};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
-pub use power::StopOptions;
+pub use power::{StopOptions, StoppedMode};
 pub use redact::Redactor;
 pub use retry::RetryPolicy;

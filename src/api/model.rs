@@ -538,36 +538,6 @@ impl Image {
     }
 }
 
-/// StopInstances' `StoppedMode`: what a stopped pay-as-you-go VPC instance keeps.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum StoppedMode {
-    /// Standard mode: the instance keeps its vCPUs, memory and public IP address while
-    /// stopped, and is billed as if running.
-    #[default]
-    KeepCharging,
-    /// Economical mode: vCPUs, memory and a system-assigned public IP address are released and
-    /// no longer billed (disks still are); starting again needs free capacity in the zone.
-    StopCharging,
-}
-
-impl StoppedMode {
-    pub const ALL: [StoppedMode; 2] = [StoppedMode::KeepCharging, StoppedMode::StopCharging];
-
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoppedMode::KeepCharging => "KeepCharging",
-            StoppedMode::StopCharging => "StopCharging",
-        }
-    }
-}
-
-impl std::fmt::Display for StoppedMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// StopInstances (and StartInstances) per-instance result (`Code` is `200` on success).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -993,10 +963,6 @@ mod tests {
         assert!(i.economical_mode_applies());
         i.instance_charge_type = "PrePaid".into();
         assert!(!i.economical_mode_applies(), "subscription");
-        assert_eq!(
-            serde_json::to_string(&StoppedMode::StopCharging).unwrap(),
-            "\"StopCharging\""
-        );
     }
 
     #[test]

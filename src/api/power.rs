@@ -7,9 +7,41 @@
 
 use super::client::Client;
 use super::error::ApiError;
-use super::model::{InstanceResponse, MAX_IDS, StopInstancesResponse, StoppedMode};
+use serde::{Deserialize, Serialize};
+
+use super::model::{InstanceResponse, MAX_IDS, StopInstancesResponse};
 
 type Params = Vec<(String, String)>;
+
+/// StopInstances' `StoppedMode`: what a stopped pay-as-you-go VPC instance keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StoppedMode {
+    /// Standard mode: the instance keeps its vCPUs, memory and public IP address while
+    /// stopped, and is billed as if running.
+    #[default]
+    KeepCharging,
+    /// Economical mode: vCPUs, memory and a system-assigned public IP address are released and
+    /// no longer billed (disks still are); starting again needs free capacity in the zone.
+    StopCharging,
+}
+
+impl StoppedMode {
+    pub const ALL: [StoppedMode; 2] = [StoppedMode::KeepCharging, StoppedMode::StopCharging];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoppedMode::KeepCharging => "KeepCharging",
+            StoppedMode::StopCharging => "StopCharging",
+        }
+    }
+}
+
+impl std::fmt::Display for StoppedMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How StopInstances stops an instance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -120,6 +152,14 @@ mod tests {
                 ("BatchOptimization".to_string(), "SuccessFirst".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn stopped_modes_are_their_wire_values() {
+        for mode in StoppedMode::ALL {
+            let json = serde_json::to_string(&mode).expect("serializes");
+            assert_eq!(json, format!("\"{mode}\""));
+        }
     }
 
     #[test]

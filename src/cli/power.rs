@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure, describe_api_error};
 use super::output::{OutputFormat, Progress, print_json};
-use crate::api::model::{Instance, InstanceQuery, StoppedMode};
+use crate::api::StoppedMode;
+use crate::api::model::{Instance, InstanceQuery};
 use crate::api::{ApiError, Client};
 use crate::duration::humane;
 use crate::journal::{InstanceStop, Journal, JournalError, is_definite};

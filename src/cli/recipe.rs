@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(
             spec.stop,
             Some(crate::spec::StopPlan {
-                mode: crate::api::model::StoppedMode::StopCharging,
+                mode: crate::api::StoppedMode::StopCharging,
                 force: false,
                 restart: true,
             })

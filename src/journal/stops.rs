@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Entry, History, Journal, JournalError, Record};
-use crate::api::model::StoppedMode;
+use crate::api::StoppedMode;
 
 /// ecsimg is about to stop an instance (written before StopInstances is sent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

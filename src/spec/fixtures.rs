@@ -8,7 +8,7 @@ use super::{
     Architecture, BootMode, DetectionStrategy, DiskSpec, DiskType, Features, ImageDetails,
     ImageSpec, ImdsSupport, Source, StopPlan, Tag, rules, validate,
 };
-use crate::api::model::StoppedMode;
+use crate::api::StoppedMode;
 
 /// A spec using every field, with quoting hazards in its text.
 pub fn full_spec() -> ImageSpec {

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ImageSpec, Source};
-use crate::api::model::StoppedMode;
+use crate::api::StoppedMode;
 use crate::api::power::{start_params, stop_params};
 use crate::api::{ApiError, StopOptions};
 
@@ -119,7 +119,114 @@ pub const FORCE_WARNING: &str = "A forced stop cuts the power like pulling the p
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::spec::{RecipeError, RecipeProblem, StopPlan, parse_recipe, to_recipe};
+
+    fn parse(text: &str) -> Result<ImageSpec, RecipeError> {
+        parse_recipe(text, Path::new("r.toml"))
+    }
+
+    /// The single problem of a failed parse.
+    fn problem(text: &str) -> RecipeProblem {
+        let err = parse(text).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        err.problems.into_iter().next().unwrap()
+    }
+
+    const STOPPING: &str = "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-1\"\n";
+
+    #[test]
+    fn stop_keys_load_and_round_trip() {
+        let text =
+            format!("{STOPPING}stop = \"stop-charging\"\nforce_stop = true\nrestart = true\n");
+        let spec = parse(&text).unwrap();
+        assert_eq!(
+            spec.stop,
+            Some(StopPlan {
+                mode: StoppedMode::StopCharging,
+                force: true,
+                restart: true
+            })
+        );
+        let saved = to_recipe(&spec);
+        assert!(
+            saved.contains(
+                "[source]\ninstance_id = \"i-1\"\nstop = \"stop-charging\"\nforce_stop = true\n\
+                 restart = true\n"
+            ),
+            "{saved}"
+        );
+        assert_eq!(parse(&saved).unwrap(), spec);
+        assert_eq!(to_recipe(&parse(&saved).unwrap()), saved);
+        // The defaults: a clean shutdown, no restart; restart is written either way.
+        let spec = parse(&format!("{STOPPING}stop = \"keep-charging\"\n")).unwrap();
+        assert_eq!(
+            spec.stop,
+            Some(StopPlan {
+                mode: StoppedMode::KeepCharging,
+                force: false,
+                restart: false
+            })
+        );
+        let saved = to_recipe(&spec);
+        assert!(
+            saved.contains("stop = \"keep-charging\"\nrestart = false\n"),
+            "{saved}"
+        );
+        assert!(!saved.contains("force_stop"), "{saved}");
+    }
+
+    #[test]
+    fn bad_stop_values_are_errors_at_their_place() {
+        let p = problem(&format!("{STOPPING}stop = \"halt\"\n"));
+        assert_eq!(p.position, Some((4, 8)));
+        assert_eq!(p.key.as_deref(), Some("source.stop"));
+        assert!(p.message.contains("not \"halt\""), "{}", p.message);
+        let p = problem(&format!("{STOPPING}stop = true\n"));
+        assert_eq!(p.position.map(|(line, _)| line), Some(4));
+        let p = problem(&format!(
+            "{STOPPING}stop = \"keep-charging\"\nrestart = \"yes\"\n"
+        ));
+        assert_eq!(p.position.map(|(line, _)| line), Some(5));
+        let p = problem(&format!(
+            "{STOPPING}stop = \"keep-charging\"\nstart = true\n"
+        ));
+        assert!(p.message.contains("unknown field `start`"), "{}", p.message);
+        assert_eq!(p.position.map(|(line, _)| line), Some(5));
+    }
+
+    #[test]
+    fn stop_and_restart_need_an_instance_and_each_other() {
+        let err = parse(&format!("{STOPPING}restart = true\nforce_stop = true\n")).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(err.problems.len(), 2, "{shown}");
+        assert!(
+            shown.starts_with("r.toml:4:11: source.restart: source.restart goes with source.stop"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("r.toml:5:14: source.force_stop: "),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("ecsimg only starts an instance it stopped"),
+            "{shown}"
+        );
+        let text = "region = \"cn-hangzhou\"\n[source]\nsnapshot_id = \"s-1\"\n\
+                    stop = \"keep-charging\"\n";
+        let p = problem(text);
+        assert_eq!(
+            (p.position, p.key.as_deref()),
+            (Some((4, 8)), Some("source.stop"))
+        );
+        assert!(
+            p.message.contains("for an instance source (instance_id)"),
+            "{}",
+            p.message
+        );
+    }
 
     #[test]
     fn recipe_names_round_trip_and_wire_names_are_refused() {

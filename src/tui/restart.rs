@@ -20,7 +20,8 @@ use super::theme::Theme;
 use super::widgets::dialog::{Dialog, unindented};
 use super::widgets::keymap::{Key, Keymap};
 use crate::api::ApiError;
-use crate::api::model::{Instance, StoppedMode};
+use crate::api::StoppedMode;
+use crate::api::model::Instance;
 use crate::spec::stop::mode_meaning;
 
 /// The instance ecsimg stopped, as it was when it reached Stopped.

@@ -24,10 +24,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ecsimg::api::error::ServiceError;
 use ecsimg::api::model::{
     Disk, DiskQuery, Image, ImageQuery, Instance, InstanceQuery, InstanceResponse, Region,
-    Snapshot, SnapshotQuery, StoppedMode,
+    Snapshot, SnapshotQuery,
 };
 use ecsimg::api::sign::SignatureVersion;
-use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint};
+use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint, StoppedMode};
 use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, RunningSim, SimConfig};

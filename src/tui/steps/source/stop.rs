@@ -12,7 +12,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::SourceStep;
-use crate::api::model::{Instance, StoppedMode};
+use crate::api::StoppedMode;
+use crate::api::model::Instance;
 use crate::api::{ApiError, StopOptions};
 use crate::spec::stop::{FORCE_WARNING, mode_meaning};
 use crate::spec::{Source, StopPlan};

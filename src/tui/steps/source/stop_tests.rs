@@ -5,7 +5,8 @@ use crossterm::event::KeyCode;
 
 use super::stop::Stop;
 use crate::api::StopOptions;
-use crate::api::model::{Instance, InstanceResponse, StoppedMode};
+use crate::api::StoppedMode;
+use crate::api::model::{Instance, InstanceResponse};
 use crate::spec::{Source, StopPlan};
 use crate::tui::app::App;
 use crate::tui::effect::Call;

@@ -4,7 +4,8 @@
 
 use super::watching::{IMAGE, building, finished, image, mid_build, tick};
 use super::*;
-use crate::api::model::{InstanceResponse, StoppedMode};
+use crate::api::StoppedMode;
+use crate::api::model::InstanceResponse;
 use crate::tui::app::Overlay;
 use crate::tui::effect::{Effect, one_instance};
 use crate::tui::instance_wait::POLL_EVERY;
