@@ -31,7 +31,9 @@ pub const PAUSE_MARKER: &str = "test hook: paused after CreateImage was sent";
 ///
 /// Checks the recipe with the same rules as the wizard (every problem names the file, line,
 /// key and rule), shows what will be sent and asks for confirmation, records the request in
-/// the journal before sending it, then follows the build until the image is Available.
+/// the journal before sending it, then follows the build until the image is Available. With
+/// `[source] stop`, a Running instance is stopped first and, with `restart = true`, started
+/// again once the image is Available or has failed.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:
   ecsimg create --recipe web.toml                      # asks before submitting
