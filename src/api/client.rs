@@ -22,8 +22,7 @@ use super::error::{ApiError, TransportKind};
 use super::model::{
     CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
     DescribeRegionsResponse, DescribeSnapshotsResponse, Disk, DiskQuery, Image, ImageQuery,
-    Instance, InstanceQuery, InstanceResponse, MAX_IDS, Region, RequestIdOnly, Snapshot,
-    SnapshotQuery, StopInstancesResponse,
+    Instance, InstanceQuery, Region, RequestIdOnly, Snapshot, SnapshotQuery,
 };
 use super::model::{ListResourceGroupsResponse, ResourceGroup};
 use super::paging::{Listing, MAX_PAGES};
@@ -311,34 +310,6 @@ impl Client {
         }
     }
 
-    /// Stops instances (1 to 100), each on its own (`BatchOptimization=SuccessFirst`), and
-    /// returns one result per instance. `force` cuts the power instead of a clean shutdown.
-    pub async fn stop_instances(
-        &self,
-        instance_ids: &[String],
-        force: bool,
-    ) -> Result<Vec<InstanceResponse>, ApiError> {
-        if instance_ids.is_empty() || instance_ids.len() > MAX_IDS {
-            return Err(ApiError::InvalidRequest {
-                detail: format!(
-                    "StopInstances takes 1 to {MAX_IDS} instance IDs, not {}",
-                    instance_ids.len()
-                ),
-            });
-        }
-        let mut params: Params = instance_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (format!("InstanceId.{}", i + 1), id.clone()))
-            .collect();
-        params.push(("ForceStop".into(), force.to_string()));
-        params.push(("BatchOptimization".into(), "SuccessFirst".into()));
-        // Not idempotent in effect (a second stop reports a wrong status): retried only when
-        // the service certainly did not act.
-        let response: StopInstancesResponse = self.call("StopInstances", &params, false).await?;
-        Ok(response.instance_responses.instance_response)
-    }
-
     /// Deletes a custom image; `force` deletes it even while instances use it. Returns the
     /// RequestId.
     pub async fn delete_image(&self, image_id: &str, force: bool) -> Result<String, ApiError> {
@@ -406,7 +377,7 @@ impl Client {
     // One call, with retries
 
     /// Sends the ECS `action`: see [`Client::call_to`].
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         action: &str,
         params: &[(String, String)],

@@ -174,7 +174,7 @@ list_wrapper!(
     /// `{"SecurityGroupId":[…]}`
     SecurityGroupIds, "SecurityGroupId", security_group_id: String);
 list_wrapper!(
-    /// `{"InstanceResponse":[…]}` in a StopInstances answer.
+    /// `{"InstanceResponse":[…]}` in a StopInstances or StartInstances answer.
     InstanceResponses, "InstanceResponse", instance_response: InstanceResponse);
 
 /// A resource tag as responses spell it (`TagKey`/`TagValue`, not `Key`/`Value`).
@@ -276,6 +276,12 @@ impl Instance {
     /// CreateImage accepts an instance only in these states.
     pub fn can_create_image(&self) -> bool {
         matches!(self.status.as_str(), "Running" | "Stopped") && !self.is_security_locked()
+    }
+
+    /// Whether StopInstances' economical mode (`StoppedMode=StopCharging`) can apply: only
+    /// pay-as-you-go instances in a VPC; others stop in `KeepCharging` whatever is asked.
+    pub fn economical_mode_applies(&self) -> bool {
+        self.instance_charge_type == "PostPaid" && !self.vpc_attributes.vpc_id.is_empty()
     }
 
     /// The English OS name when the server gave one, else the (localised) `OSName`.
@@ -532,7 +538,7 @@ impl Image {
     }
 }
 
-/// StopInstances per-instance result (`Code` is `200` on success).
+/// StopInstances (and StartInstances) per-instance result (`Code` is `200` on success).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct InstanceResponse {
@@ -617,6 +623,7 @@ pub struct CreateImageResponse {
     pub image_id: String,
 }
 
+/// The answer of StopInstances, and of StartInstances (the same shape).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct StopInstancesResponse {
@@ -695,6 +702,14 @@ pub struct InstanceQuery {
 }
 
 impl InstanceQuery {
+    /// One instance by its ID (status polls).
+    pub fn one(instance_id: &str) -> InstanceQuery {
+        InstanceQuery {
+            instance_ids: Some(vec![instance_id.to_string()]),
+            ..InstanceQuery::default()
+        }
+    }
+
     pub(crate) fn to_params(&self) -> Result<Params, ApiError> {
         let mut p = Params::new();
         push_json_ids(&mut p, "InstanceIds", &self.instance_ids)?;
@@ -980,6 +995,19 @@ mod tests {
         let r = &resp.instance_responses.instance_response;
         assert!(r[0].is_success());
         assert!(!r[1].is_success());
+    }
+
+    #[test]
+    fn economical_mode_needs_pay_as_you_go_in_a_vpc() {
+        let mut i = Instance {
+            instance_charge_type: "PostPaid".into(),
+            ..Instance::default()
+        };
+        assert!(!i.economical_mode_applies(), "no VPC");
+        i.vpc_attributes.vpc_id = "vpc-1".into();
+        assert!(i.economical_mode_applies());
+        i.instance_charge_type = "PrePaid".into();
+        assert!(!i.economical_mode_applies(), "subscription");
     }
 
     #[test]

@@ -9,14 +9,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure, describe_api_error};
 use super::output::{OutputFormat, Progress, print_json};
+use super::power::Power;
 use super::recipe::{self, Override};
 use super::watch::{Follow, Target};
 use super::{ecsimg_with, open_journal, session_failure};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::duration;
-use crate::journal::Submission;
+use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
-use crate::spec::{ImageSpec, Source, to_params, validate};
+use crate::spec::stop::mode_name;
+use crate::spec::{ImageSpec, Source, StopPlan, to_params, validate};
 use crate::text::escape;
 
 /// Test-only hook (documented in the report, not in `--help`): when set, `create` stops for
@@ -29,7 +31,9 @@ pub const PAUSE_MARKER: &str = "test hook: paused after CreateImage was sent";
 ///
 /// Checks the recipe with the same rules as the wizard (every problem names the file, line,
 /// key and rule), shows what will be sent and asks for confirmation, records the request in
-/// the journal before sending it, then follows the build until the image is Available.
+/// the journal before sending it, then follows the build until the image is Available. With
+/// `[source] stop`, a Running instance is stopped first and, with `restart = true`, started
+/// again once the image is Available or has failed.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:
   ecsimg create --recipe web.toml                      # asks before submitting
@@ -98,8 +102,16 @@ pub async fn run(
     let endpoint = client.config().endpoint.to_string();
     let params = to_params(&spec);
     let ecsimg = ecsimg_with(options);
+    let stop_plan = stop_plan(&spec);
 
     if args.dry_run {
+        if let Some((id, plan)) = &stop_plan {
+            progress.note(&format!(
+                "note: the recipe stops {id} first when it is Running (StopInstances, {}); \
+                 --dry-run checks CreateImage only and stops nothing",
+                plan.mode
+            ));
+        }
         let mut params = params;
         params.push(("DryRun".into(), "true".into()));
         return match client.create_image(&params).await {
@@ -140,7 +152,43 @@ pub async fn run(
         ));
     }
     let journal = open_journal(options, &mut |w| progress.note(w)).map_err(Failure::local)?;
-    let submission = Submission::new(&spec, params, endpoint, session.credential_source());
+    let mut policy = session.watch_policy();
+    policy.timeout = args.timeout.or(policy.timeout);
+    // An image check was asked for: its findings are part of the result.
+    policy.wait_for_image_check = spec.features.detection_strategy.is_some();
+    let power = Power {
+        client: &client,
+        journal: &journal,
+        policy: &policy,
+        format: args.output,
+        interrupt: &interrupt,
+        ecsimg: &ecsimg,
+    };
+    let stopped = match &stop_plan {
+        Some((id, plan)) => {
+            power
+                .stop_first(&spec.region, id, *plan, &mut progress)
+                .await?
+        }
+        None => None,
+    };
+    let resume_hint = |stopped: &Option<InstanceStop>| {
+        stopped
+            .as_ref()
+            .map(|s| power.resume_hint(s))
+            .unwrap_or_default()
+    };
+    if interrupt.is_cancelled() {
+        return Err(Failure::new(
+            Exit::Interrupted,
+            format!(
+                "interrupted; nothing was sent to ECS.{}",
+                resume_hint(&stopped)
+            ),
+        ));
+    }
+    let mut submission = Submission::new(&spec, params, endpoint, session.credential_source());
+    submission.stop = stopped.as_ref().map(|s| s.id.clone());
     journal.submit(&submission).map_err(Failure::local)?;
     match args.output {
         OutputFormat::Json => print_json(&json!({
@@ -202,11 +250,20 @@ pub async fn run(
                 format!(
                     "interrupted while CreateImage was in flight; ECS may have received it. \
                      `{ecsimg} watch --resume` learns its ImageId (same ClientToken, so no \
-                     second image)"
+                     second image).{}",
+                    resume_hint(&stopped)
                 ),
             ));
         }
-        Err(error) => return Err(submit_failure(&error, settled, &ecsimg)),
+        Err(error) => {
+            let mut failure = submit_failure(&error, settled, &ecsimg);
+            // Refused for good: no image is being built, so the instance may start again.
+            let restart = after_build(&power, stopped.as_ref(), settled, &mut progress).await;
+            if let Err(more) = restart {
+                failure.message.push_str(&format!("\n{}", more.message));
+            }
+            return Err(failure);
+        }
     };
     let resume_hint = format!(
         "follow it with `{ecsimg} watch {image_id} --region {}`",
@@ -222,12 +279,9 @@ pub async fn run(
         if args.output == OutputFormat::Text {
             progress.note(&resume_hint);
         }
+        after_build(&power, stopped.as_ref(), false, &mut progress).await?;
         return Ok(Exit::Success);
     }
-    let mut policy = session.watch_policy();
-    policy.timeout = args.timeout.or(policy.timeout);
-    // An image check was asked for: its findings are part of the result.
-    policy.wait_for_image_check = spec.features.detection_strategy.is_some();
     let target = Target {
         region: spec.region.clone(),
         image_id,
@@ -236,10 +290,69 @@ pub async fn run(
     let context = Follow {
         session: &session,
         journal: Some(&journal),
-        ecsimg,
+        ecsimg: ecsimg.clone(),
         format: args.output,
     };
-    super::watch::follow(&context, vec![target], policy, &mut progress, interrupt).await
+    let built = super::watch::follow(
+        &context,
+        vec![target],
+        policy.clone(),
+        &mut progress,
+        interrupt.clone(),
+    )
+    .await;
+    match built {
+        Ok(exit) => {
+            // Available or failed: the image no longer needs the instance down.
+            let ended = matches!(exit, Exit::Success | Exit::BuildFailed);
+            match after_build(&power, stopped.as_ref(), ended, &mut progress).await {
+                Ok(()) => Ok(exit),
+                Err(failure) => Err(Failure::new(exit.worst(failure.exit), failure.message)),
+            }
+        }
+        Err(mut failure) => {
+            if let Some(stop) = &stopped {
+                failure.message.push_str(&format!(
+                    "\n{} stays Stopped.{}",
+                    stop.instance_id,
+                    power.resume_hint(stop)
+                ));
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// The instance a recipe stops first, and how.
+fn stop_plan(spec: &ImageSpec) -> Option<(String, StopPlan)> {
+    match (&spec.source, spec.stop) {
+        (Source::Instance { instance_id }, Some(plan)) => Some((instance_id.clone(), plan)),
+        _ => None,
+    }
+}
+
+/// After the build (`ended`: the image is Available or failed, or CreateImage was refused):
+/// starts the instance ecsimg stopped when the recipe asks for it; otherwise says why it
+/// stays stopped.
+async fn after_build(
+    power: &Power<'_>,
+    stopped: Option<&InstanceStop>,
+    ended: bool,
+    progress: &mut Progress,
+) -> Result<(), Failure> {
+    let Some(stop) = stopped else {
+        return Ok(());
+    };
+    if !stop.restart {
+        power.left_stopped(stop, "the recipe does not say restart = true", progress);
+        Ok(())
+    } else if !ended {
+        let why = format!("its image is still being built.{}", power.resume_hint(stop));
+        power.left_stopped(stop, why.trim_end_matches('.'), progress);
+        Ok(())
+    } else {
+        power.restart(stop, progress).await
+    }
 }
 
 /// The CreateImage failure, with what the journal now knows.
@@ -274,8 +387,25 @@ async fn confirm(
         Source::Snapshot { snapshot_id } => format!("snapshot {snapshot_id}"),
         Source::Disks(disks) => format!("{} mapped disk(s)", disks.len()),
     };
+    let power = match stop_plan(spec) {
+        Some((id, plan)) => format!(
+            "  first, if {id} is Running: StopInstances ({}{}), wait for Stopped\n{}",
+            mode_name(plan.mode),
+            if plan.force {
+                ", FORCED: data not on disk is lost"
+            } else {
+                ""
+            },
+            if plan.restart {
+                "  after the build (Available or failed): StartInstances, wait for Running\n"
+            } else {
+                "  the instance stays stopped afterwards (no restart = true)\n"
+            }
+        ),
+        None => String::new(),
+    };
     let summary = format!(
-        "Create image {} from {source}\n  region {} via {endpoint}\n  credentials: {}\n\
+        "Create image {} from {source}\n{power}  region {} via {endpoint}\n  credentials: {}\n\
          Submit? [y/N] ",
         spec.image.name.as_deref().unwrap_or("(unnamed)"),
         spec.region,

@@ -17,7 +17,8 @@ pub enum Exit {
     Api,
     /// The image build ended in CreateFailed or UnAvailable (or the image was not found).
     BuildFailed,
-    /// The watch timed out; the image is still being built.
+    /// A wait timed out: the image is still being built, or an instance did not reach
+    /// Stopped or Running in time.
     TimedOut,
     /// Interrupted by SIGINT or SIGTERM; the build, if submitted, goes on.
     Interrupted,
@@ -64,7 +65,8 @@ Exit codes:
   2    invalid input: recipe, arguments, config or credentials
   3    ECS API error
   4    image build failed (CreateFailed, UnAvailable, not found)
-  5    watch timed out (the image keeps building)
+  5    a wait timed out (the image keeps building, or an instance did not
+       reach Stopped or Running in time)
   130  interrupted (SIGINT/SIGTERM); a submitted build goes on";
 
 /// A command that could not do its job: what to print and how to exit.

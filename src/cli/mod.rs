@@ -11,6 +11,7 @@ pub mod create;
 pub mod exit;
 pub mod history;
 pub mod output;
+pub mod power;
 pub mod preview;
 pub mod recipe;
 pub mod resume;

@@ -1,4 +1,5 @@
-//! `ecsimg preview`: what `ecsimg create` would send, without sending anything.
+//! `ecsimg preview`: what `ecsimg create` would send, without sending anything — CreateImage,
+//! and around it StopInstances and StartInstances when the recipe stops its instance first.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,8 @@ use super::check_options;
 use super::exit::{Exit, Failure};
 use super::recipe::{self, Override};
 use crate::session::SessionOptions;
-use crate::spec::{to_cli, to_params, to_recipe};
+use crate::spec::stop::{PowerCalls, power_calls};
+use crate::spec::{cli_line, to_params, to_recipe};
 
 /// Show the CreateImage request a recipe makes (no credentials or network needed).
 #[derive(Debug, Clone, clap::Args)]
@@ -30,12 +32,14 @@ pub struct PreviewArgs {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum PreviewFormat {
-    /// The wire parameters, one `Name=Value` per line.
+    /// The wire parameters, one `Name=Value` per line (each call under a `# Action` line
+    /// when the recipe stops the instance first).
     #[default]
     Params,
-    /// The equivalent `aliyun ecs CreateImage ...` command.
+    /// The equivalent `aliyun ecs CreateImage ...` command (and StopInstances and
+    /// StartInstances commands around it when the recipe stops the instance first).
     Cli,
-    /// The wire parameters as one JSON object.
+    /// The CreateImage wire parameters as one JSON object.
     Json,
     /// The recipe after `{date}` and `--set`, normalised.
     Recipe,
@@ -48,12 +52,33 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
     let today = chrono::Local::now().date_naive();
     let spec = recipe::load(&args.recipe, &args.set, today).map_err(Failure::input)?;
     let params = to_params(&spec);
+    let power = power_calls(&spec).map_err(Failure::input)?;
+    let calls = sequence(&params, power.as_ref());
+    // A `# Action` line before each call only when there is more than CreateImage.
+    let header = |call: &Call| match &power {
+        Some(_) => format!("# {}\n", call.comment),
+        None => String::new(),
+    };
     let text = match args.format {
-        PreviewFormat::Params => params
+        PreviewFormat::Params => calls
             .iter()
-            .map(|(name, value)| format!("{name}={value}\n"))
+            .map(|call| {
+                let lines: String = call
+                    .params
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}\n"))
+                    .collect();
+                format!("{}{lines}", header(call))
+            })
             .collect(),
-        PreviewFormat::Cli => format!("{}\n", to_cli(&spec).map_err(Failure::input)?),
+        PreviewFormat::Cli => {
+            let mut text = String::new();
+            for call in &calls {
+                let line = cli_line(call.action, &call.params).map_err(Failure::input)?;
+                text.push_str(&format!("{}{line}\n", header(call)));
+            }
+            text
+        }
         PreviewFormat::Json => {
             let object: Map<String, Value> = params
                 .iter()
@@ -64,6 +89,12 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
         PreviewFormat::Recipe => to_recipe(&spec),
     };
     print!("{text}");
+    if power.is_some() && args.format == PreviewFormat::Json {
+        eprintln!(
+            "note: the recipe also stops the instance first (StopInstances) and may start it \
+             again after (StartInstances); --format params or cli shows those calls"
+        );
+    }
     if spec.client_token.is_none() && args.format != PreviewFormat::Recipe {
         eprintln!(
             "note: `ecsimg create` adds a fresh ClientToken to each submission (set client_token \
@@ -71,4 +102,54 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
         );
     }
     Ok(Exit::Success)
+}
+
+/// One call `ecsimg create` makes.
+struct Call {
+    action: &'static str,
+    /// When it is sent, for the `# ...` line above it.
+    comment: String,
+    params: Vec<(String, String)>,
+}
+
+/// The calls in the order `create` makes them: StopInstances, CreateImage, StartInstances.
+fn sequence(create: &[(String, String)], power: Option<&PowerCalls>) -> Vec<Call> {
+    let mut calls = Vec::new();
+    if let Some(p) = power {
+        calls.push(Call {
+            action: "StopInstances",
+            comment: format!(
+                "StopInstances, only if {} is Running; then DescribeInstances until it is Stopped",
+                p.instance_id
+            ),
+            params: p.stop.clone(),
+        });
+    }
+    calls.push(Call {
+        action: "CreateImage",
+        comment: "CreateImage; then DescribeImages until the image is Available or failed".into(),
+        params: create.to_vec(),
+    });
+    if let Some(p) = power {
+        match &p.start {
+            Some(start) => calls.push(Call {
+                action: "StartInstances",
+                comment: format!(
+                    "StartInstances once the image is Available or failed, only if ecsimg \
+                     stopped {}; then DescribeInstances until it is Running",
+                    p.instance_id
+                ),
+                params: start.clone(),
+            }),
+            None => {
+                if let Some(create) = calls.last_mut() {
+                    create.comment.push_str(&format!(
+                        ". {} stays stopped afterwards: the recipe has no restart = true",
+                        p.instance_id
+                    ));
+                }
+            }
+        }
+    }
+    calls
 }

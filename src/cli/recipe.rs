@@ -120,6 +120,15 @@ const IMAGE_KEYS: [&str; 8] = [
     "resource_group_id",
 ];
 const DISK_KEYS: [&str; 4] = ["disk_type", "snapshot_id", "size", "device"];
+const SOURCE_KEYS: [&str; 5] = [
+    "instance_id",
+    "snapshot_id",
+    "stop",
+    "force_stop",
+    "restart",
+];
+/// Keys whose value is `true` or `false`.
+const FLAG_KEYS: [&str; 2] = ["force_stop", "restart"];
 
 /// Only keys a recipe can hold may be set, so a typo is an error, not a silent no-op.
 fn check_settable(key: &str, path: &[Segment]) -> Result<(), String> {
@@ -127,7 +136,7 @@ fn check_settable(key: &str, path: &[Segment]) -> Result<(), String> {
     let k = |s: &Segment, set: &[&str]| matches!(s, Key(k) if set.contains(&k.as_str()));
     let ok = match path {
         [Key(top)] => top == "region" || top == "client_token",
-        [Key(top), field] if top == "source" => k(field, &["instance_id", "snapshot_id"]),
+        [Key(top), field] if top == "source" => k(field, &SOURCE_KEYS),
         [Key(top), Key(disks), Index(_), field] if top == "source" && disks == "disks" => {
             k(field, &DISK_KEYS)
         }
@@ -140,9 +149,10 @@ fn check_settable(key: &str, path: &[Segment]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "--set key {key:?} is not a recipe key; use region, client_token, \
-             source.instance_id, source.snapshot_id, source.disks[N].{{{}}}, image.{{{}}}, \
-             features.imds_support, features.detection_strategy or tags.KEY",
+            "--set key {key:?} is not a recipe key; use region, client_token, source.{{{}}}, \
+             source.disks[N].{{{}}}, image.{{{}}}, features.imds_support, \
+             features.detection_strategy or tags.KEY",
+            SOURCE_KEYS.join(","),
             DISK_KEYS.join(","),
             IMAGE_KEYS.join(",")
         ))
@@ -300,7 +310,15 @@ fn position(text: &str, at: usize) -> (usize, usize) {
 /// Sets one override in the document, creating tables as needed.
 fn set(table: &mut toml::Table, o: &Override, value: &str) -> Result<(), String> {
     let is_size = matches!(o.path.last(), Some(Segment::Key(k)) if k == "size");
-    let value = if is_size {
+    let is_flag = matches!(o.path.as_slice(), [Segment::Key(top), Segment::Key(k)]
+        if top == "source" && FLAG_KEYS.contains(&k.as_str()));
+    let value = if is_flag {
+        match value.trim() {
+            "true" => toml::Value::Boolean(true),
+            "false" => toml::Value::Boolean(false),
+            other => return Err(format!("--set {}: use true or false, not {other:?}", o.key)),
+        }
+    } else if is_size {
         value
             .trim()
             .parse::<i64>()
@@ -453,6 +471,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("whole number of GiB"), "{err}");
+    }
+
+    #[test]
+    fn the_stop_keys_can_be_set_and_flags_are_booleans() {
+        let spec = load(
+            RECIPE,
+            &[
+                "source.stop=stop-charging",
+                "source.restart=true",
+                "source.force_stop=false",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            spec.stop,
+            Some(crate::spec::StopPlan {
+                mode: crate::api::StoppedMode::StopCharging,
+                force: false,
+                restart: true,
+            })
+        );
+        let err = load(RECIPE, &["source.restart=yes"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--set source.restart: use true or false"),
+            "{err}"
+        );
+        let err = load(RECIPE, &["source.stop=halt"]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("r.toml: source.stop: (from --set source.stop)"),
+            "{err}"
+        );
+        assert!(err.contains("\"keep-charging\""), "{err}");
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! `ecsimg watch --resume`: the one command that acts on the journal. It asks ECS again for
 //! every submission whose answer was lost (same parameters, same ClientToken, so no second
-//! image) and lists the images no watcher has seen finish.
+//! image), lists the images no watcher has seen finish, and starts again the instances ecsimg
+//! stopped for images that have ended, when their recipe asked for it.
 
 use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
+use super::output::{OutputFormat, Progress};
+use super::power::Power;
 use super::watch::Target;
 use crate::api::ApiError;
-use crate::journal::{self, Entry, Journal, Recovery};
+use crate::journal::{self, Entry, Journal, Recovery, RestartDue};
 use crate::session::Session;
+use crate::watch::WatchPolicy;
 
 /// Sends every journal submission that lacks an ImageId again (same parameters, same
 /// ClientToken) and records the answer, reporting each through `note`. Submissions sent to
@@ -103,6 +107,61 @@ pub fn unfinished_targets(
         });
     }
     Ok(targets)
+}
+
+/// Starts again every instance ecsimg stopped for an image whose recipe asked for a restart,
+/// once that image has ended (or when CreateImage was never sent) — never an instance ecsimg
+/// did not stop. Stops recorded for another endpoint are left alone. Returns the worst exit of
+/// the starts; the first interrupt ends it.
+pub async fn restart_stopped(
+    session: &Session,
+    journal: &Journal,
+    policy: &WatchPolicy,
+    format: OutputFormat,
+    interrupt: &CancellationToken,
+    ecsimg: &str,
+    progress: &mut Progress,
+) -> Result<Exit, Failure> {
+    let history = journal.read().map_err(Failure::local)?;
+    let mut exit = Exit::Success;
+    for (entry, due) in history.restarts_due() {
+        let stop = &entry.stop;
+        let id = &stop.instance_id;
+        if session.endpoint_for(&stop.region).to_string() != stop.endpoint {
+            progress.note(&format!(
+                "{id} (stopped by ecsimg at {}) was stopped through {}; run the command with \
+                 that --endpoint to start it again",
+                stop.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                stop.endpoint
+            ));
+            continue;
+        }
+        if let RestartDue::Later(why) = due {
+            progress.note(&format!("{id} stays Stopped for now: {why}"));
+            continue;
+        }
+        let client = session
+            .client_for(&stop.region)
+            .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?
+            .with_cancel(interrupt.clone());
+        let power = Power {
+            client: &client,
+            journal,
+            policy,
+            format,
+            interrupt,
+            ecsimg,
+        };
+        match power.restart(stop, progress).await {
+            Ok(()) => {}
+            Err(failure) if failure.exit == Exit::Interrupted => return Err(failure),
+            Err(failure) => {
+                progress.note(&failure.message);
+                exit = exit.worst(failure.exit);
+            }
+        }
+    }
+    Ok(exit)
 }
 
 /// Whether this session talks to the endpoint the entry was sent to.

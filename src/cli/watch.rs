@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
 use super::output::{OutputFormat, Progress};
-use super::resume::{recover_pending, submission_of, unfinished_targets};
+use super::resume::{recover_pending, restart_stopped, submission_of, unfinished_targets};
 use super::{ecsimg_with, open_journal, session_failure};
 use crate::api::model::Image;
 use crate::duration;
@@ -33,8 +33,9 @@ pub struct WatchArgs {
     pub image_ids: Vec<String>,
     /// Also follow every journal entry that has not reached an end state, after recovering
     /// submissions whose answer was lost (the same request is sent again with the same
-    /// ClientToken, so ECS answers with the image it already made). The only command that
-    /// sends anything on the journal's behalf.
+    /// ClientToken, so ECS answers with the image it already made), then start again the
+    /// instances ecsimg stopped for images that have ended, when their recipe said
+    /// restart = true. The only command that sends anything on the journal's behalf.
     #[arg(long)]
     pub resume: bool,
     /// Stop watching after this long, e.g. 45m or 1h30m (default: `[watch] timeout` in the
@@ -104,23 +105,46 @@ pub async fn run(
             targets.push(target);
         }
     }
-    if targets.is_empty() {
-        progress.note("nothing to watch: every journal entry has reached an end state");
-        return Ok(Exit::Success);
-    }
     let mut policy = WatchPolicy {
         // The images named here exist already (or were created moments ago).
         not_found_grace: Duration::from_secs(10),
         ..session.watch_policy()
     };
     policy.timeout = args.timeout.or(policy.timeout);
-    let context = Follow {
-        session: &session,
-        journal: journal.as_ref(),
-        ecsimg,
-        format: args.output,
-    };
-    follow(&context, targets, policy, &mut progress, interrupt).await
+    let mut exit = Exit::Success;
+    if targets.is_empty() {
+        progress.note("nothing to watch: every journal entry has reached an end state");
+    } else {
+        let context = Follow {
+            session: &session,
+            journal: journal.as_ref(),
+            ecsimg: ecsimg.clone(),
+            format: args.output,
+        };
+        exit = follow(
+            &context,
+            targets,
+            policy.clone(),
+            &mut progress,
+            interrupt.clone(),
+        )
+        .await?;
+    }
+    // The instances ecsimg stopped for images that have ended now.
+    if let (true, Some(journal)) = (args.resume, &journal) {
+        let restarted = restart_stopped(
+            &session,
+            journal,
+            &policy,
+            args.output,
+            &interrupt,
+            &ecsimg,
+            &mut progress,
+        )
+        .await?;
+        exit = exit.worst(restarted);
+    }
+    Ok(exit)
 }
 
 /// Watches `targets`, shows the events, records what is seen in the journal under each

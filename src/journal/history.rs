@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::stops::StopEntry;
 use super::{Record, Submission};
 
 /// The ImageId an accepted submission got.
@@ -106,6 +107,8 @@ impl std::fmt::Display for LineProblem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
     pub entries: Vec<Entry>,
+    /// Instances ecsimg stopped, oldest first.
+    pub stops: Vec<StopEntry>,
     pub problems: Vec<LineProblem>,
 }
 
@@ -145,6 +148,8 @@ struct Folder {
     /// ImageId → the newest entry that got it so far: where a status that names no
     /// submission (older journals, callers that know only the ImageId) belongs.
     newest: HashMap<String, usize>,
+    /// Stop id → its entry in `history.stops`.
+    stops: HashMap<String, usize>,
 }
 
 impl Folder {
@@ -155,11 +160,22 @@ impl Folder {
         }
     }
 
+    fn stop(&mut self, id: &str, what: &str) -> Result<&mut StopEntry, String> {
+        match self.stops.get(id) {
+            Some(&i) => Ok(&mut self.history.stops[i]),
+            None => Err(format!("{what} for unknown stop {id}")),
+        }
+    }
+
     fn apply(&mut self, record: Record) -> Result<(), String> {
         match record {
             Record::Submitted(submission) => {
                 if self.index.contains_key(&submission.id) {
                     return Err(format!("submission {} appears twice", submission.id));
+                }
+                // A link to a stop the journal lost is dropped; the submission still counts.
+                if let Some(&i) = submission.stop.as_ref().and_then(|s| self.stops.get(s)) {
+                    self.history.stops[i].submission = Some(submission.id.clone());
                 }
                 self.index
                     .insert(submission.id.clone(), self.history.entries.len());
@@ -246,6 +262,26 @@ impl Folder {
                         is_final,
                     });
                 }
+            }
+            Record::Stopping(stop) => {
+                if self.stops.contains_key(&stop.id) {
+                    return Err(format!("stop {} appears twice", stop.id));
+                }
+                self.stops.insert(stop.id.clone(), self.history.stops.len());
+                self.history.stops.push(StopEntry {
+                    stop: *stop,
+                    not_stopped: None,
+                    started: None,
+                    submission: None,
+                });
+            }
+            Record::NotStopped { id, reason, .. } => {
+                self.stop(&id, "a refused stop")?
+                    .not_stopped
+                    .get_or_insert(reason);
+            }
+            Record::Started { id, time } => {
+                self.stop(&id, "a start")?.started.get_or_insert(time);
             }
         }
         Ok(())

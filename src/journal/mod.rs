@@ -13,6 +13,10 @@
 //!    to the submission (never to a bare ImageId, which another endpoint or a restarted
 //!    simulator may hand out again).
 //!
+//! When the source instance was Running and the recipe says `stop`, an [`InstanceStop`] is
+//! written before StopInstances and the submission names it, so `ecsimg watch --resume` can
+//! start the instance again after a crash — only one ecsimg stopped ([`stops`]).
+//!
 //! A submission that has no ImageId after step 3 (the process died, or the answer was lost) is
 //! [`recover`]ed by sending the same parameters with the same ClientToken again: CreateImage is
 //! idempotent on the token, so ECS answers with the ImageId it already assigned. Only
@@ -25,6 +29,7 @@
 
 mod history;
 mod recover;
+mod stops;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -39,6 +44,7 @@ use crate::spec::ImageSpec;
 
 pub use history::{Created, Entry, History, LastStatus, LineProblem, NotCreated, Unsettled};
 pub use recover::{Recovery, recover};
+pub use stops::{InstanceStop, RestartDue, StopEntry};
 
 /// Environment variable naming the journal file (tests, or several journals side by side).
 pub const JOURNAL_ENV: &str = "ECSIMG_JOURNAL";
@@ -100,6 +106,10 @@ pub struct Submission {
     /// The exact CreateImage parameters, ClientToken included, `DryRun` and secrets excluded.
     pub params: Vec<(String, String)>,
     pub client_token: String,
+    /// The [`InstanceStop`] of the instance this image is built from, when ecsimg stopped it
+    /// first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
 }
 
 impl Submission {
@@ -140,6 +150,7 @@ impl Submission {
             spec: spec.clone(),
             params,
             client_token,
+            stop: None,
         }
     }
 }
@@ -188,6 +199,16 @@ pub enum Record {
         #[serde(rename = "final")]
         is_final: bool,
     },
+    /// Written and synced before StopInstances is sent: ecsimg stops this instance.
+    Stopping(Box<InstanceStop>),
+    /// StopInstances refused the stop for good: ecsimg did not stop the instance.
+    NotStopped {
+        id: String,
+        time: DateTime<Utc>,
+        reason: String,
+    },
+    /// The instance of the stop was started again (or found running): nothing to restart.
+    Started { id: String, time: DateTime<Utc> },
 }
 
 /// The journal file.
@@ -450,7 +471,7 @@ fn ends_with_newline(file: &mut File) -> io::Result<bool> {
 
 /// An error after which ECS certainly holds no image for the request: the service refused it
 /// (not a throttle or a 5xx, which may hide a success), or it never reached the service.
-fn is_definite(error: &ApiError) -> bool {
+pub(crate) fn is_definite(error: &ApiError) -> bool {
     match error {
         ApiError::Service(_) => !error.is_retryable(),
         ApiError::InvalidRequest { .. } | ApiError::Setup { .. } => true,

@@ -460,3 +460,93 @@ async fn recovery_records_a_refusal_so_it_is_not_sent_again() {
     );
     assert!(!journal.read().expect("reads").entries[0].needs_recovery());
 }
+
+#[test]
+fn stops_fold_with_their_submission_and_are_due_once_the_image_ended() {
+    use crate::spec::StopPlan;
+    let (_dir, journal) = journal();
+    let plan = StopPlan::KEEP_AND_RESTART;
+    let before_create = InstanceStop::new("cn-hangzhou", "http://127.0.0.1:1", "i-a", plan);
+    let building = InstanceStop::new("cn-hangzhou", "http://127.0.0.1:1", "i-b", plan);
+    let lost = InstanceStop::new("cn-hangzhou", "http://127.0.0.1:1", "i-c", plan);
+    let kept_down = InstanceStop::new(
+        "cn-hangzhou",
+        "http://127.0.0.1:1",
+        "i-d",
+        StopPlan {
+            restart: false,
+            ..plan
+        },
+    );
+    let refused = InstanceStop::new("cn-hangzhou", "http://127.0.0.1:1", "i-e", plan);
+    for stop in [&before_create, &building, &lost, &kept_down, &refused] {
+        journal.stopping(stop).expect("recorded");
+    }
+    journal
+        .not_stopped(&refused.id, "IncorrectInstanceStatus")
+        .expect("recorded");
+    let mut image = submission("b", "http://127.0.0.1:1");
+    image.stop = Some(building.id.clone());
+    journal.submit(&image).expect("recorded");
+    journal
+        .settle(&image.id, &created("m-b"))
+        .expect("recorded");
+    let mut unanswered = submission("c", "http://127.0.0.1:1");
+    unanswered.stop = Some(lost.id.clone());
+    journal.submit(&unanswered).expect("recorded");
+
+    let due = |journal: &Journal| -> Vec<(String, RestartDue)> {
+        let history = journal.read().expect("reads");
+        history
+            .restarts_due()
+            .into_iter()
+            .map(|(s, d)| (s.stop.instance_id.clone(), d))
+            .collect()
+    };
+    let now = due(&journal);
+    assert_eq!(
+        now.len(),
+        3,
+        "not the one kept down, not the refused one: {now:?}"
+    );
+    assert_eq!(
+        now[0],
+        ("i-a".into(), RestartDue::Now),
+        "CreateImage never sent"
+    );
+    assert!(
+        matches!(&now[1], (id, RestartDue::Later(why)) if id == "i-b" && why.contains("m-b is still being built"))
+    );
+    assert!(
+        matches!(&now[2], (id, RestartDue::Later(why)) if id == "i-c" && why.contains("answer to its CreateImage was lost"))
+    );
+    // Once the image ended it is due; once started, never again.
+    journal
+        .status_for(&image.id, "m-b", "Available", Some("100%"), true)
+        .expect("recorded");
+    assert_eq!(due(&journal)[1], ("i-b".into(), RestartDue::Now));
+    journal.started(&building.id).expect("recorded");
+    journal.started(&before_create.id).expect("recorded");
+    let left: Vec<String> = due(&journal).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(left, ["i-c"]);
+    let history = journal.read().expect("reads");
+    assert_eq!(history.stops.len(), 5);
+    assert_eq!(
+        history.stops[1].submission.as_deref(),
+        Some(image.id.as_str())
+    );
+    assert!(history.problems.is_empty(), "{:?}", history.problems);
+    // A submission naming a stop the journal lost still counts; a start of one is reported.
+    let mut orphan = submission("o", "http://127.0.0.1:1");
+    orphan.stop = Some("no-such-stop".into());
+    journal.submit(&orphan).expect("recorded");
+    journal.started("no-such-stop").expect("recorded");
+    let history = journal.read().expect("reads");
+    assert_eq!(history.entries.len(), 3);
+    assert_eq!(history.problems.len(), 1);
+    assert!(
+        history.problems[0]
+            .reason
+            .contains("unknown stop no-such-stop")
+    );
+}

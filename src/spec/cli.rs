@@ -1,5 +1,5 @@
 //! The spec as the equivalent `aliyun ecs CreateImage ...` command line, built from
-//! [`to_params`] so wire names live in one place.
+//! [`to_params`] so wire names live in one place; [`cli_line`] writes any call so.
 
 use super::{ImageSpec, to_params};
 
@@ -13,13 +13,18 @@ pub struct CliError {
 /// One line for a POSIX shell; every value is quoted only as much as needed (`'web 1'`).
 /// Validation rejects NUL in every field, so this fails only for specs that never validated.
 pub fn to_cli(spec: &ImageSpec) -> Result<String, CliError> {
-    let mut line = String::from("aliyun ecs CreateImage");
-    for (name, value) in to_params(spec) {
-        let quoted = shlex::try_quote(&value).map_err(|_| CliError {
+    cli_line("CreateImage", &to_params(spec))
+}
+
+/// `aliyun ecs ACTION --Name value ...` for a POSIX shell.
+pub fn cli_line(action: &str, params: &[(String, String)]) -> Result<String, CliError> {
+    let mut line = format!("aliyun ecs {action}");
+    for (name, value) in params {
+        let quoted = shlex::try_quote(value).map_err(|_| CliError {
             param: name.clone(),
         })?;
         line.push_str(" --");
-        line.push_str(&name);
+        line.push_str(name);
         line.push(' ');
         line.push_str(&quoted);
     }

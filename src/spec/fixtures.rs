@@ -6,8 +6,9 @@ use proptest::sample::select;
 
 use super::{
     Architecture, BootMode, DetectionStrategy, DiskSpec, DiskType, Features, ImageDetails,
-    ImageSpec, ImdsSupport, Source, Tag, rules, validate,
+    ImageSpec, ImdsSupport, Source, StopPlan, Tag, rules, validate,
 };
+use crate::api::StoppedMode;
 
 /// A spec using every field, with quoting hazards in its text.
 pub fn full_spec() -> ImageSpec {
@@ -62,6 +63,7 @@ pub fn full_spec() -> ImageSpec {
             detection_strategy: Some(DetectionStrategy::Standard),
         },
         client_token: Some("123e4567-e89b-12d3-a456-426655440000".into()),
+        stop: None,
     }
 }
 
@@ -186,10 +188,19 @@ pub fn valid_spec() -> impl Strategy<Value = ImageSpec> {
         proptest::option::of(select(ImdsSupport::ALL)),
         proptest::option::of(select(DetectionStrategy::ALL)),
         proptest::option::of("[!-~]{1,64}"),
+        proptest::option::of((select(&StoppedMode::ALL[..]), any::<bool>(), any::<bool>())),
     )
         .prop_map(
-            |(region, source, image, tags, imds, detection, client_token)| ImageSpec {
+            |(region, source, image, tags, imds, detection, client_token, stop)| ImageSpec {
                 region: region.to_owned(),
+                // Stopping first is for instance sources only.
+                stop: stop
+                    .filter(|_| matches!(source, Source::Instance { .. }))
+                    .map(|(mode, force, restart)| StopPlan {
+                        mode,
+                        force,
+                        restart,
+                    }),
                 source,
                 image,
                 tags,

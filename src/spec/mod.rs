@@ -11,6 +11,7 @@ mod fixtures;
 pub mod params;
 pub mod recipe;
 pub mod rules;
+pub mod stop;
 pub mod usable;
 pub mod validate;
 
@@ -19,9 +20,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use cli::{CliError, to_cli};
+pub use cli::{CliError, cli_line, to_cli};
 pub use params::to_params;
 pub use recipe::{RecipeError, RecipeProblem, parse_recipe, to_recipe};
+pub use stop::StopPlan;
 pub use validate::{Context, FieldError, Severity, SnapshotFacts, validate, validate_with};
 
 /// The region a fresh spec starts in (the sandbox's default too).
@@ -37,6 +39,10 @@ pub struct ImageSpec {
     pub tags: Vec<Tag>,
     pub features: Features,
     pub client_token: Option<String>,
+    /// Stop the source instance before CreateImage (and maybe start it again after); only
+    /// with an instance source. Absent in journals written before it existed.
+    #[serde(default)]
+    pub stop: Option<StopPlan>,
 }
 
 impl Default for ImageSpec {
@@ -48,6 +54,7 @@ impl Default for ImageSpec {
             tags: Vec::new(),
             features: Features::default(),
             client_token: None,
+            stop: None,
         }
     }
 }
@@ -261,6 +268,10 @@ pub enum Field {
     ImdsSupport,
     DetectionStrategy,
     ClientToken,
+    /// `source.stop`: the stop mode (the plan as a whole).
+    Stop,
+    ForceStop,
+    Restart,
 }
 
 impl Field {
@@ -296,6 +307,9 @@ impl Field {
             Field::ImdsSupport => "features.imds_support".into(),
             Field::DetectionStrategy => "features.detection_strategy".into(),
             Field::ClientToken => "client_token".into(),
+            Field::Stop => "source.stop".into(),
+            Field::ForceStop => "source.force_stop".into(),
+            Field::Restart => "source.restart".into(),
         }
     }
 
@@ -327,6 +341,9 @@ impl Field {
             Field::ImdsSupport => "IMDS support".into(),
             Field::DetectionStrategy => "Image check".into(),
             Field::ClientToken => "Client token".into(),
+            Field::Stop => "Stop first".into(),
+            Field::ForceStop => "Force stop".into(),
+            Field::Restart => "Restart".into(),
         }
     }
 }

@@ -16,7 +16,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use toml::Spanned;
 
-use super::{DiskSpec, DiskType, Features, Field, ImageDetails, ImageSpec, Source, Tag, validate};
+use super::stop::{mode_name, parse_mode};
+use super::{
+    DiskSpec, DiskType, Features, Field, ImageDetails, ImageSpec, Source, StopPlan, Tag, validate,
+};
 
 /// A recipe that cannot be used, with every problem found (not just the first).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,6 +149,18 @@ pub fn to_recipe(spec: &ImageSpec) -> String {
             ..RawSource::default()
         },
     };
+    let source = RawSource {
+        stop: spec
+            .stop
+            .map(|p| Spanned::new(0..0, mode_name(p.mode).to_owned())),
+        // Written only when set: a clean shutdown is the default.
+        force_stop: spec
+            .stop
+            .filter(|p| p.force)
+            .map(|_| Spanned::new(0..0, true)),
+        restart: spec.stop.map(|p| Spanned::new(0..0, p.restart)),
+        ..source
+    };
     let image = &spec.image;
     let raw = RawRecipe {
         region: Spanned::new(0..0, spec.region.clone()),
@@ -224,6 +239,14 @@ struct RawSource {
     instance_id: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     snapshot_id: Option<Spanned<String>>,
+    /// `keep-charging` or `stop-charging`: stop a Running instance before CreateImage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stop: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    force_stop: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restart: Option<Spanned<bool>>,
+    // Arrays of tables after plain keys, as TOML requires when writing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     disks: Option<Vec<Spanned<RawDisk>>>,
 }
@@ -349,9 +372,11 @@ impl Loader<'_> {
     fn convert(&mut self, raw: RawRecipe) -> ImageSpec {
         let image = raw.image.unwrap_or_default();
         let features = raw.features.unwrap_or_default();
+        let (source, stop) = self.source(raw.source);
         ImageSpec {
             region: self.take(Field::Region, raw.region),
-            source: self.source(raw.source),
+            source,
+            stop,
             image: ImageDetails {
                 name: self.opt(Field::ImageName, image.name),
                 family: self.opt(Field::ImageFamily, image.family),
@@ -427,12 +452,58 @@ impl Loader<'_> {
         });
     }
 
-    fn source(&mut self, raw: Option<Spanned<RawSource>>) -> Source {
+    /// The source, and the plan to stop its instance first.
+    fn source(&mut self, raw: Option<Spanned<RawSource>>) -> (Source, Option<StopPlan>) {
         let Some(raw) = raw else {
-            return Source::default();
+            return (Source::default(), None);
         };
         self.spans.insert(Field::Source, raw.span());
-        let raw = raw.into_inner();
+        let mut raw = raw.into_inner();
+        let stop = self.stop_plan(raw.stop.take(), raw.force_stop.take(), raw.restart.take());
+        (self.one_source(raw), stop)
+    }
+
+    /// `stop`, `force_stop` and `restart`; the latter two mean nothing without the first.
+    fn stop_plan(
+        &mut self,
+        stop: Option<Spanned<String>>,
+        force: Option<Spanned<bool>>,
+        restart: Option<Spanned<bool>>,
+    ) -> Option<StopPlan> {
+        let Some(stop) = stop else {
+            for (field, span) in [
+                (Field::ForceStop, force.map(|f| f.span())),
+                (Field::Restart, restart.map(|r| r.span())),
+            ] {
+                if let Some(span) = span {
+                    let key = field.recipe_key(&ImageSpec::default());
+                    self.problem(
+                        field,
+                        span,
+                        format!(
+                            "{key} goes with source.stop, which says how to stop the instance; \
+                             ecsimg only starts an instance it stopped. Add stop = \
+                             \"keep-charging\" (or \"stop-charging\"), or remove it."
+                        ),
+                        None,
+                    );
+                }
+            }
+            return None;
+        };
+        let span = stop.span();
+        let mode = parse_mode(&self.take(Field::Stop, stop))
+            .map_err(|message| self.problem(Field::Stop, span, message, None))
+            .ok()?;
+        Some(StopPlan {
+            mode,
+            force: self.opt(Field::ForceStop, force).unwrap_or(false),
+            restart: self.opt(Field::Restart, restart).unwrap_or(false),
+        })
+    }
+
+    /// The one source a recipe must name.
+    fn one_source(&mut self, raw: RawSource) -> Source {
         // In CreateImage's priority order; a recipe must name one.
         let mut given: Vec<(&str, Range<usize>)> = Vec::new();
         if let Some(id) = &raw.instance_id {
@@ -558,7 +629,12 @@ fn parent(field: Field) -> Option<Field> {
         | Field::SourceDiskSize(i)
         | Field::SourceDiskDevice(i) => Some(Field::SourceDisk(i)),
         Field::SourceDisk(_) => Some(Field::SourceDisks),
-        Field::SourceDisks | Field::InstanceId | Field::SnapshotId => Some(Field::Source),
+        Field::SourceDisks
+        | Field::InstanceId
+        | Field::SnapshotId
+        | Field::Stop
+        | Field::ForceStop
+        | Field::Restart => Some(Field::Source),
         Field::TagKey(i) | Field::TagValue(i) => Some(Field::Tag(i)),
         Field::Tag(_) => Some(Field::Tags),
         _ => None,

@@ -89,6 +89,7 @@ pub fn validate(spec: &ImageSpec) -> Vec<FieldError> {
     check_source(&spec.source, &mut out);
     check_image(spec, &mut out);
     check_tags(spec, &mut out);
+    check_stop(spec, &mut out);
     if let Some(token) = &spec.client_token {
         rule(
             &mut out,
@@ -186,6 +187,20 @@ fn snapshot_findings(
             field_of(problem.code),
             Some(problem.code),
             format!("Snapshot {id} cannot be used: {}.", problem.reason),
+        ));
+    }
+}
+
+/// Stopping first is for an instance source only (a missing source is reported as such).
+fn check_stop(spec: &ImageSpec, out: &mut Vec<FieldError>) {
+    let other_source = !spec.source.is_empty() && !matches!(spec.source, Source::Instance { .. });
+    if spec.stop.is_some() && other_source {
+        out.push(FieldError::error(
+            Field::Stop,
+            None,
+            "stop, force_stop and restart are for an instance source (instance_id): ecsimg \
+             stops that instance before CreateImage and starts it again after. A snapshot or \
+             a disk mapping has no instance to stop; remove them.",
         ));
     }
 }
@@ -897,6 +912,22 @@ mod tests {
         for wrong in ["", &"t".repeat(65), "tök", "a b"] {
             assert_eq!(token(wrong), bad, "{wrong:?}");
         }
+    }
+
+    #[test]
+    fn stopping_first_needs_an_instance_source() {
+        let mut spec = instance();
+        spec.stop = Some(crate::spec::StopPlan::KEEP_AND_RESTART);
+        assert_eq!(findings(validate(&spec), Severity::Error), []);
+        spec.source = Source::Snapshot {
+            snapshot_id: "s-1".into(),
+        };
+        let errors = validate(&spec);
+        assert_eq!(
+            findings(errors.clone(), Severity::Error),
+            [(Field::Stop, None)]
+        );
+        assert!(errors[0].message.contains("for an instance source"));
     }
 
     fn facts(size_gib: u32, source: DiskType) -> SnapshotFacts {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::effect::Effect;
 use super::launch::{LaunchScreen, Session};
 use super::msg::{Loaded, RequestId};
+use super::restart::{Restart, RestartAction};
 use super::steps::details::DetailsStep;
 use super::steps::disks::DisksStep;
 use super::steps::review::ReviewStep;
@@ -44,6 +45,9 @@ pub enum Overlay {
     Regions(Box<Picker<Region>>),
     /// The chosen source belongs to the old region: confirm before switching to `region`.
     ConfirmRegion { region: String },
+    /// Starting again the instance ecsimg stopped: the offer, then its status
+    /// ([`App::restart`] holds the state; the overlay follows it).
+    Restart,
 }
 
 /// What a key does when no step or overlay uses it.
@@ -66,6 +70,9 @@ pub enum OverlayAction {
     No,
     Retry,
     Picker(PickerAction),
+    /// Quit once the instance ecsimg stopped is started again.
+    StartThenQuit,
+    Restart(RestartAction),
     /// The overlay is modal: other keys do nothing.
     Nothing,
 }
@@ -124,6 +131,8 @@ pub struct App {
     pub findings: Vec<FieldError>,
     pub steps: Steps,
     pub overlay: Option<Overlay>,
+    /// The instance ecsimg stopped in this session and the offer to start it again.
+    pub restart: Restart,
     /// A one-line message for the status line, cleared by the next key.
     pub notice: Option<String>,
     /// Last time seen (from ticks).
@@ -163,6 +172,7 @@ impl App {
             findings: Vec::new(),
             steps: Steps::default(),
             overlay: None,
+            restart: Restart::default(),
             notice: None,
             now: DateTime::<Utc>::UNIX_EPOCH,
             tick: 0,
@@ -200,6 +210,7 @@ impl App {
             &self.findings,
             self.now,
             self.session.as_ref(),
+            &mut self.restart,
             &mut self.seq,
             &mut effects,
             &mut self.pending_error,
@@ -244,7 +255,7 @@ impl App {
     pub fn busy(&self) -> bool {
         let launching = matches!(&self.screen, Screen::Launch(l) if l.starting());
         let regions = self.regions_request.is_some();
-        launching || regions || self.steps.get(self.step).busy()
+        launching || regions || self.restart.busy() || self.steps.get(self.step).busy()
     }
 
     fn answers(&self) -> Answers<'_> {
@@ -342,13 +353,16 @@ impl App {
                     A::Close,
                     "close",
                 ),
-            Overlay::ConfirmQuit => {
-                modal(Keymap::new().bind([Key::char('y')], A::Yes, "quit").bind(
-                    [Key::char('n'), Key::plain(Esc)],
-                    A::No,
-                    "stay",
-                ))
-            }
+            Overlay::ConfirmQuit => modal(
+                Keymap::new()
+                    .when(self.restart.startable_from(&self.spec.region), |k| {
+                        k.bind([Key::char('s')], A::StartThenQuit, "start it, then quit")
+                            .help("start the instance ecsimg stopped, and quit once it runs")
+                    })
+                    .bind([Key::char('y')], A::Yes, "quit")
+                    .bind([Key::char('n'), Key::plain(Esc)], A::No, "stay"),
+            ),
+            Overlay::Restart => Keymap::new().with(self.restart.keymap(), A::Restart),
             Overlay::Error { report, .. } => modal(
                 Keymap::new()
                     .when(report.retry, |k| {
@@ -391,6 +405,16 @@ impl App {
             .with(self.global_keymap().unless_used_by(&step), |a| a)
             .with(App::quit_keymap(), |a| a);
         (step.help_lines(), global.help_lines())
+    }
+
+    /// Opens or closes the restart dialog to match its state: it comes up once a step asked
+    /// for the offer and no other overlay is open, and goes when it has nothing to show.
+    pub fn sync_restart(&mut self) {
+        match (&self.overlay, self.restart.showing()) {
+            (None, true) => self.overlay = Some(Overlay::Restart),
+            (Some(Overlay::Restart), false) => self.overlay = None,
+            _ => {}
+        }
     }
 
     /// What to print once the terminal is restored, when this session submitted an image:

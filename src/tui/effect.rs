@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::launch::Connector;
 use super::msg::{Loaded, Msg, Page, RequestId, Saved, Submitted};
 use crate::api::model::{DiskQuery, ImageQuery, InstanceQuery, SnapshotQuery, WATCH_STATUSES};
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, StopOptions};
 use crate::journal::{Journal, Submission};
 use crate::spec::ImageSpec;
 use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
@@ -38,8 +38,13 @@ pub enum Call {
     /// DescribeImages of the account's own images whose name contains `name`, in every status
     /// → [`Loaded::Images`]. Used to flag a name already taken (`InvalidImageName.Duplicated`).
     ImagesNamed { name: String },
-    /// StopInstances for one instance (clean shutdown) → [`Loaded::Stopping`].
-    StopInstance { instance_id: String },
+    /// StopInstances for one instance → [`Loaded::Stopping`].
+    StopInstance {
+        instance_id: String,
+        options: StopOptions,
+    },
+    /// StartInstances for one instance → [`Loaded::Starting`].
+    StartInstance { instance_id: String },
     /// DescribeImages, all pages → [`Loaded::Images`] (e.g. the image an instance runs).
     Images(ImageQuery),
     /// CreateImage with these parameters plus `DryRun=true` → [`Loaded::DryRun`].
@@ -303,11 +308,20 @@ async fn perform(
             };
             send(client.describe_images_all(&query).await.map(Loaded::Images));
         }
-        Call::StopInstance { instance_id } => send(
+        Call::StopInstance {
+            instance_id,
+            options,
+        } => send(
             client
-                .stop_instances(&[instance_id], false)
+                .stop_instances(&[instance_id], options)
                 .await
                 .map(Loaded::Stopping),
+        ),
+        Call::StartInstance { instance_id } => send(
+            client
+                .start_instances(&[instance_id])
+                .await
+                .map(Loaded::Starting),
         ),
         Call::Images(query) => send(client.describe_images_all(&query).await.map(Loaded::Images)),
         Call::DryRun { mut params } => {
@@ -479,8 +493,5 @@ async fn stream_pages<T>(
 
 /// `InstanceQuery` for one instance (status polls).
 pub fn one_instance(instance_id: &str) -> InstanceQuery {
-    InstanceQuery {
-        instance_ids: Some(vec![instance_id.to_string()]),
-        ..InstanceQuery::default()
-    }
+    InstanceQuery::one(instance_id)
 }

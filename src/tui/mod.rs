@@ -10,8 +10,10 @@
 pub mod app;
 pub mod effect;
 pub mod event_loop;
+pub mod instance_wait;
 pub mod launch;
 pub mod msg;
+pub mod restart;
 pub mod steps;
 pub mod terminal;
 #[cfg(test)]
@@ -114,6 +116,10 @@ pub async fn run(opts: RunOptions) -> Result<Ended, WizardError> {
     if let Some(farewell) = wizard.app().farewell() {
         // The terminal may be gone (SIGHUP): nothing to do about a failed write.
         let _ = write!(io::stderr(), "{farewell}");
+    }
+    let sandbox = wizard.app().session.as_ref().is_some_and(|s| s.sandbox);
+    if let Some(stopped) = wizard.app().restart.farewell(sandbox) {
+        let _ = write!(io::stderr(), "{}", crate::text::escape_lines(&stopped));
     }
     ended
 }

@@ -22,6 +22,8 @@ pub enum Owner {
     /// The app itself (the region list).
     App,
     Step(Step),
+    /// Starting again the instance ecsimg stopped ([`super::restart`]).
+    Restart,
 }
 
 /// Identifies one request; results carry it back. A step keeps the ids it is waiting for and
@@ -54,6 +56,8 @@ pub enum Loaded {
     Images(Vec<Image>),
     /// StopInstances: one result per instance.
     Stopping(Vec<InstanceResponse>),
+    /// StartInstances: one result per instance.
+    Starting(Vec<InstanceResponse>),
     /// CreateImage sent with `DryRun=true`: `DryRunPassed`, or `Created` from an endpoint that
     /// ignored the flag.
     DryRun(CreateImageOutcome),
@@ -110,6 +114,7 @@ impl Loaded {
             Loaded::Disks(page) => Loaded::Disks(page.escaped()),
             Loaded::Images(rows) => Loaded::Images(escaped(rows)),
             Loaded::Stopping(rows) => Loaded::Stopping(escaped(rows)),
+            Loaded::Starting(rows) => Loaded::Starting(escaped(rows)),
             Loaded::DryRun(outcome) => Loaded::DryRun(escaped_outcome(outcome)),
             Loaded::Submitted(submitted) => Loaded::Submitted(Box::new(match *submitted {
                 Submitted::Sent {

@@ -239,3 +239,20 @@ pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The text inside the dialog on screen (between its side borders), its wrapped rows joined
+/// by single spaces, so a sentence can be found whatever the width.
+pub fn dialog_text(app: &App, width: u16, height: u16) -> String {
+    screen_text(app, width, height)
+        .lines()
+        .filter_map(|row| {
+            let start = row.find('│')?;
+            let end = row.rfind('│').filter(|end| *end > start)?;
+            Some(row[start + '│'.len_utf8()..end].to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -11,6 +11,7 @@ use super::app::{App, Global, Overlay, OverlayAction, Screen};
 use super::effect::{Call, Effect};
 use super::launch::LaunchAction;
 use super::msg::{Loaded, Msg, Owner, RequestId, escaped_error};
+use super::restart::Done;
 use super::steps::{Outcome, Step};
 use super::view::ErrorReport;
 use super::widgets::picker::{Column, Picker, PickerEvent, PickerKind};
@@ -35,6 +36,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             app.now = now;
             app.tick = app.tick.wrapping_add(1);
+            app.restart.tick(now);
             let step = app.step;
             app.with_step(step, |s, ctx| s.tick(ctx))
         }
@@ -44,6 +46,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             match id.owner {
                 Owner::App => regions_loaded(app, id, result),
                 Owner::Step(step) => app.deliver(step, id, result),
+                Owner::Restart if app.restart.expects(id) => {
+                    let done = app.restart.loaded(result, &mut app.seq);
+                    restart_done(app, done)
+                }
+                Owner::Restart => Vec::new(),
             }
         }
         Msg::SandboxStarted(Ok(session)) => {
@@ -61,6 +68,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
     };
     app.revalidate();
+    app.sync_restart();
     effects
 }
 
@@ -141,6 +149,11 @@ fn overlay_act(
             Vec::new()
         }
         (Overlay::ConfirmQuit, A::Yes) => quit(app),
+        (Overlay::ConfirmQuit, A::StartThenQuit) => app.restart.start(true, &mut app.seq),
+        (Overlay::Restart, A::Restart(action)) => {
+            let done = app.restart.act(action, &mut app.seq);
+            restart_done(app, done)
+        }
         (Overlay::Error { owner, report }, A::Retry) if report.retry => match owner {
             Some(step) => app.with_step(step, |s, ctx| s.retry(ctx)),
             None => open_regions(app),
@@ -244,7 +257,10 @@ fn go_to_field(app: &mut App, field: Field) -> Vec<Effect> {
 }
 
 fn request_quit(app: &mut App) -> Vec<Effect> {
-    if app.has_answers() || app.steps.get(app.step).quit_warning().is_some() {
+    if app.has_answers()
+        || app.steps.get(app.step).quit_warning().is_some()
+        || app.restart.down().is_some()
+    {
         app.overlay = Some(Overlay::ConfirmQuit);
         Vec::new()
     } else {
@@ -255,6 +271,18 @@ fn request_quit(app: &mut App) -> Vec<Effect> {
 fn quit(app: &mut App) -> Vec<Effect> {
     app.quit = true;
     vec![Effect::Quit]
+}
+
+/// What the restart dialog asked for: its calls, a notice, maybe the end of the wizard.
+fn restart_done(app: &mut App, done: Done) -> Vec<Effect> {
+    if let Some(notice) = done.notice {
+        app.notice = Some(notice);
+    }
+    let mut effects = done.effects;
+    if done.quit {
+        effects.extend(quit(app));
+    }
+    effects
 }
 
 // ---------------------------------------------------------------------------------------------

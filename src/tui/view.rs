@@ -273,11 +273,7 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         }
         Overlay::ConfirmQuit => Dialog {
             title: "Quit?",
-            lines: unindented(vec![Line::raw(
-                app.steps.get(app.step).quit_warning().unwrap_or_else(|| {
-                    "Your answers are not saved anywhere. Quit and lose them?".into()
-                }),
-            )]),
+            lines: unindented(quit_lines(app)),
             keys: overlay_keys(app),
             accent: theme.warning,
             width: 60,
@@ -285,6 +281,9 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         }
         .render(theme, frame, area),
         Overlay::Error { report, .. } => render_error(app, report, frame, area),
+        Overlay::Restart => app
+            .restart
+            .render(theme, app.now, spinner(app.tick), frame, area),
         Overlay::ConfirmRegion { region } => Dialog {
             title: "Switch region?",
             lines: unindented(vec![Line::raw(format!(
@@ -312,6 +311,37 @@ fn render_overlay(app: &App, overlay: &Overlay, frame: &mut Frame, area: Rect) {
             picker.render(&style, frame, inner);
         }
     }
+}
+
+/// Why quitting deserves a question: the active step's reason (or the answers that would be
+/// lost), and the instance ecsimg stopped that is still down.
+fn quit_lines(app: &App) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw(
+        app.steps
+            .get(app.step)
+            .quit_warning()
+            .unwrap_or_else(|| "Your answers are not saved anywhere. Quit and lose them?".into()),
+    )];
+    if let Some(down) = app.restart.down() {
+        let id = &down.instance.instance_id;
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            if app.restart.startable_from(&app.spec.region) {
+                format!(
+                    "ecsimg stopped {id} for the image and it is still down: s starts it again \
+                     and quits once it is Running; y quits and leaves it stopped."
+                )
+            } else {
+                format!(
+                    "ecsimg stopped {id} in {} and it is still down; switch back to that region \
+                     (^G) to start it from here, or y quits and leaves it stopped.",
+                    down.region
+                )
+            },
+            app.theme.warning,
+        ));
+    }
+    lines
 }
 
 /// The open overlay's keys, for its border.

@@ -17,6 +17,7 @@ use ecsimg::api::client::{Client, ClientConfig, CreateImageOutcome};
 use ecsimg::api::endpoint::Endpoint;
 use ecsimg::api::error::{ApiError, TransportKind};
 use ecsimg::api::model::{DiskQuery, ImageQuery, InstanceQuery, SnapshotQuery};
+use ecsimg::api::power::StopOptions;
 use ecsimg::api::product::ECS;
 use ecsimg::api::retry::RetryPolicy;
 use ecsimg::api::sign::{self, SignatureVersion};
@@ -593,7 +594,7 @@ async fn stop_instances_reports_each_instance() {
     .await;
     let results = server
         .client(SignatureVersion::V3)
-        .stop_instances(&["i-1".into(), "i-2".into()], false)
+        .stop_instances(&["i-1".into(), "i-2".into()], StopOptions::default())
         .await
         .expect("answered");
     assert!(results[0].is_success() && !results[1].is_success());
@@ -601,6 +602,39 @@ async fn stop_instances_reports_each_instance() {
     assert_eq!(seen[0].param("InstanceId.1"), Some("i-1"));
     assert_eq!(seen[0].param("InstanceId.2"), Some("i-2"));
     assert_eq!(seen[0].param("ForceStop"), Some("false"));
+    assert_eq!(seen[0].param("StoppedMode"), Some("KeepCharging"));
+}
+
+#[tokio::test]
+async fn start_instances_is_sent_once_and_reports_each_instance() {
+    let server = Server::start(
+        vec![
+            error(503, "ServiceUnavailable"),
+            Reply::Json(
+                json!({"RequestId": "r", "InstanceResponses": {"InstanceResponse": [
+                    {"InstanceId": "i-1", "Code": "200", "PreviousStatus": "Stopped",
+                     "CurrentStatus": "Starting"}
+                ]}}),
+            ),
+        ],
+        unexpected,
+    )
+    .await;
+    let client = server.client(SignatureVersion::V3);
+    // The service may have acted before a 5xx: a start is not sent twice.
+    let err = client
+        .start_instances(&["i-1".into()])
+        .await
+        .expect_err("503 is not retried");
+    assert_eq!(err.code(), Some("ServiceUnavailable"));
+    let results = client
+        .start_instances(&["i-1".into()])
+        .await
+        .expect("answered");
+    assert_eq!(results[0].current_status, "Starting");
+    let seen = server.assert_verified(2);
+    assert_eq!(seen[1].param("InstanceId.1"), Some("i-1"));
+    assert_eq!(seen[1].param("BatchOptimization"), Some("SuccessFirst"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,18 +44,23 @@ impl Sim {
         Sim { child, url }
     }
 
-    /// Custom images named `name`, as the simulator reports them.
-    pub fn images_named(&self, name: &str) -> Vec<(String, String)> {
+    /// A client of the simulator in cn-hangzhou, signing with the sandbox key.
+    pub fn client(&self) -> Client {
         let credentials = Credentials {
             access_key_id: SANDBOX_ID.into(),
             access_key_secret: Secret::new(SANDBOX_SECRET),
             security_token: None,
         };
-        let client = Client::new(
+        Client::new(
             ClientConfig::new("cn-hangzhou", credentials)
                 .with_endpoint(Endpoint::parse(&self.url).expect("url")),
         )
-        .expect("client");
+        .expect("client")
+    }
+
+    /// Custom images named `name`, as the simulator reports them.
+    pub fn images_named(&self, name: &str) -> Vec<(String, String)> {
+        let client = self.client();
         let query = ImageQuery {
             statuses: WATCH_STATUSES.iter().map(|s| s.to_string()).collect(),
             image_name: Some(name.to_string()),
@@ -142,6 +147,33 @@ pub fn recipe(instance: &str, name: &str) -> String {
         "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{instance}\"\n\
          [image]\nname = \"{name}\"\n[tags]\nenv = \"test\"\n"
     )
+}
+
+/// Runs `create` with the test hook that stops it for good right after CreateImage was sent,
+/// and kills it there (SIGKILL): the answer never reaches the journal.
+pub fn kill_after_create_was_sent(mut create: Command) {
+    let mut child = create
+        .env("ECSIMG_TEST_PAUSE_AFTER_SEND", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut paused = false;
+    for line in stderr.lines() {
+        if line
+            .expect("stderr")
+            .contains("paused after CreateImage was sent")
+        {
+            paused = true;
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never paused");
+    }
+    assert!(paused, "create ended before it paused");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -11,7 +11,7 @@ use ecsimg::api::Endpoint;
 use ecsimg::journal::{Journal, Submission};
 use ecsimg::spec::{ImageSpec, Source, to_params};
 
-use crate::cli::{BIN, Env, RUNNING, assert_exit, recipe, text};
+use crate::cli::{BIN, Env, RUNNING, assert_exit, kill_after_create_was_sent, recipe, text};
 use crate::hostile::{Hostile, Reply, signal_and_wait};
 
 /// A submission journaled by a process that died before its answer was recorded.
@@ -31,29 +31,13 @@ fn orphan(name: &str, endpoint: &str) -> Submission {
 fn kill_9_between_send_and_record_is_recovered_by_watch_resume() {
     let env = Env::new("50");
     let recipe_path = env.recipe("crash.toml", &recipe(RUNNING, "crash-test"));
-    let mut child = env
-        .cmd(&["create", "--recipe", &recipe_path, "--yes", "--no-wait"])
-        .env("ECSIMG_TEST_PAUSE_AFTER_SEND", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    let stderr = BufReader::new(child.stderr.take().expect("piped"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut paused = false;
-    for line in stderr.lines() {
-        if line
-            .expect("stderr")
-            .contains("paused after CreateImage was sent")
-        {
-            paused = true;
-            break;
-        }
-        assert!(Instant::now() < deadline, "never paused");
-    }
-    assert!(paused);
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    kill_after_create_was_sent(env.cmd(&[
+        "create",
+        "--recipe",
+        &recipe_path,
+        "--yes",
+        "--no-wait",
+    ]));
 
     // Sent, but the answer never reached the journal.
     let history = env.journal().read().expect("journal");

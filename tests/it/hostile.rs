@@ -236,7 +236,7 @@ impl Home {
 
 /// Nothing a terminal would act on: no ESC, no C1 control (CSI), no BEL.
 #[track_caller]
-fn assert_inert(what: &str, bytes: &[u8]) {
+pub fn assert_inert(what: &str, bytes: &[u8]) {
     let shown = text(bytes);
     let live: Vec<char> = shown
         .chars()
@@ -324,7 +324,7 @@ fn the_first_signal_cancels_a_call_in_flight() {
 // ---------------------------------------------------------------------------------------------
 // Hostile text
 
-const ESCAPES: &str = "\u{1b}[31m\u{1b}]0;owned\u{7}\u{9b}2J\u{202e}";
+pub const ESCAPES: &str = "\u{1b}[31m\u{1b}]0;owned\u{7}\u{9b}2J\u{202e}";
 
 /// Issue 12 §2: `"ImageId":"../../etc/passwd\u001b[31m"` reached stdout, the suggested
 /// `ecsimg watch` line, the journal and `history`.

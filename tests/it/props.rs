@@ -27,7 +27,7 @@ use ecsimg::api::model::{
     ResourceGroup, Snapshot, SnapshotQuery,
 };
 use ecsimg::api::sign::SignatureVersion;
-use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint};
+use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint, StoppedMode};
 use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, RunningSim, SimConfig};
@@ -149,9 +149,15 @@ fn any_spec() -> impl Strategy<Value = ImageSpec> {
         proptest::option::of(select(ImdsSupport::ALL)),
         proptest::option::of(select(DetectionStrategy::ALL)),
         proptest::option::of(text()),
+        // With any source: a plan on a snapshot must be refused, not lost.
+        proptest::option::of((
+            select(&StoppedMode::ALL[..]),
+            any::<bool>(),
+            any::<bool>(),
+        )),
     )
         .prop_map(
-            |(region, source, image, tags, imds, detection, client_token)| ImageSpec {
+            |(region, source, image, tags, imds, detection, client_token, stop)| ImageSpec {
                 region,
                 source,
                 image,
@@ -161,6 +167,11 @@ fn any_spec() -> impl Strategy<Value = ImageSpec> {
                     detection_strategy: detection,
                 },
                 client_token,
+                stop: stop.map(|(mode, force, restart)| spec::StopPlan {
+                    mode,
+                    force,
+                    restart,
+                }),
             },
         )
 }
@@ -342,6 +353,7 @@ fn wire_spec() -> impl Strategy<Value = ImageSpec> {
                         detection_strategy: detection,
                     },
                     client_token: token,
+                    stop: None,
                 }
             },
         )
@@ -545,10 +557,17 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
         Call::Disks(_) => page(canned.disks.clone(), Loaded::Disks),
         Call::ImagesNamed { .. } => vec![Loaded::Images(Vec::new())],
         Call::Images(_) => vec![Loaded::Images(canned.images.clone())],
-        Call::StopInstance { instance_id } => vec![Loaded::Stopping(vec![InstanceResponse {
+        Call::StopInstance { instance_id, .. } => vec![Loaded::Stopping(vec![InstanceResponse {
             instance_id: instance_id.clone(),
             previous_status: "Running".into(),
             current_status: "Stopping".into(),
+            code: "200".into(),
+            message: "success".into(),
+        }])],
+        Call::StartInstance { instance_id } => vec![Loaded::Starting(vec![InstanceResponse {
+            instance_id: instance_id.clone(),
+            previous_status: "Stopped".into(),
+            current_status: "Starting".into(),
             code: "200".into(),
             message: "success".into(),
         }])],

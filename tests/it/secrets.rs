@@ -462,6 +462,36 @@ fn a_successful_build_and_its_journal_hold_no_secret() {
         .expect("the image was made");
     home.run(&["watch", &image.id, "--endpoint", &url]);
     home.run(&["watch", &image.id, "--endpoint", &url, "--output", "json"]);
+    // Stopping the instance first and starting it again: every new line and JSON event.
+    let stopping = home.write(
+        "stop.toml",
+        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-bp1g6zv0ce8oghu7k2a1\"\n\
+         stop = \"stop-charging\"\nrestart = true\n[image]\nname = \"secrets-stop\"\n",
+    );
+    let stopping = stopping.to_str().expect("a UTF-8 temp path");
+    for format in ["text", "json"] {
+        let name = format!("image.name=secrets-stop-{format}");
+        let args = [
+            "create",
+            "--recipe",
+            stopping,
+            "--yes",
+            "--endpoint",
+            &url,
+            "--output",
+            format,
+            "--set",
+            &name,
+        ];
+        let out = home.run(&args);
+        assert!(
+            out.status.success(),
+            "create failed: {}",
+            Home::stderr(&out)
+        );
+    }
+    home.run(&["preview", "--recipe", stopping, "--format", "cli"]);
+    home.run(&["watch", "--resume", "--endpoint", &url]);
     let history = home.run(&["history", "--output", "json"]);
     assert!(
         String::from_utf8_lossy(&history.stdout).contains(&image.id),

@@ -58,6 +58,7 @@ use ratatui::layout::Rect;
 use super::effect::{Call, Effect};
 use super::launch::Session;
 use super::msg::{Loaded, Owner, Page, RequestId};
+use super::restart::Restart;
 use super::theme::Theme;
 use super::view::ErrorReport;
 pub use super::widgets::keymap::{KeyHint, Keys};
@@ -121,7 +122,13 @@ impl Step {
     /// The step where a field is edited, so a finding marks the right step.
     pub fn of_field(field: Field) -> Step {
         match field {
-            Field::Region | Field::Source | Field::InstanceId | Field::SnapshotId => Step::Source,
+            Field::Region
+            | Field::Source
+            | Field::InstanceId
+            | Field::SnapshotId
+            | Field::Stop
+            | Field::ForceStop
+            | Field::Restart => Step::Source,
             Field::SourceDisks
             | Field::SourceDisk(_)
             | Field::SourceDiskType(_)
@@ -198,6 +205,8 @@ pub struct StepCtx<'a> {
     pub now: DateTime<Utc>,
     /// Where the wizard is connected.
     pub session: Option<&'a Session>,
+    /// The instance ecsimg stopped in this session, and the offer to start it again.
+    pub restart: &'a mut Restart,
     owner: Step,
     seq: &'a mut u64,
     effects: &'a mut Vec<Effect>,
@@ -214,6 +223,7 @@ impl<'a> StepCtx<'a> {
         findings: &'a [FieldError],
         now: DateTime<Utc>,
         session: Option<&'a Session>,
+        restart: &'a mut Restart,
         seq: &'a mut u64,
         effects: &'a mut Vec<Effect>,
         error: &'a mut Option<(Step, ErrorReport)>,
@@ -225,6 +235,7 @@ impl<'a> StepCtx<'a> {
             findings,
             now,
             session,
+            restart,
             owner,
             seq,
             effects,

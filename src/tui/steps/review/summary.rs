@@ -99,7 +99,25 @@ impl ReviewStep {
                         None if loading => format!(" · {} checking", ctx.spinner()),
                         None => String::new(),
                     };
-                    vec![value("Instance", format!("{instance_id}{detail}"))]
+                    let mut lines = vec![value("Instance", format!("{instance_id}{detail}"))];
+                    // How ecsimg stopped it: what a saved recipe does again.
+                    if let Some(plan) = spec.stop {
+                        let force = if plan.force {
+                            "forced"
+                        } else {
+                            "clean shutdown"
+                        };
+                        let after = if plan.restart {
+                            "started again after the build"
+                        } else {
+                            "left stopped"
+                        };
+                        lines.push(value(
+                            "Stop first",
+                            format!("{}, {force}; {after}", plan.mode),
+                        ));
+                    }
+                    lines
                 }
                 Source::Snapshot { snapshot_id } => {
                     vec![value("Snapshot", format!("{snapshot_id} (system disk)"))]

@@ -194,7 +194,11 @@ impl SourceStep {
         };
         map.note("Rows marked ✗ cannot become an image; the reason shows below the list.")
             .note("A Running instance works; stopping it first keeps its data consistent.")
-            .note("ecsimg offers StopInstances and waits until the instance is Stopped.")
+            .note(
+                "ecsimg offers StopInstances (KeepCharging unless you choose StopCharging), waits \
+                 until the instance is Stopped, and offers to start it again once the image is \
+                 built.",
+            )
     }
 
     /// Loads the current tab's list when it has not been (completely) loaded.
@@ -258,6 +262,10 @@ impl SourceStep {
     }
 
     fn use_instance(&mut self, instance: &Instance, ctx: &mut StepCtx) -> Outcome {
+        // How an instance was stopped is kept only for the one this wizard stopped.
+        if !ctx.restart.stopped_by_us(&instance.instance_id) {
+            ctx.spec.stop = None;
+        }
         ctx.spec.source = Source::Instance {
             instance_id: instance.instance_id.clone(),
         };
@@ -272,6 +280,7 @@ impl SourceStep {
         ctx.facts
             .snapshots
             .insert(snapshot.snapshot_id.clone(), SnapshotFacts::of(&snapshot));
+        ctx.spec.stop = None;
         ctx.spec.source = Source::Snapshot {
             snapshot_id: snapshot.snapshot_id,
         };
@@ -281,6 +290,7 @@ impl SourceStep {
     fn choose_mapping(&mut self, ctx: &mut StepCtx) -> Outcome {
         if !matches!(ctx.spec.source, Source::Disks(_)) {
             ctx.spec.source = Source::Disks(vec![fresh_system_disk()]);
+            ctx.spec.stop = None;
         }
         Outcome::Next
     }
@@ -353,8 +363,8 @@ impl StepScreen for SourceStep {
         }
         self.instances.interrupt();
         self.snapshots.interrupt();
-        if let Some(Stop::Waiting { request, .. }) = self.stop.take() {
-            ctx.cancel(request);
+        if let Some(Stop::Waiting { wait, .. }) = self.stop.take() {
+            ctx.cancel(wait.request);
         }
         self.stop = None;
         self.replacing = None;
@@ -413,7 +423,7 @@ impl StepScreen for SourceStep {
     }
 
     fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
-        if matches!(&self.stop, Some(Stop::Waiting { request, .. }) if *request == id) {
+        if matches!(&self.stop, Some(Stop::Waiting { wait, .. }) if wait.request == id) {
             self.stop_result(result, ctx);
             return;
         }
@@ -453,8 +463,8 @@ impl StepScreen for SourceStep {
             Some(Failed::Instances) => self.load_instances(ctx),
             Some(Failed::Snapshots) => self.load_snapshots(ctx),
             Some(Failed::Stop) => {
-                if let Some(Stop::Confirm(instance)) = self.stop.take() {
-                    self.send_stop(instance, ctx);
+                if let Some(Stop::Confirm { instance, options }) = self.stop.take() {
+                    self.send_stop(instance, options, ctx);
                 }
             }
             None => {}
@@ -468,7 +478,7 @@ impl StepScreen for SourceStep {
     }
 
     fn tick(&mut self, ctx: &mut StepCtx) {
-        self.stop_tick(ctx.now);
+        self.stop_tick(ctx);
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
@@ -480,5 +490,7 @@ impl StepScreen for SourceStep {
     }
 }
 
+#[cfg(test)]
+mod stop_tests;
 #[cfg(test)]
 mod tests;

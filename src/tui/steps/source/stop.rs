@@ -1,29 +1,29 @@
 //! Stopping a Running instance before it becomes the source: the data-consistency warning, the
-//! explicit confirmation, StopInstances, then DescribeInstances polls until it is Stopped, with
-//! the status and the time since the stop was sent on screen.
+//! explicit confirmation with the stop mode and what it means (`m` switches between
+//! KeepCharging and StopCharging, `f` asks for a forced stop, with its warning), StopInstances,
+//! then DescribeInstances polls until it is Stopped, with the status and the time since the
+//! stop was sent on screen. Once Stopped the instance is the source, the spec records how it
+//! was stopped (a saved recipe stops it the same way and starts it again), and the wizard
+//! remembers that it stopped it, to offer the start later ([`crate::tui::restart`]).
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 use crossterm::event::KeyCode;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::SourceStep;
-use crate::api::ApiError;
+use crate::api::StoppedMode;
 use crate::api::model::Instance;
-use crate::spec::Source;
-use crate::tui::effect::{Call, one_instance};
-use crate::tui::msg::{Loaded, RequestId};
+use crate::api::{ApiError, StopOptions};
+use crate::spec::stop::{FORCE_WARNING, mode_meaning};
+use crate::spec::{Source, StopPlan};
+use crate::tui::effect::Call;
+use crate::tui::instance_wait::{InstanceWait, Waited};
+use crate::tui::msg::Loaded;
+use crate::tui::restart::Stopped;
 use crate::tui::steps::{Outcome, StepCtx, ViewCtx};
 use crate::tui::widgets::dialog::{Dialog, unindented};
 use crate::tui::widgets::keymap::{Key, Keymap};
-
-/// Delay between two status polls while an instance stops.
-pub(super) const POLL_EVERY: Duration = Duration::from_secs(2);
-/// Polls before giving up waiting (5 minutes).
-const MAX_POLLS: u32 = 150;
 
 /// The data-consistency warning of the CreateImage reference.
 const RUNNING_WARNING: &str = "Data cached in memory on a running instance may not be written to \
@@ -35,20 +35,15 @@ const RUNNING_WARNING: &str = "Data cached in memory on a running instance may n
 pub(super) enum Stop {
     /// The warning: stop first, use it running, or cancel.
     Warn(Box<Instance>),
-    /// "Stop it now?" — the explicit confirmation before StopInstances.
-    Confirm(Box<Instance>),
+    /// "Stop it now?", with how — the explicit confirmation before StopInstances.
+    Confirm {
+        instance: Box<Instance>,
+        options: StopOptions,
+    },
     /// StopInstances sent, or polling until Stopped.
     Waiting {
-        instance: Box<Instance>,
-        request: RequestId,
-        /// Last status seen.
-        status: String,
-        /// The first tick after StopInstances was sent (the time of the key press that sent it
-        /// is not known: `now` is only as fresh as the last tick).
-        since: Option<DateTime<Utc>>,
-        polls: u32,
-        /// The status of the poll in progress, once its page arrived.
-        seen: Option<Box<Instance>>,
+        wait: InstanceWait,
+        options: StopOptions,
     },
 }
 
@@ -58,6 +53,10 @@ pub(super) enum StopAction {
     StopFirst,
     UseRunning,
     Send,
+    /// Switch between KeepCharging and StopCharging.
+    Mode,
+    /// Ask for a forced stop, or take the request back.
+    Force,
     Back,
     Cancel,
     /// Any other key: the question stays open.
@@ -71,12 +70,20 @@ impl Stop {
         let map = match self {
             Stop::Warn(_) => Keymap::new()
                 .bind([Key::char('s')], A::StopFirst, "stop it first")
-                .help("stop it first (asks once more)")
+                .help("stop it first (shows how, and asks once more)")
                 .bind([Key::char('u')], A::UseRunning, "use it running")
                 .bind([esc], A::Cancel, "cancel"),
-            Stop::Confirm(_) => Keymap::new()
+            Stop::Confirm { options, .. } => Keymap::new()
                 .bind([Key::char('y')], A::Send, "stop it")
-                .help("send StopInstances now")
+                .help("send StopInstances now, as shown")
+                .bind([Key::char('m')], A::Mode, "mode")
+                .help("switch the stop mode: KeepCharging (safe) or StopCharging (economical)")
+                .bind(
+                    [Key::char('f')],
+                    A::Force,
+                    if options.force { "clean stop" } else { "force" },
+                )
+                .help("force the stop (cuts the power; data not on disk is lost) or not")
                 .bind([Key::char('n')], A::Back, "back")
                 .bind([esc], A::Cancel, "cancel"),
             Stop::Waiting { .. } => Keymap::new()
@@ -97,18 +104,37 @@ fn name(i: &Instance) -> String {
     }
 }
 
+fn other_mode(mode: StoppedMode) -> StoppedMode {
+    match mode {
+        StoppedMode::KeepCharging => StoppedMode::StopCharging,
+        StoppedMode::StopCharging => StoppedMode::KeepCharging,
+    }
+}
+
+/// `KeepCharging, clean shutdown` — how the stop is sent.
+fn how(options: StopOptions) -> String {
+    let shutdown = if options.force {
+        "forced stop"
+    } else {
+        "clean shutdown"
+    };
+    format!("{}, {shutdown}", options.mode)
+}
+
 impl SourceStep {
-    pub(super) fn send_stop(&mut self, instance: Box<Instance>, ctx: &mut StepCtx) {
+    pub(super) fn send_stop(
+        &mut self,
+        instance: Box<Instance>,
+        options: StopOptions,
+        ctx: &mut StepCtx,
+    ) {
         let request = ctx.call(Call::StopInstance {
             instance_id: instance.instance_id.clone(),
+            options,
         });
         self.stop = Some(Stop::Waiting {
-            status: instance.status.clone(),
-            instance,
-            request,
-            since: None,
-            polls: 0,
-            seen: None,
+            wait: InstanceWait::new(instance, "Stopped", request),
+            options,
         });
     }
 
@@ -120,131 +146,122 @@ impl SourceStep {
     ) -> Outcome {
         use StopAction as A;
         match (stop, action) {
-            (Stop::Warn(instance), A::StopFirst) => self.stop = Some(Stop::Confirm(instance)),
+            (Stop::Warn(instance), A::StopFirst) => {
+                self.stop = Some(Stop::Confirm {
+                    instance,
+                    options: StopOptions::default(),
+                })
+            }
             (Stop::Warn(instance), A::UseRunning) => return self.use_instance(&instance, ctx),
-            (Stop::Confirm(instance), A::Send) => self.send_stop(instance, ctx),
-            (Stop::Confirm(instance), A::Back) => self.stop = Some(Stop::Warn(instance)),
-            (
-                Stop::Waiting {
-                    instance, request, ..
-                },
-                A::Cancel,
-            ) => {
-                ctx.cancel(request);
+            (Stop::Confirm { instance, options }, A::Send) => {
+                self.send_stop(instance, options, ctx)
+            }
+            (Stop::Confirm { instance, options }, A::Mode) => {
+                self.stop = Some(Stop::Confirm {
+                    instance,
+                    options: StopOptions {
+                        mode: other_mode(options.mode),
+                        ..options
+                    },
+                })
+            }
+            (Stop::Confirm { instance, options }, A::Force) => {
+                self.stop = Some(Stop::Confirm {
+                    instance,
+                    options: StopOptions {
+                        force: !options.force,
+                        ..options
+                    },
+                })
+            }
+            (Stop::Confirm { instance, .. }, A::Back) => self.stop = Some(Stop::Warn(instance)),
+            (Stop::Waiting { wait, .. }, A::Cancel) => {
+                ctx.cancel(wait.request);
                 ctx.notify(format!(
                     "Stopped waiting; {} keeps stopping on its own.",
-                    instance.instance_id
+                    wait.instance_id()
                 ));
             }
-            (Stop::Warn(_) | Stop::Confirm(_), A::Cancel) => {}
+            (Stop::Warn(_) | Stop::Confirm { .. }, A::Cancel) => {}
             (stop, _) => self.stop = Some(stop),
         }
         Outcome::Handled
     }
 
     /// The timer starts with the first tick after the stop was sent.
-    pub(super) fn stop_tick(&mut self, now: DateTime<Utc>) {
-        if let Some(Stop::Waiting { since, .. }) = &mut self.stop {
-            since.get_or_insert(now);
+    pub(super) fn stop_tick(&mut self, ctx: &StepCtx) {
+        if let Some(Stop::Waiting { wait, .. }) = &mut self.stop {
+            wait.tick(ctx.now);
         }
     }
 
     pub(super) fn stop_result(&mut self, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
-        let Some(Stop::Waiting {
-            instance,
-            request,
-            status,
-            since,
-            polls,
-            seen,
-        }) = self.stop.take()
-        else {
+        let Some(Stop::Waiting { mut wait, options }) = self.stop.take() else {
             return;
         };
-        let poll = |ctx: &mut StepCtx| {
-            ctx.call_after(
-                Call::Instances(one_instance(&instance.instance_id)),
-                POLL_EVERY,
-            )
-        };
-        let waiting = |request, status: String, polls, seen| {
-            Some(Stop::Waiting {
-                instance: instance.clone(),
-                request,
-                status,
-                since,
-                polls,
-                seen,
-            })
-        };
-        match result {
-            Ok(Loaded::Stopping(responses)) => {
-                match responses
-                    .iter()
-                    .find(|r| r.instance_id == instance.instance_id)
-                {
-                    Some(r) if !r.is_success() => {
-                        ctx.notify(format!(
-                            "StopInstances refused {}: {} {}",
-                            instance.instance_id, r.code, r.message
-                        ));
-                    }
-                    answer => {
-                        let now = answer
-                            .map(|r| r.current_status.clone())
-                            .filter(|s| !s.is_empty())
-                            .unwrap_or(status);
-                        self.stop = waiting(poll(ctx), now, polls, None);
-                    }
-                }
+        let id = wait.instance_id().to_string();
+        match wait.feed(result, |call, delay| ctx.call_after(call, delay)) {
+            Waited::Waiting => self.stop = Some(Stop::Waiting { wait, options }),
+            Waited::Reached(row) => self.stopped(row, options, ctx),
+            Waited::GaveUp(row) => {
+                ctx.notify(format!(
+                    "{id} is still {} after {} minutes; check it in the console, then ^R.",
+                    row.status,
+                    InstanceWait::patience_minutes()
+                ));
+                self.instances.update_row(*row);
             }
-            Ok(Loaded::Instances(page)) if !page.last => {
-                let row = page
-                    .rows
-                    .into_iter()
-                    .find(|i| i.instance_id == instance.instance_id);
-                let status = row.as_ref().map_or(status, |r| r.status.clone());
-                self.stop = waiting(request, status, polls, row.map(Box::new).or(seen));
+            Waited::Gone => ctx.notify(format!(
+                "{id} is no longer listed; it may have been released."
+            )),
+            Waited::Refused(r) => {
+                ctx.notify(format!(
+                    "StopInstances refused {id}: {} {}",
+                    r.code, r.message
+                ));
             }
-            Ok(Loaded::Instances(_)) => match seen {
-                Some(row) if row.status == "Stopped" => {
-                    self.instances.update_row((*row).clone());
-                    ctx.notify(format!(
-                        "{} is Stopped and chosen as the source. ^N: next step.",
-                        row.instance_id
-                    ));
-                    ctx.spec.source = Source::Instance {
-                        instance_id: row.instance_id,
-                    };
-                    self.failed = None;
-                }
-                Some(row) if polls + 1 >= MAX_POLLS => {
-                    self.instances.update_row((*row).clone());
-                    ctx.notify(format!(
-                        "{} is still {} after {} minutes; check it in the console, then ^R.",
-                        row.instance_id,
-                        row.status,
-                        POLL_EVERY.as_secs() * u64::from(MAX_POLLS) / 60
-                    ));
-                }
-                Some(row) => {
-                    self.instances.update_row((*row).clone());
-                    self.stop = waiting(poll(ctx), row.status, polls + 1, None);
-                }
-                None => ctx.notify(format!(
-                    "{} is no longer listed; it may have been released.",
-                    instance.instance_id
-                )),
-            },
-            Ok(_) => self.stop = waiting(request, status, polls, seen),
-            Err(error) => {
-                tracing::warn!(instance = %instance.instance_id, %error, "stopping failed");
+            Waited::Failed(error) => {
+                tracing::warn!(instance = %id, %error, "stopping failed");
                 // Retry re-sends from here; Esc gives up.
                 self.failed = Some(super::Failed::Stop);
-                self.stop = Some(Stop::Confirm(instance));
+                self.stop = Some(Stop::Confirm {
+                    instance: wait.instance,
+                    options,
+                });
                 ctx.show_error("Stopping the instance", &error, true);
             }
         }
+    }
+
+    /// The instance is Stopped: it becomes the source, stopped the way the spec now records.
+    fn stopped(&mut self, row: Box<Instance>, options: StopOptions, ctx: &mut StepCtx) {
+        self.instances.update_row((*row).clone());
+        // What ECS applied: economical mode only where it can apply.
+        let mode = match row.stopped_mode.as_str() {
+            "StopCharging" => StoppedMode::StopCharging,
+            "KeepCharging" => StoppedMode::KeepCharging,
+            _ if row.economical_mode_applies() => options.mode,
+            _ => StoppedMode::KeepCharging,
+        };
+        // One line at 80 columns; the dialog said that the start is offered later.
+        ctx.notify(format!(
+            "{} is Stopped ({mode}) and is the source. ^N: next.",
+            row.instance_id
+        ));
+        ctx.spec.source = Source::Instance {
+            instance_id: row.instance_id.clone(),
+        };
+        ctx.spec.stop = Some(StopPlan {
+            mode: options.mode,
+            force: options.force,
+            restart: true,
+        });
+        ctx.restart.stopped(Stopped {
+            instance: row,
+            region: ctx.spec.region.clone(),
+            mode,
+        });
+        self.failed = None;
     }
 
     pub(super) fn render_stop(&self, stop: &Stop, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
@@ -258,38 +275,63 @@ impl SourceStep {
                     Line::raw(RUNNING_WARNING),
                 ],
             ),
-            Stop::Confirm(i) => (
-                "Stop the instance?",
-                vec![Line::raw(format!(
-                    "Stop {} now with StopInstances (a clean OS shutdown)? Its services are \
-                     down until you start it again.",
-                    name(i)
-                ))],
-            ),
-            Stop::Waiting {
-                instance,
-                status,
-                since,
-                ..
-            } => {
-                let elapsed = since.map_or(0, |since| (ctx.now - since).num_seconds().max(0));
-                (
-                    "Stopping the instance",
-                    vec![
-                        Line::raw(name(instance)),
-                        Line::raw(""),
-                        Line::from(vec![
-                            Span::raw(format!("{} Status: ", ctx.spinner())),
-                            Span::styled(status.clone(), theme.warning),
-                            Span::styled(format!("  ({elapsed} s)"), theme.muted),
-                        ]),
-                        Line::styled(
-                            "Waiting for Stopped; then it becomes the source.",
-                            theme.muted,
-                        ),
-                    ],
-                )
+            Stop::Confirm { instance, options } => {
+                let mut lines = vec![
+                    Line::styled(name(instance), theme.title),
+                    Line::raw(""),
+                    Line::from(vec![
+                        Span::styled("Mode: ", theme.label),
+                        Span::styled(options.mode.as_str(), theme.title),
+                        Span::styled("  (m switches)", theme.muted),
+                    ]),
+                    Line::raw(mode_meaning(options.mode)),
+                ];
+                if options.mode == StoppedMode::StopCharging && !instance.economical_mode_applies()
+                {
+                    lines.push(Line::styled(
+                        "This instance is not pay-as-you-go in a VPC: economical mode does not \
+                         apply, and it stops in KeepCharging.",
+                        theme.warning,
+                    ));
+                }
+                lines.push(Line::raw(""));
+                if options.force {
+                    lines.push(Line::from(vec![
+                        Span::styled("Shutdown: ", theme.label),
+                        Span::styled("FORCED", theme.error),
+                    ]));
+                    lines.push(Line::styled(FORCE_WARNING, theme.error));
+                } else {
+                    lines.push(Line::from(vec![
+                        Span::styled("Shutdown: ", theme.label),
+                        Span::raw("clean (the operating system shuts down)"),
+                    ]));
+                }
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    "Its services are down until it starts again; ecsimg offers the start once \
+                     the image is built, or when you leave.",
+                    theme.muted,
+                ));
+                ("Stop the instance?", lines)
             }
+            Stop::Waiting { wait, options } => (
+                "Stopping the instance",
+                vec![
+                    Line::raw(name(&wait.instance)),
+                    Line::styled(how(*options), theme.muted),
+                    Line::raw(""),
+                    Line::from(vec![
+                        Span::raw(format!("{} Status: ", ctx.spinner())),
+                        Span::styled(wait.status.clone(), theme.warning),
+                        Span::styled(format!("  ({} s)", wait.elapsed_secs(ctx.now)), theme.muted),
+                    ]),
+                    Line::styled(
+                        "Waiting for Stopped; then it becomes the source.",
+                        theme.muted,
+                    ),
+                ],
+            ),
         };
         Dialog {
             title,

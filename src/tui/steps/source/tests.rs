@@ -2,12 +2,14 @@
 
 use crossterm::event::KeyCode;
 
-use super::stop::{POLL_EVERY, Stop};
+use super::stop::Stop;
 use super::*;
+use crate::api::StopOptions;
 use crate::api::model::InstanceResponse;
 use crate::tui::app::{App, Overlay};
 use crate::tui::effect::Effect;
 use crate::tui::effect::one_instance;
+use crate::tui::instance_wait::POLL_EVERY;
 use crate::tui::msg::{Msg, Owner, Page};
 use crate::tui::steps::Step;
 use crate::tui::testing::*;
@@ -105,7 +107,7 @@ fn stopping_a_running_instance_needs_a_second_yes_and_waits_for_stopped() {
     let mut app = with_instances();
     key(&mut app, KeyCode::Enter);
     assert!(calls(&key(&mut app, KeyCode::Char('s'))).is_empty());
-    assert!(matches!(stopping(&app), Some(Stop::Confirm(_))));
+    assert!(matches!(stopping(&app), Some(Stop::Confirm { .. })));
     // `n` goes back to the warning; nothing was sent.
     assert!(calls(&key(&mut app, KeyCode::Char('n'))).is_empty());
     key(&mut app, KeyCode::Char('s'));
@@ -113,7 +115,8 @@ fn stopping_a_running_instance_needs_a_second_yes_and_waits_for_stopped() {
     assert_eq!(
         call,
         Call::StopInstance {
-            instance_id: "i-bp1g6zv0ce8oghu7k001".into()
+            instance_id: "i-bp1g6zv0ce8oghu7k001".into(),
+            options: StopOptions::default(),
         }
     );
     assert!(app.busy());

@@ -11,6 +11,7 @@ use crate::api::endpoint::Endpoint;
 use crate::api::model::ImageQuery;
 use crate::tui::effect::Call;
 use crate::tui::msg::Loaded;
+use crate::tui::restart::Why;
 use crate::tui::steps::StepCtx;
 use crate::tui::view::ErrorReport;
 use crate::watch::{Outcome as WatchOutcome, WatchEvent, format_duration};
@@ -182,6 +183,7 @@ impl SubmitStep {
                     Tone::Good,
                     format!("Available after {}", took(build.submitted_at, now)),
                 );
+                ctx.restart.offer(Why::ImageAvailable, &ctx.spec.region);
                 if build.check_requested && !build.check_finished() {
                     build.log(now, Tone::Info, "Image check running");
                 }
@@ -194,6 +196,7 @@ impl SubmitStep {
                 build.ended_at = Some(now);
                 build.log(now, Tone::Bad, format!("Ended: {}", reason.status()));
                 build.end = Some(End::Failed(reason));
+                ctx.restart.offer(Why::ImageFailed, &ctx.spec.region);
             }
             WatchOutcome::TimedOut { last } => {
                 if last.is_some() {

@@ -36,6 +36,7 @@ use crate::api::ApiError;
 use crate::api::model::Image;
 use crate::spec::{Field, to_params};
 use crate::tui::msg::{Loaded, RequestId};
+use crate::tui::restart::Why;
 use crate::tui::view::ErrorReport;
 use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::{Scroll, wrap_line};
@@ -226,6 +227,11 @@ impl StepScreen for SubmitStep {
         self.ask = None;
         if let Phase::Building(build) = &mut self.phase {
             build.stop_polling(ctx);
+            // Leaving after a submission: the instance ecsimg stopped need not stay down.
+            let why = Why::LeftSubmit {
+                building: build.building(),
+            };
+            ctx.restart.offer(why, &ctx.spec.region);
         }
     }
 
@@ -311,7 +317,10 @@ impl StepScreen for SubmitStep {
     }
 
     fn region_changed(&mut self, ctx: &mut StepCtx) {
-        self.leave(ctx);
+        self.ask = None;
+        if let Phase::Building(build) = &mut self.phase {
+            build.stop_polling(ctx);
+        }
     }
 
     fn retry(&mut self, ctx: &mut StepCtx) {

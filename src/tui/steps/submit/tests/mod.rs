@@ -13,6 +13,7 @@ use crate::tui::steps::Step;
 use crate::tui::steps::review::tests::{TOKEN, assert_shows, flat, instance_chosen};
 use crate::tui::testing::*;
 
+mod restart;
 mod watching;
 
 /// Step 6 with a valid spec: the Stopped instance, a name, the image check, a fixed token.

@@ -12,14 +12,14 @@ use crate::tui::steps::submit::build::CHECK_POLL;
 use crate::tui::update::update;
 use crate::watch::{FailureReason, Outcome as WatchOutcome, WatchEvent};
 
-const IMAGE: &str = "m-bp1fyq7bo2ye0xkc9b1n";
+pub(super) const IMAGE: &str = "m-bp1fyq7bo2ye0xkc9b1n";
 const REQUEST: &str = "C8B26B44-0189-443E-9816-D951F59623A9";
 
-fn tick(app: &mut App, seconds: i64) {
+pub(super) fn tick(app: &mut App, seconds: i64) {
     update(app, Msg::Tick(now() + TimeDelta::seconds(seconds)));
 }
 
-fn created() -> Result<Loaded, ApiError> {
+pub(super) fn created() -> Result<Loaded, ApiError> {
     sent(
         Ok(CreateImageOutcome::Created {
             image_id: IMAGE.into(),
@@ -31,7 +31,7 @@ fn created() -> Result<Loaded, ApiError> {
 }
 
 /// Submitted and accepted; returns the watch's id.
-fn building(app: &mut App) -> RequestId {
+pub(super) fn building(app: &mut App) -> RequestId {
     let (id, _) = submit(app);
     tick(app, 1);
     match only_call(&answer(app, id, created())) {
@@ -66,7 +66,7 @@ fn disk(
     }
 }
 
-fn image(status: &str, progress: &str) -> Image {
+pub(super) fn image(status: &str, progress: &str) -> Image {
     let mut image = Image {
         image_id: IMAGE.into(),
         image_name: "db-golden".into(),
@@ -99,7 +99,7 @@ fn image(status: &str, progress: &str) -> Image {
     image
 }
 
-fn event(app: &mut App, id: RequestId, event: WatchEvent) -> Vec<Effect> {
+pub(super) fn event(app: &mut App, id: RequestId, event: WatchEvent) -> Vec<Effect> {
     answer(app, id, Ok(Loaded::Watch(Box::new(event))))
 }
 
@@ -129,7 +129,7 @@ fn progress(app: &mut App, id: RequestId, image: Image, remaining: Option<u64>) 
     );
 }
 
-fn finished(app: &mut App, id: RequestId, outcome: WatchOutcome) -> Vec<Effect> {
+pub(super) fn finished(app: &mut App, id: RequestId, outcome: WatchOutcome) -> Vec<Effect> {
     event(
         app,
         id,
@@ -142,7 +142,7 @@ fn finished(app: &mut App, id: RequestId, outcome: WatchOutcome) -> Vec<Effect> 
 }
 
 /// Mid-build: Creating at 45 %, one throttled poll, 65 s after the submission.
-fn mid_build() -> (App, RequestId) {
+pub(super) fn mid_build() -> (App, RequestId) {
     mid_build_in(session())
 }
 
