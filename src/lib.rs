@@ -10,6 +10,7 @@ pub mod config;
 pub mod credentials;
 pub mod duration;
 pub mod journal;
+pub mod policy;
 pub mod regular_file;
 pub mod secret;
 pub mod session;
