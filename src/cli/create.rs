@@ -19,13 +19,8 @@ use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
 use crate::spec::stop::mode_name;
 use crate::spec::{ImageSpec, Source, StopPlan, to_params, validate};
+use crate::submission::{Submitted, Submitter};
 use crate::text::escape;
-
-/// Test-only hook (documented in the report, not in `--help`): when set, `create` stops for
-/// good right after CreateImage answered and before the answer is journaled, after printing
-/// [`PAUSE_MARKER`] on stderr, so a test can `kill -9` it at exactly that point.
-pub const PAUSE_AFTER_SEND_ENV: &str = "ECSIMG_TEST_PAUSE_AFTER_SEND";
-pub const PAUSE_MARKER: &str = "test hook: paused after CreateImage was sent";
 
 /// Build an image from a recipe.
 ///
@@ -156,9 +151,9 @@ pub async fn run(
     policy.timeout = args.timeout.or(policy.timeout);
     // An image check was asked for: its findings are part of the result.
     policy.wait_for_image_check = spec.features.detection_strategy.is_some();
+    let submitter = Submitter::new(journal.clone(), client.clone());
     let power = Power {
-        client: &client,
-        journal: &journal,
+        submitter: &submitter,
         policy: &policy,
         format: args.output,
         interrupt: &interrupt,
@@ -189,32 +184,35 @@ pub async fn run(
     }
     let mut submission = Submission::new(&spec, params, endpoint, session.credential_source());
     submission.stop = stopped.as_ref().map(|s| s.id.clone());
-    journal.submit(&submission).map_err(Failure::local)?;
-    match args.output {
-        OutputFormat::Json => print_json(&json!({
-            "event": "submitted",
-            "submission_id": submission.id,
-            "client_token": submission.client_token,
-            "region": submission.region,
-            "image_name": submission.image_name,
-            "journal": journal.path(),
-        })),
-        OutputFormat::Text => progress.note(&format!(
-            "submitting (ClientToken {}, journal {})",
-            submission.client_token,
-            journal.path().display()
-        )),
-    }
     // An interrupt cancels the call; the journal then records that the outcome is open, and
     // `watch --resume` learns it with the same ClientToken.
-    let answer = client.create_image(&submission.params).await;
-    if std::env::var_os(PAUSE_AFTER_SEND_ENV).is_some() {
-        eprintln!("{PAUSE_MARKER}");
-        std::future::pending::<()>().await;
-    }
-    let settled = journal
-        .settle(&submission.id, &answer)
-        .map_err(Failure::local)?;
+    let submitted = submitter
+        .submit(&submission, || match args.output {
+            OutputFormat::Json => print_json(&json!({
+                "event": "submitted",
+                "submission_id": submission.id,
+                "client_token": submission.client_token,
+                "region": submission.region,
+                "image_name": submission.image_name,
+                "journal": journal.path(),
+            })),
+            OutputFormat::Text => progress.note(&format!(
+                "submitting (ClientToken {}, journal {})",
+                submission.client_token,
+                journal.path().display()
+            )),
+        })
+        .await;
+    let (answer, settled) = match submitted {
+        Submitted::NotSent { reason } => return Err(Failure::local(reason)),
+        Submitted::Sent {
+            journal_problem: Some(problem),
+            ..
+        } => return Err(Failure::local(problem)),
+        Submitted::Sent {
+            answer, settled, ..
+        } => (answer, settled),
+    };
     let image_id = match answer {
         Ok(CreateImageOutcome::Created {
             image_id,

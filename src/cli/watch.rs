@@ -89,18 +89,20 @@ pub async fn run(
         if targets.iter().any(|t| t.image_id == *id) {
             continue;
         }
+        let submission = match &journal {
+            Some(j) => submission_of(&session, j, &region, id).await,
+            None => None,
+        };
         targets.push(Target {
             region: region.clone(),
             image_id: id.clone(),
-            submission: journal
-                .as_ref()
-                .and_then(|j| submission_of(&session, j, &region, id)),
+            submission,
         });
     }
     if let (true, Some(journal)) = (args.resume, &journal) {
         let mut note = |line: String| progress.note(&line);
         recover_pending(&session, journal, &interrupt, &mut note).await?;
-        for target in unfinished_targets(&session, journal, &mut note)? {
+        for target in unfinished_targets(&session, journal, &mut note).await? {
             targets.retain(|t| !(t.region == target.region && t.image_id == target.image_id));
             targets.push(target);
         }
@@ -157,16 +159,6 @@ pub async fn follow(
     progress: &mut Progress,
     interrupt: CancellationToken,
 ) -> Result<Exit, Failure> {
-    let record = |target: &Target, status: &str, image: Option<&Image>, is_final: bool| match (
-        context.journal,
-        &target.submission,
-    ) {
-        (Some(journal), Some(submission)) => {
-            let percent = image.map(|i| i.progress.as_str());
-            journal.status_for(submission, &target.image_id, status, percent, is_final)
-        }
-        _ => Ok(()),
-    };
     let again = |region: &str, ids: &[&str]| {
         format!(
             "`{} watch {} --region {region}`",
@@ -202,7 +194,7 @@ pub async fn follow(
                 for target in &pending {
                     let seen = last.get(&target.image_id);
                     let status = seen.map_or("Unknown", |i| i.status.as_str());
-                    record(target, status, seen, false).map_err(Failure::local)?;
+                    record_status(context.journal, target, status, seen, false).await?;
                 }
                 let mut regions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
                 for target in &pending {
@@ -241,8 +233,14 @@ pub async fn follow(
                     Outcome::TimedOut { last } => last.as_ref(),
                     Outcome::Error(_) => last.get(&image_id),
                 };
-                record(target, &outcome.status(), image, outcome.is_final())
-                    .map_err(Failure::local)?;
+                record_status(
+                    context.journal,
+                    target,
+                    &outcome.status(),
+                    image,
+                    outcome.is_final(),
+                )
+                .await?;
                 if matches!(outcome, Outcome::TimedOut { .. } | Outcome::Error(_)) {
                     progress.note(&format!(
                         "  the image keeps building; follow it again with {}",
@@ -269,4 +267,32 @@ pub async fn follow(
         }
     }
     Ok(exit)
+}
+
+/// Records what was seen of `target`'s image under its submission (off the async runtime).
+async fn record_status(
+    journal: Option<&Journal>,
+    target: &Target,
+    status: &str,
+    image: Option<&Image>,
+    is_final: bool,
+) -> Result<(), Failure> {
+    let (Some(journal), Some(submission)) = (journal, target.submission.clone()) else {
+        return Ok(());
+    };
+    let image_id = target.image_id.clone();
+    let status = status.to_string();
+    let percent = image.map(|i| i.progress.clone());
+    journal
+        .off_runtime(move |j| {
+            j.status_for(
+                &submission,
+                &image_id,
+                &status,
+                percent.as_deref(),
+                is_final,
+            )
+        })
+        .await
+        .map_err(Failure::local)
 }

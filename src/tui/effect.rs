@@ -16,11 +16,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::launch::Connector;
-use super::msg::{Loaded, Msg, Page, RequestId, Saved, Submitted};
+use super::msg::{Loaded, Msg, Page, RequestId, Saved};
 use crate::api::model::{DiskQuery, ImageQuery, InstanceQuery, SnapshotQuery, WATCH_STATUSES};
 use crate::api::{ApiError, Client, StopOptions};
 use crate::journal::{Journal, Submission};
 use crate::spec::ImageSpec;
+use crate::submission::{Submitted, Submitter};
 use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
 
 /// An API call a step wants made.
@@ -49,8 +50,9 @@ pub enum Call {
     Images(ImageQuery),
     /// CreateImage with these parameters plus `DryRun=true` → [`Loaded::DryRun`].
     DryRun { params: Vec<(String, String)> },
-    /// Record the submission in the journal, send CreateImage, record the answer →
-    /// [`Loaded::Submitted`]. Nothing is sent when the journal cannot record it.
+    /// Record the submission in the journal, send CreateImage, record the answer
+    /// ([`Submitter`]) → [`Loaded::Submitted`]. Nothing is sent when the journal cannot
+    /// record it.
     Submit(Box<SubmitCall>),
     /// Follow an image with the watch engine (the configured polling policy) → one
     /// [`Loaded::Watch`] per event; statuses are recorded in the journal.
@@ -336,13 +338,8 @@ async fn perform(
         Call::Watch { image_id } => watch(client, image_id, &extras, send).await,
         Call::DeleteImage { image_id } => {
             let result = client.delete_image(&image_id, false).await;
-            if result.is_ok()
-                && let Err(e) = extras.journal().and_then(|j| {
-                    j.status(&image_id, "Deleted", None, true)
-                        .map_err(|e| e.to_string())
-                })
-            {
-                tracing::warn!(image = %image_id, error = %e, "journal did not record the deletion");
+            if result.is_ok() {
+                record_status(&extras, &image_id, "Deleted", None, true).await;
             }
             send(result.map(|request_id| Loaded::Deleted { request_id }));
         }
@@ -350,14 +347,24 @@ async fn perform(
             path,
             contents,
             replace,
-        } => send(Ok(Loaded::Saved(save_file(path, &contents, replace)))),
+        } => {
+            // The write and its fsync block: off the async runtime.
+            let write = tokio::task::spawn_blocking(move || save_file(path, &contents, replace));
+            let saved = match write.await {
+                Ok(saved) => saved,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => return,
+            };
+            send(Ok(Loaded::Saved(saved)));
+        }
         Call::ResourceGroups => {
             stream_pages(client.list_resource_groups(), Loaded::ResourceGroups, send).await;
         }
     }
 }
 
-/// Journal first, then CreateImage, then the answer into the journal (see `crate::journal`).
+/// A submission through the one submission path ([`Submitter`]): journal first, then
+/// CreateImage, then the answer into the journal.
 async fn submit_image(client: &Client, call: SubmitCall, extras: &Extras) -> Submitted {
     let journal = match extras.journal() {
         Ok(journal) => journal,
@@ -369,28 +376,35 @@ async fn submit_image(client: &Client, call: SubmitCall, extras: &Extras) -> Sub
         client.config().endpoint.to_string(),
         call.credential_source,
     );
-    let submission_id = match call.journaled {
-        Some(id) => id,
-        None => {
-            if let Err(e) = journal.submit(&submission) {
-                return Submitted::NotSent {
-                    reason: e.to_string(),
-                };
-            }
-            submission.id.clone()
-        }
+    let submitter = Submitter::new(journal, client.clone());
+    match call.journaled {
+        Some(id) => submitter.resend(&id, &submission.params).await,
+        None => submitter.submit(&submission, || {}).await,
+    }
+}
+
+/// Records a status the wizard saw for `image_id` (off the async runtime); a journal that
+/// cannot record it is logged, never shown.
+async fn record_status(
+    extras: &Extras,
+    image_id: &str,
+    status: &str,
+    progress: Option<&str>,
+    is_final: bool,
+) {
+    let Ok(journal) = extras.journal() else {
+        return;
     };
-    let answer = client.create_image(&submission.params).await;
-    let (settled, journal_problem) = match journal.settle(&submission_id, &answer) {
-        Ok(settled) => (settled, None),
-        Err(e) => (false, Some(e.to_string())),
-    };
-    Submitted::Sent {
-        submission_id,
-        journal: journal.path().to_path_buf(),
-        answer,
-        settled,
-        journal_problem,
+    let (id, status, progress) = (
+        image_id.to_string(),
+        status.to_string(),
+        progress.map(str::to_string),
+    );
+    let recorded = journal
+        .off_runtime(move |j| j.status(&id, &status, progress.as_deref(), is_final))
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(image = %image_id, error = %e, "journal did not record a status");
     }
 }
 
@@ -401,14 +415,6 @@ async fn watch(
     extras: &Extras,
     send: impl Fn(Result<Loaded, ApiError>),
 ) {
-    let journal = extras.journal().ok();
-    let record = |status: &str, progress: Option<&str>, is_final: bool| {
-        if let Some(journal) = &journal
-            && let Err(e) = journal.status(&image_id, status, progress, is_final)
-        {
-            tracing::warn!(image = %image_id, error = %e, "journal did not record a status");
-        }
-    };
     let events = watch_images(
         client.clone(),
         vec![image_id.clone()],
@@ -422,7 +428,7 @@ async fn watch(
             WatchEvent::StatusChanged { to, .. }
                 if !matches!(to.as_str(), "Available" | "CreateFailed" | "UnAvailable") =>
             {
-                record(to, None, false)
+                record_status(extras, &image_id, to, None, false).await;
             }
             WatchEvent::Finished { outcome, .. } => {
                 let image = match outcome {
@@ -432,7 +438,14 @@ async fn watch(
                     Outcome::Error(_) => None,
                 };
                 let progress = image.map(|i| i.progress.as_str());
-                record(&outcome.status(), progress, outcome.is_final());
+                record_status(
+                    extras,
+                    &image_id,
+                    &outcome.status(),
+                    progress,
+                    outcome.is_final(),
+                )
+                .await;
             }
             WatchEvent::StatusChanged { .. }
             | WatchEvent::Progress { .. }

@@ -13,6 +13,7 @@ use super::launch::Session;
 use super::steps::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
 use crate::api::{ApiError, CreateImageOutcome};
+use crate::submission::Submitted;
 use crate::text::escape_in_place;
 use crate::watch::{Outcome, WatchEvent};
 
@@ -293,27 +294,6 @@ fn escaped_event(event: WatchEvent) -> WatchEvent {
         },
         not_visible @ WatchEvent::NotVisibleYet { .. } => not_visible,
     }
-}
-
-/// The journal-then-send sequence of a submission, as it ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Submitted {
-    /// The journal could not record the submission, so CreateImage was not sent.
-    NotSent { reason: String },
-    /// CreateImage was sent (after the journal recorded it); its answer.
-    Sent {
-        /// The journal's id of the submission; send it again under this id when `settled` is
-        /// false.
-        submission_id: String,
-        /// The journal file.
-        journal: PathBuf,
-        answer: Result<CreateImageOutcome, ApiError>,
-        /// Whether the journal holds the outcome. False after an answer that leaves open
-        /// whether ECS acted (a timeout, a 5xx): the same request must be sent again.
-        settled: bool,
-        /// Why the journal could not record the answer (the image exists all the same).
-        journal_problem: Option<String>,
-    },
 }
 
 /// What became of a file write.

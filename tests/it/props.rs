@@ -35,10 +35,11 @@ use ecsimg::spec::{
     self, Architecture, BootMode, DetectionStrategy, DiskSpec, DiskType, Features, ImageDetails,
     ImageSpec, ImdsSupport, Source, Tag, parse_recipe, to_params, to_recipe, validate,
 };
+use ecsimg::submission::Submitted;
 use ecsimg::tui::app::App;
 use ecsimg::tui::effect::{Call, Effect};
 use ecsimg::tui::launch::{LaunchScreen, Session};
-use ecsimg::tui::msg::{Loaded, Msg, Page, Saved, Submitted};
+use ecsimg::tui::msg::{Loaded, Msg, Page, Saved};
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
