@@ -294,7 +294,7 @@ fn verify_v3(
     let Some(auth) = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(sign::parse_authorization)
+        .and_then(ecsimg::sim::parse_authorization)
     else {
         problems.push("malformed authorization".into());
         return;
