@@ -8,10 +8,10 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure, describe_api_error};
+use super::follow::{Follow, Target};
 use super::output::{OutputFormat, Progress, print_json};
 use super::power::Power;
 use super::recipe::{self, Override};
-use super::watch::{Follow, Target};
 use super::{ecsimg_with, open_journal, session_failure};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::duration;
@@ -291,7 +291,7 @@ pub async fn run(
         ecsimg: ecsimg.clone(),
         format: args.output,
     };
-    let built = super::watch::follow(
+    let built = super::follow::follow(
         &context,
         vec![target],
         policy.clone(),

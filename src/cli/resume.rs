@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
+use super::follow::Target;
 use super::output::{OutputFormat, Progress};
 use super::power::Power;
-use super::watch::Target;
 use crate::api::ApiError;
 use crate::journal::{Entry, History, Journal, RestartDue};
 use crate::session::Session;
