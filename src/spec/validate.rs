@@ -2,10 +2,7 @@
 //! adds the rules that need live data (snapshot facts, names already taken). The wizard, the
 //! recipe loader and the review screen all call these; single-value rules come from [`rules`].
 
-use std::collections::{HashMap, HashSet};
-
-use chrono::{DateTime, Utc};
-
+use super::facts::{Context, SnapshotFacts};
 use super::usable::{self, SnapshotRole};
 use super::{DiskType, Field, ImageSpec, Source, rules};
 
@@ -47,39 +44,6 @@ impl FieldError {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
-}
-
-/// What `DescribeSnapshots` says about a snapshot the spec uses ([`SnapshotFacts::of`] reads a
-/// row); `None` where the row did not say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotFacts {
-    /// `SourceDiskSize`, GiB.
-    pub size_gib: Option<u32>,
-    /// `Status`: only `accomplished` can become an image.
-    pub status: String,
-    /// `Progress`, percent.
-    pub progress: Option<u8>,
-    pub creation_time: Option<DateTime<Utc>>,
-    /// `SourceDiskType`.
-    pub source_disk_type: DiskType,
-    pub encrypted: bool,
-    /// `Category`: `standard`, `flash` or `archive` (empty when not listed).
-    pub category: String,
-}
-
-impl SnapshotFacts {
-    pub const READY_STATUS: &'static str = "accomplished";
-}
-
-/// Live data for [`validate_with`]. Snapshots missing from the map are not checked: the caller
-/// may have loaded only some.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    pub snapshots: HashMap<String, SnapshotFacts>,
-    /// Instances whose disks DescribeDisks listed, without a system disk among them.
-    pub instances_without_system_disk: HashSet<String>,
-    /// Names of the account's custom images in the spec's region.
-    pub image_names_in_region: HashSet<String>,
 }
 
 /// Every rule of the CreateImage reference that the spec alone can decide.
@@ -516,7 +480,7 @@ fn check_promotion(spec: &ImageSpec, id: &str, out: &mut Vec<FieldError>) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
     use crate::spec::fixtures::full_spec;
