@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::api::endpoint::EndpointError;
+use crate::api::product::ECS;
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
 use crate::credentials::{self, Credentials, CredentialsError, Flags};
@@ -169,7 +170,7 @@ impl Session {
     pub fn endpoint_for(&self, region: &str) -> Endpoint {
         self.endpoint
             .clone()
-            .unwrap_or_else(|| Endpoint::for_region(region))
+            .unwrap_or_else(|| ECS.public_endpoint(region))
     }
 
     /// A client for `region` with the configured network settings.

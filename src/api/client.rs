@@ -66,7 +66,7 @@ impl ClientConfig {
     pub fn new(region: impl Into<String>, credentials: Credentials) -> Self {
         let region = region.into();
         ClientConfig {
-            endpoint: Endpoint::for_region(&region),
+            endpoint: product::ECS.public_endpoint(&region),
             region,
             credentials,
             signature_version: SignatureVersion::default(),

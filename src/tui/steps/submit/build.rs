@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Build, End, LogLine, SubmitStep, Tone};
 use crate::api::ApiError;
-use crate::api::endpoint::Endpoint;
 use crate::api::model::ImageQuery;
+use crate::api::product::ECS;
 use crate::tui::effect::Call;
 use crate::tui::msg::Loaded;
 use crate::tui::restart::Why;
@@ -56,7 +56,7 @@ impl Build {
             return None;
         }
         let mut command = format!("ecsimg watch {} --region {}", self.image_id, self.region);
-        if self.endpoint != Endpoint::for_region(&self.region).to_string() {
+        if self.endpoint != ECS.public_endpoint(&self.region).to_string() {
             command.push_str(&format!(" --endpoint {}", self.endpoint));
         }
         Some(command)
