@@ -4,6 +4,7 @@
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod lenient;
 pub mod model;
 mod paging;
 pub mod power;
