@@ -12,9 +12,9 @@ use directories::ProjectDirs;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::api::Credentials;
 use crate::api::endpoint::Endpoint;
 use crate::api::sign::SignatureVersion;
-use crate::credentials::Credentials;
 use crate::duration;
 use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
 use crate::secret::Secret;

@@ -1,4 +1,4 @@
-//! Where the access key comes from, and the redacting type that carries it.
+//! Where the access key comes from (the key itself is an [`api::Credentials`](Credentials)).
 //!
 //! Sources are tried in a fixed order and the first that yields a key wins:
 //! 1. `--profile NAME` (looked up in the aliyun CLI config, then the credentials file);
@@ -19,28 +19,9 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::api::sign::SigningKey;
+use crate::api::Credentials;
 use crate::config::{ConfigOrigin, DEFAULT_REGION, LoadedConfig};
 use crate::secret::Secret;
-
-/// An access key pair, optionally with an STS security token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub access_key_id: String,
-    pub access_key_secret: Secret,
-    pub security_token: Option<Secret>,
-}
-
-impl Credentials {
-    /// Borrows the key material for one signature.
-    pub fn signing_key(&self) -> SigningKey<'_> {
-        SigningKey {
-            access_key_id: &self.access_key_id,
-            access_key_secret: self.access_key_secret.expose(),
-            security_token: self.security_token.as_ref().map(Secret::expose),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Names of the places looked at

@@ -4,11 +4,12 @@
 
 use std::path::PathBuf;
 
+use crate::api::Credentials;
 use crate::api::endpoint::EndpointError;
 use crate::api::product::ECS;
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
-use crate::credentials::{self, Credentials, CredentialsError, Flags};
+use crate::credentials::{self, CredentialsError, Flags};
 use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;

@@ -623,8 +623,8 @@ impl fmt::Display for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Credentials;
     use crate::api::{ClientConfig, Endpoint, RetryPolicy};
-    use crate::credentials::Credentials;
     use crate::secret::Secret;
     use crate::sim::{self, Fault, FaultSpec, RunningSim, SimConfig};
     use futures::StreamExt;

@@ -29,8 +29,7 @@ use super::paging::{Listing, MAX_PAGES};
 use super::product::{self, Product};
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::sign::{SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
-use crate::credentials::Credentials;
+use super::sign::{Credentials, SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
 use crate::duration;
 use crate::text::printable;
 

@@ -20,3 +20,4 @@ pub use power::{StopOptions, StoppedMode};
 pub use product::Product;
 pub use redact::Redactor;
 pub use retry::RetryPolicy;
+pub use sign::Credentials;

@@ -19,6 +19,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
+use crate::secret::Secret;
+
 /// The V3 algorithm name, as it appears in the `Authorization` header.
 pub const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
 /// SHA-256 of the empty body, the `x-acs-content-sha256` of every body-less request.
@@ -79,6 +81,26 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         return EMPTY_BODY_SHA256.to_string();
     }
     const_hex::encode(Sha256::digest(bytes))
+}
+
+/// An access key pair, optionally with an STS security token: what requests are signed with.
+/// Where it comes from is [`crate::credentials`]' business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub access_key_secret: Secret,
+    pub security_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// Borrows the key material for one signature.
+    pub fn signing_key(&self) -> SigningKey<'_> {
+        SigningKey {
+            access_key_id: &self.access_key_id,
+            access_key_secret: self.access_key_secret.expose(),
+            security_token: self.security_token.as_ref().map(Secret::expose),
+        }
+    }
 }
 
 /// The key material a signature needs. Borrowed, so callers keep secrets in their own

@@ -5,8 +5,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
 use crate::api::error::{ServiceError, TransportKind};
-use crate::api::{ClientConfig, Endpoint};
-use crate::credentials::Credentials;
+use crate::api::{ClientConfig, Credentials, Endpoint};
 use crate::journal::{FILE_NAME, RestartDue};
 use crate::secret::Secret;
 use crate::sim::{self, SimConfig};

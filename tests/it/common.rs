@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::Credentials;
 use ecsimg::api::{Client, ClientConfig, Endpoint};
-use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim;
 use ecsimg::tui::app::App;

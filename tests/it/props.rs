@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ecsimg::api::Credentials;
 use ecsimg::api::error::ServiceError;
 use ecsimg::api::model::{
     Disk, DiskQuery, Image, ImageQuery, Instance, InstanceQuery, InstanceResponse, Region,
@@ -28,7 +29,6 @@ use ecsimg::api::model::{
 };
 use ecsimg::api::sign::SignatureVersion;
 use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint, StoppedMode};
-use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, RunningSim, SimConfig};
 use ecsimg::spec::{
