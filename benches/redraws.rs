@@ -13,9 +13,9 @@ use crossterm::event::{
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
 use ecsimg::tui::RunOptions;
 use ecsimg::tui::app::App;
-use ecsimg::tui::effect::Runner;
 use ecsimg::tui::event_loop::EventLoop;
 use ecsimg::tui::launch::{Connector, Opening};
+use ecsimg::tui::runner::Runner;
 use ecsimg::tui::theme::Theme;
 use futures::channel::mpsc;
 use ratatui::Terminal;

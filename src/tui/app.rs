@@ -3,18 +3,19 @@
 use chrono::{DateTime, Utc};
 
 use super::effect::Effect;
+use super::error_report::ErrorReport;
 use super::launch::{LaunchScreen, Session};
 use super::msg::{Loaded, RequestId};
 use super::restart::{Restart, RestartAction};
+use super::step::Step;
 use super::steps::details::DetailsStep;
 use super::steps::disks::DisksStep;
 use super::steps::review::ReviewStep;
 use super::steps::source::SourceStep;
 use super::steps::submit::{Farewell, SubmitStep};
 use super::steps::tags::TagsStep;
-use super::steps::{Answers, Step, StepCtx, StepScreen};
+use super::steps::{Answers, StepCtx, StepScreen};
 use super::theme::Theme;
-use super::view::ErrorReport;
 use super::widgets::keymap::{HelpLine, Key, KeyHint, Keymap, Keys};
 use super::widgets::picker::{Picker, PickerAction};
 use crate::api::ApiError;

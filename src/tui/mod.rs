@@ -3,17 +3,20 @@
 //!
 //! Shape (docs/architecture.md): terminal events and async results become [`Msg`]s;
 //! [`update`](update::update) applies one to the [`App`](app::App) and returns
-//! [`Effect`](effect::Effect)s; the [`Runner`](effect::Runner) turns effects into tokio tasks
+//! [`Effect`](effect::Effect)s; the [`Runner`](runner::Runner) turns effects into tokio tasks
 //! that answer with more messages; [`view`](view::view) draws the app and only reads it. The
 //! loop redraws only after something happened, and ticks only while work is in flight.
 
 pub mod app;
 pub mod effect;
+pub mod error_report;
 pub mod event_loop;
 pub mod instance_wait;
 pub mod launch;
 pub mod msg;
 pub mod restart;
+pub mod runner;
+pub mod step;
 pub mod steps;
 pub mod terminal;
 #[cfg(test)]
@@ -30,9 +33,9 @@ use crossterm::event::EventStream;
 use tokio::sync::mpsc;
 
 use self::app::App;
-use self::effect::Runner;
 use self::event_loop::{EventLoop, Pause};
 use self::launch::{Connector, Opening};
+use self::runner::Runner;
 use self::theme::Theme;
 use crate::api::ApiError;
 use crate::config::Config;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::launch::Session;
-use super::steps::Step;
+use super::step::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::submission::Submitted;

@@ -9,11 +9,12 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 
 use super::app::{App, Global, Overlay, OverlayAction, Screen};
 use super::effect::{Call, Effect};
+use super::error_report::ErrorReport;
 use super::launch::LaunchAction;
 use super::msg::{Loaded, Msg, Owner, RequestId, escaped_error};
 use super::restart::Done;
-use super::steps::{Outcome, Step};
-use super::view::ErrorReport;
+use super::step::Step;
+use super::steps::Outcome;
 use super::widgets::picker::{Column, Picker, PickerEvent, PickerKind};
 use crate::api::ApiError;
 use crate::api::model::Region;

@@ -11,9 +11,9 @@ use ecsimg::api::CreateImageOutcome;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
 use ecsimg::spec::{self, ImdsSupport, Source};
 use ecsimg::tui::RunOptions;
-use ecsimg::tui::effect::Runner;
 use ecsimg::tui::launch::{Connector, Opening};
-use ecsimg::tui::steps::Step;
+use ecsimg::tui::runner::Runner;
+use ecsimg::tui::step::Step;
 use tokio::sync::mpsc::unbounded_channel;
 
 /// Opens the wizard exactly as `ecsimg --sandbox` does and runs its first loads.

@@ -56,103 +56,16 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::effect::{Call, Effect};
+use super::error_report::ErrorReport;
 use super::launch::Session;
 use super::msg::{Loaded, Owner, Page, RequestId};
 use super::restart::Restart;
+use super::step::Step;
 use super::theme::Theme;
-use super::view::ErrorReport;
 pub use super::widgets::keymap::{KeyHint, Keys};
 use super::widgets::picker::Picker;
 use crate::api::ApiError;
 use crate::spec::{Context, Field, FieldError, ImageSpec};
-
-/// The wizard's steps, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Step {
-    Source,
-    Disks,
-    Details,
-    Tags,
-    Review,
-    Submit,
-}
-
-impl Step {
-    pub const ALL: [Step; 6] = [
-        Step::Source,
-        Step::Disks,
-        Step::Details,
-        Step::Tags,
-        Step::Review,
-        Step::Submit,
-    ];
-
-    pub fn number(self) -> usize {
-        self as usize + 1
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Step::Source => "Source",
-            Step::Disks => "Disks",
-            Step::Details => "Image details",
-            Step::Tags => "Tags & features",
-            Step::Review => "Review",
-            Step::Submit => "Submit",
-        }
-    }
-
-    /// A shorter title for narrow terminals.
-    pub fn short_title(self) -> &'static str {
-        match self {
-            Step::Details => "Details",
-            Step::Tags => "Tags",
-            other => other.title(),
-        }
-    }
-
-    pub fn next(self) -> Option<Step> {
-        Step::ALL.get(self as usize + 1).copied()
-    }
-
-    pub fn previous(self) -> Option<Step> {
-        (self as usize).checked_sub(1).map(|i| Step::ALL[i])
-    }
-
-    /// The step where a field is edited, so a finding marks the right step.
-    pub fn of_field(field: Field) -> Step {
-        match field {
-            Field::Region
-            | Field::Source
-            | Field::InstanceId
-            | Field::SnapshotId
-            | Field::Stop
-            | Field::ForceStop
-            | Field::Restart => Step::Source,
-            Field::SourceDisks
-            | Field::SourceDisk(_)
-            | Field::SourceDiskType(_)
-            | Field::SourceDiskSnapshot(_)
-            | Field::SourceDiskSize(_)
-            | Field::SourceDiskDevice(_) => Step::Disks,
-            Field::ImageName
-            | Field::ImageFamily
-            | Field::ImageVersion
-            | Field::Description
-            | Field::Platform
-            | Field::Architecture
-            | Field::BootMode
-            | Field::ResourceGroupId => Step::Details,
-            Field::Tags
-            | Field::Tag(_)
-            | Field::TagKey(_)
-            | Field::TagValue(_)
-            | Field::ImdsSupport
-            | Field::DetectionStrategy => Step::Tags,
-            Field::ClientToken => Step::Review,
-        }
-    }
-}
 
 /// What a step did with an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,29 +306,4 @@ pub trait StepScreen {
     /// The keys [`StepScreen::key`] acts on now, most important first, with the help's notes:
     /// the step's keymap without its actions.
     fn keys(&self, answers: Answers) -> Keys;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps_are_ordered() {
-        assert_eq!(Step::Source.next(), Some(Step::Disks));
-        assert_eq!(Step::Tags.next(), Some(Step::Review));
-        assert_eq!(Step::Review.next(), Some(Step::Submit));
-        assert_eq!(Step::Submit.next(), None);
-        assert_eq!(Step::Source.previous(), None);
-        assert_eq!(Step::Disks.previous(), Some(Step::Source));
-        assert_eq!(Step::Review.number(), 5);
-    }
-
-    #[test]
-    fn fields_map_to_the_step_that_edits_them() {
-        assert_eq!(Step::of_field(Field::InstanceId), Step::Source);
-        assert_eq!(Step::of_field(Field::SourceDiskSize(3)), Step::Disks);
-        assert_eq!(Step::of_field(Field::BootMode), Step::Details);
-        assert_eq!(Step::of_field(Field::TagKey(0)), Step::Tags);
-        assert_eq!(Step::of_field(Field::ImdsSupport), Step::Tags);
-    }
 }

@@ -8,9 +8,10 @@ use super::{DryRun, Params, ReviewStep, Tab};
 use crate::api::{ApiError, CreateImageOutcome};
 use crate::spec::to_params;
 use crate::tui::effect::Call;
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::Loaded;
-use crate::tui::steps::{Step, StepCtx, ViewCtx};
-use crate::tui::view::ErrorReport;
+use crate::tui::step::Step;
+use crate::tui::steps::{StepCtx, ViewCtx};
 
 impl ReviewStep {
     pub(super) fn start_dry_run(&mut self, ctx: &mut StepCtx) {

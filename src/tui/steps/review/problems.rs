@@ -5,7 +5,7 @@ use super::{DryRun, ReviewStep};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance};
 use crate::spec::{BootMode, Context, Field, FieldError, ImageSpec, Severity, Source};
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 
 /// Something to fix (an error) or to consider (a warning), about one field.
 #[derive(Debug, Clone, PartialEq, Eq)]

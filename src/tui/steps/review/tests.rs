@@ -13,7 +13,7 @@ use crate::spec::{Context, DiskSpec, DiskType, Field, ImageSpec, Source, parse_r
 use crate::tui::app::App;
 use crate::tui::effect::{Call, Effect};
 use crate::tui::msg::{Loaded, Page, RequestId, Saved};
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::*;
 
 pub(crate) const TOKEN: &str = "123e4567-e89b-12d3-a456-426655440000";

@@ -10,10 +10,10 @@ use crate::api::ApiError;
 use crate::api::model::ImageQuery;
 use crate::api::product::ECS;
 use crate::tui::effect::Call;
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::Loaded;
 use crate::tui::restart::Why;
 use crate::tui::steps::StepCtx;
-use crate::tui::view::ErrorReport;
 use crate::watch::{Outcome as WatchOutcome, WatchEvent, format_duration};
 
 /// Delay between two looks at the image check once the image is Available.

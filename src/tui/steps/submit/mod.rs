@@ -35,9 +35,9 @@ use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx, ecsimg_command
 use crate::api::ApiError;
 use crate::api::model::Image;
 use crate::spec::{Field, to_params};
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::restart::Why;
-use crate::tui::view::ErrorReport;
 use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::{Scroll, wrap_line};
 use crate::watch::FailureReason;

@@ -8,10 +8,10 @@ use crate::api::{ApiError, CreateImageOutcome};
 use crate::spec::to_params;
 use crate::submission::Submitted;
 use crate::tui::effect::{Call, SubmitCall};
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::Loaded;
 use crate::tui::steps::review::field_of_error;
 use crate::tui::steps::{Outcome, StepCtx};
-use crate::tui::view::ErrorReport;
 
 impl SubmitStep {
     pub(super) fn send(&mut self, params: Params, journaled: Option<String>, ctx: &mut StepCtx) {

@@ -9,7 +9,7 @@ use crate::spec::DetectionStrategy;
 use crate::submission::Submitted;
 use crate::tui::app::App;
 use crate::tui::effect::{Call, SubmitCall};
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::steps::review::tests::{TOKEN, assert_shows, flat, instance_chosen};
 use crate::tui::testing::*;
 
