@@ -19,7 +19,7 @@
 //! runtime worker.
 
 use crate::api::model::InstanceResponse;
-use crate::api::{ApiError, Client, CreateImageOutcome, StopOptions};
+use crate::api::{ApiError, Client, CreateImageAnswer, StopOptions};
 use crate::journal::{Entry, InstanceStop, Journal, JournalError, Submission};
 
 /// Test-only hook (documented in the report, not in `--help`): when set, a send stops for good
@@ -40,7 +40,7 @@ pub enum Submitted {
         submission_id: String,
         /// The journal file.
         journal: std::path::PathBuf,
-        answer: Result<CreateImageOutcome, ApiError>,
+        answer: Result<CreateImageAnswer, ApiError>,
         /// Whether the journal holds the outcome. False after an answer that leaves open
         /// whether ECS acted (a timeout, a 5xx): the same request must be sent again.
         settled: bool,
@@ -157,7 +157,7 @@ impl Submitter {
         let answer = self.client.create_image(&submission.params).await;
         self.record_answer(&submission.id, &answer).await?;
         Ok(match answer {
-            Ok(CreateImageOutcome::Created {
+            Ok(CreateImageAnswer::Created {
                 image_id,
                 request_id,
                 ..
@@ -165,7 +165,7 @@ impl Submitter {
                 image_id,
                 request_id,
             },
-            Ok(CreateImageOutcome::DryRunPassed { .. }) => {
+            Ok(CreateImageAnswer::DryRunPassed { .. }) => {
                 Recovery::Skipped("it was recorded as a DryRun, which creates nothing".into())
             }
             Err(error) if is_definite(&error) => Recovery::Refused(error),
@@ -178,7 +178,7 @@ impl Submitter {
     async fn record_answer(
         &self,
         submission_id: &str,
-        answer: &Result<CreateImageOutcome, ApiError>,
+        answer: &Result<CreateImageAnswer, ApiError>,
     ) -> Result<bool, JournalError> {
         let id = submission_id.to_string();
         let settled = match answer {
@@ -186,7 +186,7 @@ impl Submitter {
             Err(error) => is_definite(error),
         };
         let write: Box<dyn FnOnce(&Journal) -> Result<(), JournalError> + Send> = match answer {
-            Ok(CreateImageOutcome::Created {
+            Ok(CreateImageAnswer::Created {
                 image_id,
                 request_id,
                 ..
@@ -194,7 +194,7 @@ impl Submitter {
                 let (image_id, request_id) = (image_id.clone(), request_id.clone());
                 Box::new(move |j| j.created(&id, &image_id, &request_id))
             }
-            Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+            Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
                 let request_id = request_id.clone();
                 Box::new(move |j| {
                     j.not_created(

@@ -111,7 +111,7 @@ impl ClientConfig {
 
 /// The result of a CreateImage call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CreateImageOutcome {
+pub enum CreateImageAnswer {
     /// The image is being built; poll DescribeImages for its progress.
     Created {
         image_id: String,
@@ -255,11 +255,11 @@ impl Client {
     ///
     /// Without a (non-empty) `ClientToken` one is generated, and every retry of this call
     /// reuses it, so retries can never create a second image. `DryRun=true` requests end in
-    /// [`CreateImageOutcome::DryRunPassed`] when every check passes.
+    /// [`CreateImageAnswer::DryRunPassed`] when every check passes.
     pub async fn create_image(
         &self,
         params: &[(String, String)],
-    ) -> Result<CreateImageOutcome, ApiError> {
+    ) -> Result<CreateImageAnswer, ApiError> {
         let mut params = params.to_vec();
         let given = params
             .iter()
@@ -278,7 +278,7 @@ impl Client {
             .call::<CreateImageResponse>("CreateImage", &params, true)
             .await
         {
-            Ok(r) if is_custom_image_id(&r.image_id) => Ok(CreateImageOutcome::Created {
+            Ok(r) if is_custom_image_id(&r.image_id) => Ok(CreateImageAnswer::Created {
                 image_id: r.image_id,
                 request_id: printable(&self.redactor.redact(&r.request_id), 128),
                 client_token,
@@ -301,7 +301,7 @@ impl Client {
                 Err(ApiError::decode(200, &what, b"", &self.redactor))
             }
             Err(ApiError::Service(e)) if e.code == "DryRunOperation" => {
-                Ok(CreateImageOutcome::DryRunPassed {
+                Ok(CreateImageAnswer::DryRunPassed {
                     request_id: e.request_id,
                 })
             }

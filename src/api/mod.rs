@@ -13,7 +13,7 @@ pub mod redact;
 pub mod retry;
 pub mod sign;
 
-pub use client::{Client, ClientConfig, CreateImageOutcome};
+pub use client::{Client, ClientConfig, CreateImageAnswer};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
 pub use power::{StopOptions, StoppedMode};

@@ -13,7 +13,7 @@ use super::output::{OutputFormat, Progress, print_json};
 use super::power::Power;
 use super::recipe::{self, Override};
 use super::{ecsimg_with, open_journal, session_failure};
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
 use crate::duration;
 use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
@@ -110,7 +110,7 @@ pub async fn run(
         let mut params = params;
         params.push(("DryRun".into(), "true".into()));
         return match client.create_image(&params).await {
-            Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+            Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
                 match args.output {
                     OutputFormat::Json => print_json(&json!({
                         "event": "dry_run_passed", "request_id": request_id,
@@ -122,7 +122,7 @@ pub async fn run(
                 }
                 Ok(Exit::Success)
             }
-            Ok(CreateImageOutcome::Created { image_id, .. }) => Err(Failure::new(
+            Ok(CreateImageAnswer::Created { image_id, .. }) => Err(Failure::new(
                 Exit::Api,
                 format!(
                     "the endpoint ignored DryRun and created image {image_id}; delete it if it \
@@ -214,7 +214,7 @@ pub async fn run(
         } => (answer, settled),
     };
     let image_id = match answer {
-        Ok(CreateImageOutcome::Created {
+        Ok(CreateImageAnswer::Created {
             image_id,
             request_id,
             ..
@@ -236,7 +236,7 @@ pub async fn run(
             }
             image_id
         }
-        Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+        Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
             return Err(Failure::new(
                 Exit::Api,
                 format!("ECS answered DryRunOperation (RequestId {request_id}) to a real request"),

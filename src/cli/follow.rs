@@ -11,7 +11,7 @@ use super::output::{OutputFormat, Progress};
 use crate::api::model::Image;
 use crate::journal::Journal;
 use crate::session::Session;
-use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
+use crate::watch::{WatchEnd, WatchEvent, WatchPolicy, watch_images};
 
 /// One image to follow, and the journal submission it belongs to (its statuses are recorded
 /// there and nowhere else).
@@ -110,10 +110,10 @@ pub async fn follow(
                 };
                 let target = pending.remove(at);
                 let image = match &outcome {
-                    Outcome::Available(image) => Some(image),
-                    Outcome::Failed { image, .. } => image.as_ref(),
-                    Outcome::TimedOut { last } => last.as_ref(),
-                    Outcome::Error(_) => last.get(&image_id),
+                    WatchEnd::Available(image) => Some(image),
+                    WatchEnd::Failed { image, .. } => image.as_ref(),
+                    WatchEnd::TimedOut { last } => last.as_ref(),
+                    WatchEnd::Error(_) => last.get(&image_id),
                 };
                 record_status(
                     context.journal,
@@ -123,7 +123,7 @@ pub async fn follow(
                     outcome.is_final(),
                 )
                 .await?;
-                if matches!(outcome, Outcome::TimedOut { .. } | Outcome::Error(_)) {
+                if matches!(outcome, WatchEnd::TimedOut { .. } | WatchEnd::Error(_)) {
                     progress.note(&format!(
                         "  the image keeps building; follow it again with {}",
                         again(&target.region, &[image_id.as_str()])
@@ -137,10 +137,10 @@ pub async fn follow(
                     );
                 }
                 exit = exit.worst(match outcome {
-                    Outcome::Available(_) => Exit::Success,
-                    Outcome::Failed { .. } => Exit::BuildFailed,
-                    Outcome::TimedOut { .. } => Exit::TimedOut,
-                    Outcome::Error(_) => Exit::Api,
+                    WatchEnd::Available(_) => Exit::Success,
+                    WatchEnd::Failed { .. } => Exit::BuildFailed,
+                    WatchEnd::TimedOut { .. } => Exit::TimedOut,
+                    WatchEnd::Error(_) => Exit::Api,
                 });
             }
             WatchEvent::StatusChanged { .. }

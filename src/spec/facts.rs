@@ -53,7 +53,7 @@ impl SnapshotFacts {
 /// Live data for [`validate_with`]. Snapshots missing from the map are not checked: the caller
 /// may have loaded only some.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub struct Facts {
     pub snapshots: HashMap<String, SnapshotFacts>,
     /// Instances whose disks DescribeDisks listed, without a system disk among them.
     pub instances_without_system_disk: HashSet<String>,

@@ -22,11 +22,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use cli::{CliError, cli_line, to_cli};
-pub use facts::{Context, SnapshotFacts};
+pub use facts::{Facts, SnapshotFacts};
 pub use params::to_params;
 pub use recipe::{RecipeError, RecipeProblem, parse_recipe, to_recipe};
 pub use stop::StopPlan;
-pub use validate::{FieldError, Severity, validate, validate_with};
+pub use validate::{Finding, Severity, validate, validate_with};
 
 /// The region a fresh spec starts in (the sandbox's default too).
 pub const DEFAULT_REGION: &str = "cn-hangzhou";

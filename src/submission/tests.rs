@@ -95,7 +95,7 @@ async fn the_submission_is_journaled_before_it_is_sent_and_its_image_id_after() 
     assert!(before.needs_recovery());
     assert!(images.is_empty(), "nothing sent yet: {images:?}");
     let Submitted::Sent {
-        answer: Ok(CreateImageOutcome::Created { image_id, .. }),
+        answer: Ok(CreateImageAnswer::Created { image_id, .. }),
         settled: true,
         journal_problem: None,
         ..
@@ -135,7 +135,7 @@ async fn every_send_carries_the_recorded_client_token_so_no_second_image_is_buil
     let again = submitter.resend(&s.id, &s.params).await;
     let image = |submitted: &Submitted| match submitted {
         Submitted::Sent {
-            answer: Ok(CreateImageOutcome::Created { image_id, .. }),
+            answer: Ok(CreateImageAnswer::Created { image_id, .. }),
             ..
         } => image_id.clone(),
         other => panic!("{other:?}"),
@@ -252,7 +252,7 @@ async fn a_lost_answer_is_recovered_with_the_same_token_and_gets_the_same_image(
     journal.submit(&s).expect("submitted");
     // The first send reached ECS, but the process died before recording the answer.
     let first = match client.create_image(&s.params).await.expect("created") {
-        CreateImageOutcome::Created { image_id, .. } => image_id,
+        CreateImageAnswer::Created { image_id, .. } => image_id,
         other => panic!("{other:?}"),
     };
     let submitter = Submitter::new(journal.clone(), client);

@@ -9,13 +9,13 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::launch::Session;
+use super::launch::Connection;
 use super::step::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
 use crate::submission::Submitted;
 use crate::text::escape_in_place;
-use crate::watch::{Outcome, WatchEvent};
+use crate::watch::{WatchEnd, WatchEvent};
 
 /// Who asked for a piece of async work, so its result goes back to the same place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,7 +61,7 @@ pub enum Loaded {
     Starting(Vec<InstanceResponse>),
     /// CreateImage sent with `DryRun=true`: `DryRunPassed`, or `Created` from an endpoint that
     /// ignored the flag.
-    DryRun(CreateImageOutcome),
+    DryRun(CreateImageAnswer),
     /// What became of a submission ([`Call::Submit`](super::effect::Call::Submit)).
     Submitted(Box<Submitted>),
     /// One event of a watch ([`Call::Watch`](super::effect::Call::Watch)); the last is
@@ -172,9 +172,9 @@ fn escaped<T: Serialize + DeserializeOwned>(value: T) -> T {
     serde_json::from_value(json).unwrap_or(value)
 }
 
-fn escaped_outcome(outcome: CreateImageOutcome) -> CreateImageOutcome {
+fn escaped_outcome(outcome: CreateImageAnswer) -> CreateImageAnswer {
     match outcome {
-        CreateImageOutcome::Created {
+        CreateImageAnswer::Created {
             mut image_id,
             mut request_id,
             mut client_token,
@@ -182,15 +182,15 @@ fn escaped_outcome(outcome: CreateImageOutcome) -> CreateImageOutcome {
             for s in [&mut image_id, &mut request_id, &mut client_token] {
                 escape_in_place(s);
             }
-            CreateImageOutcome::Created {
+            CreateImageAnswer::Created {
                 image_id,
                 request_id,
                 client_token,
             }
         }
-        CreateImageOutcome::DryRunPassed { mut request_id } => {
+        CreateImageAnswer::DryRunPassed { mut request_id } => {
             escape_in_place(&mut request_id);
-            CreateImageOutcome::DryRunPassed { request_id }
+            CreateImageAnswer::DryRunPassed { request_id }
         }
     }
 }
@@ -282,13 +282,13 @@ fn escaped_event(event: WatchEvent) -> WatchEvent {
         } => WatchEvent::Finished {
             image_id,
             outcome: match outcome {
-                Outcome::Available(i) => Outcome::Available(escaped(i)),
-                Outcome::Failed { image: i, reason } => Outcome::Failed {
+                WatchEnd::Available(i) => WatchEnd::Available(escaped(i)),
+                WatchEnd::Failed { image: i, reason } => WatchEnd::Failed {
                     image: image(i),
                     reason,
                 },
-                Outcome::TimedOut { last } => Outcome::TimedOut { last: image(last) },
-                Outcome::Error(e) => Outcome::Error(escaped_error(e)),
+                WatchEnd::TimedOut { last } => WatchEnd::TimedOut { last: image(last) },
+                WatchEnd::Error(e) => WatchEnd::Error(escaped_error(e)),
             },
             elapsed,
         },
@@ -327,7 +327,7 @@ pub enum Msg {
         result: Result<Loaded, ApiError>,
     },
     /// The sandbox the start screen asked for is up (or could not start: the reason).
-    SandboxStarted(Result<Session, String>),
+    SandboxStarted(Result<Connection, String>),
     /// The runner has a client for `region` now (or could not make one, and kept the old
     /// region's: the reason).
     RegionSwitched {

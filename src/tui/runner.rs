@@ -20,7 +20,7 @@ use crate::api::model::{ImageQuery, WATCH_STATUSES};
 use crate::api::{ApiError, Client};
 use crate::journal::{Journal, Submission};
 use crate::submission::{Submitted, Submitter};
-use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
+use crate::watch::{WatchEnd, WatchEvent, WatchPolicy, watch_images};
 
 /// Runs effects. Owned by the UI loop; not part of `App`.
 pub struct Runner {
@@ -352,10 +352,10 @@ async fn watch(
             }
             WatchEvent::Finished { outcome, .. } => {
                 let image = match outcome {
-                    Outcome::Available(image) => Some(image),
-                    Outcome::Failed { image, .. } => image.as_ref(),
-                    Outcome::TimedOut { last } => last.as_ref(),
-                    Outcome::Error(_) => None,
+                    WatchEnd::Available(image) => Some(image),
+                    WatchEnd::Failed { image, .. } => image.as_ref(),
+                    WatchEnd::TimedOut { last } => last.as_ref(),
+                    WatchEnd::Error(_) => None,
                 };
                 let progress = image.map(|i| i.progress.as_str());
                 record_status(

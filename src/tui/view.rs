@@ -89,9 +89,9 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         " ecsimg ",
         theme.header.add_modifier(Modifier::BOLD),
     )];
-    match &app.session {
-        Some(session) => {
-            if session.sandbox {
+    match &app.connection {
+        Some(connection) => {
+            if connection.sandbox {
                 spans.push(Span::styled(" SANDBOX ", theme.sandbox));
             }
             spans.push(Span::styled(
@@ -100,10 +100,10 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             ));
             // The source names a profile, and profiles come from files: escaped.
             spans.push(Span::styled(
-                format!("│ key: {} ", escape(&session.credential_source)),
+                format!("│ key: {} ", escape(&connection.credential_source)),
                 theme.header,
             ));
-            let endpoint = format!("│ {}", session.endpoint);
+            let endpoint = format!("│ {}", connection.endpoint);
             let used: usize = spans.iter().map(|s| s.content.width()).sum();
             if used + endpoint.width() <= usize::from(area.width) {
                 spans.push(Span::styled(endpoint, theme.header));

@@ -11,7 +11,7 @@ use ecsimg::secret::Secret;
 use ecsimg::sim;
 use ecsimg::tui::app::App;
 use ecsimg::tui::effect::Effect;
-use ecsimg::tui::launch::Session;
+use ecsimg::tui::launch::Connection;
 use ecsimg::tui::msg::Msg;
 use ecsimg::tui::runner::Runner;
 use ecsimg::tui::theme::Theme;
@@ -34,7 +34,7 @@ pub struct Harness {
     pub app: App,
     pub runner: Runner,
     rx: UnboundedReceiver<Msg>,
-    session: Session,
+    session: Connection,
     pace: Pace,
 }
 
@@ -44,7 +44,7 @@ impl Harness {
     pub async fn start(
         runner: Runner,
         rx: UnboundedReceiver<Msg>,
-        session: Session,
+        session: Connection,
         pace: Pace,
     ) -> Harness {
         let mut harness = Harness {

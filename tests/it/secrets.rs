@@ -36,7 +36,7 @@ use ecsimg::journal::Journal;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, KeyPair, RunningSim, SimConfig};
 use ecsimg::tui::app::App;
-use ecsimg::tui::launch::{Connector, Session};
+use ecsimg::tui::launch::{Connection, Connector};
 use ecsimg::tui::runner::Runner;
 use ecsimg::tui::step::Step;
 use ecsimg::tui::view::view;
@@ -721,7 +721,7 @@ fn walk_the_wizard(accepted: bool) {
             .await
             .expect("the simulator starts");
         let url = connector.sandbox().expect("a sandbox").url();
-        let session = Session {
+        let session = Connection {
             sandbox: false,
             region: sim::SANDBOX_REGION.into(),
             credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),
