@@ -20,7 +20,9 @@
 
 use crate::api::model::InstanceResponse;
 use crate::api::{ApiError, Client, CreateImageAnswer, StopOptions};
-use crate::journal::{Entry, InstanceStop, Journal, JournalError, Submission};
+use chrono::Utc;
+
+use crate::journal::{Entry, InstanceStop, Journal, JournalError, Record, Submission};
 
 /// Test-only hook (documented in the report, not in `--help`): when set, a send stops for good
 /// right after CreateImage answered and before the answer is journaled, after printing
@@ -180,48 +182,48 @@ impl Submitter {
         submission_id: &str,
         answer: &Result<CreateImageAnswer, ApiError>,
     ) -> Result<bool, JournalError> {
-        let id = submission_id.to_string();
+        let (id, time) = (submission_id.to_string(), Utc::now());
         let settled = match answer {
             Ok(_) => true,
             Err(error) => is_definite(error),
         };
-        let write: Box<dyn FnOnce(&Journal) -> Result<(), JournalError> + Send> = match answer {
+        let record = match answer {
             Ok(CreateImageAnswer::Created {
                 image_id,
                 request_id,
                 ..
-            }) => {
-                let (image_id, request_id) = (image_id.clone(), request_id.clone());
-                Box::new(move |j| j.created(&id, &image_id, &request_id))
-            }
-            Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
-                let request_id = request_id.clone();
-                Box::new(move |j| {
-                    j.not_created(
-                        &id,
-                        "sent as a DryRun, which creates nothing",
-                        Some("DryRunOperation"),
-                        Some(&request_id),
-                    )
-                })
-            }
-            Err(error) if settled => {
-                let reason = error.to_string();
-                let code = error.code().map(str::to_string);
-                let request_id = error.request_id().map(str::to_string);
-                Box::new(move |j| {
-                    j.not_created(&id, &reason, code.as_deref(), request_id.as_deref())
-                })
-            }
-            Err(ApiError::Cancelled) => {
-                Box::new(move |j| j.unsettled(&id, "interrupted before ECS answered"))
-            }
-            Err(error) => {
-                let reason = error.to_string();
-                Box::new(move |j| j.unsettled(&id, &reason))
-            }
+            }) => Record::Created {
+                id,
+                time,
+                image_id: image_id.clone(),
+                request_id: request_id.clone(),
+            },
+            Ok(CreateImageAnswer::DryRunPassed { request_id }) => Record::NotCreated {
+                id,
+                time,
+                reason: "sent as a DryRun, which creates nothing".into(),
+                code: Some("DryRunOperation".into()),
+                request_id: Some(request_id.clone()),
+            },
+            Err(error) if settled => Record::NotCreated {
+                id,
+                time,
+                reason: error.to_string(),
+                code: error.code().map(str::to_string),
+                request_id: error.request_id().map(str::to_string),
+            },
+            Err(ApiError::Cancelled) => Record::Unsettled {
+                id,
+                time,
+                reason: "interrupted before ECS answered".into(),
+            },
+            Err(error) => Record::Unsettled {
+                id,
+                time,
+                reason: error.to_string(),
+            },
         };
-        self.journal.off_runtime(write).await?;
+        self.journal.off_runtime(move |j| j.append(&record)).await?;
         Ok(settled)
     }
 
@@ -245,7 +247,7 @@ impl Submitter {
         };
         let answer = power_answer(
             self.client
-                .stop_instances(&[stop.instance_id.clone()], options)
+                .stop_instances(std::slice::from_ref(&stop.instance_id), options)
                 .await,
             &stop.instance_id,
         );
@@ -270,7 +272,7 @@ impl Submitter {
     pub async fn start_instance(&self, stop: &InstanceStop) -> Result<PowerAnswer, JournalError> {
         let answer = power_answer(
             self.client
-                .start_instances(&[stop.instance_id.clone()])
+                .start_instances(std::slice::from_ref(&stop.instance_id))
                 .await,
             &stop.instance_id,
         );

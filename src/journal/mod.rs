@@ -263,47 +263,6 @@ impl Journal {
         self.append(&Record::Submitted(Box::new(submission.clone())))
     }
 
-    /// Records the ImageId CreateImage answered for submission `submission_id`.
-    pub fn created(
-        &self,
-        submission_id: &str,
-        image_id: &str,
-        request_id: &str,
-    ) -> Result<(), JournalError> {
-        self.append(&Record::Created {
-            id: submission_id.to_string(),
-            time: Utc::now(),
-            image_id: image_id.to_string(),
-            request_id: request_id.to_string(),
-        })
-    }
-
-    /// Records that submission `submission_id` made no image, for good.
-    pub fn not_created(
-        &self,
-        submission_id: &str,
-        reason: &str,
-        code: Option<&str>,
-        request_id: Option<&str>,
-    ) -> Result<(), JournalError> {
-        self.append(&Record::NotCreated {
-            id: submission_id.to_string(),
-            time: Utc::now(),
-            reason: reason.to_string(),
-            code: code.map(str::to_string),
-            request_id: request_id.map(str::to_string),
-        })
-    }
-
-    /// Records that CreateImage was sent for `submission_id` but what it did is unknown.
-    pub fn unsettled(&self, submission_id: &str, reason: &str) -> Result<(), JournalError> {
-        self.append(&Record::Unsettled {
-            id: submission_id.to_string(),
-            time: Utc::now(),
-            reason: reason.to_string(),
-        })
-    }
-
     /// Records the state a watcher saw for the image of submission `submission_id`.
     pub fn status_for(
         &self,

@@ -20,6 +20,16 @@ fn submission(name: &str, endpoint: &str) -> Submission {
     Submission::new(&spec, to_params(&spec), endpoint, "environment (X)")
 }
 
+/// Records the ImageId CreateImage answered for `submission_id`.
+fn created(journal: &Journal, submission_id: &str, image_id: &str) -> Result<(), JournalError> {
+    journal.append(&Record::Created {
+        id: submission_id.to_string(),
+        time: Utc::now(),
+        image_id: image_id.to_string(),
+        request_id: "R-1".into(),
+    })
+}
+
 fn journal() -> (tempfile::TempDir, Journal) {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = Journal::at(dir.path().join("nested").join(FILE_NAME));
@@ -62,7 +72,7 @@ fn records_fold_per_submission() {
     for s in [&a, &b, &c] {
         journal.submit(s).expect("submitted");
     }
-    journal.created(&a.id, "m-a", "R-1").expect("recorded");
+    created(&journal, &a.id, "m-a").expect("recorded");
     journal
         .status("m-a", "Creating", Some("40%"), false)
         .expect("status");
@@ -74,12 +84,13 @@ fn records_fold_per_submission() {
         .status("m-a", "Creating", Some("60%"), false)
         .expect("status");
     journal
-        .not_created(
-            &c.id,
-            "refused",
-            Some("InvalidImageName.Duplicated"),
-            Some("R-2"),
-        )
+        .append(&Record::NotCreated {
+            id: c.id.clone(),
+            time: Utc::now(),
+            reason: "refused".into(),
+            code: Some("InvalidImageName.Duplicated".into()),
+            request_id: Some("R-2".into()),
+        })
         .expect("recorded");
     let history = journal.read().expect("reads");
     assert!(history.problems.is_empty(), "{:?}", history.problems);
@@ -127,7 +138,7 @@ fn damaged_lines_are_reported_and_skipped_and_appends_still_work() {
     assert!(history.problems[4].to_string().starts_with("line 8: "));
 
     // The next record starts on a fresh line and is read back.
-    journal.created(&a.id, "m-a", "R-1").expect("settles");
+    created(&journal, &a.id, "m-a").expect("settles");
     let history = journal.read().expect("reads");
     assert_eq!(history.entries[0].image_id(), Some("m-a"));
     assert_eq!(
@@ -239,17 +250,13 @@ fn statuses_belong_to_their_submission_not_to_a_reused_image_id() {
     let (_dir, journal) = journal();
     let first = submission("first-session", "http://127.0.0.1:4000");
     journal.submit(&first).expect("submitted");
-    journal
-        .created(&first.id, "m-bp1x4r2ojecxks63w1aa", "R-1")
-        .expect("settles");
+    created(&journal, &first.id, "m-bp1x4r2ojecxks63w1aa").expect("settles");
     journal
         .status_for(&first.id, "m-bp1x4r2ojecxks63w1aa", "Deleted", None, true)
         .expect("status");
     let second = submission("second-session", "http://127.0.0.1:4000");
     journal.submit(&second).expect("submitted");
-    journal
-        .created(&second.id, "m-bp1x4r2ojecxks63w1aa", "R-1")
-        .expect("settles");
+    created(&journal, &second.id, "m-bp1x4r2ojecxks63w1aa").expect("settles");
     journal
         .status_for(
             &second.id,
@@ -327,7 +334,7 @@ fn stops_fold_with_their_submission_and_are_due_once_the_image_ended() {
     let mut image = submission("b", "http://127.0.0.1:1");
     image.stop = Some(building.id.clone());
     journal.submit(&image).expect("recorded");
-    journal.created(&image.id, "m-b", "R-1").expect("recorded");
+    created(&journal, &image.id, "m-b").expect("recorded");
     let mut unanswered = submission("c", "http://127.0.0.1:1");
     unanswered.stop = Some(lost.id.clone());
     journal.submit(&unanswered).expect("recorded");
