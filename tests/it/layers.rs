@@ -355,7 +355,11 @@ fn use_paths(text: &str, public_only: bool) -> Vec<String> {
         let before = text[..at].trim_end();
         let public = is_pub(before);
         let boundary = before.is_empty() || before.ends_with([';', '{', '}', ']']);
-        let wanted = if public_only { public } else { boundary || public };
+        let wanted = if public_only {
+            public
+        } else {
+            boundary || public
+        };
         if !wanted {
             continue;
         }
