@@ -2,7 +2,7 @@
 //! no submitted image is ever lost or built twice — even when the process dies mid-flight.
 //!
 //! This module is storage only: what a record holds, appending one durably, and reading the
-//! file back ([`history`]). *When* to write which record — before a send, after an answer — is
+//! file back (`history`). *When* to write which record — before a send, after an answer — is
 //! decided in one place, [`crate::submission`], which every face (the wizard, `ecsimg create`,
 //! `ecsimg watch --resume`) goes through.
 //!

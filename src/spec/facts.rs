@@ -50,7 +50,7 @@ impl SnapshotFacts {
     }
 }
 
-/// Live data for [`validate_with`]. Snapshots missing from the map are not checked: the caller
+/// Live data for [`validate_with`](super::validate_with). Snapshots missing from the map are not checked: the caller
 /// may have loaded only some.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
