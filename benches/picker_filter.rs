@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::Credentials;
 use ecsimg::api::model::{InstanceQuery, SnapshotQuery};
 use ecsimg::api::{Client, ClientConfig, Endpoint};
-use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, Seed, SimConfig};
 use ecsimg::tui::steps::source::{INSTANCES, SNAPSHOTS};

@@ -11,11 +11,11 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
-use ecsimg::tui::RunOptions;
+use ecsimg::session::SessionOptions;
 use ecsimg::tui::app::App;
-use ecsimg::tui::effect::Runner;
 use ecsimg::tui::event_loop::EventLoop;
 use ecsimg::tui::launch::{Connector, Opening};
+use ecsimg::tui::runner::Runner;
 use ecsimg::tui::theme::Theme;
 use futures::channel::mpsc;
 use ratatui::Terminal;
@@ -49,19 +49,19 @@ fn key(code: KeyCode) -> Event {
 }
 
 async fn run() {
-    let opts = RunOptions {
+    let opts = SessionOptions {
         sandbox: true,
-        ..RunOptions::default()
+        ..SessionOptions::default()
     };
     let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
     let (connector, opening) = Connector::open(&opts, config)
         .await
         .expect("the sandbox starts");
-    let Opening::Ready { client, session } = opening else {
+    let Opening::Ready { client, connection } = opening else {
         panic!("the sandbox needs no credentials");
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let app = App::new(Some(session), None, Theme::from_env());
+    let app = App::new(Some(connection), None, Theme::from_env());
     let mut wizard = EventLoop::new(app, Runner::new(tx, connector, Some(client)), rx);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
     let (send, mut events) = mpsc::unbounded();

@@ -1,4 +1,4 @@
-//! Where the access key comes from, and the redacting type that carries it.
+//! Where the access key comes from (the key itself is an [`api::Credentials`](Credentials)).
 //!
 //! Sources are tried in a fixed order and the first that yields a key wins:
 //! 1. `--profile NAME` (looked up in the aliyun CLI config, then the credentials file);
@@ -14,154 +14,27 @@
 
 mod aliyun_cli;
 mod ini_file;
+mod places;
+mod report;
 
-use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::api::sign::SigningKey;
-use crate::config::{ConfigOrigin, DEFAULT_REGION, LoadedConfig};
+use crate::api::Credentials;
+use crate::config::{ConfigOrigin, LoadedConfig};
 use crate::secret::Secret;
 
-/// An access key pair, optionally with an STS security token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub access_key_id: String,
-    pub access_key_secret: Secret,
-    pub security_token: Option<Secret>,
-}
-
-impl Credentials {
-    /// Borrows the key material for one signature.
-    pub fn signing_key(&self) -> SigningKey<'_> {
-        SigningKey {
-            access_key_id: &self.access_key_id,
-            access_key_secret: self.access_key_secret.expose(),
-            security_token: self.security_token.as_ref().map(Secret::expose),
-        }
-    }
-}
+pub use places::{
+    ACCESS_KEY_ID_VARS, ACCESS_KEY_SECRET_VARS, CLI_PROFILE_DISABLED_VAR, CREDENTIALS_FILE_VAR,
+    PROFILE_VARS, ProfileFile, REGION_VARS, SECURITY_TOKEN_VARS, ShownPath,
+};
+use places::{ALIYUN_CLI_CONFIG, CREDENTIALS_FILES};
+pub use report::{
+    CredentialSource, CredentialsError, Looked, ProfileOrigin, Resolved, SearchReport,
+};
 
 // ---------------------------------------------------------------------------------------------
-// Names of the places looked at
-// ---------------------------------------------------------------------------------------------
-
-/// Access key ID variables, in the order the aliyun CLI checks them.
-pub const ACCESS_KEY_ID_VARS: [&str; 4] = [
-    "ALIBABA_CLOUD_ACCESS_KEY_ID",
-    "ALIBABACLOUD_ACCESS_KEY_ID",
-    "ALICLOUD_ACCESS_KEY_ID",
-    "ACCESS_KEY_ID",
-];
-pub const ACCESS_KEY_SECRET_VARS: [&str; 4] = [
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-    "ALIBABACLOUD_ACCESS_KEY_SECRET",
-    "ALICLOUD_ACCESS_KEY_SECRET",
-    "ACCESS_KEY_SECRET",
-];
-pub const SECURITY_TOKEN_VARS: [&str; 4] = [
-    "ALIBABA_CLOUD_SECURITY_TOKEN",
-    "ALIBABACLOUD_SECURITY_TOKEN",
-    "ALICLOUD_SECURITY_TOKEN",
-    "SECURITY_TOKEN",
-];
-pub const REGION_VARS: [&str; 5] = [
-    "ALIBABA_CLOUD_REGION_ID",
-    "ALIBABACLOUD_REGION_ID",
-    "ALICLOUD_REGION_ID",
-    "REGION_ID",
-    "REGION",
-];
-/// Profile name variables; the SDKs' own name comes first.
-pub const PROFILE_VARS: [&str; 3] = [
-    "ALIBABA_CLOUD_PROFILE",
-    "ALIBABACLOUD_PROFILE",
-    "ALICLOUD_PROFILE",
-];
-/// `true` skips `~/.aliyun/config.json`, as in the official SDKs.
-pub const CLI_PROFILE_DISABLED_VAR: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
-/// Overrides the credentials INI path.
-pub const CREDENTIALS_FILE_VAR: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
-
-const ALIYUN_CLI_CONFIG: &str = ".aliyun/config.json";
-/// Go, Java and CLI tools read the first; the Python SDK the second.
-const CREDENTIALS_FILES: [&str; 2] = [".alibabacloud/credentials", ".alibabacloud/credentials.ini"];
-
-/// A file path as shown to people: under the home directory it reads `~/...`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShownPath {
-    path: PathBuf,
-    shown: String,
-}
-
-impl ShownPath {
-    pub fn new(path: impl Into<PathBuf>, home: Option<&Path>) -> Self {
-        let path = path.into();
-        let shown = match home.and_then(|h| path.strip_prefix(h).ok()) {
-            Some(rest) => format!("~/{}", rest.display()),
-            None => path.display().to_string(),
-        };
-        Self { path, shown }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl fmt::Display for ShownPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.shown)
-    }
-}
-
-/// The two profile files ecsimg shares with other Alibaba Cloud tools.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProfileFile {
-    /// `~/.aliyun/config.json`, written by `aliyun configure`.
-    AliyunCli,
-    /// The INI file read by the SDKs' credential providers.
-    CredentialsFile,
-}
-
-impl ProfileFile {
-    /// How the file names the kind of a profile.
-    fn kind_key(self) -> &'static str {
-        match self {
-            Self::AliyunCli => "mode",
-            Self::CredentialsFile => "type",
-        }
-    }
-
-    /// How to get past a broken file without editing it.
-    fn skip_hint(self) -> String {
-        match self {
-            Self::AliyunCli => format!("fix it, or set {CLI_PROFILE_DISABLED_VAR}=true to skip it"),
-            Self::CredentialsFile => {
-                format!("fix it, or point {CREDENTIALS_FILE_VAR} at another file")
-            }
-        }
-    }
-
-    fn supported(self) -> &'static str {
-        match self {
-            Self::AliyunCli => "AK and StsToken",
-            Self::CredentialsFile => "access_key and sts",
-        }
-    }
-}
-
-impl fmt::Display for ProfileFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::AliyunCli => "aliyun CLI config",
-            Self::CredentialsFile => "credentials file",
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Inputs and outputs
+// Inputs
 // ---------------------------------------------------------------------------------------------
 
 /// Command-line choices that outrank every other source.
@@ -181,203 +54,6 @@ pub struct Inputs<'a> {
     /// The home directory holding `.aliyun/` and `.alibabacloud/`; `None` if unknown.
     pub home: Option<&'a Path>,
     pub config: &'a LoadedConfig,
-}
-
-/// The key pair to sign with, where it came from, and the region chosen alongside it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    pub credentials: Credentials,
-    pub source: CredentialSource,
-    /// From `--region`, else the region variables, else the winning profile's `region_id`, else
-    /// the config's `region`; `None` when none says (see [`Resolved::region_or_default`]).
-    pub region: Option<String>,
-}
-
-impl Resolved {
-    /// The region to use: [`Resolved::region`], or [`DEFAULT_REGION`].
-    pub fn region_or_default(&self) -> &str {
-        self.region.as_deref().unwrap_or(DEFAULT_REGION)
-    }
-}
-
-/// Which source supplied the credentials. `Display` is for the status bar; it never shows a
-/// secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialSource {
-    /// Environment variables; the field names the variable the key ID came from.
-    Environment {
-        access_key_id_var: &'static str,
-    },
-    AliyunCli {
-        profile: String,
-        file: ShownPath,
-    },
-    CredentialsFile {
-        profile: String,
-        file: ShownPath,
-    },
-    /// The `[credentials]` table of ecsimg's config (the file is `None` only for a config built
-    /// in memory).
-    Config {
-        file: Option<ShownPath>,
-    },
-}
-
-impl CredentialSource {
-    /// The profile name, for sources that have one (recorded in the journal).
-    pub fn profile(&self) -> Option<&str> {
-        match self {
-            Self::AliyunCli { profile, .. } | Self::CredentialsFile { profile, .. } => {
-                Some(profile)
-            }
-            Self::Environment { .. } | Self::Config { .. } => None,
-        }
-    }
-}
-
-impl fmt::Display for CredentialSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Environment { access_key_id_var } => {
-                write!(f, "environment ({access_key_id_var})")
-            }
-            Self::AliyunCli { profile, file } => {
-                write!(f, "aliyun CLI profile '{profile}' ({file})")
-            }
-            Self::CredentialsFile { profile, file } => {
-                write!(f, "credentials file profile '{profile}' ({file})")
-            }
-            Self::Config { file: Some(file) } => write!(f, "config file [credentials] ({file})"),
-            Self::Config { file: None } => f.write_str("config file [credentials]"),
-        }
-    }
-}
-
-/// Who named the profile being looked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProfileOrigin {
-    Flag,
-    Env(&'static str),
-    Config,
-}
-
-impl fmt::Display for ProfileOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Flag => f.write_str("--profile"),
-            Self::Env(var) => write!(f, "environment variable {var}"),
-            Self::Config => f.write_str("`profile` in the config file"),
-        }
-    }
-}
-
-/// One place the chain looked, and what it found there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Looked {
-    pub place: String,
-    pub finding: String,
-}
-
-impl Looked {
-    fn new(place: impl Into<String>, finding: impl Into<String>) -> Self {
-        Self {
-            place: place.into(),
-            finding: finding.into(),
-        }
-    }
-}
-
-impl fmt::Display for Looked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.place, self.finding)
-    }
-}
-
-/// Every place looked at, in order, when no credentials were found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchReport {
-    pub looked: Vec<Looked>,
-}
-
-impl fmt::Display for SearchReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "No Alibaba Cloud credentials found. Looked in this order:"
-        )?;
-        for (i, looked) in self.looked.iter().enumerate() {
-            writeln!(f, "  {}. {looked}", i + 1)?;
-        }
-        write!(
-            f,
-            "Set {} and {}, run `aliyun configure`, or add a [credentials] table to the config \
-             file. To try ecsimg without an account, use --sandbox.",
-            ACCESS_KEY_ID_VARS[0], ACCESS_KEY_SECRET_VARS[0]
-        )
-    }
-}
-
-/// Why no credentials could be used. Messages name files and profiles, never values.
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialsError {
-    #[error("{0}")]
-    NotFound(SearchReport),
-    #[error(
-        "profile '{profile}' (named by {origin}) was not found. Searched: {}. Check the \
-         spelling, or create it with `aliyun configure --profile {profile}`",
-        join_looked(searched)
-    )]
-    ProfileNotFound {
-        profile: String,
-        origin: ProfileOrigin,
-        searched: Vec<Looked>,
-    },
-    #[error(
-        "profile '{profile}' in {file_kind} {file} has {} {kind}, which ecsimg cannot use (it \
-         supports {}). Choose a profile of a supported {} with --profile, or obtain temporary \
-         credentials yourself (for example with `aliyun sts AssumeRole`) and export {}, {} and {}",
-        file_kind.kind_key(),
-        file_kind.supported(),
-        file_kind.kind_key(),
-        ACCESS_KEY_ID_VARS[0],
-        ACCESS_KEY_SECRET_VARS[0],
-        SECURITY_TOKEN_VARS[0]
-    )]
-    Unsupported {
-        profile: String,
-        /// The mode or type as written in the file.
-        kind: String,
-        file_kind: ProfileFile,
-        file: ShownPath,
-    },
-    /// A source was chosen but lacks something (an ID without a secret, an empty field).
-    #[error("{origin}: {problem}")]
-    Incomplete { origin: String, problem: String },
-    #[error("{file_kind} {file} is malformed: {reason}; {}", file_kind.skip_hint())]
-    Malformed {
-        file_kind: ProfileFile,
-        file: ShownPath,
-        reason: String,
-    },
-    #[error("cannot read {file_kind} {file}: {error}")]
-    Unreadable {
-        file_kind: ProfileFile,
-        file: ShownPath,
-        error: io::Error,
-    },
-    #[error(
-        "{CREDENTIALS_FILE_VAR} names {file}, which does not exist; point it at your credentials \
-         file or unset it"
-    )]
-    CredentialsFileMissing { file: ShownPath },
-}
-
-fn join_looked(looked: &[Looked]) -> String {
-    looked
-        .iter()
-        .map(Looked::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ pub mod session;
 pub mod signals;
 pub mod sim;
 pub mod spec;
+pub mod submission;
 pub mod text;
 pub mod tui;
 pub mod watch;

@@ -25,9 +25,9 @@ fn main() -> ExitCode {
         let options = SessionOptions::from(&cli.global);
         let result = match cli.command {
             // The wizard and the simulator handle their own signals.
-            None => return wizard(ecsimg::tui::run((&cli.global).into()).await),
+            None => return exit_after_wizard(ecsimg::tui::run((&cli.global).into()).await),
             Some(Command::Sim(SimCommand::Serve(args))) => {
-                return legacy(cli::sim::serve(args).await);
+                return exit_after_simulator(cli::sim::serve(args).await);
             }
             Some(Command::Completions { shell }) => cli::completions(shell),
             Some(Command::Preview(args)) => cli::preview::run(args, &options),
@@ -51,8 +51,8 @@ fn main() -> ExitCode {
 
 /// The wizard's ending as an exit code: 0 after a quit, 130 when a signal ended it, 2 for
 /// input to fix (flags, config, credentials), 1 for anything else.
-fn wizard(outcome: Result<ecsimg::tui::Ended, ecsimg::tui::WizardError>) -> ExitCode {
-    let exit = match outcome {
+fn exit_after_wizard(ended: Result<ecsimg::tui::Ended, ecsimg::tui::WizardError>) -> ExitCode {
+    let exit = match ended {
         Ok(ecsimg::tui::Ended::Quit) => Exit::Success,
         Ok(ecsimg::tui::Ended::Signal(_)) => Exit::Interrupted,
         Err(err) => {
@@ -67,9 +67,9 @@ fn wizard(outcome: Result<ecsimg::tui::Ended, ecsimg::tui::WizardError>) -> Exit
     ExitCode::from(exit.code())
 }
 
-/// Commands that report errors as `anyhow` (the simulator): 0 or 1.
-fn legacy(outcome: anyhow::Result<()>) -> ExitCode {
-    match outcome {
+/// `ecsimg sim serve`'s ending (its errors are `anyhow`) as an exit code: 0 or 1.
+fn exit_after_simulator(served: anyhow::Result<()>) -> ExitCode {
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", ecsimg::text::escape_lines(&format!("{err:#}")));

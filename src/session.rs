@@ -4,10 +4,12 @@
 
 use std::path::PathBuf;
 
+use crate::api::Credentials;
 use crate::api::endpoint::EndpointError;
+use crate::api::product::ECS;
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
-use crate::credentials::{self, Credentials, CredentialsError, Flags};
+use crate::credentials::{self, CredentialsError, Flags};
 use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;
@@ -169,7 +171,7 @@ impl Session {
     pub fn endpoint_for(&self, region: &str) -> Endpoint {
         self.endpoint
             .clone()
-            .unwrap_or_else(|| Endpoint::for_region(region))
+            .unwrap_or_else(|| ECS.public_endpoint(region))
     }
 
     /// A client for `region` with the configured network settings.

@@ -324,14 +324,14 @@ pub enum WatchEvent {
     /// The watch of this image is over; no more events about it follow.
     Finished {
         image_id: String,
-        outcome: Outcome,
+        outcome: WatchEnd,
         elapsed: Duration,
     },
 }
 
 /// How the watch of one image ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum WatchEnd {
     Available(Image),
     Failed {
         image: Option<Image>,
@@ -346,22 +346,22 @@ pub enum Outcome {
     Error(ApiError),
 }
 
-impl Outcome {
+impl WatchEnd {
     /// The status word for the journal and tables: the image's status for final states,
     /// `TimedOut`/`WatchError` (or the last status seen) otherwise.
     pub fn status(&self) -> String {
         match self {
-            Outcome::Available(image) => image.status.clone(),
-            Outcome::Failed { reason, .. } => reason.status().to_string(),
-            Outcome::TimedOut { last: Some(image) } => image.status.clone(),
-            Outcome::TimedOut { last: None } => "TimedOut".to_string(),
-            Outcome::Error(_) => "WatchError".to_string(),
+            WatchEnd::Available(image) => image.status.clone(),
+            WatchEnd::Failed { reason, .. } => reason.status().to_string(),
+            WatchEnd::TimedOut { last: Some(image) } => image.status.clone(),
+            WatchEnd::TimedOut { last: None } => "TimedOut".to_string(),
+            WatchEnd::Error(_) => "WatchError".to_string(),
         }
     }
 
     /// Whether the image reached an end state (it will not change any more by itself).
     pub fn is_final(&self) -> bool {
-        matches!(self, Outcome::Available(_) | Outcome::Failed { .. })
+        matches!(self, WatchEnd::Available(_) | WatchEnd::Failed { .. })
     }
 }
 
@@ -531,9 +531,9 @@ impl Watcher {
                     tracked.delay = delay;
                     continue;
                 }
-                Decision::Done(image) => Outcome::Available(image),
-                Decision::Failed { image, reason } => Outcome::Failed { image, reason },
-                Decision::TimedOut => Outcome::TimedOut {
+                Decision::Done(image) => WatchEnd::Available(image),
+                Decision::Failed { image, reason } => WatchEnd::Failed { image, reason },
+                Decision::TimedOut => WatchEnd::TimedOut {
                     last: tracked.last.clone(),
                 },
             };
@@ -558,10 +558,10 @@ impl Watcher {
     fn failed_poll(&mut self, error: ApiError) {
         let elapsed = self.start.elapsed();
         if !error.is_retryable() {
-            return self.finish_remaining(elapsed, |_| Outcome::Error(error.clone()));
+            return self.finish_remaining(elapsed, |_| WatchEnd::Error(error.clone()));
         }
         if self.policy.timed_out(elapsed) {
-            return self.finish_remaining(elapsed, |t| Outcome::TimedOut {
+            return self.finish_remaining(elapsed, |t| WatchEnd::TimedOut {
                 last: t.last.clone(),
             });
         }
@@ -578,7 +578,7 @@ impl Watcher {
         self.next_poll = Some(Instant::now() + delay);
     }
 
-    fn finish_remaining(&mut self, elapsed: Duration, outcome: impl Fn(&Tracked) -> Outcome) {
+    fn finish_remaining(&mut self, elapsed: Duration, outcome: impl Fn(&Tracked) -> WatchEnd) {
         for tracked in self.images.iter_mut().filter(|t| !t.finished) {
             tracked.finished = true;
             self.queue.push_back(WatchEvent::Finished {
@@ -601,13 +601,13 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for WatchEnd {
     /// One line for humans: what happened, without advice.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Available(_) => f.write_str("Available"),
-            Outcome::Failed { reason, .. } => f.write_str(reason.status()),
-            Outcome::TimedOut { last } => match last {
+            WatchEnd::Available(_) => f.write_str("Available"),
+            WatchEnd::Failed { reason, .. } => f.write_str(reason.status()),
+            WatchEnd::TimedOut { last } => match last {
                 Some(image) => write!(
                     f,
                     "watch timed out (last seen {} {})",
@@ -615,7 +615,7 @@ impl fmt::Display for Outcome {
                 ),
                 None => f.write_str("watch timed out before the image was seen"),
             },
-            Outcome::Error(error) => write!(f, "watch stopped: {error}"),
+            WatchEnd::Error(error) => write!(f, "watch stopped: {error}"),
         }
     }
 }
@@ -623,8 +623,8 @@ impl fmt::Display for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Credentials;
     use crate::api::{ClientConfig, Endpoint, RetryPolicy};
-    use crate::credentials::Credentials;
     use crate::secret::Secret;
     use crate::sim::{self, Fault, FaultSpec, RunningSim, SimConfig};
     use futures::StreamExt;
@@ -862,23 +862,23 @@ mod tests {
     #[test]
     fn outcomes_name_a_status() {
         assert_eq!(
-            Outcome::Available(image("Available", true)).status(),
+            WatchEnd::Available(image("Available", true)).status(),
             "Available"
         );
-        let failed = Outcome::Failed {
+        let failed = WatchEnd::Failed {
             image: None,
             reason: FailureReason::NotFound { waited: SECOND },
         };
         assert_eq!(failed.status(), "NotFound");
         assert!(failed.is_final());
-        let timed = Outcome::TimedOut {
+        let timed = WatchEnd::TimedOut {
             last: Some(image("Creating", false)),
         };
         assert_eq!(timed.status(), "Creating");
         assert!(!timed.is_final());
         assert!(timed.to_string().contains("Creating 50%"));
-        assert_eq!(Outcome::TimedOut { last: None }.status(), "TimedOut");
-        assert_eq!(Outcome::Error(ApiError::Cancelled).status(), "WatchError");
+        assert_eq!(WatchEnd::TimedOut { last: None }.status(), "TimedOut");
+        assert_eq!(WatchEnd::Error(ApiError::Cancelled).status(), "WatchError");
     }
 
     #[test]
@@ -927,7 +927,7 @@ mod tests {
             ("ImageName".to_string(), name.to_string()),
         ];
         match client.create_image(&params).await.expect("created") {
-            crate::api::CreateImageOutcome::Created { image_id, .. } => image_id,
+            crate::api::CreateImageAnswer::Created { image_id, .. } => image_id,
             other => panic!("{other:?}"),
         }
     }
@@ -952,7 +952,7 @@ mod tests {
             .await
     }
 
-    fn finished(events: &[WatchEvent]) -> Vec<(&str, &Outcome)> {
+    fn finished(events: &[WatchEvent]) -> Vec<(&str, &WatchEnd)> {
         events
             .iter()
             .filter_map(|e| match e {
@@ -970,7 +970,7 @@ mod tests {
         let client = client(&sim, RetryPolicy::default());
         let id = create(&client, RUNNING, "watch-ok").await;
         let events = run(client, &[&id], fast()).await;
-        let [(done_id, Outcome::Available(image))] = finished(&events)[..] else {
+        let [(done_id, WatchEnd::Available(image))] = finished(&events)[..] else {
             panic!("{events:#?}")
         };
         assert_eq!(done_id, id);
@@ -1008,17 +1008,17 @@ mod tests {
         let events = run(client, &[&failing, "m-bp1doesnotexist00000"], fast()).await;
         let outcomes = finished(&events);
         assert_eq!(outcomes.len(), 2, "{events:#?}");
-        let by_id: HashMap<&str, &Outcome> = outcomes.into_iter().collect();
+        let by_id: HashMap<&str, &WatchEnd> = outcomes.into_iter().collect();
         assert!(matches!(
             by_id[failing.as_str()],
-            Outcome::Failed {
+            WatchEnd::Failed {
                 image: Some(_),
                 reason: FailureReason::CreateFailed
             }
         ));
         assert!(matches!(
             by_id["m-bp1doesnotexist00000"],
-            Outcome::Failed {
+            WatchEnd::Failed {
                 image: None,
                 reason: FailureReason::NotFound { .. }
             }
@@ -1055,7 +1055,7 @@ mod tests {
         assert_eq!(retries, [(1, true), (2, false)]);
         assert!(matches!(
             finished(&events)[..],
-            [(_, Outcome::Available(_))]
+            [(_, WatchEnd::Available(_))]
         ));
     }
 
@@ -1069,7 +1069,7 @@ mod tests {
                 .fail_next_action("DescribeImages", 1, Fault::Forbidden)
         );
         let events = run(good, &[&id], fast()).await;
-        let [(_, Outcome::Error(error))] = finished(&events)[..] else {
+        let [(_, WatchEnd::Error(error))] = finished(&events)[..] else {
             panic!("{events:#?}")
         };
         assert_eq!(error.code(), Some("Forbidden.RAM"));
@@ -1089,7 +1089,7 @@ mod tests {
         let started = std::time::Instant::now();
         let events = run(client, &[&id], policy).await;
         assert!(started.elapsed() < Duration::from_secs(5));
-        let [(_, Outcome::TimedOut { last: Some(last) })] = finished(&events)[..] else {
+        let [(_, WatchEnd::TimedOut { last: Some(last) })] = finished(&events)[..] else {
             panic!("{events:#?}")
         };
         assert_eq!(last.status, "Creating");

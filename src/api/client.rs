@@ -1,6 +1,6 @@
-//! The API client: signed requests over reqwest, retries with back-off, pagination and the
-//! typed operations ecsimg needs — ECS's, and those of other products (Resource Manager), each
-//! sent with its product's API version to its product's endpoint (`super::product`).
+//! The API client: signed requests over reqwest, retries with back-off and pagination, each
+//! request sent with its product's API version to its product's endpoint (`super::product`).
+//! The typed operations built on it are in `super::operations` (and `super::power`).
 //!
 //! Every attempt is signed afresh (new timestamp and nonce — the service rejects a reused
 //! nonce), and the query string sent is exactly the one signed: the URL is assembled here as a
@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{Stream, StreamExt, TryStreamExt, stream};
+use futures::{Stream, StreamExt, stream};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -19,18 +19,11 @@ use tracing::debug;
 
 use super::endpoint::Endpoint;
 use super::error::{ApiError, TransportKind};
-use super::model::{
-    CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
-    DescribeRegionsResponse, DescribeSnapshotsResponse, Disk, DiskQuery, Image, ImageQuery,
-    Instance, InstanceQuery, Region, RequestIdOnly, Snapshot, SnapshotQuery,
-};
-use super::model::{ListResourceGroupsResponse, ResourceGroup};
 use super::paging::{Listing, MAX_PAGES};
 use super::product::{self, Product};
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::sign::{SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
-use crate::credentials::Credentials;
+use super::sign::{Credentials, SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
 use crate::duration;
 use crate::text::printable;
 
@@ -66,7 +59,7 @@ impl ClientConfig {
     pub fn new(region: impl Into<String>, credentials: Credentials) -> Self {
         let region = region.into();
         ClientConfig {
-            endpoint: Endpoint::for_region(&region),
+            endpoint: product::ECS.public_endpoint(&region),
             region,
             credentials,
             signature_version: SignatureVersion::default(),
@@ -110,27 +103,13 @@ impl ClientConfig {
     }
 }
 
-/// The result of a CreateImage call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CreateImageOutcome {
-    /// The image is being built; poll DescribeImages for its progress.
-    Created {
-        image_id: String,
-        request_id: String,
-        /// The token every attempt carried; sending it again can never make a second image.
-        client_token: String,
-    },
-    /// A `DryRun=true` request passed every check (the service's `DryRunOperation` answer).
-    DryRunPassed { request_id: String },
-}
-
 /// A signed ECS client. Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
     /// Masks the credentials' secrets in anything a server sends back.
-    redactor: Arc<Redactor>,
+    pub(super) redactor: Arc<Redactor>,
     cancel: CancellationToken,
 }
 
@@ -192,151 +171,10 @@ impl Client {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Operations
-
-    /// Every region the account can use (names in English).
-    pub async fn describe_regions(&self) -> Result<Vec<Region>, ApiError> {
-        let params = vec![("AcceptLanguage".to_string(), "en-US".to_string())];
-        let response: DescribeRegionsResponse = self.call("DescribeRegions", &params, true).await?;
-        Ok(response.regions.region)
-    }
-
-    /// Instances page by page, so a picker can show page 1 while the rest load.
-    pub fn describe_instances(
-        &self,
-        query: &InstanceQuery,
-    ) -> impl Stream<Item = Result<Vec<Instance>, ApiError>> + Send + 'static {
-        self.pages::<DescribeInstancesResponse>("DescribeInstances", query.to_params())
-    }
-
-    pub async fn describe_instances_all(
-        &self,
-        query: &InstanceQuery,
-    ) -> Result<Vec<Instance>, ApiError> {
-        self.describe_instances(query).try_concat().await
-    }
-
-    pub fn describe_disks(
-        &self,
-        query: &DiskQuery,
-    ) -> impl Stream<Item = Result<Vec<Disk>, ApiError>> + Send + 'static {
-        self.pages::<DescribeDisksResponse>("DescribeDisks", query.to_params())
-    }
-
-    pub async fn describe_disks_all(&self, query: &DiskQuery) -> Result<Vec<Disk>, ApiError> {
-        self.describe_disks(query).try_concat().await
-    }
-
-    pub fn describe_snapshots(
-        &self,
-        query: &SnapshotQuery,
-    ) -> impl Stream<Item = Result<Vec<Snapshot>, ApiError>> + Send + 'static {
-        self.pages::<DescribeSnapshotsResponse>("DescribeSnapshots", query.to_params())
-    }
-
-    pub async fn describe_snapshots_all(
-        &self,
-        query: &SnapshotQuery,
-    ) -> Result<Vec<Snapshot>, ApiError> {
-        self.describe_snapshots(query).try_concat().await
-    }
-
-    pub fn describe_images(
-        &self,
-        query: &ImageQuery,
-    ) -> impl Stream<Item = Result<Vec<Image>, ApiError>> + Send + 'static {
-        self.pages::<DescribeImagesResponse>("DescribeImages", query.to_params())
-    }
-
-    pub async fn describe_images_all(&self, query: &ImageQuery) -> Result<Vec<Image>, ApiError> {
-        self.describe_images(query).try_concat().await
-    }
-
-    /// Sends CreateImage with the flattened parameters of a spec (`spec::to_params()`).
-    ///
-    /// Without a (non-empty) `ClientToken` one is generated, and every retry of this call
-    /// reuses it, so retries can never create a second image. `DryRun=true` requests end in
-    /// [`CreateImageOutcome::DryRunPassed`] when every check passes.
-    pub async fn create_image(
-        &self,
-        params: &[(String, String)],
-    ) -> Result<CreateImageOutcome, ApiError> {
-        let mut params = params.to_vec();
-        let given = params
-            .iter()
-            .find(|(name, value)| name == "ClientToken" && !value.is_empty())
-            .map(|(_, value)| value.clone());
-        let client_token = match given {
-            Some(token) => token,
-            None => {
-                params.retain(|(name, _)| name != "ClientToken");
-                let token = uuid::Uuid::new_v4().to_string();
-                params.push(("ClientToken".into(), token.clone()));
-                token
-            }
-        };
-        match self
-            .call::<CreateImageResponse>("CreateImage", &params, true)
-            .await
-        {
-            Ok(r) if is_custom_image_id(&r.image_id) => Ok(CreateImageOutcome::Created {
-                image_id: r.image_id,
-                request_id: printable(&self.redactor.redact(&r.request_id), 128),
-                client_token,
-            }),
-            Ok(r) => {
-                let answer = if r.image_id.is_empty() {
-                    "named no ImageId".to_string()
-                } else {
-                    format!(
-                        "named ImageId \"{}\", which is not a custom image ID (m- followed by \
-                         lowercase letters and digits)",
-                        r.image_id
-                    )
-                };
-                let what = format!(
-                    "CreateImage was accepted (RequestId {}) but its answer {answer}; ECS may \
-                     have built an image under ClientToken {client_token}",
-                    r.request_id
-                );
-                Err(ApiError::decode(200, &what, b"", &self.redactor))
-            }
-            Err(ApiError::Service(e)) if e.code == "DryRunOperation" => {
-                Ok(CreateImageOutcome::DryRunPassed {
-                    request_id: e.request_id,
-                })
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Deletes a custom image; `force` deletes it even while instances use it. Returns the
-    /// RequestId.
-    pub async fn delete_image(&self, image_id: &str, force: bool) -> Result<String, ApiError> {
-        let params = vec![
-            ("ImageId".to_string(), image_id.to_string()),
-            ("Force".to_string(), force.to_string()),
-        ];
-        let response: RequestIdOnly = self.call("DeleteImage", &params, false).await?;
-        Ok(response.request_id)
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Resource Manager
-
-    /// The account's resource groups (ListResourceGroups, every status), page by page: the
-    /// IDs CreateImage's `ResourceGroupId` takes. Account-wide, so no region is sent.
-    pub fn list_resource_groups(
-        &self,
-    ) -> impl Stream<Item = Result<Vec<ResourceGroup>, ApiError>> + Send + 'static {
-        self.pages::<ListResourceGroupsResponse>("ListResourceGroups", Ok(Params::new()))
-    }
-
-    // -----------------------------------------------------------------------------------------
     // Pagination
 
     /// A listing as a stream of pages; ends after the last page or the first error.
-    fn pages<L: Listing>(
+    pub(super) fn pages<L: Listing>(
         &self,
         action: &'static str,
         params: Result<Params, ApiError>,
@@ -565,17 +403,6 @@ fn secrets(credentials: &Credentials) -> impl Iterator<Item = &str> {
         .chain(credentials.security_token.as_ref().map(|t| t.expose()))
 }
 
-/// The ImageId CreateImage gives a custom image: `m-` and lowercase letters and digits (the
-/// length varies). Only for that answer: public images' IDs follow no such pattern.
-pub fn is_custom_image_id(id: &str) -> bool {
-    id.strip_prefix("m-").is_some_and(|rest| {
-        (1..=64).contains(&rest.len())
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
-}
-
 /// Resolves at `deadline`; never without one.
 async fn until(deadline: Option<Instant>) {
     match deadline {
@@ -782,26 +609,6 @@ mod tests {
             params(&[("RegionId", "cn-hangzhou")])
         );
         assert!(with_region(&product::RESOURCE_MANAGER, &[], "cn-hangzhou").is_empty());
-    }
-
-    #[test]
-    fn custom_image_ids_have_one_shape() {
-        for good in ["m-bp1x4r2ojecxks63w1aa", "m-2ze0gqe1d6ykh6zz9g", "m-1"] {
-            assert!(is_custom_image_id(good), "{good}");
-        }
-        for bad in [
-            "",
-            "m-",
-            "M-bp1abc",
-            "m-BP1ABC",
-            "m-bp1_abc",
-            "m-bp1abc\u{1b}[31m",
-            "../../etc/passwd",
-            "ubuntu_22_04_x64_20G_alibase_20240101.vhd",
-            &format!("m-{}", "a".repeat(65)),
-        ] {
-            assert!(!is_custom_image_id(bad), "{bad:?}");
-        }
     }
 
     #[test]

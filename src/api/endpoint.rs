@@ -64,12 +64,6 @@ pub enum EndpointError {
 }
 
 impl Endpoint {
-    /// The public ECS endpoint of a region: `ecs.<region>.aliyuncs.com`, except `cn-hangzhou`,
-    /// which the official SDKs send to `ecs-cn-hangzhou.aliyuncs.com`.
-    pub fn for_region(region: &str) -> Endpoint {
-        super::product::ECS.public_endpoint(region)
-    }
-
     /// `https://host` on the default port (an Alibaba Cloud endpoint).
     pub(crate) fn https(host: String) -> Endpoint {
         Endpoint {
@@ -196,19 +190,6 @@ mod tests {
         assert!(text.contains("user info"), "{text}");
         assert!(!text.contains("hunter2-pass"), "{text}");
         assert!(!format!("{err:?}").contains("hunter2-pass"));
-    }
-
-    #[test]
-    fn regional_endpoints_follow_the_sdk_rule() {
-        assert_eq!(
-            Endpoint::for_region("cn-hangzhou").to_string(),
-            "https://ecs-cn-hangzhou.aliyuncs.com"
-        );
-        let sh = Endpoint::for_region("cn-shanghai");
-        assert_eq!(sh.to_string(), "https://ecs.cn-shanghai.aliyuncs.com");
-        assert_eq!(sh.host_header(), "ecs.cn-shanghai.aliyuncs.com");
-        assert_eq!(sh.port(), 443);
-        assert!(!sh.is_loopback());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::model::lenient;
+use super::lenient;
 use super::redact::Redactor;
 /// Kept here for the callers that found it here first; the helper lives in [`crate::text`].
 pub(crate) use crate::text::printable;

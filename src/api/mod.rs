@@ -4,7 +4,9 @@
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod lenient;
 pub mod model;
+pub mod operations;
 mod paging;
 pub mod power;
 pub mod product;
@@ -12,10 +14,12 @@ pub mod redact;
 pub mod retry;
 pub mod sign;
 
-pub use client::{Client, ClientConfig, CreateImageOutcome};
+pub use client::{Client, ClientConfig};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
+pub use operations::CreateImageAnswer;
 pub use power::{StopOptions, StoppedMode};
 pub use product::Product;
 pub use redact::Redactor;
 pub use retry::RetryPolicy;
+pub use sign::Credentials;

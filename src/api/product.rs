@@ -76,6 +76,19 @@ impl Product {
 mod tests {
     use super::*;
 
+    #[test]
+    fn regional_ecs_endpoints_follow_the_sdk_rule() {
+        assert_eq!(
+            ECS.public_endpoint("cn-hangzhou").to_string(),
+            "https://ecs-cn-hangzhou.aliyuncs.com"
+        );
+        let sh = ECS.public_endpoint("cn-shanghai");
+        assert_eq!(sh.to_string(), "https://ecs.cn-shanghai.aliyuncs.com");
+        assert_eq!(sh.host_header(), "ecs.cn-shanghai.aliyuncs.com");
+        assert_eq!(sh.port(), 443);
+        assert!(!sh.is_loopback());
+    }
+
     fn resolve(product: &Product, ecs: &str) -> String {
         let ecs = Endpoint::parse(ecs).expect("valid");
         product.endpoint(&ecs, "cn-shanghai").to_string()

@@ -8,24 +8,19 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure, describe_api_error};
+use super::follow::{Follow, Target};
 use super::output::{OutputFormat, Progress, print_json};
 use super::power::Power;
 use super::recipe::{self, Override};
-use super::watch::{Follow, Target};
 use super::{ecsimg_with, open_journal, session_failure};
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
 use crate::duration;
 use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
 use crate::spec::stop::mode_name;
 use crate::spec::{ImageSpec, Source, StopPlan, to_params, validate};
+use crate::submission::{Submitted, Submitter};
 use crate::text::escape;
-
-/// Test-only hook (documented in the report, not in `--help`): when set, `create` stops for
-/// good right after CreateImage answered and before the answer is journaled, after printing
-/// [`PAUSE_MARKER`] on stderr, so a test can `kill -9` it at exactly that point.
-pub const PAUSE_AFTER_SEND_ENV: &str = "ECSIMG_TEST_PAUSE_AFTER_SEND";
-pub const PAUSE_MARKER: &str = "test hook: paused after CreateImage was sent";
 
 /// Build an image from a recipe.
 ///
@@ -115,7 +110,7 @@ pub async fn run(
         let mut params = params;
         params.push(("DryRun".into(), "true".into()));
         return match client.create_image(&params).await {
-            Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+            Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
                 match args.output {
                     OutputFormat::Json => print_json(&json!({
                         "event": "dry_run_passed", "request_id": request_id,
@@ -127,7 +122,7 @@ pub async fn run(
                 }
                 Ok(Exit::Success)
             }
-            Ok(CreateImageOutcome::Created { image_id, .. }) => Err(Failure::new(
+            Ok(CreateImageAnswer::Created { image_id, .. }) => Err(Failure::new(
                 Exit::Api,
                 format!(
                     "the endpoint ignored DryRun and created image {image_id}; delete it if it \
@@ -156,9 +151,9 @@ pub async fn run(
     policy.timeout = args.timeout.or(policy.timeout);
     // An image check was asked for: its findings are part of the result.
     policy.wait_for_image_check = spec.features.detection_strategy.is_some();
+    let submitter = Submitter::new(journal.clone(), client.clone());
     let power = Power {
-        client: &client,
-        journal: &journal,
+        submitter: &submitter,
         policy: &policy,
         format: args.output,
         interrupt: &interrupt,
@@ -189,34 +184,37 @@ pub async fn run(
     }
     let mut submission = Submission::new(&spec, params, endpoint, session.credential_source());
     submission.stop = stopped.as_ref().map(|s| s.id.clone());
-    journal.submit(&submission).map_err(Failure::local)?;
-    match args.output {
-        OutputFormat::Json => print_json(&json!({
-            "event": "submitted",
-            "submission_id": submission.id,
-            "client_token": submission.client_token,
-            "region": submission.region,
-            "image_name": submission.image_name,
-            "journal": journal.path(),
-        })),
-        OutputFormat::Text => progress.note(&format!(
-            "submitting (ClientToken {}, journal {})",
-            submission.client_token,
-            journal.path().display()
-        )),
-    }
     // An interrupt cancels the call; the journal then records that the outcome is open, and
     // `watch --resume` learns it with the same ClientToken.
-    let answer = client.create_image(&submission.params).await;
-    if std::env::var_os(PAUSE_AFTER_SEND_ENV).is_some() {
-        eprintln!("{PAUSE_MARKER}");
-        std::future::pending::<()>().await;
-    }
-    let settled = journal
-        .settle(&submission.id, &answer)
-        .map_err(Failure::local)?;
+    let submitted = submitter
+        .submit(&submission, || match args.output {
+            OutputFormat::Json => print_json(&json!({
+                "event": "submitted",
+                "submission_id": submission.id,
+                "client_token": submission.client_token,
+                "region": submission.region,
+                "image_name": submission.image_name,
+                "journal": journal.path(),
+            })),
+            OutputFormat::Text => progress.note(&format!(
+                "submitting (ClientToken {}, journal {})",
+                submission.client_token,
+                journal.path().display()
+            )),
+        })
+        .await;
+    let (answer, settled) = match submitted {
+        Submitted::NotSent { reason } => return Err(Failure::local(reason)),
+        Submitted::Sent {
+            journal_problem: Some(problem),
+            ..
+        } => return Err(Failure::local(problem)),
+        Submitted::Sent {
+            answer, settled, ..
+        } => (answer, settled),
+    };
     let image_id = match answer {
-        Ok(CreateImageOutcome::Created {
+        Ok(CreateImageAnswer::Created {
             image_id,
             request_id,
             ..
@@ -238,7 +236,7 @@ pub async fn run(
             }
             image_id
         }
-        Ok(CreateImageOutcome::DryRunPassed { request_id }) => {
+        Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
             return Err(Failure::new(
                 Exit::Api,
                 format!("ECS answered DryRunOperation (RequestId {request_id}) to a real request"),
@@ -293,7 +291,7 @@ pub async fn run(
         ecsimg: ecsimg.clone(),
         format: args.output,
     };
-    let built = super::watch::follow(
+    let built = super::follow::follow(
         &context,
         vec![target],
         policy.clone(),

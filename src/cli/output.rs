@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::api::model::Image;
 use crate::text;
-use crate::watch::{Outcome, WatchEvent, format_duration};
+use crate::watch::{WatchEnd, WatchEvent, format_duration};
 
 /// `--output`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -174,14 +174,14 @@ pub fn event_json(event: &WatchEvent) -> Value {
                 "elapsed_secs": secs(*elapsed),
             });
             match outcome {
-                Outcome::Available(image) => value["image"] = json!(image),
-                Outcome::Failed { image, reason } => {
+                WatchEnd::Available(image) => value["image"] = json!(image),
+                WatchEnd::Failed { image, reason } => {
                     value["meaning"] = json!(reason.meaning());
                     value["advice"] = json!(reason.advice(image_id));
                     value["image"] = json!(image);
                 }
-                Outcome::TimedOut { last } => value["image"] = json!(last),
-                Outcome::Error(error) => {
+                WatchEnd::TimedOut { last } => value["image"] = json!(last),
+                WatchEnd::Error(error) => {
                     value["error"] = json!(error.to_string());
                     value["code"] = json!(error.code());
                 }
@@ -192,12 +192,12 @@ pub fn event_json(event: &WatchEvent) -> Value {
 }
 
 /// `available`, `failed`, `timed_out` or `error`.
-fn outcome_word(outcome: &Outcome) -> &'static str {
+fn outcome_word(outcome: &WatchEnd) -> &'static str {
     match outcome {
-        Outcome::Available(_) => "available",
-        Outcome::Failed { .. } => "failed",
-        Outcome::TimedOut { .. } => "timed_out",
-        Outcome::Error(_) => "error",
+        WatchEnd::Available(_) => "available",
+        WatchEnd::Failed { .. } => "failed",
+        WatchEnd::TimedOut { .. } => "timed_out",
+        WatchEnd::Error(_) => "error",
     }
 }
 
@@ -335,8 +335,8 @@ impl Lines {
                     format_duration(*elapsed)
                 )];
                 match outcome {
-                    Outcome::Available(image) => lines.extend(detection_lines(image_id, image)),
-                    Outcome::Failed { reason, image } => {
+                    WatchEnd::Available(image) => lines.extend(detection_lines(image_id, image)),
+                    WatchEnd::Failed { reason, image } => {
                         if let Some(image) = image {
                             lines.extend(detection_lines(image_id, image));
                         }
@@ -345,7 +345,7 @@ impl Lines {
                     }
                     // The command to follow it again is the caller's to give: it knows the
                     // region and the session.
-                    Outcome::TimedOut { .. } | Outcome::Error(_) => {}
+                    WatchEnd::TimedOut { .. } | WatchEnd::Error(_) => {}
                 }
                 lines
             }
@@ -565,7 +565,7 @@ mod tests {
         });
         let event = WatchEvent::Finished {
             image_id: "m-1".into(),
-            outcome: Outcome::Failed {
+            outcome: WatchEnd::Failed {
                 image: Some(failed),
                 reason: FailureReason::CreateFailed,
             },
@@ -583,7 +583,7 @@ mod tests {
         assert!(lines.contains("what to try: "), "{lines}");
         let timed = WatchEvent::Finished {
             image_id: "m-1".into(),
-            outcome: Outcome::TimedOut { last: None },
+            outcome: WatchEnd::TimedOut { last: None },
             elapsed: Duration::from_secs(5),
         };
         assert_eq!(

@@ -3,7 +3,8 @@
 //!
 //! Only a Running instance is stopped, and only an instance ecsimg stopped is started again:
 //! the stop is journaled (synced) before StopInstances is sent, the start once StartInstances
-//! was accepted. Each wait polls DescribeInstances, is bounded by the watch timeout (or
+//! was accepted — both by [`Submitter`], the one path for requests that change the account.
+//! Each wait polls DescribeInstances, is bounded by the watch timeout (or
 //! [`DEFAULT_WAIT`]) and ends at the first interrupt. Progress goes through [`Progress`]:
 //! lines on stderr, or JSON events with `--output json`.
 
@@ -15,13 +16,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure, describe_api_error};
 use super::output::{OutputFormat, Progress, print_json};
+use crate::api::ApiError;
 use crate::api::StoppedMode;
 use crate::api::model::{Instance, InstanceQuery};
-use crate::api::{ApiError, Client};
 use crate::duration::humane;
-use crate::journal::{InstanceStop, Journal, JournalError, is_definite};
+use crate::journal::InstanceStop;
 use crate::spec::StopPlan;
 use crate::spec::stop::mode_meaning;
+use crate::submission::{PowerAnswer, Submitter};
 use crate::watch::WatchPolicy;
 
 /// How long a stop or a start is waited for when no watch timeout is set.
@@ -29,8 +31,8 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(10 * 60);
 
 /// What the power calls work with.
 pub struct Power<'a> {
-    pub client: &'a Client,
-    pub journal: &'a Journal,
+    /// Sends the stop and the start through the journal; its client also looks.
+    pub submitter: &'a Submitter,
     pub policy: &'a WatchPolicy,
     pub format: OutputFormat,
     pub interrupt: &'a CancellationToken,
@@ -61,7 +63,8 @@ impl Power<'_> {
     /// The instance as DescribeInstances lists it now (`None`: not listed).
     async fn look(&self, instance_id: &str) -> Result<Option<Instance>, ApiError> {
         let rows = self
-            .client
+            .submitter
+            .client()
             .describe_instances_all(&InstanceQuery::one(instance_id))
             .await?;
         Ok(rows.into_iter().find(|i| i.instance_id == instance_id))
@@ -156,9 +159,8 @@ impl Power<'_> {
                 return Ok(None);
             }
         }
-        let endpoint = self.client.config().endpoint.to_string();
+        let endpoint = self.submitter.client().config().endpoint.to_string();
         let stop = InstanceStop::new(region, &endpoint, instance_id, plan);
-        self.journal.stopping(&stop).map_err(Failure::local)?;
         let applies = plan.mode == StoppedMode::KeepCharging || now.economical_mode_applies();
         let mut line = format!(
             "stopping {instance_id} (StopInstances, {}, {}): {}",
@@ -173,39 +175,27 @@ impl Power<'_> {
         if !applies {
             line.push_str(" It is not pay-as-you-go in a VPC, so it stops in KeepCharging.");
         }
-        self.event(
-            progress,
-            json!({"event": "instance_stopping", "instance_id": instance_id,
-                   "stopped_mode": plan.mode.as_str(), "force": plan.force,
-                   "restart": plan.restart, "stop_id": stop.id}),
-            &line,
-        );
-        let refused = |reason: String| -> Result<(), Failure> {
-            self.journal
-                .not_stopped(&stop.id, &reason)
-                .map_err(Failure::local)
-        };
+        let said = json!({"event": "instance_stopping", "instance_id": instance_id,
+                          "stopped_mode": plan.mode.as_str(), "force": plan.force,
+                          "restart": plan.restart, "stop_id": stop.id});
+        // Journaled, then said, then sent; a refusal for good is recorded.
         match self
-            .client
-            .stop_instances(&[instance_id.to_string()], plan.options())
+            .submitter
+            .stop_instance(&stop, || self.event(progress, said, &line))
             .await
+            .map_err(Failure::local)?
         {
-            Ok(answers) => {
-                if let Some(r) = answers
-                    .into_iter()
-                    .find(|r| r.instance_id == instance_id && !r.is_success())
-                {
-                    let reason = format!("{} {}", r.code, r.message);
-                    refused(reason.clone())?;
-                    return Err(Failure::new(
-                        Exit::Api,
-                        format!(
-                            "StopInstances refused {instance_id}: {reason}; nothing was created"
-                        ),
-                    ));
-                }
+            PowerAnswer::Accepted => {}
+            PowerAnswer::Refused { code, message } => {
+                return Err(Failure::new(
+                    Exit::Api,
+                    format!(
+                        "StopInstances refused {instance_id}: {code} {message}; nothing was \
+                         created"
+                    ),
+                ));
             }
-            Err(ApiError::Cancelled) => {
+            PowerAnswer::Failed(ApiError::Cancelled) => {
                 return Err(Failure::new(
                     Exit::Interrupted,
                     format!(
@@ -215,10 +205,7 @@ impl Power<'_> {
                     ),
                 ));
             }
-            Err(e) => {
-                if is_definite(&e) {
-                    refused(e.to_string())?;
-                }
+            PowerAnswer::Failed(e) => {
                 return Err(self.failed("StopInstances failed; nothing was created", e));
             }
         }
@@ -253,7 +240,7 @@ impl Power<'_> {
         let mut now = match self.look(id).await {
             Ok(Some(row)) => row,
             Ok(None) => {
-                self.record_started(stop)?;
+                self.record_started(stop).await?;
                 self.left_alone(
                     progress,
                     id,
@@ -271,7 +258,7 @@ impl Power<'_> {
                 .map_err(|end| self.wait_failure(id, "Stopped", end, Some(stop)))?;
         }
         if now.status != "Stopped" {
-            self.record_started(stop)?;
+            self.record_started(stop).await?;
             self.left_alone(
                 progress,
                 id,
@@ -285,24 +272,24 @@ impl Power<'_> {
             json!({"event": "instance_starting", "instance_id": id, "stop_id": stop.id}),
             &format!("starting {id} again (StartInstances), as the recipe asks"),
         );
-        match self.client.start_instances(&[id.to_string()]).await {
-            Ok(answers) => {
-                if let Some(r) = answers
-                    .into_iter()
-                    .find(|r| r.instance_id == id && !r.is_success())
-                {
-                    return Err(Failure::new(
-                        Exit::Api,
-                        format!(
-                            "StartInstances refused {id}: {} {}; it stays Stopped.{}",
-                            r.code,
-                            r.message,
-                            self.resume_hint(stop)
-                        ),
-                    ));
-                }
+        // Recorded as started once it was accepted.
+        match self
+            .submitter
+            .start_instance(stop)
+            .await
+            .map_err(Failure::local)?
+        {
+            PowerAnswer::Accepted => {}
+            PowerAnswer::Refused { code, message } => {
+                return Err(Failure::new(
+                    Exit::Api,
+                    format!(
+                        "StartInstances refused {id}: {code} {message}; it stays Stopped.{}",
+                        self.resume_hint(stop)
+                    ),
+                ));
             }
-            Err(ApiError::Cancelled) => {
+            PowerAnswer::Failed(ApiError::Cancelled) => {
                 return Err(Failure::new(
                     Exit::Interrupted,
                     format!(
@@ -311,7 +298,7 @@ impl Power<'_> {
                     ),
                 ));
             }
-            Err(e) => {
+            PowerAnswer::Failed(e) => {
                 return Err(self.failed(
                     &format!(
                         "StartInstances failed; {id} stays Stopped.{}",
@@ -321,7 +308,6 @@ impl Power<'_> {
                 ));
             }
         }
-        self.record_started(stop)?;
         self.wait_for(id, "Running", "Stopped".into(), progress)
             .await
             .map_err(|end| self.wait_failure(id, "Running", end, None))?;
@@ -352,10 +338,12 @@ impl Power<'_> {
         );
     }
 
-    fn record_started(&self, stop: &InstanceStop) -> Result<(), Failure> {
-        self.journal
-            .started(&stop.id)
-            .map_err(|e: JournalError| Failure::local(e))
+    /// The instance runs already, or is gone: ecsimg will not start it.
+    async fn record_started(&self, stop: &InstanceStop) -> Result<(), Failure> {
+        self.submitter
+            .no_start_needed(stop)
+            .await
+            .map_err(Failure::local)
     }
 
     /// ` \`ecsimg watch --resume\` starts it again …` when the recipe asked for a restart.

@@ -8,12 +8,13 @@ use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
+use super::follow::Target;
 use super::output::{OutputFormat, Progress};
 use super::power::Power;
-use super::watch::Target;
 use crate::api::ApiError;
-use crate::journal::{self, Entry, Journal, Recovery, RestartDue};
+use crate::journal::{Entry, History, Journal, RestartDue};
 use crate::session::Session;
+use crate::submission::{Recovery, Submitter};
 use crate::watch::WatchPolicy;
 
 /// Sends every journal submission that lacks an ImageId again (same parameters, same
@@ -26,7 +27,7 @@ pub async fn recover_pending(
     interrupt: &CancellationToken,
     note: &mut dyn FnMut(String),
 ) -> Result<(), Failure> {
-    let history = journal.read().map_err(Failure::local)?;
+    let history = read(journal).await?;
     let (here, elsewhere): (Vec<&Entry>, Vec<&Entry>) = history
         .entries
         .iter()
@@ -48,10 +49,8 @@ pub async fn recover_pending(
             .client_for(&s.region)
             .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?
             .with_cancel(interrupt.clone());
-        let line = match journal::recover(journal, entry, &client)
-            .await
-            .map_err(Failure::local)?
-        {
+        let submitter = Submitter::new(journal.clone(), client);
+        let line = match submitter.recover(entry).await.map_err(Failure::local)? {
             Recovery::Created {
                 image_id,
                 request_id,
@@ -79,12 +78,12 @@ pub async fn recover_pending(
 /// The images of unfinished journal entries that this session can follow: those sent to the
 /// endpoint it talks to. The others are named through `note` (another endpoint, account or
 /// simulator; following them here would poll the wrong service).
-pub fn unfinished_targets(
+pub async fn unfinished_targets(
     session: &Session,
     journal: &Journal,
     note: &mut dyn FnMut(String),
 ) -> Result<Vec<Target>, Failure> {
-    let history = journal.read().map_err(Failure::local)?;
+    let history = read(journal).await?;
     let (here, elsewhere): (Vec<&Entry>, Vec<&Entry>) = history
         .entries
         .iter()
@@ -122,7 +121,7 @@ pub async fn restart_stopped(
     ecsimg: &str,
     progress: &mut Progress,
 ) -> Result<Exit, Failure> {
-    let history = journal.read().map_err(Failure::local)?;
+    let history = read(journal).await?;
     let mut exit = Exit::Success;
     for (entry, due) in history.restarts_due() {
         let stop = &entry.stop;
@@ -144,9 +143,9 @@ pub async fn restart_stopped(
             .client_for(&stop.region)
             .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?
             .with_cancel(interrupt.clone());
+        let submitter = Submitter::new(journal.clone(), client);
         let power = Power {
-            client: &client,
-            journal,
+            submitter: &submitter,
             policy,
             format,
             interrupt,
@@ -162,6 +161,14 @@ pub async fn restart_stopped(
         }
     }
     Ok(exit)
+}
+
+/// The journal read back, off the async runtime.
+async fn read(journal: &Journal) -> Result<History, Failure> {
+    journal
+        .off_runtime(Journal::read)
+        .await
+        .map_err(Failure::local)
 }
 
 /// Whether this session talks to the endpoint the entry was sent to.
@@ -197,14 +204,14 @@ fn left_alone(session: &Session, elsewhere: &[&Entry], what: &str) -> Option<Str
 
 /// The journal submission an ImageId named on the command line belongs to: the newest one
 /// sent to this session's endpoint in `region` that got it.
-pub fn submission_of(
+pub async fn submission_of(
     session: &Session,
     journal: &Journal,
     region: &str,
     image_id: &str,
 ) -> Option<String> {
     let endpoint = session.endpoint_for(region).to_string();
-    let history = journal.read().ok()?;
+    let history = read(journal).await.ok()?;
     history
         .entries
         .iter()

@@ -1,21 +1,18 @@
 //! `ecsimg watch IMAGE_ID... [--resume]`: follow images until they are ready, and the follow-up
 //! half of `ecsimg create`.
 
-use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, Failure};
+use super::follow::{Follow, Target, follow};
 use super::output::{OutputFormat, Progress};
 use super::resume::{recover_pending, restart_stopped, submission_of, unfinished_targets};
 use super::{ecsimg_with, open_journal, session_failure};
-use crate::api::model::Image;
 use crate::duration;
-use crate::journal::Journal;
 use crate::session::{Session, SessionOptions};
-use crate::watch::{Outcome, WatchEvent, WatchPolicy, watch_images};
+use crate::watch::WatchPolicy;
 
 /// Follow images until they are Available (or fail).
 ///
@@ -48,24 +45,6 @@ pub struct WatchArgs {
     pub output: OutputFormat,
 }
 
-/// One image to follow, and the journal submission it belongs to (its statuses are recorded
-/// there and nowhere else).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub region: String,
-    pub image_id: String,
-    pub submission: Option<String>,
-}
-
-/// What [`follow`] works with, besides the images.
-pub struct Follow<'a> {
-    pub session: &'a Session,
-    pub journal: Option<&'a Journal>,
-    /// `ecsimg` and the global options, for the hints printed.
-    pub ecsimg: String,
-    pub format: OutputFormat,
-}
-
 /// Runs `ecsimg watch`.
 pub async fn run(
     args: WatchArgs,
@@ -89,18 +68,20 @@ pub async fn run(
         if targets.iter().any(|t| t.image_id == *id) {
             continue;
         }
+        let submission = match &journal {
+            Some(j) => submission_of(&session, j, &region, id).await,
+            None => None,
+        };
         targets.push(Target {
             region: region.clone(),
             image_id: id.clone(),
-            submission: journal
-                .as_ref()
-                .and_then(|j| submission_of(&session, j, &region, id)),
+            submission,
         });
     }
     if let (true, Some(journal)) = (args.resume, &journal) {
         let mut note = |line: String| progress.note(&line);
         recover_pending(&session, journal, &interrupt, &mut note).await?;
-        for target in unfinished_targets(&session, journal, &mut note)? {
+        for target in unfinished_targets(&session, journal, &mut note).await? {
             targets.retain(|t| !(t.region == target.region && t.image_id == target.image_id));
             targets.push(target);
         }
@@ -143,130 +124,6 @@ pub async fn run(
         )
         .await?;
         exit = exit.worst(restarted);
-    }
-    Ok(exit)
-}
-
-/// Watches `targets`, shows the events, records what is seen in the journal under each
-/// target's submission, and returns the exit code of the worst outcome. On interrupt, records
-/// what was last seen and says how to resume.
-pub async fn follow(
-    context: &Follow<'_>,
-    targets: Vec<Target>,
-    policy: WatchPolicy,
-    progress: &mut Progress,
-    interrupt: CancellationToken,
-) -> Result<Exit, Failure> {
-    let record = |target: &Target, status: &str, image: Option<&Image>, is_final: bool| match (
-        context.journal,
-        &target.submission,
-    ) {
-        (Some(journal), Some(submission)) => {
-            let percent = image.map(|i| i.progress.as_str());
-            journal.status_for(submission, &target.image_id, status, percent, is_final)
-        }
-        _ => Ok(()),
-    };
-    let again = |region: &str, ids: &[&str]| {
-        format!(
-            "`{} watch {} --region {region}`",
-            context.ecsimg,
-            ids.join(" ")
-        )
-    };
-    let cancel = CancellationToken::new();
-    let mut by_region: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for target in &targets {
-        by_region
-            .entry(&target.region)
-            .or_default()
-            .push(target.image_id.clone());
-    }
-    let mut streams = Vec::new();
-    for (region, ids) in by_region {
-        let client = context
-            .session
-            .client_for(region)
-            .map_err(|e| Failure::local(format!("cannot set up the ECS client: {e}")))?;
-        streams.push(watch_images(client, ids, policy.clone(), cancel.child_token()).boxed());
-    }
-    let mut events = futures::stream::select_all(streams);
-    let mut pending: Vec<&Target> = targets.iter().collect();
-    let mut last: HashMap<String, Image> = HashMap::new();
-    let mut exit = Exit::Success;
-    loop {
-        let event = tokio::select! {
-            biased;
-            () = interrupt.cancelled() => {
-                cancel.cancel();
-                for target in &pending {
-                    let seen = last.get(&target.image_id);
-                    let status = seen.map_or("Unknown", |i| i.status.as_str());
-                    record(target, status, seen, false).map_err(Failure::local)?;
-                }
-                let mut regions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-                for target in &pending {
-                    regions.entry(&target.region).or_default().push(&target.image_id);
-                }
-                let commands: Vec<String> =
-                    regions.iter().map(|(region, ids)| again(region, ids)).collect();
-                return Err(Failure::new(
-                    Exit::Interrupted,
-                    format!(
-                        "interrupted; the build goes on. Resume watching with {}",
-                        commands.join(" and ")
-                    ),
-                ));
-            }
-            event = events.next() => event,
-        };
-        let Some(event) = event else { break };
-        progress.event(&event);
-        match event {
-            WatchEvent::Progress {
-                image_id, image, ..
-            } => {
-                last.insert(image_id, image);
-            }
-            WatchEvent::Finished {
-                image_id, outcome, ..
-            } => {
-                let Some(at) = pending.iter().position(|t| t.image_id == image_id) else {
-                    continue;
-                };
-                let target = pending.remove(at);
-                let image = match &outcome {
-                    Outcome::Available(image) => Some(image),
-                    Outcome::Failed { image, .. } => image.as_ref(),
-                    Outcome::TimedOut { last } => last.as_ref(),
-                    Outcome::Error(_) => last.get(&image_id),
-                };
-                record(target, &outcome.status(), image, outcome.is_final())
-                    .map_err(Failure::local)?;
-                if matches!(outcome, Outcome::TimedOut { .. } | Outcome::Error(_)) {
-                    progress.note(&format!(
-                        "  the image keeps building; follow it again with {}",
-                        again(&target.region, &[image_id.as_str()])
-                    ));
-                }
-                if context.format == OutputFormat::Text {
-                    println!(
-                        "{}\t{}",
-                        crate::text::escape(&image_id),
-                        crate::text::escape(&outcome.status())
-                    );
-                }
-                exit = exit.worst(match outcome {
-                    Outcome::Available(_) => Exit::Success,
-                    Outcome::Failed { .. } => Exit::BuildFailed,
-                    Outcome::TimedOut { .. } => Exit::TimedOut,
-                    Outcome::Error(_) => Exit::Api,
-                });
-            }
-            WatchEvent::StatusChanged { .. }
-            | WatchEvent::Retrying { .. }
-            | WatchEvent::NotVisibleYet { .. } => {}
-        }
     }
     Ok(exit)
 }

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::stops::StopEntry;
-use super::{Record, Submission};
+use super::{InstanceStop, Record, Submission};
 
 /// The ImageId an accepted submission got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +77,8 @@ impl Entry {
         }
     }
 
-    /// Sent (maybe) but its ImageId never recorded: [`super::recover`] finds it out.
+    /// Sent (maybe) but its ImageId never recorded: [`crate::submission::Submitter::recover`]
+    /// finds it out.
     pub fn needs_recovery(&self) -> bool {
         self.created.is_none() && self.not_created.is_none()
     }
@@ -110,6 +110,66 @@ pub struct History {
     /// Instances ecsimg stopped, oldest first.
     pub stops: Vec<StopEntry>,
     pub problems: Vec<LineProblem>,
+}
+
+/// Everything the journal says about one stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopEntry {
+    pub stop: InstanceStop,
+    /// StopInstances refused it for good: ecsimg did not stop the instance.
+    pub not_stopped: Option<String>,
+    /// StartInstances was accepted (or the instance was found running again).
+    pub started: Option<DateTime<Utc>>,
+    /// The submission built from the stopped instance, once CreateImage was journaled.
+    pub submission: Option<String>,
+}
+
+impl StopEntry {
+    /// Stopped by ecsimg (as far as the journal knows) and not started again.
+    pub fn is_down(&self) -> bool {
+        self.not_stopped.is_none() && self.started.is_none()
+    }
+}
+
+/// Whether a stopped instance should be started now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestartDue {
+    /// Its image has ended, or CreateImage was never sent.
+    Now,
+    /// Not yet: the reason (its image still builds, its answer was lost).
+    Later(String),
+}
+
+impl History {
+    /// The stops whose instance is still down and whose recipe asked for a restart, each with
+    /// whether it is due now.
+    pub fn restarts_due(&self) -> Vec<(&StopEntry, RestartDue)> {
+        self.stops
+            .iter()
+            .filter(|s| s.is_down() && s.stop.restart)
+            .map(|s| {
+                let entry = s
+                    .submission
+                    .as_deref()
+                    .and_then(|id| self.entries.iter().find(|e| e.submission.id == id));
+                (s, due(entry))
+            })
+            .collect()
+    }
+}
+
+fn due(entry: Option<&Entry>) -> RestartDue {
+    match entry {
+        None => RestartDue::Now,
+        Some(e) if e.needs_recovery() => RestartDue::Later(
+            "the answer to its CreateImage was lost; it is recovered first".into(),
+        ),
+        Some(e) if e.is_unfinished() => RestartDue::Later(format!(
+            "its image {} is still being built",
+            e.image_id().unwrap_or("?")
+        )),
+        Some(_) => RestartDue::Now,
+    }
 }
 
 /// Folds the journal's bytes into entries, in submission order.

@@ -1,34 +1,20 @@
-//! The submission journal: a durable, append-only record of every CreateImage request, so no
-//! submitted image is ever lost or built twice — even when the process dies mid-flight.
+//! The submission journal: the durable, append-only record of every CreateImage request, so
+//! no submitted image is ever lost or built twice — even when the process dies mid-flight.
+//!
+//! This module is storage only: what a record holds, appending one durably, and reading the
+//! file back (`history`). *When* to write which record — before a send, after an answer — is
+//! decided in one place, [`crate::submission`], which every face (the wizard, `ecsimg create`,
+//! `ecsimg watch --resume`) goes through.
 //!
 //! One JSON object per line in `journal.jsonl` in the platform data directory (or the file
-//! named by `ECSIMG_JOURNAL`). The sequence every submitter (CLI and wizard) follows:
-//!
-//! 1. [`Journal::submit`] the [`Submission`] (spec, wire parameters, ClientToken — never a
-//!    secret) and fsync it, *before* CreateImage is sent;
-//! 2. send `submission.params` with [`crate::api::Client::create_image`];
-//! 3. [`Journal::settle`] the answer: the ImageId and RequestId, a definite refusal, or — when
-//!    the answer never came or made no sense — that the outcome is still open;
-//! 4. whoever watches the image appends the states it sees with [`Journal::status_for`], tied
-//!    to the submission (never to a bare ImageId, which another endpoint or a restarted
-//!    simulator may hand out again).
-//!
-//! When the source instance was Running and the recipe says `stop`, an [`InstanceStop`] is
-//! written before StopInstances and the submission names it, so `ecsimg watch --resume` can
-//! start the instance again after a crash — only one ecsimg stopped ([`stops`]).
-//!
-//! A submission that has no ImageId after step 3 (the process died, or the answer was lost) is
-//! [`recover`]ed by sending the same parameters with the same ClientToken again: CreateImage is
-//! idempotent on the token, so ECS answers with the ImageId it already assigned. Only
-//! `ecsimg watch --resume` does that; reading the journal never sends anything.
-//!
-//! Each record is one `write` on a file opened with `O_APPEND`, under an exclusive lock, and
-//! synced to disk, so concurrent ecsimg processes never interleave. Reading tolerates damage:
-//! a line that does not parse is reported with its number and skipped, the rest still counts.
-//! The file is a regular file private to its owner (0600), read up to [`MAX_JOURNAL`] bytes.
+//! named by `ECSIMG_JOURNAL`). Each record is one `write` on a file opened with `O_APPEND`,
+//! under an exclusive lock, and synced to disk, so concurrent ecsimg processes never
+//! interleave. These calls block (a lock, an fsync): from async code run them through
+//! [`Journal::off_runtime`]. Reading tolerates damage: a line that does not parse is reported
+//! with its number and skipped, the rest still counts. The file is a regular file private to
+//! its owner (0600), read up to [`MAX_JOURNAL`] bytes.
 
 mod history;
-mod recover;
 mod stops;
 
 use std::fs::{File, OpenOptions};
@@ -38,13 +24,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ApiError, CreateImageOutcome};
 use crate::regular_file::{self, FileError};
 use crate::spec::ImageSpec;
 
-pub use history::{Created, Entry, History, LastStatus, LineProblem, NotCreated, Unsettled};
-pub use recover::{Recovery, recover};
-pub use stops::{InstanceStop, RestartDue, StopEntry};
+pub use history::{
+    Created, Entry, History, LastStatus, LineProblem, NotCreated, RestartDue, StopEntry, Unsettled,
+};
+pub use stops::InstanceStop;
 
 /// Environment variable naming the journal file (tests, or several journals side by side).
 pub const JOURNAL_ENV: &str = "ECSIMG_JOURNAL";
@@ -88,6 +74,8 @@ pub enum JournalError {
     },
     #[error("cannot encode a journal record: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("the journal write was abandoned before it finished (the program is ending)")]
+    Abandoned,
 }
 
 /// A CreateImage request as submitted: everything needed to show it and to send it again.
@@ -275,72 +263,6 @@ impl Journal {
         self.append(&Record::Submitted(Box::new(submission.clone())))
     }
 
-    /// Records what CreateImage answered for `submission_id`: the ImageId, a refusal that
-    /// settles it for good, or (a timeout, a broken connection, a 5xx, an interrupt, an
-    /// unusable answer) that the outcome is still open, so [`recover`] will ask again with the
-    /// same token. Returns whether the outcome is settled.
-    pub fn settle(
-        &self,
-        submission_id: &str,
-        answer: &Result<CreateImageOutcome, ApiError>,
-    ) -> Result<bool, JournalError> {
-        let time = Utc::now();
-        let id = submission_id.to_string();
-        let (record, settled) = match answer {
-            Ok(CreateImageOutcome::Created {
-                image_id,
-                request_id,
-                ..
-            }) => (
-                Record::Created {
-                    id,
-                    time,
-                    image_id: image_id.clone(),
-                    request_id: request_id.clone(),
-                },
-                true,
-            ),
-            Ok(CreateImageOutcome::DryRunPassed { request_id }) => (
-                Record::NotCreated {
-                    id,
-                    time,
-                    reason: "sent as a DryRun, which creates nothing".into(),
-                    code: Some("DryRunOperation".into()),
-                    request_id: Some(request_id.clone()),
-                },
-                true,
-            ),
-            Err(error) if is_definite(error) => (
-                Record::NotCreated {
-                    id,
-                    time,
-                    reason: error.to_string(),
-                    code: error.code().map(str::to_string),
-                    request_id: error.request_id().map(str::to_string),
-                },
-                true,
-            ),
-            Err(ApiError::Cancelled) => (
-                Record::Unsettled {
-                    id,
-                    time,
-                    reason: "interrupted before ECS answered".into(),
-                },
-                false,
-            ),
-            Err(error) => (
-                Record::Unsettled {
-                    id,
-                    time,
-                    reason: error.to_string(),
-                },
-                false,
-            ),
-        };
-        self.append(&record)?;
-        Ok(settled)
-    }
-
     /// Records the state a watcher saw for the image of submission `submission_id`.
     pub fn status_for(
         &self,
@@ -407,6 +329,20 @@ impl Journal {
             .map_err(failed("read", &self.path))?;
         Ok(history::fold(&bytes))
     }
+
+    /// Runs `work` on this journal on tokio's blocking pool, so its lock and fsync never hold
+    /// up a runtime worker: `journal.off_runtime(move |j| j.read()).await`.
+    pub async fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Journal) -> Result<T, JournalError> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let journal = self.clone();
+        match tokio::task::spawn_blocking(move || work(&journal)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(JournalError::Abandoned),
+        }
+    }
 }
 
 fn status_record(
@@ -467,16 +403,6 @@ fn ends_with_newline(file: &mut File) -> io::Result<bool> {
     file.seek(SeekFrom::End(-1))?;
     file.read_exact(&mut last)?;
     Ok(last[0] == b'\n')
-}
-
-/// An error after which ECS certainly holds no image for the request: the service refused it
-/// (not a throttle or a 5xx, which may hide a success), or it never reached the service.
-pub(crate) fn is_definite(error: &ApiError) -> bool {
-    match error {
-        ApiError::Service(_) => !error.is_retryable(),
-        ApiError::InvalidRequest { .. } | ApiError::Setup { .. } => true,
-        _ => error.is_unprocessed(),
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,7 @@
-//! The journal's unit tests: records, folding, damage, concurrency, privacy, recovery.
+//! The journal's unit tests: records, folding, damage, concurrency, privacy. (When each record
+//! is written is tested with the submission path, `crate::submission`.)
 
 use super::*;
-use crate::api::error::{ServiceError, TransportKind};
-use crate::api::{Client, ClientConfig, Endpoint};
-use crate::credentials::Credentials;
-use crate::secret::Secret;
-use crate::sim::{self, SimConfig};
 use crate::spec::{Source, to_params};
 
 fn spec(name: &str) -> ImageSpec {
@@ -24,30 +20,20 @@ fn submission(name: &str, endpoint: &str) -> Submission {
     Submission::new(&spec, to_params(&spec), endpoint, "environment (X)")
 }
 
+/// Records the ImageId CreateImage answered for `submission_id`.
+fn created(journal: &Journal, submission_id: &str, image_id: &str) -> Result<(), JournalError> {
+    journal.append(&Record::Created {
+        id: submission_id.to_string(),
+        time: Utc::now(),
+        image_id: image_id.to_string(),
+        request_id: "R-1".into(),
+    })
+}
+
 fn journal() -> (tempfile::TempDir, Journal) {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = Journal::at(dir.path().join("nested").join(FILE_NAME));
     (dir, journal)
-}
-
-fn created(image_id: &str) -> Result<CreateImageOutcome, ApiError> {
-    Ok(CreateImageOutcome::Created {
-        image_id: image_id.into(),
-        request_id: "R-1".into(),
-        client_token: "t".into(),
-    })
-}
-
-fn service(code: &str, http_status: u16) -> ApiError {
-    ApiError::Service(Box::new(ServiceError {
-        http_status,
-        code: code.into(),
-        message: "m".into(),
-        request_id: "R-2".into(),
-        recommend: String::new(),
-        host_id: String::new(),
-        retry_after: None,
-    }))
 }
 
 #[test]
@@ -86,7 +72,7 @@ fn records_fold_per_submission() {
     for s in [&a, &b, &c] {
         journal.submit(s).expect("submitted");
     }
-    assert!(journal.settle(&a.id, &created("m-a")).expect("settles"));
+    created(&journal, &a.id, "m-a").expect("recorded");
     journal
         .status("m-a", "Creating", Some("40%"), false)
         .expect("status");
@@ -97,11 +83,15 @@ fn records_fold_per_submission() {
     journal
         .status("m-a", "Creating", Some("60%"), false)
         .expect("status");
-    assert!(
-        journal
-            .settle(&c.id, &Err(service("InvalidImageName.Duplicated", 400)))
-            .expect("settles")
-    );
+    journal
+        .append(&Record::NotCreated {
+            id: c.id.clone(),
+            time: Utc::now(),
+            reason: "refused".into(),
+            code: Some("InvalidImageName.Duplicated".into()),
+            request_id: Some("R-2".into()),
+        })
+        .expect("recorded");
     let history = journal.read().expect("reads");
     assert!(history.problems.is_empty(), "{:?}", history.problems);
     let [ea, eb, ec] = &history.entries[..] else {
@@ -118,38 +108,6 @@ fn records_fold_per_submission() {
     assert_eq!(refusal.code.as_deref(), Some("InvalidImageName.Duplicated"));
     assert_eq!(refusal.request_id.as_deref(), Some("R-2"));
     assert!(!ec.needs_recovery());
-}
-
-#[test]
-fn only_definite_answers_settle_a_submission() {
-    let (_dir, journal) = journal();
-    let s = submission("x", "e");
-    journal.submit(&s).expect("submitted");
-    let ambiguous = [
-        service("InternalError", 500),
-        service("Throttling", 400),
-        ApiError::Timeout { detail: "t".into() },
-        ApiError::Transport {
-            kind: TransportKind::Dropped,
-            detail: "d".into(),
-        },
-        ApiError::Cancelled,
-    ];
-    for error in ambiguous {
-        assert!(
-            !journal.settle(&s.id, &Err(error.clone())).expect("ok"),
-            "{error}"
-        );
-    }
-    assert!(journal.read().expect("reads").entries[0].needs_recovery());
-    let never_sent = ApiError::Transport {
-        kind: TransportKind::Connect,
-        detail: "refused".into(),
-    };
-    assert!(journal.settle(&s.id, &Err(never_sent)).expect("ok"));
-    let entry = &journal.read().expect("reads").entries[0];
-    assert!(!entry.needs_recovery());
-    assert!(entry.not_created.as_ref().unwrap().code.is_none());
 }
 
 #[test]
@@ -180,7 +138,7 @@ fn damaged_lines_are_reported_and_skipped_and_appends_still_work() {
     assert!(history.problems[4].to_string().starts_with("line 8: "));
 
     // The next record starts on a fresh line and is read back.
-    journal.settle(&a.id, &created("m-a")).expect("settles");
+    created(&journal, &a.id, "m-a").expect("settles");
     let history = journal.read().expect("reads");
     assert_eq!(history.entries[0].image_id(), Some("m-a"));
     assert_eq!(
@@ -292,17 +250,13 @@ fn statuses_belong_to_their_submission_not_to_a_reused_image_id() {
     let (_dir, journal) = journal();
     let first = submission("first-session", "http://127.0.0.1:4000");
     journal.submit(&first).expect("submitted");
-    journal
-        .settle(&first.id, &created("m-bp1x4r2ojecxks63w1aa"))
-        .expect("settles");
+    created(&journal, &first.id, "m-bp1x4r2ojecxks63w1aa").expect("settles");
     journal
         .status_for(&first.id, "m-bp1x4r2ojecxks63w1aa", "Deleted", None, true)
         .expect("status");
     let second = submission("second-session", "http://127.0.0.1:4000");
     journal.submit(&second).expect("submitted");
-    journal
-        .settle(&second.id, &created("m-bp1x4r2ojecxks63w1aa"))
-        .expect("settles");
+    created(&journal, &second.id, "m-bp1x4r2ojecxks63w1aa").expect("settles");
     journal
         .status_for(
             &second.id,
@@ -343,30 +297,6 @@ fn statuses_belong_to_their_submission_not_to_a_reused_image_id() {
 }
 
 #[test]
-fn open_outcomes_are_recorded_and_stay_recoverable() {
-    let (_dir, journal) = journal();
-    let s = submission("x", "e");
-    journal.submit(&s).expect("submitted");
-    let timeout = ApiError::Timeout {
-        detail: "no complete answer".into(),
-    };
-    assert!(!journal.settle(&s.id, &Err(timeout)).expect("records"));
-    assert!(
-        !journal
-            .settle(&s.id, &Err(ApiError::Cancelled))
-            .expect("records")
-    );
-    let entry = journal.read().expect("reads").entries.remove(0);
-    assert!(entry.needs_recovery());
-    let open = entry.unsettled.expect("recorded");
-    assert_eq!(open.reason, "interrupted before ECS answered");
-    assert!(journal.settle(&s.id, &created("m-x")).expect("settles"));
-    let entry = journal.read().expect("reads").entries.remove(0);
-    assert_eq!(entry.unsettled, None, "settled now");
-    assert_eq!(entry.image_id(), Some("m-x"));
-}
-
-#[test]
 fn unusable_paths_are_errors_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A directory where the file should be.
@@ -375,90 +305,6 @@ fn unusable_paths_are_errors_naming_the_file() {
     let text = err.to_string();
     assert!(text.contains(&dir.path().display().to_string()), "{text}");
     assert!(text.contains(JOURNAL_ENV), "{text}");
-}
-
-fn sim_client(sim: &sim::RunningSim) -> Client {
-    let credentials = Credentials {
-        access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-        access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-        security_token: None,
-    };
-    Client::new(
-        ClientConfig::new(sim::SANDBOX_REGION, credentials)
-            .with_endpoint(Endpoint::parse(&sim.url()).expect("url")),
-    )
-    .expect("client")
-}
-
-#[tokio::test]
-async fn recovery_resends_with_the_same_token_and_gets_the_same_image() {
-    let sim = sim::start(SimConfig::default()).await.expect("sim");
-    let client = sim_client(&sim);
-    let endpoint = client.config().endpoint.to_string();
-    let (_dir, journal) = journal();
-    let s = submission("recover-me", &endpoint);
-    journal.submit(&s).expect("submitted");
-    // The first send reached ECS, but the process died before recording the answer.
-    let first = match client.create_image(&s.params).await.expect("created") {
-        CreateImageOutcome::Created { image_id, .. } => image_id,
-        other => panic!("{other:?}"),
-    };
-    let entry = journal.read().expect("reads").entries.remove(0);
-    let recovery = recover(&journal, &entry, &client)
-        .await
-        .expect("journal ok");
-    assert!(
-        matches!(&recovery, Recovery::Created { image_id, .. } if *image_id == first),
-        "{recovery:?}"
-    );
-    let entry = journal.read().expect("reads").entries.remove(0);
-    assert_eq!(entry.image_id(), Some(first.as_str()));
-    let named: Vec<_> = sim
-        .images(sim::SANDBOX_REGION)
-        .into_iter()
-        .filter(|i| i.name == "recover-me")
-        .collect();
-    assert_eq!(named.len(), 1, "{named:?}");
-    // Settled entries are left alone; other endpoints are never sent to.
-    assert!(matches!(
-        recover(&journal, &entry, &client).await.expect("ok"),
-        Recovery::Skipped(_)
-    ));
-    let elsewhere = submission("elsewhere", "https://ecs.cn-beijing.aliyuncs.com");
-    journal.submit(&elsewhere).expect("submitted");
-    let entry = journal.read().expect("reads").entries.remove(1);
-    let Recovery::Skipped(why) = recover(&journal, &entry, &client).await.expect("ok") else {
-        panic!("sent to another endpoint")
-    };
-    assert!(
-        why.contains("--endpoint https://ecs.cn-beijing.aliyuncs.com"),
-        "{why}"
-    );
-}
-
-#[tokio::test]
-async fn recovery_records_a_refusal_so_it_is_not_sent_again() {
-    let sim = sim::start(SimConfig::default()).await.expect("sim");
-    let client = sim_client(&sim);
-    let (_dir, journal) = journal();
-    let mut spec = spec("refused");
-    spec.source = Source::Instance {
-        instance_id: "i-bp1doesnotexist0000".into(),
-    };
-    let s = Submission::new(
-        &spec,
-        to_params(&spec),
-        client.config().endpoint.to_string(),
-        "c",
-    );
-    journal.submit(&s).expect("submitted");
-    let entry = journal.read().expect("reads").entries.remove(0);
-    let recovery = recover(&journal, &entry, &client).await.expect("ok");
-    assert!(
-        matches!(&recovery, Recovery::Refused(e) if e.code() == Some("InvalidInstanceId.NotFound")),
-        "{recovery:?}"
-    );
-    assert!(!journal.read().expect("reads").entries[0].needs_recovery());
 }
 
 #[test]
@@ -488,9 +334,7 @@ fn stops_fold_with_their_submission_and_are_due_once_the_image_ended() {
     let mut image = submission("b", "http://127.0.0.1:1");
     image.stop = Some(building.id.clone());
     journal.submit(&image).expect("recorded");
-    journal
-        .settle(&image.id, &created("m-b"))
-        .expect("recorded");
+    created(&journal, &image.id, "m-b").expect("recorded");
     let mut unanswered = submission("c", "http://127.0.0.1:1");
     unanswered.stop = Some(lost.id.clone());
     journal.submit(&unanswered).expect("recorded");

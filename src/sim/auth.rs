@@ -6,7 +6,7 @@
 //! canonicalisation in `api::sign`, after the query has been decoded with form semantics.
 
 use super::error::SimError;
-use super::nonces::{NonceStore, Refusal};
+use super::nonces::{NonceStore, Refusal, TIME_WINDOW};
 use super::params::Params;
 use super::request::RawRequest;
 use super::route::{self, Action};
@@ -14,8 +14,6 @@ use crate::api::sign;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 
-/// How far a request's time may be from the simulator's clock, either way.
-pub const TIME_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 /// Headers every V3 request must sign.
 const V3_REQUIRED_SIGNED: &[&str] = &[
     "host",
@@ -151,8 +149,7 @@ fn verify_v3(
     keys: &KeyPair,
     now: DateTime<Utc>,
 ) -> Result<Verified, SimError> {
-    let auth =
-        sign::parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
+    let auth = parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
     let action_name = req
         .header("x-acs-action")
         .ok_or_else(|| SimError::missing_parameter("x-acs-action"))?;
@@ -238,6 +235,39 @@ fn check_time(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SimError
     Ok(at)
 }
 
+/// The parts of a V3 `Authorization` header, borrowed from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization<'a> {
+    pub access_key_id: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
+}
+
+/// Parses `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`; `None` when it is
+/// not that shape (another algorithm, a missing part, an empty value).
+pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
+    let rest = value.strip_prefix(sign::V3_ALGORITHM)?.strip_prefix(' ')?;
+    let (mut credential, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let (name, val) = part.trim().split_once('=')?;
+        match name {
+            "Credential" => credential = Some(val),
+            "SignedHeaders" => signed = Some(val),
+            "Signature" => signature = Some(val),
+            _ => return None,
+        }
+    }
+    let (credential, signed, signature) = (credential?, signed?, signature?);
+    if credential.is_empty() || signed.is_empty() || signature.is_empty() {
+        return None;
+    }
+    Some(Authorization {
+        access_key_id: credential,
+        signed_headers: signed.split(';').collect(),
+        signature,
+    })
+}
+
 /// Equality whose running time does not depend on where the inputs differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -273,5 +303,19 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn malformed_authorization_is_rejected() {
+        for bad in [
+            "",
+            "ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=x",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host",
+            "ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=x",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=x,Extra=1",
+            "ACS3-HMAC-SHA256Credential=a,SignedHeaders=host,Signature=x",
+        ] {
+            assert_eq!(parse_authorization(bad), None, "{bad:?}");
+        }
     }
 }

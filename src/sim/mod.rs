@@ -30,7 +30,7 @@ mod seed;
 mod server;
 mod state;
 
-pub use auth::KeyPair;
+pub use auth::{Authorization, KeyPair, parse_authorization};
 pub use clock::Clock;
 pub use error::SimError;
 pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};

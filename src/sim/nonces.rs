@@ -3,12 +3,15 @@
 //! full of nonces that are all still valid, new requests are refused with a throttling error
 //! until the oldest expire, so a replay can never slip through because the server forgot.
 
-use super::auth::TIME_WINDOW;
 use chrono::{DateTime, Utc};
 use nohash_hasher::IntSet;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
+
+/// How far a request's time may be from the simulator's clock, either way: the time check
+/// refuses requests outside it, so a nonce must be remembered for as long.
+pub const TIME_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// Why a nonce was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 //! field-level errors that the wizard and the recipe loader both show.
 
 pub mod cli;
+pub mod facts;
 #[cfg(test)]
 mod fixtures;
 pub mod params;
@@ -21,10 +22,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use cli::{CliError, cli_line, to_cli};
+pub use facts::{Facts, SnapshotFacts};
 pub use params::to_params;
 pub use recipe::{RecipeError, RecipeProblem, parse_recipe, to_recipe};
 pub use stop::StopPlan;
-pub use validate::{Context, FieldError, Severity, SnapshotFacts, validate, validate_with};
+pub use validate::{Finding, Severity, validate, validate_with};
 
 /// The region a fresh spec starts in (the sandbox's default too).
 pub const DEFAULT_REGION: &str = "cn-hangzhou";

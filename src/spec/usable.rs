@@ -5,9 +5,8 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
-
-use super::{DiskType, SnapshotFacts, rules};
+use super::facts::SnapshotFacts;
+use super::{DiskType, rules};
 use crate::api::model::{Disk, Instance, Snapshot};
 
 /// Why a resource cannot be used, and the error code CreateImage would answer.
@@ -73,27 +72,6 @@ pub fn instance_disks(disks: &[Disk]) -> Option<Unusable> {
             "no system disk (DescribeDisks lists none); build from snapshots instead",
         )
     })
-}
-
-impl SnapshotFacts {
-    /// What a DescribeSnapshots row says; fields it lacks or garbles stay unknown.
-    pub fn of(s: &Snapshot) -> SnapshotFacts {
-        SnapshotFacts {
-            size_gib: s.source_disk_size_gib().and_then(|g| u32::try_from(g).ok()),
-            status: s.status.clone(),
-            progress: s.progress_percent(),
-            creation_time: DateTime::parse_from_rfc3339(&s.creation_time)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
-            source_disk_type: if s.is_system_disk() {
-                DiskType::System
-            } else {
-                DiskType::Data
-            },
-            encrypted: s.encrypted,
-            category: s.category.clone(),
-        }
-    }
 }
 
 /// Why a listed snapshot cannot play `role`: the first reason.

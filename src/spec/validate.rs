@@ -2,10 +2,7 @@
 //! adds the rules that need live data (snapshot facts, names already taken). The wizard, the
 //! recipe loader and the review screen all call these; single-value rules come from [`rules`].
 
-use std::collections::{HashMap, HashSet};
-
-use chrono::{DateTime, Utc};
-
+use super::facts::{Facts, SnapshotFacts};
 use super::usable::{self, SnapshotRole};
 use super::{DiskType, Field, ImageSpec, Source, rules};
 
@@ -18,7 +15,7 @@ pub enum Severity {
 
 /// One finding about one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
+pub struct Finding {
     pub field: Field,
     /// Plain language: what is wrong and how to fix it.
     pub message: String,
@@ -27,7 +24,7 @@ pub struct FieldError {
     pub code: Option<&'static str>,
 }
 
-impl FieldError {
+impl Finding {
     fn error(field: Field, code: Option<&'static str>, message: impl Into<String>) -> Self {
         Self {
             field,
@@ -49,41 +46,8 @@ impl FieldError {
     }
 }
 
-/// What `DescribeSnapshots` says about a snapshot the spec uses ([`SnapshotFacts::of`] reads a
-/// row); `None` where the row did not say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotFacts {
-    /// `SourceDiskSize`, GiB.
-    pub size_gib: Option<u32>,
-    /// `Status`: only `accomplished` can become an image.
-    pub status: String,
-    /// `Progress`, percent.
-    pub progress: Option<u8>,
-    pub creation_time: Option<DateTime<Utc>>,
-    /// `SourceDiskType`.
-    pub source_disk_type: DiskType,
-    pub encrypted: bool,
-    /// `Category`: `standard`, `flash` or `archive` (empty when not listed).
-    pub category: String,
-}
-
-impl SnapshotFacts {
-    pub const READY_STATUS: &'static str = "accomplished";
-}
-
-/// Live data for [`validate_with`]. Snapshots missing from the map are not checked: the caller
-/// may have loaded only some.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    pub snapshots: HashMap<String, SnapshotFacts>,
-    /// Instances whose disks DescribeDisks listed, without a system disk among them.
-    pub instances_without_system_disk: HashSet<String>,
-    /// Names of the account's custom images in the spec's region.
-    pub image_names_in_region: HashSet<String>,
-}
-
 /// Every rule of the CreateImage reference that the spec alone can decide.
-pub fn validate(spec: &ImageSpec) -> Vec<FieldError> {
+pub fn validate(spec: &ImageSpec) -> Vec<Finding> {
     let mut out = Vec::new();
     check_region(&spec.region, &mut out);
     check_source(&spec.source, &mut out);
@@ -102,12 +66,12 @@ pub fn validate(spec: &ImageSpec) -> Vec<FieldError> {
 }
 
 /// [`validate`] plus the rules that need live data.
-pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
+pub fn validate_with(spec: &ImageSpec, live: &Facts) -> Vec<Finding> {
     let mut out = validate(spec);
     if let Some(name) = &spec.image.name
-        && ctx.image_names_in_region.contains(name)
+        && live.image_names_in_region.contains(name)
     {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             Field::ImageName,
             Some("InvalidImageName.Duplicated"),
             format!(
@@ -118,10 +82,10 @@ pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
     }
     match &spec.source {
         Source::Instance { instance_id } => {
-            if ctx.instances_without_system_disk.contains(instance_id)
+            if live.instances_without_system_disk.contains(instance_id)
                 && let Some(problem) = usable::instance_disks(&[])
             {
-                out.push(FieldError::error(
+                out.push(Finding::error(
                     Field::SourceDisks,
                     Some(problem.code),
                     format!("Instance {instance_id} cannot be used: {}.", problem.reason),
@@ -129,7 +93,7 @@ pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
             }
         }
         Source::Snapshot { snapshot_id } => {
-            if let Some(facts) = ctx.snapshots.get(snapshot_id) {
+            if let Some(facts) = live.snapshots.get(snapshot_id) {
                 snapshot_findings(snapshot_id, facts, SnapshotRole::Alone, &mut out, |_| {
                     Field::SnapshotId
                 });
@@ -140,7 +104,7 @@ pub fn validate_with(spec: &ImageSpec, ctx: &Context) -> Vec<FieldError> {
                 let Some(id) = &disk.snapshot_id else {
                     continue;
                 };
-                let Some(facts) = ctx.snapshots.get(id) else {
+                let Some(facts) = live.snapshots.get(id) else {
                     continue;
                 };
                 let role = match disk.disk_type {
@@ -179,11 +143,11 @@ fn snapshot_findings(
     id: &str,
     facts: &SnapshotFacts,
     role: SnapshotRole,
-    out: &mut Vec<FieldError>,
+    out: &mut Vec<Finding>,
     field_of: impl Fn(&str) -> Field,
 ) {
     for problem in usable::snapshot_problems(facts, role) {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             field_of(problem.code),
             Some(problem.code),
             format!("Snapshot {id} cannot be used: {}.", problem.reason),
@@ -192,10 +156,10 @@ fn snapshot_findings(
 }
 
 /// Stopping first is for an instance source only (a missing source is reported as such).
-fn check_stop(spec: &ImageSpec, out: &mut Vec<FieldError>) {
+fn check_stop(spec: &ImageSpec, out: &mut Vec<Finding>) {
     let other_source = !spec.source.is_empty() && !matches!(spec.source, Source::Instance { .. });
     if spec.stop.is_some() && other_source {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             Field::Stop,
             None,
             "stop, force_stop and restart are for an instance source (instance_id): ecsimg \
@@ -206,19 +170,19 @@ fn check_stop(spec: &ImageSpec, out: &mut Vec<FieldError>) {
 }
 
 /// Push `Err` of a single-value rule as an error on `field`.
-fn rule(out: &mut Vec<FieldError>, field: Field, code: &'static str, result: Result<(), String>) {
+fn rule(out: &mut Vec<Finding>, field: Field, code: &'static str, result: Result<(), String>) {
     if let Err(message) = result {
-        out.push(FieldError::error(field, Some(code), message));
+        out.push(Finding::error(field, Some(code), message));
     }
 }
 
-fn check_region(region: &str, out: &mut Vec<FieldError>) {
+fn check_region(region: &str, out: &mut Vec<Finding>) {
     let shaped = !region.is_empty()
         && region
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !shaped {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             Field::Region,
             Some("InvalidRegionId.NotFound"),
             format!(
@@ -245,9 +209,9 @@ fn check_id(
     prefix: &str,
     what: &str,
     code: &'static str,
-) -> Option<FieldError> {
+) -> Option<Finding> {
     (!id_shaped(id, prefix)).then(|| {
-        FieldError::error(
+        Finding::error(
             field,
             Some(code),
             format!("{id:?} is not {what} ID: those start with {prefix:?}, like {prefix}bp1g6zv0ce8oghu7xxxx."),
@@ -255,9 +219,9 @@ fn check_id(
     })
 }
 
-fn check_source(source: &Source, out: &mut Vec<FieldError>) {
+fn check_source(source: &Source, out: &mut Vec<Finding>) {
     if source.is_empty() {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             Field::Source,
             Some("MissingParameter"),
             "Choose a source: an instance, a system-disk snapshot, or a set of disks.",
@@ -283,19 +247,19 @@ fn check_source(source: &Source, out: &mut Vec<FieldError>) {
     }
 }
 
-fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldError>) {
+fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<Finding>) {
     let systems: Vec<usize> = (0..disks.len())
         .filter(|&i| disks[i].disk_type == DiskType::System)
         .collect();
     match systems.as_slice() {
-        [] => out.push(FieldError::error(
+        [] => out.push(Finding::error(
             Field::SourceDisks,
             Some("OperationDenied"),
             "The disks include no system disk: mark the snapshot the image boots from as the \
              system disk.",
         )),
         [0] => {}
-        [i] => out.push(FieldError::error(
+        [i] => out.push(Finding::error(
             Field::SourceDiskType(*i),
             None,
             format!(
@@ -305,7 +269,7 @@ fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldEr
         )),
         [_, extra @ ..] => {
             for i in extra {
-                out.push(FieldError::error(
+                out.push(Finding::error(
                     Field::SourceDiskType(*i),
                     Some("OperationDenied"),
                     format!(
@@ -319,7 +283,7 @@ fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldEr
     }
     let data_count = disks.len() - systems.len();
     if data_count > rules::MAX_DATA_DISKS {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             Field::SourceDisks,
             Some("InvalidParameter"),
             format!(
@@ -340,7 +304,7 @@ fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldEr
                 "a snapshot",
                 "InvalidSnapshotId.NotFound",
             )),
-            None if disk.disk_type == DiskType::System => out.push(FieldError::error(
+            None if disk.disk_type == DiskType::System => out.push(Finding::error(
                 Field::SourceDiskSnapshot(i),
                 Some("OperationDenied"),
                 "The system disk needs a snapshot to boot from; only data disks can be empty.",
@@ -368,7 +332,7 @@ fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldEr
             DiskType::Data => rules::data_device(device),
         };
         if let Err(message) = shape {
-            out.push(FieldError::error(
+            out.push(Finding::error(
                 Field::SourceDiskDevice(i),
                 Some("InvalidDevice.Malformed"),
                 message,
@@ -382,7 +346,7 @@ fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldEr
             } else {
                 "is assigned"
             };
-            out.push(FieldError::error(
+            out.push(Finding::error(
                 Field::SourceDiskDevice(i),
                 Some("InvalidDevice.InUse"),
                 format!(
@@ -394,7 +358,7 @@ fn check_disks(source: &Source, disks: &[super::DiskSpec], out: &mut Vec<FieldEr
     }
 }
 
-fn check_image(spec: &ImageSpec, out: &mut Vec<FieldError>) {
+fn check_image(spec: &ImageSpec, out: &mut Vec<Finding>) {
     let image = &spec.image;
     type TextRule = fn(&str) -> Result<(), String>;
     let text_rules: [(Field, &Option<String>, &str, TextRule); 4] = [
@@ -447,9 +411,9 @@ fn check_image(spec: &ImageSpec, out: &mut Vec<FieldError>) {
     }
 }
 
-fn check_tags(spec: &ImageSpec, out: &mut Vec<FieldError>) {
+fn check_tags(spec: &ImageSpec, out: &mut Vec<Finding>) {
     if spec.tags.len() > rules::MAX_TAGS {
-        out.push(FieldError::error(
+        out.push(Finding::error(
             Field::Tags,
             Some("QuotaExceed.Tags"),
             format!(
@@ -474,7 +438,7 @@ fn check_tags(spec: &ImageSpec, out: &mut Vec<FieldError>) {
             rules::tag_value(&tag.value),
         );
         if let Some(first) = spec.tags[..i].iter().position(|t| t.key == tag.key) {
-            out.push(FieldError::error(
+            out.push(Finding::error(
                 Field::TagKey(i),
                 Some("Duplicate.TagKey"),
                 format!(
@@ -489,9 +453,9 @@ fn check_tags(spec: &ImageSpec, out: &mut Vec<FieldError>) {
 
 /// A data-disk snapshot made the system disk: ECS cannot tell its OS, so platform and
 /// architecture should be said.
-fn check_promotion(spec: &ImageSpec, id: &str, out: &mut Vec<FieldError>) {
+fn check_promotion(spec: &ImageSpec, id: &str, out: &mut Vec<Finding>) {
     if spec.image.platform.is_none() {
-        out.push(FieldError::warning(
+        out.push(Finding::warning(
             Field::Platform,
             None,
             format!(
@@ -502,7 +466,7 @@ fn check_promotion(spec: &ImageSpec, id: &str, out: &mut Vec<FieldError>) {
         ));
     }
     if spec.image.architecture.is_none() {
-        out.push(FieldError::warning(
+        out.push(Finding::warning(
             Field::Architecture,
             None,
             format!(
@@ -516,7 +480,7 @@ fn check_promotion(spec: &ImageSpec, id: &str, out: &mut Vec<FieldError>) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
     use crate::spec::fixtures::full_spec;
@@ -527,7 +491,7 @@ mod tests {
         findings(validate(spec), Severity::Error)
     }
 
-    fn findings(all: Vec<FieldError>, severity: Severity) -> Vec<(Field, Option<&'static str>)> {
+    fn findings(all: Vec<Finding>, severity: Severity) -> Vec<(Field, Option<&'static str>)> {
         all.into_iter()
             .filter(|e| e.severity == severity)
             .map(|e| (e.field, e.code))
@@ -942,17 +906,17 @@ mod tests {
         }
     }
 
-    fn context(snapshots: Vec<(&str, SnapshotFacts)>) -> Context {
-        Context {
+    fn context(snapshots: Vec<(&str, SnapshotFacts)>) -> Facts {
+        Facts {
             snapshots: snapshots
                 .into_iter()
                 .map(|(id, f)| (id.to_owned(), f))
                 .collect(),
-            ..Context::default()
+            ..Facts::default()
         }
     }
 
-    fn live_errors(spec: &ImageSpec, ctx: &Context) -> Vec<(Field, Option<&'static str>)> {
+    fn live_errors(spec: &ImageSpec, ctx: &Facts) -> Vec<(Field, Option<&'static str>)> {
         findings(validate_with(spec, ctx), Severity::Error)
     }
 
@@ -960,7 +924,7 @@ mod tests {
     fn names_already_taken() {
         let mut spec = instance();
         spec.image.name = Some("web".into());
-        let mut ctx = Context::default();
+        let mut ctx = Facts::default();
         assert_eq!(live_errors(&spec, &ctx), []);
         ctx.image_names_in_region.insert("web".into());
         assert_eq!(
@@ -1033,7 +997,7 @@ mod tests {
         let Source::Instance { instance_id } = &spec.source else {
             unreachable!("an instance source")
         };
-        let mut ctx = Context::default();
+        let mut ctx = Facts::default();
         assert_eq!(live_errors(&spec, &ctx), []);
         ctx.instances_without_system_disk
             .insert(instance_id.clone());

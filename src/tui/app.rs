@@ -3,23 +3,24 @@
 use chrono::{DateTime, Utc};
 
 use super::effect::Effect;
-use super::launch::{LaunchScreen, Session};
+use super::error_report::ErrorReport;
+use super::launch::{Connection, LaunchScreen};
 use super::msg::{Loaded, RequestId};
 use super::restart::{Restart, RestartAction};
+use super::step::Step;
 use super::steps::details::DetailsStep;
 use super::steps::disks::DisksStep;
 use super::steps::review::ReviewStep;
 use super::steps::source::SourceStep;
 use super::steps::submit::{Farewell, SubmitStep};
 use super::steps::tags::TagsStep;
-use super::steps::{Answers, Step, StepCtx, StepScreen};
+use super::steps::{Answers, StepCtx, StepScreen};
 use super::theme::Theme;
-use super::view::ErrorReport;
 use super::widgets::keymap::{HelpLine, Key, KeyHint, Keymap, Keys};
 use super::widgets::picker::{Picker, PickerAction};
 use crate::api::ApiError;
 use crate::api::model::Region;
-use crate::spec::{self, Context, FieldError, ImageSpec};
+use crate::spec::{self, Facts, Finding, ImageSpec};
 
 /// What fills the screen.
 #[derive(Debug)]
@@ -120,15 +121,15 @@ impl Steps {
 pub struct App {
     pub screen: Screen,
     /// Where the wizard is connected; `None` on the start screen.
-    pub session: Option<Session>,
+    pub connection: Option<Connection>,
     pub theme: Theme,
     pub step: Step,
     /// Steps the user has been to (problems are marked only there and before).
     pub visited: Vec<Step>,
     pub spec: ImageSpec,
-    pub facts: Context,
+    pub facts: Facts,
     /// `validate_with(spec, facts)`, refreshed after every message.
-    pub findings: Vec<FieldError>,
+    pub findings: Vec<Finding>,
     pub steps: Steps,
     pub overlay: Option<Overlay>,
     /// The instance ecsimg stopped in this session and the offer to start it again.
@@ -151,24 +152,24 @@ pub struct App {
 }
 
 impl App {
-    /// The wizard connected to `session`, or the start screen when there is none.
-    pub fn new(session: Option<Session>, launch: Option<LaunchScreen>, theme: Theme) -> App {
+    /// The wizard connected to `connection`, or the start screen when there is none.
+    pub fn new(connection: Option<Connection>, launch: Option<LaunchScreen>, theme: Theme) -> App {
         let mut spec = ImageSpec::default();
-        if let Some(s) = &session {
+        if let Some(s) = &connection {
             spec.region = s.region.clone();
         }
         let screen = match launch {
-            Some(l) if session.is_none() => Screen::Launch(l),
+            Some(l) if connection.is_none() => Screen::Launch(l),
             _ => Screen::Wizard,
         };
         let mut app = App {
             screen,
-            session,
+            connection,
             theme,
             step: Step::Source,
             visited: vec![Step::Source],
             spec,
-            facts: Context::default(),
+            facts: Facts::default(),
             findings: Vec::new(),
             steps: Steps::default(),
             overlay: None,
@@ -209,7 +210,7 @@ impl App {
             &mut self.facts,
             &self.findings,
             self.now,
-            self.session.as_ref(),
+            self.connection.as_ref(),
             &mut self.restart,
             &mut self.seq,
             &mut effects,

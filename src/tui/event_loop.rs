@@ -17,8 +17,9 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use super::app::App;
-use super::effect::{Effect, Runner};
+use super::effect::Effect;
 use super::msg::Msg;
+use super::runner::Runner;
 use super::{WizardError, update, view};
 use crate::signals::Caught;
 

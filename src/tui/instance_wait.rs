@@ -147,7 +147,7 @@ impl InstanceWait {
 mod tests {
     use super::*;
     use crate::tui::msg::{Owner, Page};
-    use crate::tui::steps::Step;
+    use crate::tui::step::Step;
 
     fn id(seq: u64) -> RequestId {
         RequestId {

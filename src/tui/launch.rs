@@ -8,18 +8,18 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::WizardError;
 use super::theme::Theme;
 use super::widgets::text_field::wrap;
-use super::{RunOptions, WizardError};
 use crate::api::{ApiError, Client};
 use crate::config::LoadedConfig;
-use crate::session::{self, SessionError};
+use crate::session::{self, SessionError, SessionOptions};
 use crate::sim::{self, RunningSim, SimConfig};
 use crate::watch::WatchPolicy;
 
 /// Where the wizard is connected, for the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub struct Connection {
     pub sandbox: bool,
     pub region: String,
     /// Which credential source won ("environment (ALIBABA_CLOUD_ACCESS_KEY_ID)"), never a secret.
@@ -50,7 +50,7 @@ enum Link {
 pub enum Opening {
     Ready {
         client: Client,
-        session: Session,
+        connection: Connection,
     },
     /// No usable credentials: the start screen, explaining why.
     NeedsCredentials(LaunchScreen),
@@ -61,14 +61,14 @@ impl Connector {
     /// must fix first (a malformed `--endpoint`, `--sandbox` with `--endpoint`) or a sandbox
     /// that does not start.
     pub async fn open(
-        opts: &RunOptions,
+        opts: &SessionOptions,
         config: LoadedConfig,
     ) -> Result<(Connector, Opening), WizardError> {
         // The copy stays behind for the start screen, whose sandbox needs a config.
         match session::Session::open_with(opts, config.clone()).await {
             Ok(connected) => {
-                let (connector, client, session) = Connector::connected(connected)?;
-                Ok((connector, Opening::Ready { client, session }))
+                let (connector, client, connection) = Connector::connected(connected)?;
+                Ok((connector, Opening::Ready { client, connection }))
             }
             Err(SessionError::Credentials(e)) => {
                 let screen = LaunchScreen::new(e.to_string(), config.origin.to_string());
@@ -107,7 +107,8 @@ impl Connector {
     /// connector to use from then on.
     pub fn sandbox_start(
         &self,
-    ) -> impl Future<Output = Result<(Connector, Client, Session), String>> + Send + 'static {
+    ) -> impl Future<Output = Result<(Connector, Client, Connection), String>> + Send + 'static
+    {
         let (config, sim) = match &self.link {
             Link::Connected(connected) => (connected.config().clone(), SimConfig::default()),
             Link::Waiting(config, sim) => (config.clone(), sim.clone()),
@@ -120,7 +121,7 @@ impl Connector {
     pub async fn open_sandbox(
         config: LoadedConfig,
         sim: SimConfig,
-    ) -> Result<(Connector, Client, Session), String> {
+    ) -> Result<(Connector, Client, Connection), String> {
         let connected = session::Session::open_sandbox(config, sim, sim::SANDBOX_REGION)
             .await
             .map_err(|e| e.to_string())?;
@@ -136,13 +137,13 @@ impl Connector {
     }
 
     /// The connector for `connected`, its client for the session's region, and the header.
-    fn connected(connected: session::Session) -> Result<(Connector, Client, Session), ApiError> {
+    fn connected(connected: session::Session) -> Result<(Connector, Client, Connection), ApiError> {
         let region = connected.region().to_string();
         let client = connected.client_for(&region)?;
         if let Some(running) = connected.sandbox() {
             tracing::info!(url = %running.url(), "sandbox started");
         }
-        let session = Session {
+        let session = Connection {
             sandbox: connected.sandbox().is_some(),
             endpoint: client.config().endpoint.to_string(),
             credential_source: connected.credential_source().to_string(),
@@ -354,21 +355,21 @@ mod tests {
 
     #[tokio::test]
     async fn sandbox_flag_connects_to_the_simulator() {
-        let opts = RunOptions {
+        let opts = SessionOptions {
             sandbox: true,
-            ..RunOptions::default()
+            ..SessionOptions::default()
         };
         let config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
         let (connector, opening) = Connector::open(&opts, config).await.expect("opens");
-        let Opening::Ready { client, session } = opening else {
+        let Opening::Ready { client, connection } = opening else {
             panic!("the sandbox needs no credentials")
         };
-        assert!(session.sandbox);
-        assert_eq!(session.region, sim::SANDBOX_REGION);
+        assert!(connection.sandbox);
+        assert_eq!(connection.region, sim::SANDBOX_REGION);
         assert!(
-            session.endpoint.starts_with("http://127.0.0.1:"),
+            connection.endpoint.starts_with("http://127.0.0.1:"),
             "{}",
-            session.endpoint
+            connection.endpoint
         );
         let regions = client
             .describe_regions()
@@ -413,10 +414,10 @@ mod tests {
 
     #[tokio::test]
     async fn sandbox_and_endpoint_conflict() {
-        let opts = RunOptions {
+        let opts = SessionOptions {
             sandbox: true,
             endpoint: Some("http://127.0.0.1:1".into()),
-            ..RunOptions::default()
+            ..SessionOptions::default()
         };
         let config = LoadedConfig::defaults(crate::config::ConfigOrigin::NoConfigDir);
         let err = Connector::open(&opts, config).await.err().expect("refused");

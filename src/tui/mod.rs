@@ -3,17 +3,20 @@
 //!
 //! Shape (docs/architecture.md): terminal events and async results become [`Msg`]s;
 //! [`update`](update::update) applies one to the [`App`](app::App) and returns
-//! [`Effect`](effect::Effect)s; the [`Runner`](effect::Runner) turns effects into tokio tasks
+//! [`Effect`](effect::Effect)s; the [`Runner`](runner::Runner) turns effects into tokio tasks
 //! that answer with more messages; [`view`](view::view) draws the app and only reads it. The
 //! loop redraws only after something happened, and ticks only while work is in flight.
 
 pub mod app;
 pub mod effect;
+pub mod error_report;
 pub mod event_loop;
 pub mod instance_wait;
 pub mod launch;
 pub mod msg;
 pub mod restart;
+pub mod runner;
+pub mod step;
 pub mod steps;
 pub mod terminal;
 #[cfg(test)]
@@ -30,17 +33,14 @@ use crossterm::event::EventStream;
 use tokio::sync::mpsc;
 
 use self::app::App;
-use self::effect::Runner;
 use self::event_loop::{EventLoop, Pause};
 use self::launch::{Connector, Opening};
+use self::runner::Runner;
 use self::theme::Theme;
 use crate::api::ApiError;
 use crate::config::Config;
-use crate::session::SessionError;
+use crate::session::{SessionError, SessionOptions};
 use crate::signals::{Caught, Signals};
-
-/// What the command line says: the global options, shared with the scripted commands.
-pub type RunOptions = crate::session::SessionOptions;
 
 /// Name of the log file in the platform state directory.
 pub const LOG_FILE: &str = "ecsimg.log";
@@ -87,16 +87,16 @@ impl WizardError {
 /// bad config file, `--endpoint` that does not parse, `--sandbox` with `--endpoint`) are
 /// returned before the screen is touched; after that the terminal is restored on every way
 /// out, and a build still going on is described once it is.
-pub async fn run(opts: RunOptions) -> Result<Ended, WizardError> {
+pub async fn run(opts: SessionOptions) -> Result<Ended, WizardError> {
     let loaded = Config::load(opts.config.as_deref()).map_err(SessionError::from)?;
     let _log_guard = init_logging();
     let mouse = loaded.config.ui.mouse;
     let (connector, opening) = Connector::open(&opts, loaded).await?;
     let theme = Theme::from_env();
     let (app, client) = match opening {
-        Opening::Ready { client, session } => {
-            tracing::info!(region = %session.region, endpoint = %session.endpoint, sandbox = session.sandbox, "wizard connected");
-            (App::new(Some(session), None, theme), Some(client))
+        Opening::Ready { client, connection } => {
+            tracing::info!(region = %connection.region, endpoint = %connection.endpoint, sandbox = connection.sandbox, "wizard connected");
+            (App::new(Some(connection), None, theme), Some(client))
         }
         Opening::NeedsCredentials(screen) => (App::new(None, Some(screen), theme), None),
     };
@@ -117,7 +117,7 @@ pub async fn run(opts: RunOptions) -> Result<Ended, WizardError> {
         // The terminal may be gone (SIGHUP): nothing to do about a failed write.
         let _ = write!(io::stderr(), "{farewell}");
     }
-    let sandbox = wizard.app().session.as_ref().is_some_and(|s| s.sandbox);
+    let sandbox = wizard.app().connection.as_ref().is_some_and(|s| s.sandbox);
     if let Some(stopped) = wizard.app().restart.farewell(sandbox) {
         let _ = write!(io::stderr(), "{}", crate::text::escape_lines(&stopped));
     }

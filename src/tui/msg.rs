@@ -9,12 +9,13 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::launch::Session;
-use super::steps::Step;
+use super::launch::Connection;
+use super::step::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
+use crate::submission::Submitted;
 use crate::text::escape_in_place;
-use crate::watch::{Outcome, WatchEvent};
+use crate::watch::{WatchEnd, WatchEvent};
 
 /// Who asked for a piece of async work, so its result goes back to the same place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,7 +61,7 @@ pub enum Loaded {
     Starting(Vec<InstanceResponse>),
     /// CreateImage sent with `DryRun=true`: `DryRunPassed`, or `Created` from an endpoint that
     /// ignored the flag.
-    DryRun(CreateImageOutcome),
+    DryRun(CreateImageAnswer),
     /// What became of a submission ([`Call::Submit`](super::effect::Call::Submit)).
     Submitted(Box<Submitted>),
     /// One event of a watch ([`Call::Watch`](super::effect::Call::Watch)); the last is
@@ -171,9 +172,9 @@ fn escaped<T: Serialize + DeserializeOwned>(value: T) -> T {
     serde_json::from_value(json).unwrap_or(value)
 }
 
-fn escaped_outcome(outcome: CreateImageOutcome) -> CreateImageOutcome {
+fn escaped_outcome(outcome: CreateImageAnswer) -> CreateImageAnswer {
     match outcome {
-        CreateImageOutcome::Created {
+        CreateImageAnswer::Created {
             mut image_id,
             mut request_id,
             mut client_token,
@@ -181,15 +182,15 @@ fn escaped_outcome(outcome: CreateImageOutcome) -> CreateImageOutcome {
             for s in [&mut image_id, &mut request_id, &mut client_token] {
                 escape_in_place(s);
             }
-            CreateImageOutcome::Created {
+            CreateImageAnswer::Created {
                 image_id,
                 request_id,
                 client_token,
             }
         }
-        CreateImageOutcome::DryRunPassed { mut request_id } => {
+        CreateImageAnswer::DryRunPassed { mut request_id } => {
             escape_in_place(&mut request_id);
-            CreateImageOutcome::DryRunPassed { request_id }
+            CreateImageAnswer::DryRunPassed { request_id }
         }
     }
 }
@@ -281,39 +282,18 @@ fn escaped_event(event: WatchEvent) -> WatchEvent {
         } => WatchEvent::Finished {
             image_id,
             outcome: match outcome {
-                Outcome::Available(i) => Outcome::Available(escaped(i)),
-                Outcome::Failed { image: i, reason } => Outcome::Failed {
+                WatchEnd::Available(i) => WatchEnd::Available(escaped(i)),
+                WatchEnd::Failed { image: i, reason } => WatchEnd::Failed {
                     image: image(i),
                     reason,
                 },
-                Outcome::TimedOut { last } => Outcome::TimedOut { last: image(last) },
-                Outcome::Error(e) => Outcome::Error(escaped_error(e)),
+                WatchEnd::TimedOut { last } => WatchEnd::TimedOut { last: image(last) },
+                WatchEnd::Error(e) => WatchEnd::Error(escaped_error(e)),
             },
             elapsed,
         },
         not_visible @ WatchEvent::NotVisibleYet { .. } => not_visible,
     }
-}
-
-/// The journal-then-send sequence of a submission, as it ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Submitted {
-    /// The journal could not record the submission, so CreateImage was not sent.
-    NotSent { reason: String },
-    /// CreateImage was sent (after the journal recorded it); its answer.
-    Sent {
-        /// The journal's id of the submission; send it again under this id when `settled` is
-        /// false.
-        submission_id: String,
-        /// The journal file.
-        journal: PathBuf,
-        answer: Result<CreateImageOutcome, ApiError>,
-        /// Whether the journal holds the outcome. False after an answer that leaves open
-        /// whether ECS acted (a timeout, a 5xx): the same request must be sent again.
-        settled: bool,
-        /// Why the journal could not record the answer (the image exists all the same).
-        journal_problem: Option<String>,
-    },
 }
 
 /// What became of a file write.
@@ -347,7 +327,7 @@ pub enum Msg {
         result: Result<Loaded, ApiError>,
     },
     /// The sandbox the start screen asked for is up (or could not start: the reason).
-    SandboxStarted(Result<Session, String>),
+    SandboxStarted(Result<Connection, String>),
     /// The runner has a client for `region` now (or could not make one, and kept the old
     /// region's: the reason).
     RegionSwitched {

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 
 use super::app::App;
 use super::effect::{Call, Effect};
-use super::launch::Session;
+use super::launch::Connection;
 use super::msg::{Loaded, Msg, Page, RequestId};
 use super::theme::Theme;
 use super::update::update;
@@ -24,8 +24,8 @@ pub fn now() -> DateTime<Utc> {
         .expect("valid time")
 }
 
-pub fn session() -> Session {
-    Session {
+pub fn session() -> Connection {
+    Connection {
         sandbox: true,
         region: "cn-hangzhou".into(),
         credential_source: "sandbox key pair (built in)".into(),
@@ -34,8 +34,8 @@ pub fn session() -> Session {
 }
 
 /// A session against a real account (the default endpoint of cn-hangzhou).
-pub fn real_session() -> Session {
-    Session {
+pub fn real_session() -> Connection {
+    Connection {
         sandbox: false,
         region: "cn-hangzhou".into(),
         credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),

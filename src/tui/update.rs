@@ -9,15 +9,16 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 
 use super::app::{App, Global, Overlay, OverlayAction, Screen};
 use super::effect::{Call, Effect};
+use super::error_report::ErrorReport;
 use super::launch::LaunchAction;
 use super::msg::{Loaded, Msg, Owner, RequestId, escaped_error};
 use super::restart::Done;
-use super::steps::{Outcome, Step};
-use super::view::ErrorReport;
+use super::step::Step;
+use super::steps::Reaction;
 use super::widgets::picker::{Column, Picker, PickerEvent, PickerKind};
 use crate::api::ApiError;
 use crate::api::model::Region;
-use crate::spec::{Context, Field, Source};
+use crate::spec::{Facts, Field, Source};
 
 /// Applies one message to the app and returns the work to start.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -53,9 +54,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 Owner::Restart => Vec::new(),
             }
         }
-        Msg::SandboxStarted(Ok(session)) => {
-            app.spec.region = session.region.clone();
-            app.session = Some(session);
+        Msg::SandboxStarted(Ok(connection)) => {
+            app.spec.region = connection.region.clone();
+            app.connection = Some(connection);
             app.screen = Screen::Wizard;
             app.start()
         }
@@ -108,14 +109,14 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         };
     }
     let step = app.step;
-    let mut outcome = Outcome::Ignored;
+    let mut outcome = Reaction::Ignored;
     let mut effects = app.with_step(step, |s, ctx| outcome = s.key(key, ctx));
     effects.extend(match outcome {
-        Outcome::Handled => Vec::new(),
-        Outcome::Next => next(app),
-        Outcome::Back => back(app),
-        Outcome::Goto(field) => go_to_field(app, field),
-        Outcome::Ignored => global_key(app, key),
+        Reaction::Handled => Vec::new(),
+        Reaction::Next => next(app),
+        Reaction::Back => back(app),
+        Reaction::Goto(field) => go_to_field(app, field),
+        Reaction::Ignored => global_key(app, key),
     });
     effects
 }
@@ -426,9 +427,9 @@ fn region_switched(app: &mut App, region: String, result: Result<(), String>) ->
 fn moved_to_region(app: &mut App, region: String) -> Vec<Effect> {
     app.spec.region = region.clone();
     app.spec.source = Source::default();
-    app.facts = Context::default();
-    if let Some(session) = &mut app.session {
-        session.region = region.clone();
+    app.facts = Facts::default();
+    if let Some(connection) = &mut app.connection {
+        connection.region = region.clone();
     }
     let mut effects = Vec::new();
     for step in Step::ALL {

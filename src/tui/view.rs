@@ -10,58 +10,19 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Overlay, Screen};
-use super::steps::{Step, ViewCtx};
+use super::error_report::ErrorReport;
+use super::step::Step;
+use super::steps::ViewCtx;
 use super::widgets::bars_around;
 use super::widgets::dialog::{Dialog, input_box, unindented};
 use super::widgets::keymap::{HelpLine, KeyHint};
 use super::widgets::picker::{PickerStyle, put};
 use super::widgets::text_field::wrap;
-use crate::api::ApiError;
 use crate::text::escape;
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
-
-/// A failed call as shown in the error popup.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorReport {
-    /// What was being done ("Loading instances").
-    pub doing: String,
-    pub message: String,
-    pub code: Option<String>,
-    /// The code's plain-language meaning and fix, from `assets/errors.toml`.
-    pub meaning: Option<String>,
-    pub fix: Option<String>,
-    /// For support: the RequestId and troubleshooting link.
-    pub request_id: Option<String>,
-    pub recommend: Option<String>,
-    /// Whether `r` retries.
-    pub retry: bool,
-}
-
-impl ErrorReport {
-    pub fn from_api(doing: &str, error: &ApiError, retry: bool) -> ErrorReport {
-        let explanation = error.explanation();
-        let (message, recommend) = match error {
-            ApiError::Service(e) => (
-                format!("{}: {}", e.code, e.message),
-                Some(e.recommend.clone()).filter(|r| !r.is_empty()),
-            ),
-            other => (other.to_string(), None),
-        };
-        ErrorReport {
-            doing: doing.to_string(),
-            message,
-            code: error.code().map(str::to_string),
-            meaning: explanation.map(|e| e.meaning.clone()),
-            fix: explanation.map(|e| e.fix.clone()),
-            request_id: error.request_id().map(str::to_string),
-            recommend,
-            retry,
-        }
-    }
-}
 
 /// Draws the whole screen.
 pub fn view(app: &App, frame: &mut Frame) {
@@ -128,9 +89,9 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         " ecsimg ",
         theme.header.add_modifier(Modifier::BOLD),
     )];
-    match &app.session {
-        Some(session) => {
-            if session.sandbox {
+    match &app.connection {
+        Some(connection) => {
+            if connection.sandbox {
                 spans.push(Span::styled(" SANDBOX ", theme.sandbox));
             }
             spans.push(Span::styled(
@@ -139,10 +100,10 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             ));
             // The source names a profile, and profiles come from files: escaped.
             spans.push(Span::styled(
-                format!("│ key: {} ", escape(&session.credential_source)),
+                format!("│ key: {} ", escape(&connection.credential_source)),
                 theme.header,
             ));
-            let endpoint = format!("│ {}", session.endpoint);
+            let endpoint = format!("│ {}", connection.endpoint);
             let used: usize = spans.iter().map(|s| s.content.width()).sum();
             if used + endpoint.width() <= usize::from(area.width) {
                 spans.push(Span::styled(endpoint, theme.header));

@@ -13,15 +13,16 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use ecsimg::api::client::{Client, ClientConfig, CreateImageOutcome};
+use ecsimg::api::Credentials;
+use ecsimg::api::client::{Client, ClientConfig};
 use ecsimg::api::endpoint::Endpoint;
 use ecsimg::api::error::{ApiError, TransportKind};
 use ecsimg::api::model::{DiskQuery, ImageQuery, InstanceQuery, SnapshotQuery};
+use ecsimg::api::operations::CreateImageAnswer;
 use ecsimg::api::power::StopOptions;
 use ecsimg::api::product::ECS;
 use ecsimg::api::retry::RetryPolicy;
 use ecsimg::api::sign::{self, SignatureVersion};
-use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -294,7 +295,7 @@ fn verify_v3(
     let Some(auth) = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(sign::parse_authorization)
+        .and_then(ecsimg::sim::parse_authorization)
     else {
         problems.push("malformed authorization".into());
         return;
@@ -403,7 +404,7 @@ async fn v3_requests_verify_and_carry_region_and_token() {
     let regions = client.describe_regions().await.expect("regions");
     assert_eq!(regions[0].region_id, "cn-hangzhou");
     let outcome = client.create_image(&image_params()).await.expect("created");
-    let CreateImageOutcome::Created {
+    let CreateImageAnswer::Created {
         image_id,
         request_id,
         client_token,
@@ -436,7 +437,7 @@ async fn v1_requests_verify_with_the_server_side_v1_check() {
     client.describe_regions().await.expect("regions");
     let outcome = client.create_image(&image_params()).await.expect("created");
     assert!(
-        matches!(outcome, CreateImageOutcome::Created { ref image_id, .. } if image_id == "m-2")
+        matches!(outcome, CreateImageAnswer::Created { ref image_id, .. } if image_id == "m-2")
     );
     let seen = server.assert_verified(2);
     assert_eq!(seen[1].action, "CreateImage");
@@ -455,7 +456,7 @@ async fn a_given_client_token_is_kept() {
         .await
         .expect("created");
     assert!(
-        matches!(outcome, CreateImageOutcome::Created { ref client_token, .. } if client_token == "my-token-1")
+        matches!(outcome, CreateImageAnswer::Created { ref client_token, .. } if client_token == "my-token-1")
     );
     let seen = server.assert_verified(1);
     let tokens: Vec<_> = seen[0]
@@ -493,7 +494,7 @@ async fn create_image_retries_with_the_same_client_token() {
         .await
         .expect("created after retries");
     assert!(
-        matches!(outcome, CreateImageOutcome::Created { ref image_id, .. } if image_id == "m-4")
+        matches!(outcome, CreateImageAnswer::Created { ref image_id, .. } if image_id == "m-4")
     );
     let seen = server.assert_verified(5);
     let tokens: Vec<_> = seen.iter().map(|s| s.param("ClientToken")).collect();
@@ -777,7 +778,7 @@ async fn dry_run_operation_is_success() {
         .expect("dry run passes");
     assert_eq!(
         outcome,
-        CreateImageOutcome::DryRunPassed {
+        CreateImageAnswer::DryRunPassed {
             request_id: "REQ-DryRunOperation".into()
         }
     );

@@ -3,10 +3,10 @@
 //! V3, paged. The client's endpoint is an override (the simulator's URL), which serves every
 //! product on one listener, so Resource Manager's requests must go there too.
 
+use ecsimg::api::Credentials;
 use ecsimg::api::model::ResourceGroup;
 use ecsimg::api::sign::SignatureVersion;
 use ecsimg::api::{Client, ClientConfig, Endpoint};
-use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, Fault, RunningSim, Seed, SimConfig};
 use futures::{StreamExt as _, TryStreamExt as _};

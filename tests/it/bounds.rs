@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
+use ecsimg::api::Credentials;
 use ecsimg::api::error::ServiceError;
 use ecsimg::api::retry::{MAX_RETRY_AFTER, parse_retry_after};
 use ecsimg::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
-use ecsimg::credentials::Credentials;
 use ecsimg::duration::{self, Bounds};
 use ecsimg::regular_file::{self, FileError};
 use ecsimg::secret::Secret;

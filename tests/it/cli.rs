@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use ecsimg::api::Credentials;
 use ecsimg::api::model::{ImageQuery, WATCH_STATUSES};
 use ecsimg::api::{Client, ClientConfig, Endpoint};
-use ecsimg::credentials::Credentials;
 use ecsimg::journal::Journal;
 use ecsimg::secret::Secret;
 

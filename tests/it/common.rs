@@ -5,14 +5,15 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::Credentials;
 use ecsimg::api::{Client, ClientConfig, Endpoint};
-use ecsimg::credentials::Credentials;
 use ecsimg::secret::Secret;
 use ecsimg::sim;
 use ecsimg::tui::app::App;
-use ecsimg::tui::effect::{Effect, Runner};
-use ecsimg::tui::launch::Session;
+use ecsimg::tui::effect::Effect;
+use ecsimg::tui::launch::Connection;
 use ecsimg::tui::msg::Msg;
+use ecsimg::tui::runner::Runner;
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -33,7 +34,7 @@ pub struct Harness {
     pub app: App,
     pub runner: Runner,
     rx: UnboundedReceiver<Msg>,
-    session: Session,
+    session: Connection,
     pace: Pace,
 }
 
@@ -43,7 +44,7 @@ impl Harness {
     pub async fn start(
         runner: Runner,
         rx: UnboundedReceiver<Msg>,
-        session: Session,
+        session: Connection,
         pace: Pace,
     ) -> Harness {
         let mut harness = Harness {

@@ -13,6 +13,7 @@ mod cli_power;
 mod common;
 mod credentials_config;
 mod hostile;
+mod layers;
 mod props;
 mod secrets;
 mod sim;

@@ -21,28 +21,29 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ecsimg::api::Credentials;
 use ecsimg::api::error::ServiceError;
 use ecsimg::api::model::{
     Disk, DiskQuery, Image, ImageQuery, Instance, InstanceQuery, InstanceResponse, Region,
     ResourceGroup, Snapshot, SnapshotQuery,
 };
 use ecsimg::api::sign::SignatureVersion;
-use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageOutcome, Endpoint, StoppedMode};
-use ecsimg::credentials::Credentials;
+use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageAnswer, Endpoint, StoppedMode};
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, RunningSim, SimConfig};
 use ecsimg::spec::{
     self, Architecture, BootMode, DetectionStrategy, DiskSpec, DiskType, Features, ImageDetails,
     ImageSpec, ImdsSupport, Source, Tag, parse_recipe, to_params, to_recipe, validate,
 };
+use ecsimg::submission::Submitted;
 use ecsimg::tui::app::App;
 use ecsimg::tui::effect::{Call, Effect};
-use ecsimg::tui::launch::{LaunchScreen, Session};
-use ecsimg::tui::msg::{Loaded, Msg, Page, Saved, Submitted};
+use ecsimg::tui::launch::{Connection, LaunchScreen};
+use ecsimg::tui::msg::{Loaded, Msg, Page, Saved};
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
-use ecsimg::watch::{Outcome, WatchEvent};
+use ecsimg::watch::{WatchEnd, WatchEvent};
 use futures::TryStreamExt as _;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -396,11 +397,11 @@ proptest! {
             (dry, client.create_image(&params).await)
         });
         prop_assert!(
-            matches!(dry, Ok(CreateImageOutcome::DryRunPassed { .. })),
+            matches!(dry, Ok(CreateImageAnswer::DryRunPassed { .. })),
             "DryRun refused a valid spec: {dry:?}\n{params:?}"
         );
         let image_id = match created {
-            Ok(CreateImageOutcome::Created { image_id, client_token, .. }) => {
+            Ok(CreateImageAnswer::Created { image_id, client_token, .. }) => {
                 if let Some(token) = &spec.client_token {
                     prop_assert_eq!(&client_token, token);
                 }
@@ -571,13 +572,13 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
             code: "200".into(),
             message: "success".into(),
         }])],
-        Call::DryRun { .. } => vec![Loaded::DryRun(CreateImageOutcome::DryRunPassed {
+        Call::DryRun { .. } => vec![Loaded::DryRun(CreateImageAnswer::DryRunPassed {
             request_id: "DRY-RUN-REQUEST".into(),
         })],
         Call::Submit(submit) => vec![Loaded::Submitted(Box::new(Submitted::Sent {
             submission_id: "sub-prop".into(),
             journal: PathBuf::from("/nonexistent/journal.jsonl"),
-            answer: Ok(CreateImageOutcome::Created {
+            answer: Ok(CreateImageAnswer::Created {
                 image_id: "m-prop0000000000000001".into(),
                 request_id: "CREATE-REQUEST".into(),
                 client_token: submit.spec.client_token.clone().unwrap_or_default(),
@@ -598,7 +599,7 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
             })),
             Loaded::Watch(Box::new(WatchEvent::Finished {
                 image_id: image_id.clone(),
-                outcome: Outcome::Available(image(image_id)),
+                outcome: WatchEnd::Available(image(image_id)),
                 elapsed: Duration::from_secs(70),
             })),
         ],
@@ -660,7 +661,7 @@ fn walk(which: usize, len: usize) -> Vec<Event> {
 /// and drawing after every event at the current size.
 fn drive(launch: bool, start: (u16, u16), events: &[Event], failures: &[bool]) {
     let canned = &world().canned;
-    let session = Session {
+    let session = Connection {
         sandbox: true,
         region: sim::SANDBOX_REGION.into(),
         credential_source: "sandbox key pair (built in)".into(),

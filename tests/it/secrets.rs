@@ -27,18 +27,18 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use crate::common::{Harness, Pace};
 use crate::hostile::{Hostile, Reply, Request};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ecsimg::api::Credentials;
 use ecsimg::api::model::ImageQuery;
 use ecsimg::api::sign::percent_encode;
 use ecsimg::api::{Client, ClientConfig, Endpoint};
 use ecsimg::config::{Config, ConfigOrigin, LoadedConfig};
-use ecsimg::credentials::Credentials;
 use ecsimg::journal::Journal;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, KeyPair, RunningSim, SimConfig};
 use ecsimg::tui::app::App;
-use ecsimg::tui::effect::Runner;
-use ecsimg::tui::launch::{Connector, Session};
-use ecsimg::tui::steps::Step;
+use ecsimg::tui::launch::{Connection, Connector};
+use ecsimg::tui::runner::Runner;
+use ecsimg::tui::step::Step;
 use ecsimg::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -721,7 +721,7 @@ fn walk_the_wizard(accepted: bool) {
             .await
             .expect("the simulator starts");
         let url = connector.sandbox().expect("a sandbox").url();
-        let session = Session {
+        let session = Connection {
             sandbox: false,
             region: sim::SANDBOX_REGION.into(),
             credential_source: "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)".into(),

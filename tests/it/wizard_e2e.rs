@@ -7,26 +7,26 @@ use std::time::Duration;
 
 use crate::common::{Harness, Pace};
 use crossterm::event::KeyCode;
-use ecsimg::api::CreateImageOutcome;
+use ecsimg::api::CreateImageAnswer;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
+use ecsimg::session::SessionOptions;
 use ecsimg::spec::{self, ImdsSupport, Source};
-use ecsimg::tui::RunOptions;
-use ecsimg::tui::effect::Runner;
 use ecsimg::tui::launch::{Connector, Opening};
-use ecsimg::tui::steps::Step;
+use ecsimg::tui::runner::Runner;
+use ecsimg::tui::step::Step;
 use tokio::sync::mpsc::unbounded_channel;
 
 /// Opens the wizard exactly as `ecsimg --sandbox` does and runs its first loads.
 async fn sandbox() -> Harness {
-    let opts = RunOptions {
+    let opts = SessionOptions {
         sandbox: true,
-        ..RunOptions::default()
+        ..SessionOptions::default()
     };
     let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
     let (connector, opening): (Connector, Opening) = Connector::open(&opts, config)
         .await
         .expect("the sandbox starts");
-    let Opening::Ready { client, session } = opening else {
+    let Opening::Ready { client, connection } = opening else {
         panic!("the sandbox needs no credentials");
     };
     let (tx, rx) = unbounded_channel();
@@ -36,7 +36,7 @@ async fn sandbox() -> Harness {
         max_delay: Duration::MAX,
         tick_before_key: false,
     };
-    Harness::start(runner, rx, session, pace).await
+    Harness::start(runner, rx, connection, pace).await
 }
 
 /// Checks on the finished spec.
@@ -56,7 +56,7 @@ impl Harness {
         params.push(("DryRun".into(), "true".into()));
         let outcome = self.client().create_image(&params).await;
         assert!(
-            matches!(outcome, Ok(CreateImageOutcome::DryRunPassed { .. })),
+            matches!(outcome, Ok(CreateImageAnswer::DryRunPassed { .. })),
             "the simulator refused the spec: {outcome:?}\n{:#?}",
             self.app.spec
         );

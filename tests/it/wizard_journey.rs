@@ -10,16 +10,16 @@ use std::time::Duration;
 
 use crate::common::{Harness, Pace};
 use crossterm::event::KeyCode;
-use ecsimg::api::CreateImageOutcome;
+use ecsimg::api::CreateImageAnswer;
 use ecsimg::api::error::explain;
 use ecsimg::api::model::ImageQuery;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
 use ecsimg::journal::Journal;
 use ecsimg::sim::{Fault, RunningSim, SimConfig};
 use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
-use ecsimg::tui::effect::Runner;
 use ecsimg::tui::launch::Connector;
-use ecsimg::tui::steps::Step;
+use ecsimg::tui::runner::Runner;
+use ecsimg::tui::step::Step;
 use ecsimg::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -333,7 +333,7 @@ async fn from_source_to_an_available_image_that_matches_the_spec() {
         .await
         .expect("an idempotent repeat");
     assert!(
-        matches!(again, CreateImageOutcome::Created { image_id: ref id, .. } if *id == image_id),
+        matches!(again, CreateImageAnswer::Created { image_id: ref id, .. } if *id == image_id),
         "{again:?}"
     );
     assert_eq!(

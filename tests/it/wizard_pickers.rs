@@ -5,7 +5,7 @@
 
 use crossterm::event::KeyCode;
 use ecsimg::sim::Fault;
-use ecsimg::tui::steps::Step;
+use ecsimg::tui::step::Step;
 
 use crate::wizard_journey::Journey;
 

@@ -139,7 +139,7 @@ struct Batch<'p> {
 }
 
 /// Each named instance with its status before the call, or why it is refused.
-type Outcomes = Vec<(String, Result<InstanceStatus, SimError>)>;
+type PerInstance = Vec<(String, Result<InstanceStatus, SimError>)>;
 
 impl<'p> Batch<'p> {
     fn read(state: &State, params: &'p Params) -> Result<Self, SimError> {
@@ -191,8 +191,8 @@ impl<'p> Batch<'p> {
         &self,
         region: &Region,
         rule: impl Fn(&Region, &Instance) -> Result<InstanceStatus, SimError>,
-    ) -> Result<Outcomes, SimError> {
-        let outcomes: Outcomes = self
+    ) -> Result<PerInstance, SimError> {
+        let outcomes: PerInstance = self
             .ids
             .iter()
             .map(|id| {
@@ -218,7 +218,7 @@ impl<'p> Batch<'p> {
     fn apply(
         &self,
         region: &mut Region,
-        outcomes: Outcomes,
+        outcomes: PerInstance,
         now: DateTime<Utc>,
         speed: f64,
         current: &'static str,

@@ -4,21 +4,8 @@
 use super::super::state::{
     Disk, Instance, InstanceStatus, Snapshot, SnapshotProgress, State, StoppedMode,
 };
-use super::rows::SeedFile;
+use super::rows::{GenerateRow, SeedFile};
 use chrono::TimeDelta;
-use serde::Deserialize;
-
-/// Deterministic synthetic rows for load tests: `instances` instances (each with a system
-/// disk) and `snapshots` snapshots spread over those disks, in `region`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct GenerateRow {
-    pub(super) region: String,
-    #[serde(default)]
-    pub(super) instances: u32,
-    #[serde(default)]
-    pub(super) snapshots: u32,
-}
 
 impl GenerateRow {
     pub(super) fn fill(&self, state: &mut State, f: &SeedFile, default_rg: &str) {

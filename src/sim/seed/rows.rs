@@ -5,7 +5,6 @@ use super::super::state::{
     Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, ResourceGroup, Risk,
     Snapshot, SnapshotProgress, StoppedMode,
 };
-use super::generate::GenerateRow;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -33,6 +32,18 @@ pub(super) struct SeedFile {
     #[serde(default)]
     pub(super) snapshots: Vec<SnapshotRow>,
     pub(super) generate: Option<GenerateRow>,
+}
+
+/// Deterministic synthetic rows for load tests: `instances` instances (each with a system
+/// disk) and `snapshots` snapshots spread over those disks, in `region`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GenerateRow {
+    pub(super) region: String,
+    #[serde(default)]
+    pub(super) instances: u32,
+    #[serde(default)]
+    pub(super) snapshots: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

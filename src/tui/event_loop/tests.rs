@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::config::{ConfigOrigin, LoadedConfig};
+use crate::session::SessionOptions;
 use crate::sim::{self, Seed, SimConfig};
-use crate::tui::RunOptions;
 use crate::tui::app::Screen;
 use crate::tui::launch::{Connector, LaunchScreen, Opening};
 use crate::tui::theme::Theme;
@@ -43,17 +43,17 @@ impl Rig {
 
     /// `ecsimg --sandbox`: the wizard on the embedded simulator.
     async fn sandbox() -> Rig {
-        let opts = RunOptions {
+        let opts = SessionOptions {
             sandbox: true,
-            ..RunOptions::default()
+            ..SessionOptions::default()
         };
         let config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
         let (connector, opening) = Connector::open(&opts, config).await.expect("opens");
-        let Opening::Ready { client, session } = opening else {
+        let Opening::Ready { client, connection } = opening else {
             panic!("the sandbox needs no credentials")
         };
         Rig::new(
-            App::new(Some(session), None, Theme::plain()),
+            App::new(Some(connection), None, Theme::plain()),
             connector,
             Some(client),
         )

@@ -22,7 +22,7 @@ use ratatui::layout::Rect;
 
 use self::fields::{SLOTS, Slot, architecture_options, boot_mode_options, platform_options};
 use self::lists::Lists;
-use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
 use crate::spec::{Architecture, BootMode, Field, ImageSpec, rules};
@@ -336,13 +336,13 @@ impl StepScreen for DetailsStep {
         self.lists.stop(ctx);
     }
 
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let Some(action) = self.keymap().action(&key) else {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         };
         if self.open.is_some() {
             self.picker_key(action, key, ctx);
-            return Outcome::Handled;
+            return Reaction::Handled;
         }
         let slot = self.slot();
         let last = SLOTS.len() - 1;
@@ -384,31 +384,31 @@ impl StepScreen for DetailsStep {
                 self.write(slot, ctx.spec, ctx.now);
             }
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
     /// The wheel scrolls an open list and a click selects a row (choosing takes Enter).
-    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Reaction {
         let event = match self.open {
             Some(Slot::Family) => self.lists.families.picker.handle_mouse(event),
             Some(_) => self.lists.groups.picker.handle_mouse(event),
             None => PickerEvent::Ignored,
         };
         match event {
-            PickerEvent::Ignored => Outcome::Ignored,
-            _ => Outcome::Handled,
+            PickerEvent::Ignored => Reaction::Ignored,
+            _ => Reaction::Handled,
         }
     }
 
-    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Outcome {
+    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Reaction {
         match self.open {
             Some(Slot::Family) => {
                 self.lists.families.picker.handle_paste(text);
-                return Outcome::Handled;
+                return Reaction::Handled;
             }
             Some(_) => {
                 self.lists.groups.picker.handle_paste(text);
-                return Outcome::Handled;
+                return Reaction::Handled;
             }
             None => {}
         }
@@ -418,9 +418,9 @@ impl StepScreen for DetailsStep {
                 if field.paste(text) {
                     self.write(slot, ctx.spec, ctx.now);
                 }
-                Outcome::Handled
+                Reaction::Handled
             }
-            None => Outcome::Ignored,
+            None => Reaction::Ignored,
         }
     }
 

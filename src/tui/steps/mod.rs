@@ -5,10 +5,10 @@
 //! implements [`StepScreen`]. The top-level `update` routes to the active step:
 //!
 //! - **Keys, mouse, paste** go to the active step first ([`StepScreen::key`] etc.). Return
-//!   [`Outcome::Ignored`] for keys you do not use: the app then applies the global meaning
+//!   [`Reaction::Ignored`] for keys you do not use: the app then applies the global meaning
 //!   (`?` help, `q` quit, `Esc` back, `^N`/`^P` next/previous step, `^G` region). A step that
 //!   has a text input focused should consume printable keys (including `q` and `?`). `Ctrl+C`
-//!   and `F1` never reach a step. Return [`Outcome::Next`] / [`Outcome::Back`] to move on (e.g.
+//!   and `F1` never reach a step. Return [`Reaction::Next`] / [`Reaction::Back`] to move on (e.g.
 //!   Enter on the last field) or back.
 //! - **Answers live in the spec**: write what the user chose into `ctx.spec` as soon as it is
 //!   valid input (the step bar, other steps and the summary read it). Keep raw input that does
@@ -38,7 +38,7 @@
 //!   adds the global keys the step does not use itself. A key that does nothing in a mode is
 //!   not bound there, so the footer and the help never promise it.
 //!
-//! - **Jumps**: return [`Outcome::Goto`] to send the user to the field a problem is about (the
+//! - **Jumps**: return [`Reaction::Goto`] to send the user to the field a problem is about (the
 //!   review does); the app enters the field's step and calls [`StepScreen::focus`] on it.
 //! - **Quitting** asks first when [`StepScreen::quit_warning`] of the active step says why
 //!   (a submission in flight), or when there are unsaved answers.
@@ -56,107 +56,20 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::effect::{Call, Effect};
-use super::launch::Session;
+use super::error_report::ErrorReport;
+use super::launch::Connection;
 use super::msg::{Loaded, Owner, Page, RequestId};
 use super::restart::Restart;
+use super::step::Step;
 use super::theme::Theme;
-use super::view::ErrorReport;
 pub use super::widgets::keymap::{KeyHint, Keys};
 use super::widgets::picker::Picker;
 use crate::api::ApiError;
-use crate::spec::{Context, Field, FieldError, ImageSpec};
-
-/// The wizard's steps, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Step {
-    Source,
-    Disks,
-    Details,
-    Tags,
-    Review,
-    Submit,
-}
-
-impl Step {
-    pub const ALL: [Step; 6] = [
-        Step::Source,
-        Step::Disks,
-        Step::Details,
-        Step::Tags,
-        Step::Review,
-        Step::Submit,
-    ];
-
-    pub fn number(self) -> usize {
-        self as usize + 1
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Step::Source => "Source",
-            Step::Disks => "Disks",
-            Step::Details => "Image details",
-            Step::Tags => "Tags & features",
-            Step::Review => "Review",
-            Step::Submit => "Submit",
-        }
-    }
-
-    /// A shorter title for narrow terminals.
-    pub fn short_title(self) -> &'static str {
-        match self {
-            Step::Details => "Details",
-            Step::Tags => "Tags",
-            other => other.title(),
-        }
-    }
-
-    pub fn next(self) -> Option<Step> {
-        Step::ALL.get(self as usize + 1).copied()
-    }
-
-    pub fn previous(self) -> Option<Step> {
-        (self as usize).checked_sub(1).map(|i| Step::ALL[i])
-    }
-
-    /// The step where a field is edited, so a finding marks the right step.
-    pub fn of_field(field: Field) -> Step {
-        match field {
-            Field::Region
-            | Field::Source
-            | Field::InstanceId
-            | Field::SnapshotId
-            | Field::Stop
-            | Field::ForceStop
-            | Field::Restart => Step::Source,
-            Field::SourceDisks
-            | Field::SourceDisk(_)
-            | Field::SourceDiskType(_)
-            | Field::SourceDiskSnapshot(_)
-            | Field::SourceDiskSize(_)
-            | Field::SourceDiskDevice(_) => Step::Disks,
-            Field::ImageName
-            | Field::ImageFamily
-            | Field::ImageVersion
-            | Field::Description
-            | Field::Platform
-            | Field::Architecture
-            | Field::BootMode
-            | Field::ResourceGroupId => Step::Details,
-            Field::Tags
-            | Field::Tag(_)
-            | Field::TagKey(_)
-            | Field::TagValue(_)
-            | Field::ImdsSupport
-            | Field::DetectionStrategy => Step::Tags,
-            Field::ClientToken => Step::Review,
-        }
-    }
-}
+use crate::spec::{Facts, Field, Finding, ImageSpec};
 
 /// What a step did with an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Reaction {
     /// Not used: the app applies the key's global meaning.
     Ignored,
     /// Used; nothing else to do.
@@ -183,8 +96,8 @@ pub fn ecsimg_command(sandbox: bool, args: &str) -> String {
 #[derive(Clone, Copy)]
 pub struct Answers<'a> {
     pub spec: &'a ImageSpec,
-    pub findings: &'a [FieldError],
-    pub facts: &'a Context,
+    pub findings: &'a [Finding],
+    pub facts: &'a Facts,
 }
 
 impl Answers<'_> {
@@ -198,13 +111,13 @@ impl Answers<'_> {
 pub struct StepCtx<'a> {
     pub spec: &'a mut ImageSpec,
     /// Live facts for `spec::validate_with`.
-    pub facts: &'a mut Context,
+    pub facts: &'a mut Facts,
     /// `validate_with(spec, facts)` as of the previous message.
-    pub findings: &'a [FieldError],
+    pub findings: &'a [Finding],
     /// The time of the last tick (use it for elapsed-time displays, never the clock).
     pub now: DateTime<Utc>,
     /// Where the wizard is connected.
-    pub session: Option<&'a Session>,
+    pub connection: Option<&'a Connection>,
     /// The instance ecsimg stopped in this session, and the offer to start it again.
     pub restart: &'a mut Restart,
     owner: Step,
@@ -219,10 +132,10 @@ impl<'a> StepCtx<'a> {
     pub(crate) fn new(
         owner: Step,
         spec: &'a mut ImageSpec,
-        facts: &'a mut Context,
-        findings: &'a [FieldError],
+        facts: &'a mut Facts,
+        findings: &'a [Finding],
         now: DateTime<Utc>,
-        session: Option<&'a Session>,
+        connection: Option<&'a Connection>,
         restart: &'a mut Restart,
         seq: &'a mut u64,
         effects: &'a mut Vec<Effect>,
@@ -234,7 +147,7 @@ impl<'a> StepCtx<'a> {
             facts,
             findings,
             now,
-            session,
+            connection,
             restart,
             owner,
             seq,
@@ -316,9 +229,9 @@ impl<'a> StepCtx<'a> {
 /// What a step's view may read.
 pub struct ViewCtx<'a> {
     pub spec: &'a ImageSpec,
-    pub findings: &'a [FieldError],
+    pub findings: &'a [Finding],
     /// The live facts the findings were computed with.
-    pub facts: &'a Context,
+    pub facts: &'a Facts,
     pub theme: &'a Theme,
     pub now: DateTime<Utc>,
     /// Advances while something is in flight: index spinner frames with it.
@@ -335,7 +248,7 @@ impl ViewCtx<'_> {
     }
 
     /// The findings about one field.
-    pub fn findings_for(&self, field: Field) -> impl Iterator<Item = &FieldError> {
+    pub fn findings_for(&self, field: Field) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.field == field)
     }
 
@@ -354,12 +267,12 @@ pub trait StepScreen {
     fn enter(&mut self, ctx: &mut StepCtx);
     /// The step stops being active.
     fn leave(&mut self, ctx: &mut StepCtx);
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome;
-    fn mouse(&mut self, _event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
-        Outcome::Ignored
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction;
+    fn mouse(&mut self, _event: MouseEvent, _ctx: &mut StepCtx) -> Reaction {
+        Reaction::Ignored
     }
-    fn paste(&mut self, _text: &str, _ctx: &mut StepCtx) -> Outcome {
-        Outcome::Ignored
+    fn paste(&mut self, _text: &str, _ctx: &mut StepCtx) -> Reaction {
+        Reaction::Ignored
     }
     /// A result of a call this step made.
     fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx);
@@ -393,29 +306,4 @@ pub trait StepScreen {
     /// The keys [`StepScreen::key`] acts on now, most important first, with the help's notes:
     /// the step's keymap without its actions.
     fn keys(&self, answers: Answers) -> Keys;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps_are_ordered() {
-        assert_eq!(Step::Source.next(), Some(Step::Disks));
-        assert_eq!(Step::Tags.next(), Some(Step::Review));
-        assert_eq!(Step::Review.next(), Some(Step::Submit));
-        assert_eq!(Step::Submit.next(), None);
-        assert_eq!(Step::Source.previous(), None);
-        assert_eq!(Step::Disks.previous(), Some(Step::Source));
-        assert_eq!(Step::Review.number(), 5);
-    }
-
-    #[test]
-    fn fields_map_to_the_step_that_edits_them() {
-        assert_eq!(Step::of_field(Field::InstanceId), Step::Source);
-        assert_eq!(Step::of_field(Field::SourceDiskSize(3)), Step::Disks);
-        assert_eq!(Step::of_field(Field::BootMode), Step::Details);
-        assert_eq!(Step::of_field(Field::TagKey(0)), Step::Tags);
-        assert_eq!(Step::of_field(Field::ImdsSupport), Step::Tags);
-    }
 }

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::spec::{DetectionStrategy, Field, ImdsSupport, Tag, rules};
 use crate::tui::msg::{Loaded, RequestId};
@@ -331,9 +331,9 @@ impl StepScreen for TagsStep {
         self.settle(ctx);
     }
 
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let Some(action) = self.keymap().action(&key) else {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         };
         match action {
             Action::Field => self.widget_key(key, ctx),
@@ -354,18 +354,18 @@ impl StepScreen for TagsStep {
             Action::Add => self.add(ctx),
             Action::Remove => self.remove(ctx),
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
-    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Outcome {
+    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Reaction {
         match self.editor_mut() {
             Some(editor) => {
                 if editor.paste(text) {
                     ctx.spec.tags = self.tags();
                 }
-                Outcome::Handled
+                Reaction::Handled
             }
-            None => Outcome::Ignored,
+            None => Reaction::Ignored,
         }
     }
 

@@ -163,7 +163,7 @@ fn switching_region_reloads_lists() {
     assert!(app.steps.source.instances().rows().is_empty());
     assert!(app.overlay.is_none());
     assert_eq!(
-        app.session.as_ref().map(|s| s.region.as_str()),
+        app.connection.as_ref().map(|s| s.region.as_str()),
         Some("cn-shanghai")
     );
 }

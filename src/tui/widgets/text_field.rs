@@ -12,7 +12,7 @@ use tui_input::backend::crossterm::to_input_request;
 use tui_input::{Input, InputRequest};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::spec::{FieldError, Severity};
+use crate::spec::{Finding, Severity};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::keymap::{Key, Keymap, line_editing};
 
@@ -333,8 +333,8 @@ impl Note {
     }
 }
 
-impl From<&FieldError> for Note {
-    fn from(e: &FieldError) -> Self {
+impl From<&Finding> for Note {
+    fn from(e: &Finding) -> Self {
         Self {
             kind: match e.severity {
                 Severity::Error => NoteKind::Error,
@@ -346,7 +346,7 @@ impl From<&FieldError> for Note {
 }
 
 /// Notes for the findings about one field, errors first.
-pub fn notes_for(findings: &[FieldError], field: crate::spec::Field) -> Vec<Note> {
+pub fn notes_for(findings: &[Finding], field: crate::spec::Field) -> Vec<Note> {
     let mut notes: Vec<Note> = findings
         .iter()
         .filter(|f| f.field == field)
@@ -447,7 +447,7 @@ impl<'a> FormRow<'a> {
 
 /// Findings about a table (tags, disks) as wrapped lines for under it, each starting with a
 /// marker and the field's label ("✗ Disk 2 size: …").
-pub fn finding_lines(findings: &[&FieldError], width: usize) -> Vec<(NoteKind, String)> {
+pub fn finding_lines(findings: &[&Finding], width: usize) -> Vec<(NoteKind, String)> {
     let mut out = Vec::new();
     for finding in findings {
         let note = Note::from(*finding);

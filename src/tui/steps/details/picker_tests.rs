@@ -12,7 +12,7 @@ use crate::api::model::{Image, ResourceGroup};
 use crate::tui::app::App;
 use crate::tui::effect::{Call, Effect};
 use crate::tui::msg::Loaded;
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::{
     answer, calls, ctrl, key, render, screen_text, service_error, type_text,
 };

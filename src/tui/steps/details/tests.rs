@@ -9,7 +9,7 @@ use crate::spec::{Severity, Source};
 use crate::tui::app::App;
 use crate::tui::effect::Effect;
 use crate::tui::msg::Page;
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::{
     answer, calls, ctrl, key, render, screen_text, service_error, type_text, wizard,
 };

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{Action, CELLS, Cell, DiskRow, DisksStep, Focus, Target};
 use crate::spec::{DiskSpec, DiskType, ImageSpec, Source, rules};
 use crate::tui::steps::source::{data_disk_problem, system_disk_problem};
-use crate::tui::steps::{Outcome, StepCtx};
+use crate::tui::steps::{Reaction, StepCtx};
 use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::picker::PickerEvent;
 use crate::tui::widgets::text_field::{Edit, TextField};
@@ -472,7 +472,7 @@ impl DisksStep {
         action: Action,
         key: KeyEvent,
         ctx: &mut StepCtx,
-    ) -> Outcome {
+    ) -> Reaction {
         match action {
             Action::Edit => {
                 if let Some(editor) = self.editor_mut()
@@ -503,10 +503,10 @@ impl DisksStep {
             Action::Clear => self.clear_cell(ctx),
             Action::Picker(_) | Action::ClosePicker | Action::Reload => {}
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
-    pub(super) fn picker_event(&mut self, event: PickerEvent, ctx: &mut StepCtx) -> Outcome {
+    pub(super) fn picker_event(&mut self, event: PickerEvent, ctx: &mut StepCtx) -> Reaction {
         match event {
             PickerEvent::Chosen(index) => self.choose(index, ctx),
             PickerEvent::Refused(reason) => {
@@ -514,9 +514,9 @@ impl DisksStep {
             }
             PickerEvent::Refresh => self.load_snapshots(ctx),
             PickerEvent::Handled => {}
-            PickerEvent::Ignored => return Outcome::Ignored,
+            PickerEvent::Ignored => return Reaction::Ignored,
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 }
 

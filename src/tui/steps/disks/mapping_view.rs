@@ -8,8 +8,9 @@ use super::mapping::{data_count, disk_of, parse_size};
 use super::view::{created, table_row, yes_no};
 use super::{Cell, DisksStep, Focus};
 use crate::api::model::Snapshot;
-use crate::spec::{DiskSpec, DiskType, FieldError, Source, rules};
-use crate::tui::steps::{Step, StepScreen, ViewCtx};
+use crate::spec::{DiskSpec, DiskType, Finding, Source, rules};
+use crate::tui::step::Step;
+use crate::tui::steps::{StepScreen, ViewCtx};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::picker::put;
 use crate::tui::widgets::text_field::{NoteKind, finding_lines, render_lines, wrap};
@@ -39,7 +40,7 @@ impl DisksStep {
             .buffer_mut()
             .set_line(area.x, area.y, &title, area.width);
 
-        let findings: Vec<&FieldError> = ctx
+        let findings: Vec<&Finding> = ctx
             .findings
             .iter()
             .filter(|f| Step::of_field(f.field) == Step::Disks)
@@ -205,7 +206,7 @@ impl DisksStep {
         i: usize,
         disk: &DiskSpec,
         focused_cell: Option<Cell>,
-        findings: &[&FieldError],
+        findings: &[&Finding],
         auto_device: &str,
         theme: &Theme,
     ) {

@@ -26,7 +26,7 @@ use ratatui::layout::Rect;
 use self::mapping::{disk_of, parse_size};
 use self::view::paragraph;
 use super::source::{SNAPSHOT_COLUMNS, data_disk_problem};
-use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Snapshot};
 use crate::spec::{DiskSpec, Source};
@@ -221,9 +221,9 @@ impl StepScreen for DisksStep {
         }
     }
 
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let Some(action) = self.keymap(ctx.spec).action(&key) else {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         };
         match action {
             Action::Picker(action) => {
@@ -232,7 +232,7 @@ impl StepScreen for DisksStep {
             }
             Action::ClosePicker => {
                 self.picking = None;
-                Outcome::Handled
+                Reaction::Handled
             }
             Action::Reload => {
                 match &ctx.spec.source {
@@ -247,7 +247,7 @@ impl StepScreen for DisksStep {
                     }
                     Source::Disks(_) => {}
                 }
-                Outcome::Handled
+                Reaction::Handled
             }
             Action::Up | Action::Down if !matches!(ctx.spec.source, Source::Disks(_)) => {
                 self.scroll = if action == Action::Down {
@@ -255,33 +255,33 @@ impl StepScreen for DisksStep {
                 } else {
                     self.scroll.saturating_sub(1)
                 };
-                Outcome::Handled
+                Reaction::Handled
             }
             action => self.mapping_act(action, key, ctx),
         }
     }
 
-    fn mouse(&mut self, event: MouseEvent, ctx: &mut StepCtx) -> Outcome {
+    fn mouse(&mut self, event: MouseEvent, ctx: &mut StepCtx) -> Reaction {
         if self.picking.is_some() {
             let event = self.picker.handle_mouse(event);
             return self.picker_event(event, ctx);
         }
-        Outcome::Ignored
+        Reaction::Ignored
     }
 
-    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Outcome {
+    fn paste(&mut self, text: &str, ctx: &mut StepCtx) -> Reaction {
         if self.picking.is_some() {
             self.picker.handle_paste(text);
-            return Outcome::Handled;
+            return Reaction::Handled;
         }
         match self.editor_mut() {
             Some(editor) => {
                 if editor.paste(text) {
                     self.write_row(ctx.spec);
                 }
-                Outcome::Handled
+                Reaction::Handled
             }
-            None => Outcome::Ignored,
+            None => Reaction::Ignored,
         }
     }
 

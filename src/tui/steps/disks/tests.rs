@@ -8,7 +8,7 @@ use crate::spec::{DiskType, Field, Severity, rules};
 use crate::tui::app::App;
 use crate::tui::effect::{Call, Effect};
 use crate::tui::msg::Page;
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::{
     answer, answer_snapshots, calls, ctrl, key, only_call, render, sample_snapshots, screen_text,
     type_text, wizard,

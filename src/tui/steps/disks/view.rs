@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::{DisksStep, Target};
 use crate::api::model::Snapshot;
-use crate::spec::{FieldError, usable};
+use crate::spec::{Finding, usable};
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle, put};
 use crate::tui::widgets::text_field::{finding_lines, render_lines, wrap};
@@ -240,7 +240,7 @@ impl DisksStep {
             frame.buffer_mut().set_line(area.x, y, &line, area.width);
             y += 1;
         }
-        let findings: Vec<&FieldError> = ctx
+        let findings: Vec<&Finding> = ctx
             .findings
             .iter()
             .filter(|f| f.field == crate::spec::Field::SnapshotId)

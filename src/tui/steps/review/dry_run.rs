@@ -5,12 +5,13 @@ use ratatui::text::{Line, Span};
 
 use super::problems::field_of_error;
 use super::{DryRun, Params, ReviewStep, Tab};
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
 use crate::spec::to_params;
 use crate::tui::effect::Call;
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::Loaded;
-use crate::tui::steps::{Step, StepCtx, ViewCtx};
-use crate::tui::view::ErrorReport;
+use crate::tui::step::Step;
+use crate::tui::steps::{StepCtx, ViewCtx};
 
 impl ReviewStep {
     pub(super) fn start_dry_run(&mut self, ctx: &mut StepCtx) {
@@ -30,12 +31,12 @@ impl ReviewStep {
             return;
         };
         self.dry_run = match result {
-            Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed { request_id })) => {
+            Ok(Loaded::DryRun(CreateImageAnswer::DryRunPassed { request_id })) => {
                 // The RequestId is in the DryRun block; the status line is too short for it.
                 ctx.notify("DryRun passed: ECS accepted the request.");
                 DryRun::Passed { request_id, params }
             }
-            Ok(Loaded::DryRun(CreateImageOutcome::Created {
+            Ok(Loaded::DryRun(CreateImageAnswer::Created {
                 image_id,
                 request_id,
                 ..

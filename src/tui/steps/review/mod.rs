@@ -36,12 +36,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance};
 use crate::spec::{Field, to_params};
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::{Loaded, RequestId, Saved};
-use crate::tui::view::ErrorReport;
 use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::{Scroll, tab_bar, wrap_line};
 use crate::tui::widgets::text_field::TextField;
@@ -278,10 +278,10 @@ impl StepScreen for ReviewStep {
         if ctx.spec.client_token.is_none() {
             ctx.spec.client_token = Some(uuid::Uuid::new_v4().to_string());
         }
-        if let Some(session) = ctx.session {
-            self.endpoint = Some(session.endpoint.clone());
-            self.credential_source = Some(session.credential_source.clone());
-            self.sandbox = session.sandbox;
+        if let Some(connection) = ctx.connection {
+            self.endpoint = Some(connection.endpoint.clone());
+            self.credential_source = Some(connection.credential_source.clone());
+            self.sandbox = connection.sandbox;
         }
         self.look_up(ctx);
     }
@@ -304,9 +304,9 @@ impl StepScreen for ReviewStep {
         self.save = None;
     }
 
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let Some(action) = self.keymap(ctx.answers()).action(&key) else {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         };
         let items = self.items(ctx.spec, ctx.findings, ctx.facts).len();
         match action {
@@ -322,7 +322,7 @@ impl StepScreen for ReviewStep {
             Action::GoToField => {
                 let items = self.items(ctx.spec, ctx.findings, ctx.facts);
                 if let Some(item) = items.get(self.selected.min(items.len().saturating_sub(1))) {
-                    return Outcome::Goto(item.field);
+                    return Reaction::Goto(item.field);
                 }
             }
             Action::Scroll => {
@@ -331,30 +331,30 @@ impl StepScreen for ReviewStep {
             Action::DryRun => self.start_dry_run(ctx),
             Action::Save => self.open_save(ctx.spec),
             Action::LookUp => self.look_up(ctx),
-            Action::Submit => return Outcome::Next,
+            Action::Submit => return Reaction::Next,
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
-    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Reaction {
         let scroll = self.scroll(self.tab);
         match event.kind {
             MouseEventKind::ScrollDown => scroll.by(3),
             MouseEventKind::ScrollUp => scroll.by(-3),
-            _ => return Outcome::Ignored,
+            _ => return Reaction::Ignored,
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
-    fn paste(&mut self, text: &str, _ctx: &mut StepCtx) -> Outcome {
+    fn paste(&mut self, text: &str, _ctx: &mut StepCtx) -> Reaction {
         match &mut self.save {
             Some(Save::Prompt { path, error }) => {
                 if path.paste(text) {
                     *error = None;
                 }
-                Outcome::Handled
+                Reaction::Handled
             }
-            _ => Outcome::Ignored,
+            _ => Reaction::Ignored,
         }
     }
 

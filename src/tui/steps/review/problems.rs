@@ -4,8 +4,8 @@
 use super::{DryRun, ReviewStep};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance};
-use crate::spec::{BootMode, Context, Field, FieldError, ImageSpec, Severity, Source};
-use crate::tui::steps::Step;
+use crate::spec::{BootMode, Facts, Field, Finding, ImageSpec, Severity, Source};
+use crate::tui::step::Step;
 
 /// Something to fix (an error) or to consider (a warning), about one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ impl Problem {
         }
     }
 
-    fn of(finding: &FieldError) -> Problem {
+    fn of(finding: &Finding) -> Problem {
         Problem {
             field: finding.field,
             severity: finding.severity,
@@ -36,7 +36,7 @@ impl Problem {
 /// The warnings the review adds to the validators' findings.
 pub fn warnings(
     spec: &ImageSpec,
-    context: &Context,
+    context: &Facts,
     instance: Option<&Instance>,
     disks: &[Disk],
     source_image: Option<&Image>,
@@ -210,8 +210,8 @@ impl ReviewStep {
     pub(super) fn items(
         &self,
         spec: &ImageSpec,
-        findings: &[FieldError],
-        context: &Context,
+        findings: &[Finding],
+        context: &Facts,
     ) -> Vec<Problem> {
         let mut items = Vec::new();
         if let DryRun::Failed {
@@ -242,8 +242,8 @@ impl ReviewStep {
     pub(super) fn problems(
         &self,
         spec: &ImageSpec,
-        findings: &[FieldError],
-        context: &Context,
+        findings: &[Finding],
+        context: &Facts,
     ) -> Vec<Problem> {
         let mut problems: Vec<Problem> = findings.iter().map(Problem::of).collect();
         problems.extend(warnings(
@@ -275,7 +275,7 @@ mod tests {
         };
         let running = instance("i-1", "web", "Running");
         let fields = |w: Vec<Problem>| w.into_iter().map(|p| p.field).collect::<Vec<_>>();
-        let context = Context::default();
+        let context = Facts::default();
         assert_eq!(
             fields(warnings(&spec, &context, Some(&running), &[], None)),
             [Field::InstanceId, Field::DetectionStrategy]
@@ -317,7 +317,7 @@ mod tests {
                 device: None,
             },
         ]);
-        let mut context = Context::default();
+        let mut context = Facts::default();
         let facts = |encrypted| SnapshotFacts {
             size_gib: Some(40),
             status: "accomplished".into(),

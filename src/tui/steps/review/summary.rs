@@ -5,7 +5,8 @@ use ratatui::text::{Line, Span};
 use super::{DryRun, ReviewStep};
 use crate::api::model::Disk;
 use crate::spec::{DiskType, Severity, Source, rules};
-use crate::tui::steps::{Step, ViewCtx};
+use crate::tui::step::Step;
+use crate::tui::steps::ViewCtx;
 
 impl ReviewStep {
     /// The summary: answers by step with their problems. Each line comes with its wrap indent

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use crossterm::event::KeyCode;
 
 use super::*;
-use crate::api::CreateImageOutcome;
+use crate::api::CreateImageAnswer;
 use crate::api::model::{Disk, Image, Snapshot};
-use crate::spec::{Context, DiskSpec, DiskType, Field, ImageSpec, Source, parse_recipe, to_params};
+use crate::spec::{DiskSpec, DiskType, Facts, Field, ImageSpec, Source, parse_recipe, to_params};
 use crate::tui::app::App;
 use crate::tui::effect::{Call, Effect};
 use crate::tui::msg::{Loaded, Page, RequestId, Saved};
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::*;
 
 pub(crate) const TOKEN: &str = "123e4567-e89b-12d3-a456-426655440000";
@@ -190,7 +190,7 @@ fn snapshots_the_spec_uses_are_looked_up_for_the_validators() {
         size: None,
         device: None,
     }]);
-    app.facts = Context::default();
+    app.facts = Facts::default();
     ctrl(&mut app, 'n');
     ctrl(&mut app, 'n');
     ctrl(&mut app, 'n');
@@ -298,7 +298,7 @@ fn dry_run_passes_with_the_request_id() {
     answer(
         &mut app,
         id,
-        Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed {
+        Ok(Loaded::DryRun(CreateImageAnswer::DryRunPassed {
             request_id: "0F2B8C3E-1111-4A5B-9C0D-0123456789AB".into(),
         })),
     );
@@ -503,7 +503,7 @@ fn at_80x24_the_dry_run_stays_in_view_and_ids_stay_whole() {
     answer(
         &mut app,
         id,
-        Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed {
+        Ok(Loaded::DryRun(CreateImageAnswer::DryRunPassed {
             request_id: request_id.into(),
         })),
     );
@@ -556,7 +556,7 @@ fn the_step_bar_marks_review_and_submit_when_done() {
     answer(
         &mut app,
         id,
-        Ok(Loaded::DryRun(CreateImageOutcome::DryRunPassed {
+        Ok(Loaded::DryRun(CreateImageAnswer::DryRunPassed {
             request_id: "0F2B8C3E-1111-4A5B-9C0D-0123456789AB".into(),
         })),
     );

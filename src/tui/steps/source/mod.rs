@@ -19,7 +19,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use self::stop::{Stop, StopAction};
-use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx};
+use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Instance, InstanceQuery, Snapshot, SnapshotQuery};
 use crate::spec::usable;
@@ -249,19 +249,19 @@ impl SourceStep {
         }
     }
 
-    fn choose_instance(&mut self, instance: Instance, ctx: &mut StepCtx) -> Outcome {
+    fn choose_instance(&mut self, instance: Instance, ctx: &mut StepCtx) -> Reaction {
         if edited_mapping(&ctx.spec.source) {
             self.replacing = Some(Replacing::Instance(Box::new(instance)));
-            return Outcome::Handled;
+            return Reaction::Handled;
         }
         if instance.status == "Running" {
             self.stop = Some(Stop::Warn(Box::new(instance)));
-            return Outcome::Handled;
+            return Reaction::Handled;
         }
         self.use_instance(&instance, ctx)
     }
 
-    fn use_instance(&mut self, instance: &Instance, ctx: &mut StepCtx) -> Outcome {
+    fn use_instance(&mut self, instance: &Instance, ctx: &mut StepCtx) -> Reaction {
         // How an instance was stopped is kept only for the one this wizard stopped.
         if !ctx.restart.stopped_by_us(&instance.instance_id) {
             ctx.spec.stop = None;
@@ -269,13 +269,13 @@ impl SourceStep {
         ctx.spec.source = Source::Instance {
             instance_id: instance.instance_id.clone(),
         };
-        Outcome::Next
+        Reaction::Next
     }
 
-    fn choose_snapshot(&mut self, snapshot: Snapshot, ctx: &mut StepCtx) -> Outcome {
+    fn choose_snapshot(&mut self, snapshot: Snapshot, ctx: &mut StepCtx) -> Reaction {
         if edited_mapping(&ctx.spec.source) {
             self.replacing = Some(Replacing::Snapshot(Box::new(snapshot)));
-            return Outcome::Handled;
+            return Reaction::Handled;
         }
         ctx.facts
             .snapshots
@@ -284,24 +284,24 @@ impl SourceStep {
         ctx.spec.source = Source::Snapshot {
             snapshot_id: snapshot.snapshot_id,
         };
-        Outcome::Next
+        Reaction::Next
     }
 
-    fn choose_mapping(&mut self, ctx: &mut StepCtx) -> Outcome {
+    fn choose_mapping(&mut self, ctx: &mut StepCtx) -> Reaction {
         if !matches!(ctx.spec.source, Source::Disks(_)) {
             ctx.spec.source = Source::Disks(vec![fresh_system_disk()]);
             ctx.spec.stop = None;
         }
-        Outcome::Next
+        Reaction::Next
     }
 
     /// The answer to "replace the disk mapping?".
-    fn replace(&mut self, yes: bool, ctx: &mut StepCtx) -> Outcome {
+    fn replace(&mut self, yes: bool, ctx: &mut StepCtx) -> Reaction {
         let Some(choice) = self.replacing.take() else {
-            return Outcome::Handled;
+            return Reaction::Handled;
         };
         if !yes {
-            return Outcome::Handled;
+            return Reaction::Handled;
         }
         // Forget the mapping first, so the choice goes through as on a fresh source.
         ctx.spec.source = Source::default();
@@ -311,7 +311,7 @@ impl SourceStep {
         }
     }
 
-    fn picker_act(&mut self, action: PickerAction, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn picker_act(&mut self, action: PickerAction, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let event = match self.kind {
             SourceKind::Instance => self.instances.act(action, key),
             SourceKind::Snapshot => self.snapshots.act(action, key),
@@ -330,17 +330,17 @@ impl SourceStep {
             },
             PickerEvent::Refused(reason) => {
                 ctx.notify(format!("Cannot use this one: {reason}"));
-                Outcome::Handled
+                Reaction::Handled
             }
             PickerEvent::Refresh => {
                 match self.kind {
                     SourceKind::Instance => self.load_instances(ctx),
                     _ => self.load_snapshots(ctx),
                 }
-                Outcome::Handled
+                Reaction::Handled
             }
-            PickerEvent::Handled => Outcome::Handled,
-            PickerEvent::Ignored => Outcome::Ignored,
+            PickerEvent::Handled => Reaction::Handled,
+            PickerEvent::Ignored => Reaction::Ignored,
         }
     }
 }
@@ -370,30 +370,30 @@ impl StepScreen for SourceStep {
         self.replacing = None;
     }
 
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let Some(action) = self.keymap().action(&key) else {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         };
         match action {
             Action::NextKind | Action::PreviousKind => {
                 self.switch_tab(action == Action::NextKind, ctx);
-                Outcome::Handled
+                Reaction::Handled
             }
             Action::Picker(action) => self.picker_act(action, key, ctx),
             Action::EditDisks => self.choose_mapping(ctx),
             Action::Stop(action) => match self.stop.take() {
                 Some(stop) => self.stop_act(stop, action, ctx),
-                None => Outcome::Handled,
+                None => Reaction::Handled,
             },
             Action::Replace => self.replace(true, ctx),
             Action::KeepMapping => self.replace(false, ctx),
-            Action::Nothing => Outcome::Handled,
+            Action::Nothing => Reaction::Handled,
         }
     }
 
-    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Reaction {
         if self.stop.is_some() || self.replacing.is_some() {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         }
         let event = match self.kind {
             SourceKind::Instance => self.instances.handle_mouse(event),
@@ -401,13 +401,13 @@ impl StepScreen for SourceStep {
             SourceKind::Mapping => PickerEvent::Ignored,
         };
         if event == PickerEvent::Ignored {
-            Outcome::Ignored
+            Reaction::Ignored
         } else {
-            Outcome::Handled
+            Reaction::Handled
         }
     }
 
-    fn paste(&mut self, text: &str, _ctx: &mut StepCtx) -> Outcome {
+    fn paste(&mut self, text: &str, _ctx: &mut StepCtx) -> Reaction {
         let modal = self.stop.is_some() || self.replacing.is_some();
         let event = match self.kind {
             _ if modal => PickerEvent::Ignored,
@@ -416,9 +416,9 @@ impl StepScreen for SourceStep {
             SourceKind::Mapping => PickerEvent::Ignored,
         };
         if event == PickerEvent::Ignored {
-            Outcome::Ignored
+            Reaction::Ignored
         } else {
-            Outcome::Handled
+            Reaction::Handled
         }
     }
 

@@ -21,7 +21,7 @@ use crate::tui::effect::Call;
 use crate::tui::instance_wait::{InstanceWait, Waited};
 use crate::tui::msg::Loaded;
 use crate::tui::restart::Stopped;
-use crate::tui::steps::{Outcome, StepCtx, ViewCtx};
+use crate::tui::steps::{Reaction, StepCtx, ViewCtx};
 use crate::tui::widgets::dialog::{Dialog, unindented};
 use crate::tui::widgets::keymap::{Key, Keymap};
 
@@ -143,7 +143,7 @@ impl SourceStep {
         stop: Stop,
         action: StopAction,
         ctx: &mut StepCtx,
-    ) -> Outcome {
+    ) -> Reaction {
         use StopAction as A;
         match (stop, action) {
             (Stop::Warn(instance), A::StopFirst) => {
@@ -185,7 +185,7 @@ impl SourceStep {
             (Stop::Warn(_) | Stop::Confirm { .. }, A::Cancel) => {}
             (stop, _) => self.stop = Some(stop),
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
     /// The timer starts with the first tick after the stop was sent.

@@ -11,7 +11,7 @@ use crate::tui::effect::Effect;
 use crate::tui::effect::one_instance;
 use crate::tui::instance_wait::POLL_EVERY;
 use crate::tui::msg::{Msg, Owner, Page};
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::*;
 use crate::tui::update::update;
 

@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 
 use super::{Build, End, LogLine, SubmitStep, Tone};
 use crate::api::ApiError;
-use crate::api::endpoint::Endpoint;
 use crate::api::model::ImageQuery;
+use crate::api::product::ECS;
 use crate::tui::effect::Call;
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::Loaded;
 use crate::tui::restart::Why;
 use crate::tui::steps::StepCtx;
-use crate::tui::view::ErrorReport;
-use crate::watch::{Outcome as WatchOutcome, WatchEvent, format_duration};
+use crate::watch::{WatchEnd, WatchEvent, format_duration};
 
 /// Delay between two looks at the image check once the image is Available.
 pub(super) const CHECK_POLL: Duration = Duration::from_secs(3);
@@ -56,7 +56,7 @@ impl Build {
             return None;
         }
         let mut command = format!("ecsimg watch {} --region {}", self.image_id, self.region);
-        if self.endpoint != Endpoint::for_region(&self.region).to_string() {
+        if self.endpoint != ECS.public_endpoint(&self.region).to_string() {
             command.push_str(&format!(" --endpoint {}", self.endpoint));
         }
         Some(command)
@@ -171,10 +171,10 @@ impl SubmitStep {
         }
     }
 
-    fn finished(build: &mut Build, outcome: WatchOutcome, ctx: &mut StepCtx) {
+    fn finished(build: &mut Build, outcome: WatchEnd, ctx: &mut StepCtx) {
         let now = ctx.now;
         match outcome {
-            WatchOutcome::Available(image) => {
+            WatchEnd::Available(image) => {
                 build.image = Some(image);
                 build.ended_at = Some(now);
                 build.end = Some(End::Available);
@@ -189,7 +189,7 @@ impl SubmitStep {
                 }
                 Self::follow_check(build, Duration::ZERO, ctx);
             }
-            WatchOutcome::Failed { image, reason } => {
+            WatchEnd::Failed { image, reason } => {
                 if image.is_some() {
                     build.image = image;
                 }
@@ -198,7 +198,7 @@ impl SubmitStep {
                 build.end = Some(End::Failed(reason));
                 ctx.restart.offer(Why::ImageFailed, &ctx.spec.region);
             }
-            WatchOutcome::TimedOut { last } => {
+            WatchEnd::TimedOut { last } => {
                 if last.is_some() {
                     build.image = last;
                 }
@@ -209,7 +209,7 @@ impl SubmitStep {
                 );
                 build.end = Some(End::TimedOut);
             }
-            WatchOutcome::Error(error) => {
+            WatchEnd::Error(error) => {
                 build.log(now, Tone::Bad, format!("Stopped watching: {error}"));
                 build.end = Some(End::Stopped(Box::new(ErrorReport::from_api(
                     "Watching", &error, true,

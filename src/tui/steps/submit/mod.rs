@@ -31,13 +31,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::{Answers, Keys, Outcome, StepCtx, StepScreen, ViewCtx, ecsimg_command};
+use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx, ecsimg_command};
 use crate::api::ApiError;
 use crate::api::model::Image;
 use crate::spec::{Field, to_params};
+use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::restart::Why;
-use crate::tui::view::ErrorReport;
 use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::tabs::{Scroll, wrap_line};
 use crate::watch::FailureReason;
@@ -198,11 +198,11 @@ impl SubmitStep {
 
 impl StepScreen for SubmitStep {
     fn enter(&mut self, ctx: &mut StepCtx) {
-        if let Some(session) = ctx.session {
+        if let Some(connection) = ctx.connection {
             self.target = Target {
-                sandbox: session.sandbox,
-                endpoint: session.endpoint.clone(),
-                credential_source: session.credential_source.clone(),
+                sandbox: connection.sandbox,
+                endpoint: connection.endpoint.clone(),
+                credential_source: connection.credential_source.clone(),
             };
         }
         match &mut self.phase {
@@ -235,9 +235,9 @@ impl StepScreen for SubmitStep {
         }
     }
 
-    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Outcome {
+    fn key(&mut self, key: KeyEvent, ctx: &mut StepCtx) -> Reaction {
         let Some(action) = self.keymap(ctx.answers()).action(&key) else {
-            return Outcome::Ignored;
+            return Reaction::Ignored;
         };
         match action {
             Action::Yes => {
@@ -272,7 +272,7 @@ impl StepScreen for SubmitStep {
                     field: Some(field), ..
                 } = &self.phase
                 {
-                    return Outcome::Goto(*field);
+                    return Reaction::Goto(*field);
                 }
             }
             Action::NewRequest => self.new_request(ctx),
@@ -290,16 +290,16 @@ impl StepScreen for SubmitStep {
                 }
             }
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
-    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Outcome {
+    fn mouse(&mut self, event: MouseEvent, _ctx: &mut StepCtx) -> Reaction {
         match event.kind {
             MouseEventKind::ScrollDown => self.scroll.by(3),
             MouseEventKind::ScrollUp => self.scroll.by(-3),
-            _ => return Outcome::Ignored,
+            _ => return Reaction::Ignored,
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 
     fn loaded(&mut self, id: RequestId, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {

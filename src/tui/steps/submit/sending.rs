@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use super::{Ask, Build, End, Params, Phase, SubmitStep, Tone};
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
 use crate::spec::to_params;
+use crate::submission::Submitted;
 use crate::tui::effect::{Call, SubmitCall};
-use crate::tui::msg::{Loaded, Submitted};
+use crate::tui::error_report::ErrorReport;
+use crate::tui::msg::Loaded;
 use crate::tui::steps::review::field_of_error;
-use crate::tui::steps::{Outcome, StepCtx};
-use crate::tui::view::ErrorReport;
+use crate::tui::steps::{Reaction, StepCtx};
 
 impl SubmitStep {
     pub(super) fn send(&mut self, params: Params, journaled: Option<String>, ctx: &mut StepCtx) {
@@ -107,7 +108,7 @@ impl SubmitStep {
                     settled,
                     journal_problem,
                 } => match answer {
-                    Ok(CreateImageOutcome::Created {
+                    Ok(CreateImageAnswer::Created {
                         image_id,
                         request_id,
                         client_token,
@@ -154,7 +155,7 @@ impl SubmitStep {
                         Self::watch(&mut build, Duration::ZERO, ctx);
                         Phase::Building(Box::new(build))
                     }
-                    Ok(CreateImageOutcome::DryRunPassed { request_id }) => refused(
+                    Ok(CreateImageAnswer::DryRunPassed { request_id }) => refused(
                         ErrorReport {
                             doing: "Submitting".into(),
                             message: format!(
@@ -180,16 +181,16 @@ impl SubmitStep {
     }
 
     /// The user said yes to `ask`.
-    pub(super) fn confirmed(&mut self, ask: Ask, ctx: &mut StepCtx) -> Outcome {
+    pub(super) fn confirmed(&mut self, ask: Ask, ctx: &mut StepCtx) -> Reaction {
         match (ask, &mut self.phase) {
             (Ask::Submit, Phase::Ready | Phase::Refused { .. }) => self.submit(ctx),
             (Ask::Delete, Phase::Building(build)) => Self::delete(build, ctx),
             (Ask::Leave, Phase::Building(build)) => {
                 ctx.notify(build.leave_notice());
-                return Outcome::Back;
+                return Reaction::Back;
             }
             _ => {}
         }
-        Outcome::Handled
+        Reaction::Handled
     }
 }

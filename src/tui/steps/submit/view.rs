@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 
 use super::{Ask, Phase, SubmitStep};
 use crate::spec::{Field, ImageSpec, Source};
+use crate::tui::error_report::ErrorReport;
 use crate::tui::steps::{ViewCtx, ecsimg_command};
-use crate::tui::view::ErrorReport;
 use crate::tui::widgets::dialog::{Dialog, unindented};
 
 fn source_text(source: &Source) -> String {

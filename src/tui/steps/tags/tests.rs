@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::spec::Source;
 use crate::tui::app::App;
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::testing::{ctrl, key, render, screen_text, type_text, wizard};
 
 /// The wizard on this step, an instance chosen as the source.

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{Col, Focus, TagsStep, about_tags, tag_of};
-use crate::spec::{FieldError, rules};
+use crate::spec::{Finding, rules};
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::text_field::{finding_lines, render_lines};
 
@@ -16,7 +16,7 @@ impl TagsStep {
         if area.height < 3 {
             return 0;
         }
-        let findings: Vec<&FieldError> = ctx
+        let findings: Vec<&Finding> = ctx
             .findings
             .iter()
             .filter(|f| about_tags(f.field))

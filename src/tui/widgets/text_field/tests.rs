@@ -120,7 +120,7 @@ fn wrapping_and_cutting_count_display_columns() {
 
 #[test]
 fn notes_are_for_one_field_errors_first() {
-    let finding = |field, severity, message: &str| FieldError {
+    let finding = |field, severity, message: &str| Finding {
         field,
         message: message.into(),
         severity,

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::api::{ApiError, CreateImageOutcome};
+use crate::api::{ApiError, CreateImageAnswer};
 use crate::spec::DetectionStrategy;
+use crate::submission::Submitted;
 use crate::tui::app::App;
 use crate::tui::effect::{Call, SubmitCall};
-use crate::tui::msg::Submitted;
-use crate::tui::steps::Step;
+use crate::tui::step::Step;
 use crate::tui::steps::review::tests::{TOKEN, assert_shows, flat, instance_chosen};
 use crate::tui::testing::*;
 
@@ -22,9 +22,9 @@ fn at_submit() -> App {
 }
 
 /// [`at_submit`] in `session` (the sandbox, or a real account).
-fn at_submit_in(session: crate::tui::launch::Session) -> App {
+fn at_submit_in(session: crate::tui::launch::Connection) -> App {
     let mut app = instance_chosen();
-    app.session = Some(session);
+    app.connection = Some(session);
     app.spec.client_token = Some(TOKEN.into());
     app.spec.image.name = Some("db-golden".into());
     app.spec.features.detection_strategy = Some(DetectionStrategy::Standard);
@@ -44,7 +44,7 @@ fn submit(app: &mut App) -> (RequestId, SubmitCall) {
     }
 }
 
-fn sent(answer: Result<CreateImageOutcome, ApiError>, settled: bool) -> Result<Loaded, ApiError> {
+fn sent(answer: Result<CreateImageAnswer, ApiError>, settled: bool) -> Result<Loaded, ApiError> {
     Ok(Loaded::Submitted(Box::new(Submitted::Sent {
         submission_id: "7d1c1d1e-0000-4000-8000-000000000001".into(),
         journal: PathBuf::from("/home/op/.local/share/ecsimg/journal.jsonl"),

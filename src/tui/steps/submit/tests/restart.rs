@@ -11,7 +11,7 @@ use crate::tui::effect::{Effect, one_instance};
 use crate::tui::instance_wait::POLL_EVERY;
 use crate::tui::msg::Page;
 use crate::tui::restart::Stopped;
-use crate::watch::{FailureReason, Outcome as WatchOutcome};
+use crate::watch::{FailureReason, WatchEnd};
 
 const DB: &str = "i-bp1g6zv0ce8oghu7k002";
 
@@ -32,7 +32,7 @@ fn available() -> App {
     finished(
         &mut app,
         watch,
-        WatchOutcome::Available(image("Available", "100%")),
+        WatchEnd::Available(image("Available", "100%")),
     );
     app
 }
@@ -135,7 +135,7 @@ fn a_failed_build_offers_it_too_and_economical_mode_is_recalled() {
     finished(
         &mut app,
         watch,
-        WatchOutcome::Failed {
+        WatchEnd::Failed {
             image: Some(image("CreateFailed", "60%")),
             reason: FailureReason::CreateFailed,
         },
@@ -245,7 +245,7 @@ fn an_instance_ecsimg_did_not_stop_is_never_offered() {
     finished(
         &mut app,
         watch,
-        WatchOutcome::Available(image("Available", "100%")),
+        WatchEnd::Available(image("Available", "100%")),
     );
     assert!(app.overlay.is_none());
     key(&mut app, KeyCode::Esc);

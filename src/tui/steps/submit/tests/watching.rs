@@ -10,7 +10,7 @@ use crate::tui::effect::Effect;
 use crate::tui::msg::Msg;
 use crate::tui::steps::submit::build::CHECK_POLL;
 use crate::tui::update::update;
-use crate::watch::{FailureReason, Outcome as WatchOutcome, WatchEvent};
+use crate::watch::{FailureReason, WatchEnd, WatchEvent};
 
 pub(super) const IMAGE: &str = "m-bp1fyq7bo2ye0xkc9b1n";
 const REQUEST: &str = "C8B26B44-0189-443E-9816-D951F59623A9";
@@ -21,7 +21,7 @@ pub(super) fn tick(app: &mut App, seconds: i64) {
 
 pub(super) fn created() -> Result<Loaded, ApiError> {
     sent(
-        Ok(CreateImageOutcome::Created {
+        Ok(CreateImageAnswer::Created {
             image_id: IMAGE.into(),
             request_id: REQUEST.into(),
             client_token: TOKEN.into(),
@@ -129,7 +129,7 @@ fn progress(app: &mut App, id: RequestId, image: Image, remaining: Option<u64>) 
     );
 }
 
-pub(super) fn finished(app: &mut App, id: RequestId, outcome: WatchOutcome) -> Vec<Effect> {
+pub(super) fn finished(app: &mut App, id: RequestId, outcome: WatchEnd) -> Vec<Effect> {
     event(
         app,
         id,
@@ -147,7 +147,7 @@ pub(super) fn mid_build() -> (App, RequestId) {
 }
 
 /// [`mid_build`] in `session` (the sandbox, or a real account).
-fn mid_build_in(session: crate::tui::launch::Session) -> (App, RequestId) {
+fn mid_build_in(session: crate::tui::launch::Connection) -> (App, RequestId) {
     let mut app = at_submit_in(session);
     let watch = building(&mut app);
     tick(&mut app, 2);
@@ -215,7 +215,7 @@ fn available_shows_the_summary_the_launch_command_and_the_check() {
     status(&mut app, watch, Some("Creating"), "Available");
     let mut done = image("Available", "100%");
     done.detection_options.status = "Processing".into();
-    let effects = finished(&mut app, watch, WatchOutcome::Available(done.clone()));
+    let effects = finished(&mut app, watch, WatchEnd::Available(done.clone()));
     // The check is still running: look at the image again (the build is over).
     let (look, call) = only_call(&effects);
     assert_eq!(call, Call::Images(ImageQuery::watching([IMAGE])));
@@ -294,7 +294,7 @@ fn create_failed_and_unavailable_say_what_they_mean_and_what_to_try() {
         finished(
             &mut app,
             watch,
-            WatchOutcome::Failed {
+            WatchEnd::Failed {
                 image: Some(failed),
                 reason: reason.clone(),
             },
@@ -529,7 +529,7 @@ fn a_timed_out_watch_leaves_the_build_alone_and_can_watch_again() {
     finished(
         &mut app,
         watch,
-        WatchOutcome::TimedOut {
+        WatchEnd::TimedOut {
             last: Some(image("Creating", "45%")),
         },
     );
@@ -576,7 +576,7 @@ fn a_new_request_knows_the_name_the_last_one_took() {
     finished(
         &mut app,
         watch,
-        WatchOutcome::Available(image("Available", "100%")),
+        WatchEnd::Available(image("Available", "100%")),
     );
     assert!(app.findings.iter().all(|f| f.field != Field::ImageName));
     // Done: the step bar says so once the user looks elsewhere.
