@@ -20,7 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("wire", &["api"]),
     ("settings", &["config", "credentials"]),
-    ("domain", &["spec"]),
+    ("domain", &["spec", "policy"]),
     ("simulator", &["sim"]),
     ("engine", &["watch", "journal", "submission", "session"]),
     ("faces", &["cli", "tui"]),
