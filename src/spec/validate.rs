@@ -86,7 +86,7 @@ pub fn validate_with(spec: &ImageSpec, live: &Facts) -> Vec<Finding> {
                 && let Some(problem) = usable::instance_disks(&[])
             {
                 out.push(Finding::error(
-                    Field::SourceDisks,
+                    Field::Source,
                     Some(problem.code),
                     format!("Instance {instance_id} cannot be used: {}.", problem.reason),
                 ));
@@ -1003,10 +1003,7 @@ mod tests {
             .insert(instance_id.clone());
         assert_eq!(
             live_errors(&spec, &ctx),
-            [(
-                Field::SourceDisks,
-                Some("InvalidInstance.NotFoundSystemDisk")
-            )]
+            [(Field::Source, Some("InvalidInstance.NotFoundSystemDisk"))]
         );
     }
 

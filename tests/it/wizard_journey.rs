@@ -420,15 +420,23 @@ async fn bios_on_an_arm64_source_is_refused_and_explained() {
 }
 
 #[tokio::test]
-async fn an_instance_without_a_system_disk_is_refused_and_explained() {
-    refused(
-        "InvalidInstance.NotFoundSystemDisk",
-        Some("Source"),
-        "migration",
-        &[],
-        None,
-    )
-    .await;
+async fn an_instance_without_a_system_disk_is_refused_before_it_is_picked() {
+    // The region-wide DescribeDisks (system disks) beside the list marks it at once.
+    let mut h = Journey::sandbox().await;
+    h.type_text("migration").await;
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("✗ no system disk (DescribeDisks lists none)"),
+        "{screen}"
+    );
+    h.press(KeyCode::Enter).await;
+    assert_eq!(h.app.step, Step::Source);
+    assert!(h.app.spec.source.is_empty());
+    let notice = h.app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("Cannot use this one: no system disk"),
+        "{notice}"
+    );
 }
 
 #[tokio::test]
@@ -536,32 +544,20 @@ async fn unusable_sources_are_marked_before_they_are_chosen() {
     };
     assert_eq!(disks.len(), 2, "added as a data disk");
 
-    // An instance without a system disk: choosing it asks to replace the edited mapping, then
-    // its disks show it cannot be used and step 2 is not done.
+    // An instance without a system disk is refused in the list, before the edited mapping is
+    // put at risk.
     h.ctrl('p').await;
     h.press(KeyCode::Tab).await;
     h.type_text("migration").await;
     h.press(KeyCode::Enter).await;
-    assert!(h.screen(80, 24).contains("Replace the disk mapping?"));
-    h.press(KeyCode::Char('y')).await;
-    assert_eq!(h.app.step, Step::Disks);
+    let screen = h.screen(80, 24);
+    assert!(!screen.contains("Replace the disk mapping?"), "{screen}");
     assert!(
-        h.screen(80, 24).contains("no system disk"),
-        "{}",
-        h.screen(80, 24)
+        screen.contains("Cannot use this one: no system disk (DescribeDisks lists none)"),
+        "{screen}"
     );
-    h.ctrl('n').await;
     assert!(
-        h.screen(80, 24).contains("2 Disks ✗"),
-        "{}",
-        h.screen(80, 24)
-    );
-    h.ctrl('p').await;
-    h.ctrl('p').await;
-    assert!(
-        h.screen(80, 24)
-            .contains("✗ no system disk (DescribeDisks lists none)"),
-        "{}",
-        h.screen(80, 24)
+        matches!(h.app.spec.source, Source::Disks(_)),
+        "the mapping is kept"
     );
 }
