@@ -15,7 +15,7 @@ use ecsimg::api::error::explain;
 use ecsimg::api::model::ImageQuery;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
 use ecsimg::journal::Journal;
-use ecsimg::sim::{Fault, RunningSim, SimConfig};
+use ecsimg::sim::{Clock, Fault, RunningSim, SimConfig};
 use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
 use ecsimg::tui::launch::Connector;
 use ecsimg::tui::runner::Runner;
@@ -29,6 +29,8 @@ use tokio::sync::mpsc::unbounded_channel;
 const FAST: Duration = Duration::from_millis(20);
 /// How much faster than real time the simulator builds images (20 s → 0.5 s).
 const SPEED: f64 = 40.0;
+/// How far the shared clock moves per answer: a 0.5 s build spans several polls.
+const ANSWER_MOVES_CLOCK: Duration = Duration::from_millis(100);
 
 /// The shared wizard harness and the journal's directory.
 pub(crate) struct Journey {
@@ -56,8 +58,12 @@ impl Journey {
     pub(crate) async fn sandbox() -> Journey {
         let mut config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
         config.config.watch.poll_interval = Duration::from_millis(50);
+        // One clock for the simulator and the wizard's ticks, moved by answers, not by the
+        // wall: how loaded the machine is changes nothing the tests see.
+        let clock = Clock::fixed(chrono::Utc::now());
         let sim = SimConfig {
             speed: SPEED,
+            clock: clock.clone(),
             ..SimConfig::default()
         };
         let (connector, client, session) = Connector::open_sandbox(config, sim)
@@ -70,6 +76,7 @@ impl Journey {
         let pace = Pace {
             max_delay: FAST,
             tick_before_key: true,
+            clock: Some((clock, ANSWER_MOVES_CLOCK)),
         };
         let wizard = Harness::start(runner, rx, session, pace).await;
         Journey { wizard, dir }
