@@ -172,6 +172,8 @@ mod tests {
             recommend: "https://api.aliyun.com/troubleshoot?q=x".into(),
             host_id: String::new(),
             retry_after: None,
+            access_denied: None,
+            refused: None,
         }));
         let failure = Failure::api("CreateImage failed", &error);
         assert_eq!(failure.exit, Exit::Api);
