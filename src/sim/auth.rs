@@ -12,7 +12,6 @@ use super::params::Params;
 use super::request::RawRequest;
 use super::route::{self, Action};
 use crate::api::sign;
-use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -25,29 +24,6 @@ const V3_REQUIRED_SIGNED: &[&str] = &[
     "x-acs-signature-nonce",
     "x-acs-content-sha256",
 ];
-
-/// The simulator's own access key pair (its seed may add more, see `keyring`).
-#[derive(Debug, Clone)]
-pub struct KeyPair {
-    pub id: String,
-    pub secret: Secret,
-}
-
-impl KeyPair {
-    /// The documented sandbox pair, which anyone can sign with.
-    pub fn sandbox() -> Self {
-        Self {
-            id: super::SANDBOX_ACCESS_KEY_ID.into(),
-            secret: Secret::new(super::SANDBOX_ACCESS_KEY_SECRET),
-        }
-    }
-
-    /// Whether this is the published sandbox pair (both halves).
-    pub fn is_sandbox(&self) -> bool {
-        self.id == super::SANDBOX_ACCESS_KEY_ID
-            && self.secret.expose() == super::SANDBOX_ACCESS_KEY_SECRET
-    }
-}
 
 /// Which signature scheme a request used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

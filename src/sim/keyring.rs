@@ -10,9 +10,31 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::auth::KeyPair;
 use crate::policy::Document;
 use crate::secret::Secret;
+
+/// The simulator's own access key pair (its seed may add more, see `keyring`).
+#[derive(Debug, Clone)]
+pub struct KeyPair {
+    pub id: String,
+    pub secret: Secret,
+}
+
+impl KeyPair {
+    /// The documented sandbox pair, which anyone can sign with.
+    pub fn sandbox() -> Self {
+        Self {
+            id: super::SANDBOX_ACCESS_KEY_ID.into(),
+            secret: Secret::new(super::SANDBOX_ACCESS_KEY_SECRET),
+        }
+    }
+
+    /// Whether this is the published sandbox pair (both halves).
+    pub fn is_sandbox(&self) -> bool {
+        self.id == super::SANDBOX_ACCESS_KEY_ID
+            && self.secret.expose() == super::SANDBOX_ACCESS_KEY_SECRET
+    }
+}
 
 /// Whose key signed a request, as a denial's `AccessDeniedDetail` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,10 +32,11 @@ mod seed;
 mod server;
 mod state;
 
-pub use auth::{Authorization, KeyPair, parse_authorization};
+pub use auth::{Authorization, parse_authorization};
 pub use clock::Clock;
 pub use error::SimError;
 pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};
+pub use keyring::KeyPair;
 pub use limits::Limits;
 pub use seed::{SANDBOX_TOML, Seed, SeedError};
 
