@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::api::ApiError;
+use crate::policy;
 
 /// What the process tells its caller. Scripts branch on these, so they never change meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,17 @@ impl fmt::Display for Failure {
 /// field to change, then the troubleshooting link.
 pub fn describe_api_error(error: &ApiError) -> String {
     let mut text = error.to_string();
-    if let Some(explanation) = error.explanation() {
+    if let Some(denied) = policy::explain(error) {
+        let meaning = error
+            .explanation()
+            .map(|e| format!("{} ", e.meaning))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n  what it means: {meaning}{}\n  what to do: {}",
+            denied.missing(),
+            denied.fix()
+        ));
+    } else if let Some(explanation) = error.explanation() {
         text.push_str(&format!(
             "\n  what it means: {}\n  what to do: {}",
             explanation.meaning, explanation.fix

@@ -89,7 +89,11 @@ pub fn for_spec(spec: &ImageSpec, account: Option<&str>) -> Generated {
         (
             "DescribeInstances",
             in_region(&[]),
-            if instance_source {
+            if power.is_some() {
+                "Source step: the instance list and waiting for it to stop; review: its status; \
+                 submit: waiting for it to run again"
+                    .into()
+            } else if instance_source {
                 "Source step: the instance list; review: the source instance's status".into()
             } else {
                 "Source step: the instance list beside the snapshots".into()
