@@ -200,4 +200,29 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn permission_refusals_name_the_action_and_the_statement_to_add() {
+        let body = br#"{"Code":"Forbidden.RAM","Message":"User not authorized to operate on the specified resource, or this API doesn't support RAM.","RequestId":"R-1",
+            "AccessDeniedDetail":{"AuthAction":"ecs:StopInstances","NoPermissionType":"ImplicitDeny"}}"#;
+        let params = vec![
+            ("RegionId".to_string(), "cn-hangzhou".to_string()),
+            ("InstanceId.1".to_string(), "i-1".to_string()),
+        ];
+        let error = ApiError::from_response(403, None, body, &crate::api::Redactor::default())
+            .for_call("StopInstances", &params);
+        let text = Failure::api("StopInstances failed", &error).to_string();
+        assert!(
+            text.contains(
+                "Missing permission: ecs:StopInstances on acs:ecs:cn-hangzhou:*:instance/i-1."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"{"Effect":"Allow","Action":"ecs:StopInstances","Resource":"acs:ecs:cn-hangzhou:*:instance/i-1"}"#
+            ),
+            "{text}"
+        );
+    }
 }

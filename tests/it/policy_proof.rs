@@ -604,3 +604,40 @@ async fn the_wizard_goes_through_with_exactly_the_generated_policy() {
         "the abort key deleted {image_id}"
     );
 }
+
+/// A list the wizard cannot load says, on its error screen, which permission is missing and
+/// the statement to add.
+#[tokio::test]
+async fn the_wizard_error_screen_names_the_missing_statement() {
+    let (_, spec) = recipes().swap_remove(0);
+    let generated = policy::for_spec(&spec, None);
+    let (connector, client) = connect(&generated.without(0), true).await;
+    let (tx, rx) = unbounded_channel();
+    let runner = Runner::new(tx, connector, Some(client));
+    let connection = ecsimg::tui::launch::Connection {
+        sandbox: true,
+        region: spec.region.clone(),
+        credential_source: format!("simulator key {KEY_ID}"),
+        endpoint: runner
+            .connector()
+            .sandbox()
+            .expect("the simulator runs")
+            .url(),
+    };
+    let pace = Pace {
+        max_delay: Duration::from_millis(20),
+        tick_before_key: false,
+    };
+    let h = Harness::start(runner, rx, connection, pace).await;
+    let text = screen(&h);
+    assert!(text.contains("Forbidden.RAM"), "{text}");
+    assert!(
+        text.contains("Missing permission: ecs:DescribeInstances on"),
+        "{text}"
+    );
+    // The dialog wraps the statement; its start stays on one line.
+    assert!(
+        text.contains(r#"{"Effect":"Allow","Action":"ecs:DescribeInstances","Resource":"#),
+        "{text}"
+    );
+}
