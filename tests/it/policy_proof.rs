@@ -510,6 +510,29 @@ async fn a_tag_other_than_the_policy_names_is_refused() {
     assert!(ok.is_ok(), "{ok:?}");
 }
 
+/// The wizard on a simulator whose key is bound to `policy`, journal in `dir`, first loads run.
+async fn wizard(policy: &Document, dir: &tempfile::TempDir) -> Harness {
+    let (connector, client) = connect(policy, true).await;
+    let (tx, rx) = unbounded_channel();
+    let runner = Runner::new(tx, connector, Some(client))
+        .with_journal(Journal::at(dir.path().join("journal.jsonl")));
+    let connection = ecsimg::tui::launch::Connection {
+        sandbox: true,
+        region: "cn-hangzhou".into(),
+        credential_source: format!("simulator key {KEY_ID}"),
+        endpoint: runner
+            .connector()
+            .sandbox()
+            .expect("the simulator runs")
+            .url(),
+    };
+    let pace = Pace {
+        max_delay: Duration::from_millis(20),
+        tick_before_key: true,
+    };
+    Harness::start(runner, rx, connection, pace).await
+}
+
 /// The wizard's screen, whitespace runs made single spaces.
 fn screen(h: &Harness) -> String {
     let mut terminal = Terminal::new(TestBackend::new(100, 60)).expect("test terminal");
@@ -534,26 +557,8 @@ async fn the_wizard_goes_through_with_exactly_the_generated_policy() {
          [image]\nname = \"proof-tags\"\n[tags]\nenv = \"prod\"\nteam = \"platform\"\n",
     );
     let generated = policy::for_spec(&spec, None);
-    let (connector, client) = connect(&generated.document(), true).await;
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (tx, rx) = unbounded_channel();
-    let runner = Runner::new(tx, connector, Some(client))
-        .with_journal(Journal::at(dir.path().join("journal.jsonl")));
-    let connection = ecsimg::tui::launch::Connection {
-        sandbox: true,
-        region: spec.region.clone(),
-        credential_source: format!("simulator key {KEY_ID}"),
-        endpoint: runner
-            .connector()
-            .sandbox()
-            .expect("the simulator runs")
-            .url(),
-    };
-    let pace = Pace {
-        max_delay: Duration::from_millis(20),
-        tick_before_key: true,
-    };
-    let mut h = Harness::start(runner, rx, connection, pace).await;
+    let mut h = wizard(&generated.document(), &dir).await;
     h.type_text("win-app").await;
     h.press(KeyCode::Enter).await;
     if h.app.step == Step::Source {
@@ -611,24 +616,8 @@ async fn the_wizard_goes_through_with_exactly_the_generated_policy() {
 async fn the_wizard_error_screen_names_the_missing_statement() {
     let (_, spec) = recipes().swap_remove(0);
     let generated = policy::for_spec(&spec, None);
-    let (connector, client) = connect(&generated.without(0), true).await;
-    let (tx, rx) = unbounded_channel();
-    let runner = Runner::new(tx, connector, Some(client));
-    let connection = ecsimg::tui::launch::Connection {
-        sandbox: true,
-        region: spec.region.clone(),
-        credential_source: format!("simulator key {KEY_ID}"),
-        endpoint: runner
-            .connector()
-            .sandbox()
-            .expect("the simulator runs")
-            .url(),
-    };
-    let pace = Pace {
-        max_delay: Duration::from_millis(20),
-        tick_before_key: false,
-    };
-    let h = Harness::start(runner, rx, connection, pace).await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let h = wizard(&generated.without(0), &dir).await;
     let text = screen(&h);
     assert!(text.contains("Forbidden.RAM"), "{text}");
     assert!(
