@@ -10,7 +10,6 @@ use crate::api::product::ECS;
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
 use crate::credentials::{self, CredentialsError, Flags};
-use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;
 
@@ -132,16 +131,33 @@ impl Session {
         simulator: SimConfig,
         region: &str,
     ) -> Result<Session, SessionError> {
+        let key = simulator.keys.clone();
+        Session::open_sandbox_as(config, simulator, region, key).await
+    }
+
+    /// [`Session::open_sandbox`] signing with `key`: the simulator's own pair, or one of its
+    /// seed's `[[access_keys]]` (tests of what a RAM policy allows).
+    pub async fn open_sandbox_as(
+        config: LoadedConfig,
+        simulator: SimConfig,
+        region: &str,
+        key: sim::KeyPair,
+    ) -> Result<Session, SessionError> {
         let running = sim::start(simulator).await?;
         let endpoint = Endpoint::parse(&running.url()).map_err(SessionError::SandboxAddress)?;
+        let credential_source = if key.is_sandbox() {
+            "sandbox key pair (built in)".to_string()
+        } else {
+            format!("simulator key {}", key.id)
+        };
         Ok(Session {
             config,
             credentials: Credentials {
-                access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-                access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+                access_key_id: key.id,
+                access_key_secret: key.secret,
                 security_token: None,
             },
-            credential_source: "sandbox key pair (built in)".into(),
+            credential_source,
             region: region.into(),
             endpoint: Some(endpoint),
             sandbox: Some(running),

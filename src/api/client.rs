@@ -272,7 +272,7 @@ impl Client {
                 && in_time;
             if !retry {
                 debug!(action, attempt, error = %error, "call failed");
-                return Err(error);
+                return Err(error.for_call(action, &params));
             }
             debug!(action, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::select! {

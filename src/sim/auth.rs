@@ -6,13 +6,14 @@
 //! canonicalisation in `api::sign`, after the query has been decoded with form semantics.
 
 use super::error::SimError;
+use super::keyring::{Keyring, Principal};
 use super::nonces::{NonceStore, Refusal, TIME_WINDOW};
 use super::params::Params;
 use super::request::RawRequest;
 use super::route::{self, Action};
 use crate::api::sign;
-use crate::secret::Secret;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// Headers every V3 request must sign.
 const V3_REQUIRED_SIGNED: &[&str] = &[
@@ -23,29 +24,6 @@ const V3_REQUIRED_SIGNED: &[&str] = &[
     "x-acs-signature-nonce",
     "x-acs-content-sha256",
 ];
-
-/// The one access key pair the simulator accepts.
-#[derive(Debug, Clone)]
-pub struct KeyPair {
-    pub id: String,
-    pub secret: Secret,
-}
-
-impl KeyPair {
-    /// The documented sandbox pair, which anyone can sign with.
-    pub fn sandbox() -> Self {
-        Self {
-            id: super::SANDBOX_ACCESS_KEY_ID.into(),
-            secret: Secret::new(super::SANDBOX_ACCESS_KEY_SECRET),
-        }
-    }
-
-    /// Whether this is the published sandbox pair (both halves).
-    pub fn is_sandbox(&self) -> bool {
-        self.id == super::SANDBOX_ACCESS_KEY_ID
-            && self.secret.expose() == super::SANDBOX_ACCESS_KEY_SECRET
-    }
-}
 
 /// Which signature scheme a request used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +38,8 @@ pub struct Authenticated {
     pub action: Action,
     pub params: Params,
     pub scheme: Scheme,
+    /// Whose key signed it.
+    pub principal: Arc<Principal>,
 }
 
 /// Checks a request and returns its action and parameters.
@@ -68,7 +48,7 @@ pub struct Authenticated {
 /// nonces. A full nonce store answers `Throttling` (see [`NonceStore`]).
 pub fn authenticate(
     req: &RawRequest,
-    keys: &KeyPair,
+    keys: &Keyring,
     now: DateTime<Utc>,
     nonces: &std::sync::Mutex<NonceStore>,
 ) -> Result<Authenticated, SimError> {
@@ -85,6 +65,7 @@ pub fn authenticate(
             action: verified.action,
             params: verified.params,
             scheme,
+            principal: verified.principal,
         }),
         Err(Refusal::Used) => Err(SimError::nonce_used()),
         Err(Refusal::Full { retry_after }) => {
@@ -105,9 +86,10 @@ struct Verified {
     nonce: String,
     /// The request's own time (`Timestamp` or `x-acs-date`).
     signed_at: DateTime<Utc>,
+    principal: Arc<Principal>,
 }
 
-fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Verified, SimError> {
+fn verify_v1(req: &RawRequest, keys: &Keyring, now: DateTime<Utc>) -> Result<Verified, SimError> {
     let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
     // An action no product serves is refused before the version is looked at.
     let action_name = params.require("Action")?;
@@ -127,11 +109,11 @@ fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Ver
         .or_else(|| params.get("TimeStamp"))
         .ok_or_else(|| SimError::missing_parameter("Timestamp"))?;
     let signed_at = check_time(timestamp, now)?;
-    if key_id != keys.id {
-        return Err(SimError::access_key_not_found());
-    }
+    let principal = keys
+        .get(key_id)
+        .ok_or_else(SimError::access_key_not_found)?;
     let string_to_sign = sign::v1_string_to_sign(req.method, &params.pairs());
-    let expected = sign::v1_signature(keys.secret.expose(), &string_to_sign);
+    let expected = sign::v1_signature(principal.secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
@@ -140,13 +122,14 @@ fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Ver
         params,
         nonce,
         signed_at,
+        principal,
     })
 }
 
 fn verify_v3(
     req: &RawRequest,
     authorization: &str,
-    keys: &KeyPair,
+    keys: &Keyring,
     now: DateTime<Utc>,
 ) -> Result<Verified, SimError> {
     let auth = parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
@@ -194,9 +177,9 @@ fn verify_v3(
         .header("x-acs-date")
         .ok_or_else(SimError::incomplete_signature)?;
     let signed_at = check_time(date, now)?;
-    if auth.access_key_id != keys.id {
-        return Err(SimError::access_key_not_found());
-    }
+    let principal = keys
+        .get(auth.access_key_id)
+        .ok_or_else(SimError::access_key_not_found)?;
     let payload_hash = req
         .header("x-acs-content-sha256")
         .ok_or_else(SimError::incomplete_signature)?;
@@ -211,7 +194,7 @@ fn verify_v3(
         payload_hash,
     );
     let string_to_sign = sign::v3_string_to_sign(&canonical.text);
-    let expected = sign::v3_signature(keys.secret.expose(), &string_to_sign);
+    let expected = sign::v3_signature(principal.secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
@@ -221,6 +204,7 @@ fn verify_v3(
         params,
         nonce,
         signed_at,
+        principal,
     })
 }
 

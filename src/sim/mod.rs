@@ -20,20 +20,23 @@ mod body;
 mod clock;
 mod error;
 mod faults;
+mod keyring;
 pub mod limits;
 mod nonces;
 mod ops;
 mod params;
+mod permissions;
 mod request;
 mod route;
 mod seed;
 mod server;
 mod state;
 
-pub use auth::{Authorization, KeyPair, parse_authorization};
+pub use auth::{Authorization, parse_authorization};
 pub use clock::Clock;
 pub use error::SimError;
 pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};
+pub use keyring::KeyPair;
 pub use limits::Limits;
 pub use seed::{SANDBOX_TOML, Seed, SeedError};
 
@@ -157,6 +160,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         Some(seed) => seed,
         None => Seed::sandbox()?,
     };
+    let keys = keyring::Keyring::new(&config.keys, seed.access_keys());
     let state = seed.into_state(config.speed, config.rng_seed);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -169,7 +173,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         source,
     })?;
     let shared = Arc::new(server::Shared {
-        keys: config.keys,
+        keys,
         clock: config.clock,
         state: RwLock::new(state),
         nonces: Mutex::new(NonceStore::new(config.limits.max_nonces)),

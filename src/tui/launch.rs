@@ -122,7 +122,17 @@ impl Connector {
         config: LoadedConfig,
         sim: SimConfig,
     ) -> Result<(Connector, Client, Connection), String> {
-        let connected = session::Session::open_sandbox(config, sim, sim::SANDBOX_REGION)
+        let key = sim.keys.clone();
+        Connector::open_sandbox_as(config, sim, key).await
+    }
+
+    /// [`Connector::open_sandbox`] signing with `key` (one of the seed's `[[access_keys]]`).
+    pub async fn open_sandbox_as(
+        config: LoadedConfig,
+        sim: SimConfig,
+        key: sim::KeyPair,
+    ) -> Result<(Connector, Client, Connection), String> {
+        let connected = session::Session::open_sandbox_as(config, sim, sim::SANDBOX_REGION, key)
             .await
             .map_err(|e| e.to_string())?;
         Connector::connected(connected).map_err(|e| e.to_string())

@@ -150,6 +150,8 @@ pub fn service_error(code: &str, message: &str) -> ApiError {
         recommend: String::new(),
         host_id: "ecs.cn-hangzhou.aliyuncs.com".into(),
         retry_after: None,
+        access_denied: None,
+        refused: None,
     }))
 }
 

@@ -5,6 +5,7 @@
 //! resource groups, regions) and reports problems as `file:line: what is wrong`.
 
 mod generate;
+mod keys;
 mod rows;
 
 use super::state::{
@@ -408,6 +409,7 @@ impl Seed {
             }
             check_fail_at(&row.id, row.fail_image_at)?;
         }
+        keys::check(&f.access_keys)?;
         if let Some(g) = &f.generate {
             if !region_ids.contains(g.region.as_str()) {
                 return Err((

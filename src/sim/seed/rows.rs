@@ -32,6 +32,8 @@ pub(super) struct SeedFile {
     #[serde(default)]
     pub(super) snapshots: Vec<SnapshotRow>,
     pub(super) generate: Option<GenerateRow>,
+    #[serde(default)]
+    pub(super) access_keys: Vec<super::keys::AccessKeyRow>,
 }
 
 /// Deterministic synthetic rows for load tests: `instances` instances (each with a system

@@ -5,8 +5,9 @@
 //! instance, encrypted snapshots, a boot mode the source may not support, no image check);
 //! Enter on a problem jumps to the field that causes it. **Request** shows the exact wire
 //! parameters (`spec::to_params`), **CLI** the equivalent `aliyun` command, **Recipe** the TOML
-//! that `ecsimg create --recipe` replays (`w` saves it, asking before replacing a file). On wide
-//! screens the summary stays on the left and the other tabs show beside it.
+//! that `ecsimg create --recipe` replays (`w` saves it, asking before replacing a file), and
+//! **Policy** the RAM policy this build needs and nothing more (`w` on it saves the policy).
+//! On wide screens the summary stays on the left and the other tabs show beside it.
 //!
 //! `d` sends the request with `DryRun=true`: ECS runs every check and creates nothing. A pass
 //! shows the RequestId; a refusal shows the code, the message, what it means, how to fix it and
@@ -19,6 +20,7 @@
 //! the problems, the DryRun, the source lookups, saving, and each tab's lines.
 
 mod dry_run;
+mod policy_tab;
 mod problems;
 mod request;
 mod save;
@@ -77,9 +79,16 @@ enum Tab {
     Request,
     Cli,
     Recipe,
+    Policy,
 }
 
-const TABS: [Tab; 4] = [Tab::Summary, Tab::Request, Tab::Cli, Tab::Recipe];
+const TABS: [Tab; 5] = [
+    Tab::Summary,
+    Tab::Request,
+    Tab::Cli,
+    Tab::Recipe,
+    Tab::Policy,
+];
 
 impl Tab {
     fn title(self) -> &'static str {
@@ -88,6 +97,7 @@ impl Tab {
             Tab::Request => "Request",
             Tab::Cli => "CLI",
             Tab::Recipe => "Recipe",
+            Tab::Policy => "Policy",
         }
     }
 
@@ -147,7 +157,8 @@ impl SourceFacts {
     }
 }
 
-/// "Save the recipe": the path prompt, the write, and the question before replacing a file.
+/// "Save the recipe" (or the policy): the path prompt, the write, and the question before
+/// replacing a file.
 #[derive(Debug)]
 enum Save {
     Prompt {
@@ -162,6 +173,13 @@ enum Save {
     },
 }
 
+/// Which text `w` saves: the recipe, or the policy from the Policy tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savable {
+    Recipe,
+    Policy,
+}
+
 #[derive(Debug)]
 pub struct ReviewStep {
     /// The tab with the focus.
@@ -170,10 +188,12 @@ pub struct ReviewStep {
     beside: Tab,
     /// The selected entry of [`ReviewStep::items`].
     selected: usize,
-    scroll: [Scroll; 4],
+    scroll: [Scroll; TABS.len()],
     dry_run: DryRun,
     facts: SourceFacts,
     save: Option<Save>,
+    /// What the open save prompt writes.
+    saving: Savable,
     /// Where requests go, for the Request tab (from the session on entering).
     endpoint: Option<String>,
     credential_source: Option<String>,
@@ -191,6 +211,7 @@ impl Default for ReviewStep {
             dry_run: DryRun::NotRun,
             facts: SourceFacts::default(),
             save: None,
+            saving: Savable::Recipe,
             endpoint: None,
             credential_source: None,
             sandbox: false,
@@ -249,6 +270,7 @@ impl ReviewStep {
             Tab::Request => self.request_lines(ctx),
             Tab::Cli => self.cli_view_lines(ctx),
             Tab::Recipe => self.recipe_lines(ctx),
+            Tab::Policy => self.policy_lines(ctx),
         };
         let mut rows = Vec::new();
         let mut item_rows: Vec<(u16, u16)> = Vec::new();
@@ -403,9 +425,28 @@ impl StepScreen for ReviewStep {
         let mut spans = tab_bar(&TABS.map(Tab::title), self.tab.index(), theme).spans;
         let badge = self.dry_run_badge(ctx, &current);
         let used: usize = spans.iter().map(|s| s.content.width()).sum();
-        let room = usize::from(area.width).saturating_sub(used + badge.content.width());
-        spans.push(Span::raw(" ".repeat(room)));
-        spans.push(badge);
+        let width = usize::from(area.width);
+        // The badge goes beside the tabs, or on the blank row under them when a long error
+        // code does not fit there.
+        let (badge_row, room) = match width.checked_sub(used + badge.content.width()) {
+            Some(room) => (bar, room),
+            None => (
+                Rect {
+                    y: bar.y + 1,
+                    ..bar
+                },
+                width.saturating_sub(badge.content.width()),
+            ),
+        };
+        if badge_row == bar {
+            spans.push(Span::raw(" ".repeat(room)));
+            spans.push(badge);
+        } else {
+            frame.render_widget(
+                Line::from(vec![Span::raw(" ".repeat(room)), badge]),
+                badge_row,
+            );
+        }
         frame.render_widget(Line::from(spans), bar);
         let body = Rect {
             y: area.y + 2,
@@ -515,8 +556,14 @@ impl ReviewStep {
                 "scroll",
             )
             .quiet_if(selecting)
-            .bind([Key::char('w')], Action::Save, "save recipe")
-            .help("save the recipe to a file (asks before replacing one)")
+            .when(self.tab == Tab::Policy, |k| {
+                k.bind([Key::char('w')], Action::Save, "save policy")
+                    .help("save the policy (JSON) to a file (asks before replacing one)")
+            })
+            .when(self.tab != Tab::Policy, |k| {
+                k.bind([Key::char('w')], Action::Save, "save recipe")
+                    .help("save the recipe to a file (asks before replacing one)")
+            })
             .bind_each(
                 [
                     (Key::plain(KeyCode::Tab), Action::NextTab),
@@ -526,7 +573,7 @@ impl ReviewStep {
                 ],
                 "tabs",
             )
-            .help("switch between Summary, Request, CLI and Recipe")
+            .help("switch between Summary, Request, CLI, Recipe and Policy")
             .bind([Key::char('r')], Action::LookUp, "check again")
             .help("check the source again (instance status, disks, snapshots)")
             .quiet()

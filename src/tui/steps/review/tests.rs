@@ -672,6 +672,55 @@ fn the_recipe_is_saved_without_overwriting_silently() {
 }
 
 #[test]
+fn w_on_the_policy_tab_saves_the_policy() {
+    let (mut app, effects) = at_review();
+    answer_lookups(&mut app, &effects, "Stopped");
+    app.spec.image.name = Some("db-golden".into());
+    while app.steps.review.tab != Tab::Policy {
+        key(&mut app, KeyCode::Tab);
+    }
+    let text = screen_text(&app, 80, 80);
+    assert_shows(
+        &text,
+        &[
+            "\"Version\": \"1\"",
+            "ecs:CreateImage",
+            "7. ecs:DeleteImage: Submit: x deletes the image",
+        ],
+    );
+    key(&mut app, KeyCode::Char('w'));
+    assert_shows(
+        &screen_text(&app, 80, 24),
+        &["Save the policy", "db-golden.policy.json"],
+    );
+    let (id, call) = only_call(&key(&mut app, KeyCode::Enter));
+    let Call::SaveFile { path, contents, .. } = call else {
+        panic!("{call:?}")
+    };
+    assert_eq!(path, PathBuf::from("db-golden.policy.json"));
+    let saved = crate::policy::Document::parse(&contents).expect("the policy parses");
+    assert_eq!(saved, crate::policy::for_spec(&app.spec, None).document());
+    answer(
+        &mut app,
+        id,
+        Ok(Loaded::Saved(Saved::Written {
+            path: "/work/db-golden.policy.json".into(),
+        })),
+    );
+    assert!(
+        app.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("Saved the policy to /work/db-golden.policy.json")),
+        "{:?}",
+        app.notice
+    );
+    // On the other tabs, w saves the recipe.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('w'));
+    assert_shows(&screen_text(&app, 80, 24), &["Save the recipe"]);
+}
+
+#[test]
 fn snapshots_of_the_tabs() {
     let (mut app, effects) = at_review();
     answer_lookups(&mut app, &effects, "Running");
@@ -695,6 +744,11 @@ fn snapshots_of_the_tabs() {
         insta::assert_snapshot!(format!("review_{name}_80x24"), render(&app, 80, 24));
     }
     insta::assert_snapshot!("review_recipe_beside_160x48", render(&app, 160, 48));
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.steps.review.tab, Tab::Policy);
+    insta::assert_snapshot!("review_policy_80x24", render(&app, 80, 24));
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.steps.review.tab, Tab::Summary, "the tabs go round");
     let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
     answer(
         &mut app,

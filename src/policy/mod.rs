@@ -12,6 +12,13 @@
 //! operators); a condition key absent from the request never satisfies a positive operator
 //! and always satisfies a negated one.
 
+pub mod build;
+pub mod denial;
+pub mod operations;
+
+pub use build::{Generated, Noted, for_spec};
+pub use denial::{Denied, explain};
+
 use std::collections::BTreeMap;
 use std::fmt;
 
