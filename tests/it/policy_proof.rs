@@ -529,6 +529,7 @@ async fn wizard(policy: &Document, dir: &tempfile::TempDir) -> Harness {
     let pace = Pace {
         max_delay: Duration::from_millis(20),
         tick_before_key: true,
+        clock: None,
     };
     Harness::start(runner, rx, connection, pace).await
 }
