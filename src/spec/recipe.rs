@@ -20,6 +20,7 @@ use super::stop::{mode_name, parse_mode};
 use super::{
     DiskSpec, DiskType, Features, Field, ImageDetails, ImageSpec, Source, StopPlan, Tag, validate,
 };
+use crate::text::line_column;
 
 /// A recipe that cannot be used, with every problem found (not just the first).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,7 +71,7 @@ pub fn parse_recipe(text: &str, path: &Path) -> Result<ImageSpec, RecipeError> {
     };
     let raw: RawRecipe = toml::from_str(text).map_err(|e| {
         fail(vec![RecipeProblem {
-            position: e.span().map(|s| position(text, s.start)),
+            position: e.span().map(|s| line_column(text, s.start)),
             key: None,
             field: None,
             message: e.message().trim().to_owned(),
@@ -205,14 +206,6 @@ pub fn to_recipe(spec: &ImageSpec) -> String {
         format!("# ecsimg could not write this recipe: {e}\n")
     });
     format!("# ecsimg recipe: replay with `ecsimg create --recipe FILE`\n{body}")
-}
-
-/// 1-based line and character column of byte offset `at`.
-fn position(text: &str, at: usize) -> (usize, usize) {
-    let before = text.get(..at).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    (line, column)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -443,7 +436,7 @@ impl Loader<'_> {
         code: Option<&'static str>,
     ) {
         self.problems.push(RecipeProblem {
-            position: Some(position(self.text, span.start)),
+            position: Some(line_column(self.text, span.start)),
             // Only tag keys need the spec to be named, and tags are never reported from here.
             key: Some(field.recipe_key(&ImageSpec::default())),
             field: Some(field),
@@ -609,7 +602,7 @@ impl Loader<'_> {
         let mut field = Some(field);
         while let Some(f) = field {
             if let Some(span) = self.spans.get(&f) {
-                return Some(position(self.text, span.start));
+                return Some(line_column(self.text, span.start));
             }
             field = parent(f);
         }

@@ -26,8 +26,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Modifier, Style};
 use tui_input::{Input, InputRequest};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
+use crate::text::{ellipsize, skip_columns};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::keymap::{Key, Keymap};
 
@@ -979,7 +980,7 @@ impl<T> Picker<T> {
         let scroll = self
             .query
             .visual_scroll(input_width.saturating_sub(1) as usize);
-        let shown: String = skip_width(value, scroll);
+        let shown = skip_columns(value, scroll);
         if value.is_empty() && !style.focused {
             put(buf, input_x, area.y, "", input_width, theme.muted);
         } else if value.is_empty() {
@@ -1329,18 +1330,6 @@ pub fn group(n: usize) -> String {
     out
 }
 
-/// The text after its first `skip` display columns.
-fn skip_width(text: &str, skip: usize) -> String {
-    let mut seen = 0;
-    text.chars()
-        .skip_while(|c| {
-            let skip_it = seen < skip;
-            seen += c.width().unwrap_or(0);
-            skip_it
-        })
-        .collect()
-}
-
 /// Writes `text` at (x, y) in at most `width` columns, cut with `…` when longer. Wide (CJK)
 /// characters are never split, so columns stay aligned.
 pub fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style) {
@@ -1370,19 +1359,7 @@ fn put_aligned(
         buf.set_stringn(x + pad, y, text, width_usize, style);
         return;
     }
-    // Cut to width-1 columns and add an ellipsis.
-    let mut used = 0;
-    let mut end = 0;
-    for (i, c) in text.char_indices() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width_usize - 1 {
-            break;
-        }
-        used += w;
-        end = i + c.len_utf8();
-    }
-    let (next_x, _) = buf.set_stringn(x, y, &text[..end], width_usize - 1, style);
-    buf.set_stringn(next_x, y, "…", 1, style);
+    buf.set_stringn(x, y, ellipsize(text, width_usize), width_usize, style);
 }
 
 #[cfg(test)]
