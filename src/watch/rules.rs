@@ -1,10 +1,11 @@
 //! The pure rules of a watch: how it polls, what one poll's observation means ([`decide`]), how
 //! long to wait after an error, and how much time a build has left. No clock, no I/O.
 
+use std::time::Duration;
+
 use crate::api::ApiError;
 use crate::api::model::Image;
 use crate::config;
-use std::time::Duration;
 
 use super::format_duration;
 

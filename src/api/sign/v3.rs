@@ -1,9 +1,10 @@
 //! Signature V3 (`ACS3-HMAC-SHA256`): a canonical request over the query and `x-acs-*` headers,
 //! signed into an `Authorization` header.
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::borrow::Cow;
 
 use super::{SigningKey, V3_ALGORITHM, canonical_query, sha256_hex};
 
