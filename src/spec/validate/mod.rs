@@ -89,7 +89,7 @@ pub fn validate_with(spec: &ImageSpec, live: &Facts) -> Vec<Finding> {
                 && let Some(problem) = usable::instance_disks(&[])
             {
                 out.push(Finding::error(
-                    Field::SourceDisks,
+                    Field::Source,
                     Some(problem.code),
                     format!("Instance {instance_id} cannot be used: {}.", problem.reason),
                 ));

@@ -519,10 +519,7 @@ fn an_instance_without_a_system_disk() {
         .insert(instance_id.clone());
     assert_eq!(
         live_errors(&spec, &ctx),
-        [(
-            Field::SourceDisks,
-            Some("InvalidInstance.NotFoundSystemDisk")
-        )]
+        [(Field::Source, Some("InvalidInstance.NotFoundSystemDisk"))]
     );
 }
 

@@ -8,6 +8,7 @@
 
 mod kinds;
 mod stop;
+mod system_disks;
 mod view;
 
 pub use self::kinds::{
@@ -19,6 +20,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use self::stop::{Stop, StopAction};
+use self::system_disks::SystemDiskScan;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Instance, InstanceQuery, Snapshot, SnapshotQuery};
@@ -98,6 +100,7 @@ pub struct SourceStep {
     snapshots: Picker<Snapshot>,
     instances_request: Option<RequestId>,
     snapshots_request: Option<RequestId>,
+    system_disks: SystemDiskScan,
     stop: Option<Stop>,
     replacing: Option<Replacing>,
     failed: Option<Failed>,
@@ -111,6 +114,7 @@ impl Default for SourceStep {
             snapshots: Picker::new(&SNAPSHOTS),
             instances_request: None,
             snapshots_request: None,
+            system_disks: SystemDiskScan::default(),
             stop: None,
             replacing: None,
             failed: None,
@@ -216,6 +220,7 @@ impl SourceStep {
         }
         self.instances.start_loading();
         self.instances_request = Some(ctx.call(Call::Instances(InstanceQuery::default())));
+        self.system_disks.start(ctx);
     }
 
     fn load_snapshots(&mut self, ctx: &mut StepCtx) {
@@ -355,9 +360,13 @@ impl StepScreen for SourceStep {
     }
 
     fn leave(&mut self, ctx: &mut StepCtx) {
-        for request in [self.instances_request.take(), self.snapshots_request.take()]
-            .into_iter()
-            .flatten()
+        for request in [
+            self.instances_request.take(),
+            self.snapshots_request.take(),
+            self.system_disks.stop(),
+        ]
+        .into_iter()
+        .flatten()
         {
             ctx.cancel(request);
         }
@@ -427,7 +436,10 @@ impl StepScreen for SourceStep {
             self.stop_result(result, ctx);
             return;
         }
-        if self.instances_request == Some(id) {
+        if self.system_disks.is(id) {
+            self.system_disks.answer(result);
+            self.system_disks.mark(&mut self.instances, ctx);
+        } else if self.instances_request == Some(id) {
             let page = result.map(Loaded::instances);
             let doing = "Loading instances";
             if ctx.feed_picker(
@@ -438,6 +450,7 @@ impl StepScreen for SourceStep {
             ) {
                 self.failed = Some(Failed::Instances);
             }
+            self.system_disks.mark(&mut self.instances, ctx);
         } else if self.snapshots_request == Some(id) {
             let page = result.map(Loaded::snapshots);
             let doing = "Loading snapshots";

@@ -292,7 +292,9 @@ fn a_disk_mapping_starts_with_a_system_disk_and_opens_the_editor() {
 fn refresh_reloads_and_keeps_the_selection() {
     let mut app = with_instances();
     key(&mut app, KeyCode::Down);
-    let (id, _) = only_call(&ctrl(&mut app, 'r'));
+    let effects = ctrl(&mut app, 'r');
+    assert!(calls(&effects).iter().any(|(_, c)| is_system_disk_scan(c)));
+    let (id, _) = only_call(&without_system_disk_scan(effects));
     assert!(app.steps.source.instances().is_loading());
     answer_instances(&mut app, id, sample_instances());
     let selected = app
@@ -378,11 +380,18 @@ fn an_instance_without_a_system_disk_is_marked_and_its_disks_step_is_not_done() 
         answer(&mut app, id, Ok(Loaded::Disks(Page { rows, last })));
     }
     let text = screen_text(&app, 80, 24);
-    assert!(text.contains("no system disk"), "{text}");
-    assert!(app.step_errors(Step::Disks) > 0);
+    // The reason is wrapped whole, not cut at the edge.
+    assert!(text.contains("build from snapshots instead."), "{text}");
+    // The fix is another source: step 1 is marked, and the disks of an unusable source are
+    // judged neither way.
+    assert!(app.step_errors(Step::Source) > 0);
     ctrl(&mut app, 'n');
     let bar = screen_text(&app, 80, 24);
-    assert!(bar.contains("2 Disks ✗"), "{bar}");
+    assert!(bar.contains("1 Source ✗"), "{bar}");
+    assert!(
+        !bar.contains("2 Disks ✓") && !bar.contains("2 Disks ✗"),
+        "{bar}"
+    );
     // Step 1 marks it in the list, and refuses it.
     ctrl(&mut app, 'p');
     ctrl(&mut app, 'p');
@@ -453,4 +462,74 @@ fn q_types_into_the_filter_so_the_footer_and_help_do_not_offer_it() {
     key(&mut app, KeyCode::Char('q'));
     assert_eq!(app.steps.source.instances().query(), "q");
     assert!(!app.quit);
+}
+
+#[test]
+fn instances_without_a_system_disk_are_marked_before_they_are_picked() {
+    let (mut app, effects) = wizard_with_scan();
+    let found = calls(&effects);
+    let (list, _) = found
+        .iter()
+        .find(|(_, c)| matches!(c, Call::Instances(_)))
+        .cloned()
+        .expect("the instance list is asked for");
+    let (scan, _) = found
+        .iter()
+        .find(|(_, c)| is_system_disk_scan(c))
+        .cloned()
+        .expect("the system disks are asked for with it");
+    let instances = sample_instances();
+    let (bare, others) = instances.split_last().expect("sample instances");
+    answer_instances(&mut app, list, instances.clone());
+    // Until the scan is complete nothing is marked: a partial list proves nothing.
+    let system_disk = |instance: &Instance| crate::api::model::Disk {
+        disk_id: format!("d-{}", instance.instance_id),
+        disk_type: "system".into(),
+        instance_id: instance.instance_id.clone(),
+        ..Default::default()
+    };
+    let rows = others.iter().map(system_disk).collect();
+    answer(
+        &mut app,
+        scan,
+        Ok(Loaded::Disks(Page { rows, last: false })),
+    );
+    assert!(app.facts.instances_without_system_disk.is_empty());
+    answer(
+        &mut app,
+        scan,
+        Ok(Loaded::Disks(Page {
+            rows: Vec::new(),
+            last: true,
+        })),
+    );
+    assert_eq!(
+        app.facts.instances_without_system_disk,
+        std::collections::HashSet::from([bare.instance_id.clone()])
+    );
+    type_text(&mut app, "build-agent");
+    let text = screen_text(&app, 160, 48);
+    assert!(
+        text.contains("✗ no system disk (DescribeDisks lists none)"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert!(app.spec.source.is_empty(), "refused before it is picked");
+}
+
+#[test]
+fn a_failed_system_disk_scan_marks_nothing_and_shows_no_error() {
+    let (mut app, effects) = wizard_with_scan();
+    let found = calls(&effects);
+    let (list, _) = found[0].clone();
+    let (scan, _) = found
+        .iter()
+        .find(|(_, c)| is_system_disk_scan(c))
+        .cloned()
+        .expect("the scan");
+    answer_instances(&mut app, list, sample_instances());
+    let error = service_error("Forbidden.RAM", "User not authorized to operate.");
+    answer(&mut app, scan, Err(error));
+    assert!(app.overlay.is_none());
+    assert!(app.facts.instances_without_system_disk.is_empty());
 }
