@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::stop::Stop;
+use super::super::stop::Stop;
 use crate::api::StopOptions;
 use crate::api::StoppedMode;
 use crate::api::model::{Instance, InstanceResponse};
