@@ -10,11 +10,11 @@ use ratatui::widgets::Paragraph;
 
 use super::WizardError;
 use super::theme::Theme;
-use super::widgets::text_field::wrap;
 use crate::api::{ApiError, Client};
 use crate::config::LoadedConfig;
 use crate::session::{self, SessionError, SessionOptions};
 use crate::sim::{self, RunningSim, SimConfig};
+use crate::text::wrap;
 use crate::watch::WatchPolicy;
 
 /// Where the wizard is connected, for the header.

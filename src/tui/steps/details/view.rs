@@ -9,9 +9,10 @@ use super::DetailsStep;
 use super::fields::{SLOTS, Slot};
 use super::lists::FAMILIES_PER_REGION;
 use crate::spec::{ImageSpec, Severity, validate};
+use crate::text::wrap;
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle};
-use crate::tui::widgets::text_field::{FormRow, Note, NoteKind, wrap};
+use crate::tui::widgets::text_field::{FormRow, Note, NoteKind};
 
 impl DetailsStep {
     /// The form: one row per field, the focused field's hint under it, an open choice list

@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use super::{DisksStep, Target};
 use crate::api::model::Snapshot;
 use crate::spec::{Finding, usable};
+use crate::text::wrap;
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle, put};
-use crate::tui::widgets::text_field::{finding_lines, render_lines, wrap};
+use crate::tui::widgets::text_field::{finding_lines, render_lines};
 
 pub(super) fn paragraph(frame: &mut Frame, area: Rect, text: &str, style: ratatui::style::Style) {
     let width = usize::from(area.width);

@@ -504,6 +504,4 @@ impl StepScreen for SourceStep {
 }
 
 #[cfg(test)]
-mod stop_tests;
-#[cfg(test)]
 mod tests;

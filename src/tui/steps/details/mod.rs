@@ -485,6 +485,4 @@ impl StepScreen for DetailsStep {
 }
 
 #[cfg(test)]
-mod picker_tests;
-#[cfg(test)]
 mod tests;

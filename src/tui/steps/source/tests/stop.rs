@@ -1,9 +1,9 @@
-//! The stop dialog of step 1 (issue 11 §4): the mode and what it means, a forced stop only on
+//! The stop dialog of step 1: the mode and what it means, a forced stop only on
 //! request and with its warning, and what the wizard remembers once the instance is Stopped.
 
 use crossterm::event::KeyCode;
 
-use super::stop::Stop;
+use super::super::stop::Stop;
 use crate::api::StopOptions;
 use crate::api::StoppedMode;
 use crate::api::model::{Instance, InstanceResponse};

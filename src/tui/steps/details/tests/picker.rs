@@ -4,8 +4,8 @@
 
 use crossterm::event::KeyCode;
 
-use super::fields::Slot;
-use super::tests::{
+use super::super::fields::Slot;
+use super::{
     answer_lists, details, details_loading, footer, groups, list_calls, own_image, own_images,
 };
 use crate::api::model::{Image, ResourceGroup};

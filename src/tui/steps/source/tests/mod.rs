@@ -15,6 +15,8 @@ use crate::tui::step::Step;
 use crate::tui::testing::*;
 use crate::tui::update::update;
 
+mod stop;
+
 /// A wizard showing the sample instances.
 fn with_instances() -> App {
     let (mut app, effects) = wizard();

@@ -1,5 +1,5 @@
 //! Step 3 driven through the wizard: typing, the name check, choices and screens (the lists
-//! of the family and resource group fields: `picker_tests`).
+//! of the family and resource group fields: `picker`).
 
 use crossterm::event::KeyCode;
 
@@ -13,6 +13,8 @@ use crate::tui::step::Step;
 use crate::tui::testing::{
     answer, calls, ctrl, key, render, screen_text, service_error, type_text, wizard,
 };
+
+mod picker;
 
 /// The wizard on this step, an instance chosen as the source; its lists are still loading
 /// (the effects of entering the step are returned).
