@@ -105,11 +105,15 @@ pub fn for_spec(spec: &ImageSpec, account: Option<&str>) -> Generated {
             "Source and Disks steps: the snapshot lists and the chosen snapshots' facts".into(),
         ),
     ];
+    // Step 1 also lists the region's system disks to mark instances without one; for a
+    // snapshot source that is a courtesy the build does without (refused, nothing is marked).
     if instance_source {
         calls.push((
             "DescribeDisks",
             in_region(&[]),
-            "Disks step and review: the source instance's disks".into(),
+            "Disks step and review: the source instance's disks; Source step: marking \
+             instances without a system disk"
+                .into(),
         ));
     }
     calls.push((
