@@ -29,6 +29,7 @@ mod route;
 mod seed;
 mod server;
 mod state;
+mod sts;
 
 pub use auth::{Authorization, KeyPair, parse_authorization};
 pub use clock::Clock;
@@ -41,6 +42,7 @@ use nonces::NonceStore;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use sts::Sts;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -157,6 +159,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         Some(seed) => seed,
         None => Seed::sandbox()?,
     };
+    let sts = Sts::new(seed.sts_directory(), config.rng_seed);
     let state = seed.into_state(config.speed, config.rng_seed);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -170,6 +173,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     })?;
     let shared = Arc::new(server::Shared {
         keys: config.keys,
+        sts: Mutex::new(sts),
         clock: config.clock,
         state: RwLock::new(state),
         nonces: Mutex::new(NonceStore::new(config.limits.max_nonces)),
@@ -225,6 +229,15 @@ impl RunningSim {
     /// Moves simulated time forward.
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
+    }
+
+    /// How many AssumeRole and AssumeRoleWithOIDC calls issued credentials so far.
+    pub fn sts_issued(&self) -> (u64, u64) {
+        self.shared
+            .sts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .issued_counts()
     }
 
     /// Scripted faults (fail the next N calls, fault call K) and the call counter.

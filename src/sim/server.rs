@@ -20,6 +20,7 @@ use super::ops;
 use super::request::{self, RawRequest};
 use super::route;
 use super::state::State;
+use super::sts::Sts;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -43,6 +44,8 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 #[derive(Debug)]
 pub struct Shared {
     pub keys: KeyPair,
+    /// Roles, OIDC providers and the temporary credentials issued.
+    pub sts: Mutex<Sts>,
     pub clock: Clock,
     pub state: RwLock<State>,
     pub nonces: Mutex<NonceStore>,
@@ -194,13 +197,14 @@ async fn handle(
         return Ok(respond(Err(SimError::action_not_found())));
     }
     let now = shared.clock.now();
-    let authenticated = match auth::authenticate(&raw, &shared.keys, now, &shared.nonces) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::info!(%request_id, code = %e.code, "rejected");
-            return Ok(respond(Err(e)));
-        }
-    };
+    let authenticated =
+        match auth::authenticate(&raw, &shared.keys, &shared.sts, now, &shared.nonces) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::info!(%request_id, code = %e.code, "rejected");
+                return Ok(respond(Err(e)));
+            }
+        };
     let action = authenticated.action;
     let product = action.product().name;
     let respond = |result| self::respond(result, request_id, host, product);
@@ -223,8 +227,10 @@ async fn handle(
     // Read the clock again: injected latency may have passed.
     let result = ops::dispatch(
         &shared.state,
+        &shared.sts,
         shared.clock.now(),
         action,
+        &authenticated.caller,
         &authenticated.params,
         request_id,
     );
