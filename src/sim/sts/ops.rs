@@ -247,7 +247,7 @@ impl<'p> Request<'p> {
 }
 
 fn duration_error(max: u32) -> SimError {
-    let max = if max % 3600 == 0 {
+    let max = if max.is_multiple_of(3600) {
         format!("{}hr", max / 3600)
     } else {
         format!("{}min", max / 60)
