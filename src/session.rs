@@ -3,13 +3,15 @@
 //! `--sandbox`), and clients built from them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::api::Credentials;
 use crate::api::endpoint::EndpointError;
 use crate::api::product::ECS;
+use crate::api::provider::{SharedProvider, Static, system_now};
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
-use crate::credentials::{self, CredentialsError, Flags};
+use crate::credentials::{self, CredentialsError, Flags, Wiring};
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;
 
@@ -58,7 +60,7 @@ impl SessionError {
 /// Credentials, endpoint and region, resolved once per command.
 pub struct Session {
     config: LoadedConfig,
-    credentials: Credentials,
+    credentials: SharedProvider,
     credential_source: String,
     region: String,
     /// `--endpoint`, the config's `endpoint`, or the sandbox; `None` uses the regional one.
@@ -104,20 +106,29 @@ impl Session {
         config: LoadedConfig,
     ) -> Result<Session, SessionError> {
         let flag_endpoint = check_endpoint(options)?;
-        if options.sandbox {
-            let region = options.region.as_deref().unwrap_or(sim::SANDBOX_REGION);
-            return Session::open_sandbox(config, SimConfig::default(), region).await;
-        }
-        let endpoint = flag_endpoint.or_else(|| config.config.endpoint.clone());
         let flags = Flags {
             profile: options.profile.clone(),
             region: options.region.clone(),
         };
+        if options.sandbox {
+            let region = options.region.as_deref().unwrap_or(sim::SANDBOX_REGION);
+            let mut session = Session::open_sandbox(config, SimConfig::default(), region).await?;
+            // `--sandbox --profile NAME`: that profile's credentials, with its STS calls
+            // answered by the simulator too (the sandbox key as their source, say).
+            if options.profile.is_some() {
+                let resolved = credentials::resolve_from_process(&flags, &session.config)?;
+                let sts = session.endpoint.clone();
+                session.credentials = resolved.provider(&wiring(&session.config, sts))?;
+                session.credential_source = resolved.label();
+            }
+            return Ok(session);
+        }
+        let endpoint = flag_endpoint.or_else(|| config.config.endpoint.clone());
         let resolved = credentials::resolve_from_process(&flags, &config)?;
         Ok(Session {
             region: resolved.region_or_default().to_string(),
-            credential_source: resolved.source.to_string(),
-            credentials: resolved.credentials,
+            credential_source: resolved.label(),
+            credentials: resolved.provider(&wiring(&config, None))?,
             config,
             endpoint,
             sandbox: None,
@@ -150,13 +161,14 @@ impl Session {
         } else {
             format!("simulator key {}", key.id)
         };
+        let credentials = Credentials {
+            access_key_id: key.id,
+            access_key_secret: key.secret,
+            security_token: None,
+        };
         Ok(Session {
             config,
-            credentials: Credentials {
-                access_key_id: key.id,
-                access_key_secret: key.secret,
-                security_token: None,
-            },
+            credentials: Arc::new(Static::new(credentials, credential_source.clone())),
             credential_source,
             region: region.into(),
             endpoint: Some(endpoint),
@@ -193,7 +205,7 @@ impl Session {
     /// A client for `region` with the configured network settings.
     pub fn client_for(&self, region: &str) -> Result<Client, ApiError> {
         let network = &self.config.config.network;
-        let config = ClientConfig::new(region, self.credentials.clone())
+        let config = ClientConfig::new(region, Arc::clone(&self.credentials))
             .with_endpoint(self.endpoint_for(region))
             .with_signature_version(self.config.config.signature_version)
             .with_timeouts(network.connect_timeout, network.read_timeout)
@@ -208,6 +220,21 @@ impl Session {
     /// The watch policy from the config's `[watch]` table.
     pub fn watch_policy(&self) -> WatchPolicy {
         WatchPolicy::from_config(&self.config.config.watch)
+    }
+}
+
+/// What credential providers are built with: the network settings, config.toml's
+/// `sts_endpoint`, and `sts_override` (the sandbox) above every other STS endpoint.
+fn wiring(config: &LoadedConfig, sts_override: Option<Endpoint>) -> Wiring {
+    let network = &config.config.network;
+    Wiring {
+        sts_override,
+        config_sts: config.config.sts_endpoint.clone(),
+        connect_timeout: network.connect_timeout,
+        read_timeout: network.read_timeout,
+        call_timeout: network.call_timeout,
+        max_attempts: network.max_attempts,
+        now: system_now(),
     }
 }
 

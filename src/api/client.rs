@@ -6,8 +6,12 @@
 //! nonce), and the query string sent is exactly the one signed: the URL is assembled here as a
 //! string, never re-encoded by the HTTP library. A [`CancellationToken`] stops an in-flight
 //! request or a back-off at once.
+//!
+//! The key comes from a [`CredentialProvider`] at each attempt, so temporary credentials are
+//! refreshed as they age; a call refused because its security token expired is retried once
+//! with a fresh set (never more: a second refusal is the answer).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt, stream};
@@ -21,6 +25,7 @@ use super::endpoint::Endpoint;
 use super::error::{ApiError, TransportKind};
 use super::paging::{Listing, MAX_PAGES};
 use super::product::{self, Product};
+use super::provider::{Now, SharedProvider, system_now};
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::sign::{Credentials, SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
@@ -32,15 +37,19 @@ const MAX_BODY: usize = 8 << 20;
 
 type Params = Vec<(String, String)>;
 
+/// The code ECS answers when a request's security token has expired.
+pub const TOKEN_EXPIRED: &str = "InvalidSecurityToken.Expired";
+
 /// Everything a [`Client`] needs. [`ClientConfig::new`] fills sane defaults.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// Where ECS requests go; other products' endpoints follow from it
     /// ([`Product::endpoint`]).
     pub endpoint: Endpoint,
     /// Sent as `RegionId` on every request of a regional product.
     pub region: String,
-    pub credentials: Credentials,
+    /// Where the key comes from (a [`Credentials`] converts into a fixed provider).
+    pub credentials: SharedProvider,
     pub signature_version: SignatureVersion,
     pub retry: RetryPolicy,
     pub connect_timeout: Duration,
@@ -51,24 +60,44 @@ pub struct ClientConfig {
     pub call_timeout: Duration,
     /// Cancels every call of the client (see [`Client::with_cancel`] for per-task tokens).
     pub cancel: CancellationToken,
+    /// The clock signatures are dated by (tests run a simulated one).
+    pub now: Now,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &self.endpoint.to_string())
+            .field("region", &self.region)
+            .field("credentials", &self.credentials.label())
+            .field("signature_version", &self.signature_version)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
     /// The region's public endpoint, signature V3, the default retry policy, 5 s to connect,
     /// 30 s of read silence and 1 min per call.
-    pub fn new(region: impl Into<String>, credentials: Credentials) -> Self {
+    pub fn new(region: impl Into<String>, credentials: impl Into<SharedProvider>) -> Self {
         let region = region.into();
         ClientConfig {
             endpoint: product::ECS.public_endpoint(&region),
             region,
-            credentials,
+            credentials: credentials.into(),
             signature_version: SignatureVersion::default(),
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
+            now: system_now(),
         }
+    }
+
+    /// Signatures dated by `now` instead of the wall clock.
+    pub fn with_clock(mut self, now: Now) -> Self {
+        self.now = now;
+        self
     }
 
     pub fn with_endpoint(mut self, endpoint: Endpoint) -> Self {
@@ -108,9 +137,17 @@ impl ClientConfig {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
-    /// Masks the credentials' secrets in anything a server sends back.
-    pub(super) redactor: Arc<Redactor>,
+    /// Masks the secrets of the credentials signed with (the current and the previous set)
+    /// in anything a server sends back.
+    redaction: Arc<Mutex<Redaction>>,
     cancel: CancellationToken,
+}
+
+/// The redactor for the credentials last signed with.
+struct Redaction {
+    current: Option<Arc<Credentials>>,
+    previous: Option<Arc<Credentials>>,
+    redactor: Arc<Redactor>,
 }
 
 impl std::fmt::Debug for Client {
@@ -118,7 +155,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.config.endpoint.to_string())
             .field("region", &self.config.region)
-            .field("access_key_id", &self.config.credentials.access_key_id)
+            .field("credentials", &self.config.credentials.label())
             .finish_non_exhaustive()
     }
 }
@@ -145,15 +182,19 @@ impl Client {
             // A proxy from the environment must not intercept a local simulator.
             builder = builder.no_proxy();
         }
-        let redactor = Redactor::new(secrets(&config.credentials));
+        let redaction = Redaction {
+            current: None,
+            previous: None,
+            redactor: Arc::new(Redactor::default()),
+        };
         let http = builder.build().map_err(|e| ApiError::Setup {
-            detail: error_chain(&e, &redactor),
+            detail: error_chain(&e, &redaction.redactor),
         })?;
         let cancel = config.cancel.clone();
         Ok(Client {
             http,
             config: Arc::new(config),
-            redactor: Arc::new(redactor),
+            redaction: Arc::new(Mutex::new(redaction)),
             cancel,
         })
     }
@@ -168,6 +209,38 @@ impl Client {
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// Where the credentials come from; never a secret.
+    pub fn credential_label(&self) -> String {
+        self.config.credentials.label()
+    }
+
+    /// Masks the secrets of the credentials this client signs with.
+    pub(super) fn redactor(&self) -> Arc<Redactor> {
+        let redaction = self
+            .redaction
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(&redaction.redactor)
+    }
+
+    /// The redactor for `credentials`, made when they are new to this client (a refresh).
+    fn redactor_for(&self, credentials: &Arc<Credentials>) -> Arc<Redactor> {
+        let mut r = self
+            .redaction
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !r
+            .current
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, credentials))
+        {
+            r.previous = r.current.replace(Arc::clone(credentials));
+            let sets = r.current.iter().chain(&r.previous);
+            r.redactor = Arc::new(Redactor::new(sets.flat_map(|c| secrets(c))));
+        }
+        Arc::clone(&r.redactor)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -194,13 +267,13 @@ impl Client {
                 let page = client
                     .call_to::<L>(L::PRODUCT, action, &request, true)
                     .await
-                    .and_then(|response| response.into_page(&cursor, &client.redactor));
+                    .and_then(|response| response.into_page(&cursor, &client.redactor()));
                 match page {
                     Ok((_, Some(_))) if fetched + 1 >= MAX_PAGES => {
                         let what = format!(
                             "{action} still had more after {MAX_PAGES} pages; narrow the filters"
                         );
-                        let error = ApiError::decode(200, &what, b"", &client.redactor);
+                        let error = ApiError::decode(200, &what, b"", &client.redactor());
                         Some((Err(error), None))
                     }
                     Ok((items, next)) => Some((Ok(items), next.map(|c| (c, fetched + 1)))),
@@ -238,6 +311,33 @@ impl Client {
         idempotent: bool,
     ) -> Result<T, ApiError> {
         let params = with_region(product, params, &self.config.region);
+        let endpoint = product.endpoint(&self.config.endpoint, &self.config.region);
+        let call = Call {
+            endpoint: &endpoint,
+            product,
+            action,
+            params: &params,
+            signed: true,
+        };
+        let body = self.send(&call, idempotent).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::decode(
+                200,
+                &format!("the {action} answer is not the expected JSON ({e})"),
+                &body,
+                &self.redactor(),
+            )
+        })
+    }
+
+    /// Sends `call` with the retry policy, the call deadline and cancellation, and the answer's
+    /// body when it is a success. `idempotent`: see [`Client::call_to`].
+    pub(super) async fn send(
+        &self,
+        call: &Call<'_>,
+        idempotent: bool,
+    ) -> Result<Vec<u8>, ApiError> {
+        let action = call.action;
         let policy = self.config.retry;
         let limit = self.config.call_timeout;
         let deadline = Instant::now().checked_add(limit);
@@ -248,17 +348,28 @@ impl Client {
             ),
         };
         let mut attempt = 1;
+        let mut refreshed = false;
         loop {
             let result = tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => Err(ApiError::Cancelled),
-                () = until(deadline) => Err(out_of_time()),
-                result = self.attempt::<T>(product, action, &params, attempt) => result,
+                () = self.cancel.cancelled() => Err((ApiError::Cancelled, None)),
+                () = until(deadline) => Err((out_of_time(), None)),
+                result = self.attempt(call, attempt) => result,
             };
-            let error = match result {
+            let (error, used) = match result {
                 Ok(value) => return Ok(value),
-                Err(e) => e,
+                Err(failed) => failed,
             };
+            // An expired token: one fresh set and one more try, whatever the retry policy.
+            if let Some(used) = used.filter(|_| !refreshed && error.code() == Some(TOKEN_EXPIRED)) {
+                debug!(
+                    action,
+                    "the security token expired; refreshing the credentials"
+                );
+                self.config.credentials.invalidate(&used);
+                refreshed = true;
+                continue;
+            }
             let delay = policy.delay_for(attempt, &error, rand::random::<f64>());
             // No point pausing past the deadline: the next attempt could not finish.
             let in_time = deadline.is_none_or(|end| {
@@ -272,7 +383,7 @@ impl Client {
                 && in_time;
             if !retry {
                 debug!(action, attempt, error = %error, "call failed");
-                return Err(error.for_call(action, &params));
+                return Err(error.for_call(action, call.params));
             }
             debug!(action, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::select! {
@@ -284,63 +395,92 @@ impl Client {
         }
     }
 
-    /// One signed request and its decoded answer.
-    async fn attempt<T: DeserializeOwned>(
+    /// One request and its successful answer's body; a failure names the credentials it was
+    /// signed with, if it got that far.
+    async fn attempt(
         &self,
-        product: &Product,
-        action: &str,
-        params: &[(String, String)],
+        call: &Call<'_>,
         attempt: u32,
-    ) -> Result<T, ApiError> {
-        let (url, headers) = self.sign(product, action, params)?;
+    ) -> Result<Vec<u8>, (ApiError, Option<Arc<Credentials>>)> {
+        // Also for an unsigned call: its provider's secrets (an OIDC token) are masked.
+        let credentials = self.config.credentials.credentials().await.map_err(|e| {
+            let detail = printable(&e.to_string(), 2048);
+            (ApiError::Credentials { detail }, None)
+        })?;
+        let redactor = self.redactor_for(&credentials);
+        let signing = call.signed.then_some(&*credentials);
+        self.attempt_with(call, attempt, signing, &redactor)
+            .await
+            .map_err(|e| (e, Some(credentials)))
+    }
+
+    async fn attempt_with(
+        &self,
+        call: &Call<'_>,
+        attempt: u32,
+        credentials: Option<&Credentials>,
+        redactor: &Redactor,
+    ) -> Result<Vec<u8>, ApiError> {
+        let action = call.action;
+        let (url, headers) = self.sign(call, credentials)?;
         let response = self
             .http
             .post(url)
             .headers(headers)
             .send()
             .await
-            .map_err(|e| transport_error(e, &self.redactor))?;
+            .map_err(|e| transport_error(e, redactor))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = read_body(response, status, &self.redactor).await?;
+        let body = read_body(response, status, redactor).await?;
         debug!(action, attempt, status, bytes = body.len(), "response");
         if (200..300).contains(&status) {
-            serde_json::from_slice(&body).map_err(|e| {
-                ApiError::decode(
-                    status,
-                    &format!("the {action} answer is not the expected JSON ({e})"),
-                    &body,
-                    &self.redactor,
-                )
-            })
+            Ok(body)
         } else {
             Err(ApiError::from_response(
                 status,
                 retry_after,
                 &body,
-                &self.redactor,
+                redactor,
             ))
         }
     }
 
-    /// Signs a POST of `product`'s `action` with a fresh timestamp and nonce: the URL (the
-    /// product's endpoint, the query exactly as signed) and the headers to send.
+    /// Signs a POST of `call` with a fresh timestamp and nonce: the URL (the endpoint, the
+    /// query exactly as signed) and the headers to send. Without credentials the request goes
+    /// unsigned, with V1's common parameters (AssumeRoleWithOIDC).
     fn sign(
         &self,
-        product: &Product,
-        action: &str,
-        params: &[(String, String)],
+        call: &Call<'_>,
+        credentials: Option<&Credentials>,
     ) -> Result<(String, HeaderMap), ApiError> {
-        let endpoint = product.endpoint(&self.config.endpoint, &self.config.region);
-        let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let (endpoint, product, action, params) =
+            (call.endpoint, call.product, call.action, call.params);
+        let timestamp = (self.config.now)().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = const_hex::encode(rand::random::<[u8; 16]>());
-        let key = self.config.credentials.signing_key();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let Some(credentials) = credentials else {
+            let mut unsigned = params.to_vec();
+            for (name, value) in [
+                ("Action", action),
+                ("Version", product.version),
+                ("Format", "JSON"),
+                ("Timestamp", &timestamp),
+                ("SignatureNonce", &nonce),
+            ] {
+                unsigned.push((name.into(), value.into()));
+            }
+            return Ok((
+                format!("{endpoint}/?{}", encode_pairs(unsigned.iter())),
+                headers,
+            ));
+        };
+        let key = credentials.signing_key();
         let query = match self.config.signature_version {
             SignatureVersion::V3 => {
                 let host = endpoint.host_header();
@@ -386,6 +526,16 @@ impl Client {
         };
         Ok((url, headers))
     }
+}
+
+/// One request: where it goes, what it asks, and whether it is signed.
+pub(super) struct Call<'a> {
+    pub endpoint: &'a Endpoint,
+    pub product: &'a Product,
+    pub action: &'a str,
+    pub params: &'a [(String, String)],
+    /// `false` only for the one anonymous operation, AssumeRoleWithOIDC.
+    pub signed: bool,
 }
 
 /// `params` and, for a regional product, `RegionId` unless they name one.
@@ -508,13 +658,33 @@ mod tests {
     use super::*;
     use crate::secret::Secret;
 
-    fn client(version: SignatureVersion, endpoint: &str) -> Client {
-        let credentials = Credentials {
+    fn credentials() -> Credentials {
+        Credentials {
             access_key_id: "testid".into(),
             access_key_secret: Secret::new("testsecret"),
             security_token: Some(Secret::new("tok+en")),
+        }
+    }
+
+    fn sign(
+        c: &Client,
+        product: &Product,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<(String, HeaderMap), ApiError> {
+        let endpoint = product.endpoint(&c.config.endpoint, &c.config.region);
+        let call = Call {
+            endpoint: &endpoint,
+            product,
+            action,
+            params,
+            signed: true,
         };
-        let config = ClientConfig::new("cn-hangzhou", credentials)
+        c.sign(&call, Some(&credentials()))
+    }
+
+    fn client(version: SignatureVersion, endpoint: &str) -> Client {
+        let config = ClientConfig::new("cn-hangzhou", credentials())
             .with_endpoint(Endpoint::parse(endpoint).expect("valid"))
             .with_signature_version(version);
         Client::new(config).expect("client builds")
@@ -530,13 +700,13 @@ mod tests {
     #[test]
     fn v3_sends_the_signed_query_and_headers() {
         let c = client(SignatureVersion::V3, "http://127.0.0.1:8080");
-        let (url, headers) = c
-            .sign(
-                &product::ECS,
-                "CreateImage",
-                &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
-            )
-            .expect("signs");
+        let (url, headers) = sign(
+            &c,
+            &product::ECS,
+            "CreateImage",
+            &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
+        )
+        .expect("signs");
         assert_eq!(url, "http://127.0.0.1:8080/?ImageName=a%20b%2A&RegionId=r");
         assert!(headers.get("host").is_none());
         assert_eq!(headers["x-acs-action"], "CreateImage");
@@ -548,7 +718,7 @@ mod tests {
         assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()));
         let date = headers["x-acs-date"].to_str().expect("ascii");
         assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%SZ").is_ok());
-        let (_, again) = c.sign(&product::ECS, "CreateImage", &[]).expect("signs");
+        let (_, again) = sign(&c, &product::ECS, "CreateImage", &[]).expect("signs");
         assert_ne!(
             again["x-acs-signature-nonce"],
             headers["x-acs-signature-nonce"]
@@ -558,9 +728,7 @@ mod tests {
     #[test]
     fn v1_puts_everything_in_the_query() {
         let c = client(SignatureVersion::V1, "https://ecs.example.com");
-        let (url, headers) = c
-            .sign(&product::ECS, "DescribeRegions", &[])
-            .expect("signs");
+        let (url, headers) = sign(&c, &product::ECS, "DescribeRegions", &[]).expect("signs");
         let query = url
             .strip_prefix("https://ecs.example.com/?")
             .expect("query");
@@ -585,20 +753,16 @@ mod tests {
     #[test]
     fn each_product_signs_its_version_for_its_endpoint_and_only_ecs_names_a_region() {
         let c = client(SignatureVersion::V3, "https://ecs.cn-hangzhou.aliyuncs.com");
-        let (url, headers) = c
-            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
-            .expect("signs");
+        let (url, headers) =
+            sign(&c, &product::RESOURCE_MANAGER, "ListResourceGroups", &[]).expect("signs");
         assert_eq!(url, "https://resourcemanager.aliyuncs.com/");
         assert_eq!(headers["x-acs-version"], "2020-03-31");
-        let (url, headers) = c
-            .sign(&product::ECS, "DescribeRegions", &[])
-            .expect("signs");
+        let (url, headers) = sign(&c, &product::ECS, "DescribeRegions", &[]).expect("signs");
         assert_eq!(url, "https://ecs.cn-hangzhou.aliyuncs.com/");
         assert_eq!(headers["x-acs-version"], "2014-05-26");
         let v1 = client(SignatureVersion::V1, "http://127.0.0.1:8080");
-        let (url, _) = v1
-            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
-            .expect("signs");
+        let (url, _) =
+            sign(&v1, &product::RESOURCE_MANAGER, "ListResourceGroups", &[]).expect("signs");
         assert!(url.starts_with("http://127.0.0.1:8080/?"), "{url}");
         assert!(url.contains("Version=2020-03-31"), "{url}");
 

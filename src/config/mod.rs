@@ -42,6 +42,10 @@ pub struct Config {
     /// Validated by [`Endpoint::parse`]: https anywhere, plain http only to a loopback host.
     #[serde(deserialize_with = "values::endpoint")]
     pub endpoint: Option<Endpoint>,
+    /// Where STS requests (AssumeRole, AssumeRoleWithOIDC) go when the profile names no
+    /// `sts_endpoint`; same rules as [`Config::endpoint`].
+    #[serde(deserialize_with = "values::endpoint")]
+    pub sts_endpoint: Option<Endpoint>,
     /// Profile to use from the aliyun CLI config or the credentials file, below
     /// `--profile` and `ALIBABA_CLOUD_PROFILE`.
     #[serde(deserialize_with = "values::profile_name")]

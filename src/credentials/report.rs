@@ -1,4 +1,4 @@
-//! What resolution says: the key it found and where, or every place it looked and why each
+//! What resolution reports: where the key came from, or every place it looked and why each
 //! gave nothing, as an error that tells what to do.
 
 use std::fmt;
@@ -8,25 +8,6 @@ use super::places::{
     ACCESS_KEY_ID_VARS, ACCESS_KEY_SECRET_VARS, CREDENTIALS_FILE_VAR, ProfileFile,
     SECURITY_TOKEN_VARS, ShownPath,
 };
-use crate::api::Credentials;
-use crate::config::DEFAULT_REGION;
-
-/// The key pair to sign with, where it came from, and the region chosen alongside it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    pub credentials: Credentials,
-    pub source: CredentialSource,
-    /// From `--region`, else the region variables, else the winning profile's `region_id`, else
-    /// the config's `region`; `None` when none says (see [`Resolved::region_or_default`]).
-    pub region: Option<String>,
-}
-
-impl Resolved {
-    /// The region to use: [`Resolved::region`], or [`DEFAULT_REGION`].
-    pub fn region_or_default(&self) -> &str {
-        self.region.as_deref().unwrap_or(DEFAULT_REGION)
-    }
-}
 
 /// Which source supplied the credentials. `Display` is for the status bar; it never shows a
 /// secret.
@@ -36,6 +17,9 @@ pub enum CredentialSource {
     Environment {
         access_key_id_var: &'static str,
     },
+    /// The environment variable that chose a source other than a key pair (OIDC, a
+    /// credentials URI, an instance role).
+    Variable(&'static str),
     AliyunCli {
         profile: String,
         file: ShownPath,
@@ -58,7 +42,7 @@ impl CredentialSource {
             Self::AliyunCli { profile, .. } | Self::CredentialsFile { profile, .. } => {
                 Some(profile)
             }
-            Self::Environment { .. } | Self::Config { .. } => None,
+            Self::Environment { .. } | Self::Variable(_) | Self::Config { .. } => None,
         }
     }
 }
@@ -66,9 +50,10 @@ impl CredentialSource {
 impl fmt::Display for CredentialSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Environment { access_key_id_var } => {
-                write!(f, "environment ({access_key_id_var})")
+            Self::Environment {
+                access_key_id_var: var,
             }
+            | Self::Variable(var) => write!(f, "environment ({var})"),
             Self::AliyunCli { profile, file } => {
                 write!(f, "aliyun CLI profile '{profile}' ({file})")
             }
@@ -198,6 +183,16 @@ pub enum CredentialsError {
          file or unset it"
     )]
     CredentialsFileMissing { file: ShownPath },
+    /// ChainableRamRoleArn profiles whose `source_profile`s lead back to one of them.
+    #[error(
+        "the profiles in {file} form a loop through source_profile: {}. Make the last profile \
+         of the chain one with keys (mode AK, StsToken or RamRoleArn)",
+        chain.join(" → ")
+    )]
+    ChainCycle { chain: Vec<String>, file: ShownPath },
+    /// A mode ecsimg recognises but cannot use yet.
+    #[error("{mode} credentials: {hint}")]
+    NotYet { mode: &'static str, hint: String },
 }
 
 fn join_looked(looked: &[Looked]) -> String {

@@ -87,6 +87,16 @@ fn everything(_: &Call) -> Vec<String> {
     vec!["*".into()]
 }
 
+/// No resource: the call is allowed to any caller that authenticates.
+fn nothing(_: &Call) -> Vec<String> {
+    Vec::new()
+}
+
+/// The role a call names (`RoleArn`), or every role when it names none.
+fn role(call: &Call) -> Vec<String> {
+    vec![call.get("RoleArn").unwrap_or("*").to_string()]
+}
+
 fn no_keys(_: &Call) -> BTreeMap<String, Vec<String>> {
     BTreeMap::new()
 }
@@ -184,6 +194,26 @@ const OPERATIONS: &[Operation] = &[
         name: "ListResourceGroups",
         action: "resourcemanager:ListResourceGroups",
         resources: everything,
+        context: no_keys,
+    },
+    // STS: assuming a role is allowed on the role's ARN; the caller's identity needs no
+    // permission, and AssumeRoleWithOIDC is unsigned (the role's trust decides).
+    Operation {
+        name: "AssumeRole",
+        action: "sts:AssumeRole",
+        resources: role,
+        context: no_keys,
+    },
+    Operation {
+        name: "AssumeRoleWithOIDC",
+        action: "sts:AssumeRoleWithOIDC",
+        resources: nothing,
+        context: no_keys,
+    },
+    Operation {
+        name: "GetCallerIdentity",
+        action: "sts:GetCallerIdentity",
+        resources: nothing,
         context: no_keys,
     },
 ];

@@ -4,6 +4,11 @@
 //! V1 signs every parameter (query and form body merged); V3 signs the canonical query plus the
 //! headers named in `Authorization` and the body hash. Both are recomputed here with the shared
 //! canonicalisation in `api::sign`, after the query has been decoded with form semantics.
+//!
+//! A request may be signed with the simulator's key or with temporary credentials its STS
+//! issued; then its security token must be the one issued with them, unexpired
+//! ([`Sts::check_token`]). AssumeRoleWithOIDC alone may come unsigned, as the official SDKs
+//! send it.
 
 use super::error::SimError;
 use super::keyring::{Keyring, Principal};
@@ -11,9 +16,11 @@ use super::nonces::{NonceStore, Refusal, TIME_WINDOW};
 use super::params::Params;
 use super::request::RawRequest;
 use super::route::{self, Action};
+use super::sts::{Caller, Sts};
 use crate::api::sign;
+use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Headers every V3 request must sign.
 const V3_REQUIRED_SIGNED: &[&str] = &[
@@ -37,9 +44,11 @@ pub enum Scheme {
 pub struct Authenticated {
     pub action: Action,
     pub params: Params,
-    pub scheme: Scheme,
-    /// Whose key signed it.
-    pub principal: Arc<Principal>,
+    /// `None` for an unsigned request.
+    pub scheme: Option<Scheme>,
+    pub caller: Caller,
+    /// Whose key signed it, with the policies that bound it (`None`: unsigned).
+    pub principal: Option<Arc<Principal>>,
 }
 
 /// Checks a request and returns its action and parameters.
@@ -49,12 +58,41 @@ pub struct Authenticated {
 pub fn authenticate(
     req: &RawRequest,
     keys: &Keyring,
+    sts: &Mutex<Sts>,
     now: DateTime<Utc>,
-    nonces: &std::sync::Mutex<NonceStore>,
+    nonces: &Mutex<NonceStore>,
 ) -> Result<Authenticated, SimError> {
+    if let Some(anonymous) = anonymous(req)? {
+        return Ok(anonymous);
+    }
+    // A long-term key of the keyring, or temporary credentials STS issued.
+    let secret_of = |id: &str| -> Result<Secret, SimError> {
+        if let Some(principal) = keys.get(id) {
+            return Ok(principal.secret.clone());
+        }
+        let sts = sts.lock().unwrap_or_else(PoisonError::into_inner);
+        sts.secret_of(id)
+            .cloned()
+            .ok_or_else(SimError::access_key_not_found)
+    };
     let (verified, scheme) = match req.header("authorization") {
-        Some(authorization) => (verify_v3(req, authorization, keys, now)?, Scheme::V3),
-        None => (verify_v1(req, keys, now)?, Scheme::V1),
+        Some(authorization) => (verify_v3(req, authorization, &secret_of, now)?, Scheme::V3),
+        None => (verify_v1(req, &secret_of, now)?, Scheme::V1),
+    };
+    let long_term = keys.get(&verified.key_id);
+    let (caller, principal) = {
+        let sts = sts.lock().unwrap_or_else(PoisonError::into_inner);
+        let caller = sts.check_token(
+            &verified.key_id,
+            long_term.is_some(),
+            verified.token.as_deref(),
+            now,
+        )?;
+        let principal = match long_term {
+            Some(principal) => principal,
+            None => sts.principal_of(&caller)?,
+        };
+        (caller, principal)
     };
     let recorded = nonces
         .lock()
@@ -64,8 +102,9 @@ pub fn authenticate(
         Ok(()) => Ok(Authenticated {
             action: verified.action,
             params: verified.params,
-            scheme,
-            principal: verified.principal,
+            scheme: Some(scheme),
+            caller,
+            principal: Some(principal),
         }),
         Err(Refusal::Used) => Err(SimError::nonce_used()),
         Err(Refusal::Full { retry_after }) => {
@@ -79,17 +118,60 @@ pub fn authenticate(
     }
 }
 
+/// An unsigned AssumeRoleWithOIDC (V1 without `AccessKeyId` and `Signature`, or V3 without
+/// `Authorization`); `None` for anything else, which must be signed.
+fn anonymous(req: &RawRequest) -> Result<Option<Authenticated>, SimError> {
+    let v3_action = req.header("x-acs-action");
+    if req.header("authorization").is_some() || v3_action.is_some_and(|a| a != "AssumeRoleWithOIDC")
+    {
+        return Ok(None);
+    }
+    let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
+    let (action, version) = match v3_action {
+        Some(action) => (
+            action,
+            req.header("x-acs-version")
+                .ok_or_else(|| SimError::missing_parameter("x-acs-version"))?,
+        ),
+        None => {
+            let unsigned = params.raw("AccessKeyId").is_none() && params.raw("Signature").is_none();
+            match params.get("Action") {
+                Some(action @ "AssumeRoleWithOIDC") if unsigned => {
+                    (action, params.require("Version")?)
+                }
+                _ => return Ok(None),
+            }
+        }
+    };
+    let action = route::route(version, action)?;
+    Ok(Some(Authenticated {
+        action,
+        params,
+        scheme: None,
+        caller: Caller::Anonymous,
+        principal: None,
+    }))
+}
+
 /// What a valid signature vouches for.
 struct Verified {
     action: Action,
     params: Params,
+    key_id: String,
+    /// The security token sent with the request.
+    token: Option<String>,
     nonce: String,
     /// The request's own time (`Timestamp` or `x-acs-date`).
     signed_at: DateTime<Utc>,
-    principal: Arc<Principal>,
 }
 
-fn verify_v1(req: &RawRequest, keys: &Keyring, now: DateTime<Utc>) -> Result<Verified, SimError> {
+type SecretOf<'a> = dyn Fn(&str) -> Result<Secret, SimError> + 'a;
+
+fn verify_v1(
+    req: &RawRequest,
+    secret_of: &SecretOf<'_>,
+    now: DateTime<Utc>,
+) -> Result<Verified, SimError> {
     let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
     // An action no product serves is refused before the version is looked at.
     let action_name = params.require("Action")?;
@@ -109,27 +191,26 @@ fn verify_v1(req: &RawRequest, keys: &Keyring, now: DateTime<Utc>) -> Result<Ver
         .or_else(|| params.get("TimeStamp"))
         .ok_or_else(|| SimError::missing_parameter("Timestamp"))?;
     let signed_at = check_time(timestamp, now)?;
-    let principal = keys
-        .get(key_id)
-        .ok_or_else(SimError::access_key_not_found)?;
+    let secret = secret_of(key_id)?;
     let string_to_sign = sign::v1_string_to_sign(req.method, &params.pairs());
-    let expected = sign::v1_signature(principal.secret.expose(), &string_to_sign);
+    let expected = sign::v1_signature(secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
     Ok(Verified {
         action,
+        key_id: key_id.to_string(),
+        token: params.raw("SecurityToken").map(str::to_string),
         params,
         nonce,
         signed_at,
-        principal,
     })
 }
 
 fn verify_v3(
     req: &RawRequest,
     authorization: &str,
-    keys: &Keyring,
+    secret_of: &SecretOf<'_>,
     now: DateTime<Utc>,
 ) -> Result<Verified, SimError> {
     let auth = parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
@@ -177,9 +258,7 @@ fn verify_v3(
         .header("x-acs-date")
         .ok_or_else(SimError::incomplete_signature)?;
     let signed_at = check_time(date, now)?;
-    let principal = keys
-        .get(auth.access_key_id)
-        .ok_or_else(SimError::access_key_not_found)?;
+    let secret = secret_of(auth.access_key_id)?;
     let payload_hash = req
         .header("x-acs-content-sha256")
         .ok_or_else(SimError::incomplete_signature)?;
@@ -194,7 +273,7 @@ fn verify_v3(
         payload_hash,
     );
     let string_to_sign = sign::v3_string_to_sign(&canonical.text);
-    let expected = sign::v3_signature(principal.secret.expose(), &string_to_sign);
+    let expected = sign::v3_signature(secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
@@ -202,9 +281,10 @@ fn verify_v3(
     Ok(Verified {
         action,
         params,
+        key_id: auth.access_key_id.to_string(),
+        token: req.header("x-acs-security-token").map(str::to_string),
         nonce,
         signed_at,
-        principal,
     })
 }
 

@@ -31,6 +31,7 @@ mod route;
 mod seed;
 mod server;
 mod state;
+mod sts;
 
 pub use auth::{Authorization, parse_authorization};
 pub use clock::Clock;
@@ -44,6 +45,7 @@ use nonces::NonceStore;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use sts::Sts;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -161,6 +163,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         None => Seed::sandbox()?,
     };
     let keys = keyring::Keyring::new(&config.keys, seed.access_keys());
+    let sts = Sts::new(seed.sts_directory(), config.rng_seed);
     let state = seed.into_state(config.speed, config.rng_seed);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -174,6 +177,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     })?;
     let shared = Arc::new(server::Shared {
         keys,
+        sts: Mutex::new(sts),
         clock: config.clock,
         state: RwLock::new(state),
         nonces: Mutex::new(NonceStore::new(config.limits.max_nonces)),
@@ -229,6 +233,34 @@ impl RunningSim {
     /// Moves simulated time forward.
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
+    }
+
+    /// Accepts `access_key_id` with `secret` and `token` as temporary credentials, as if STS
+    /// had issued them, for `valid_for` on the simulator's clock: for clients whose token is
+    /// fixed in advance (tests of what a token may never leak into).
+    pub fn grant_session(
+        &self,
+        access_key_id: &str,
+        secret: crate::secret::Secret,
+        token: crate::secret::Secret,
+        valid_for: Duration,
+    ) {
+        let until = self.shared.clock.now()
+            + chrono::Duration::from_std(valid_for).unwrap_or(chrono::Duration::MAX);
+        self.shared
+            .sts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .grant(access_key_id, secret, token, until);
+    }
+
+    /// How many AssumeRole and AssumeRoleWithOIDC calls issued credentials so far.
+    pub fn sts_issued(&self) -> (u64, u64) {
+        self.shared
+            .sts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .issued_counts()
     }
 
     /// Scripted faults (fail the next N calls, fault call K) and the call counter.

@@ -22,6 +22,7 @@ use super::permissions;
 use super::request::{self, RawRequest};
 use super::route;
 use super::state::State;
+use super::sts::Sts;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -45,6 +46,8 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 #[derive(Debug)]
 pub struct Shared {
     pub keys: Keyring,
+    /// Roles, OIDC providers and the temporary credentials issued.
+    pub sts: Mutex<Sts>,
     pub clock: Clock,
     pub state: RwLock<State>,
     pub nonces: Mutex<NonceStore>,
@@ -196,23 +199,22 @@ async fn handle(
         return Ok(respond(Err(SimError::action_not_found())));
     }
     let now = shared.clock.now();
-    let authenticated = match auth::authenticate(&raw, &shared.keys, now, &shared.nonces) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::info!(%request_id, code = %e.code, "rejected");
-            return Ok(respond(Err(e)));
-        }
-    };
+    let authenticated =
+        match auth::authenticate(&raw, &shared.keys, &shared.sts, now, &shared.nonces) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::info!(%request_id, code = %e.code, "rejected");
+                return Ok(respond(Err(e)));
+            }
+        };
     let action = authenticated.action;
     let product = action.product().name;
     let respond = |result| self::respond(result, request_id, host, product);
     let owner_id = shared.state().account.owner_id;
-    if let Err(e) = permissions::authorize(
-        &authenticated.principal,
-        action,
-        &authenticated.params,
-        owner_id,
-    ) {
+    // An unsigned request (AssumeRoleWithOIDC) is judged by its role's trust, not by RAM.
+    if let Some(principal) = &authenticated.principal
+        && let Err(e) = permissions::authorize(principal, action, &authenticated.params, owner_id)
+    {
         return Ok(respond(Err(e)));
     }
     let latency = shared.faults.latency();
@@ -234,8 +236,10 @@ async fn handle(
     // Read the clock again: injected latency may have passed.
     let result = ops::dispatch(
         &shared.state,
+        &shared.sts,
         shared.clock.now(),
         action,
+        &authenticated.caller,
         &authenticated.params,
         request_id,
     );

@@ -11,6 +11,7 @@ mod rows;
 use super::state::{
     Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
 };
+use super::sts::{Directory, OidcProvider, Role};
 use rows::SeedFile;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -68,6 +69,47 @@ impl Seed {
             message,
         })?;
         Ok(seed)
+    }
+
+    /// The roles and OIDC providers STS knows.
+    pub(super) fn sts_directory(&self) -> Directory {
+        let f = &self.file;
+        Directory {
+            account_id: f.owner_id,
+            roles: f
+                .roles
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Role {
+                    arn: r.arn.get_ref().clone(),
+                    role_id: format!("3{:017}", i + 1),
+                    max_session_seconds: r.max_session_duration,
+                    trusted_keys: r.trusted_keys.clone(),
+                    trusted_roles: r.trusted_roles.clone(),
+                    trusted_oidc: r
+                        .trusted_oidc
+                        .iter()
+                        .map(|t| (t.provider.clone(), t.subjects.clone()))
+                        .collect(),
+                    external_id: r.external_id.clone(),
+                    // Checked when the seed was parsed.
+                    policy: r
+                        .policy
+                        .as_deref()
+                        .and_then(|text| crate::policy::Document::parse(text).ok())
+                        .map(std::sync::Arc::new),
+                })
+                .collect(),
+            oidc_providers: f
+                .oidc_providers
+                .iter()
+                .map(|p| OidcProvider {
+                    arn: p.arn.get_ref().clone(),
+                    issuer: p.issuer.clone(),
+                    client_ids: p.client_ids.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// Builds the simulator state. `rng_seed` fixes the IDs of resources created later.
@@ -175,6 +217,7 @@ impl Seed {
         if f.regions.is_empty() {
             return Err((None, "at least one [[regions]] entry is required".into()));
         }
+        self.check_sts()?;
         let mut region_ids = HashSet::new();
         for r in &f.regions {
             if !region_ids.insert(r.id.get_ref().as_str()) {
@@ -430,6 +473,63 @@ impl Seed {
                 return Err((
                     None,
                     "[generate] needs at least one system image for its instances".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Seed {
+    /// Roles and OIDC providers: ARNs of the seed's account, each once, durations in range,
+    /// trusted providers that exist.
+    fn check_sts(&self) -> Result<(), (Option<usize>, String)> {
+        let f = &self.file;
+        let at = |s: &Spanned<String>| Some(s.span().start);
+        let account = format!("acs:ram::{}:", f.owner_id);
+        let mut seen = HashSet::new();
+        for p in &f.oidc_providers {
+            let arn = p.arn.get_ref();
+            if !arn.starts_with(&format!("{account}oidc-provider/")) || !seen.insert(arn.as_str()) {
+                return Err((
+                    at(&p.arn),
+                    format!(
+                        "OIDC provider {arn:?}: the arn must be {account}oidc-provider/NAME and \
+                         appear once"
+                    ),
+                ));
+            }
+        }
+        for r in &f.roles {
+            let arn = r.arn.get_ref();
+            if let Some(policy) = &r.policy {
+                crate::policy::Document::parse(policy)
+                    .map_err(|e| (at(&r.arn), format!("role {arn:?}: field `policy`: {e}")))?;
+            }
+            if !arn.starts_with(&format!("{account}role/")) || !seen.insert(arn.as_str()) {
+                return Err((
+                    at(&r.arn),
+                    format!("role {arn:?}: the arn must be {account}role/NAME and appear once"),
+                ));
+            }
+            if !(3600..=43200).contains(&r.max_session_duration) {
+                return Err((
+                    at(&r.arn),
+                    format!("role {arn:?}: max_session_duration must be 3600 to 43200 seconds"),
+                ));
+            }
+            if let Some(t) = r.trusted_oidc.iter().find(|t| {
+                !f.oidc_providers
+                    .iter()
+                    .any(|p| *p.arn.get_ref() == t.provider)
+            }) {
+                return Err((
+                    at(&r.arn),
+                    format!(
+                        "role {arn:?} trusts OIDC provider {:?}, which no [[oidc_providers]] \
+                         entry defines",
+                        t.provider
+                    ),
                 ));
             }
         }
