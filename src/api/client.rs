@@ -303,7 +303,7 @@ impl Client {
     ///
     /// `idempotent` says whether a retry is safe after the server may have acted (a dropped
     /// connection, a 5xx); otherwise only throttling and failed connects are retried.
-    async fn call_to<T: DeserializeOwned>(
+    pub(super) async fn call_to<T: DeserializeOwned>(
         &self,
         product: &Product,
         action: &str,
