@@ -76,7 +76,7 @@ impl DisksStep {
     }
 
     /// The mapping editor's keys for the focused cell (and whether it is being edited).
-    pub(super) fn mapping_keymap(&self, disks: &[DiskSpec]) -> Keymap<Action> {
+    fn mapping_keymap(&self, disks: &[DiskSpec]) -> Keymap<Action> {
         use KeyCode::*;
         let moves = Keymap::new()
             .bind_each(
