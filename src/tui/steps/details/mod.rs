@@ -21,6 +21,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use self::fields::{SLOTS, Slot, architecture_options, boot_mode_options, platform_options};
+use self::keys::Action;
 use self::lists::Lists;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
@@ -29,33 +30,8 @@ use crate::spec::{Architecture, BootMode, Field, ImageSpec, rules};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::widgets::choice::Choice;
-use crate::tui::widgets::picker::{PickerAction, PickerEvent};
+use crate::tui::widgets::picker::PickerEvent;
 use crate::tui::widgets::text_field::{Edit, Note, NoteKind, TextField, notes_for};
-
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    /// A key for the focused field (edit its text, change or pick its value).
-    Field,
-    Next,
-    Previous,
-    Up,
-    Down,
-    /// Unset the focused field.
-    Clear,
-    /// Open the focused field's list.
-    Open,
-    /// Type the focused field's value instead of picking it.
-    Type,
-    /// Ask for the focused field's list again.
-    Reload,
-    /// A key for the open list.
-    Picker(PickerAction),
-    /// Take the open list's filter text as the value.
-    UseTyped,
-    /// Close the open list without choosing.
-    ClosePicker,
-}
 
 /// The local date `{date}` expands to, at `now`.
 fn today(now: DateTime<Utc>) -> NaiveDate {
@@ -473,10 +449,7 @@ impl StepScreen for DetailsStep {
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        match self.open {
-            Some(slot) => self.view_picker(slot, ctx, frame, area),
-            None => self.view_form(ctx, frame, area),
-        }
+        self.draw(ctx, frame, area);
     }
 
     fn keys(&self, _answers: Answers) -> Keys {

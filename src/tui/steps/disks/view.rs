@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::{DisksStep, Target};
 use crate::api::model::Snapshot;
-use crate::spec::{Finding, usable};
+use crate::spec::{Finding, Source, usable};
 use crate::text::wrap;
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle, put};
@@ -54,6 +54,24 @@ pub(super) fn created(time: &str) -> &str {
 }
 
 impl DisksStep {
+    /// The snapshot picker when it is open, else the screen the source shows.
+    pub(super) fn draw(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        if let Some(target) = self.picking {
+            self.view_picker(target, ctx, frame, area);
+            return;
+        }
+        match &ctx.spec.source {
+            Source::Instance { instance_id } if instance_id.is_empty() => {
+                let text = "No source chosen yet: go back to step 1 (Esc) and choose an instance, \
+                            a snapshot or a disk mapping.";
+                paragraph(frame, area, text, ctx.theme.muted);
+            }
+            Source::Instance { instance_id } => self.view_instance(instance_id, ctx, frame, area),
+            Source::Snapshot { snapshot_id } => self.view_snapshot(snapshot_id, ctx, frame, area),
+            Source::Disks(disks) => self.view_mapping(disks, ctx, frame, area),
+        }
+    }
+
     pub(super) fn view_picker(&self, target: Target, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
         let theme = ctx.theme;
         let title = match target {

@@ -6,6 +6,7 @@
 //! warning and offers to stop it first ([`stop`]). Choosing an instance or a snapshot while the
 //! source is a disk mapping the user edited asks before the mapping is discarded.
 
+mod keys;
 mod kinds;
 mod stop;
 mod system_disks;
@@ -15,11 +16,12 @@ pub use self::kinds::{
     INSTANCES, SNAPSHOT_COLUMNS, SNAPSHOTS, data_disk_problem, system_disk_problem,
 };
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use self::stop::{Stop, StopAction};
+use self::keys::Action;
+use self::stop::Stop;
 use self::system_disks::SystemDiskScan;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
@@ -28,7 +30,6 @@ use crate::spec::usable;
 use crate::spec::{DiskSpec, DiskType, SnapshotFacts, Source};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
-use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::picker::{Picker, PickerAction, PickerEvent};
 
 /// The three kinds of source, in tab order.
@@ -76,21 +77,6 @@ enum Failed {
 enum Replacing {
     Instance(Box<Instance>),
     Snapshot(Box<Snapshot>),
-}
-
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    NextKind,
-    PreviousKind,
-    Picker(PickerAction),
-    EditDisks,
-    Stop(StopAction),
-    /// Replace the edited mapping with the pending choice.
-    Replace,
-    KeepMapping,
-    /// A modal question is open: other keys do nothing.
-    Nothing,
 }
 
 #[derive(Debug)]
@@ -151,58 +137,6 @@ impl SourceStep {
 
     pub fn snapshots(&self) -> &Picker<Snapshot> {
         &self.snapshots
-    }
-
-    fn keymap(&self) -> Keymap<Action> {
-        if let Some(stop) = &self.stop {
-            return Keymap::new().with(stop.keymap(), Action::Stop);
-        }
-        if self.replacing.is_some() {
-            return Keymap::new()
-                .bind([Key::char('y')], Action::Replace, "replace the mapping")
-                .help("discard the disk mapping and use this source")
-                .bind(
-                    [Key::char('n'), Key::plain(KeyCode::Esc)],
-                    Action::KeepMapping,
-                    "keep it",
-                )
-                .help("keep the disk mapping")
-                .bind([Key::Any], Action::Nothing, "nothing")
-                .help("other keys wait for an answer")
-                .quiet();
-        }
-        let tabs = Keymap::new()
-            .bind_each(
-                [
-                    (Key::plain(KeyCode::Tab), Action::NextKind),
-                    (Key::plain(KeyCode::BackTab), Action::PreviousKind),
-                ],
-                "source type",
-            )
-            .help("instance, system-disk snapshot, or disk mapping");
-        let map = match self.kind {
-            SourceKind::Instance => Keymap::new()
-                .with(self.instances.keymap("choose"), Action::Picker)
-                .with(tabs, |a| a),
-            SourceKind::Snapshot => Keymap::new()
-                .with(self.snapshots.keymap("choose"), Action::Picker)
-                .with(tabs, |a| a),
-            SourceKind::Mapping => Keymap::new()
-                .bind(
-                    [Key::plain(KeyCode::Enter)],
-                    Action::EditDisks,
-                    "edit disks",
-                )
-                .help("open the disk editor (step 2)")
-                .with(tabs, |a| a),
-        };
-        map.note("Rows marked ✗ cannot become an image; the reason shows below the list.")
-            .note("A Running instance works; stopping it first keeps its data consistent.")
-            .note(
-                "ecsimg offers StopInstances (KeepCharging unless you choose StopCharging), waits \
-                 until the instance is Stopped, and offers to start it again once the image is \
-                 built.",
-            )
     }
 
     /// Loads the current tab's list when it has not been (completely) loaded.

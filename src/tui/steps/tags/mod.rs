@@ -3,20 +3,20 @@
 //! one line. Tags go into the spec on every keystroke, so duplicate keys and reserved prefixes
 //! are reported by the shared validators while typing.
 
+mod keys;
 mod view;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
 
+use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::spec::{DetectionStrategy, Field, ImdsSupport, Tag, rules};
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::widgets::choice::{Choice, ChoiceOption};
-use crate::tui::widgets::keymap::{Key, Keymap};
-use crate::tui::widgets::text_field::{Edit, FormRow, TextField, notes_for};
+use crate::tui::widgets::text_field::{Edit, TextField};
 
 /// A column of the tag table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,21 +32,6 @@ impl Col {
             Col::Value => 1,
         }
     }
-}
-
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    /// A key for the focused editor or choice.
-    Field,
-    Next,
-    Previous,
-    Up,
-    Down,
-    KeyColumn,
-    ValueColumn,
-    Add,
-    Remove,
 }
 
 /// What has the focus.
@@ -378,148 +363,11 @@ impl StepScreen for TagsStep {
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        let theme = ctx.theme;
-        let labels = [self.imds.label(), self.detection.label()];
-        let label_width = FormRow::label_width(labels);
-        let imds_notes = notes_for(ctx.findings, Field::ImdsSupport);
-        let detection_notes = notes_for(ctx.findings, Field::DetectionStrategy);
-        let imds_row = FormRow {
-            theme,
-            label_width,
-            focused: self.focus == Focus::Imds,
-            notes: &imds_notes,
-        };
-        let detection_row = FormRow {
-            theme,
-            label_width,
-            focused: self.focus == Focus::Detection,
-            notes: &detection_notes,
-        };
-        // The table takes what it needs, leaving room for the features under it.
-        let features_height = 3 + imds_row.height(area.width) + detection_row.height(area.width);
-        let table = Rect {
-            height: area.height.saturating_sub(features_height),
-            ..area
-        };
-        let used = self.render_table(ctx, frame, table);
-
-        let mut y = area.y + used + 1;
-        let title = Line::from(vec![
-            Span::styled("Features", theme.title),
-            Span::styled("  optional; unset leaves the API default", theme.muted),
-        ]);
-        if y < area.bottom() {
-            frame.buffer_mut().set_line(area.x, y, &title, area.width);
-        }
-        y += 2;
-        let imds_area =
-            Rect::new(area.x, y, area.width, imds_row.height(area.width)).intersection(area);
-        self.imds.render(frame, imds_area, &imds_row);
-        let y = imds_area.bottom();
-        let detection_area =
-            Rect::new(area.x, y, area.width, detection_row.height(area.width)).intersection(area);
-        self.detection.render(frame, detection_area, &detection_row);
-        self.imds.render_popup(frame, imds_area, area, &imds_row);
-        self.detection
-            .render_popup(frame, detection_area, area, &detection_row);
+        self.draw(ctx, frame, area);
     }
 
     fn keys(&self, _answers: Answers) -> Keys {
         self.keymap().keys()
-    }
-}
-
-impl TagsStep {
-    /// The keys for the focused row: a key or value being typed, a list open, or at rest.
-    fn keymap(&self) -> Keymap<Action> {
-        use KeyCode::*;
-        let next = if matches!(self.focus, Focus::Tag(_, Col::Key)) && self.capturing() {
-            "to value"
-        } else {
-            "next"
-        };
-        let tabs = Keymap::new()
-            .bind_each(
-                [
-                    (Key::plain(Tab), Action::Next),
-                    (Key::plain(BackTab), Action::Previous),
-                ],
-                next,
-            )
-            .help("next / previous field; while typing a key, go on to its value");
-        let arrows = |plain: bool| {
-            Keymap::new()
-                .bind_each(
-                    [
-                        (Key::plain(Up), Action::Up),
-                        (Key::plain(Down), Action::Down),
-                    ],
-                    "move",
-                )
-                .help("between tags and the features")
-                .quiet()
-                .when(plain, |k| {
-                    k.bind_each(
-                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
-                        "move",
-                    )
-                    .help("between tags and the features")
-                    .quiet()
-                })
-        };
-        let add = [Key::char('a'), Key::char('+'), Key::plain(Insert)];
-        let choice = match self.focus {
-            Focus::Imds => Some(self.imds.keymap(Action::Field)),
-            Focus::Detection => Some(self.detection.keymap(Action::Field)),
-            Focus::Tag(..) | Focus::Add => None,
-        };
-        let map = match (self.focus, choice) {
-            (Focus::Tag(..), _) if self.capturing() => TextField::editing_keymap(Action::Field)
-                .with(tabs, |a| a)
-                .with(arrows(false), |a| a),
-            (_, Some(choice)) if self.capturing() => choice.with(tabs, |a| a),
-            (Focus::Tag(..), _) => Keymap::new()
-                .bind([Key::plain(Enter)], Action::Field, "edit")
-                .help("edit the key or value; Enter or Esc to finish")
-                .bind(add, Action::Add, "add")
-                .help("add a tag and type its key")
-                .bind(
-                    [Key::char('d'), Key::char('-'), Key::plain(Delete)],
-                    Action::Remove,
-                    "remove",
-                )
-                .help("remove the focused tag")
-                .bind_each(
-                    [
-                        (Key::plain(Left), Action::KeyColumn),
-                        (Key::plain(Right), Action::ValueColumn),
-                        (Key::char('h'), Action::KeyColumn),
-                        (Key::char('l'), Action::ValueColumn),
-                    ],
-                    "key/value",
-                )
-                .with(tabs, |a| a)
-                .with(arrows(true), |a| a),
-            (Focus::Add, _) => Keymap::new()
-                .bind([Key::plain(Enter)], Action::Add, "add a tag")
-                .bind(add, Action::Add, "add a tag")
-                .help("add a tag and type its key")
-                .quiet()
-                .with(tabs, |a| a)
-                .with(arrows(true), |a| a),
-            (_, Some(choice)) => choice
-                .with(tabs, |a| a)
-                .with(arrows(true), |a| a)
-                .bind(add, Action::Add, "add a tag")
-                .help("add a tag and type its key")
-                .quiet(),
-            (_, None) => tabs,
-        };
-        map.note("Tags to put on the image (up to 20), and two optional features.")
-            .note(
-                "Keys must be unique and may not start with aliyun or acs:; values may be empty. \
-                 A tag with neither key nor value is dropped.",
-            )
     }
 }
 
