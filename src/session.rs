@@ -2,7 +2,8 @@
 //! region chosen by the global options (`--config`, `--profile`, `--region`, `--endpoint`,
 //! `--sandbox`), and clients built from them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::api::Credentials;
 use crate::api::endpoint::EndpointError;
@@ -44,7 +45,17 @@ pub enum SessionError {
     Sandbox(#[from] StartError),
     #[error("the sandbox's address: {0}")]
     SandboxAddress(EndpointError),
+    /// The extra CA file (`[network] ca_file` or `ECSIMG_CA_FILE`) cannot be used.
+    #[error("{origin} names {}: {reason}; point it at a PEM file of CA certificates", path.display())]
+    CaFile {
+        origin: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
 }
+
+/// Overrides `[network] ca_file`.
+pub const CA_FILE_VAR: &str = "ECSIMG_CA_FILE";
 
 impl SessionError {
     /// Whether the user must fix an input (flags, config, credentials) rather than retry.
@@ -66,6 +77,8 @@ pub struct Session {
     endpoint: Option<Endpoint>,
     /// Keeps an in-process simulator (`--sandbox`) alive as long as the session.
     sandbox: Option<RunningSim>,
+    /// Extra CAs to trust (PEM), from `[network] ca_file` or `ECSIMG_CA_FILE`.
+    extra_roots: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -114,6 +127,7 @@ impl Session {
             profile: options.profile.clone(),
             region: options.region.clone(),
         };
+        let extra_roots = extra_roots(&config, &|name| std::env::var(name).ok())?;
         let resolved = credentials::resolve_from_process(&flags, &config)?;
         Ok(Session {
             region: resolved.region_or_default().to_string(),
@@ -122,6 +136,7 @@ impl Session {
             config,
             endpoint,
             sandbox: None,
+            extra_roots,
         })
     }
 
@@ -145,6 +160,7 @@ impl Session {
             region: region.into(),
             endpoint: Some(endpoint),
             sandbox: Some(running),
+            extra_roots: None,
         })
     }
 
@@ -177,7 +193,7 @@ impl Session {
     /// A client for `region` with the configured network settings.
     pub fn client_for(&self, region: &str) -> Result<Client, ApiError> {
         let network = &self.config.config.network;
-        let config = ClientConfig::new(region, self.credentials.clone())
+        let mut config = ClientConfig::new(region, self.credentials.clone())
             .with_endpoint(self.endpoint_for(region))
             .with_signature_version(self.config.config.signature_version)
             .with_timeouts(network.connect_timeout, network.read_timeout)
@@ -186,6 +202,9 @@ impl Session {
                 max_attempts: network.max_attempts,
                 ..RetryPolicy::default()
             });
+        if let Some(pem) = &self.extra_roots {
+            config = config.with_extra_roots(pem.clone());
+        }
         Client::new(config)
     }
 
@@ -193,6 +212,37 @@ impl Session {
     pub fn watch_policy(&self) -> WatchPolicy {
         WatchPolicy::from_config(&self.config.config.watch)
     }
+}
+
+/// The extra CA certificates: `ECSIMG_CA_FILE`, else `[network] ca_file` (relative to the
+/// config file's directory), read as a small regular file and checked to hold certificates.
+pub fn extra_roots(
+    config: &LoadedConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Arc<str>>, SessionError> {
+    let (origin, path) = match env(CA_FILE_VAR).filter(|v| !v.trim().is_empty()) {
+        Some(path) => (CA_FILE_VAR, PathBuf::from(path)),
+        None => match &config.config.network.ca_file {
+            Some(path) => {
+                let base = config.file().and_then(Path::parent);
+                let path = match base {
+                    Some(dir) if path.is_relative() => dir.join(path),
+                    _ => path.clone(),
+                };
+                ("[network] ca_file", path)
+            }
+            None => return Ok(None),
+        },
+    };
+    let failed = |reason: String| SessionError::CaFile {
+        origin,
+        path: path.clone(),
+        reason,
+    };
+    let pem = crate::regular_file::read_to_string(&path, crate::regular_file::SMALL_FILE_LIMIT)
+        .map_err(|e| failed(e.to_string()))?;
+    crate::api::client::extra_roots(&pem).map_err(failed)?;
+    Ok(Some(Arc::from(pem)))
 }
 
 /// `--endpoint`, parsed; refused with `--sandbox`.

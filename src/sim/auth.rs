@@ -10,6 +10,7 @@ use super::nonces::{NonceStore, Refusal, TIME_WINDOW};
 use super::params::Params;
 use super::request::RawRequest;
 use super::route::{self, Action};
+use super::sessions::{Refused, Sessions};
 use crate::api::sign;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
@@ -68,13 +69,13 @@ pub struct Authenticated {
 /// nonces. A full nonce store answers `Throttling` (see [`NonceStore`]).
 pub fn authenticate(
     req: &RawRequest,
-    keys: &KeyPair,
+    signers: &Signers<'_>,
     now: DateTime<Utc>,
     nonces: &std::sync::Mutex<NonceStore>,
 ) -> Result<Authenticated, SimError> {
     let (verified, scheme) = match req.header("authorization") {
-        Some(authorization) => (verify_v3(req, authorization, keys, now)?, Scheme::V3),
-        None => (verify_v1(req, keys, now)?, Scheme::V1),
+        Some(authorization) => (verify_v3(req, authorization, signers, now)?, Scheme::V3),
+        None => (verify_v1(req, signers, now)?, Scheme::V1),
     };
     let recorded = nonces
         .lock()
@@ -98,6 +99,38 @@ pub fn authenticate(
     }
 }
 
+/// Who may sign: the simulator's own key pair, and the temporary credentials it issued.
+pub struct Signers<'a> {
+    pub keys: &'a KeyPair,
+    pub sessions: &'a std::sync::Mutex<Sessions>,
+}
+
+impl Signers<'_> {
+    /// The secret that `key_id` signs with. A temporary key must come with its own security
+    /// token and be unexpired.
+    fn secret_for(
+        &self,
+        key_id: &str,
+        token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Secret, SimError> {
+        if key_id == self.keys.id {
+            return Ok(self.keys.secret.clone());
+        }
+        let sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match sessions.secret_for(key_id, token, now) {
+            Ok(secret) => Ok(secret.clone()),
+            Err(Refused::Unknown) => Err(SimError::access_key_not_found()),
+            Err(Refused::MissingToken) => Err(SimError::missing_security_token()),
+            Err(Refused::TokenMismatch) => Err(SimError::security_token_mismatch()),
+            Err(Refused::Expired) => Err(SimError::security_token_expired()),
+        }
+    }
+}
+
 /// What a valid signature vouches for.
 struct Verified {
     action: Action,
@@ -107,7 +140,11 @@ struct Verified {
     signed_at: DateTime<Utc>,
 }
 
-fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Verified, SimError> {
+fn verify_v1(
+    req: &RawRequest,
+    signers: &Signers<'_>,
+    now: DateTime<Utc>,
+) -> Result<Verified, SimError> {
     let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
     // An action no product serves is refused before the version is looked at.
     let action_name = params.require("Action")?;
@@ -127,11 +164,9 @@ fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Ver
         .or_else(|| params.get("TimeStamp"))
         .ok_or_else(|| SimError::missing_parameter("Timestamp"))?;
     let signed_at = check_time(timestamp, now)?;
-    if key_id != keys.id {
-        return Err(SimError::access_key_not_found());
-    }
+    let secret = signers.secret_for(key_id, params.get("SecurityToken"), now)?;
     let string_to_sign = sign::v1_string_to_sign(req.method, &params.pairs());
-    let expected = sign::v1_signature(keys.secret.expose(), &string_to_sign);
+    let expected = sign::v1_signature(secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }
@@ -146,7 +181,7 @@ fn verify_v1(req: &RawRequest, keys: &KeyPair, now: DateTime<Utc>) -> Result<Ver
 fn verify_v3(
     req: &RawRequest,
     authorization: &str,
-    keys: &KeyPair,
+    signers: &Signers<'_>,
     now: DateTime<Utc>,
 ) -> Result<Verified, SimError> {
     let auth = parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
@@ -194,9 +229,7 @@ fn verify_v3(
         .header("x-acs-date")
         .ok_or_else(SimError::incomplete_signature)?;
     let signed_at = check_time(date, now)?;
-    if auth.access_key_id != keys.id {
-        return Err(SimError::access_key_not_found());
-    }
+    let secret = signers.secret_for(auth.access_key_id, req.header("x-acs-security-token"), now)?;
     let payload_hash = req
         .header("x-acs-content-sha256")
         .ok_or_else(SimError::incomplete_signature)?;
@@ -211,7 +244,7 @@ fn verify_v3(
         payload_hash,
     );
     let string_to_sign = sign::v3_string_to_sign(&canonical.text);
-    let expected = sign::v3_signature(keys.secret.expose(), &string_to_sign);
+    let expected = sign::v3_signature(secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(SimError::signature_mismatch(&string_to_sign));
     }

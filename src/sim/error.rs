@@ -103,6 +103,33 @@ impl SimError {
         )
     }
 
+    /// A temporary (`STS.`) key sent without its security token.
+    pub fn missing_security_token() -> Self {
+        Self::new(
+            400,
+            "MissingSecurityToken",
+            "SecurityToken is mandatory for this action.",
+        )
+    }
+
+    /// A security token that belongs to another key, or to none.
+    pub fn security_token_mismatch() -> Self {
+        Self::new(
+            400,
+            "InvalidSecurityToken.MismatchWithAccessKey",
+            "The SecurityToken does not match the AccessKeyId.",
+        )
+    }
+
+    /// Temporary credentials past their expiration (403, as other products document it).
+    pub fn security_token_expired() -> Self {
+        Self::new(
+            403,
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired.",
+        )
+    }
+
     pub fn signature_mismatch(string_to_sign: &str) -> Self {
         Self::new(
             400,

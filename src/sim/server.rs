@@ -9,16 +9,18 @@
 //! a form (see `body`), and a failing `accept` (out of file descriptors) backs off instead of
 //! spinning.
 
-use super::auth::{self, KeyPair};
+use super::auth::{self, KeyPair, Signers};
 use super::body::{self, BodyError, MAX_BODY_BYTES, MAX_FORM_BYTES};
 use super::clock::Clock;
 use super::error::SimError;
 use super::faults::{Decision, Faults};
 use super::limits::Limits;
+use super::metadata::{self, Metadata};
 use super::nonces::NonceStore;
 use super::ops;
 use super::request::{self, RawRequest};
 use super::route;
+use super::sessions::Sessions;
 use super::state::State;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -28,6 +30,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -48,6 +51,9 @@ pub struct Shared {
     pub nonces: Mutex<NonceStore>,
     pub faults: Arc<Faults>,
     pub limits: Limits,
+    /// Temporary credentials issued (by the metadata service) and accepted by the APIs.
+    pub sessions: Mutex<Sessions>,
+    pub metadata: Metadata,
 }
 
 impl Shared {
@@ -69,9 +75,30 @@ impl std::fmt::Display for DroppedConnection {
 
 impl std::error::Error for DroppedConnection {}
 
+/// What a listener answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// The signed APIs (ECS, Resource Manager, ...).
+    Api,
+    /// The instance metadata service.
+    Metadata,
+}
+
+/// A bound socket, what it serves, and whether it speaks TLS.
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub face: Face,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
 /// Serves connections from `listener` until `shutdown` is cancelled; open connections are
-/// aborted then.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: CancellationToken) {
+/// aborted then. Each listener has its own cap of `max_connections`.
+pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: CancellationToken) {
+    let Listener {
+        tcp: listener,
+        face,
+        tls,
+    } = listener;
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
     let mut connections = JoinSet::new();
     let mut pause = ACCEPT_BACKOFF.0;
@@ -83,7 +110,13 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Cancell
             (slot, accepted) = accept_in_a_slot(&listener, &slots) => match accepted {
                 Ok((stream, peer)) => {
                     pause = ACCEPT_BACKOFF.0;
-                    connections.spawn(connection(stream, peer, shared.clone(), slot));
+                    let shared = shared.clone();
+                    match tls.clone() {
+                        None => connections.spawn(connection(stream, peer, face, shared, slot)),
+                        Some(tls) => {
+                            connections.spawn(tls_connection(tls, stream, peer, face, shared, slot))
+                        }
+                    };
                 }
                 Err(e) => {
                     // Out of file descriptors (EMFILE) and the like: the pending connection
@@ -116,15 +149,41 @@ async fn accept_in_a_slot(
     (slot, listener.accept().await)
 }
 
-/// One client connection, holding its slot until it closes.
-async fn connection(
+/// A TLS client: the handshake must finish within the header deadline (it holds a slot, as a
+/// slow request head does), then the connection is served as any other.
+async fn tls_connection(
+    tls: tokio_rustls::TlsAcceptor,
     stream: TcpStream,
     peer: std::net::SocketAddr,
+    face: Face,
+    shared: Arc<Shared>,
+    slot: Option<OwnedSemaphorePermit>,
+) {
+    match tokio::time::timeout(shared.limits.header_timeout, tls.accept(stream)).await {
+        Ok(Ok(stream)) => connection(stream, peer, face, shared, slot).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+/// One client connection, holding its slot until it closes.
+async fn connection(
+    stream: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    peer: std::net::SocketAddr,
+    face: Face,
     shared: Arc<Shared>,
     _slot: Option<OwnedSemaphorePermit>,
 ) {
     let header_timeout = shared.limits.header_timeout;
-    let service = service_fn(move |req| handle(shared.clone(), req));
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move {
+            match face {
+                Face::Api => handle(shared, req).await,
+                Face::Metadata => Ok(handle_metadata(&shared, &req)),
+            }
+        }
+    });
     // The header deadline also closes idle keep-alive connections, so a client that connects
     // and sends nothing cannot hold a slot; one that shuts its writing side after the request
     // still gets the answer.
@@ -138,6 +197,18 @@ async fn connection(
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection closed");
     }
+}
+
+/// A metadata request: the head only, as no metadata path takes a body.
+fn handle_metadata(shared: &Shared, req: &hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    let request = metadata::Request {
+        method: req.method(),
+        path: req.uri().path(),
+        headers: req.headers(),
+    };
+    shared
+        .metadata
+        .handle(&request, shared.clock.now(), &shared.sessions)
 }
 
 async fn handle(
@@ -194,7 +265,11 @@ async fn handle(
         return Ok(respond(Err(SimError::action_not_found())));
     }
     let now = shared.clock.now();
-    let authenticated = match auth::authenticate(&raw, &shared.keys, now, &shared.nonces) {
+    let signers = Signers {
+        keys: &shared.keys,
+        sessions: &shared.sessions,
+    };
+    let authenticated = match auth::authenticate(&raw, &signers, now, &shared.nonces) {
         Ok(a) => a,
         Err(e) => {
             tracing::info!(%request_id, code = %e.code, "rejected");

@@ -7,6 +7,7 @@
 mod generate;
 mod rows;
 
+use super::metadata;
 use super::state::{
     Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
 };
@@ -431,8 +432,57 @@ impl Seed {
                 ));
             }
         }
-        Ok(())
+        check_metadata(&f.metadata)
     }
+
+    /// The instance metadata service's settings (`[metadata]`).
+    pub fn metadata(&self) -> metadata::Settings {
+        let m = &self.file.metadata;
+        metadata::Settings {
+            ram_role: m.ram_role.as_ref().map(|r| r.get_ref().clone()),
+            http_tokens: m.http_tokens,
+            credential_seconds: *m.credential_seconds.get_ref(),
+        }
+    }
+
+    /// The regions the seed fills, by ID.
+    pub fn region_ids(&self) -> impl Iterator<Item = &str> {
+        self.file.regions.iter().map(|r| r.id.get_ref().as_str())
+    }
+}
+
+/// A RAM role name is 1–64 letters, digits, `.`, `-` and `_`; the credentials' lifetime is
+/// within STS's session bounds.
+fn check_metadata(m: &rows::MetadataRow) -> Result<(), (Option<usize>, String)> {
+    if let Some(role) = &m.ram_role {
+        let name = role.get_ref();
+        let valid = (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !valid {
+            return Err((
+                Some(role.span().start),
+                format!(
+                    "[metadata] field `ram_role`: {name:?} is not a RAM role name (1 to 64 \
+                     letters, digits, '.', '-' or '_')"
+                ),
+            ));
+        }
+    }
+    let seconds = *m.credential_seconds.get_ref();
+    let range = metadata::CREDENTIAL_SECONDS_RANGE;
+    if !range.contains(&seconds) {
+        return Err((
+            Some(m.credential_seconds.span().start),
+            format!(
+                "[metadata] field `credential_seconds` must be {} to {} (got {seconds})",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_fail_at(id: &Spanned<String>, fail_at: Option<u8>) -> Result<(), (Option<usize>, String)> {
