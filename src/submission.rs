@@ -312,7 +312,9 @@ fn power_answer(answer: Result<Vec<InstanceResponse>, ApiError>, instance_id: &s
 pub fn is_definite(error: &ApiError) -> bool {
     match error {
         ApiError::Service(_) => !error.is_retryable(),
-        ApiError::InvalidRequest { .. } | ApiError::Setup { .. } => true,
+        ApiError::InvalidRequest { .. } | ApiError::Setup { .. } | ApiError::Credentials { .. } => {
+            true
+        }
         _ => error.is_unprocessed(),
     }
 }

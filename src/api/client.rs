@@ -6,8 +6,12 @@
 //! nonce), and the query string sent is exactly the one signed: the URL is assembled here as a
 //! string, never re-encoded by the HTTP library. A [`CancellationToken`] stops an in-flight
 //! request or a back-off at once.
+//!
+//! The key comes from a [`CredentialProvider`] at each attempt, so temporary credentials are
+//! refreshed as they age; a call refused because its security token expired is retried once
+//! with a fresh set (never more: a second refusal is the answer).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt, stream};
@@ -21,6 +25,7 @@ use super::endpoint::Endpoint;
 use super::error::{ApiError, TransportKind};
 use super::paging::{Listing, MAX_PAGES};
 use super::product::{self, Product};
+use super::provider::{Now, SharedProvider, system_now};
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::sign::{Credentials, SignatureVersion, V3Input, encode_pairs, sign_v1, sign_v3};
@@ -32,15 +37,19 @@ const MAX_BODY: usize = 8 << 20;
 
 type Params = Vec<(String, String)>;
 
+/// The code ECS answers when a request's security token has expired.
+pub const TOKEN_EXPIRED: &str = "InvalidSecurityToken.Expired";
+
 /// Everything a [`Client`] needs. [`ClientConfig::new`] fills sane defaults.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// Where ECS requests go; other products' endpoints follow from it
     /// ([`Product::endpoint`]).
     pub endpoint: Endpoint,
     /// Sent as `RegionId` on every request of a regional product.
     pub region: String,
-    pub credentials: Credentials,
+    /// Where the key comes from (a [`Credentials`] converts into a fixed provider).
+    pub credentials: SharedProvider,
     pub signature_version: SignatureVersion,
     pub retry: RetryPolicy,
     pub connect_timeout: Duration,
@@ -53,17 +62,30 @@ pub struct ClientConfig {
     pub cancel: CancellationToken,
     /// Certificate authorities (PEM) trusted besides the system's, such as a TLS simulator's.
     pub extra_roots_pem: Option<Arc<str>>,
+    /// The clock signatures are dated by (tests run a simulated one).
+    pub now: Now,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &self.endpoint.to_string())
+            .field("region", &self.region)
+            .field("credentials", &self.credentials.label())
+            .field("signature_version", &self.signature_version)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
     /// The region's public endpoint, signature V3, the default retry policy, 5 s to connect,
     /// 30 s of read silence and 1 min per call.
-    pub fn new(region: impl Into<String>, credentials: Credentials) -> Self {
+    pub fn new(region: impl Into<String>, credentials: impl Into<SharedProvider>) -> Self {
         let region = region.into();
         ClientConfig {
             endpoint: product::ECS.public_endpoint(&region),
             region,
-            credentials,
+            credentials: credentials.into(),
             signature_version: SignatureVersion::default(),
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(5),
@@ -71,7 +93,14 @@ impl ClientConfig {
             call_timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
             extra_roots_pem: None,
+            now: system_now(),
         }
+    }
+
+    /// Signatures dated by `now` instead of the wall clock.
+    pub fn with_clock(mut self, now: Now) -> Self {
+        self.now = now;
+        self
     }
 
     /// Trusts the certificate authorities in `pem` besides the system's.
@@ -117,9 +146,17 @@ impl ClientConfig {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
-    /// Masks the credentials' secrets in anything a server sends back.
-    pub(super) redactor: Arc<Redactor>,
+    /// Masks the secrets of the credentials signed with (the current and the previous set)
+    /// in anything a server sends back.
+    redaction: Arc<Mutex<Redaction>>,
     cancel: CancellationToken,
+}
+
+/// The redactor for the credentials last signed with.
+struct Redaction {
+    current: Option<Arc<Credentials>>,
+    previous: Option<Arc<Credentials>>,
+    redactor: Arc<Redactor>,
 }
 
 impl std::fmt::Debug for Client {
@@ -127,7 +164,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.config.endpoint.to_string())
             .field("region", &self.config.region)
-            .field("access_key_id", &self.config.credentials.access_key_id)
+            .field("credentials", &self.config.credentials.label())
             .finish_non_exhaustive()
     }
 }
@@ -154,19 +191,23 @@ impl Client {
             // A proxy from the environment must not intercept a local simulator.
             builder = builder.no_proxy();
         }
-        let redactor = Redactor::new(secrets(&config.credentials));
+        let redaction = Redaction {
+            current: None,
+            previous: None,
+            redactor: Arc::new(Redactor::default()),
+        };
         if let Some(pem) = &config.extra_roots_pem {
             let roots = extra_roots(pem).map_err(|detail| ApiError::Setup { detail })?;
             builder = builder.tls_certs_merge(roots);
         }
         let http = builder.build().map_err(|e| ApiError::Setup {
-            detail: error_chain(&e, &redactor),
+            detail: error_chain(&e, &redaction.redactor),
         })?;
         let cancel = config.cancel.clone();
         Ok(Client {
             http,
             config: Arc::new(config),
-            redactor: Arc::new(redactor),
+            redaction: Arc::new(Mutex::new(redaction)),
             cancel,
         })
     }
@@ -181,6 +222,38 @@ impl Client {
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// Where the credentials come from; never a secret.
+    pub fn credential_label(&self) -> String {
+        self.config.credentials.label()
+    }
+
+    /// Masks the secrets of the credentials this client signs with.
+    pub(super) fn redactor(&self) -> Arc<Redactor> {
+        let redaction = self
+            .redaction
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(&redaction.redactor)
+    }
+
+    /// The redactor for `credentials`, made when they are new to this client (a refresh).
+    fn redactor_for(&self, credentials: &Arc<Credentials>) -> Arc<Redactor> {
+        let mut r = self
+            .redaction
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !r
+            .current
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, credentials))
+        {
+            r.previous = r.current.replace(Arc::clone(credentials));
+            let sets = r.current.iter().chain(&r.previous);
+            r.redactor = Arc::new(Redactor::new(sets.flat_map(|c| secrets(c))));
+        }
+        Arc::clone(&r.redactor)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -207,13 +280,13 @@ impl Client {
                 let page = client
                     .call_to::<L>(L::PRODUCT, action, &request, true)
                     .await
-                    .and_then(|response| response.into_page(&cursor, &client.redactor));
+                    .and_then(|response| response.into_page(&cursor, &client.redactor()));
                 match page {
                     Ok((_, Some(_))) if fetched + 1 >= MAX_PAGES => {
                         let what = format!(
                             "{action} still had more after {MAX_PAGES} pages; narrow the filters"
                         );
-                        let error = ApiError::decode(200, &what, b"", &client.redactor);
+                        let error = ApiError::decode(200, &what, b"", &client.redactor());
                         Some((Err(error), None))
                     }
                     Ok((items, next)) => Some((Ok(items), next.map(|c| (c, fetched + 1)))),
@@ -261,17 +334,28 @@ impl Client {
             ),
         };
         let mut attempt = 1;
+        let mut refreshed = false;
         loop {
             let result = tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => Err(ApiError::Cancelled),
-                () = until(deadline) => Err(out_of_time()),
+                () = self.cancel.cancelled() => Err((ApiError::Cancelled, None)),
+                () = until(deadline) => Err((out_of_time(), None)),
                 result = self.attempt::<T>(product, action, &params, attempt) => result,
             };
-            let error = match result {
+            let (error, used) = match result {
                 Ok(value) => return Ok(value),
-                Err(e) => e,
+                Err(failed) => failed,
             };
+            // An expired token: one fresh set and one more try, whatever the retry policy.
+            if let Some(used) = used.filter(|_| !refreshed && error.code() == Some(TOKEN_EXPIRED)) {
+                debug!(
+                    action,
+                    "the security token expired; refreshing the credentials"
+                );
+                self.config.credentials.invalidate(&used);
+                refreshed = true;
+                continue;
+            }
             let delay = policy.delay_for(attempt, &error, rand::random::<f64>());
             // No point pausing past the deadline: the next attempt could not finish.
             let in_time = deadline.is_none_or(|end| {
@@ -297,29 +381,49 @@ impl Client {
         }
     }
 
-    /// One signed request and its decoded answer.
+    /// One signed request and its decoded answer; a failure names the credentials it was
+    /// signed with, if it got that far.
     async fn attempt<T: DeserializeOwned>(
         &self,
         product: &Product,
         action: &str,
         params: &[(String, String)],
         attempt: u32,
+    ) -> Result<T, (ApiError, Option<Arc<Credentials>>)> {
+        let credentials = self.config.credentials.credentials().await.map_err(|e| {
+            let detail = printable(&e.to_string(), 2048);
+            (ApiError::Credentials { detail }, None)
+        })?;
+        let redactor = self.redactor_for(&credentials);
+        self.attempt_with::<T>(product, action, params, attempt, &credentials, &redactor)
+            .await
+            .map_err(|e| (e, Some(credentials)))
+    }
+
+    async fn attempt_with<T: DeserializeOwned>(
+        &self,
+        product: &Product,
+        action: &str,
+        params: &[(String, String)],
+        attempt: u32,
+        credentials: &Credentials,
+        redactor: &Redactor,
     ) -> Result<T, ApiError> {
-        let (url, headers) = self.sign(product, action, params)?;
+        let (url, headers) = self.sign(product, action, params, credentials)?;
         let response = self
             .http
             .post(url)
             .headers(headers)
             .send()
             .await
-            .map_err(|e| transport_error(e, &self.redactor))?;
+            .map_err(|e| transport_error(e, redactor))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = read_body(response, status, &self.redactor).await?;
+        let body = read_body(response, status, redactor).await?;
         debug!(action, attempt, status, bytes = body.len(), "response");
         if (200..300).contains(&status) {
             serde_json::from_slice(&body).map_err(|e| {
@@ -327,7 +431,7 @@ impl Client {
                     status,
                     &format!("the {action} answer is not the expected JSON ({e})"),
                     &body,
-                    &self.redactor,
+                    redactor,
                 )
             })
         } else {
@@ -335,7 +439,7 @@ impl Client {
                 status,
                 retry_after,
                 &body,
-                &self.redactor,
+                redactor,
             ))
         }
     }
@@ -347,11 +451,12 @@ impl Client {
         product: &Product,
         action: &str,
         params: &[(String, String)],
+        credentials: &Credentials,
     ) -> Result<(String, HeaderMap), ApiError> {
         let endpoint = product.endpoint(&self.config.endpoint, &self.config.region);
-        let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let timestamp = (self.config.now)().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = const_hex::encode(rand::random::<[u8; 16]>());
-        let key = self.config.credentials.signing_key();
+        let key = credentials.signing_key();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let query = match self.config.signature_version {
@@ -534,13 +639,16 @@ mod tests {
     use super::*;
     use crate::secret::Secret;
 
-    fn client(version: SignatureVersion, endpoint: &str) -> Client {
-        let credentials = Credentials {
+    fn credentials() -> Credentials {
+        Credentials {
             access_key_id: "testid".into(),
             access_key_secret: Secret::new("testsecret"),
             security_token: Some(Secret::new("tok+en")),
-        };
-        let config = ClientConfig::new("cn-hangzhou", credentials)
+        }
+    }
+
+    fn client(version: SignatureVersion, endpoint: &str) -> Client {
+        let config = ClientConfig::new("cn-hangzhou", credentials())
             .with_endpoint(Endpoint::parse(endpoint).expect("valid"))
             .with_signature_version(version);
         Client::new(config).expect("client builds")
@@ -561,6 +669,7 @@ mod tests {
                 &product::ECS,
                 "CreateImage",
                 &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
+                &credentials(),
             )
             .expect("signs");
         assert_eq!(url, "http://127.0.0.1:8080/?ImageName=a%20b%2A&RegionId=r");
@@ -574,7 +683,9 @@ mod tests {
         assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()));
         let date = headers["x-acs-date"].to_str().expect("ascii");
         assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%SZ").is_ok());
-        let (_, again) = c.sign(&product::ECS, "CreateImage", &[]).expect("signs");
+        let (_, again) = c
+            .sign(&product::ECS, "CreateImage", &[], &credentials())
+            .expect("signs");
         assert_ne!(
             again["x-acs-signature-nonce"],
             headers["x-acs-signature-nonce"]
@@ -585,7 +696,7 @@ mod tests {
     fn v1_puts_everything_in_the_query() {
         let c = client(SignatureVersion::V1, "https://ecs.example.com");
         let (url, headers) = c
-            .sign(&product::ECS, "DescribeRegions", &[])
+            .sign(&product::ECS, "DescribeRegions", &[], &credentials())
             .expect("signs");
         let query = url
             .strip_prefix("https://ecs.example.com/?")
@@ -612,18 +723,28 @@ mod tests {
     fn each_product_signs_its_version_for_its_endpoint_and_only_ecs_names_a_region() {
         let c = client(SignatureVersion::V3, "https://ecs.cn-hangzhou.aliyuncs.com");
         let (url, headers) = c
-            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
+            .sign(
+                &product::RESOURCE_MANAGER,
+                "ListResourceGroups",
+                &[],
+                &credentials(),
+            )
             .expect("signs");
         assert_eq!(url, "https://resourcemanager.aliyuncs.com/");
         assert_eq!(headers["x-acs-version"], "2020-03-31");
         let (url, headers) = c
-            .sign(&product::ECS, "DescribeRegions", &[])
+            .sign(&product::ECS, "DescribeRegions", &[], &credentials())
             .expect("signs");
         assert_eq!(url, "https://ecs.cn-hangzhou.aliyuncs.com/");
         assert_eq!(headers["x-acs-version"], "2014-05-26");
         let v1 = client(SignatureVersion::V1, "http://127.0.0.1:8080");
         let (url, _) = v1
-            .sign(&product::RESOURCE_MANAGER, "ListResourceGroups", &[])
+            .sign(
+                &product::RESOURCE_MANAGER,
+                "ListResourceGroups",
+                &[],
+                &credentials(),
+            )
             .expect("signs");
         assert!(url.starts_with("http://127.0.0.1:8080/?"), "{url}");
         assert!(url.contains("Version=2020-03-31"), "{url}");

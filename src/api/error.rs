@@ -76,6 +76,9 @@ pub enum ApiError {
     /// The HTTP client could not be created.
     #[error("could not set up the HTTP client: {detail}")]
     Setup { detail: String },
+    /// No credentials to sign with (a temporary set could not be fetched); nothing was sent.
+    #[error("no credentials to sign with: {detail}")]
+    Credentials { detail: String },
 }
 
 fn request_suffix(request_id: &str) -> String {
@@ -149,7 +152,10 @@ impl ApiError {
             }
             ApiError::Timeout { .. } => true,
             ApiError::Decode { http_status, .. } => *http_status >= 500 || *http_status == 429,
-            ApiError::InvalidRequest { .. } | ApiError::Cancelled | ApiError::Setup { .. } => false,
+            ApiError::InvalidRequest { .. }
+            | ApiError::Cancelled
+            | ApiError::Setup { .. }
+            | ApiError::Credentials { .. } => false,
         }
     }
 

@@ -118,7 +118,7 @@ impl Client {
         {
             Ok(r) if is_custom_image_id(&r.image_id) => Ok(CreateImageAnswer::Created {
                 image_id: r.image_id,
-                request_id: printable(&self.redactor.redact(&r.request_id), 128),
+                request_id: printable(&self.redactor().redact(&r.request_id), 128),
                 client_token,
             }),
             Ok(r) => {
@@ -136,7 +136,7 @@ impl Client {
                      have built an image under ClientToken {client_token}",
                     r.request_id
                 );
-                Err(ApiError::decode(200, &what, b"", &self.redactor))
+                Err(ApiError::decode(200, &what, b"", &self.redactor()))
             }
             Err(ApiError::Service(e)) if e.code == "DryRunOperation" => {
                 Ok(CreateImageAnswer::DryRunPassed {
