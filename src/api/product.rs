@@ -1,7 +1,7 @@
 //! The Alibaba Cloud products ecsimg calls, as data: the API version a request names (V1
 //! `Version`, V3 `x-acs-version`), where the product's public and VPC endpoints are, and
 //! whether its requests carry `RegionId`. Signing and the client take a [`Product`], so a new
-//! one (STS 2015-04-01 next) is a constant here and its operations in the client.
+//! one is a constant here and its operations in the client.
 
 use super::endpoint::Endpoint;
 
@@ -48,10 +48,34 @@ pub const RESOURCE_MANAGER: Product = Product {
     regional: false,
 };
 
+/// STS (Security Token Service), API version 2015-04-01. Public endpoint `sts.aliyuncs.com`,
+/// regional `sts.<region>.aliyuncs.com`, VPC `sts-vpc.<region>.aliyuncs.com`
+/// (<https://www.alibabacloud.com/help/en/ram/developer-reference/api-sts-2015-04-01-endpoint>).
+/// Its endpoint is chosen by the credential settings, never derived from ECS's
+/// (`crate::api::sts`).
+pub const STS: Product = Product {
+    name: "Sts",
+    version: "2015-04-01",
+    public_host: |region| {
+        if region.is_empty() {
+            "sts.aliyuncs.com".to_string()
+        } else {
+            format!("sts.{region}.aliyuncs.com")
+        }
+    },
+    vpc_host: |region| format!("sts-vpc.{region}.aliyuncs.com"),
+    regional: false,
+};
+
 impl Product {
     /// The product's public endpoint for `region`.
     pub fn public_endpoint(&self, region: &str) -> Endpoint {
         Endpoint::https((self.public_host)(region))
+    }
+
+    /// The product's VPC endpoint for `region`.
+    pub fn vpc_endpoint(&self, region: &str) -> Endpoint {
+        Endpoint::https((self.vpc_host)(region))
     }
 
     /// Where this product's requests go when ECS's go to `ecs` (the regional endpoint or an

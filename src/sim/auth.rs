@@ -4,16 +4,22 @@
 //! V1 signs every parameter (query and form body merged); V3 signs the canonical query plus the
 //! headers named in `Authorization` and the body hash. Both are recomputed here with the shared
 //! canonicalisation in `api::sign`, after the query has been decoded with form semantics.
+//!
+//! A request may be signed with the simulator's key or with temporary credentials its STS
+//! issued; then its security token must be the one issued with them, unexpired
+//! ([`Sts::check_token`]). AssumeRoleWithOIDC alone may come unsigned, as the official SDKs
+//! send it.
 
 use super::error::SimError;
 use super::nonces::{NonceStore, Refusal, TIME_WINDOW};
 use super::params::Params;
 use super::request::RawRequest;
 use super::route::{self, Action};
-use super::sessions::{Refused, Sessions};
+use super::sts::{Caller, Sts};
 use crate::api::sign;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
+use std::sync::{Mutex, PoisonError};
 
 /// Headers every V3 request must sign.
 const V3_REQUIRED_SIGNED: &[&str] = &[
@@ -60,7 +66,9 @@ pub enum Scheme {
 pub struct Authenticated {
     pub action: Action,
     pub params: Params,
-    pub scheme: Scheme,
+    /// `None` for an unsigned request.
+    pub scheme: Option<Scheme>,
+    pub caller: Caller,
 }
 
 /// Checks a request and returns its action and parameters.
@@ -69,14 +77,31 @@ pub struct Authenticated {
 /// nonces. A full nonce store answers `Throttling` (see [`NonceStore`]).
 pub fn authenticate(
     req: &RawRequest,
-    signers: &Signers<'_>,
+    keys: &KeyPair,
+    sts: &Mutex<Sts>,
     now: DateTime<Utc>,
-    nonces: &std::sync::Mutex<NonceStore>,
+    nonces: &Mutex<NonceStore>,
 ) -> Result<Authenticated, SimError> {
-    let (verified, scheme) = match req.header("authorization") {
-        Some(authorization) => (verify_v3(req, authorization, signers, now)?, Scheme::V3),
-        None => (verify_v1(req, signers, now)?, Scheme::V1),
+    if let Some(anonymous) = anonymous(req)? {
+        return Ok(anonymous);
+    }
+    let secret_of = |id: &str| -> Result<Secret, SimError> {
+        if id == keys.id {
+            return Ok(keys.secret.clone());
+        }
+        let sts = sts.lock().unwrap_or_else(PoisonError::into_inner);
+        sts.secret_of(id)
+            .cloned()
+            .ok_or_else(SimError::access_key_not_found)
     };
+    let (verified, scheme) = match req.header("authorization") {
+        Some(authorization) => (verify_v3(req, authorization, &secret_of, now)?, Scheme::V3),
+        None => (verify_v1(req, &secret_of, now)?, Scheme::V1),
+    };
+    let caller = sts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .check_token(&verified.key_id, &keys.id, verified.token.as_deref(), now)?;
     let recorded = nonces
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -85,7 +110,8 @@ pub fn authenticate(
         Ok(()) => Ok(Authenticated {
             action: verified.action,
             params: verified.params,
-            scheme,
+            scheme: Some(scheme),
+            caller,
         }),
         Err(Refusal::Used) => Err(SimError::nonce_used()),
         Err(Refusal::Full { retry_after }) => {
@@ -99,50 +125,57 @@ pub fn authenticate(
     }
 }
 
-/// Who may sign: the simulator's own key pair, and the temporary credentials it issued.
-pub struct Signers<'a> {
-    pub keys: &'a KeyPair,
-    pub sessions: &'a std::sync::Mutex<Sessions>,
-}
-
-impl Signers<'_> {
-    /// The secret that `key_id` signs with. A temporary key must come with its own security
-    /// token and be unexpired.
-    fn secret_for(
-        &self,
-        key_id: &str,
-        token: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Secret, SimError> {
-        if key_id == self.keys.id {
-            return Ok(self.keys.secret.clone());
-        }
-        let sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match sessions.secret_for(key_id, token, now) {
-            Ok(secret) => Ok(secret.clone()),
-            Err(Refused::Unknown) => Err(SimError::access_key_not_found()),
-            Err(Refused::MissingToken) => Err(SimError::missing_security_token()),
-            Err(Refused::TokenMismatch) => Err(SimError::security_token_mismatch()),
-            Err(Refused::Expired) => Err(SimError::security_token_expired()),
-        }
+/// An unsigned AssumeRoleWithOIDC (V1 without `AccessKeyId` and `Signature`, or V3 without
+/// `Authorization`); `None` for anything else, which must be signed.
+fn anonymous(req: &RawRequest) -> Result<Option<Authenticated>, SimError> {
+    let v3_action = req.header("x-acs-action");
+    if req.header("authorization").is_some() || v3_action.is_some_and(|a| a != "AssumeRoleWithOIDC")
+    {
+        return Ok(None);
     }
+    let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
+    let (action, version) = match v3_action {
+        Some(action) => (
+            action,
+            req.header("x-acs-version")
+                .ok_or_else(|| SimError::missing_parameter("x-acs-version"))?,
+        ),
+        None => {
+            let unsigned = params.raw("AccessKeyId").is_none() && params.raw("Signature").is_none();
+            match params.get("Action") {
+                Some(action @ "AssumeRoleWithOIDC") if unsigned => {
+                    (action, params.require("Version")?)
+                }
+                _ => return Ok(None),
+            }
+        }
+    };
+    let action = route::route(version, action)?;
+    Ok(Some(Authenticated {
+        action,
+        params,
+        scheme: None,
+        caller: Caller::Anonymous,
+    }))
 }
 
 /// What a valid signature vouches for.
 struct Verified {
     action: Action,
     params: Params,
+    key_id: String,
+    /// The security token sent with the request.
+    token: Option<String>,
     nonce: String,
     /// The request's own time (`Timestamp` or `x-acs-date`).
     signed_at: DateTime<Utc>,
 }
 
+type SecretOf<'a> = dyn Fn(&str) -> Result<Secret, SimError> + 'a;
+
 fn verify_v1(
     req: &RawRequest,
-    signers: &Signers<'_>,
+    secret_of: &SecretOf<'_>,
     now: DateTime<Utc>,
 ) -> Result<Verified, SimError> {
     let params = Params::from_pairs(req.query.iter().chain(&req.form))?;
@@ -164,7 +197,7 @@ fn verify_v1(
         .or_else(|| params.get("TimeStamp"))
         .ok_or_else(|| SimError::missing_parameter("Timestamp"))?;
     let signed_at = check_time(timestamp, now)?;
-    let secret = signers.secret_for(key_id, params.get("SecurityToken"), now)?;
+    let secret = secret_of(key_id)?;
     let string_to_sign = sign::v1_string_to_sign(req.method, &params.pairs());
     let expected = sign::v1_signature(secret.expose(), &string_to_sign);
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
@@ -172,6 +205,8 @@ fn verify_v1(
     }
     Ok(Verified {
         action,
+        key_id: key_id.to_string(),
+        token: params.raw("SecurityToken").map(str::to_string),
         params,
         nonce,
         signed_at,
@@ -181,7 +216,7 @@ fn verify_v1(
 fn verify_v3(
     req: &RawRequest,
     authorization: &str,
-    signers: &Signers<'_>,
+    secret_of: &SecretOf<'_>,
     now: DateTime<Utc>,
 ) -> Result<Verified, SimError> {
     let auth = parse_authorization(authorization).ok_or_else(SimError::incomplete_signature)?;
@@ -229,7 +264,7 @@ fn verify_v3(
         .header("x-acs-date")
         .ok_or_else(SimError::incomplete_signature)?;
     let signed_at = check_time(date, now)?;
-    let secret = signers.secret_for(auth.access_key_id, req.header("x-acs-security-token"), now)?;
+    let secret = secret_of(auth.access_key_id)?;
     let payload_hash = req
         .header("x-acs-content-sha256")
         .ok_or_else(SimError::incomplete_signature)?;
@@ -252,6 +287,8 @@ fn verify_v3(
     Ok(Verified {
         action,
         params,
+        key_id: auth.access_key_id.to_string(),
+        token: req.header("x-acs-security-token").map(str::to_string),
         nonce,
         signed_at,
     })

@@ -1,6 +1,7 @@
 //! The ECS instance metadata service, as much of it as RAM-role credentials need: a session
 //! token (`PUT /latest/api/token`, the hardened "IMDSv2" mode), the instance's RAM role name,
-//! and that role's temporary credentials, which the simulated APIs accept (see `sessions`).
+//! and that role's temporary credentials, issued by the simulated STS (so the simulated APIs
+//! accept them, and they expire on its clock).
 //!
 //! It is its own listener (`sim serve --metadata-listen`), plain HTTP as the real one at
 //! `100.100.100.200:80`, with the API listener's connection cap and header deadline. The seed's
@@ -13,7 +14,7 @@
 //! required, or a bad token at any time, is 401; a TTL outside 1–21600 s (or none) is 400;
 //! an unknown path or role is 404; a method other than GET (PUT for the token) is 405.
 
-use super::sessions::{Sessions, Temporary};
+use super::sts::{NewCredentials, Sts};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -76,7 +77,7 @@ impl Default for Settings {
 pub struct Metadata {
     settings: Settings,
     token_key: [u8; 32],
-    current: Mutex<Option<Temporary>>,
+    current: Mutex<Option<Held>>,
 }
 
 impl std::fmt::Debug for Metadata {
@@ -85,6 +86,13 @@ impl std::fmt::Debug for Metadata {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
+}
+
+/// The role credentials handed out now, and when they were issued (`LastUpdated`).
+#[derive(Clone)]
+struct Held {
+    credentials: NewCredentials,
+    issued_at: DateTime<Utc>,
 }
 
 /// A request as the service sees it; the body is never read (no path takes one).
@@ -107,18 +115,18 @@ impl Metadata {
         &self.settings
     }
 
-    /// Answers one request at `now`; role credentials are issued into `sessions`.
+    /// Answers one request at `now`; role credentials are issued by `sts`.
     pub fn handle(
         &self,
         req: &Request<'_>,
         now: DateTime<Utc>,
-        sessions: &Mutex<Sessions>,
+        sts: &Mutex<Sts>,
     ) -> Response<Full<Bytes>> {
         let answer = if req.path == TOKEN_PATH {
             self.token(req, now)
         } else if let Some(rest) = role_path(req.path) {
             self.authorized(req, now)
-                .and_then(|()| self.role(rest, now, sessions))
+                .and_then(|()| self.role(rest, now, sts))
         } else {
             Err(Failure::NotFound)
         };
@@ -192,7 +200,7 @@ impl Metadata {
     }
 
     /// The role name (`rest` empty) or the role's credentials.
-    fn role(&self, rest: &str, now: DateTime<Utc>, sessions: &Mutex<Sessions>) -> Answer {
+    fn role(&self, rest: &str, now: DateTime<Utc>, sts: &Mutex<Sts>) -> Answer {
         let role = self.settings.ram_role.as_deref().ok_or(Failure::NotFound)?;
         if rest.is_empty() {
             return Ok(("text/plain", role.to_string().into()));
@@ -200,35 +208,40 @@ impl Metadata {
         if rest != role {
             return Err(Failure::NotFound);
         }
-        let credentials = self.credentials(role, now, sessions);
+        let held = self.credentials(role, now, sts).ok_or(Failure::NotFound)?;
         let body = serde_json::json!({
-            "AccessKeyId": credentials.access_key_id,
-            "AccessKeySecret": credentials.access_key_secret.expose(),
-            "SecurityToken": credentials.security_token.expose(),
-            "Expiration": wire_time(credentials.expiration),
-            "LastUpdated": wire_time(credentials.issued_at),
+            "AccessKeyId": held.credentials.access_key_id,
+            "AccessKeySecret": held.credentials.access_key_secret,
+            "SecurityToken": held.credentials.security_token,
+            "Expiration": wire_time(held.credentials.expiration),
+            "LastUpdated": wire_time(held.issued_at),
             "Code": "Success",
         });
         Ok(("application/json", body.to_string().into()))
     }
 
     /// The role's credentials, issued afresh once half their life has passed (as the real
-    /// service rotates them well before they expire).
-    fn credentials(&self, role: &str, now: DateTime<Utc>, sessions: &Mutex<Sessions>) -> Temporary {
+    /// service rotates them well before they expire); `None` if STS has no such role.
+    fn credentials(&self, role: &str, now: DateTime<Utc>, sts: &Mutex<Sts>) -> Option<Held> {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        let lifetime = chrono::Duration::seconds(i64::from(self.settings.credential_seconds));
+        let seconds = self.settings.credential_seconds;
+        let half = chrono::Duration::seconds(i64::from(seconds / 2));
         if let Some(held) = current.as_ref()
-            && now < held.expiration - lifetime / 2
             && now >= held.issued_at
+            && now < held.issued_at + half
         {
-            return held.clone();
+            return Some(held.clone());
         }
-        let fresh = sessions
+        let fresh = sts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .issue(role, now, lifetime);
-        *current = Some(fresh.clone());
-        fresh
+            .issue_instance_role(role, seconds, now)?;
+        let held = Held {
+            credentials: fresh,
+            issued_at: now,
+        };
+        *current = Some(held.clone());
+        Some(held)
     }
 }
 
@@ -292,6 +305,7 @@ fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Respons
 
 #[cfg(test)]
 mod tests {
+    use super::super::sts::{Directory, Role};
     use super::*;
 
     fn service(tokens: HttpTokens) -> Metadata {
@@ -308,7 +322,7 @@ mod tests {
         path: &str,
         headers: &[(&'static str, &str)],
         now: DateTime<Utc>,
-        sessions: &Mutex<Sessions>,
+        sts: &Mutex<Sts>,
     ) -> (u16, String) {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
@@ -321,7 +335,7 @@ mod tests {
                 headers: &map,
             },
             now,
-            sessions,
+            sts,
         );
         let status = response.status().as_u16();
         let body =
@@ -331,10 +345,29 @@ mod tests {
         (status, String::from_utf8(body.to_vec()).unwrap())
     }
 
+    /// STS knowing the role `builder`.
+    fn sts() -> Mutex<Sts> {
+        let role = Role {
+            arn: "acs:ram::1:role/builder".into(),
+            role_id: "3001".into(),
+            max_session_seconds: 3600,
+            trusted_keys: Vec::new(),
+            trusted_roles: Vec::new(),
+            trusted_oidc: Vec::new(),
+            external_id: None,
+        };
+        let directory = Directory {
+            account_id: 1,
+            roles: vec![role],
+            oidc_providers: Vec::new(),
+        };
+        Mutex::new(Sts::new(directory, 7))
+    }
+
     #[test]
     fn tokens_are_checked_by_mac_and_time() {
         let m = service(HttpTokens::Required);
-        let sessions = Mutex::new(Sessions::default());
+        let sessions = sts();
         let now = Utc::now();
         let list = "/latest/meta-data/ram/security-credentials/";
         for ttl in ["0", "21601", "x", "-1"] {
@@ -421,7 +454,7 @@ mod tests {
     #[test]
     fn credentials_are_issued_rotated_and_recorded() {
         let m = service(HttpTokens::Optional);
-        let sessions = Mutex::new(Sessions::default());
+        let sessions = sts();
         let now = DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z")
             .unwrap()
             .to_utc();
@@ -434,13 +467,11 @@ mod tests {
         assert_eq!(first["LastUpdated"], "2024-05-01T00:00:00Z");
         let id = first["AccessKeyId"].as_str().unwrap();
         let token = first["SecurityToken"].as_str().unwrap();
-        assert!(
-            sessions
-                .lock()
-                .unwrap()
-                .secret_for(id, Some(token), now)
-                .is_ok()
-        );
+        let valid = |at| {
+            let sts = sessions.lock().unwrap();
+            sts.check_token(id, "LTAI", Some(token), at)
+        };
+        assert!(valid(now).is_ok());
         // The same until half the lifetime, then new ones (the old still valid meanwhile).
         let soon = now + chrono::Duration::minutes(29);
         let again: serde_json::Value =
@@ -450,12 +481,11 @@ mod tests {
         let rotated: serde_json::Value =
             serde_json::from_str(&call(&m, Method::GET, path, &[], half, &sessions).1).unwrap();
         assert_ne!(rotated["AccessKeyId"], first["AccessKeyId"]);
-        assert!(
-            sessions
-                .lock()
-                .unwrap()
-                .secret_for(id, Some(token), half)
-                .is_ok()
+        assert!(valid(half).is_ok());
+        let expired = now + chrono::Duration::minutes(61);
+        assert_eq!(
+            valid(expired).unwrap_err().code,
+            "InvalidSecurityToken.Expired"
         );
         assert_eq!(
             call(&m, Method::GET, &format!("{path}x"), &[], now, &sessions).0,

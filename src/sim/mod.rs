@@ -29,8 +29,8 @@ mod request;
 mod route;
 mod seed;
 mod server;
-mod sessions;
 mod state;
+mod sts;
 mod tls;
 
 pub use auth::{Authorization, KeyPair, parse_authorization};
@@ -45,6 +45,7 @@ use nonces::NonceStore;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use sts::Sts;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -172,6 +173,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     };
     let metadata = seed.metadata();
     let names = tls::names_for_regions(seed.region_ids());
+    let sts = Sts::new(seed.sts_directory(), config.rng_seed);
     let state = seed.into_state(config.speed, config.rng_seed);
     let api = bind(config.listen).await?;
     let addr = local_addr(&api, config.listen)?;
@@ -205,12 +207,12 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     }
     let shared = Arc::new(server::Shared {
         keys: config.keys,
+        sts: Mutex::new(sts),
         clock: config.clock,
         state: RwLock::new(state),
         nonces: Mutex::new(NonceStore::new(config.limits.max_nonces)),
         faults: Arc::new(Faults::new(config.faults, config.rng_seed)),
         limits: config.limits,
-        sessions: Mutex::new(sessions::Sessions::default()),
         metadata: metadata::Metadata::new(metadata),
     });
     let shutdown = CancellationToken::new();
@@ -302,6 +304,15 @@ impl RunningSim {
     /// Moves simulated time forward.
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
+    }
+
+    /// How many AssumeRole and AssumeRoleWithOIDC calls issued credentials so far.
+    pub fn sts_issued(&self) -> (u64, u64) {
+        self.shared
+            .sts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .issued_counts()
     }
 
     /// Scripted faults (fail the next N calls, fault call K) and the call counter.

@@ -1,8 +1,8 @@
 //! Which operation a request names. One listener serves several Alibaba Cloud products, as if
 //! each had its own endpoint: a request is routed by its API version (V1 `Version`, V3
 //! `x-acs-version`) to a product, then by its action name within that product. A product is a
-//! row of [`PRODUCTS`]; adding one (STS 2015-04-01 next) is a row, its [`Action`] variants and
-//! their handlers in `ops`.
+//! row of [`PRODUCTS`]; adding one is a row, its [`Action`] variants and their handlers (in
+//! `ops`, or `sts` for the security token service).
 
 use super::error::SimError;
 
@@ -19,6 +19,9 @@ pub enum Action {
     StopInstances,
     StartInstances,
     ListResourceGroups,
+    AssumeRole,
+    AssumeRoleWithOIDC,
+    GetCallerIdentity,
 }
 
 /// One product: its API version and the actions the simulator serves under it.
@@ -55,8 +58,19 @@ pub const RESOURCE_MANAGER: Product = Product {
     actions: &[Action::ListResourceGroups],
 };
 
+/// STS, API version 2015-04-01 (`sts.aliyuncs.com` in reality).
+pub const STS: Product = Product {
+    name: "Sts",
+    version: crate::api::product::STS.version,
+    actions: &[
+        Action::AssumeRole,
+        Action::AssumeRoleWithOIDC,
+        Action::GetCallerIdentity,
+    ],
+};
+
 /// Every product the listener serves.
-pub const PRODUCTS: &[&Product] = &[&ECS, &RESOURCE_MANAGER];
+pub const PRODUCTS: &[&Product] = &[&ECS, &RESOURCE_MANAGER, &STS];
 
 impl Action {
     pub fn name(self) -> &'static str {
@@ -71,6 +85,9 @@ impl Action {
             Self::StopInstances => "StopInstances",
             Self::StartInstances => "StartInstances",
             Self::ListResourceGroups => "ListResourceGroups",
+            Self::AssumeRole => "AssumeRole",
+            Self::AssumeRoleWithOIDC => "AssumeRoleWithOIDC",
+            Self::GetCallerIdentity => "GetCallerIdentity",
         }
     }
 
@@ -123,6 +140,10 @@ mod tests {
         assert_eq!(
             route("2020-03-31", "ListResourceGroups").unwrap(),
             Action::ListResourceGroups
+        );
+        assert_eq!(
+            route("2015-04-01", "AssumeRole").unwrap(),
+            Action::AssumeRole
         );
         // Each product answers only its own actions, case-sensitively.
         for (version, action) in [

@@ -9,7 +9,7 @@
 //! a form (see `body`), and a failing `accept` (out of file descriptors) backs off instead of
 //! spinning.
 
-use super::auth::{self, KeyPair, Signers};
+use super::auth::{self, KeyPair};
 use super::body::{self, BodyError, MAX_BODY_BYTES, MAX_FORM_BYTES};
 use super::clock::Clock;
 use super::error::SimError;
@@ -20,8 +20,8 @@ use super::nonces::NonceStore;
 use super::ops;
 use super::request::{self, RawRequest};
 use super::route;
-use super::sessions::Sessions;
 use super::state::State;
+use super::sts::Sts;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -46,13 +46,13 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 #[derive(Debug)]
 pub struct Shared {
     pub keys: KeyPair,
+    /// Roles, OIDC providers and the temporary credentials issued.
+    pub sts: Mutex<Sts>,
     pub clock: Clock,
     pub state: RwLock<State>,
     pub nonces: Mutex<NonceStore>,
     pub faults: Arc<Faults>,
     pub limits: Limits,
-    /// Temporary credentials issued (by the metadata service) and accepted by the APIs.
-    pub sessions: Mutex<Sessions>,
     pub metadata: Metadata,
 }
 
@@ -208,7 +208,7 @@ fn handle_metadata(shared: &Shared, req: &hyper::Request<Incoming>) -> Response<
     };
     shared
         .metadata
-        .handle(&request, shared.clock.now(), &shared.sessions)
+        .handle(&request, shared.clock.now(), &shared.sts)
 }
 
 async fn handle(
@@ -265,17 +265,14 @@ async fn handle(
         return Ok(respond(Err(SimError::action_not_found())));
     }
     let now = shared.clock.now();
-    let signers = Signers {
-        keys: &shared.keys,
-        sessions: &shared.sessions,
-    };
-    let authenticated = match auth::authenticate(&raw, &signers, now, &shared.nonces) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::info!(%request_id, code = %e.code, "rejected");
-            return Ok(respond(Err(e)));
-        }
-    };
+    let authenticated =
+        match auth::authenticate(&raw, &shared.keys, &shared.sts, now, &shared.nonces) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::info!(%request_id, code = %e.code, "rejected");
+                return Ok(respond(Err(e)));
+            }
+        };
     let action = authenticated.action;
     let product = action.product().name;
     let respond = |result| self::respond(result, request_id, host, product);
@@ -298,8 +295,10 @@ async fn handle(
     // Read the clock again: injected latency may have passed.
     let result = ops::dispatch(
         &shared.state,
+        &shared.sts,
         shared.clock.now(),
         action,
+        &authenticated.caller,
         &authenticated.params,
         request_id,
     );

@@ -19,9 +19,10 @@ use super::error::SimError;
 use super::params::Params;
 use super::route::Action;
 use super::state::{Region, State};
+use super::sts::{self, Caller, Sts};
 use chrono::{DateTime, Utc};
 use json::reply;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 /// Runs `action` at clock reading `now` and returns the answer's bytes, `RequestId` included.
 ///
@@ -30,8 +31,10 @@ use std::sync::{PoisonError, RwLock};
 /// the lock is held because they borrow from the state instead of copying it.
 pub fn dispatch(
     state: &RwLock<State>,
+    sts: &Mutex<Sts>,
     now: DateTime<Utc>,
     action: Action,
+    caller: &Caller,
     params: &Params,
     request_id: &str,
 ) -> Result<Vec<u8>, SimError> {
@@ -48,6 +51,10 @@ pub fn dispatch(
         Action::DeleteImage => reply(request_id, images::delete(&mut write(), params)?),
         Action::CreateImage => reply(request_id, create_image::create(&mut write(), now, params)?),
         Action::ListResourceGroups => reply(request_id, resource_groups::list(&read(), params)?),
+        Action::AssumeRole | Action::AssumeRoleWithOIDC | Action::GetCallerIdentity => {
+            let mut sts = sts.lock().unwrap_or_else(PoisonError::into_inner);
+            sts::ops::answer(&mut sts, now, action, caller, params, request_id)
+        }
     }
 }
 

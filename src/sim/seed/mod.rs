@@ -11,6 +11,7 @@ use super::metadata;
 use super::state::{
     Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
 };
+use super::sts::{Directory, OidcProvider, Role};
 use rows::SeedFile;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -68,6 +69,41 @@ impl Seed {
             message,
         })?;
         Ok(seed)
+    }
+
+    /// The roles and OIDC providers STS knows.
+    pub(super) fn sts_directory(&self) -> Directory {
+        let f = &self.file;
+        Directory {
+            account_id: f.owner_id,
+            roles: f
+                .roles
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Role {
+                    arn: r.arn.get_ref().clone(),
+                    role_id: format!("3{:017}", i + 1),
+                    max_session_seconds: r.max_session_duration,
+                    trusted_keys: r.trusted_keys.clone(),
+                    trusted_roles: r.trusted_roles.clone(),
+                    trusted_oidc: r
+                        .trusted_oidc
+                        .iter()
+                        .map(|t| (t.provider.clone(), t.subjects.clone()))
+                        .collect(),
+                    external_id: r.external_id.clone(),
+                })
+                .collect(),
+            oidc_providers: f
+                .oidc_providers
+                .iter()
+                .map(|p| OidcProvider {
+                    arn: p.arn.get_ref().clone(),
+                    issuer: p.issuer.clone(),
+                    client_ids: p.client_ids.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// Builds the simulator state. `rng_seed` fixes the IDs of resources created later.
@@ -175,6 +211,7 @@ impl Seed {
         if f.regions.is_empty() {
             return Err((None, "at least one [[regions]] entry is required".into()));
         }
+        self.check_sts()?;
         let mut region_ids = HashSet::new();
         for r in &f.regions {
             if !region_ids.insert(r.id.get_ref().as_str()) {
@@ -432,7 +469,7 @@ impl Seed {
                 ));
             }
         }
-        check_metadata(&f.metadata)
+        check_metadata(&f.metadata, &f.roles)
     }
 
     /// The instance metadata service's settings (`[metadata]`).
@@ -451,21 +488,23 @@ impl Seed {
     }
 }
 
-/// A RAM role name is 1–64 letters, digits, `.`, `-` and `_`; the credentials' lifetime is
+/// The instance's role is one of the `[[roles]]` (by name); the credentials' lifetime is
 /// within STS's session bounds.
-fn check_metadata(m: &rows::MetadataRow) -> Result<(), (Option<usize>, String)> {
+fn check_metadata(
+    m: &rows::MetadataRow,
+    roles: &[rows::RoleRow],
+) -> Result<(), (Option<usize>, String)> {
     if let Some(role) = &m.ram_role {
         let name = role.get_ref();
-        let valid = (1..=64).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-        if !valid {
+        let known = roles
+            .iter()
+            .any(|r| r.arn.get_ref().rsplit('/').next() == Some(name.as_str()));
+        if !known {
             return Err((
                 Some(role.span().start),
                 format!(
-                    "[metadata] field `ram_role`: {name:?} is not a RAM role name (1 to 64 \
-                     letters, digits, '.', '-' or '_')"
+                    "[metadata] field `ram_role`: no [[roles]] entry has the name {name:?} \
+                     (the last part of its arn)"
                 ),
             ));
         }
@@ -483,6 +522,59 @@ fn check_metadata(m: &rows::MetadataRow) -> Result<(), (Option<usize>, String)> 
         ));
     }
     Ok(())
+}
+
+impl Seed {
+    /// Roles and OIDC providers: ARNs of the seed's account, each once, durations in range,
+    /// trusted providers that exist.
+    fn check_sts(&self) -> Result<(), (Option<usize>, String)> {
+        let f = &self.file;
+        let at = |s: &Spanned<String>| Some(s.span().start);
+        let account = format!("acs:ram::{}:", f.owner_id);
+        let mut seen = HashSet::new();
+        for p in &f.oidc_providers {
+            let arn = p.arn.get_ref();
+            if !arn.starts_with(&format!("{account}oidc-provider/")) || !seen.insert(arn.as_str()) {
+                return Err((
+                    at(&p.arn),
+                    format!(
+                        "OIDC provider {arn:?}: the arn must be {account}oidc-provider/NAME and \
+                         appear once"
+                    ),
+                ));
+            }
+        }
+        for r in &f.roles {
+            let arn = r.arn.get_ref();
+            if !arn.starts_with(&format!("{account}role/")) || !seen.insert(arn.as_str()) {
+                return Err((
+                    at(&r.arn),
+                    format!("role {arn:?}: the arn must be {account}role/NAME and appear once"),
+                ));
+            }
+            if !(3600..=43200).contains(&r.max_session_duration) {
+                return Err((
+                    at(&r.arn),
+                    format!("role {arn:?}: max_session_duration must be 3600 to 43200 seconds"),
+                ));
+            }
+            if let Some(t) = r.trusted_oidc.iter().find(|t| {
+                !f.oidc_providers
+                    .iter()
+                    .any(|p| *p.arn.get_ref() == t.provider)
+            }) {
+                return Err((
+                    at(&r.arn),
+                    format!(
+                        "role {arn:?} trusts OIDC provider {:?}, which no [[oidc_providers]] \
+                         entry defines",
+                        t.provider
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn check_fail_at(id: &Spanned<String>, fail_at: Option<u8>) -> Result<(), (Option<usize>, String)> {

@@ -32,6 +32,10 @@ pub(super) struct SeedFile {
     pub(super) disks: Vec<DiskRow>,
     #[serde(default)]
     pub(super) snapshots: Vec<SnapshotRow>,
+    #[serde(default)]
+    pub(super) roles: Vec<RoleRow>,
+    #[serde(default)]
+    pub(super) oidc_providers: Vec<OidcProviderRow>,
     pub(super) generate: Option<GenerateRow>,
     #[serde(default)]
     pub(super) metadata: MetadataRow,
@@ -55,6 +59,42 @@ impl Default for MetadataRow {
             credential_seconds: Spanned::new(0..0, DEFAULT_CREDENTIAL_SECONDS),
         }
     }
+}
+
+/// A RAM role for the simulated STS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RoleRow {
+    pub(super) arn: Spanned<String>,
+    /// 3600–43200 seconds.
+    #[serde(default = "default_max_session")]
+    pub(super) max_session_duration: u32,
+    #[serde(default)]
+    pub(super) trusted_keys: Vec<String>,
+    #[serde(default)]
+    pub(super) trusted_roles: Vec<String>,
+    #[serde(default)]
+    pub(super) trusted_oidc: Vec<TrustedOidcRow>,
+    pub(super) external_id: Option<String>,
+}
+
+fn default_max_session() -> u32 {
+    3600
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TrustedOidcRow {
+    pub(super) provider: String,
+    pub(super) subjects: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OidcProviderRow {
+    pub(super) arn: Spanned<String>,
+    pub(super) issuer: String,
+    pub(super) client_ids: Vec<String>,
 }
 
 /// Deterministic synthetic rows for load tests: `instances` instances (each with a system
