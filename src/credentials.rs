@@ -13,6 +13,7 @@
 //! parse errors are phrased so they never echo a value from a credentials file.
 
 mod aliyun_cli;
+pub mod ecs_ram_role;
 mod ini_file;
 mod places;
 mod report;

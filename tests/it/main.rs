@@ -14,6 +14,7 @@ mod common;
 mod credentials_config;
 mod hostile;
 mod layers;
+mod metadata;
 mod props;
 mod secrets;
 mod sim;

@@ -1,0 +1,306 @@
+//! The instance metadata service (`sim serve --metadata-listen`) over real HTTP, and ecsimg's
+//! EcsRamRole provider reading it: tokens required, expired and forged; role discovery; the
+//! role's credentials accepted by the simulated ECS until they expire, then refreshed; the
+//! switches `ALIBABA_CLOUD_ECS_METADATA_DISABLED` and `ALIBABA_CLOUD_IMDSV1_DISABLED`. Also the
+//! HTTPS listener, trusted through an extra CA.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecsimg::api::provider::{Fetch, Now};
+use ecsimg::api::{Client, ClientConfig, Endpoint};
+use ecsimg::credentials::ecs_ram_role::{self, MetadataFetch, MetadataSettings};
+use ecsimg::sim::{self, Clock, RunningSim, SANDBOX_TOML, Seed, SimConfig};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::sim_harness::start_time;
+
+const ROLE: &str = "ecsimg-builder";
+const TOKEN: &str = "/latest/api/token";
+const LIST: &str = "/latest/meta-data/ram/security-credentials/";
+
+async fn simulator(tokens: &str, tls: bool) -> RunningSim {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let text = SANDBOX_TOML.replace(
+        "http_tokens = \"optional\"",
+        &format!("http_tokens = \"{tokens}\""),
+    );
+    assert!(text.contains(&format!("http_tokens = \"{tokens}\"")));
+    let seed = Seed::parse(&text, "test.toml").expect("seed");
+    sim::start(SimConfig {
+        seed: Some(seed),
+        clock: Clock::fixed(start_time()),
+        rng_seed: 7,
+        metadata_listen: Some(([127, 0, 0, 1], 0).into()),
+        tls_listen: tls.then(|| ([127, 0, 0, 1], 0).into()),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts")
+}
+
+fn base(sim: &RunningSim) -> String {
+    format!("http://{}", sim.metadata_addr().expect("metadata listens"))
+}
+
+fn settings(endpoint: String) -> MetadataSettings {
+    MetadataSettings {
+        endpoint,
+        disabled: false,
+        v1_disabled: false,
+        env_role: None,
+    }
+}
+
+fn clock_of(sim: &RunningSim) -> Now {
+    let clock = sim.clock().clone();
+    Arc::new(move || clock.now())
+}
+
+async fn status(request: reqwest::RequestBuilder) -> (u16, String) {
+    let response = request.send().await.expect("answered");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn hardened_mode_needs_a_live_token() {
+    let sim = simulator("required", false).await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", base(&sim));
+    assert_eq!(status(http.get(url(LIST))).await.0, 401);
+    for ttl in ["0", "21601", "soon"] {
+        let put = http
+            .put(url(TOKEN))
+            .header("X-aliyun-ecs-metadata-token-ttl-seconds", ttl);
+        assert_eq!(status(put).await.0, 400, "ttl {ttl}");
+    }
+    let put = http
+        .put(url(TOKEN))
+        .header("x-aliyun-ecs-metadata-token-ttl-seconds", "60");
+    let (code, token) = status(put).await;
+    assert_eq!(code, 200);
+    let with = |path: &str| {
+        http.get(url(path))
+            .header("X-aliyun-ecs-metadata-token", &token)
+    };
+    assert_eq!(status(with(LIST)).await, (200, ROLE.to_string()));
+    let (code, body) = status(with(&format!("{LIST}{ROLE}"))).await;
+    assert_eq!(code, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["Code"], "Success");
+    assert!(answer["AccessKeyId"].as_str().unwrap().starts_with("STS."));
+    assert_eq!(status(with(&format!("{LIST}other-role"))).await.0, 404);
+    // The token lives 60 s on the simulator's clock.
+    sim.advance(Duration::from_secs(61));
+    assert_eq!(status(with(LIST)).await.0, 401);
+    let forged = http
+        .get(url(LIST))
+        .header("X-aliyun-ecs-metadata-token", "99999999999.00");
+    assert_eq!(status(forged).await.0, 401);
+}
+
+#[tokio::test]
+async fn the_provider_discovers_the_role_and_its_credentials_work_until_refreshed() {
+    let sim = simulator("required", false).await;
+    let fetch = MetadataFetch::new(None, &settings(base(&sim))).expect("fetch");
+    assert_eq!(fetch.label(), "EcsRamRole (instance metadata)");
+    let provider =
+        ecs_ram_role::provider(None, &settings(base(&sim)), clock_of(&sim)).expect("provider");
+    let config = ClientConfig::new("cn-hangzhou", provider.clone())
+        .with_endpoint(Endpoint::parse(&sim.url()).expect("endpoint"))
+        .with_clock(clock_of(&sim));
+    let client = Client::new(config).expect("client");
+    client
+        .describe_regions()
+        .await
+        .expect("ECS accepts the role's credentials");
+    let first = provider.credentials().await.expect("cached");
+    assert!(first.access_key_id.starts_with("STS."));
+    assert!(!format!("{first:?}").contains(first.access_key_secret.expose()));
+    // Six hours later the first set has expired; the provider fetched a new one in time.
+    sim.advance(Duration::from_secs(6 * 3600 + 60));
+    client
+        .describe_regions()
+        .await
+        .expect("refreshed credentials work");
+    let second = provider.credentials().await.expect("cached");
+    assert_ne!(first.access_key_id, second.access_key_id);
+    // The expired set itself is refused, as STS's are.
+    let stale = ClientConfig::new("cn-hangzhou", (*first).clone())
+        .with_endpoint(Endpoint::parse(&sim.url()).expect("endpoint"))
+        .with_clock(clock_of(&sim))
+        .with_retry(ecsimg::api::RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        });
+    let e = Client::new(stale)
+        .expect("client")
+        .describe_regions()
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("InvalidSecurityToken.Expired"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_named_role_must_be_the_instances() {
+    let sim = simulator("optional", false).await;
+    let named = MetadataFetch::new(Some("someone-else"), &settings(base(&sim))).expect("fetch");
+    let e = named.fetch().await.unwrap_err().to_string();
+    assert!(e.contains("404") && e.contains(&base(&sim)), "{e}");
+    let env_named = MetadataSettings {
+        env_role: Some(ROLE.into()),
+        ..settings(base(&sim))
+    };
+    let fetch = MetadataFetch::new(None, &env_named).expect("fetch");
+    assert_eq!(
+        fetch.label(),
+        format!("EcsRamRole {ROLE} (instance metadata)")
+    );
+    fetch
+        .fetch()
+        .await
+        .expect("the role from ALIBABA_CLOUD_ECS_METADATA");
+    let off = MetadataSettings {
+        disabled: true,
+        ..settings(base(&sim))
+    };
+    let e = MetadataFetch::new(Some(ROLE), &off).err().expect("refused");
+    assert!(
+        e.to_string()
+            .contains("ALIBABA_CLOUD_ECS_METADATA_DISABLED"),
+        "{e}"
+    );
+}
+
+/// A metadata service that knows no tokens (an old one): the token request gets 404, reads
+/// without a token work.
+async fn tokenless_service() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let body = if head.starts_with("PUT ") {
+                    None
+                } else if head.starts_with(&format!("GET {LIST}{ROLE} ")) {
+                    Some(format!(
+                        r#"{{"AccessKeyId":"STS.old","AccessKeySecret":"s","SecurityToken":"t","Expiration":"2099-01-01T00:00:00Z","LastUpdated":"2098-12-31T18:00:00Z","Code":"Success"}}"#
+                    ))
+                } else if head.starts_with(&format!("GET {LIST} ")) {
+                    Some(ROLE.to_string())
+                } else {
+                    None
+                };
+                let reply = match body {
+                    Some(body) => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                    None => {
+                        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_string()
+                    }
+                };
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn without_tokens_it_falls_back_to_imdsv1_unless_that_is_disabled() {
+    let endpoint = tokenless_service().await;
+    let fetch = MetadataFetch::new(None, &settings(endpoint.clone())).expect("fetch");
+    let got = fetch.fetch().await.expect("IMDSv1 read");
+    assert_eq!(got.credentials.access_key_id, "STS.old");
+    let strict = MetadataSettings {
+        v1_disabled: true,
+        ..settings(endpoint)
+    };
+    let fetch = MetadataFetch::new(None, &strict).expect("fetch");
+    let e = fetch.fetch().await.unwrap_err().to_string();
+    assert!(
+        e.contains("ALIBABA_CLOUD_IMDSV1_DISABLED") && e.contains("404"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn nothing_listening_fails_fast_and_says_where() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    drop(listener);
+    let fetch = MetadataFetch::new(Some(ROLE), &settings(endpoint.clone())).expect("fetch");
+    let started = std::time::Instant::now();
+    let e = fetch.fetch().await.unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(e.contains(&endpoint) && e.contains("cannot connect"), "{e}");
+}
+
+#[tokio::test]
+async fn the_https_listener_is_trusted_through_its_ca_only() {
+    let sim = simulator("optional", true).await;
+    let url = sim.tls_url().expect("TLS listens");
+    let pem = sim.ca_pem().expect("a CA").to_string();
+    let config = |trust: bool| {
+        let c = ClientConfig::new("cn-hangzhou", ecsimg_sandbox_key())
+            .with_endpoint(Endpoint::parse(&url).expect("https endpoint"))
+            .with_clock(clock_of(&sim))
+            .with_retry(ecsimg::api::RetryPolicy {
+                max_attempts: 1,
+                ..Default::default()
+            });
+        if trust {
+            c.with_extra_roots(pem.clone().into())
+        } else {
+            c
+        }
+    };
+    let regions = Client::new(config(true))
+        .expect("client")
+        .describe_regions()
+        .await
+        .expect("HTTPS with the CA trusted");
+    assert!(!regions.is_empty());
+    let e = Client::new(config(false))
+        .expect("client")
+        .describe_regions()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+    // A client that connects and never starts the handshake holds its slot only until the
+    // header deadline; the listener keeps serving others meanwhile.
+    let addr = url.trim_start_matches("https://").to_string();
+    let _idle = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    Client::new(config(true))
+        .expect("client")
+        .describe_regions()
+        .await
+        .expect("served beside an idle handshake");
+}
+
+fn ecsimg_sandbox_key() -> ecsimg::api::Credentials {
+    ecsimg::api::Credentials {
+        access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+        access_key_secret: ecsimg::secret::Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+        security_token: None,
+    }
+}
