@@ -198,9 +198,9 @@ async fn tokenless_service() -> String {
                 let body = if head.starts_with("PUT ") {
                     None
                 } else if head.starts_with(&format!("GET {LIST}{ROLE} ")) {
-                    Some(format!(
-                        r#"{{"AccessKeyId":"STS.old","AccessKeySecret":"s","SecurityToken":"t","Expiration":"2099-01-01T00:00:00Z","LastUpdated":"2098-12-31T18:00:00Z","Code":"Success"}}"#
-                    ))
+                    Some(
+                        r#"{"AccessKeyId":"STS.old","AccessKeySecret":"s","SecurityToken":"t","Expiration":"2099-01-01T00:00:00Z","LastUpdated":"2098-12-31T18:00:00Z","Code":"Success"}"#.to_string()
+                    )
                 } else if head.starts_with(&format!("GET {LIST} ")) {
                     Some(ROLE.to_string())
                 } else {
