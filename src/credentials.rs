@@ -5,7 +5,9 @@
 //! 2. environment variables (`ALIBABA_CLOUD_ACCESS_KEY_ID`, ... and their legacy names);
 //! 3. the aliyun CLI's `~/.aliyun/config.json`;
 //! 4. the shared credentials INI file (`~/.alibabacloud/credentials[.ini]`);
-//! 5. the `[credentials]` table of ecsimg's own config.
+//! 5. the `[credentials]` table of ecsimg's own config;
+//! 6. the RAM role of the ECS instance, from its metadata service ([`choose_from_process`],
+//!    `ecs_ram_role`).
 //!
 //! Resolution is a pure function of an injected environment lookup, home directory and config
 //! ([`resolve`]), so tests never touch the process environment; [`resolve_from_process`] is the
@@ -20,8 +22,10 @@ mod report;
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::api::Credentials;
+use crate::api::provider::{SharedProvider, Static};
 use crate::config::{ConfigOrigin, LoadedConfig};
 use crate::secret::Secret;
 
@@ -125,15 +129,76 @@ pub fn resolve_from_process(
 /// Walks the chain described in the module docs.
 pub fn resolve(input: &Inputs<'_>) -> Result<Resolved, CredentialsError> {
     let found = find(input)?;
-    let region = non_empty(input.flags.region.clone())
-        .or_else(|| first_set(input.env, &REGION_VARS).map(|(_, v)| v))
-        .or(found.profile_region)
-        .or_else(|| input.config.config.region.clone());
     Ok(Resolved {
         credentials: found.credentials,
         source: found.source,
-        region,
+        region: region(input, found.profile_region),
     })
+}
+
+/// `--region`, else the region variables, else the winning profile's, else the config's.
+fn region(input: &Inputs<'_>, profile_region: Option<String>) -> Option<String> {
+    non_empty(input.flags.region.clone())
+        .or_else(|| first_set(input.env, &REGION_VARS).map(|(_, v)| v))
+        .or(profile_region)
+        .or_else(|| input.config.config.region.clone())
+}
+
+/// The key a session signs with: the chain's fixed key, or, when the chain found none, the
+/// RAM role of the ECS instance ecsimg runs on (last, as in the official libraries' chain,
+/// which read instance metadata after every file).
+pub struct Chosen {
+    pub provider: SharedProvider,
+    /// Where the key comes from, for the status bar and the journal; never a secret.
+    pub source: String,
+    pub region: Option<String>,
+}
+
+/// [`resolve_from_process`], then the instance's RAM role when nothing else was found: its
+/// credentials are read once here, so a machine that is no ECS instance (or has no role) gets
+/// the report of every place looked, with the metadata service last.
+pub async fn choose_from_process(
+    flags: &Flags,
+    config: &LoadedConfig,
+) -> Result<Chosen, CredentialsError> {
+    let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    let env = |name: &str| std::env::var(name).ok();
+    let input = Inputs {
+        flags,
+        env: &env,
+        home: home.as_deref(),
+        config,
+    };
+    match resolve(&input) {
+        Ok(resolved) => {
+            let source = resolved.source.to_string();
+            Ok(Chosen {
+                region: resolved.region,
+                provider: Arc::new(Static::new(resolved.credentials, source.clone())),
+                source,
+            })
+        }
+        Err(CredentialsError::NotFound(mut report)) => {
+            let settings = ecs_ram_role::MetadataSettings::from_env(
+                &env,
+                config.config.metadata_endpoint.as_ref(),
+            );
+            match ecs_ram_role::from_chain(&settings).await {
+                Ok(provider) => Ok(Chosen {
+                    source: provider.label(),
+                    provider,
+                    region: region(&input, None),
+                }),
+                Err(finding) => {
+                    report
+                        .looked
+                        .push(Looked::new("ECS instance metadata", finding));
+                    Err(CredentialsError::NotFound(report))
+                }
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn find(input: &Inputs<'_>) -> Result<Found, CredentialsError> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::api::Credentials;
 use crate::api::endpoint::EndpointError;
 use crate::api::product::ECS;
+use crate::api::provider::SharedProvider;
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
 use crate::credentials::{self, CredentialsError, Flags};
@@ -70,7 +71,7 @@ impl SessionError {
 /// Credentials, endpoint and region, resolved once per command.
 pub struct Session {
     config: LoadedConfig,
-    credentials: Credentials,
+    credentials: SharedProvider,
     credential_source: String,
     region: String,
     /// `--endpoint`, the config's `endpoint`, or the sandbox; `None` uses the regional one.
@@ -128,11 +129,13 @@ impl Session {
             region: options.region.clone(),
         };
         let extra_roots = extra_roots(&config, &|name| std::env::var(name).ok())?;
-        let resolved = credentials::resolve_from_process(&flags, &config)?;
+        let chosen = credentials::choose_from_process(&flags, &config).await?;
         Ok(Session {
-            region: resolved.region_or_default().to_string(),
-            credential_source: resolved.source.to_string(),
-            credentials: resolved.credentials,
+            region: chosen
+                .region
+                .unwrap_or_else(|| crate::config::DEFAULT_REGION.to_string()),
+            credential_source: chosen.source,
+            credentials: chosen.provider,
             config,
             endpoint,
             sandbox: None,
@@ -155,7 +158,8 @@ impl Session {
                 access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
                 access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
                 security_token: None,
-            },
+            }
+            .into(),
             credential_source: "sandbox key pair (built in)".into(),
             region: region.into(),
             endpoint: Some(endpoint),

@@ -95,6 +95,18 @@ pub fn provider(
     Ok(std::sync::Arc::new(Refreshing::with_clock(fetch, now)))
 }
 
+/// The instance's role as the chain's last source: read once now, so that off ECS (or without
+/// a role) the chain can say so; `Err` is the finding for the report of places looked.
+pub async fn from_chain(settings: &MetadataSettings) -> Result<SharedProvider, String> {
+    if settings.disabled {
+        return Err(format!("skipped ({DISABLED_VAR}=true)"));
+    }
+    let fetch = MetadataFetch::new(None, settings).map_err(|e| e.to_string())?;
+    fetch.fetch_once().await.map_err(|e| e.to_string())?;
+    // The provider fetches again on first use; the read above only proved the role is there.
+    Ok(std::sync::Arc::new(Refreshing::new(fetch)))
+}
+
 /// One read of the role's credentials from the metadata service.
 pub struct MetadataFetch {
     http: reqwest::Client,
@@ -122,6 +134,9 @@ impl MetadataFetch {
             check_role_name(role)
                 .map_err(|why| ProviderError::new(format!("ECS RAM role {why}")))?;
         }
+        // reqwest is built without a default crypto provider (see `api::client`); the service
+        // is plain http, but the client needs one all the same. `Err`: one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)

@@ -19,17 +19,29 @@ const ROLE: &str = "ecsimg-builder";
 const TOKEN: &str = "/latest/api/token";
 const LIST: &str = "/latest/meta-data/ram/security-credentials/";
 
-async fn simulator(tokens: &str, tls: bool) -> RunningSim {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+/// The sandbox seed with tokens `"required"` (the hardened mode) or `"optional"`.
+fn seed(tokens: &str) -> Seed {
     let text = SANDBOX_TOML.replace(
         "http_tokens = \"optional\"",
         &format!("http_tokens = \"{tokens}\""),
     );
     assert!(text.contains(&format!("http_tokens = \"{tokens}\"")));
-    let seed = Seed::parse(&text, "test.toml").expect("seed");
+    Seed::parse(&text, "test.toml").expect("seed")
+}
+
+fn hardened_seed() -> Seed {
+    seed("required")
+}
+
+async fn simulator(tokens: &str, tls: bool) -> RunningSim {
+    start(&seed(tokens), tls, Clock::fixed(start_time())).await
+}
+
+async fn start(seed: &Seed, tls: bool, clock: Clock) -> RunningSim {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     sim::start(SimConfig {
-        seed: Some(seed),
-        clock: Clock::fixed(start_time()),
+        seed: Some(seed.clone()),
+        clock,
         rng_seed: 7,
         metadata_listen: Some(([127, 0, 0, 1], 0).into()),
         tls_listen: tls.then(|| ([127, 0, 0, 1], 0).into()),
@@ -303,4 +315,53 @@ fn ecsimg_sandbox_key() -> ecsimg::api::Credentials {
         access_key_secret: ecsimg::secret::Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
         security_token: None,
     }
+}
+
+/// The binary with no key anywhere but an instance role: the chain ends at the metadata
+/// service (here the simulator's, named by `ECSIMG_METADATA_ENDPOINT`), and a DryRun signed
+/// with the role's credentials passes; with the service turned off, the report says so.
+#[tokio::test]
+async fn the_chain_ends_at_the_instance_role() {
+    // The binary signs by the wall clock, so this simulator runs on it too.
+    let sim = start(&hardened_seed(), false, Clock::system()).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let recipe = home.path().join("r.toml");
+    std::fs::write(
+        &recipe,
+        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-bp1a3fn8rvl2nqw0t5xk\"\n\
+         [image]\nname = \"from-instance-role\"\n",
+    )
+    .expect("recipe");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecsimg"));
+    command
+        .args(["create", "--recipe"])
+        .arg(&recipe)
+        .args(["--dry-run", "--yes", "--endpoint", &sim.url()])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("ECSIMG_JOURNAL", home.path().join("journal.jsonl"))
+        .env("ECSIMG_METADATA_ENDPOINT", base(&sim));
+    let mut disabled = std::process::Command::new(env!("CARGO_BIN_EXE_ecsimg"));
+    disabled
+        .args(command.get_args())
+        .env_clear()
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
+    let (out, off) = tokio::task::spawn_blocking(move || (command.output(), disabled.output()))
+        .await
+        .expect("joins");
+    let out = out.expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // No other key exists in this environment: the role's credentials signed it.
+    assert!(stderr.contains("DryRun passed"), "{stderr}");
+    let off = off.expect("runs");
+    let stderr = String::from_utf8_lossy(&off.stderr);
+    assert_eq!(off.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("ECS instance metadata: skipped (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)"),
+        "{stderr}"
+    );
 }

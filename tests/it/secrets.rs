@@ -222,6 +222,7 @@ impl Home {
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env("RUST_LOG", "trace")
             .env("NO_COLOR", "1")
+            .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
             .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
