@@ -1,13 +1,23 @@
 //! Where the access key comes from (the key itself is an [`api::Credentials`](Credentials)).
 //!
-//! Sources are tried in a fixed order and the first that yields a key wins:
+//! Sources are tried in a fixed order (the official credential libraries' default chain, with
+//! ecsimg's own config last) and the first that yields something wins:
 //! 1. `--profile NAME` (looked up in the aliyun CLI config, then the credentials file);
 //! 2. environment variables (`ALIBABA_CLOUD_ACCESS_KEY_ID`, ... and their legacy names);
-//! 3. the aliyun CLI's `~/.aliyun/config.json`;
-//! 4. the shared credentials INI file (`~/.alibabacloud/credentials[.ini]`);
-//! 5. the `[credentials]` table of ecsimg's own config;
-//! 6. the RAM role of the ECS instance, from its metadata service ([`choose_from_process`],
-//!    `ecs_ram_role`).
+//! 3. OIDC from the environment (`ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`,
+//!    `ALIBABA_CLOUD_OIDC_TOKEN_FILE`);
+//! 4. the aliyun CLI's `~/.aliyun/config.json` (every mode that yields an AccessKey or STS
+//!    credentials: AK, StsToken, RamRoleArn, ChainableRamRoleArn, OIDC, External,
+//!    CredentialsURI, EcsRamRole);
+//! 5. the shared credentials INI file (`~/.alibabacloud/credentials[.ini]`);
+//! 6. the ECS instance's RAM role, when `ALIBABA_CLOUD_ECS_METADATA` names it;
+//! 7. `ALIBABA_CLOUD_CREDENTIALS_URI`;
+//! 8. the `[credentials]` table of ecsimg's own config;
+//! 9. the ECS instance's RAM role as the metadata service names it ([`instance_role_last`]:
+//!    the only step that asks the network, so it comes after every local source).
+//!
+//! Resolution only decides *how* ([`Plan`]); [`Resolved::provider`] builds the provider that
+//! fetches and refreshes temporary credentials when a request needs them.
 //!
 //! Resolution is a pure function of an injected environment lookup, home directory and config
 //! ([`resolve`]), so tests never touch the process environment; [`resolve_from_process`] is the
@@ -16,24 +26,28 @@
 
 mod aliyun_cli;
 pub mod ecs_ram_role;
+mod fetch;
 mod ini_file;
 mod places;
+mod plan;
 mod report;
 
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::api::Credentials;
-use crate::api::provider::{SharedProvider, Static};
+use crate::api::sts::RoleSession;
 use crate::config::{ConfigOrigin, LoadedConfig};
 use crate::secret::Secret;
 
 pub use places::{
     ACCESS_KEY_ID_VARS, ACCESS_KEY_SECRET_VARS, CLI_PROFILE_DISABLED_VAR, CREDENTIALS_FILE_VAR,
-    PROFILE_VARS, ProfileFile, REGION_VARS, SECURITY_TOKEN_VARS, ShownPath,
+    CREDENTIALS_URI_VAR, ECS_METADATA_VAR, OIDC_PROVIDER_ARN_VAR, OIDC_TOKEN_FILE_VAR,
+    PROFILE_VARS, ProfileFile, REGION_VARS, ROLE_ARN_VAR, ROLE_SESSION_NAME_VAR,
+    SECURITY_TOKEN_VARS, STS_ENDPOINT_VAR, STS_REGION_VAR, ShownPath, VPC_ENDPOINT_VAR,
 };
 use places::{ALIYUN_CLI_CONFIG, CREDENTIALS_FILES};
+pub use plan::{Plan, StsPlace, Wiring};
 pub use report::{
     CredentialSource, CredentialsError, Looked, ProfileOrigin, Resolved, SearchReport,
 };
@@ -65,9 +79,9 @@ pub struct Inputs<'a> {
 // Resolution
 // ---------------------------------------------------------------------------------------------
 
-/// Credentials and region from one profile of a profile file.
+/// How to get credentials, and the region, from one profile of a profile file.
 struct ProfileHit {
-    credentials: Credentials,
+    plan: Plan,
     region: Option<String>,
 }
 
@@ -106,7 +120,7 @@ enum Lookup {
 
 /// Where a winning source's credentials came from, before the region is settled.
 struct Found {
-    credentials: Credentials,
+    plan: Plan,
     source: CredentialSource,
     profile_region: Option<String>,
 }
@@ -130,7 +144,7 @@ pub fn resolve_from_process(
 pub fn resolve(input: &Inputs<'_>) -> Result<Resolved, CredentialsError> {
     let found = find(input)?;
     Ok(Resolved {
-        credentials: found.credentials,
+        plan: found.plan,
         source: found.source,
         region: region(input, found.profile_region),
     })
@@ -144,69 +158,15 @@ fn region(input: &Inputs<'_>, profile_region: Option<String>) -> Option<String> 
         .or_else(|| input.config.config.region.clone())
 }
 
-/// The key a session signs with: the chain's fixed key, or, when the chain found none, the
-/// RAM role of the ECS instance ecsimg runs on (last, as in the official libraries' chain,
-/// which read instance metadata after every file).
-pub struct Chosen {
-    pub provider: SharedProvider,
-    /// Where the key comes from, for the status bar and the journal; never a secret.
-    pub source: String,
-    pub region: Option<String>,
-}
-
-/// [`resolve_from_process`], then the instance's RAM role when nothing else was found: its
-/// credentials are read once here, so a machine that is no ECS instance (or has no role) gets
-/// the report of every place looked, with the metadata service last.
-pub async fn choose_from_process(
-    flags: &Flags,
-    config: &LoadedConfig,
-) -> Result<Chosen, CredentialsError> {
-    let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
-    let env = |name: &str| std::env::var(name).ok();
-    let input = Inputs {
-        flags,
-        env: &env,
-        home: home.as_deref(),
-        config,
-    };
-    match resolve(&input) {
-        Ok(resolved) => {
-            let source = resolved.source.to_string();
-            Ok(Chosen {
-                region: resolved.region,
-                provider: Arc::new(Static::new(resolved.credentials, source.clone())),
-                source,
-            })
-        }
-        Err(CredentialsError::NotFound(mut report)) => {
-            let settings = ecs_ram_role::MetadataSettings::from_env(
-                &env,
-                config.config.metadata_endpoint.as_ref(),
-            );
-            match ecs_ram_role::from_chain(&settings).await {
-                Ok(provider) => Ok(Chosen {
-                    source: provider.label(),
-                    provider,
-                    region: region(&input, None),
-                }),
-                Err(finding) => {
-                    report
-                        .looked
-                        .push(Looked::new("ECS instance metadata", finding));
-                    Err(CredentialsError::NotFound(report))
-                }
-            }
-        }
-        Err(e) => Err(e),
-    }
-}
-
 fn find(input: &Inputs<'_>) -> Result<Found, CredentialsError> {
     if let Some(profile) = non_empty(input.flags.profile.clone()) {
         return find_named_profile(input, profile, ProfileOrigin::Flag);
     }
     let mut looked = Vec::new();
     if let Some(found) = from_env(input.env, &mut looked)? {
+        return Ok(found);
+    }
+    if let Some(found) = oidc_from_env(input.env, &mut looked)? {
         return Ok(found);
     }
     let named = first_set(input.env, &PROFILE_VARS)
@@ -225,10 +185,68 @@ fn find(input: &Inputs<'_>) -> Result<Found, CredentialsError> {
     if let Some(found) = find_profile(input, None, &mut looked)? {
         return Ok(found);
     }
+    if let Some(role_name) = var(input.env, ECS_METADATA_VAR) {
+        return Ok(Found {
+            plan: Plan::EcsRamRole {
+                role_name: Some(role_name),
+            },
+            source: CredentialSource::Variable(ECS_METADATA_VAR),
+            profile_region: None,
+        });
+    }
+    looked.push(Looked::new(
+        "ECS instance RAM role",
+        format!("{ECS_METADATA_VAR} is not set"),
+    ));
+    if let Some(uri) = var(input.env, CREDENTIALS_URI_VAR) {
+        return Ok(Found {
+            plan: Plan::Uri { uri },
+            source: CredentialSource::Variable(CREDENTIALS_URI_VAR),
+            profile_region: None,
+        });
+    }
+    looked.push(Looked::new(
+        "credentials URI",
+        format!("{CREDENTIALS_URI_VAR} is not set"),
+    ));
     if let Some(found) = from_config(input, &mut looked) {
         return Ok(found);
     }
     Err(CredentialsError::NotFound(SearchReport { looked }))
+}
+
+/// The chain's last step, after `report` says nothing else was found: the instance's RAM role
+/// if the metadata service (`metadata`) names one now, else `report` with its finding added.
+pub async fn instance_role_last(
+    mut report: SearchReport,
+    flags: &Flags,
+    config: &LoadedConfig,
+    metadata: &ecs_ram_role::MetadataSettings,
+) -> Result<Resolved, CredentialsError> {
+    match ecs_ram_role::probe(metadata).await {
+        Ok(()) => {
+            let env = |name: &str| std::env::var(name).ok();
+            let input = Inputs {
+                flags,
+                env: &env,
+                home: None,
+                config,
+            };
+            Ok(Resolved {
+                plan: Plan::EcsRamRole { role_name: None },
+                source: CredentialSource::InstanceMetadata {
+                    endpoint: metadata.endpoint.clone(),
+                },
+                region: region(&input, None),
+            })
+        }
+        Err(finding) => {
+            report
+                .looked
+                .push(Looked::new("ECS instance metadata", finding));
+            Err(CredentialsError::NotFound(report))
+        }
+    }
 }
 
 /// A profile the user named must exist: falling through to another source would sign with
@@ -276,11 +294,11 @@ fn from_env(
     let secret = first_set(env, &ACCESS_KEY_SECRET_VARS);
     match (id, secret) {
         (Some((id_var, access_key_id)), Some((_, secret))) => Ok(Some(Found {
-            credentials: Credentials {
+            plan: Plan::Static(Credentials {
                 access_key_id,
                 access_key_secret: Secret::new(secret),
                 security_token: first_set(env, &SECURITY_TOKEN_VARS).map(|(_, t)| Secret::new(t)),
-            },
+            }),
             source: CredentialSource::Environment {
                 access_key_id_var: id_var,
             },
@@ -313,6 +331,71 @@ fn from_env(
             Ok(None)
         }
     }
+}
+
+/// OIDC from the environment: the role, the provider and the token file, all three (as the
+/// Python library requires); the provider or the token file alone is a mistake worth naming.
+fn oidc_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    looked: &mut Vec<Looked>,
+) -> Result<Option<Found>, CredentialsError> {
+    let vars = [ROLE_ARN_VAR, OIDC_PROVIDER_ARN_VAR, OIDC_TOKEN_FILE_VAR];
+    let [role, provider, file] = vars.map(|name| var(env, name));
+    match (role, provider, file) {
+        (Some(role_arn), Some(provider_arn), Some(token_file)) => Ok(Some(Found {
+            plan: Plan::Oidc {
+                session: RoleSession {
+                    role_arn,
+                    session_name: var(env, ROLE_SESSION_NAME_VAR)
+                        .unwrap_or_else(default_session_name),
+                    duration_seconds: None,
+                    policy: None,
+                },
+                provider_arn,
+                token_file: token_file.into(),
+                sts: sts_from_env(env),
+            },
+            source: CredentialSource::Variable(OIDC_PROVIDER_ARN_VAR),
+            profile_region: None,
+        })),
+        (_, None, None) => {
+            looked.push(Looked::new(
+                "OIDC (environment)",
+                format!("{OIDC_PROVIDER_ARN_VAR} and {OIDC_TOKEN_FILE_VAR} are not set"),
+            ));
+            Ok(None)
+        }
+        (role, provider, file) => {
+            let missing: Vec<&str> = [role.is_none(), provider.is_none(), file.is_none()]
+                .iter()
+                .zip(vars)
+                .filter_map(|(missing, name)| missing.then_some(name))
+                .collect();
+            Err(CredentialsError::Incomplete {
+                origin: "OIDC (environment)".into(),
+                problem: format!(
+                    "{} must be set as well (or unset the other OIDC variables)",
+                    missing.join(" and ")
+                ),
+            })
+        }
+    }
+}
+
+/// Where STS is, from `ALIBABA_CLOUD_STS_ENDPOINT`, `ALIBABA_CLOUD_STS_REGION` and
+/// `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`.
+fn sts_from_env(env: &dyn Fn(&str) -> Option<String>) -> StsPlace {
+    StsPlace {
+        endpoint: var(env, STS_ENDPOINT_VAR),
+        region: var(env, STS_REGION_VAR),
+        vpc: var(env, VPC_ENDPOINT_VAR).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    }
+}
+
+/// A session name when none is configured, like the official libraries' own
+/// (`credentials-python-<seconds>`).
+fn default_session_name() -> String {
+    format!("ecsimg-{}", chrono::Utc::now().timestamp())
 }
 
 /// Looks `wanted` (or each file's own default) up in the aliyun CLI config, then in the
@@ -406,7 +489,7 @@ fn settle(
 ) -> Option<Found> {
     match lookup {
         Lookup::Found { profile, hit } => Some(Found {
-            credentials: hit.credentials,
+            plan: hit.plan,
             source: match kind {
                 ProfileFile::AliyunCli => CredentialSource::AliyunCli { profile, file },
                 ProfileFile::CredentialsFile => CredentialSource::CredentialsFile { profile, file },
@@ -444,7 +527,7 @@ fn from_config(input: &Inputs<'_>, looked: &mut Vec<Looked>) -> Option<Found> {
     let loaded = input.config;
     match &loaded.config.credentials {
         Some(credentials) => Some(Found {
-            credentials: credentials.clone(),
+            plan: Plan::Static(credentials.clone()),
             source: CredentialSource::Config {
                 file: loaded.file().map(|p| ShownPath::new(p, input.home)),
             },

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use crate::api::Credentials;
 use crate::api::endpoint::EndpointError;
 use crate::api::product::ECS;
-use crate::api::provider::SharedProvider;
+use crate::api::provider::{SharedProvider, Static, system_now};
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
-use crate::credentials::{self, CredentialsError, Flags};
+use crate::credentials::ecs_ram_role::MetadataSettings;
+use crate::credentials::{self, CredentialsError, Flags, Wiring};
 use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;
@@ -119,23 +120,45 @@ impl Session {
         config: LoadedConfig,
     ) -> Result<Session, SessionError> {
         let flag_endpoint = check_endpoint(options)?;
-        if options.sandbox {
-            let region = options.region.as_deref().unwrap_or(sim::SANDBOX_REGION);
-            return Session::open_sandbox(config, SimConfig::default(), region).await;
-        }
-        let endpoint = flag_endpoint.or_else(|| config.config.endpoint.clone());
         let flags = Flags {
             profile: options.profile.clone(),
             region: options.region.clone(),
         };
-        let extra_roots = extra_roots(&config, &|name| std::env::var(name).ok())?;
-        let chosen = credentials::choose_from_process(&flags, &config).await?;
+        if options.sandbox {
+            let region = options.region.as_deref().unwrap_or(sim::SANDBOX_REGION);
+            let mut session = Session::open_sandbox(config, SimConfig::default(), region).await?;
+            // `--sandbox --profile NAME`: that profile's credentials, with its STS calls
+            // answered by the simulator too (the sandbox key as their source, say).
+            if options.profile.is_some() {
+                let resolved = credentials::resolve_from_process(&flags, &session.config)?;
+                let sts = session.endpoint.clone();
+                let env = |name: &str| std::env::var(name).ok();
+                let metadata = MetadataSettings::from_env(
+                    &env,
+                    session.config.config.metadata_endpoint.as_ref(),
+                );
+                session.credentials =
+                    resolved.provider(&wiring(&session.config, sts, None, metadata))?;
+                session.credential_source = resolved.label();
+            }
+            return Ok(session);
+        }
+        let endpoint = flag_endpoint.or_else(|| config.config.endpoint.clone());
+        let env = |name: &str| std::env::var(name).ok();
+        let extra_roots = extra_roots(&config, &env)?;
+        let metadata = MetadataSettings::from_env(&env, config.config.metadata_endpoint.as_ref());
+        let resolved = match credentials::resolve_from_process(&flags, &config) {
+            // Nothing else: the instance's role, as the official chain ends.
+            Err(CredentialsError::NotFound(report)) => {
+                credentials::instance_role_last(report, &flags, &config, &metadata).await?
+            }
+            other => other?,
+        };
+        let wiring = wiring(&config, None, extra_roots.clone(), metadata);
         Ok(Session {
-            region: chosen
-                .region
-                .unwrap_or_else(|| crate::config::DEFAULT_REGION.to_string()),
-            credential_source: chosen.source,
-            credentials: chosen.provider,
+            region: resolved.region_or_default().to_string(),
+            credential_source: resolved.label(),
+            credentials: resolved.provider(&wiring)?,
             config,
             endpoint,
             sandbox: None,
@@ -152,15 +175,11 @@ impl Session {
     ) -> Result<Session, SessionError> {
         let running = sim::start(simulator).await?;
         let endpoint = Endpoint::parse(&running.url()).map_err(SessionError::SandboxAddress)?;
+        let source = "sandbox key pair (built in)";
         Ok(Session {
             config,
-            credentials: Credentials {
-                access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-                access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-                security_token: None,
-            }
-            .into(),
-            credential_source: "sandbox key pair (built in)".into(),
+            credentials: Arc::new(Static::new(sandbox_key(), source)),
+            credential_source: source.into(),
             region: region.into(),
             endpoint: Some(endpoint),
             sandbox: Some(running),
@@ -197,7 +216,7 @@ impl Session {
     /// A client for `region` with the configured network settings.
     pub fn client_for(&self, region: &str) -> Result<Client, ApiError> {
         let network = &self.config.config.network;
-        let mut config = ClientConfig::new(region, self.credentials.clone())
+        let mut config = ClientConfig::new(region, Arc::clone(&self.credentials))
             .with_endpoint(self.endpoint_for(region))
             .with_signature_version(self.config.config.signature_version)
             .with_timeouts(network.connect_timeout, network.read_timeout)
@@ -215,6 +234,38 @@ impl Session {
     /// The watch policy from the config's `[watch]` table.
     pub fn watch_policy(&self) -> WatchPolicy {
         WatchPolicy::from_config(&self.config.config.watch)
+    }
+}
+
+/// What credential providers are built with: the network settings, config.toml's
+/// `sts_endpoint`, `sts_override` (the sandbox) above every other STS endpoint, the extra CAs
+/// STS is trusted through, and where the instance metadata service is.
+fn wiring(
+    config: &LoadedConfig,
+    sts_override: Option<Endpoint>,
+    extra_roots: Option<Arc<str>>,
+    metadata: MetadataSettings,
+) -> Wiring {
+    let network = &config.config.network;
+    Wiring {
+        sts_override,
+        config_sts: config.config.sts_endpoint.clone(),
+        extra_roots,
+        metadata,
+        connect_timeout: network.connect_timeout,
+        read_timeout: network.read_timeout,
+        call_timeout: network.call_timeout,
+        max_attempts: network.max_attempts,
+        now: system_now(),
+    }
+}
+
+/// The sandbox's published key pair.
+fn sandbox_key() -> Credentials {
+    Credentials {
+        access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
+        access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
+        security_token: None,
     }
 }
 

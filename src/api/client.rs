@@ -324,6 +324,33 @@ impl Client {
         idempotent: bool,
     ) -> Result<T, ApiError> {
         let params = with_region(product, params, &self.config.region);
+        let endpoint = product.endpoint(&self.config.endpoint, &self.config.region);
+        let call = Call {
+            endpoint: &endpoint,
+            product,
+            action,
+            params: &params,
+            signed: true,
+        };
+        let body = self.send(&call, idempotent).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::decode(
+                200,
+                &format!("the {action} answer is not the expected JSON ({e})"),
+                &body,
+                &self.redactor(),
+            )
+        })
+    }
+
+    /// Sends `call` with the retry policy, the call deadline and cancellation, and the answer's
+    /// body when it is a success. `idempotent`: see [`Client::call_to`].
+    pub(super) async fn send(
+        &self,
+        call: &Call<'_>,
+        idempotent: bool,
+    ) -> Result<Vec<u8>, ApiError> {
+        let action = call.action;
         let policy = self.config.retry;
         let limit = self.config.call_timeout;
         let deadline = Instant::now().checked_add(limit);
@@ -340,7 +367,7 @@ impl Client {
                 biased;
                 () = self.cancel.cancelled() => Err((ApiError::Cancelled, None)),
                 () = until(deadline) => Err((out_of_time(), None)),
-                result = self.attempt::<T>(product, action, &params, attempt) => result,
+                result = self.attempt(call, attempt) => result,
             };
             let (error, used) = match result {
                 Ok(value) => return Ok(value),
@@ -381,35 +408,34 @@ impl Client {
         }
     }
 
-    /// One signed request and its decoded answer; a failure names the credentials it was
+    /// One request and its successful answer's body; a failure names the credentials it was
     /// signed with, if it got that far.
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt(
         &self,
-        product: &Product,
-        action: &str,
-        params: &[(String, String)],
+        call: &Call<'_>,
         attempt: u32,
-    ) -> Result<T, (ApiError, Option<Arc<Credentials>>)> {
+    ) -> Result<Vec<u8>, (ApiError, Option<Arc<Credentials>>)> {
+        // Also for an unsigned call: its provider's secrets (an OIDC token) are masked.
         let credentials = self.config.credentials.credentials().await.map_err(|e| {
             let detail = printable(&e.to_string(), 2048);
             (ApiError::Credentials { detail }, None)
         })?;
         let redactor = self.redactor_for(&credentials);
-        self.attempt_with::<T>(product, action, params, attempt, &credentials, &redactor)
+        let signing = call.signed.then_some(&*credentials);
+        self.attempt_with(call, attempt, signing, &redactor)
             .await
             .map_err(|e| (e, Some(credentials)))
     }
 
-    async fn attempt_with<T: DeserializeOwned>(
+    async fn attempt_with(
         &self,
-        product: &Product,
-        action: &str,
-        params: &[(String, String)],
+        call: &Call<'_>,
         attempt: u32,
-        credentials: &Credentials,
+        credentials: Option<&Credentials>,
         redactor: &Redactor,
-    ) -> Result<T, ApiError> {
-        let (url, headers) = self.sign(product, action, params, credentials)?;
+    ) -> Result<Vec<u8>, ApiError> {
+        let action = call.action;
+        let (url, headers) = self.sign(call, credentials)?;
         let response = self
             .http
             .post(url)
@@ -426,14 +452,7 @@ impl Client {
         let body = read_body(response, status, redactor).await?;
         debug!(action, attempt, status, bytes = body.len(), "response");
         if (200..300).contains(&status) {
-            serde_json::from_slice(&body).map_err(|e| {
-                ApiError::decode(
-                    status,
-                    &format!("the {action} answer is not the expected JSON ({e})"),
-                    &body,
-                    redactor,
-                )
-            })
+            Ok(body)
         } else {
             Err(ApiError::from_response(
                 status,
@@ -444,21 +463,37 @@ impl Client {
         }
     }
 
-    /// Signs a POST of `product`'s `action` with a fresh timestamp and nonce: the URL (the
-    /// product's endpoint, the query exactly as signed) and the headers to send.
+    /// Signs a POST of `call` with a fresh timestamp and nonce: the URL (the endpoint, the
+    /// query exactly as signed) and the headers to send. Without credentials the request goes
+    /// unsigned, with V1's common parameters (AssumeRoleWithOIDC).
     fn sign(
         &self,
-        product: &Product,
-        action: &str,
-        params: &[(String, String)],
-        credentials: &Credentials,
+        call: &Call<'_>,
+        credentials: Option<&Credentials>,
     ) -> Result<(String, HeaderMap), ApiError> {
-        let endpoint = product.endpoint(&self.config.endpoint, &self.config.region);
+        let (endpoint, product, action, params) =
+            (call.endpoint, call.product, call.action, call.params);
         let timestamp = (self.config.now)().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = const_hex::encode(rand::random::<[u8; 16]>());
-        let key = credentials.signing_key();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let Some(credentials) = credentials else {
+            let mut unsigned = params.to_vec();
+            for (name, value) in [
+                ("Action", action),
+                ("Version", product.version),
+                ("Format", "JSON"),
+                ("Timestamp", &timestamp),
+                ("SignatureNonce", &nonce),
+            ] {
+                unsigned.push((name.into(), value.into()));
+            }
+            return Ok((
+                format!("{endpoint}/?{}", encode_pairs(unsigned.iter())),
+                headers,
+            ));
+        };
+        let key = credentials.signing_key();
         let query = match self.config.signature_version {
             SignatureVersion::V3 => {
                 let host = endpoint.host_header();
@@ -504,6 +539,16 @@ impl Client {
         };
         Ok((url, headers))
     }
+}
+
+/// One request: where it goes, what it asks, and whether it is signed.
+pub(super) struct Call<'a> {
+    pub endpoint: &'a Endpoint,
+    pub product: &'a Product,
+    pub action: &'a str,
+    pub params: &'a [(String, String)],
+    /// `false` only for the one anonymous operation, AssumeRoleWithOIDC.
+    pub signed: bool,
 }
 
 /// `params` and, for a regional product, `RegionId` unless they name one.
@@ -647,6 +692,23 @@ mod tests {
         }
     }
 
+    fn sign(
+        c: &Client,
+        product: &Product,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<(String, HeaderMap), ApiError> {
+        let endpoint = product.endpoint(&c.config.endpoint, &c.config.region);
+        let call = Call {
+            endpoint: &endpoint,
+            product,
+            action,
+            params,
+            signed: true,
+        };
+        c.sign(&call, Some(&credentials()))
+    }
+
     fn client(version: SignatureVersion, endpoint: &str) -> Client {
         let config = ClientConfig::new("cn-hangzhou", credentials())
             .with_endpoint(Endpoint::parse(endpoint).expect("valid"))
@@ -664,14 +726,13 @@ mod tests {
     #[test]
     fn v3_sends_the_signed_query_and_headers() {
         let c = client(SignatureVersion::V3, "http://127.0.0.1:8080");
-        let (url, headers) = c
-            .sign(
-                &product::ECS,
-                "CreateImage",
-                &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
-                &credentials(),
-            )
-            .expect("signs");
+        let (url, headers) = sign(
+            &c,
+            &product::ECS,
+            "CreateImage",
+            &params(&[("ImageName", "a b*"), ("RegionId", "r")]),
+        )
+        .expect("signs");
         assert_eq!(url, "http://127.0.0.1:8080/?ImageName=a%20b%2A&RegionId=r");
         assert!(headers.get("host").is_none());
         assert_eq!(headers["x-acs-action"], "CreateImage");
@@ -683,9 +744,7 @@ mod tests {
         assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()));
         let date = headers["x-acs-date"].to_str().expect("ascii");
         assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%SZ").is_ok());
-        let (_, again) = c
-            .sign(&product::ECS, "CreateImage", &[], &credentials())
-            .expect("signs");
+        let (_, again) = sign(&c, &product::ECS, "CreateImage", &[]).expect("signs");
         assert_ne!(
             again["x-acs-signature-nonce"],
             headers["x-acs-signature-nonce"]
@@ -695,9 +754,7 @@ mod tests {
     #[test]
     fn v1_puts_everything_in_the_query() {
         let c = client(SignatureVersion::V1, "https://ecs.example.com");
-        let (url, headers) = c
-            .sign(&product::ECS, "DescribeRegions", &[], &credentials())
-            .expect("signs");
+        let (url, headers) = sign(&c, &product::ECS, "DescribeRegions", &[]).expect("signs");
         let query = url
             .strip_prefix("https://ecs.example.com/?")
             .expect("query");
@@ -722,30 +779,16 @@ mod tests {
     #[test]
     fn each_product_signs_its_version_for_its_endpoint_and_only_ecs_names_a_region() {
         let c = client(SignatureVersion::V3, "https://ecs.cn-hangzhou.aliyuncs.com");
-        let (url, headers) = c
-            .sign(
-                &product::RESOURCE_MANAGER,
-                "ListResourceGroups",
-                &[],
-                &credentials(),
-            )
-            .expect("signs");
+        let (url, headers) =
+            sign(&c, &product::RESOURCE_MANAGER, "ListResourceGroups", &[]).expect("signs");
         assert_eq!(url, "https://resourcemanager.aliyuncs.com/");
         assert_eq!(headers["x-acs-version"], "2020-03-31");
-        let (url, headers) = c
-            .sign(&product::ECS, "DescribeRegions", &[], &credentials())
-            .expect("signs");
+        let (url, headers) = sign(&c, &product::ECS, "DescribeRegions", &[]).expect("signs");
         assert_eq!(url, "https://ecs.cn-hangzhou.aliyuncs.com/");
         assert_eq!(headers["x-acs-version"], "2014-05-26");
         let v1 = client(SignatureVersion::V1, "http://127.0.0.1:8080");
-        let (url, _) = v1
-            .sign(
-                &product::RESOURCE_MANAGER,
-                "ListResourceGroups",
-                &[],
-                &credentials(),
-            )
-            .expect("signs");
+        let (url, _) =
+            sign(&v1, &product::RESOURCE_MANAGER, "ListResourceGroups", &[]).expect("signs");
         assert!(url.starts_with("http://127.0.0.1:8080/?"), "{url}");
         assert!(url.contains("Version=2020-03-31"), "{url}");
 

@@ -14,6 +14,7 @@ pub mod provider;
 pub mod redact;
 pub mod retry;
 pub mod sign;
+pub mod sts;
 
 pub use client::{Client, ClientConfig};
 pub use endpoint::Endpoint;

@@ -102,8 +102,8 @@ impl From<Credentials> for SharedProvider {
 #[derive(Debug, Clone)]
 pub struct Temporary {
     pub credentials: Credentials,
-    /// `None`: no expiry was given, so the set is fetched again for every use (as the official
-    /// libraries do for an external process that names none).
+    /// `None`: no expiry was given, so the set is used until the service refuses its token as
+    /// expired (then fetched again, see [`CredentialProvider::invalidate`]).
     pub expiration: Option<DateTime<Utc>>,
 }
 
@@ -167,10 +167,11 @@ impl<F: Fetch> Refreshing<F> {
         if cached.refused {
             return None;
         }
-        let expiration = cached.expiration?;
         let quiet = cached.quiet_until.is_some_and(|until| now < until);
-        (now + self.margin < expiration || (quiet && now < expiration))
-            .then(|| Arc::clone(&cached.credentials))
+        let fresh = cached
+            .expiration
+            .is_none_or(|expiration| now + self.margin < expiration || (quiet && now < expiration));
+        fresh.then(|| Arc::clone(&cached.credentials))
     }
 
     async fn refresh(&self) -> Result<Arc<Credentials>, ProviderError> {

@@ -42,6 +42,10 @@ pub struct Config {
     /// Validated by [`Endpoint::parse`]: https anywhere, plain http only to a loopback host.
     #[serde(deserialize_with = "values::endpoint")]
     pub endpoint: Option<Endpoint>,
+    /// Where STS requests (AssumeRole, AssumeRoleWithOIDC) go when the profile names no
+    /// `sts_endpoint`; same rules as [`Config::endpoint`].
+    #[serde(deserialize_with = "values::endpoint")]
+    pub sts_endpoint: Option<Endpoint>,
     /// Where the ECS instance metadata service is asked for RAM role credentials instead of
     /// `http://100.100.100.200` (a simulator's `--metadata-listen`); plain http only to a
     /// loopback host. `ECSIMG_METADATA_ENDPOINT` overrides it.

@@ -25,8 +25,8 @@ use crate::api::provider::{Fetch, Now, ProviderError, Refreshing, SharedProvider
 use crate::secret::Secret;
 use crate::text;
 
-/// The role to read, when no profile names one.
-pub const ROLE_VAR: &str = "ALIBABA_CLOUD_ECS_METADATA";
+use super::places::ECS_METADATA_VAR;
+
 /// `true` turns the instance metadata source off.
 pub const DISABLED_VAR: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
 /// `true` forbids reading without a token (no fall back to IMDSv1).
@@ -64,6 +64,13 @@ pub struct MetadataSettings {
     pub env_role: Option<String>,
 }
 
+impl Default for MetadataSettings {
+    /// The real service, nothing turned off.
+    fn default() -> Self {
+        MetadataSettings::from_env(&|_| None, None)
+    }
+}
+
 impl MetadataSettings {
     /// Reads the variables above; `config_endpoint` is the config's `metadata_endpoint`.
     pub fn from_env(
@@ -79,7 +86,7 @@ impl MetadataSettings {
             endpoint: endpoint.trim().trim_end_matches('/').to_string(),
             disabled: is_true(DISABLED_VAR),
             v1_disabled: is_true(IMDSV1_DISABLED_VAR),
-            env_role: set(ROLE_VAR).map(|r| r.trim().to_string()),
+            env_role: set(ECS_METADATA_VAR).map(|r| r.trim().to_string()),
         }
     }
 }
@@ -95,16 +102,18 @@ pub fn provider(
     Ok(std::sync::Arc::new(Refreshing::with_clock(fetch, now)))
 }
 
-/// The instance's role as the chain's last source: read once now, so that off ECS (or without
-/// a role) the chain can say so; `Err` is the finding for the report of places looked.
-pub async fn from_chain(settings: &MetadataSettings) -> Result<SharedProvider, String> {
+/// Whether the instance's role can be read now, for the chain's last source: off ECS (or
+/// without a role) `Err` is the finding for the report of places looked.
+pub async fn probe(settings: &MetadataSettings) -> Result<(), String> {
     if settings.disabled {
         return Err(format!("skipped ({DISABLED_VAR}=true)"));
     }
     let fetch = MetadataFetch::new(None, settings).map_err(|e| e.to_string())?;
-    fetch.fetch_once().await.map_err(|e| e.to_string())?;
-    // The provider fetches again on first use; the read above only proved the role is there.
-    Ok(std::sync::Arc::new(Refreshing::new(fetch)))
+    fetch
+        .fetch_once()
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// One read of the role's credentials from the metadata service.
@@ -356,7 +365,7 @@ mod tests {
     #[test]
     fn settings_come_from_the_environment() {
         let env = |name: &str| match name {
-            ROLE_VAR => Some(" builder ".to_string()),
+            ECS_METADATA_VAR => Some(" builder ".to_string()),
             DISABLED_VAR => Some("TRUE".to_string()),
             IMDSV1_DISABLED_VAR => Some("yes".to_string()),
             ENDPOINT_VAR => Some("http://127.0.0.1:8100/".to_string()),

@@ -6,7 +6,11 @@
 //! — like the Python SDK — anything after a `#` inside a value dropped. Error messages cite line
 //! numbers, never line contents, which may hold a secret.
 
-use super::{CredentialsError, Lookup, ProfileFile, ProfileHit, ShownPath, profile_credentials};
+use super::{
+    CredentialsError, Lookup, Plan, ProfileFile, ProfileHit, ShownPath, StsPlace,
+    default_session_name, profile_credentials,
+};
+use crate::api::sts::RoleSession;
 
 const KIND: ProfileFile = ProfileFile::CredentialsFile;
 
@@ -125,26 +129,51 @@ fn read_section(section: &Section, file: &ShownPath) -> Result<ProfileHit, Crede
                 .into(),
         ));
     };
-    let token_key = if kind.eq_ignore_ascii_case("access_key") {
-        None
-    } else if kind.eq_ignore_ascii_case("sts") {
-        Some("security_token")
-    } else {
-        return Err(CredentialsError::Unsupported {
-            profile: name.clone(),
-            kind: kind.to_string(),
-            file_kind: KIND,
-            file: file.clone(),
-        });
-    };
     let required = |key: &str| {
         section
             .get(key)
             .map(str::to_string)
             .ok_or_else(|| incomplete(format!("`{key}` is missing or empty (type = {kind})")))
     };
+    let optional = |key: &str| section.get(key).map(str::to_string);
+    let session = || -> Result<RoleSession, CredentialsError> {
+        Ok(RoleSession {
+            role_arn: required("role_arn")?,
+            session_name: optional("role_session_name").unwrap_or_else(default_session_name),
+            duration_seconds: None,
+            policy: optional("policy"),
+        })
+    };
+    let plan = match kind.to_ascii_lowercase().as_str() {
+        "access_key" => Plan::Static(profile_credentials(required, None)?),
+        "sts" => Plan::Static(profile_credentials(required, Some("security_token"))?),
+        "ram_role_arn" => Plan::AssumeRole {
+            source: Box::new(Plan::Static(profile_credentials(required, None)?)),
+            session: session()?,
+            external_id: optional("external_id"),
+            sts: StsPlace::default(),
+            mode: "RamRoleArn",
+        },
+        "oidc_role_arn" => Plan::Oidc {
+            session: session()?,
+            provider_arn: required("oidc_provider_arn")?,
+            token_file: required("oidc_token_file_path")?.into(),
+            sts: StsPlace::default(),
+        },
+        "ecs_ram_role" => Plan::EcsRamRole {
+            role_name: optional("role_name"),
+        },
+        _ => {
+            return Err(CredentialsError::Unsupported {
+                profile: name.clone(),
+                kind: kind.to_string(),
+                file_kind: KIND,
+                file: file.clone(),
+            });
+        }
+    };
     Ok(ProfileHit {
-        credentials: profile_credentials(required, token_key)?,
+        plan,
         region: section.get("region_id").map(str::to_string),
     })
 }

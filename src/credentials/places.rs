@@ -40,6 +40,20 @@ pub const PROFILE_VARS: [&str; 3] = [
 pub const CLI_PROFILE_DISABLED_VAR: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
 /// Overrides the credentials INI path.
 pub const CREDENTIALS_FILE_VAR: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
+/// OIDC from the environment (all three needed), with an optional session name.
+pub const ROLE_ARN_VAR: &str = "ALIBABA_CLOUD_ROLE_ARN";
+pub const OIDC_PROVIDER_ARN_VAR: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
+pub const OIDC_TOKEN_FILE_VAR: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
+pub const ROLE_SESSION_NAME_VAR: &str = "ALIBABA_CLOUD_ROLE_SESSION_NAME";
+/// Where STS is for credentials from the environment (the endpoint variable is the aliyun
+/// CLI's; region and VPC are the SDKs').
+pub const STS_ENDPOINT_VAR: &str = "ALIBABA_CLOUD_STS_ENDPOINT";
+pub const STS_REGION_VAR: &str = "ALIBABA_CLOUD_STS_REGION";
+pub const VPC_ENDPOINT_VAR: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
+/// A URI answering credentials as JSON.
+pub const CREDENTIALS_URI_VAR: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
+/// The ECS instance RAM role's name.
+pub const ECS_METADATA_VAR: &str = "ALIBABA_CLOUD_ECS_METADATA";
 
 pub(super) const ALIYUN_CLI_CONFIG: &str = ".aliyun/config.json";
 /// Go, Java and CLI tools read the first; the Python SDK the second.
@@ -104,8 +118,13 @@ impl ProfileFile {
 
     pub(super) fn supported(self) -> &'static str {
         match self {
-            Self::AliyunCli => "AK and StsToken",
-            Self::CredentialsFile => "access_key and sts",
+            Self::AliyunCli => {
+                "AK, StsToken, RamRoleArn, ChainableRamRoleArn, OIDC, External, CredentialsURI \
+                 and EcsRamRole"
+            }
+            Self::CredentialsFile => {
+                "access_key, sts, ram_role_arn, oidc_role_arn and ecs_ram_role"
+            }
         }
     }
 }

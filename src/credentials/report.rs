@@ -8,13 +8,15 @@ use super::places::{
     ACCESS_KEY_ID_VARS, ACCESS_KEY_SECRET_VARS, CREDENTIALS_FILE_VAR, ProfileFile,
     SECURITY_TOKEN_VARS, ShownPath,
 };
+use super::plan::{Plan, Wiring};
 use crate::api::Credentials;
+use crate::api::provider::SharedProvider;
 use crate::config::DEFAULT_REGION;
 
-/// The key pair to sign with, where it came from, and the region chosen alongside it.
+/// How to get the key to sign with, where that came from, and the region chosen alongside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
-    pub credentials: Credentials,
+    pub plan: Plan,
     pub source: CredentialSource,
     /// From `--region`, else the region variables, else the winning profile's `region_id`, else
     /// the config's `region`; `None` when none says (see [`Resolved::region_or_default`]).
@@ -26,6 +28,29 @@ impl Resolved {
     pub fn region_or_default(&self) -> &str {
         self.region.as_deref().unwrap_or(DEFAULT_REGION)
     }
+
+    /// The fixed key, when the source gave one (not temporary credentials to fetch).
+    pub fn static_credentials(&self) -> Option<&Credentials> {
+        match &self.plan {
+            Plan::Static(credentials) => Some(credentials),
+            _ => None,
+        }
+    }
+
+    /// Which source won, for the status bar and the journal: the source alone for a fixed
+    /// key, "RamRoleArn via aliyun CLI profile 'dev' (…)" for fetched ones. Never a secret.
+    pub fn label(&self) -> String {
+        match &self.plan {
+            Plan::Static(_) => self.source.to_string(),
+            plan => format!("{} via {}", plan.mode(), self.source),
+        }
+    }
+
+    /// The provider that signs requests with these credentials (fetching and refreshing
+    /// temporary ones as needed).
+    pub fn provider(&self, wiring: &Wiring) -> Result<SharedProvider, CredentialsError> {
+        self.plan.provider(wiring, &self.label())
+    }
 }
 
 /// Which source supplied the credentials. `Display` is for the status bar; it never shows a
@@ -36,6 +61,9 @@ pub enum CredentialSource {
     Environment {
         access_key_id_var: &'static str,
     },
+    /// The environment variable that chose a source other than a key pair (OIDC, a
+    /// credentials URI, an instance role).
+    Variable(&'static str),
     AliyunCli {
         profile: String,
         file: ShownPath,
@@ -49,6 +77,11 @@ pub enum CredentialSource {
     Config {
         file: Option<ShownPath>,
     },
+    /// Nothing else was found, and the ECS instance metadata service at `endpoint` named a
+    /// role.
+    InstanceMetadata {
+        endpoint: String,
+    },
 }
 
 impl CredentialSource {
@@ -58,7 +91,10 @@ impl CredentialSource {
             Self::AliyunCli { profile, .. } | Self::CredentialsFile { profile, .. } => {
                 Some(profile)
             }
-            Self::Environment { .. } | Self::Config { .. } => None,
+            Self::Environment { .. }
+            | Self::Variable(_)
+            | Self::Config { .. }
+            | Self::InstanceMetadata { .. } => None,
         }
     }
 }
@@ -66,9 +102,10 @@ impl CredentialSource {
 impl fmt::Display for CredentialSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Environment { access_key_id_var } => {
-                write!(f, "environment ({access_key_id_var})")
+            Self::Environment {
+                access_key_id_var: var,
             }
+            | Self::Variable(var) => write!(f, "environment ({var})"),
             Self::AliyunCli { profile, file } => {
                 write!(f, "aliyun CLI profile '{profile}' ({file})")
             }
@@ -77,6 +114,13 @@ impl fmt::Display for CredentialSource {
             }
             Self::Config { file: Some(file) } => write!(f, "config file [credentials] ({file})"),
             Self::Config { file: None } => f.write_str("config file [credentials]"),
+            Self::InstanceMetadata { endpoint } => {
+                write!(
+                    f,
+                    "ECS instance metadata ({})",
+                    crate::text::escape(endpoint)
+                )
+            }
         }
     }
 }
@@ -198,6 +242,13 @@ pub enum CredentialsError {
          file or unset it"
     )]
     CredentialsFileMissing { file: ShownPath },
+    /// ChainableRamRoleArn profiles whose `source_profile`s lead back to one of them.
+    #[error(
+        "the profiles in {file} form a loop through source_profile: {}. Make the last profile \
+         of the chain one with keys (mode AK, StsToken or RamRoleArn)",
+        chain.join(" → ")
+    )]
+    ChainCycle { chain: Vec<String>, file: ShownPath },
 }
 
 fn join_looked(looked: &[Looked]) -> String {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ecsimg::config::{Config, ConfigOrigin, LoadedConfig};
 use ecsimg::credentials::{
-    CredentialSource, CredentialsError, Flags, Inputs, ProfileOrigin, Resolved, resolve,
+    CredentialSource, CredentialsError, Flags, Inputs, Plan, ProfileOrigin, Resolved, resolve,
 };
 use tempfile::TempDir;
 
@@ -169,9 +169,21 @@ fn contains_all(text: &str, needles: &[&str]) {
 #[test]
 fn environment_beats_every_file() {
     let r = World::full().ok();
-    assert_eq!(r.credentials.access_key_id, "LTAIenv");
-    assert_eq!(r.credentials.access_key_secret.expose(), "S3CRET-env");
-    assert_eq!(r.credentials.security_token, None);
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIenv"
+    );
+    assert_eq!(
+        r.static_credentials()
+            .expect("a fixed key")
+            .access_key_secret
+            .expose(),
+        "S3CRET-env"
+    );
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").security_token,
+        None
+    );
     assert_eq!(
         r.source.to_string(),
         "environment (ALIBABA_CLOUD_ACCESS_KEY_ID)"
@@ -182,9 +194,16 @@ fn environment_beats_every_file() {
 #[test]
 fn profile_flag_beats_environment() {
     let r = World::full().profile_flag("sts").ok();
-    assert_eq!(r.credentials.access_key_id, "STS.cli");
     assert_eq!(
-        r.credentials.security_token.as_ref().map(|t| t.expose()),
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "STS.cli"
+    );
+    assert_eq!(
+        r.static_credentials()
+            .expect("a fixed key")
+            .security_token
+            .as_ref()
+            .map(|t| t.expose()),
         Some("S3CRET-token")
     );
     assert_eq!(
@@ -198,9 +217,16 @@ fn profile_flag_beats_environment() {
 fn profile_flag_falls_back_to_the_credentials_file() {
     let w = World::full().profile_flag("ini-only");
     let r = w.ok();
-    assert_eq!(r.credentials.access_key_id, "STS.ini");
     assert_eq!(
-        r.credentials.security_token.as_ref().map(|t| t.expose()),
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "STS.ini"
+    );
+    assert_eq!(
+        r.static_credentials()
+            .expect("a fixed key")
+            .security_token
+            .as_ref()
+            .map(|t| t.expose()),
         Some("S3CRET-initoken")
     );
     assert_eq!(
@@ -221,7 +247,10 @@ fn aliyun_cli_current_profile_beats_credentials_file_and_config() {
         .without_env("ALIBABA_CLOUD_ACCESS_KEY_ID")
         .without_env("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
         .ok();
-    assert_eq!(r.credentials.access_key_id, "LTAIcli");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIcli"
+    );
     assert_eq!(
         r.source.to_string(),
         "aliyun CLI profile 'default' (~/.aliyun/config.json)"
@@ -232,7 +261,10 @@ fn aliyun_cli_current_profile_beats_credentials_file_and_config() {
 fn current_names_the_cli_profile() {
     let cli = CLI_CONFIG.replace(r#""current": "default""#, r#""current": "sts""#);
     let r = World::new().file(".aliyun/config.json", &cli).ok();
-    assert_eq!(r.credentials.access_key_id, "STS.cli");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "STS.cli"
+    );
 }
 
 #[test]
@@ -241,14 +273,23 @@ fn profile_variable_beats_current_and_config_profile() {
         .file(".aliyun/config.json", CLI_CONFIG)
         .config("profile = \"default\"\n")
         .env("ALIBABACLOUD_PROFILE", "sts");
-    assert_eq!(w.ok().credentials.access_key_id, "STS.cli");
+    assert_eq!(
+        w.ok()
+            .static_credentials()
+            .expect("a fixed key")
+            .access_key_id,
+        "STS.cli"
+    );
 
     let w = World::new()
         .file(".aliyun/config.json", CLI_CONFIG)
         .file(".alibabacloud/credentials", INI)
         .config("profile = \"ini-only\"\n");
     let r = w.ok();
-    assert_eq!(r.credentials.access_key_id, "STS.ini");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "STS.ini"
+    );
     assert_eq!(
         r.source.to_string(),
         "credentials file profile 'ini-only' (~/.alibabacloud/credentials)"
@@ -262,8 +303,17 @@ fn credentials_file_is_used_when_no_cli_config_exists() {
         .config(CONFIG)
         .ok();
     // `#` comments after the values are stripped, as the Python SDK does.
-    assert_eq!(r.credentials.access_key_id, "LTAIini");
-    assert_eq!(r.credentials.access_key_secret.expose(), "S3CRET-ini");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIini"
+    );
+    assert_eq!(
+        r.static_credentials()
+            .expect("a fixed key")
+            .access_key_secret
+            .expose(),
+        "S3CRET-ini"
+    );
     assert_eq!(
         r.source.to_string(),
         "credentials file profile 'default' (~/.alibabacloud/credentials)"
@@ -287,7 +337,13 @@ fn credentials_ini_is_the_second_default_path_and_the_variable_overrides_both() 
         let path = w.path("elsewhere/creds").display().to_string();
         w.env("ALIBABA_CLOUD_CREDENTIALS_FILE", &path)
     };
-    assert_eq!(w.ok().credentials.access_key_id, "LTAIelsewhere");
+    assert_eq!(
+        w.ok()
+            .static_credentials()
+            .expect("a fixed key")
+            .access_key_id,
+        "LTAIelsewhere"
+    );
 
     let w = World::new().file(".alibabacloud/credentials", INI);
     let w = {
@@ -311,7 +367,10 @@ fn credentials_ini_is_the_second_default_path_and_the_variable_overrides_both() 
 fn config_credentials_come_last() {
     let w = World::new().config(CONFIG);
     let r = w.ok();
-    assert_eq!(r.credentials.access_key_id, "LTAIconfig");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIconfig"
+    );
     assert_eq!(
         r.source.to_string(),
         "config file [credentials] (~/.config/ecsimg/config.toml)"
@@ -321,7 +380,10 @@ fn config_credentials_come_last() {
         .file(".alibabacloud/credentials", "[work]\ntype = access_key\n")
         .config(CONFIG)
         .ok();
-    assert_eq!(r.credentials.access_key_id, "LTAIconfig");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIconfig"
+    );
 }
 
 #[test]
@@ -330,7 +392,13 @@ fn cli_profile_disabled_skips_the_cli_config() {
         .file(".aliyun/config.json", CLI_CONFIG)
         .file(".alibabacloud/credentials", INI)
         .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "TRUE");
-    assert_eq!(w.ok().credentials.access_key_id, "LTAIini");
+    assert_eq!(
+        w.ok()
+            .static_credentials()
+            .expect("a fixed key")
+            .access_key_id,
+        "LTAIini"
+    );
 
     // Even a broken CLI config is not read when disabled.
     let w = World::new()
@@ -347,7 +415,13 @@ fn cli_profile_disabled_skips_the_cli_config() {
     let w = World::new()
         .file(".aliyun/config.json", CLI_CONFIG)
         .env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "false");
-    assert_eq!(w.ok().credentials.access_key_id, "LTAIcli");
+    assert_eq!(
+        w.ok()
+            .static_credentials()
+            .expect("a fixed key")
+            .access_key_id,
+        "LTAIcli"
+    );
 }
 
 #[test]
@@ -357,10 +431,23 @@ fn legacy_environment_names_are_honoured() {
         .env("ACCESS_KEY_SECRET", "S3CRET-legacy")
         .env("SECURITY_TOKEN", "S3CRET-legacytoken")
         .ok();
-    assert_eq!(r.credentials.access_key_id, "LTAIlegacy");
-    assert_eq!(r.credentials.access_key_secret.expose(), "S3CRET-legacy");
     assert_eq!(
-        r.credentials.security_token.as_ref().map(|t| t.expose()),
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIlegacy"
+    );
+    assert_eq!(
+        r.static_credentials()
+            .expect("a fixed key")
+            .access_key_secret
+            .expose(),
+        "S3CRET-legacy"
+    );
+    assert_eq!(
+        r.static_credentials()
+            .expect("a fixed key")
+            .security_token
+            .as_ref()
+            .map(|t| t.expose()),
         Some("S3CRET-legacytoken")
     );
     assert_eq!(r.source.to_string(), "environment (ALICLOUD_ACCESS_KEY_ID)");
@@ -372,7 +459,10 @@ fn legacy_environment_names_are_honoured() {
         .env("ACCESS_KEY_ID", "LTAIfourth")
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "S3CRET-x")
         .ok();
-    assert_eq!(r.credentials.access_key_id, "LTAIsecond");
+    assert_eq!(
+        r.static_credentials().expect("a fixed key").access_key_id,
+        "LTAIsecond"
+    );
 }
 
 #[test]
@@ -438,37 +528,85 @@ fn region_precedence() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn role_and_instance_modes_resolve_to_plans() {
+    let r = World::full().profile_flag("role").ok();
+    match &r.plan {
+        Plan::AssumeRole {
+            source,
+            session,
+            mode,
+            ..
+        } => {
+            assert_eq!(*mode, "RamRoleArn");
+            assert_eq!(session.role_arn, "acs:ram::123:role/x");
+            assert_eq!(session.session_name, "s");
+            assert!(matches!(**source, Plan::Static(ref c) if c.access_key_id == "LTAIrole"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        r.label()
+            .starts_with("RamRoleArn via aliyun CLI profile 'role'"),
+        "{}",
+        r.label()
+    );
+    let r = World::full().profile_flag("ecs").ok();
+    assert_eq!(
+        r.plan,
+        Plan::EcsRamRole {
+            role_name: Some("MyRole".into())
+        }
+    );
+    let r = World::full().profile_flag("assume").ok();
+    assert!(
+        matches!(
+            r.plan,
+            Plan::AssumeRole {
+                mode: "RamRoleArn",
+                ..
+            }
+        ),
+        "{:?}",
+        r.plan
+    );
+}
+
+#[test]
 fn unsupported_cli_mode_names_profile_mode_and_file() {
-    for (profile, mode) in [("role", "RamRoleArn"), ("ecs", "EcsRamRole")] {
-        let e = World::full().profile_flag(profile).err();
+    for mode in ["CloudSSO", "OAuth", "RsaKeyPair"] {
+        let cli = CLI_CONFIG.replace(r#""mode": "EcsRamRole""#, &format!(r#""mode": "{mode}""#));
+        let e = World::new()
+            .file(".aliyun/config.json", &cli)
+            .profile_flag("ecs")
+            .err();
         assert!(matches!(e, CredentialsError::Unsupported { .. }), "{e}");
         contains_all(
             &e.to_string(),
             &[
-                &format!("profile '{profile}'"),
+                "profile 'ecs'",
                 &format!("mode {mode}"),
                 "~/.aliyun/config.json",
-                "AK and StsToken",
+                "AK, StsToken, RamRoleArn, ChainableRamRoleArn, OIDC, External, CredentialsURI",
                 "ALIBABA_CLOUD_SECURITY_TOKEN",
             ],
         );
     }
-    // The CLI's `current` profile is subject to the same rule.
-    let cli = CLI_CONFIG.replace(r#""current": "default""#, r#""current": "role""#);
-    let e = World::new().file(".aliyun/config.json", &cli).err();
-    assert!(e.to_string().contains("mode RamRoleArn"), "{e}");
 }
 
 #[test]
 fn unsupported_ini_type_names_profile_type_and_file() {
-    let e = World::full().profile_flag("assume").err();
+    let ini = INI.replace("type = ram_role_arn", "type = rsa_key_pair");
+    let e = World::new()
+        .file(".alibabacloud/credentials", &ini)
+        .profile_flag("assume")
+        .err();
     contains_all(
         &e.to_string(),
         &[
             "profile 'assume'",
-            "type ram_role_arn",
+            "type rsa_key_pair",
             "~/.alibabacloud/credentials",
-            "access_key and sts",
+            "access_key, sts, ram_role_arn",
         ],
     );
 }
@@ -620,7 +758,7 @@ fn nothing_found_lists_every_place_looked() {
     let CredentialsError::NotFound(report) = &e else {
         panic!("{e}");
     };
-    assert_eq!(report.looked.len(), 5, "{report:?}");
+    assert_eq!(report.looked.len(), 8, "{report:?}");
     let text = e.to_string();
     contains_all(
         &text,
@@ -632,10 +770,13 @@ fn nothing_found_lists_every_place_looked() {
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
             "ACCESS_KEY_SECRET",
             "1. environment",
-            "2. aliyun CLI config ~/.aliyun/config.json: does not exist",
-            "3. credentials file ~/.alibabacloud/credentials: does not exist",
-            "4. credentials file ~/.alibabacloud/credentials.ini: does not exist",
-            "5. config file [credentials]: no config file (~/.config/ecsimg/config.toml does not exist)",
+            "2. OIDC (environment): ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE are not set",
+            "3. aliyun CLI config ~/.aliyun/config.json: does not exist",
+            "4. credentials file ~/.alibabacloud/credentials: does not exist",
+            "5. credentials file ~/.alibabacloud/credentials.ini: does not exist",
+            "6. ECS instance RAM role: ALIBABA_CLOUD_ECS_METADATA is not set",
+            "7. credentials URI: ALIBABA_CLOUD_CREDENTIALS_URI is not set",
+            "8. config file [credentials]: no config file (~/.config/ecsimg/config.toml does not exist)",
             "--sandbox",
         ],
     );
@@ -698,7 +839,7 @@ fn secrets_never_reach_debug_display_or_errors() {
     assert!(debug.contains("LTAIconfig"), "{debug}");
     let r = w.ok();
     assert!(format!("{r:?}").contains("***"));
-    assert_no_secret(&format!("{:?}", r.credentials));
+    assert_no_secret(&format!("{:?}", r.plan));
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod cli_journal;
 mod cli_power;
 mod common;
 mod credentials_config;
+mod credentials_sts;
 mod hostile;
 mod layers;
 mod metadata;

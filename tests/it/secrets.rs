@@ -640,6 +640,115 @@ fn the_simulator_never_logs_its_secret() {
     assert!(output.status.success(), "{shown}");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Temporary credentials
+
+/// What the hostile STS issues: secrets the client never had before the answer arrived.
+const ISSUED_SECRET: &str = "Issued-StsSecret-Wq8Lm3Np6Rt1";
+const ISSUED_TOKEN: &str = "CAISissuedTokenTx5Vb2Kj9Hd4Zq7";
+
+/// An AssumeRole client of `url` (STS and ECS alike), from the test key.
+fn role_client(url: &str) -> Client {
+    use ecsimg::api::sts::RoleSession;
+    use ecsimg::credentials::{CredentialSource, Plan, Resolved, StsPlace, Wiring};
+    let resolved = Resolved {
+        plan: Plan::AssumeRole {
+            source: Box::new(Plan::Static(Credentials {
+                access_key_id: KEY_ID.into(),
+                access_key_secret: Secret::new(SECRET),
+                security_token: Some(Secret::new(TOKEN)),
+            })),
+            session: RoleSession {
+                role_arn: "acs:ram::1:role/r".into(),
+                session_name: "s".into(),
+                duration_seconds: None,
+                policy: None,
+            },
+            external_id: None,
+            sts: StsPlace {
+                endpoint: Some(url.into()),
+                ..StsPlace::default()
+            },
+            mode: "RamRoleArn",
+        },
+        source: CredentialSource::Variable("TEST"),
+        region: None,
+    };
+    let wiring = Wiring {
+        sts_override: None,
+        config_sts: None,
+        extra_roots: None,
+        metadata: ecsimg::credentials::ecs_ram_role::MetadataSettings::default(),
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        call_timeout: Duration::from_secs(10),
+        max_attempts: 1,
+        now: ecsimg::api::provider::system_now(),
+    };
+    let provider = resolved.provider(&wiring).expect("a provider");
+    let endpoint = Endpoint::parse(url).expect("a loopback endpoint");
+    Client::new(ClientConfig::new(sim::SANDBOX_REGION, provider).with_endpoint(endpoint))
+        .expect("a client")
+}
+
+#[test]
+fn sts_answers_never_leak_through_errors() {
+    let issued = serde_json::json!({"RequestId": "R", "Credentials": {
+        "AccessKeyId": "STS.issued", "AccessKeySecret": ISSUED_SECRET,
+        "SecurityToken": ISSUED_TOKEN, "Expiration": "2099-01-01T00:00:00Z"}});
+    // Each service echoes the request and the secrets it could know: the ones it was sent.
+    let echoing = |head: &str, secrets: [&str; 2]| {
+        Reply::json(
+            400,
+            &serde_json::json!({
+                "Code": "InvalidParameter", "RequestId": "R",
+                "Message": format!("{head} {} {}", secrets[0], secrets[1]),
+            }),
+        )
+    };
+    // STS issues; ECS echoes the issued secrets.
+    let server = {
+        let issued = issued.clone();
+        Hostile::start(move |request| match request.action().as_str() {
+            "AssumeRole" => Reply::json(200, &issued),
+            _ => echoing(&request.head, [ISSUED_SECRET, ISSUED_TOKEN]),
+        })
+    };
+    let e = runtime()
+        .block_on(role_client(&server.url).describe_regions())
+        .unwrap_err()
+        .to_string();
+    assert_clean("an ECS error after AssumeRole", &e);
+    for issued in [ISSUED_SECRET, ISSUED_TOKEN] {
+        assert!(!e.contains(issued), "{e}");
+    }
+    // STS refuses, echoing the source's secrets.
+    let server = Hostile::start(move |request| echoing(&request.head, [SECRET, TOKEN]));
+    let e = runtime()
+        .block_on(role_client(&server.url).describe_regions())
+        .unwrap_err()
+        .to_string();
+    assert_clean("an AssumeRole refusal", &e);
+    assert!(e.contains("AssumeRole of acs:ram::1:role/r"), "{e}");
+    // STS answers something unusable that holds new secrets: described, never quoted.
+    for broken in [
+        serde_json::json!({"Credentials": {"AccessKeyId": "STS.x", "AccessKeySecret": ISSUED_SECRET,
+            "SecurityToken": ISSUED_TOKEN, "Expiration": "tomorrow"}}),
+        serde_json::json!({"Credentials": {"AccessKeySecret": ISSUED_SECRET, "SecurityToken": ISSUED_TOKEN}}),
+    ] {
+        let server = Hostile::start(move |_| Reply::json(200, &broken));
+        let e = runtime()
+            .block_on(role_client(&server.url).describe_regions())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !e.contains(ISSUED_SECRET) && !e.contains(ISSUED_TOKEN),
+            "{e}"
+        );
+        assert!(e.contains("AssumeRole answer"), "{e}");
+    }
+}
+
 /// One line from a child's stdout, byte by byte (no buffered reader may keep the rest).
 fn read_line(stdout: &mut impl std::io::Read) -> String {
     let mut line = Vec::new();
