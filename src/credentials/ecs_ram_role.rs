@@ -207,9 +207,9 @@ impl MetadataFetch {
         match first {
             Err(why) if token.is_some() && !self.v1_disabled => {
                 tracing::debug!(%why, "metadata read with a token failed; trying without");
-                self.get_once(path, None)
-                    .await
-                    .map_err(|why| self.failure(why))
+                self.get_once(path, None).await.map_err(|again| {
+                    self.failure(format!("{why}; read again without a token: {again}"))
+                })
             }
             other => other.map_err(|why| self.failure(why)),
         }

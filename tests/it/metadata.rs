@@ -317,14 +317,15 @@ fn ecsimg_sandbox_key() -> ecsimg::api::Credentials {
     }
 }
 
-/// The binary with no key anywhere but an instance role: the chain ends at the metadata
-/// service (here the simulator's, named by `ECSIMG_METADATA_ENDPOINT`), and a DryRun signed
-/// with the role's credentials passes; with the service turned off, the report says so.
-#[tokio::test]
-async fn the_chain_ends_at_the_instance_role() {
-    // The binary signs by the wall clock, so this simulator runs on it too.
-    let sim = start(&hardened_seed(), false, Clock::system()).await;
+/// `ecsimg create --dry-run` against `sim` in an empty home, the metadata service named by
+/// `ECSIMG_METADATA_ENDPOINT`, with `files` written under the home and `env` added.
+async fn dry_run(sim: &RunningSim, files: &[(&str, &str)], env: &[(&str, &str)]) -> (i32, String) {
     let home = tempfile::tempdir().expect("tempdir");
+    for (path, text) in files {
+        let path = home.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
     let recipe = home.path().join("r.toml");
     std::fs::write(
         &recipe,
@@ -341,27 +342,51 @@ async fn the_chain_ends_at_the_instance_role() {
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("ECSIMG_JOURNAL", home.path().join("journal.jsonl"))
-        .env("ECSIMG_METADATA_ENDPOINT", base(&sim));
-    let mut disabled = std::process::Command::new(env!("CARGO_BIN_EXE_ecsimg"));
-    disabled
-        .args(command.get_args())
-        .env_clear()
-        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
-    let (out, off) = tokio::task::spawn_blocking(move || (command.output(), disabled.output()))
+        .env("ECSIMG_METADATA_ENDPOINT", base(sim))
+        .envs(env.iter().copied());
+    let out = tokio::task::spawn_blocking(move || command.output())
         .await
-        .expect("joins");
-    let out = out.expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    // No other key exists in this environment: the role's credentials signed it.
+        .expect("joins")
+        .expect("runs");
+    drop(home);
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The binary with no key anywhere but an instance role: the chain ends at the metadata
+/// service (here the simulator's, named by `ECSIMG_METADATA_ENDPOINT`), and a DryRun signed
+/// with the role's credentials passes; with the service turned off, the report says so. A
+/// profile of mode EcsRamRole (the aliyun CLI's) or type ecs_ram_role (the credentials file's)
+/// names the role itself.
+#[tokio::test]
+async fn the_chain_ends_at_the_instance_role_and_profiles_name_it() {
+    // The binary signs by the wall clock, so this simulator runs on it too.
+    let sim = start(&hardened_seed(), false, Clock::system()).await;
+    // No other key exists in these environments: the role's credentials signed each DryRun.
+    let (code, stderr) = dry_run(&sim, &[], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("DryRun passed"), "{stderr}");
-    let off = off.expect("runs");
-    let stderr = String::from_utf8_lossy(&off.stderr);
-    assert_eq!(off.status.code(), Some(2), "{stderr}");
+    let off = [("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")];
+    let (code, stderr) = dry_run(&sim, &[], &off).await;
+    assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr
             .contains("ECS instance metadata: skipped (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)"),
         "{stderr}"
     );
+    let cli = |role: &str| {
+        format!(
+            r#"{{"current":"ecs","profiles":[{{"name":"ecs","mode":"EcsRamRole","ram_role_name":"{role}","region_id":"cn-hangzhou"}}]}}"#
+        )
+    };
+    let (code, stderr) = dry_run(&sim, &[(".aliyun/config.json", &cli(ROLE))], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = dry_run(&sim, &[(".aliyun/config.json", &cli("not-the-role"))], &[]).await;
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("404"), "{stderr}");
+    let ini = format!("[default]\ntype = ecs_ram_role\nrole_name = {ROLE}\n");
+    let (code, stderr) = dry_run(&sim, &[(".alibabacloud/credentials", &ini)], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = dry_run(&sim, &[], &[("ALIBABA_CLOUD_ECS_METADATA", ROLE)]).await;
+    assert_eq!(code, 0, "{stderr}");
 }
