@@ -31,13 +31,15 @@ mod ini_file;
 mod places;
 mod plan;
 mod report;
+mod wiring;
 
 use std::io;
 use std::path::Path;
 
 use crate::api::Credentials;
+use crate::api::provider::SharedProvider;
 use crate::api::sts::RoleSession;
-use crate::config::{ConfigOrigin, LoadedConfig};
+use crate::config::{ConfigOrigin, DEFAULT_REGION, LoadedConfig};
 use crate::secret::Secret;
 
 pub use places::{
@@ -47,10 +49,9 @@ pub use places::{
     SECURITY_TOKEN_VARS, STS_ENDPOINT_VAR, STS_REGION_VAR, ShownPath, VPC_ENDPOINT_VAR,
 };
 use places::{ALIYUN_CLI_CONFIG, CREDENTIALS_FILES};
-pub use plan::{Plan, StsPlace, Wiring};
-pub use report::{
-    CredentialSource, CredentialsError, Looked, ProfileOrigin, Resolved, SearchReport,
-};
+pub use plan::Plan;
+pub use report::{CredentialSource, CredentialsError, Looked, ProfileOrigin, SearchReport};
+pub use wiring::{StsPlace, Wiring};
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -78,6 +79,46 @@ pub struct Inputs<'a> {
 // ---------------------------------------------------------------------------------------------
 // Resolution
 // ---------------------------------------------------------------------------------------------
+
+/// How to get the key to sign with, where that came from, and the region chosen alongside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub plan: Plan,
+    pub source: CredentialSource,
+    /// From `--region`, else the region variables, else the winning profile's `region_id`, else
+    /// the config's `region`; `None` when none says (see [`Resolved::region_or_default`]).
+    pub region: Option<String>,
+}
+
+impl Resolved {
+    /// The region to use: [`Resolved::region`], or [`DEFAULT_REGION`].
+    pub fn region_or_default(&self) -> &str {
+        self.region.as_deref().unwrap_or(DEFAULT_REGION)
+    }
+
+    /// The fixed key, when the source gave one (not temporary credentials to fetch).
+    pub fn static_credentials(&self) -> Option<&Credentials> {
+        match &self.plan {
+            Plan::Static(credentials) => Some(credentials),
+            _ => None,
+        }
+    }
+
+    /// Which source won, for the status bar and the journal: the source alone for a fixed
+    /// key, "RamRoleArn via aliyun CLI profile 'dev' (…)" for fetched ones. Never a secret.
+    pub fn label(&self) -> String {
+        match &self.plan {
+            Plan::Static(_) => self.source.to_string(),
+            plan => format!("{} via {}", plan.mode(), self.source),
+        }
+    }
+
+    /// The provider that signs requests with these credentials (fetching and refreshing
+    /// temporary ones as needed).
+    pub fn provider(&self, wiring: &Wiring) -> Result<SharedProvider, CredentialsError> {
+        self.plan.provider(wiring, &self.label())
+    }
+}
 
 /// How to get credentials, and the region, from one profile of a profile file.
 struct ProfileHit {

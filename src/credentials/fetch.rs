@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
 use super::CredentialsError;
-use super::plan::{Wiring, sts_client};
+use super::wiring::{Wiring, sts_client};
 use crate::api::endpoint::Endpoint;
 use crate::api::provider::{Fetch, ProviderError, Static, Temporary};
 use crate::api::redact::Redactor;

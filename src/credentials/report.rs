@@ -1,4 +1,4 @@
-//! What resolution says: the key it found and where, or every place it looked and why each
+//! What resolution reports: where the key came from, or every place it looked and why each
 //! gave nothing, as an error that tells what to do.
 
 use std::fmt;
@@ -8,50 +8,6 @@ use super::places::{
     ACCESS_KEY_ID_VARS, ACCESS_KEY_SECRET_VARS, CREDENTIALS_FILE_VAR, ProfileFile,
     SECURITY_TOKEN_VARS, ShownPath,
 };
-use super::plan::{Plan, Wiring};
-use crate::api::Credentials;
-use crate::api::provider::SharedProvider;
-use crate::config::DEFAULT_REGION;
-
-/// How to get the key to sign with, where that came from, and the region chosen alongside it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
-    pub plan: Plan,
-    pub source: CredentialSource,
-    /// From `--region`, else the region variables, else the winning profile's `region_id`, else
-    /// the config's `region`; `None` when none says (see [`Resolved::region_or_default`]).
-    pub region: Option<String>,
-}
-
-impl Resolved {
-    /// The region to use: [`Resolved::region`], or [`DEFAULT_REGION`].
-    pub fn region_or_default(&self) -> &str {
-        self.region.as_deref().unwrap_or(DEFAULT_REGION)
-    }
-
-    /// The fixed key, when the source gave one (not temporary credentials to fetch).
-    pub fn static_credentials(&self) -> Option<&Credentials> {
-        match &self.plan {
-            Plan::Static(credentials) => Some(credentials),
-            _ => None,
-        }
-    }
-
-    /// Which source won, for the status bar and the journal: the source alone for a fixed
-    /// key, "RamRoleArn via aliyun CLI profile 'dev' (…)" for fetched ones. Never a secret.
-    pub fn label(&self) -> String {
-        match &self.plan {
-            Plan::Static(_) => self.source.to_string(),
-            plan => format!("{} via {}", plan.mode(), self.source),
-        }
-    }
-
-    /// The provider that signs requests with these credentials (fetching and refreshing
-    /// temporary ones as needed).
-    pub fn provider(&self, wiring: &Wiring) -> Result<SharedProvider, CredentialsError> {
-        self.plan.provider(wiring, &self.label())
-    }
-}
 
 /// Which source supplied the credentials. `Display` is for the status bar; it never shows a
 /// secret.

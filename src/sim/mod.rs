@@ -306,6 +306,25 @@ impl RunningSim {
         self.shared.clock.advance(by);
     }
 
+    /// Accepts `access_key_id` with `secret` and `token` as temporary credentials, as if STS
+    /// had issued them, for `valid_for` on the simulator's clock: for clients whose token is
+    /// fixed in advance (tests of what a token may never leak into).
+    pub fn grant_session(
+        &self,
+        access_key_id: &str,
+        secret: crate::secret::Secret,
+        token: crate::secret::Secret,
+        valid_for: Duration,
+    ) {
+        let until = self.shared.clock.now()
+            + chrono::Duration::from_std(valid_for).unwrap_or(chrono::Duration::MAX);
+        self.shared
+            .sts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .grant(access_key_id, secret, token, until);
+    }
+
     /// How many AssumeRole and AssumeRoleWithOIDC calls issued credentials so far.
     pub fn sts_issued(&self) -> (u64, u64) {
         self.shared

@@ -13,6 +13,9 @@ ENDPOINT = os.environ["ECSIMG_SIM_ENDPOINT"]  # host:port, no scheme
 ACCESS_KEY_ID = os.environ["ECSIMG_SIM_ACCESS_KEY_ID"]
 ACCESS_KEY_SECRET = os.environ["ECSIMG_SIM_ACCESS_KEY_SECRET"]
 REGION = "cn-hangzhou"
+# The sandbox seed's role and OIDC provider (simulated STS, API version 2015-04-01).
+BUILDER_ROLE = "acs:ram::1234567890123456:role/ecsimg-builder"
+OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ecsimg-ci"
 
 # Seed resources (assets/sandbox.toml).
 DB_INSTANCE = "i-bp1a3fn8rvl2nqw0t5xk"

@@ -10,6 +10,7 @@ from aliyunsdkcore.client import AcsClient
 from aliyunsdkcore.request import CommonRequest
 
 from common import (
+    BUILDER_ROLE,
     ACCESS_KEY_ID, ACCESS_KEY_SECRET, DB_BACKUP_SNAPSHOT, DB_DATA_SNAPSHOT, DB_INSTANCE, ENDPOINT, IN_FLIGHT, LOCKED_INSTANCE, REGION,
     WEB_SYSTEM_SNAPSHOT, Checks, expect, expect_error, poll,
 )
@@ -112,8 +113,21 @@ def main():
         expect_error(lambda: call("DescribeRegions", client=unknown), "InvalidAccessKeyId.NotFound")
 
     def sts_token():
-        sts = AcsClient(region_id=REGION, credential=StsTokenCredential(ACCESS_KEY_ID, ACCESS_KEY_SECRET, "CAIS-sts"))
+        # AssumeRole (V1, as the credential libraries send it), then ECS with what it issued.
+        body = call("AssumeRole", {"RoleArn": BUILDER_ROLE, "RoleSessionName": "core-sdk",
+                                   "DurationSeconds": "900"}, version="2015-04-01")
+        issued = body["Credentials"]
+        expect(issued["AccessKeyId"].startswith("STS.") and issued["Expiration"].endswith("Z"), issued)
+        expect(body["AssumedRoleUser"]["Arn"].endswith(":role/ecsimg-builder/core-sdk"), body)
+        sts = AcsClient(region_id=REGION, credential=StsTokenCredential(
+            issued["AccessKeyId"], issued["AccessKeySecret"], issued["SecurityToken"]))
         expect(call("DescribeRegions", client=sts)["Regions"]["Region"], "regions")
+        who = call("GetCallerIdentity", client=sts, version="2015-04-01")
+        expect(who["IdentityType"] == "AssumedRoleUser" and who["RoleId"], who)
+        # A token that does not belong to the key is refused.
+        mixed = AcsClient(region_id=REGION, credential=StsTokenCredential(
+            ACCESS_KEY_ID, ACCESS_KEY_SECRET, issued["SecurityToken"]))
+        expect_error(lambda: call("DescribeRegions", client=mixed), "InvalidSecurityToken.MismatchWithAccessKey")
 
     checks.run("DescribeRegions (POST and GET)", regions)
     checks.run("DescribeInstances (pages, JSON ids, form body)", instances)
@@ -129,7 +143,7 @@ def main():
         expect(body["ResourceGroups"]["ResourceGroup"][0]["DisplayName"] == "默认资源组", body)
         expect_error(lambda: call("ListResourceGroups", {}), "InvalidAction.NotFound")
 
-    checks.run("STS token", sts_token)
+    checks.run("STS AssumeRole, then its token", sts_token)
     checks.run("ListResourceGroups with CommonRequest (version 2020-03-31)", resource_groups)
     checks.finish()
 

@@ -1,17 +1,24 @@
 """The current official ECS SDK (alibabacloud-ecs20140526, tea/darabonba) against the simulator:
 V3 signatures (the default), plus the same SDK in V1 mode (signature_algorithm="v2") and with an
 STS token; and the official Resource Manager SDK (alibabacloud-resourcemanager20200331) on the
-same listener."""
+same listener; STS AssumeRole and AssumeRoleWithOIDC through the generic call_api, and ECS with
+the credentials they issue."""
 
+import base64
+import json
 import os
+import time
 
 from alibabacloud_ecs20140526 import models as ecs
 from alibabacloud_ecs20140526.client import Client
 from alibabacloud_resourcemanager20200331 import models as rm
 from alibabacloud_resourcemanager20200331.client import Client as ResourceManager
 from alibabacloud_tea_openapi import utils_models as openapi
+from alibabacloud_tea_openapi.client import Client as OpenApiClient
+from darabonba.runtime import RuntimeOptions
 
 from common import (
+    BUILDER_ROLE, OIDC_PROVIDER,
     ACCESS_KEY_ID, ACCESS_KEY_SECRET, DB_DATA_SNAPSHOT, DB_INSTANCE, ENDPOINT, IN_FLIGHT,
     LOCKED_INSTANCE, REGION, RESOURCE_GROUPS, STARTING_INSTANCE, WEB_INSTANCE, WEB_SYSTEM_SNAPSHOT,
     Checks, expect, expect_error, poll,
@@ -181,9 +188,39 @@ def main():
         ).body
         expect(body.total_count == 0, body.total_count)
 
+    def assume(action, query, auth_type="AK"):
+        api = OpenApiClient(config())
+        params = openapi.Params(action=action, version="2015-04-01", protocol="HTTP", pathname="/",
+                                method="POST", auth_type=auth_type, style="RPC",
+                                req_body_type="formData", body_type="json")
+        return api.call_api(params, openapi.OpenApiRequest(query=query), RuntimeOptions())["body"]
+
     def sts_token():
-        sts = client(token="CAIS-sandbox-sts-token")
+        body = assume("AssumeRole", {"RoleArn": BUILDER_ROLE, "RoleSessionName": "tea-sdk",
+                                     "DurationSeconds": "900"})
+        issued = body["Credentials"]
+        state["sts"] = issued
+        sts = Client(openapi.Config(
+            access_key_id=issued["AccessKeyId"], access_key_secret=issued["AccessKeySecret"],
+            security_token=issued["SecurityToken"], endpoint=ENDPOINT, protocol="http", region_id=REGION))
         expect(sts.describe_regions(ecs.DescribeRegionsRequest()).body.regions.region, "regions")
+        wrong = client(token="CAIS" + "A" * 40)
+        expect_error(lambda: wrong.describe_regions(ecs.DescribeRegionsRequest()),
+                     "InvalidSecurityToken.MismatchWithAccessKey")
+
+    def oidc():
+        # Unsigned, as the official SDKs send AssumeRoleWithOIDC (the simulator reads iss, aud,
+        # exp and sub, and does not check the JWT's signature).
+        def b64(data):
+            return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+        token = ".".join([b64({"alg": "RS256"}), b64({
+            "iss": "https://oidc.ecsimg.example", "aud": "sts.aliyuncs.com",
+            "sub": "repo:example/ecsimg:ref:refs/heads/main", "exp": int(time.time()) + 3600}), "c2ln"])
+        body = assume("AssumeRoleWithOIDC", {"RoleArn": BUILDER_ROLE, "OIDCProviderArn": OIDC_PROVIDER,
+                                             "OIDCToken": token, "RoleSessionName": "tea-oidc"},
+                      auth_type="Anonymous")
+        expect(body["Credentials"]["AccessKeyId"].startswith("STS."), body)
+        expect(body["OIDCTokenInfo"]["Issuer"] == "https://oidc.ecsimg.example", body["OIDCTokenInfo"])
 
     def v1_mode():
         old = client(v1=True)
@@ -196,7 +233,11 @@ def main():
             ),
             "DryRunOperation",
         )
-        sts = client(v1=True, token="CAIS-sandbox-sts-token")
+        issued = state["sts"]
+        sts = Client(openapi.Config(
+            access_key_id=issued["AccessKeyId"], access_key_secret=issued["AccessKeySecret"],
+            security_token=issued["SecurityToken"], endpoint=ENDPOINT, protocol="http", region_id=REGION,
+            signature_algorithm="v2"))
         expect(sts.describe_regions(ecs.DescribeRegionsRequest()).body.regions.region, "regions")
 
     def instance(instance_id):
@@ -276,7 +317,8 @@ def main():
     checks.run("CreateImage from an instance with the image check", create_from_instance_with_check)
     checks.run("error codes", errors)
     checks.run("DeleteImage", delete)
-    checks.run("STS token (V3)", sts_token)
+    checks.run("STS AssumeRole (V3), then its token", sts_token)
+    checks.run("STS AssumeRoleWithOIDC (anonymous)", oidc)
     checks.run("V1 mode (signature_algorithm=v2)", v1_mode)
     checks.run("StopInstances with StoppedMode and ForceStop, StartInstances", stop_with_mode_then_start)
     checks.run("ListResourceGroups (Resource Manager 2020-03-31, V3 and V1)", resource_groups)

@@ -159,18 +159,35 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// A simulator that accepts `id`/`secret`; `speed` shortens builds.
+/// A simulator that accepts `id`/`secret` with the security token [`TOKEN`], as temporary
+/// credentials its STS issued (clients here send the token); `speed` shortens builds.
 fn simulator(id: &str, secret: &str, speed: f64) -> RunningSim {
-    runtime()
+    let sim = runtime()
         .block_on(sim::start(SimConfig {
-            keys: KeyPair {
-                id: id.into(),
-                secret: Secret::new(secret),
-            },
+            keys: long_term_key(),
             speed,
             ..SimConfig::default()
         }))
-        .expect("a simulator starts")
+        .expect("a simulator starts");
+    grant(&sim, id, secret);
+    sim
+}
+
+/// The simulator's own long-term key, which these tests never sign with.
+fn long_term_key() -> KeyPair {
+    KeyPair {
+        id: "LTAIsecretsLongTermKey".into(),
+        secret: Secret::new("long-term-secret-unused"),
+    }
+}
+
+fn grant(sim: &RunningSim, id: &str, secret: &str) {
+    sim.grant_session(
+        id,
+        Secret::new(secret),
+        Secret::new(TOKEN),
+        Duration::from_secs(24 * 3600),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -816,10 +833,7 @@ fn walk_the_wizard(accepted: bool) {
     };
     runtime().block_on(async {
         let keys = SimConfig {
-            keys: KeyPair {
-                id: KEY_ID.into(),
-                secret: Secret::new(sim_secret),
-            },
+            keys: long_term_key(),
             speed: 500.0,
             ..SimConfig::default()
         };
@@ -830,7 +844,9 @@ fn walk_the_wizard(accepted: bool) {
         let (connector, _, _) = Connector::open_sandbox(loaded, keys)
             .await
             .expect("the simulator starts");
-        let url = connector.sandbox().expect("a sandbox").url();
+        let running = connector.sandbox().expect("a sandbox");
+        grant(running, KEY_ID, sim_secret);
+        let url = running.url();
         let session = Connection {
             sandbox: false,
             region: sim::SANDBOX_REGION.into(),

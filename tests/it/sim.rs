@@ -17,21 +17,16 @@ async fn v1_get_post_form_and_query_with_sts() {
     let h = Harness::new().await;
     let mut get = h.opts();
     get.method = "GET";
+    let sts = h.sts_opts().await;
     for (opts, placement) in [
         (get.clone(), Placement::Query),
         (h.opts(), Placement::Form),
         (h.opts(), Placement::Query),
+        (sts.clone(), Placement::Form),
         (
             Opts {
-                token: Some("CAIS-sts-token".into()),
-                ..h.opts()
-            },
-            Placement::Form,
-        ),
-        (
-            Opts {
-                token: Some("CAIS-sts-token".into()),
-                ..get
+                method: "GET",
+                ..sts.clone()
             },
             Placement::Query,
         ),
@@ -89,9 +84,9 @@ async fn v1_as_the_old_python_core_sends_it() {
 #[tokio::test]
 async fn v3_query_form_body_plus_spaces_and_sts() {
     let h = Harness::new().await;
+    let sts = h.sts_opts().await;
     for form in [false, true] {
-        for token in [None, Some("CAIS-sts".to_string())] {
-            let o = Opts { token, ..h.opts() };
+        for o in [h.opts(), sts.clone()] {
             let body = h
                 .v3(
                     "DescribeInstances",

@@ -336,6 +336,30 @@ impl Harness {
         self.send_v1(&signed, o.method, placement).await
     }
 
+    /// Options signing with temporary credentials the simulator's STS issued (the sandbox
+    /// key assuming the seed's builder role).
+    pub async fn sts_opts(&self) -> Opts {
+        let assume = Opts {
+            version: Some("2015-04-01"),
+            ..self.opts()
+        };
+        let params = [
+            ("RoleArn", "acs:ram::1234567890123456:role/ecsimg-builder"),
+            ("RoleSessionName", "harness"),
+        ];
+        let body = self
+            .v1("AssumeRole", &params, &assume, Placement::Form)
+            .await
+            .ok();
+        let field = |name: &str| body["Credentials"][name].as_str().expect(name).to_string();
+        Opts {
+            key_id: field("AccessKeyId"),
+            secret: field("AccessKeySecret"),
+            token: Some(field("SecurityToken")),
+            ..self.opts()
+        }
+    }
+
     /// V3 with the operation parameters in the query (what the tea SDKs send) or, with
     /// `form`, in a form body.
     pub async fn v3(&self, action: &str, params: &[(&str, &str)], o: &Opts, form: bool) -> Resp {

@@ -199,6 +199,40 @@ impl Sts {
         Some(self.issue(&role, INSTANCE_SESSION_NAME, seconds, now))
     }
 
+    /// Records credentials chosen by the caller as issued for a session of the seed's first
+    /// role (or an account-level test role), until `expiration`.
+    pub fn grant(
+        &mut self,
+        access_key_id: &str,
+        secret: Secret,
+        token: Secret,
+        expiration: DateTime<Utc>,
+    ) {
+        let (role_arn, role_id) = self.directory.roles.first().map_or_else(
+            || {
+                let account = self.directory.account_id;
+                (
+                    format!("acs:ram::{account}:role/granted"),
+                    "300000000000000000".into(),
+                )
+            },
+            |r| (r.arn.clone(), r.role_id.clone()),
+        );
+        self.tokens
+            .insert(token.expose().to_string(), access_key_id.to_string());
+        self.issued.insert(
+            access_key_id.to_string(),
+            Issued {
+                secret,
+                token,
+                expiration,
+                role_arn,
+                role_id,
+                session_name: "granted".into(),
+            },
+        );
+    }
+
     /// Issues credentials for a session of `role` lasting `seconds` from `now`.
     fn issue(
         &mut self,
