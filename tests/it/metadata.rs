@@ -390,3 +390,62 @@ async fn the_chain_ends_at_the_instance_role_and_profiles_name_it() {
     let (code, stderr) = dry_run(&sim, &[], &[("ALIBABA_CLOUD_ECS_METADATA", ROLE)]).await;
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// The HTTPS and metadata listeners share the API listener's limits: with one connection
+/// allowed, a client that connects and never speaks (no TLS handshake, no request head) holds
+/// the slot only until the header deadline, after which the next client is served.
+#[tokio::test]
+async fn silent_clients_hold_a_tls_or_metadata_slot_only_until_the_header_deadline() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let deadline = Duration::from_millis(400);
+    let sim = sim::start(SimConfig {
+        seed: Some(seed("optional")),
+        clock: Clock::fixed(start_time()),
+        metadata_listen: Some(([127, 0, 0, 1], 0).into()),
+        tls_listen: Some(([127, 0, 0, 1], 0).into()),
+        limits: ecsimg::sim::Limits {
+            max_connections: 1,
+            header_timeout: deadline,
+            ..ecsimg::sim::Limits::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let pem = sim.ca_pem().expect("a CA").to_string();
+    let trusting = reqwest::Client::builder()
+        .tls_certs_merge(ecsimg::api::client::extra_roots(&pem).expect("roots"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let tls_addr = sim
+        .tls_url()
+        .expect("TLS")
+        .trim_start_matches("https://")
+        .to_string();
+    let metadata_addr = sim.metadata_addr().expect("metadata").to_string();
+    for (addr, url) in [
+        (tls_addr.clone(), format!("https://{tls_addr}/")),
+        (
+            metadata_addr.clone(),
+            format!("http://{metadata_addr}{LIST}"),
+        ),
+    ] {
+        let mut silent = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let started = std::time::Instant::now();
+        let status = trusting.get(&url).send().await.expect("served").status();
+        let waited = started.elapsed();
+        assert!(status.as_u16() >= 200, "{url}");
+        assert!(
+            waited >= deadline - Duration::from_millis(50),
+            "{url}: served after {waited:?}, before the silent client's deadline"
+        );
+        assert!(waited < Duration::from_secs(5), "{url}: {waited:?}");
+        // The silent client was cut off.
+        let mut buf = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(2), silent.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+    }
+}
