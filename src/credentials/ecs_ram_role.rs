@@ -16,13 +16,11 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::api::Credentials;
 use crate::api::provider::{Fetch, Now, ProviderError, Refreshing, SharedProvider, Temporary};
-use crate::secret::Secret;
+use crate::api::sts;
 use crate::text;
 
 use super::places::ECS_METADATA_VAR;
@@ -318,44 +316,21 @@ async fn read_text(mut response: reqwest::Response) -> Option<String> {
     String::from_utf8(body).ok()
 }
 
-/// The credentials answer. Messages name fields, never their values.
+/// The credentials answer: `"Code": "Success"`, then the fields STS answers too. Messages name
+/// fields, never their values.
 fn parse_credentials(body: &str) -> Result<Temporary, String> {
     let value: Value = serde_json::from_str(body).map_err(|_| "the answer is not JSON")?;
-    let field = |name: &str| -> Result<String, String> {
-        match value.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            _ => Err(format!("the answer has no `{name}` string")),
+    match value.get("Code") {
+        Some(Value::String(code)) if code == "Success" => {}
+        Some(Value::String(code)) => {
+            return Err(format!(
+                "the answer's Code is {:?}, not \"Success\"",
+                text::printable(code, 80)
+            ));
         }
-    };
-    let code = field("Code")?;
-    if code != "Success" {
-        return Err(format!(
-            "the answer's Code is {:?}, not \"Success\"",
-            text::printable(&code, 80)
-        ));
+        _ => return Err("the answer has no `Code` string".into()),
     }
-    let expiration = field("Expiration")?;
-    let expiration = parse_time(&expiration).ok_or_else(|| {
-        format!(
-            "its Expiration {:?} is not a time like 2017-11-01T05:20:01Z",
-            text::printable(&expiration, 40)
-        )
-    })?;
-    Ok(Temporary {
-        credentials: Credentials {
-            access_key_id: field("AccessKeyId")?,
-            access_key_secret: Secret::new(field("AccessKeySecret")?),
-            security_token: Some(Secret::new(field("SecurityToken")?)),
-        },
-        expiration: Some(expiration),
-    })
-}
-
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ")
-        .map(|t| t.and_utc())
-        .ok()
-        .or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc()))
+    sts::parse_credentials(body.as_bytes(), "instance metadata").map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! required, or a bad token at any time, is 401; a TTL outside 1–21600 s (or none) is 400;
 //! an unknown path or role is 404; a method other than GET (PUT for the token) is 405.
 
+use super::auth::constant_time_eq;
 use super::sts::{NewCredentials, Sts};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -190,7 +191,7 @@ impl Metadata {
         let (expires, mac) = token.split_once('.').ok_or(Failure::TokenInvalid)?;
         let expires: i64 = expires.parse().map_err(|_| Failure::TokenInvalid)?;
         let expected = self.mac(expires);
-        if expected.is_empty() || !equal(expected.as_bytes(), mac.as_bytes()) {
+        if expected.is_empty() || !constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
             return Err(Failure::TokenInvalid);
         }
         if expires <= now.timestamp() {
@@ -288,10 +289,6 @@ fn role_path(path: &str) -> Option<&str> {
 /// `2017-11-01T05:20:01Z`: whole seconds, as every client library parses it.
 fn wire_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {

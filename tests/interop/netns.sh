@@ -40,6 +40,8 @@ bin="$1"; python="$2"; node_dir="$3"; work="$4"
 
 passed=0
 failed=0
+# shellcheck source=checks.sh
+source "$here/checks.sh"
 pass() { echo "PASS [netns] $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL [netns] $1"; failed=$((failed + 1)); }
 
@@ -80,23 +82,6 @@ mkdir -p "$work/home"
 common=(env -i "PATH=$PATH" "HOME=$work/home" "ECSIMG_SIM_ENDPOINT=$endpoint"
     "ECSIMG_SIM_ACCESS_KEY_ID=LTAIsandbox" "ECSIMG_SIM_ACCESS_KEY_SECRET=sandbox-secret"
     "ECSIMG_SIM_ROLE=$role" "ECSIMG_SIM_ROLE_ARN=$role_arn")
-
-run_checks() {
-    local name="$1"; shift
-    local out="$work/netns-$name.out"
-    "$@" >"$out" 2>&1 || true
-    cat "$out"
-    local result
-    result="$(grep -E '^RESULT [0-9]+ [0-9]+$' "$out" | tail -n 1 || true)"
-    if [[ -z "$result" ]]; then
-        fail "$name crashed before reporting"
-        return
-    fi
-    local p f
-    read -r _ p f <<<"$result"
-    passed=$((passed + p))
-    failed=$((failed + f))
-}
 
 echo "== python alibabacloud-credentials"
 run_checks python "${common[@]}" PYTHONDONTWRITEBYTECODE=1 \

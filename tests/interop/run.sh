@@ -14,6 +14,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=checks.sh
+source "$here/checks.sh"
 
 bin="${1:-}"
 if [[ -z "$bin" ]]; then
@@ -65,33 +67,11 @@ passed=0
 failed=0
 for script in tea_sdk.py core_sdk.py; do
     echo "== $script"
-    out="$work/${script%.py}.out"
-    (cd "$here" && "$work/venv/bin/python" "$script") >"$out" 2>&1 || true
-    cat "$out"
-    result="$(grep -E '^RESULT [0-9]+ [0-9]+$' "$out" | tail -n 1 || true)"
-    if [[ -z "$result" ]]; then
-        echo "FAIL [$script] crashed before reporting" 
-        failed=$((failed + 1))
-        continue
-    fi
-    read -r _ p f <<<"$result"
-    passed=$((passed + p))
-    failed=$((failed + f))
+    run_checks "$script" bash -c "cd '$here' && exec '$work/venv/bin/python' '$script'"
 done
 
 echo "== netns.sh: instance metadata and STS over TLS"
-out="$work/netns.out"
-"$here/netns.sh" "$bin" "$work/venv/bin/python" "$work/node" "$work" >"$out" 2>&1 || true
-cat "$out"
-result="$(grep -E '^RESULT [0-9]+ [0-9]+$' "$out" | tail -n 1 || true)"
-if [[ -z "$result" ]]; then
-    echo "FAIL [netns.sh] crashed before reporting"
-    failed=$((failed + 1))
-else
-    read -r _ p f <<<"$result"
-    passed=$((passed + p))
-    failed=$((failed + f))
-fi
+run_checks netns.sh "$here/netns.sh" "$bin" "$work/venv/bin/python" "$work/node" "$work"
 
 echo "== stopping the simulator (SIGTERM)"
 kill -TERM "$sim_pid"
