@@ -44,9 +44,10 @@ use crate::secret::Secret;
 
 pub use places::{
     ACCESS_KEY_ID_VARS, ACCESS_KEY_SECRET_VARS, CLI_PROFILE_DISABLED_VAR, CREDENTIALS_FILE_VAR,
-    CREDENTIALS_URI_VAR, ECS_METADATA_VAR, OIDC_PROVIDER_ARN_VAR, OIDC_TOKEN_FILE_VAR,
-    PROFILE_VARS, ProfileFile, REGION_VARS, ROLE_ARN_VAR, ROLE_SESSION_NAME_VAR,
-    SECURITY_TOKEN_VARS, STS_ENDPOINT_VAR, STS_REGION_VAR, ShownPath, VPC_ENDPOINT_VAR,
+    CREDENTIALS_URI_VAR, DISABLE_EXTERNAL_PROCESS_VAR, ECS_METADATA_VAR, OIDC_PROVIDER_ARN_VAR,
+    OIDC_TOKEN_FILE_VAR, PROFILE_VARS, ProfileFile, REGION_VARS, ROLE_ARN_VAR,
+    ROLE_SESSION_NAME_VAR, SECURITY_TOKEN_VARS, STS_ENDPOINT_VAR, STS_REGION_VAR, ShownPath,
+    VPC_ENDPOINT_VAR,
 };
 use places::{ALIYUN_CLI_CONFIG, CREDENTIALS_FILES};
 pub use plan::Plan;
@@ -184,6 +185,17 @@ pub fn resolve_from_process(
 /// Walks the chain described in the module docs.
 pub fn resolve(input: &Inputs<'_>) -> Result<Resolved, CredentialsError> {
     let found = find(input)?;
+    let blocked = var(input.env, DISABLE_EXTERNAL_PROCESS_VAR)
+        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    if blocked && let Some(mode) = found.plan.runs_something_else() {
+        return Err(CredentialsError::Incomplete {
+            origin: found.source.to_string(),
+            problem: format!(
+                "it uses mode {mode}, which {DISABLE_EXTERNAL_PROCESS_VAR} blocks; unset it, or \
+                 choose another profile"
+            ),
+        });
+    }
     Ok(Resolved {
         plan: found.plan,
         source: found.source,

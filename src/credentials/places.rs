@@ -52,6 +52,8 @@ pub const STS_REGION_VAR: &str = "ALIBABA_CLOUD_STS_REGION";
 pub const VPC_ENDPOINT_VAR: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
 /// A URI answering credentials as JSON.
 pub const CREDENTIALS_URI_VAR: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
+/// `1` or `true` refuses the External and CredentialsURI modes (as the aliyun CLI does).
+pub const DISABLE_EXTERNAL_PROCESS_VAR: &str = "ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS";
 /// The ECS instance RAM role's name.
 pub const ECS_METADATA_VAR: &str = "ALIBABA_CLOUD_ECS_METADATA";
 

@@ -57,6 +57,16 @@ impl Plan {
         }
     }
 
+    /// The mode, anywhere in a chain, that runs a command or asks a URI (External,
+    /// CredentialsURI), which `ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS` forbids.
+    pub fn runs_something_else(&self) -> Option<&'static str> {
+        match self {
+            Plan::External { .. } | Plan::Uri { .. } => Some(self.mode()),
+            Plan::AssumeRole { source, .. } => source.runs_something_else(),
+            Plan::Static(_) | Plan::Oidc { .. } | Plan::EcsRamRole { .. } => None,
+        }
+    }
+
     /// The provider that yields this plan's credentials, labelled `label` (never a secret).
     pub fn provider(
         &self,

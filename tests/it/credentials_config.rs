@@ -851,3 +851,33 @@ fn shown_paths_abbreviate_home_only() {
     let outside = ecsimg::credentials::ShownPath::new("/home/user2/x", Some(home));
     assert_eq!(outside.to_string(), "/home/user2/x");
 }
+
+#[test]
+fn chains_and_blocked_modes_are_refused_before_anything_runs() {
+    let cli = r#"{"current": "a", "profiles": [
+        {"name": "a", "mode": "ChainableRamRoleArn", "source_profile": "b", "ram_role_arn": "acs:ram::1:role/x"},
+        {"name": "b", "mode": "ChainableRamRoleArn", "source_profile": "a", "ram_role_arn": "acs:ram::1:role/x"},
+        {"name": "ext", "mode": "External", "process_command": "/bin/echo {}"},
+        {"name": "via-ext", "mode": "ChainableRamRoleArn", "source_profile": "ext", "ram_role_arn": "acs:ram::1:role/x"}
+    ]}"#;
+    let e = World::new().file(".aliyun/config.json", cli).err();
+    assert!(matches!(e, CredentialsError::ChainCycle { .. }), "{e}");
+    assert!(e.to_string().contains("a → b → a"), "{e}");
+    for profile in ["ext", "via-ext"] {
+        let r = World::new()
+            .file(".aliyun/config.json", cli)
+            .profile_flag(profile)
+            .ok();
+        assert_eq!(r.plan.runs_something_else(), Some("External"));
+        let e = World::new()
+            .file(".aliyun/config.json", cli)
+            .profile_flag(profile)
+            .env("ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS", "true")
+            .err();
+        assert!(
+            e.to_string()
+                .contains("mode External, which ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS blocks"),
+            "{e}"
+        );
+    }
+}

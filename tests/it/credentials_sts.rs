@@ -645,3 +645,37 @@ async fn the_simulator_checks_every_security_token() {
             .is_some_and(|e| e == sim.clock().now() + chrono::Duration::seconds(900))
     );
 }
+
+#[test]
+fn the_sandbox_sends_a_profiles_sts_calls_to_its_simulator() {
+    let env = Env::new("50");
+    let home = env.dir.path();
+    std::fs::create_dir_all(home.join(".aliyun")).expect("mkdir");
+    // The profile names a real STS endpoint: the sandbox must not go there.
+    let profile = role_profile("dev", BUILDER).replace(
+        r#""ram_session_name""#,
+        r#""sts_endpoint": "https://sts.cn-hangzhou.aliyuncs.com", "ram_session_name""#,
+    );
+    std::fs::write(home.join(".aliyun/config.json"), cli_config(&profile)).expect("write");
+    let recipe = env.recipe("sandbox.toml", &recipe(RUNNING, "sandbox-sts"));
+    let out = env
+        .cmd_without_endpoint(&[
+            "create",
+            "--recipe",
+            &recipe,
+            "--yes",
+            "--no-wait",
+            "--sandbox",
+        ])
+        .args(["--profile", "dev"])
+        .output()
+        .expect("ecsimg runs");
+    // No network here: reaching the profile's real endpoint would have failed the create.
+    assert_exit(&out, 0);
+    let journal = journal_text(&env);
+    assert!(
+        journal.contains("RamRoleArn via aliyun CLI profile 'dev'"),
+        "{journal}\n{}",
+        text(&out.stderr)
+    );
+}
