@@ -407,6 +407,33 @@ mod tests {
     }
 
     #[test]
+    fn the_tls_and_metadata_listeners_follow_the_same_exposure_rules() {
+        let public: SocketAddr = "0.0.0.0:443".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:443".parse().unwrap();
+        let sandbox = KeyPair::sandbox();
+        let refusal = exposure_tls(public, &sandbox, false).unwrap_err();
+        assert!(
+            refusal.contains("--allow-public-with-sandbox-key"),
+            "{refusal}"
+        );
+        assert!(matches!(exposure_tls(public, &sandbox, true),
+            Ok(Exposure::Public(w)) if w.starts_with("WARNING: serving HTTPS")));
+        assert_eq!(exposure_tls(local, &sandbox, false), Ok(Exposure::Local));
+        let own = key_pair(Some("LTAIown".into()), Some("s3cret".into())).unwrap();
+        assert!(matches!(exposure_tls(public, &own, false),
+            Ok(Exposure::Public(w)) if !w.contains("plain HTTP")));
+        for quiet in ["127.0.0.1:80", "100.100.100.200:80", "[::1]:80"] {
+            assert_eq!(metadata_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        assert!(metadata_warning("0.0.0.0:80".parse().unwrap()).is_some());
+        // The CA is only written for a TLS listener.
+        let err = parse(&["--ca-out", "ca.pem"]).unwrap_err().to_string();
+        assert!(err.contains("--tls-listen"), "{err}");
+        let args = parse(&["--tls-listen", "127.0.0.1:0", "--ca-out", "ca.pem"]).unwrap();
+        assert!(config(&args).unwrap().tls_listen.is_some());
+    }
+
+    #[test]
     fn the_banner_names_the_key_in_use_and_never_a_given_secret() {
         assert_eq!(
             key_banner(&KeyPair::sandbox()),

@@ -449,3 +449,88 @@ async fn silent_clients_hold_a_tls_or_metadata_slot_only_until_the_header_deadli
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
     }
 }
+
+/// `sim serve --tls-listen --ca-out --metadata-listen`: the CA is on disk, public and PEM by the
+/// time the three banner lines are out, and both listeners answer at the printed addresses.
+#[tokio::test]
+async fn sim_serve_prints_every_listener_and_writes_the_ca_first() {
+    use std::io::BufRead as _;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecsimg"))
+        .args([
+            "sim",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--ca-out")
+        .arg(&ca)
+        .args(["--metadata-listen", "127.0.0.1:0"])
+        .env_remove("ECSIMG_SIM_ACCESS_KEY_ID")
+        .env_remove("ECSIMG_SIM_ACCESS_KEY_SECRET")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sim serve runs");
+    let stdout = child.stdout.take().expect("piped");
+    let lines: Vec<String> = std::io::BufReader::new(stdout)
+        .lines()
+        .take(3)
+        .map(|l| l.expect("a line"))
+        .collect();
+    let pem = std::fs::read_to_string(&ca);
+    let mode = std::fs::metadata(&ca).map(|m| {
+        use std::os::unix::fs::PermissionsExt as _;
+        m.permissions().mode() & 0o777
+    });
+    // Both answer: the metadata service names the sandbox's role; the HTTPS listener, trusted
+    // through the CA just written, answers an unsigned call with ECS's error envelope.
+    let after = |line: &str, prefix: &str| line.strip_prefix(prefix).map(str::to_string);
+    let answers = match (
+        pem.as_deref().ok(),
+        lines.get(1).and_then(|l| after(l, "listening on ")),
+        lines.get(2).and_then(|l| after(l, "metadata service on ")),
+    ) {
+        (Some(pem), Some(https), Some(metadata)) => {
+            let http = reqwest::Client::builder()
+                .tls_certs_merge(ecsimg::api::client::extra_roots(pem).expect("roots"))
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client");
+            let role = status(http.get(format!("{metadata}{LIST}"))).await;
+            let api = status(http.get(format!("{https}/?Action=DescribeRegions"))).await;
+            Some((role, api))
+        }
+        _ => None,
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let exit = child.wait().expect("exits");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with("listening on http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("listening on https://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("metadata service on http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    let pem = pem.expect("the CA was written before the banner");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE"));
+    assert_eq!(mode.expect("metadata"), 0o644);
+    let (role, api) = answers.expect("both listeners were asked");
+    assert_eq!(role, (200, ROLE.to_string()));
+    assert_eq!(api.0, 400, "{}", api.1);
+    assert!(api.1.contains("\"Code\":\"MissingParameter\""), "{}", api.1);
+    assert_eq!(exit.code(), Some(0));
+}
