@@ -2,8 +2,9 @@
 //! read from the instance metadata service (`http://100.100.100.200`), as the official
 //! credential libraries read them:
 //!
-//! 1. `PUT /latest/api/token` asks for a session token (the hardened mode, "IMDSv2"); when that
-//!    fails ecsimg goes on without one, unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`;
+//! 1. `PUT /latest/api/token` asks for a session token (the hardened mode, "IMDSv2"); when the
+//!    service refuses it ecsimg goes on without one, unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`
+//!    (when nothing answers at all, that is the error);
 //! 2. the role is the one named (profile `ram_role_name`, else `ALIBABA_CLOUD_ECS_METADATA`),
 //!    else the one `GET /latest/meta-data/ram/security-credentials/` names;
 //! 3. `GET …/security-credentials/<role>` answers the credentials (`"Code": "Success"`).
@@ -169,7 +170,10 @@ impl MetadataFetch {
         ))
     }
 
-    /// A session token, or `None` to go on without one (when that is allowed).
+    /// A session token, or `None` to go on without one (when that is allowed). A service
+    /// that does not answer at all is an error at once: unlike the official libraries, ecsimg
+    /// does not spend another timeout on a read without a token when nothing is there (off
+    /// ECS, the chain's last step would otherwise cost two seconds instead of one).
     async fn token(&self) -> Result<Option<String>, ProviderError> {
         let answer = self
             .http
@@ -177,6 +181,12 @@ impl MetadataFetch {
             .header(TTL_HEADER, TOKEN_TTL_SECONDS)
             .send()
             .await;
+        let answer = match answer {
+            Err(e) if e.is_connect() || e.is_timeout() => {
+                return Err(self.failure(transport(&e)));
+            }
+            other => other,
+        };
         let outcome = match answer {
             Ok(response) if response.status().is_success() => read_text(response)
                 .await
