@@ -534,3 +534,30 @@ async fn sim_serve_prints_every_listener_and_writes_the_ca_first() {
     assert!(api.1.contains("\"Code\":\"MissingParameter\""), "{}", api.1);
     assert_eq!(exit.code(), Some(0));
 }
+
+/// A service that accepts connections and never answers (what a host that is no ECS instance
+/// may look like through a proxy or a firewall): one request, one second, then the error —
+/// no second wait for a read without a token.
+#[tokio::test]
+async fn a_silent_service_costs_one_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let fetch = MetadataFetch::new(None, &settings(endpoint.clone())).expect("fetch");
+    let started = std::time::Instant::now();
+    let e = fetch.fetch().await.unwrap_err().to_string();
+    let took = started.elapsed();
+    assert!(e.contains("no answer in time"), "{e}");
+    assert!(took < Duration::from_millis(1900), "{took:?}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
