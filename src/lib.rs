@@ -12,6 +12,7 @@ pub mod duration;
 pub mod journal;
 pub mod policy;
 pub mod regular_file;
+pub mod search;
 pub mod secret;
 pub mod session;
 pub mod signals;

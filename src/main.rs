@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             }
             Some(Command::Completions { shell }) => cli::completions(shell),
             Some(Command::Preview(args)) => cli::preview::run(args, &options),
+            Some(Command::Policy(args)) => cli::policy::run(args, &options).await,
             Some(Command::Create(args)) => {
                 cli::create::run(args, &options, interrupt_token()).await
             }

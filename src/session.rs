@@ -13,7 +13,6 @@ use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
 use crate::credentials::ecs_ram_role::MetadataSettings;
 use crate::credentials::{self, CredentialsError, Flags, Wiring};
-use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;
 
@@ -173,13 +172,34 @@ impl Session {
         simulator: SimConfig,
         region: &str,
     ) -> Result<Session, SessionError> {
+        let key = simulator.keys.clone();
+        Session::open_sandbox_as(config, simulator, region, key).await
+    }
+
+    /// [`Session::open_sandbox`] signing with `key`: the simulator's own pair, or one of its
+    /// seed's `[[access_keys]]` (tests of what a RAM policy allows).
+    pub async fn open_sandbox_as(
+        config: LoadedConfig,
+        simulator: SimConfig,
+        region: &str,
+        key: sim::KeyPair,
+    ) -> Result<Session, SessionError> {
         let running = sim::start(simulator).await?;
         let endpoint = Endpoint::parse(&running.url()).map_err(SessionError::SandboxAddress)?;
-        let source = "sandbox key pair (built in)";
+        let credential_source = if key.is_sandbox() {
+            "sandbox key pair (built in)".to_string()
+        } else {
+            format!("simulator key {}", key.id)
+        };
+        let credentials = Credentials {
+            access_key_id: key.id,
+            access_key_secret: key.secret,
+            security_token: None,
+        };
         Ok(Session {
             config,
-            credentials: Arc::new(Static::new(sandbox_key(), source)),
-            credential_source: source.into(),
+            credentials: Arc::new(Static::new(credentials, credential_source.clone())),
+            credential_source,
             region: region.into(),
             endpoint: Some(endpoint),
             sandbox: Some(running),
@@ -257,15 +277,6 @@ fn wiring(
         call_timeout: network.call_timeout,
         max_attempts: network.max_attempts,
         now: system_now(),
-    }
-}
-
-/// The sandbox's published key pair.
-fn sandbox_key() -> Credentials {
-    Credentials {
-        access_key_id: sim::SANDBOX_ACCESS_KEY_ID.into(),
-        access_key_secret: Secret::new(sim::SANDBOX_ACCESS_KEY_SECRET),
-        security_token: None,
     }
 }
 

@@ -37,6 +37,8 @@ fuzz_target!(|input: (&str, u32, f64)| {
         recommend: String::new(),
         host_id: String::new(),
         retry_after: asked,
+        access_denied: None,
+        refused: None,
     }));
     let policy = RetryPolicy::default();
     let delay = policy.delay_for(retry, &error, fraction);

@@ -316,7 +316,7 @@ impl Client {
     ///
     /// `idempotent` says whether a retry is safe after the server may have acted (a dropped
     /// connection, a 5xx); otherwise only throttling and failed connects are retried.
-    async fn call_to<T: DeserializeOwned>(
+    pub(super) async fn call_to<T: DeserializeOwned>(
         &self,
         product: &Product,
         action: &str,
@@ -396,7 +396,7 @@ impl Client {
                 && in_time;
             if !retry {
                 debug!(action, attempt, error = %error, "call failed");
-                return Err(error);
+                return Err(error.for_call(action, call.params));
             }
             debug!(action, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::select! {

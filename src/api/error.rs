@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::denial::{AccessDeniedDetail, RefusedCall, is_permission_code};
 use super::lenient;
 use super::redact::Redactor;
 /// Kept here for the callers that found it here first; the helper lives in [`crate::text`].
@@ -46,6 +47,17 @@ pub struct ServiceError {
     pub host_id: String,
     /// `x-acs-retry-after`, when the server asked for a pause.
     pub retry_after: Option<Duration>,
+    /// A permission refusal's `AccessDeniedDetail`, when the answer carried one.
+    pub access_denied: Option<Box<AccessDeniedDetail>>,
+    /// The refused call, kept for permission refusals only (see [`ApiError::for_call`]).
+    pub refused: Option<Box<RefusedCall>>,
+}
+
+impl ServiceError {
+    /// Whether RAM refused the call: a permission code, or an `AccessDeniedDetail`.
+    pub fn is_permission_denied(&self) -> bool {
+        is_permission_code(&self.code) || self.access_denied.is_some()
+    }
 }
 
 /// A failed ECS call.
@@ -180,6 +192,21 @@ impl ApiError {
         }
     }
 
+    /// The error of a call to `operation` with `params`: a permission refusal keeps the call,
+    /// so it can be explained as "this action on these resources" (`policy::denial`).
+    pub fn for_call(self, operation: &str, params: &[(String, String)]) -> ApiError {
+        match self {
+            ApiError::Service(mut e) if e.is_permission_denied() => {
+                e.refused = Some(Box::new(RefusedCall {
+                    operation: operation.to_string(),
+                    params: params.to_vec(),
+                }));
+                ApiError::Service(e)
+            }
+            other => other,
+        }
+    }
+
     /// What the code means and how to fix it, from `assets/errors.toml`.
     pub fn explanation(&self) -> Option<&'static Explanation> {
         self.code().and_then(explain)
@@ -206,6 +233,8 @@ impl ApiError {
             recommend: String,
             #[serde(deserialize_with = "lenient::text")]
             host_id: String,
+            #[serde(alias = "accessDeniedDetail")]
+            access_denied_detail: Option<serde_json::Value>,
         }
         let quote = |text: &str| printable(&redactor.redact(text), MAX_TEXT);
         match serde_json::from_slice::<Envelope>(body) {
@@ -217,6 +246,12 @@ impl ApiError {
                 recommend: quote(&env.recommend),
                 host_id: quote(&env.host_id),
                 retry_after,
+                access_denied: env
+                    .access_denied_detail
+                    .as_ref()
+                    .and_then(|v| AccessDeniedDetail::from_value(v, quote))
+                    .map(Box::new),
+                refused: None,
             })),
             Ok(_) => ApiError::decode(
                 http_status,
@@ -307,6 +342,8 @@ impl ApiError {
             recommend: String::new(),
             host_id: String::new(),
             retry_after,
+            access_denied: None,
+            refused: None,
         }))
     }
 }

@@ -2,6 +2,7 @@
 //! operations, errors and retries.
 
 pub mod client;
+pub mod denial;
 pub mod endpoint;
 pub mod error;
 pub mod lenient;

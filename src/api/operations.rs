@@ -7,11 +7,12 @@ use futures::{Stream, TryStreamExt};
 use super::client::Client;
 use super::error::ApiError;
 use super::model::{
-    CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
-    DescribeRegionsResponse, DescribeSnapshotsResponse, Disk, DiskQuery, Image, ImageQuery,
-    Instance, InstanceQuery, ListResourceGroupsResponse, Region, RequestIdOnly, ResourceGroup,
-    Snapshot, SnapshotQuery,
+    CallerIdentity, CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse,
+    DescribeInstancesResponse, DescribeRegionsResponse, DescribeSnapshotsResponse, Disk, DiskQuery,
+    Image, ImageQuery, Instance, InstanceQuery, ListResourceGroupsResponse, Region, RequestIdOnly,
+    ResourceGroup, Snapshot, SnapshotQuery,
 };
+use super::product;
 use crate::text::printable;
 
 type Params = Vec<(String, String)>;
@@ -162,6 +163,26 @@ impl Client {
 
     /// The account's resource groups (ListResourceGroups, every status), page by page: the
     /// IDs CreateImage's `ResourceGroupId` takes. Account-wide, so no region is sent.
+    /// STS GetCallerIdentity: the account (and principal) these credentials belong to. Any
+    /// caller may ask; the answer names the account in a build's RAM policy.
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, ApiError> {
+        let identity: CallerIdentity = self
+            .call_to(&product::STS, "GetCallerIdentity", &[], true)
+            .await?;
+        // The account is put into ARNs: only digits are taken for one.
+        if identity.account_id.is_empty()
+            || !identity.account_id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(ApiError::decode(
+                200,
+                "the GetCallerIdentity answer has no account ID of digits",
+                identity.account_id.as_bytes(),
+                &self.redactor(),
+            ));
+        }
+        Ok(identity)
+    }
+
     pub fn list_resource_groups(
         &self,
     ) -> impl Stream<Item = Result<Vec<ResourceGroup>, ApiError>> + Send + 'static {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::api::ApiError;
+use crate::policy;
 
 /// What the process tells its caller. Scripts branch on these, so they never change meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,17 @@ impl fmt::Display for Failure {
 /// field to change, then the troubleshooting link.
 pub fn describe_api_error(error: &ApiError) -> String {
     let mut text = error.to_string();
-    if let Some(explanation) = error.explanation() {
+    if let Some(denied) = policy::explain(error) {
+        let meaning = error
+            .explanation()
+            .map(|e| format!("{} ", e.meaning))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n  what it means: {meaning}{}\n  what to do: {}",
+            denied.missing(),
+            denied.fix()
+        ));
+    } else if let Some(explanation) = error.explanation() {
         text.push_str(&format!(
             "\n  what it means: {}\n  what to do: {}",
             explanation.meaning, explanation.fix
@@ -172,6 +183,8 @@ mod tests {
             recommend: "https://api.aliyun.com/troubleshoot?q=x".into(),
             host_id: String::new(),
             retry_after: None,
+            access_denied: None,
+            refused: None,
         }));
         let failure = Failure::api("CreateImage failed", &error);
         assert_eq!(failure.exit, Exit::Api);
@@ -184,6 +197,31 @@ mod tests {
         assert!(text.contains("what to do: "), "{text}");
         assert!(
             text.contains("troubleshooting: https://api.aliyun.com"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn permission_refusals_name_the_action_and_the_statement_to_add() {
+        let body = br#"{"Code":"Forbidden.RAM","Message":"User not authorized to operate on the specified resource, or this API doesn't support RAM.","RequestId":"R-1",
+            "AccessDeniedDetail":{"AuthAction":"ecs:StopInstances","NoPermissionType":"ImplicitDeny"}}"#;
+        let params = vec![
+            ("RegionId".to_string(), "cn-hangzhou".to_string()),
+            ("InstanceId.1".to_string(), "i-1".to_string()),
+        ];
+        let error = ApiError::from_response(403, None, body, &crate::api::Redactor::default())
+            .for_call("StopInstances", &params);
+        let text = Failure::api("StopInstances failed", &error).to_string();
+        assert!(
+            text.contains(
+                "Missing permission: ecs:StopInstances on acs:ecs:cn-hangzhou:*:instance/i-1."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"{"Effect":"Allow","Action":"ecs:StopInstances","Resource":"acs:ecs:cn-hangzhou:*:instance/i-1"}"#
+            ),
             "{text}"
         );
     }

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod follow;
 pub mod history;
 pub mod output;
+pub mod policy;
 pub mod power;
 pub mod preview;
 pub mod recipe;
@@ -62,6 +63,7 @@ pub enum Command {
     Create(create::CreateArgs),
     Watch(watch::WatchArgs),
     Preview(preview::PreviewArgs),
+    Policy(policy::PolicyArgs),
     History(history::HistoryArgs),
     /// Print a shell completion script, e.g. `ecsimg completions bash > ~/.local/share/bash-completion/completions/ecsimg`.
     Completions {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::check_options;
 use super::exit::{Exit, Failure};
 use super::recipe::{self, Override};
+use crate::policy;
 use crate::session::SessionOptions;
 use crate::spec::stop::{PowerCalls, power_calls};
 use crate::spec::{cli_line, to_params, to_recipe};
@@ -43,6 +44,8 @@ pub enum PreviewFormat {
     Json,
     /// The recipe after `{date}` and `--set`, normalised.
     Recipe,
+    /// The RAM policy the build needs, as `ecsimg policy` prints it.
+    Policy,
 }
 
 /// Runs `ecsimg preview`. The global options are checked as every command checks them,
@@ -87,6 +90,7 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
             format!("{}\n", Value::Object(object))
         }
         PreviewFormat::Recipe => to_recipe(&spec),
+        PreviewFormat::Policy => format!("{}\n", policy::for_spec(&spec, None).json()),
     };
     print!("{text}");
     if power.is_some() && args.format == PreviewFormat::Json {
@@ -95,7 +99,8 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
              again after (StartInstances); --format params or cli shows those calls"
         );
     }
-    if spec.client_token.is_none() && args.format != PreviewFormat::Recipe {
+    let about_requests = !matches!(args.format, PreviewFormat::Recipe | PreviewFormat::Policy);
+    if spec.client_token.is_none() && about_requests {
         eprintln!(
             "note: `ecsimg create` adds a fresh ClientToken to each submission (set client_token \
              in the recipe to pin one)"

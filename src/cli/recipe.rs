@@ -11,6 +11,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
 use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe};
+use crate::text::line_column;
 
 pub use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
 
@@ -272,7 +273,7 @@ fn relocate(
             problem.message = format!("(from --set {}) {}", o.key, problem.message);
             None
         }
-        (None, Some(path), Some(table)) => span_of(table, path).map(|at| position(text, at)),
+        (None, Some(path), Some(table)) => span_of(table, path).map(|at| line_column(text, at)),
         _ => None,
     };
     problem
@@ -297,14 +298,6 @@ fn descend(value: &toml::Spanned<DeValue<'_>>, path: &[Segment]) -> Option<usize
         (DeValue::Array(items), Segment::Index(i)) => descend(items.get(*i)?, rest),
         _ => None,
     }
-}
-
-/// 1-based line and character column of byte offset `at`.
-fn position(text: &str, at: usize) -> (usize, usize) {
-    let before = text.get(..at).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    (line, column)
 }
 
 /// Sets one override in the document, creating tables as needed.

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::text::line_column;
+
 /// A config file that parsed badly or holds a bad value, located as precisely as TOML allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidConfig {
@@ -70,16 +72,6 @@ fn hint_for(message: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// 1-based line and column (in characters) of byte offset `at`.
-pub(super) fn line_column(text: &str, at: usize) -> (usize, usize) {
-    let at = at.min(text.len());
-    let before = text.get(..at).unwrap_or(text);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.matches('\n').count() + 1;
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
 }
 
 /// The dotted path of the innermost key whose name or value covers byte offset `at`.

@@ -1,8 +1,8 @@
 //! The config file read, refused and located.
 
-use super::invalid::line_column;
 use super::*;
 use crate::secret::Secret;
+use crate::text::line_column;
 
 const FILE: &str = "/cfg/config.toml";
 

@@ -11,6 +11,7 @@
 //! send it.
 
 use super::error::SimError;
+use super::keyring::{Keyring, Principal};
 use super::nonces::{NonceStore, Refusal, TIME_WINDOW};
 use super::params::Params;
 use super::request::RawRequest;
@@ -19,7 +20,7 @@ use super::sts::{Caller, Sts};
 use crate::api::sign;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Headers every V3 request must sign.
 const V3_REQUIRED_SIGNED: &[&str] = &[
@@ -30,29 +31,6 @@ const V3_REQUIRED_SIGNED: &[&str] = &[
     "x-acs-signature-nonce",
     "x-acs-content-sha256",
 ];
-
-/// The one access key pair the simulator accepts.
-#[derive(Debug, Clone)]
-pub struct KeyPair {
-    pub id: String,
-    pub secret: Secret,
-}
-
-impl KeyPair {
-    /// The documented sandbox pair, which anyone can sign with.
-    pub fn sandbox() -> Self {
-        Self {
-            id: super::SANDBOX_ACCESS_KEY_ID.into(),
-            secret: Secret::new(super::SANDBOX_ACCESS_KEY_SECRET),
-        }
-    }
-
-    /// Whether this is the published sandbox pair (both halves).
-    pub fn is_sandbox(&self) -> bool {
-        self.id == super::SANDBOX_ACCESS_KEY_ID
-            && self.secret.expose() == super::SANDBOX_ACCESS_KEY_SECRET
-    }
-}
 
 /// Which signature scheme a request used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +47,8 @@ pub struct Authenticated {
     /// `None` for an unsigned request.
     pub scheme: Option<Scheme>,
     pub caller: Caller,
+    /// Whose key signed it, with the policies that bound it (`None`: unsigned).
+    pub principal: Option<Arc<Principal>>,
 }
 
 /// Checks a request and returns its action and parameters.
@@ -77,7 +57,7 @@ pub struct Authenticated {
 /// nonces. A full nonce store answers `Throttling` (see [`NonceStore`]).
 pub fn authenticate(
     req: &RawRequest,
-    keys: &KeyPair,
+    keys: &Keyring,
     sts: &Mutex<Sts>,
     now: DateTime<Utc>,
     nonces: &Mutex<NonceStore>,
@@ -85,9 +65,10 @@ pub fn authenticate(
     if let Some(anonymous) = anonymous(req)? {
         return Ok(anonymous);
     }
+    // A long-term key of the keyring, or temporary credentials STS issued.
     let secret_of = |id: &str| -> Result<Secret, SimError> {
-        if id == keys.id {
-            return Ok(keys.secret.clone());
+        if let Some(principal) = keys.get(id) {
+            return Ok(principal.secret.clone());
         }
         let sts = sts.lock().unwrap_or_else(PoisonError::into_inner);
         sts.secret_of(id)
@@ -98,10 +79,21 @@ pub fn authenticate(
         Some(authorization) => (verify_v3(req, authorization, &secret_of, now)?, Scheme::V3),
         None => (verify_v1(req, &secret_of, now)?, Scheme::V1),
     };
-    let caller = sts
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .check_token(&verified.key_id, &keys.id, verified.token.as_deref(), now)?;
+    let long_term = keys.get(&verified.key_id);
+    let (caller, principal) = {
+        let sts = sts.lock().unwrap_or_else(PoisonError::into_inner);
+        let caller = sts.check_token(
+            &verified.key_id,
+            long_term.is_some(),
+            verified.token.as_deref(),
+            now,
+        )?;
+        let principal = match long_term {
+            Some(principal) => principal,
+            None => sts.principal_of(&caller)?,
+        };
+        (caller, principal)
+    };
     let recorded = nonces
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -112,6 +104,7 @@ pub fn authenticate(
             params: verified.params,
             scheme: Some(scheme),
             caller,
+            principal: Some(principal),
         }),
         Err(Refusal::Used) => Err(SimError::nonce_used()),
         Err(Refusal::Full { retry_after }) => {
@@ -156,6 +149,7 @@ fn anonymous(req: &RawRequest) -> Result<Option<Authenticated>, SimError> {
         params,
         scheme: None,
         caller: Caller::Anonymous,
+        principal: None,
     }))
 }
 

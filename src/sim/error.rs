@@ -15,6 +15,8 @@ pub struct SimError {
     pub message: String,
     /// `x-acs-retry-after` in milliseconds (throttling only).
     pub retry_after_ms: Option<u64>,
+    /// `AccessDeniedDetail` of a RAM denial.
+    pub access_denied: Option<Box<Value>>,
 }
 
 impl SimError {
@@ -24,6 +26,7 @@ impl SimError {
             code: code.to_string(),
             message: message.into(),
             retry_after_ms: None,
+            access_denied: None,
         }
     }
 
@@ -37,7 +40,7 @@ impl SimError {
     /// The JSON body: `RequestId`, `HostId`, `Code`, `Message`, `Recommend` (whose link names
     /// the product that answered, `Ecs` or `ResourceManager`).
     pub fn envelope(&self, request_id: &str, host_id: &str, product: &str) -> Value {
-        json!({
+        let mut envelope = json!({
             "RequestId": request_id,
             "HostId": host_id,
             "Code": self.code,
@@ -46,7 +49,11 @@ impl SimError {
                 "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={request_id}",
                 self.code
             ),
-        })
+        });
+        if let (Some(detail), Value::Object(fields)) = (&self.access_denied, &mut envelope) {
+            fields.insert("AccessDeniedDetail".into(), (**detail).clone());
+        }
+        envelope
     }
 
     // --- protocol and authentication (§5.3) -------------------------------------------------
@@ -295,6 +302,14 @@ impl SimError {
             "Forbidden.RAM",
             "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
         )
+    }
+
+    /// A RAM denial with its `AccessDeniedDetail`.
+    pub fn access_denied(detail: Option<Value>) -> Self {
+        Self {
+            access_denied: detail.map(Box::new),
+            ..Self::forbidden_ram()
+        }
     }
 
     // --- resources --------------------------------------------------------------------------

@@ -352,6 +352,7 @@ mod tests {
             trusted_roles: Vec::new(),
             trusted_oidc: Vec::new(),
             external_id: None,
+            policy: None,
         };
         let directory = Directory {
             account_id: 1,
@@ -466,7 +467,7 @@ mod tests {
         let token = first["SecurityToken"].as_str().unwrap();
         let valid = |at| {
             let sts = sessions.lock().unwrap();
-            sts.check_token(id, "LTAI", Some(token), at)
+            sts.check_token(id, false, Some(token), at)
         };
         assert!(valid(now).is_ok());
         // The same until half the lifetime, then new ones (the old still valid meanwhile).

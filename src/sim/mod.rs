@@ -20,11 +20,13 @@ mod body;
 mod clock;
 mod error;
 mod faults;
+mod keyring;
 pub mod limits;
 pub mod metadata;
 mod nonces;
 mod ops;
 mod params;
+mod permissions;
 mod request;
 mod route;
 mod seed;
@@ -33,10 +35,11 @@ mod state;
 mod sts;
 mod tls;
 
-pub use auth::{Authorization, KeyPair, parse_authorization};
+pub use auth::{Authorization, parse_authorization};
 pub use clock::Clock;
 pub use error::SimError;
 pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};
+pub use keyring::KeyPair;
 pub use limits::Limits;
 pub use seed::{SANDBOX_TOML, Seed, SeedError};
 pub use tls::TlsError;
@@ -173,6 +176,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
     };
     let metadata = seed.metadata();
     let names = tls::names_for_regions(seed.region_ids());
+    let keys = keyring::Keyring::new(&config.keys, seed.access_keys());
     let sts = Sts::new(seed.sts_directory(), config.rng_seed);
     let state = seed.into_state(config.speed, config.rng_seed);
     let api = bind(config.listen).await?;
@@ -206,7 +210,7 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         });
     }
     let shared = Arc::new(server::Shared {
-        keys: config.keys,
+        keys,
         sts: Mutex::new(sts),
         clock: config.clock,
         state: RwLock::new(state),

@@ -9,15 +9,17 @@
 //! a form (see `body`), and a failing `accept` (out of file descriptors) backs off instead of
 //! spinning.
 
-use super::auth::{self, KeyPair};
+use super::auth;
 use super::body::{self, BodyError, MAX_BODY_BYTES, MAX_FORM_BYTES};
 use super::clock::Clock;
 use super::error::SimError;
 use super::faults::{Decision, Faults};
+use super::keyring::Keyring;
 use super::limits::Limits;
 use super::metadata::{self, Metadata};
 use super::nonces::NonceStore;
 use super::ops;
+use super::permissions;
 use super::request::{self, RawRequest};
 use super::route;
 use super::state::State;
@@ -45,7 +47,7 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 /// Everything a request handler needs, shared by all connections.
 #[derive(Debug)]
 pub struct Shared {
-    pub keys: KeyPair,
+    pub keys: Keyring,
     /// Roles, OIDC providers and the temporary credentials issued.
     pub sts: Mutex<Sts>,
     pub clock: Clock,
@@ -276,6 +278,13 @@ async fn handle(
     let action = authenticated.action;
     let product = action.product().name;
     let respond = |result| self::respond(result, request_id, host, product);
+    let owner_id = shared.state().account.owner_id;
+    // An unsigned request (AssumeRoleWithOIDC) is judged by its role's trust, not by RAM.
+    if let Some(principal) = &authenticated.principal
+        && let Err(e) = permissions::authorize(principal, action, &authenticated.params, owner_id)
+    {
+        return Ok(respond(Err(e)));
+    }
     let latency = shared.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

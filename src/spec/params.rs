@@ -68,6 +68,46 @@ pub fn to_params(spec: &ImageSpec) -> Vec<(String, String)> {
     out
 }
 
+/// What a CreateImage request acts on, read back from its parameters: the source instance, the
+/// snapshots it names, and the tags it sets (in `Tag.N` order). RAM authorizes the request
+/// against these, so the policy ecsimg generates and the simulator that enforces one read the
+/// same names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub instance: Option<String>,
+    pub snapshots: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+pub fn touched(params: &[(String, String)]) -> Touched {
+    let mut touched = Touched::default();
+    let mut tags: std::collections::BTreeMap<u32, (Option<&str>, &str)> = Default::default();
+    for (name, value) in params {
+        if value.is_empty() && !name.starts_with("Tag.") {
+            continue;
+        }
+        let indexed = |prefix: &str, field: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(field))
+                .and_then(|n| n.parse::<u32>().ok())
+        };
+        if name == "InstanceId" {
+            touched.instance = Some(value.clone());
+        } else if name == "SnapshotId" || indexed("DiskDeviceMapping.", ".SnapshotId").is_some() {
+            touched.snapshots.push(value.clone());
+        } else if let Some(n) = indexed("Tag.", ".Key") {
+            tags.entry(n).or_insert((None, "")).0 = Some(value);
+        } else if let Some(n) = indexed("Tag.", ".Value") {
+            tags.entry(n).or_insert((None, "")).1 = value;
+        }
+    }
+    touched.tags = tags
+        .into_values()
+        .filter_map(|(key, value)| Some((key?.to_owned(), value.to_owned())))
+        .collect();
+    touched
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +191,23 @@ mod tests {
             pairs(&to_params(&ImageSpec::default())),
             [("RegionId", "cn-hangzhou")]
         );
+    }
+
+    #[test]
+    fn touched_reads_back_the_sources_and_tags() {
+        let touched = touched(&to_params(&full_spec()));
+        assert_eq!(touched.instance, None);
+        assert_eq!(touched.snapshots, ["s-bp1sys", "s-bp1data"]);
+        let tags: Vec<(&str, &str)> = touched
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            tags,
+            [("team", "platform"), ("环境", "生产 环境"), ("empty", "")]
+        );
+        let instance = [("InstanceId".to_string(), "i-1".to_string())];
+        assert_eq!(super::touched(&instance).instance.as_deref(), Some("i-1"));
     }
 }

@@ -74,6 +74,8 @@ fn service(code: &str, http_status: u16) -> ApiError {
         recommend: String::new(),
         host_id: String::new(),
         retry_after: None,
+        access_denied: None,
+        refused: None,
     }))
 }
 

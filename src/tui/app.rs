@@ -277,6 +277,8 @@ impl App {
     pub fn step_verdict(&self, step: Step) -> Option<bool> {
         match step {
             Step::Review | Step::Submit => self.steps.get(step).verdict(self.answers()),
+            // The disks of a source that cannot be used are not worth a ✓.
+            Step::Disks if self.step_errors(Step::Source) > 0 => None,
             _ => Some(self.step_errors(step) == 0),
         }
     }

@@ -2,6 +2,7 @@
 //! and the ids support asks for. State, shared by the app and the steps; the view draws it.
 
 use crate::api::ApiError;
+use crate::policy;
 
 /// A failed call as shown in the error popup.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,12 +31,23 @@ impl ErrorReport {
             ),
             other => (other.to_string(), None),
         };
+        // A permission refusal says what was missing and the statement that grants it.
+        let denied = policy::explain(error);
+        let meaning = match (&denied, explanation) {
+            (Some(denied), Some(e)) => Some(format!("{} {}", e.meaning, denied.missing())),
+            (Some(denied), None) => Some(denied.missing()),
+            (None, e) => e.map(|e| e.meaning.clone()),
+        };
+        let fix = match &denied {
+            Some(denied) => Some(denied.fix()),
+            None => explanation.map(|e| e.fix.clone()),
+        };
         ErrorReport {
             doing: doing.to_string(),
             message,
             code: error.code().map(str::to_string),
-            meaning: explanation.map(|e| e.meaning.clone()),
-            fix: explanation.map(|e| e.fix.clone()),
+            meaning,
+            fix,
             request_id: error.request_id().map(str::to_string),
             recommend,
             retry,

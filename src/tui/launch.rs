@@ -10,11 +10,11 @@ use ratatui::widgets::Paragraph;
 
 use super::WizardError;
 use super::theme::Theme;
-use super::widgets::text_field::wrap;
 use crate::api::{ApiError, Client};
 use crate::config::LoadedConfig;
 use crate::session::{self, SessionError, SessionOptions};
 use crate::sim::{self, RunningSim, SimConfig};
+use crate::text::wrap;
 use crate::watch::WatchPolicy;
 
 /// Where the wizard is connected, for the header.
@@ -122,7 +122,17 @@ impl Connector {
         config: LoadedConfig,
         sim: SimConfig,
     ) -> Result<(Connector, Client, Connection), String> {
-        let connected = session::Session::open_sandbox(config, sim, sim::SANDBOX_REGION)
+        let key = sim.keys.clone();
+        Connector::open_sandbox_as(config, sim, key).await
+    }
+
+    /// [`Connector::open_sandbox`] signing with `key` (one of the seed's `[[access_keys]]`).
+    pub async fn open_sandbox_as(
+        config: LoadedConfig,
+        sim: SimConfig,
+        key: sim::KeyPair,
+    ) -> Result<(Connector, Client, Connection), String> {
+        let connected = session::Session::open_sandbox_as(config, sim, sim::SANDBOX_REGION, key)
             .await
             .map_err(|e| e.to_string())?;
         Connector::connected(connected).map_err(|e| e.to_string())

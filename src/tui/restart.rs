@@ -1,4 +1,4 @@
-//! Starting again the instance ecsimg stopped in this session (issue 11 §4).
+//! Starting again the instance ecsimg stopped in this session.
 //!
 //! Step 1 records the instance once its stop went through ([`Restart::stopped`]); step 6 asks
 //! for the offer when the image is Available or failed and when the user leaves it

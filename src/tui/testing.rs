@@ -44,12 +44,32 @@ pub fn real_session() -> Connection {
 }
 
 /// A wizard connected to a (pretend) sandbox, with the plain theme and a fixed clock. The
-/// effects of entering step 1 are returned alongside.
+/// effects of entering step 1 are returned alongside, without the region-wide system-disk scan
+/// (left unanswered: [`wizard_with_scan`] gives it to the tests about it).
 pub fn wizard() -> (App, Vec<Effect>) {
+    let (app, effects) = wizard_with_scan();
+    (app, without_system_disk_scan(effects))
+}
+
+/// [`wizard`], with every effect of entering step 1.
+pub fn wizard_with_scan() -> (App, Vec<Effect>) {
     let mut app = App::new(Some(session()), None, Theme::plain());
     app.now = now();
     let effects = app.start();
     (app, effects)
+}
+
+/// Whether `call` is step 1's region-wide DescribeDisks for system disks.
+pub fn is_system_disk_scan(call: &Call) -> bool {
+    matches!(call, Call::Disks(q) if q.disk_type.as_deref() == Some("system") && q.instance_id.is_none())
+}
+
+/// `effects` without step 1's system-disk scan, for tests about something else.
+pub fn without_system_disk_scan(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| !matches!(e, Effect::Call { call, .. } if is_system_disk_scan(call)))
+        .collect()
 }
 
 pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -130,6 +150,8 @@ pub fn service_error(code: &str, message: &str) -> ApiError {
         recommend: String::new(),
         host_id: "ecs.cn-hangzhou.aliyuncs.com".into(),
         retry_after: None,
+        access_denied: None,
+        refused: None,
     }))
 }
 

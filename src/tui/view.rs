@@ -17,8 +17,8 @@ use super::widgets::bars_around;
 use super::widgets::dialog::{Dialog, input_box, unindented};
 use super::widgets::keymap::{HelpLine, KeyHint};
 use super::widgets::picker::{PickerStyle, put};
-use super::widgets::text_field::wrap;
 use crate::text::escape;
+use crate::text::wrap;
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;

@@ -52,6 +52,8 @@ fn throttled(retry_after: Option<Duration>) -> ApiError {
         recommend: String::new(),
         host_id: String::new(),
         retry_after,
+        access_denied: None,
+        refused: None,
     }))
 }
 

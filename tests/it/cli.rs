@@ -501,3 +501,36 @@ fn the_wizard_exits_2_on_bad_input() {
         assert!(stderr.contains(named), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn policy_names_the_account_sts_gives_else_any() {
+    let env = Env::new("20");
+    let recipe = env.recipe("r.toml", &recipe(RUNNING, "golden"));
+    // Credentials at hand: GetCallerIdentity names the account in every ARN.
+    let known = env.run(&["policy", "--recipe", &recipe]);
+    assert_exit(&known, 0);
+    let document: serde_json::Value = serde_json::from_slice(&known.stdout).expect("JSON alone");
+    let resources = document.to_string();
+    assert!(
+        resources.contains("acs:ecs:cn-hangzhou:1234567890123456:instance/"),
+        "{resources}"
+    );
+    assert!(!resources.contains(":*:"), "{resources}");
+    // No credentials: `*`, and one line on stderr saying why.
+    let mut bare = env.cmd(&["policy", "--recipe", &recipe]);
+    bare.env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    let unknown = bare.output().expect("ecsimg runs");
+    assert_exit(&unknown, 0);
+    assert!(text(&unknown.stdout).contains("acs:ecs:cn-hangzhou:*:instance/"));
+    let why = text(&unknown.stderr);
+    assert_eq!(why.lines().count(), 1, "{why}");
+    assert!(
+        why.contains("GetCallerIdentity: No Alibaba Cloud credentials found"),
+        "{why}"
+    );
+    // `--account '*'` asks nothing and says nothing.
+    let any = env.run(&["policy", "--recipe", &recipe, "--account", "*"]);
+    assert_exit(&any, 0);
+    assert!(text(&any.stderr).is_empty(), "{}", text(&any.stderr));
+}

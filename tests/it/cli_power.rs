@@ -1,4 +1,4 @@
-//! Stopping the source instance and starting it again without the UI (issue 11 §4): the real
+//! Stopping the source instance and starting it again without the UI: the real
 //! binary against `ecsimg sim serve` — `create` with `[source] stop` and `restart`, its
 //! progress lines and JSON events, a failed build still restarted, an instance ecsimg did not
 //! stop left alone, `preview` naming every call, `watch --resume` restarting after a crash,

@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ecsimg::api::Credentials;
 use ecsimg::api::{Client, ClientConfig, Endpoint};
 use ecsimg::secret::Secret;
-use ecsimg::sim;
+use ecsimg::sim::{self, Clock};
 use ecsimg::tui::app::App;
 use ecsimg::tui::effect::Effect;
 use ecsimg::tui::launch::Connection;
@@ -27,6 +28,27 @@ pub struct Pace {
     pub max_delay: Duration,
     /// Sends a clock tick before every key, as the terminal loop does while time passes.
     pub tick_before_key: bool,
+    /// The clock the wizard's ticks read, and how far each answer from the runner moves it:
+    /// with the simulator on the same clock, a build advances by answers seen, not by how
+    /// busy the machine is. `None`: the wall clock.
+    pub clock: Option<(Clock, Duration)>,
+}
+
+impl Pace {
+    /// What the wizard takes as now.
+    fn now(&self) -> DateTime<Utc> {
+        match &self.clock {
+            Some((clock, _)) => clock.now(),
+            None => Utc::now(),
+        }
+    }
+
+    /// Time passes because an answer arrived.
+    fn answered(&self) {
+        if let Some((clock, step)) = &self.clock {
+            clock.advance(*step);
+        }
+    }
 }
 
 /// The wizard, its runner and the channel results come back on.
@@ -54,6 +76,7 @@ impl Harness {
             session,
             pace,
         };
+        harness.app.now = harness.pace.now();
         let effects = harness.app.start();
         harness.run(effects).await;
         harness
@@ -92,6 +115,7 @@ impl Harness {
                     ),
                 }
             };
+            self.pace.answered();
             pending = update(&mut self.app, msg);
         }
     }
@@ -114,7 +138,7 @@ impl Harness {
     /// Sends one key (after a clock tick if the pace says so) and runs what it asks for.
     pub async fn send(&mut self, key: KeyEvent) {
         let mut effects = if self.pace.tick_before_key {
-            update(&mut self.app, Msg::Tick(chrono::Utc::now()))
+            update(&mut self.app, Msg::Tick(self.pace.now()))
         } else {
             Vec::new()
         };

@@ -679,3 +679,54 @@ fn the_sandbox_sends_a_profiles_sts_calls_to_its_simulator() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_roles_policy_bounds_its_sessions() {
+    // The builder role may only list regions: its sessions get Forbidden.RAM for the rest,
+    // naming the role session, while the account's own key may do everything.
+    let seed = sim::SANDBOX_TOML.replace(
+        "max_session_duration = 43200\ntrusted_keys = [\"LTAIsandbox\"]",
+        "max_session_duration = 43200\ntrusted_keys = [\"LTAIsandbox\"]\npolicy = '''{\"Version\": \"1\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"ecs:DescribeRegions\", \"Resource\": \"*\"}]}'''",
+    );
+    assert_ne!(
+        seed,
+        sim::SANDBOX_TOML,
+        "the builder role is in the sandbox seed"
+    );
+    let sim = sim::start(SimConfig {
+        seed: Some(sim::Seed::parse(&seed, "test.toml").expect("seed")),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim starts");
+    let endpoint = Endpoint::parse(&sim.url()).expect("url");
+    let client_with = |credentials: Credentials| {
+        Client::new(
+            ClientConfig::new(sim::SANDBOX_REGION, credentials).with_endpoint(endpoint.clone()),
+        )
+        .expect("client")
+    };
+    let sts_client =
+        Client::new(ClientConfig::new("", sandbox_key()).with_endpoint(endpoint.clone()))
+            .expect("client");
+    let assumed =
+        ecsimg::api::sts::assume_role(&sts_client, &endpoint, &session(BUILDER, 900), None)
+            .await
+            .expect("AssumeRole");
+    let role = client_with(assumed.credentials);
+    role.describe_regions()
+        .await
+        .expect("allowed by the role's policy");
+    let refused = role
+        .describe_instances_all(&Default::default())
+        .await
+        .expect_err("outside the role's policy");
+    assert_eq!(refused.code(), Some("Forbidden.RAM"), "{refused}");
+    let denied = ecsimg::policy::explain(&refused).expect("explained");
+    assert_eq!(denied.action, "ecs:DescribeInstances");
+    let owner = client_with(sandbox_key());
+    owner
+        .describe_instances_all(&Default::default())
+        .await
+        .expect("the account's key is not bounded");
+}

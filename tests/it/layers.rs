@@ -16,7 +16,14 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation",
-        &["secret", "text", "duration", "regular_file", "signals"],
+        &[
+            "secret",
+            "text",
+            "search",
+            "duration",
+            "regular_file",
+            "signals",
+        ],
     ),
     ("wire", &["api"]),
     ("settings", &["config", "credentials"]),

@@ -16,6 +16,7 @@ mod credentials_sts;
 mod hostile;
 mod layers;
 mod metadata;
+mod policy_proof;
 mod props;
 mod secrets;
 mod sim;

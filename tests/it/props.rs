@@ -528,6 +528,8 @@ fn service_error(code: &str) -> ApiError {
         recommend: String::new(),
         host_id: "ecs.cn-hangzhou.aliyuncs.com".into(),
         retry_after: None,
+        access_denied: None,
+        refused: None,
     }))
 }
 

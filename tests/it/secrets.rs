@@ -859,6 +859,7 @@ fn walk_the_wizard(accepted: bool) {
         let pace = Pace {
             max_delay: Duration::from_millis(20),
             tick_before_key: true,
+            clock: None,
         };
         let mut wizard = Harness::start(runner, rx, session, pace).await;
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("a test terminal");

@@ -732,8 +732,8 @@ async fn quotas_from_the_seed_file() {
         "images = 6              # custom images",
     );
     let toml = toml
-        .replace("images_per_family = 5", "images_per_family = 1")
-        .replace("families = 10 ", "families = 3 ");
+        .replace("images_per_family = 100", "images_per_family = 1")
+        .replace("families = 100 ", "families = 3 ");
     let h = Harness::seeded(&toml).await;
     // The seed has families web-base and db: "web-base" is full (1 per family).
     h.create(&[

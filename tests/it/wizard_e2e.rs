@@ -35,6 +35,7 @@ async fn sandbox() -> Harness {
     let pace = Pace {
         max_delay: Duration::MAX,
         tick_before_key: false,
+        clock: None,
     };
     Harness::start(runner, rx, connection, pace).await
 }

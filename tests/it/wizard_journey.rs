@@ -15,7 +15,7 @@ use ecsimg::api::error::explain;
 use ecsimg::api::model::ImageQuery;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
 use ecsimg::journal::Journal;
-use ecsimg::sim::{Fault, RunningSim, SimConfig};
+use ecsimg::sim::{Clock, Fault, RunningSim, SimConfig};
 use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
 use ecsimg::tui::launch::Connector;
 use ecsimg::tui::runner::Runner;
@@ -29,6 +29,8 @@ use tokio::sync::mpsc::unbounded_channel;
 const FAST: Duration = Duration::from_millis(20);
 /// How much faster than real time the simulator builds images (20 s → 0.5 s).
 const SPEED: f64 = 40.0;
+/// How far the shared clock moves per answer: a 0.5 s build spans several polls.
+const ANSWER_MOVES_CLOCK: Duration = Duration::from_millis(100);
 
 /// The shared wizard harness and the journal's directory.
 pub(crate) struct Journey {
@@ -56,8 +58,12 @@ impl Journey {
     pub(crate) async fn sandbox() -> Journey {
         let mut config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
         config.config.watch.poll_interval = Duration::from_millis(50);
+        // One clock for the simulator and the wizard's ticks, moved by answers, not by the
+        // wall: how loaded the machine is changes nothing the tests see.
+        let clock = Clock::fixed(chrono::Utc::now());
         let sim = SimConfig {
             speed: SPEED,
+            clock: clock.clone(),
             ..SimConfig::default()
         };
         let (connector, client, session) = Connector::open_sandbox(config, sim)
@@ -70,6 +76,7 @@ impl Journey {
         let pace = Pace {
             max_delay: FAST,
             tick_before_key: true,
+            clock: Some((clock, ANSWER_MOVES_CLOCK)),
         };
         let wizard = Harness::start(runner, rx, session, pace).await;
         Journey { wizard, dir }
@@ -420,15 +427,23 @@ async fn bios_on_an_arm64_source_is_refused_and_explained() {
 }
 
 #[tokio::test]
-async fn an_instance_without_a_system_disk_is_refused_and_explained() {
-    refused(
-        "InvalidInstance.NotFoundSystemDisk",
-        Some("Source"),
-        "migration",
-        &[],
-        None,
-    )
-    .await;
+async fn an_instance_without_a_system_disk_is_refused_before_it_is_picked() {
+    // The region-wide DescribeDisks (system disks) beside the list marks it at once.
+    let mut h = Journey::sandbox().await;
+    h.type_text("migration").await;
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("✗ no system disk (DescribeDisks lists none)"),
+        "{screen}"
+    );
+    h.press(KeyCode::Enter).await;
+    assert_eq!(h.app.step, Step::Source);
+    assert!(h.app.spec.source.is_empty());
+    let notice = h.app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("Cannot use this one: no system disk"),
+        "{notice}"
+    );
 }
 
 #[tokio::test]
@@ -536,32 +551,20 @@ async fn unusable_sources_are_marked_before_they_are_chosen() {
     };
     assert_eq!(disks.len(), 2, "added as a data disk");
 
-    // An instance without a system disk: choosing it asks to replace the edited mapping, then
-    // its disks show it cannot be used and step 2 is not done.
+    // An instance without a system disk is refused in the list, before the edited mapping is
+    // put at risk.
     h.ctrl('p').await;
     h.press(KeyCode::Tab).await;
     h.type_text("migration").await;
     h.press(KeyCode::Enter).await;
-    assert!(h.screen(80, 24).contains("Replace the disk mapping?"));
-    h.press(KeyCode::Char('y')).await;
-    assert_eq!(h.app.step, Step::Disks);
+    let screen = h.screen(80, 24);
+    assert!(!screen.contains("Replace the disk mapping?"), "{screen}");
     assert!(
-        h.screen(80, 24).contains("no system disk"),
-        "{}",
-        h.screen(80, 24)
+        screen.contains("Cannot use this one: no system disk (DescribeDisks lists none)"),
+        "{screen}"
     );
-    h.ctrl('n').await;
     assert!(
-        h.screen(80, 24).contains("2 Disks ✗"),
-        "{}",
-        h.screen(80, 24)
-    );
-    h.ctrl('p').await;
-    h.ctrl('p').await;
-    assert!(
-        h.screen(80, 24)
-            .contains("✗ no system disk (DescribeDisks lists none)"),
-        "{}",
-        h.screen(80, 24)
+        matches!(h.app.spec.source, Source::Disks(_)),
+        "the mapping is kept"
     );
 }

@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -79,8 +79,17 @@ impl Wizard {
             .home
             .unwrap_or_else(|| tempfile::tempdir().expect("tempdir"));
         let h = home.path();
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
+        // A session of its own with the pty as its controlling terminal, as a shell gives it:
+        // util-linux's `setsid --ctty` does that without unsafe code here (the crate forbids it);
+        // `sh` sets the umask the test asks for before it becomes ecsimg.
+        let mut cmd = Command::new("setsid");
+        cmd.arg("--ctty");
+        if let Some(mask) = start.umask {
+            cmd.args(["sh", "-c", "umask \"$1\"; shift; exec \"$@\"", "sh"])
+                .arg(format!("{mask:03o}"));
+        }
+        cmd.arg(BIN)
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", h)
@@ -94,18 +103,6 @@ impl Wizard {
                 Some(file) => Stdio::from(file),
                 None => Stdio::from(slave.try_clone().expect("dup")),
             });
-        let umask = start.umask;
-        // SAFETY: only system calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                rustix::process::setsid()?;
-                rustix::process::ioctl_tiocsctty(std::io::stdin())?;
-                if let Some(mask) = umask {
-                    rustix::process::umask(Mode::from_raw_mode(mask));
-                }
-                Ok(())
-            });
-        }
         let child = cmd.spawn().expect("ecsimg starts");
         let master = File::from(master);
         let output = Arc::new(Mutex::new(Vec::new()));

@@ -19,9 +19,9 @@ pub use resources::{
     ResourceGroupList, SecurityGroupIds, Snapshot, Snapshots, Tag, Tags, VpcAttributes,
 };
 pub use responses::{
-    CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse, DescribeInstancesResponse,
-    DescribeRegionsResponse, DescribeSnapshotsResponse, ListResourceGroupsResponse, RequestIdOnly,
-    StopInstancesResponse,
+    CallerIdentity, CreateImageResponse, DescribeDisksResponse, DescribeImagesResponse,
+    DescribeInstancesResponse, DescribeRegionsResponse, DescribeSnapshotsResponse,
+    ListResourceGroupsResponse, RequestIdOnly, StopInstancesResponse,
 };
 
 #[cfg(test)]

@@ -85,6 +85,8 @@ impl InstanceQuery {
 pub struct DiskQuery {
     pub instance_id: Option<String>,
     pub disk_ids: Option<Vec<String>>,
+    /// `system` or `data` (`all` or unset: both).
+    pub disk_type: Option<String>,
 }
 
 impl DiskQuery {
@@ -92,6 +94,7 @@ impl DiskQuery {
         let mut p = Params::new();
         push(&mut p, "InstanceId", &self.instance_id);
         push_json_ids(&mut p, "DiskIds", &self.disk_ids)?;
+        push(&mut p, "DiskType", &self.disk_type);
         Ok(p)
     }
 }

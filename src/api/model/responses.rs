@@ -88,6 +88,18 @@ pub struct RequestIdOnly {
     pub request_id: String,
 }
 
+/// STS GetCallerIdentity: whose credentials signed the call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CallerIdentity {
+    /// The account's UID (digits), what resource ARNs name.
+    pub account_id: String,
+    /// `acs:ram::<account>:user/<name>`, `…:assumed-role/<role>/<session>`, or `…:root`.
+    pub arn: String,
+    /// `Account`, `RAMUser` or `AssumedRoleUser`.
+    pub identity_type: String,
+}
+
 /// ListResourceGroups pages by number, as DescribeImages does.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

@@ -5,6 +5,7 @@
 //! resource groups, regions) and reports problems as `file:line: what is wrong`.
 
 mod generate;
+mod keys;
 mod rows;
 
 use super::metadata;
@@ -92,6 +93,12 @@ impl Seed {
                         .map(|t| (t.provider.clone(), t.subjects.clone()))
                         .collect(),
                     external_id: r.external_id.clone(),
+                    // Checked when the seed was parsed.
+                    policy: r
+                        .policy
+                        .as_deref()
+                        .and_then(|text| crate::policy::Document::parse(text).ok())
+                        .map(std::sync::Arc::new),
                 })
                 .collect(),
             oidc_providers: f
@@ -446,6 +453,7 @@ impl Seed {
             }
             check_fail_at(&row.id, row.fail_image_at)?;
         }
+        keys::check(&f.access_keys)?;
         if let Some(g) = &f.generate {
             if !region_ids.contains(g.region.as_str()) {
                 return Err((
@@ -546,6 +554,10 @@ impl Seed {
         }
         for r in &f.roles {
             let arn = r.arn.get_ref();
+            if let Some(policy) = &r.policy {
+                crate::policy::Document::parse(policy)
+                    .map_err(|e| (at(&r.arn), format!("role {arn:?}: field `policy`: {e}")))?;
+            }
             if !arn.starts_with(&format!("{account}role/")) || !seen.insert(arn.as_str()) {
                 return Err((
                     at(&r.arn),

@@ -38,6 +38,8 @@ pub(super) struct SeedFile {
     pub(super) oidc_providers: Vec<OidcProviderRow>,
     pub(super) generate: Option<GenerateRow>,
     #[serde(default)]
+    pub(super) access_keys: Vec<super::keys::AccessKeyRow>,
+    #[serde(default)]
     pub(super) metadata: MetadataRow,
 }
 
@@ -76,6 +78,8 @@ pub(super) struct RoleRow {
     #[serde(default)]
     pub(super) trusted_oidc: Vec<TrustedOidcRow>,
     pub(super) external_id: Option<String>,
+    /// A RAM policy document (JSON text) bounding the role's sessions; none: unbounded.
+    pub(super) policy: Option<String>,
 }
 
 fn default_max_session() -> u32 {

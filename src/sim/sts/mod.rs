@@ -10,12 +10,15 @@ mod jwt;
 pub mod ops;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::error::SimError;
+use super::keyring::{Bounds, Principal, PrincipalType};
+use crate::policy::Document;
 use crate::secret::Secret;
 
 /// The session name of instance-role credentials (the metadata service's).
@@ -41,6 +44,8 @@ pub struct Role {
     pub trusted_oidc: Vec<(String, Vec<String>)>,
     /// When set, AssumeRole must name exactly this `ExternalId`.
     pub external_id: Option<String>,
+    /// The policy bounding the role's sessions; `None`: they may do everything.
+    pub policy: Option<Arc<Document>>,
 }
 
 impl Role {
@@ -141,16 +146,16 @@ impl Sts {
     }
 
     /// Checks the security token a request signed by `access_key_id` carries, after its
-    /// signature verified. `long_term` is the simulator's own key ID.
+    /// signature verified. `long_term`: the key is one of the keyring's (no token allowed).
     pub fn check_token(
         &self,
         access_key_id: &str,
-        long_term: &str,
+        long_term: bool,
         token: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Caller, SimError> {
         let token = token.filter(|t| !t.is_empty());
-        if access_key_id == long_term {
+        if long_term {
             return match token {
                 None => Ok(Caller::Key(access_key_id.to_string())),
                 Some(t) if !well_formed(t) => Err(SimError::security_token_malformed()),
@@ -197,6 +202,37 @@ impl Sts {
             .find(|r| r.name() == name)?
             .clone();
         Some(self.issue(&role, INSTANCE_SESSION_NAME, seconds, now))
+    }
+
+    /// Who a signed caller is for RAM: a role session with its role's policy (the
+    /// keyring's keys are found there, not here).
+    pub fn principal_of(&self, caller: &Caller) -> Result<Arc<Principal>, SimError> {
+        let Caller::Session {
+            access_key_id,
+            role_arn,
+            session_name,
+            ..
+        } = caller
+        else {
+            return Err(SimError::access_key_not_found());
+        };
+        let secret = self
+            .secret_of(access_key_id)
+            .ok_or_else(SimError::access_key_not_found)?;
+        let role = self.directory.roles.iter().find(|r| &r.arn == role_arn);
+        let bounds = role.and_then(|role| {
+            role.policy.clone().map(|policy| Bounds {
+                principal_type: PrincipalType::AssumedRoleUser,
+                display_name: format!("{}:{session_name}", role.name()),
+                policy_type: "AccountLevelIdentityBasedPolicy",
+                policies: vec![policy],
+                denial_detail: true,
+            })
+        });
+        Ok(Arc::new(Principal {
+            secret: secret.clone(),
+            bounds,
+        }))
     }
 
     /// Records credentials chosen by the caller as issued for a session of the seed's first
@@ -328,6 +364,7 @@ mod tests {
             trusted_roles: vec![],
             trusted_oidc: vec![],
             external_id: None,
+            policy: None,
         }
     }
 
@@ -338,7 +375,7 @@ mod tests {
         let a = sts.issue(&role(), "s", 900, now);
         let b = sts.issue(&role(), "s", 900, now);
         let code = |r: Result<Caller, SimError>| r.map(|_| ()).map_err(|e| e.code);
-        let ok = sts.check_token(&a.access_key_id, "LTAIk", Some(&a.security_token), now);
+        let ok = sts.check_token(&a.access_key_id, false, Some(&a.security_token), now);
         assert!(matches!(ok, Ok(Caller::Session { .. })));
         for (id, token, at, want) in [
             (&a.access_key_id, None, now, "MissingSecurityToken"),
@@ -362,17 +399,17 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                code(sts.check_token(id, "LTAIk", token, at)),
+                code(sts.check_token(id, id == "LTAIk", token, at)),
                 Err(want.into())
             );
         }
-        let mismatch = sts.check_token("LTAIk", "LTAIk", Some(&a.security_token), now);
+        let mismatch = sts.check_token("LTAIk", true, Some(&a.security_token), now);
         assert_eq!(
             code(mismatch),
             Err("InvalidSecurityToken.MismatchWithAccessKey".into())
         );
         assert_eq!(
-            code(sts.check_token("STS.nope", "LTAIk", Some("CAISx"), now)),
+            code(sts.check_token("STS.nope", false, Some("CAISx"), now)),
             Err("InvalidAccessKeyId.NotFound".into())
         );
     }

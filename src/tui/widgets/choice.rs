@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, Borders, Clear};
 use unicode_width::UnicodeWidthStr;
 
 use super::keymap::{Key, Keymap};
-use super::text_field::{Edit, FormRow, ellipsize};
+use super::text_field::{Edit, FormRow};
+use crate::text::ellipsize;
 
 /// One value of a choice. `value: None` is "unset": the API default applies.
 #[derive(Debug, Clone, PartialEq, Eq)]

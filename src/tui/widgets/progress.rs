@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use crate::api::model::DiskDeviceMapping;
+use crate::text::ellipsize;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text_field::ellipsize;
 use crate::watch::format_duration;
 
 /// `width` cells of bar followed by the percentage; `None` (not reported yet) draws an empty

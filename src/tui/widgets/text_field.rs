@@ -10,9 +10,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use tui_input::backend::crossterm::to_input_request;
 use tui_input::{Input, InputRequest};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::spec::{Finding, Severity};
+use crate::text::{ellipsize, skip_columns, wrap};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::keymap::{Key, Keymap, line_editing};
 
@@ -224,80 +225,6 @@ fn extra_request(key: KeyEvent) -> Option<InputRequest> {
         (KeyCode::End, _) => Some(GoToEnd),
         _ => None,
     }
-}
-
-/// `text` without its first `columns` display columns.
-fn skip_columns(text: &str, columns: usize) -> &str {
-    let mut skipped = 0;
-    for (i, c) in text.char_indices() {
-        if skipped >= columns {
-            return &text[i..];
-        }
-        skipped += c.width().unwrap_or(0);
-    }
-    ""
-}
-
-/// `text` cut to `width` columns, ending in `…` when it was longer.
-pub fn ellipsize(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-/// Greedy word wrap by display width; words wider than a line (and CJK runs, which have no
-/// spaces) are broken between characters.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut used = 0;
-    for word in text.split_whitespace() {
-        let w = word.width();
-        let gap = usize::from(!line.is_empty());
-        if used + gap + w <= width {
-            if gap == 1 {
-                line.push(' ');
-            }
-            line.push_str(word);
-            used += gap + w;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-            used = 0;
-        }
-        if w <= width {
-            line.push_str(word);
-            used = w;
-            continue;
-        }
-        for c in word.chars() {
-            let cw = c.width().unwrap_or(0);
-            if used + cw > width {
-                lines.push(std::mem::take(&mut line));
-                used = 0;
-            }
-            line.push(c);
-            used += cw;
-        }
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// How serious a note under a field is.

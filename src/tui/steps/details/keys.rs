@@ -1,12 +1,39 @@
-//! The step's key map: one per mode (a list open, a text being edited, a choice list open, a
-//! field at rest), driving the keys, the footer and the help alike.
+//! What a key does on this step (`Action`) and the step's key map: one per mode (a list open, a
+//! text being edited, a choice list open, a field at rest), driving the keys, the footer and the
+//! help alike.
 
 use crossterm::event::KeyCode;
 
+use super::DetailsStep;
 use super::fields::Slot;
-use super::{Action, DetailsStep};
 use crate::tui::widgets::keymap::{Key, Keymap};
+use crate::tui::widgets::picker::PickerAction;
 use crate::tui::widgets::text_field::TextField;
+
+/// What a key does on this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Action {
+    /// A key for the focused field (edit its text, change or pick its value).
+    Field,
+    Next,
+    Previous,
+    Up,
+    Down,
+    /// Unset the focused field.
+    Clear,
+    /// Open the focused field's list.
+    Open,
+    /// Type the focused field's value instead of picking it.
+    Type,
+    /// Ask for the focused field's list again.
+    Reload,
+    /// A key for the open list.
+    Picker(PickerAction),
+    /// Take the open list's filter text as the value.
+    UseTyped,
+    /// Close the open list without choosing.
+    ClosePicker,
+}
 
 impl DetailsStep {
     /// The keys for what has the focus: an open list, a text being edited, a choice list

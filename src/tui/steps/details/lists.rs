@@ -359,6 +359,14 @@ impl Lists {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_sandbox_enforces_the_family_limits_the_picker_counts_against() {
+        let seed = crate::sim::Seed::sandbox().expect("the built-in seed parses");
+        let quotas = seed.into_state(1.0, 1).account.quotas;
+        assert_eq!(quotas.images_per_family, IMAGES_PER_FAMILY);
+        assert_eq!(quotas.families, FAMILIES_PER_REGION);
+    }
+
     fn image(name: &str, family: &str, created: &str) -> Image {
         Image {
             image_name: name.into(),

@@ -9,11 +9,20 @@ use super::DetailsStep;
 use super::fields::{SLOTS, Slot};
 use super::lists::FAMILIES_PER_REGION;
 use crate::spec::{ImageSpec, Severity, validate};
+use crate::text::wrap;
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle};
-use crate::tui::widgets::text_field::{FormRow, Note, NoteKind, wrap};
+use crate::tui::widgets::text_field::{FormRow, Note, NoteKind};
 
 impl DetailsStep {
+    /// The open list if there is one, else the form.
+    pub(super) fn draw(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        match self.open {
+            Some(slot) => self.view_picker(slot, ctx, frame, area),
+            None => self.view_form(ctx, frame, area),
+        }
+    }
+
     /// The form: one row per field, the focused field's hint under it, an open choice list
     /// on top.
     pub(super) fn view_form(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {

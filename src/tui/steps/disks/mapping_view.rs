@@ -9,11 +9,12 @@ use super::view::{created, table_row, yes_no};
 use super::{Cell, DisksStep, Focus};
 use crate::api::model::Snapshot;
 use crate::spec::{DiskSpec, DiskType, Finding, Source, rules};
+use crate::text::wrap;
 use crate::tui::step::Step;
 use crate::tui::steps::{StepScreen, ViewCtx};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::picker::put;
-use crate::tui::widgets::text_field::{NoteKind, finding_lines, render_lines, wrap};
+use crate::tui::widgets::text_field::{NoteKind, finding_lines, render_lines};
 
 impl DisksStep {
     pub(super) fn view_mapping(

@@ -9,9 +9,10 @@
 //!   Every change goes into the spec at once and the shared validators (with the chosen
 //!   snapshots' facts) report under the table.
 //!
-//! This module holds the step's state and its [`StepScreen`] impl; loading, the mapping editor
-//! and the screens live in the submodules.
+//! This module holds the step's state and its [`StepScreen`] impl; the keys (`keys`), loading,
+//! the mapping editor and the screens (`view`) live in the submodules.
 
+mod keys;
 mod loading;
 mod mapping;
 mod mapping_view;
@@ -19,20 +20,19 @@ mod view;
 
 use std::collections::{HashMap, HashSet};
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use self::keys::Action;
 use self::mapping::{disk_of, parse_size};
-use self::view::paragraph;
 use super::source::{SNAPSHOT_COLUMNS, data_disk_problem};
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Snapshot};
 use crate::spec::{DiskSpec, Source};
 use crate::tui::msg::{Loaded, RequestId};
-use crate::tui::widgets::keymap::{Key, Keymap};
-use crate::tui::widgets::picker::{LoadState, Picker, PickerAction, PickerKind};
+use crate::tui::widgets::picker::{LoadState, Picker, PickerKind};
 use crate::tui::widgets::text_field::TextField;
 
 /// Snapshots for a disk of a mapping, judged for the disk they are chosen for (the picker's
@@ -49,30 +49,6 @@ static MAPPING_SNAPSHOTS: PickerKind<Snapshot> = PickerKind {
     },
     unusable: data_disk_problem,
 };
-
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Picker(PickerAction),
-    ClosePicker,
-    /// A key for the cell being edited.
-    Edit,
-    NextCell,
-    PreviousCell,
-    Up,
-    Down,
-    Left,
-    Right,
-    /// Enter on the focused cell: choose its snapshot, edit it, or add a disk.
-    Open,
-    AddSnapshot,
-    AddEmpty,
-    Remove,
-    MakeSystem,
-    Clear,
-    Reload,
-}
-
 /// An editable cell of a mapping row, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cell {
@@ -323,66 +299,11 @@ impl StepScreen for DisksStep {
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        if let Some(target) = self.picking {
-            self.view_picker(target, ctx, frame, area);
-            return;
-        }
-        match &ctx.spec.source {
-            Source::Instance { instance_id } if instance_id.is_empty() => {
-                let text = "No source chosen yet: go back to step 1 (Esc) and choose an instance, \
-                            a snapshot or a disk mapping.";
-                paragraph(frame, area, text, ctx.theme.muted);
-            }
-            Source::Instance { instance_id } => self.view_instance(instance_id, ctx, frame, area),
-            Source::Snapshot { snapshot_id } => self.view_snapshot(snapshot_id, ctx, frame, area),
-            Source::Disks(disks) => self.view_mapping(disks, ctx, frame, area),
-        }
+        self.draw(ctx, frame, area);
     }
 
     fn keys(&self, answers: Answers) -> Keys {
         self.keymap(answers.spec).keys()
-    }
-}
-
-impl DisksStep {
-    /// The keys for the screen the source shows: the snapshot picker, the mapping editor, an
-    /// instance's disks or a lone snapshot.
-    fn keymap(&self, spec: &crate::spec::ImageSpec) -> Keymap<Action> {
-        if self.picking.is_some() {
-            return Keymap::new()
-                .with(self.picker.keymap("choose"), Action::Picker)
-                .bind([Key::plain(KeyCode::Esc)], Action::ClosePicker, "cancel")
-                .help("close the list without choosing");
-        }
-        let reload = [Key::ctrl('r'), Key::plain(KeyCode::F(5))];
-        let intro = "What the image contains. From an instance: every disk of it (CreateImage \
-                     snapshots each one). From a snapshot: that system disk alone. From a disk \
-                     mapping: the disks you list here.";
-        match &spec.source {
-            Source::Disks(disks) => self.mapping_keymap(disks).note(intro).note(
-                "The system disk comes first; a data-disk snapshot can become it, and then the \
-                 platform and architecture should be set in step 3. Sizes default to the \
-                 snapshot's; devices to /dev/xvdb, /dev/xvdc, … in order.",
-            ),
-            Source::Instance { instance_id } if !instance_id.is_empty() => Keymap::new()
-                .bind_each(
-                    [
-                        (Key::plain(KeyCode::Up), Action::Up),
-                        (Key::plain(KeyCode::Down), Action::Down),
-                        (Key::char('k'), Action::Up),
-                        (Key::char('j'), Action::Down),
-                    ],
-                    "scroll",
-                )
-                .bind(reload, Action::Reload, "reload")
-                .help("list the instance's disks again")
-                .note(intro),
-            Source::Snapshot { .. } => Keymap::new()
-                .bind(reload, Action::Reload, "reload")
-                .help("look the snapshot up again")
-                .note(intro),
-            Source::Instance { .. } => Keymap::new().note(intro),
-        }
     }
 }
 

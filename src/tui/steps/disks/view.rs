@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 
 use super::{DisksStep, Target};
 use crate::api::model::Snapshot;
-use crate::spec::{Finding, usable};
+use crate::spec::{Finding, Source, usable};
+use crate::text::wrap;
 use crate::tui::steps::ViewCtx;
 use crate::tui::widgets::picker::{LoadState, PickerStyle, put};
-use crate::tui::widgets::text_field::{finding_lines, render_lines, wrap};
+use crate::tui::widgets::text_field::{finding_lines, render_lines};
 
 pub(super) fn paragraph(frame: &mut Frame, area: Rect, text: &str, style: ratatui::style::Style) {
     let width = usize::from(area.width);
@@ -53,6 +54,24 @@ pub(super) fn created(time: &str) -> &str {
 }
 
 impl DisksStep {
+    /// The snapshot picker when it is open, else the screen the source shows.
+    pub(super) fn draw(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        if let Some(target) = self.picking {
+            self.view_picker(target, ctx, frame, area);
+            return;
+        }
+        match &ctx.spec.source {
+            Source::Instance { instance_id } if instance_id.is_empty() => {
+                let text = "No source chosen yet: go back to step 1 (Esc) and choose an instance, \
+                            a snapshot or a disk mapping.";
+                paragraph(frame, area, text, ctx.theme.muted);
+            }
+            Source::Instance { instance_id } => self.view_instance(instance_id, ctx, frame, area),
+            Source::Snapshot { snapshot_id } => self.view_snapshot(snapshot_id, ctx, frame, area),
+            Source::Disks(disks) => self.view_mapping(disks, ctx, frame, area),
+        }
+    }
+
     pub(super) fn view_picker(&self, target: Target, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
         let theme = ctx.theme;
         let title = match target {
@@ -145,53 +164,57 @@ impl DisksStep {
             table_row(frame, area.x + 2, y, &cells, theme.text);
             y += 1;
         }
-        let status = match &self.instance.load {
-            LoadState::Loading => {
-                Line::styled(format!("{} loading disks…", ctx.spinner()), theme.muted)
-            }
-            LoadState::Failed(message) => Line::styled(
+        // Problems wrap below the table (the rows stop two lines early to leave them room);
+        // the summary fits one line.
+        let status_area = Rect {
+            x: area.x + 2,
+            y: y.min(area.bottom().saturating_sub(1)),
+            width: area.width.saturating_sub(2),
+            height: area.bottom().saturating_sub(y).max(1),
+        };
+        let problem = match &self.instance.load {
+            LoadState::Loading => None,
+            LoadState::Failed(message) => Some((
                 format!("✗ Loading failed: {message} (^R retries)"),
                 theme.error,
-            ),
-            LoadState::Interrupted => {
-                Line::styled("Loading was interrupted (^R reloads).", theme.warning)
-            }
-            LoadState::Complete if let Some(problem) = usable::instance_disks(disks) => {
-                Line::styled(
+            )),
+            LoadState::Interrupted => Some((
+                "Loading was interrupted (^R reloads).".to_owned(),
+                theme.warning,
+            )),
+            LoadState::Complete => usable::instance_disks(disks).map(|problem| {
+                (
                     format!("✗ This instance cannot become an image: {problem}."),
                     theme.error,
                 )
-            }
-            LoadState::Idle | LoadState::Complete => {
-                let total: u64 = disks.iter().map(|d| d.size).sum();
-                let data = disks.iter().filter(|d| !d.is_system()).count();
-                Line::from(vec![
-                    Span::styled(
-                        format!(
-                            "1 system disk + {data} data disk{}, {total} GiB in all",
-                            if data == 1 { "" } else { "s" }
-                        ),
-                        theme.muted,
-                    ),
-                    Span::styled(
-                        if self.scroll > 0
-                            || disks.len() > usize::from(bottom.saturating_sub(area.y))
-                        {
-                            "  (↑↓ scroll)"
-                        } else {
-                            ""
-                        },
-                        theme.muted,
-                    ),
-                ])
-            }
+            }),
+            LoadState::Idle => None,
         };
-        frame.buffer_mut().set_line(
-            area.x + 2,
-            y.min(area.bottom().saturating_sub(1)),
-            &status,
-            area.width.saturating_sub(2),
-        );
+        if let Some((text, style)) = problem {
+            paragraph(frame, status_area, &text, style);
+            return;
+        }
+        let status = if matches!(self.instance.load, LoadState::Loading) {
+            Line::styled(format!("{} loading disks…", ctx.spinner()), theme.muted)
+        } else {
+            let total: u64 = disks.iter().map(|d| d.size).sum();
+            let data = disks.iter().filter(|d| !d.is_system()).count();
+            let scrolls =
+                self.scroll > 0 || disks.len() > usize::from(bottom.saturating_sub(area.y));
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "1 system disk + {data} data disk{}, {total} GiB in all",
+                        if data == 1 { "" } else { "s" }
+                    ),
+                    theme.muted,
+                ),
+                Span::styled(if scrolls { "  (↑↓ scroll)" } else { "" }, theme.muted),
+            ])
+        };
+        frame
+            .buffer_mut()
+            .set_line(status_area.x, status_area.y, &status, status_area.width);
     }
 
     pub(super) fn view_snapshot(

@@ -5,8 +5,9 @@
 //! instance, encrypted snapshots, a boot mode the source may not support, no image check);
 //! Enter on a problem jumps to the field that causes it. **Request** shows the exact wire
 //! parameters (`spec::to_params`), **CLI** the equivalent `aliyun` command, **Recipe** the TOML
-//! that `ecsimg create --recipe` replays (`w` saves it, asking before replacing a file). On wide
-//! screens the summary stays on the left and the other tabs show beside it.
+//! that `ecsimg create --recipe` replays (`w` saves it, asking before replacing a file), and
+//! **Policy** the RAM policy this build needs and nothing more (`w` on it saves the policy).
+//! On wide screens the summary stays on the left and the other tabs show beside it.
 //!
 //! `d` sends the request with `DryRun=true`: ECS runs every check and creates nothing. A pass
 //! shows the RequestId; a refusal shows the code, the message, what it means, how to fix it and
@@ -16,60 +17,39 @@
 //! however often they are submitted (a retry, a second press) at most one image is created.
 //!
 //! This module holds the step's state, its tabs and its [`StepScreen`] impl; the submodules hold
-//! the problems, the DryRun, the source lookups, saving, and each tab's lines.
+//! the keys (`keys`), the screen (`view`), the problems, the DryRun, the source lookups, saving,
+//! and each tab's lines.
 
 mod dry_run;
+mod keys;
+mod policy_tab;
 mod problems;
 mod request;
 mod save;
 mod source_facts;
 mod summary;
+mod view;
 
 pub(crate) use self::problems::field_of_error;
 pub use self::problems::{Problem, warnings};
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use unicode_width::UnicodeWidthStr;
 
+use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Disk, Image, Instance};
 use crate::spec::{Field, to_params};
 use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::{Loaded, RequestId, Saved};
-use crate::tui::widgets::keymap::{Key, Keymap};
-use crate::tui::widgets::tabs::{Scroll, tab_bar, wrap_line};
+use crate::tui::widgets::tabs::Scroll;
 use crate::tui::widgets::text_field::TextField;
 
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    NextTab,
-    PreviousTab,
-    /// ↑↓ on the summary: the previous / next problem.
-    SelectUp,
-    SelectDown,
-    GoToField,
-    /// ↑↓ PgUp PgDn Home End on a text tab.
-    Scroll,
-    DryRun,
-    Save,
-    LookUp,
-    Submit,
-    /// The save prompt and its question.
-    SaveKey(save::SaveAction),
-}
-
 type Params = Vec<(String, String)>;
-
-/// Below this width the summary and the request are tabs of one pane; from it on they sit side
-/// by side.
-const SIDE_BY_SIDE: u16 = 120;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -77,9 +57,16 @@ enum Tab {
     Request,
     Cli,
     Recipe,
+    Policy,
 }
 
-const TABS: [Tab; 4] = [Tab::Summary, Tab::Request, Tab::Cli, Tab::Recipe];
+const TABS: [Tab; 5] = [
+    Tab::Summary,
+    Tab::Request,
+    Tab::Cli,
+    Tab::Recipe,
+    Tab::Policy,
+];
 
 impl Tab {
     fn title(self) -> &'static str {
@@ -88,6 +75,7 @@ impl Tab {
             Tab::Request => "Request",
             Tab::Cli => "CLI",
             Tab::Recipe => "Recipe",
+            Tab::Policy => "Policy",
         }
     }
 
@@ -147,7 +135,8 @@ impl SourceFacts {
     }
 }
 
-/// "Save the recipe": the path prompt, the write, and the question before replacing a file.
+/// "Save the recipe" (or the policy): the path prompt, the write, and the question before
+/// replacing a file.
 #[derive(Debug)]
 enum Save {
     Prompt {
@@ -162,6 +151,13 @@ enum Save {
     },
 }
 
+/// Which text `w` saves: the recipe, or the policy from the Policy tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savable {
+    Recipe,
+    Policy,
+}
+
 #[derive(Debug)]
 pub struct ReviewStep {
     /// The tab with the focus.
@@ -170,10 +166,12 @@ pub struct ReviewStep {
     beside: Tab,
     /// The selected entry of [`ReviewStep::items`].
     selected: usize,
-    scroll: [Scroll; 4],
+    scroll: [Scroll; TABS.len()],
     dry_run: DryRun,
     facts: SourceFacts,
     save: Option<Save>,
+    /// What the open save prompt writes.
+    saving: Savable,
     /// Where requests go, for the Request tab (from the session on entering).
     endpoint: Option<String>,
     credential_source: Option<String>,
@@ -191,6 +189,7 @@ impl Default for ReviewStep {
             dry_run: DryRun::NotRun,
             facts: SourceFacts::default(),
             save: None,
+            saving: Savable::Recipe,
             endpoint: None,
             credential_source: None,
             sandbox: false,
@@ -214,62 +213,6 @@ impl ReviewStep {
         if self.tab != Tab::Summary {
             self.beside = self.tab;
         }
-    }
-
-    fn render_tab(&self, tab: Tab, focused: bool, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        let mut area = area;
-        // The DryRun block stays above the summary, whatever is scrolled: before a DryRun it
-        // says how to run one, after it what came of it.
-        let mut first_item = 0;
-        if tab == Tab::Summary {
-            let current = to_params(ctx.spec);
-            let failed_on_field = matches!(self.dry_run, DryRun::Failed { field: Some(_), .. });
-            let chosen = focused && self.selected == 0 && failed_on_field;
-            let head: Vec<Line> = self
-                .dry_run_lines(ctx, &current, chosen)
-                .into_iter()
-                .flat_map(|(line, indent, _)| wrap_line(&line, area.width, indent))
-                .collect();
-            let height = u16::try_from(head.len())
-                .unwrap_or(u16::MAX)
-                .min(area.height / 2);
-            frame.render_widget(
-                ratatui::widgets::Paragraph::new(head),
-                Rect { height, ..area },
-            );
-            area = Rect {
-                y: area.y + height + 1,
-                height: area.height.saturating_sub(height + 1),
-                ..area
-            };
-            first_item = usize::from(failed_on_field);
-        }
-        let lines = match tab {
-            Tab::Summary => self.summary_lines(ctx, focused),
-            Tab::Request => self.request_lines(ctx),
-            Tab::Cli => self.cli_view_lines(ctx),
-            Tab::Recipe => self.recipe_lines(ctx),
-        };
-        let mut rows = Vec::new();
-        let mut item_rows: Vec<(u16, u16)> = Vec::new();
-        for (line, indent, starts_item) in lines {
-            let wrapped = wrap_line(&line, area.width, indent);
-            let first = u16::try_from(rows.len()).unwrap_or(u16::MAX);
-            let last = first + u16::try_from(wrapped.len()).unwrap_or(1).saturating_sub(1);
-            if starts_item {
-                item_rows.push((first, last));
-            }
-            rows.extend(wrapped);
-        }
-        let scroll = self.scroll(tab);
-        if tab == Tab::Summary
-            && focused
-            && let Some(selected) = self.selected.checked_sub(first_item)
-            && let Some((first, last)) = item_rows.get(selected)
-        {
-            scroll.reveal(*first, *last, Scroll::viewport(rows.len(), area.height));
-        }
-        scroll.render(rows, ctx.theme, frame, area);
     }
 }
 
@@ -394,67 +337,7 @@ impl StepScreen for ReviewStep {
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        if area.height < 3 {
-            return;
-        }
-        let theme = ctx.theme;
-        let current = to_params(ctx.spec);
-        let bar = Rect { height: 1, ..area };
-        let mut spans = tab_bar(&TABS.map(Tab::title), self.tab.index(), theme).spans;
-        let badge = self.dry_run_badge(ctx, &current);
-        let used: usize = spans.iter().map(|s| s.content.width()).sum();
-        let room = usize::from(area.width).saturating_sub(used + badge.content.width());
-        spans.push(Span::raw(" ".repeat(room)));
-        spans.push(badge);
-        frame.render_widget(Line::from(spans), bar);
-        let body = Rect {
-            y: area.y + 2,
-            height: area.height - 2,
-            ..area
-        };
-        if area.width >= SIDE_BY_SIDE {
-            let left_width = area.width / 2;
-            let left = Rect {
-                width: left_width - 1,
-                ..body
-            };
-            let right = Rect {
-                x: body.x + left_width + 1,
-                width: body.width - left_width - 1,
-                ..body
-            };
-            self.render_tab(
-                Tab::Summary,
-                self.tab == Tab::Summary,
-                ctx,
-                frame,
-                Rect {
-                    x: left.x + 1,
-                    width: left.width.saturating_sub(1),
-                    ..left
-                },
-            );
-            let buf = frame.buffer_mut();
-            for y in body.y..body.bottom() {
-                buf.set_string(body.x + left_width, y, "│", theme.border);
-            }
-            let beside = if self.tab == Tab::Summary {
-                self.beside
-            } else {
-                self.tab
-            };
-            self.render_tab(beside, self.tab != Tab::Summary, ctx, frame, right);
-        } else {
-            let inner = Rect {
-                x: body.x + 1,
-                width: body.width.saturating_sub(2),
-                ..body
-            };
-            self.render_tab(self.tab, true, ctx, frame, inner);
-        }
-        if let Some(save) = &self.save {
-            self.render_save(save, theme, frame, area);
-        }
+        self.draw(ctx, frame, area);
     }
 
     fn keys(&self, answers: Answers) -> Keys {
@@ -468,73 +351,6 @@ impl StepScreen for ReviewStep {
             DryRun::Failed { params, .. } if *params == current => Some(false),
             _ => None,
         }
-    }
-}
-
-impl ReviewStep {
-    fn keymap(&self, answers: Answers) -> Keymap<Action> {
-        if let Some(save) = &self.save {
-            return Keymap::new().with(save::keymap(save), Action::SaveKey);
-        }
-        let items = self
-            .items(answers.spec, answers.findings, answers.facts)
-            .len();
-        let selecting = self.tab == Tab::Summary && items > 0;
-        Keymap::new()
-            .bind([Key::char('d')], Action::DryRun, "DryRun")
-            .help("DryRun: ECS checks the request and creates nothing")
-            .bind([Key::char('s')], Action::Submit, "submit")
-            .help("go on to submit (it asks before sending)")
-            .when(selecting, |k| {
-                k.bind(
-                    [Key::plain(KeyCode::Enter)],
-                    Action::GoToField,
-                    "go to field",
-                )
-                .help("go to the field the selected problem is about")
-                .bind_each(
-                    [
-                        (Key::plain(KeyCode::Up), Action::SelectUp),
-                        (Key::plain(KeyCode::Down), Action::SelectDown),
-                    ],
-                    "problem",
-                )
-                .help("select the previous / next problem")
-                .quiet()
-            })
-            .bind(
-                [
-                    Key::plain(KeyCode::Up),
-                    Key::plain(KeyCode::Down),
-                    Key::plain(KeyCode::PageUp),
-                    Key::plain(KeyCode::PageDown),
-                    Key::plain(KeyCode::Home),
-                    Key::plain(KeyCode::End),
-                ],
-                Action::Scroll,
-                "scroll",
-            )
-            .quiet_if(selecting)
-            .bind([Key::char('w')], Action::Save, "save recipe")
-            .help("save the recipe to a file (asks before replacing one)")
-            .bind_each(
-                [
-                    (Key::plain(KeyCode::Tab), Action::NextTab),
-                    (Key::plain(KeyCode::Right), Action::NextTab),
-                    (Key::plain(KeyCode::BackTab), Action::PreviousTab),
-                    (Key::plain(KeyCode::Left), Action::PreviousTab),
-                ],
-                "tabs",
-            )
-            .help("switch between Summary, Request, CLI and Recipe")
-            .bind([Key::char('r')], Action::LookUp, "check again")
-            .help("check the source again (instance status, disks, snapshots)")
-            .quiet()
-            .note("✗ problems stop the request; ! warnings deserve a look.")
-            .note(
-                "The ClientToken is made once for these answers: submitting them again, or a \
-                 retry, can never create a second image.",
-            )
     }
 }
 

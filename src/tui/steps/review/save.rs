@@ -8,7 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::request::recipe_text;
-use super::{ReviewStep, Save};
+use super::{ReviewStep, Savable, Save, Tab};
+use crate::policy;
 use crate::spec::ImageSpec;
 use crate::tui::effect::Call;
 use crate::tui::msg::Saved;
@@ -65,6 +66,15 @@ pub(super) fn keymap(save: &Save) -> Keymap<SaveAction> {
 
 impl ReviewStep {
     pub(super) fn open_save(&mut self, spec: &ImageSpec) {
+        self.saving = if self.tab == Tab::Policy {
+            Savable::Policy
+        } else {
+            Savable::Recipe
+        };
+        let extension = match self.saving {
+            Savable::Recipe => "recipe.toml",
+            Savable::Policy => "policy.json",
+        };
         let name = spec
             .image
             .name
@@ -72,7 +82,7 @@ impl ReviewStep {
             .filter(|n| !n.is_empty())
             .map(|n| n.replace(['/', '\\', ' '], "_"))
             .unwrap_or_else(|| "ecsimg".into());
-        let mut path = TextField::new("Path").with_value(format!("{name}.recipe.toml"));
+        let mut path = TextField::new("Path").with_value(format!("{name}.{extension}"));
         path.start_editing();
         self.save = Some(Save::Prompt { path, error: None });
     }
@@ -121,9 +131,13 @@ impl ReviewStep {
     }
 
     fn write(&mut self, path: PathBuf, replace: bool, ctx: &mut StepCtx) -> Save {
+        let contents = match self.saving {
+            Savable::Recipe => recipe_text(ctx.spec),
+            Savable::Policy => format!("{}\n", policy::for_spec(ctx.spec, None).json()),
+        };
         let id = ctx.call(Call::SaveFile {
             path,
-            contents: recipe_text(ctx.spec),
+            contents,
             replace,
         });
         Save::Saving { id }
@@ -132,11 +146,19 @@ impl ReviewStep {
     pub(super) fn saved(&mut self, saved: Saved, ctx: &mut StepCtx) {
         self.save = match saved {
             Saved::Written { path } => {
-                let replay = format!("create --recipe {}", path.display());
-                ctx.notify(format!(
-                    "Saved; replay with: {}",
-                    ecsimg_command(self.sandbox, &replay)
-                ));
+                ctx.notify(match self.saving {
+                    Savable::Recipe => {
+                        let replay = format!("create --recipe {}", path.display());
+                        format!(
+                            "Saved; replay with: {}",
+                            ecsimg_command(self.sandbox, &replay)
+                        )
+                    }
+                    Savable::Policy => format!(
+                        "Saved the policy to {}; attach it to the RAM user or role that builds",
+                        path.display()
+                    ),
+                });
                 None
             }
             Saved::Exists { path } => Some(Save::ConfirmReplace { path }),
@@ -156,10 +178,15 @@ impl ReviewStep {
             Save::Prompt { path, error } => {
                 let width = area.width.saturating_sub(4).min(72);
                 let inner_width = width.saturating_sub(4);
+                let what = match self.saving {
+                    Savable::Recipe => "The recipe (Recipe tab)",
+                    Savable::Policy => "The policy (Policy tab)",
+                };
                 let mut notes = vec![Line::styled(
-                    "The recipe (Recipe tab) is written here; a relative path is relative to the \
-                     directory ecsimg was started in. An existing file is not replaced without \
-                     asking.",
+                    format!(
+                        "{what} is written here; a relative path is relative to the directory \
+                         ecsimg was started in. An existing file is not replaced without asking."
+                    ),
                     theme.muted,
                 )];
                 if let Some(error) = error {
@@ -171,7 +198,10 @@ impl ReviewStep {
                     frame,
                     area,
                     (width, height),
-                    "Save the recipe",
+                    match self.saving {
+                        Savable::Recipe => "Save the recipe",
+                        Savable::Policy => "Save the policy",
+                    },
                     &keymap(save).footer(),
                     theme,
                 );
@@ -192,8 +222,12 @@ impl ReviewStep {
             Save::ConfirmReplace { path } => Dialog {
                 title: "Replace the file?",
                 lines: unindented(vec![Line::raw(format!(
-                    "{} exists. Replace it with this recipe?",
-                    path.display()
+                    "{} exists. Replace it with this {}?",
+                    path.display(),
+                    match self.saving {
+                        Savable::Recipe => "recipe",
+                        Savable::Policy => "policy",
+                    }
                 ))]),
                 keys: keymap(save).footer(),
                 accent: theme.warning,

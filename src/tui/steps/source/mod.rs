@@ -6,19 +6,23 @@
 //! warning and offers to stop it first ([`stop`]). Choosing an instance or a snapshot while the
 //! source is a disk mapping the user edited asks before the mapping is discarded.
 
+mod keys;
 mod kinds;
 mod stop;
+mod system_disks;
 mod view;
 
 pub use self::kinds::{
     INSTANCES, SNAPSHOT_COLUMNS, SNAPSHOTS, data_disk_problem, system_disk_problem,
 };
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use self::stop::{Stop, StopAction};
+use self::keys::Action;
+use self::stop::Stop;
+use self::system_disks::SystemDiskScan;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
 use crate::api::model::{Instance, InstanceQuery, Snapshot, SnapshotQuery};
@@ -26,7 +30,6 @@ use crate::spec::usable;
 use crate::spec::{DiskSpec, DiskType, SnapshotFacts, Source};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
-use crate::tui::widgets::keymap::{Key, Keymap};
 use crate::tui::widgets::picker::{Picker, PickerAction, PickerEvent};
 
 /// The three kinds of source, in tab order.
@@ -76,21 +79,6 @@ enum Replacing {
     Snapshot(Box<Snapshot>),
 }
 
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    NextKind,
-    PreviousKind,
-    Picker(PickerAction),
-    EditDisks,
-    Stop(StopAction),
-    /// Replace the edited mapping with the pending choice.
-    Replace,
-    KeepMapping,
-    /// A modal question is open: other keys do nothing.
-    Nothing,
-}
-
 #[derive(Debug)]
 pub struct SourceStep {
     kind: SourceKind,
@@ -98,6 +86,7 @@ pub struct SourceStep {
     snapshots: Picker<Snapshot>,
     instances_request: Option<RequestId>,
     snapshots_request: Option<RequestId>,
+    system_disks: SystemDiskScan,
     stop: Option<Stop>,
     replacing: Option<Replacing>,
     failed: Option<Failed>,
@@ -111,6 +100,7 @@ impl Default for SourceStep {
             snapshots: Picker::new(&SNAPSHOTS),
             instances_request: None,
             snapshots_request: None,
+            system_disks: SystemDiskScan::default(),
             stop: None,
             replacing: None,
             failed: None,
@@ -149,58 +139,6 @@ impl SourceStep {
         &self.snapshots
     }
 
-    fn keymap(&self) -> Keymap<Action> {
-        if let Some(stop) = &self.stop {
-            return Keymap::new().with(stop.keymap(), Action::Stop);
-        }
-        if self.replacing.is_some() {
-            return Keymap::new()
-                .bind([Key::char('y')], Action::Replace, "replace the mapping")
-                .help("discard the disk mapping and use this source")
-                .bind(
-                    [Key::char('n'), Key::plain(KeyCode::Esc)],
-                    Action::KeepMapping,
-                    "keep it",
-                )
-                .help("keep the disk mapping")
-                .bind([Key::Any], Action::Nothing, "nothing")
-                .help("other keys wait for an answer")
-                .quiet();
-        }
-        let tabs = Keymap::new()
-            .bind_each(
-                [
-                    (Key::plain(KeyCode::Tab), Action::NextKind),
-                    (Key::plain(KeyCode::BackTab), Action::PreviousKind),
-                ],
-                "source type",
-            )
-            .help("instance, system-disk snapshot, or disk mapping");
-        let map = match self.kind {
-            SourceKind::Instance => Keymap::new()
-                .with(self.instances.keymap("choose"), Action::Picker)
-                .with(tabs, |a| a),
-            SourceKind::Snapshot => Keymap::new()
-                .with(self.snapshots.keymap("choose"), Action::Picker)
-                .with(tabs, |a| a),
-            SourceKind::Mapping => Keymap::new()
-                .bind(
-                    [Key::plain(KeyCode::Enter)],
-                    Action::EditDisks,
-                    "edit disks",
-                )
-                .help("open the disk editor (step 2)")
-                .with(tabs, |a| a),
-        };
-        map.note("Rows marked ✗ cannot become an image; the reason shows below the list.")
-            .note("A Running instance works; stopping it first keeps its data consistent.")
-            .note(
-                "ecsimg offers StopInstances (KeepCharging unless you choose StopCharging), waits \
-                 until the instance is Stopped, and offers to start it again once the image is \
-                 built.",
-            )
-    }
-
     /// Loads the current tab's list when it has not been (completely) loaded.
     fn load_missing(&mut self, ctx: &mut StepCtx) {
         match self.kind {
@@ -216,6 +154,7 @@ impl SourceStep {
         }
         self.instances.start_loading();
         self.instances_request = Some(ctx.call(Call::Instances(InstanceQuery::default())));
+        self.system_disks.start(ctx);
     }
 
     fn load_snapshots(&mut self, ctx: &mut StepCtx) {
@@ -355,9 +294,13 @@ impl StepScreen for SourceStep {
     }
 
     fn leave(&mut self, ctx: &mut StepCtx) {
-        for request in [self.instances_request.take(), self.snapshots_request.take()]
-            .into_iter()
-            .flatten()
+        for request in [
+            self.instances_request.take(),
+            self.snapshots_request.take(),
+            self.system_disks.stop(),
+        ]
+        .into_iter()
+        .flatten()
         {
             ctx.cancel(request);
         }
@@ -427,7 +370,10 @@ impl StepScreen for SourceStep {
             self.stop_result(result, ctx);
             return;
         }
-        if self.instances_request == Some(id) {
+        if self.system_disks.is(id) {
+            self.system_disks.answer(result);
+            self.system_disks.mark(&mut self.instances, ctx);
+        } else if self.instances_request == Some(id) {
             let page = result.map(Loaded::instances);
             let doing = "Loading instances";
             if ctx.feed_picker(
@@ -438,6 +384,7 @@ impl StepScreen for SourceStep {
             ) {
                 self.failed = Some(Failed::Instances);
             }
+            self.system_disks.mark(&mut self.instances, ctx);
         } else if self.snapshots_request == Some(id) {
             let page = result.map(Loaded::snapshots);
             let doing = "Loading snapshots";
@@ -490,7 +437,5 @@ impl StepScreen for SourceStep {
     }
 }
 
-#[cfg(test)]
-mod stop_tests;
 #[cfg(test)]
 mod tests;

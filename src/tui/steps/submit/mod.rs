@@ -11,11 +11,12 @@
 //! ImageId. Leaving the step, or quitting, while the image builds only stops this wizard's
 //! polling — it says so, and how to resume (`ecsimg watch <ImageId>`).
 //!
-//! This module holds the step's state and its [`StepScreen`] impl; sending, following the build
-//! and the screens are in the submodules.
+//! This module holds the step's state and its [`StepScreen`] impl; the keys (`keys`), sending,
+//! following the build and the screens (`view`) are in the submodules.
 
 mod build;
 mod farewell;
+mod keys;
 mod progress;
 mod sending;
 mod view;
@@ -26,11 +27,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
 
+use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx, ecsimg_command};
 use crate::api::ApiError;
 use crate::api::model::Image;
@@ -38,8 +39,7 @@ use crate::spec::{Field, to_params};
 use crate::tui::error_report::ErrorReport;
 use crate::tui::msg::{Loaded, RequestId};
 use crate::tui::restart::Why;
-use crate::tui::widgets::keymap::{Key, Keymap};
-use crate::tui::widgets::tabs::{Scroll, wrap_line};
+use crate::tui::widgets::tabs::Scroll;
 use crate::watch::FailureReason;
 
 type Params = Vec<(String, String)>;
@@ -81,28 +81,6 @@ enum Ask {
     Submit,
     Delete,
     Leave,
-}
-
-/// What a key does on this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    /// Answers to the open question.
-    Yes,
-    No,
-    /// Other keys while a question is open, or while an answer is awaited.
-    Nothing,
-    /// A key that can do nothing now; the notice says why.
-    Wait(&'static str),
-    /// Submit while problems remain: says how many and where to fix them.
-    Blocked,
-    Submit,
-    SendAgain,
-    GoToField,
-    NewRequest,
-    Scroll,
-    Leave,
-    Delete,
-    WatchAgain,
 }
 
 /// How a build ended, as far as this wizard followed it.
@@ -376,43 +354,7 @@ impl StepScreen for SubmitStep {
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
-        let inner = Rect {
-            x: area.x + 1,
-            width: area.width.saturating_sub(2),
-            ..area
-        };
-        let lines = match &self.phase {
-            Phase::Ready => self.ready_lines(ctx),
-            Phase::Sending { .. } => vec![
-                (Line::styled("Submitting", ctx.theme.title), 0),
-                (Line::raw(""), 0),
-                (
-                    Line::styled(
-                        format!(
-                            "{} Recording the request in the journal, then sending CreateImage…",
-                            ctx.spinner()
-                        ),
-                        ctx.theme.warning,
-                    ),
-                    2,
-                ),
-            ],
-            Phase::Refused {
-                report,
-                field,
-                journaled,
-                ..
-            } => self.refused_lines(report, *field, journaled.is_some(), ctx),
-            Phase::Building(build) => self.build_lines(build, ctx, inner.width),
-        };
-        let rows = lines
-            .into_iter()
-            .flat_map(|(line, indent)| wrap_line(&line, inner.width, indent))
-            .collect();
-        self.scroll.render(rows, ctx.theme, frame, inner);
-        if let Some(ask) = self.ask {
-            self.render_ask(ask, ctx, frame, area);
-        }
+        self.draw(ctx, frame, area);
     }
 
     fn keys(&self, answers: Answers) -> Keys {
@@ -429,143 +371,6 @@ impl StepScreen for SubmitStep {
             Phase::Refused { .. } => Some(false),
             Phase::Ready | Phase::Sending { .. } => None,
         }
-    }
-}
-
-impl SubmitStep {
-    /// The keys of the open question, or of the phase the submission is in.
-    fn keymap(&self, answers: Answers) -> Keymap<Action> {
-        use KeyCode::{Enter, Esc};
-        let leaving = [Key::plain(Esc), Key::ctrl('p')];
-        if let Some(ask) = self.ask {
-            let yes = match ask {
-                Ask::Submit => "submit",
-                Ask::Delete => "delete the image",
-                Ask::Leave => "leave",
-            };
-            let no = match ask {
-                Ask::Submit => "cancel",
-                Ask::Delete => "keep it",
-                Ask::Leave => "stay",
-            };
-            return Keymap::new()
-                .bind([Key::char('y')], Action::Yes, yes)
-                .bind([Key::char('n'), Key::plain(Esc)], Action::No, no)
-                .bind([Key::Any], Action::Nothing, "nothing")
-                .help("other keys wait for an answer")
-                .quiet();
-        }
-        let journal = if self.target.sandbox {
-            format!(
-                "Every request is recorded in the sandbox's journal before it is sent; `{}` \
-                 lists them. The sandbox's images end with the wizard.",
-                ecsimg_command(true, "history")
-            )
-        } else {
-            "Every request is recorded in the journal before it is sent; `ecsimg history` lists \
-             them and `ecsimg watch <ImageId>` follows a build from a shell."
-                .to_owned()
-        };
-        let notes = |k: Keymap<Action>| {
-            k.note(
-                "The ClientToken stays with the answers: a retry or a second submit of the same \
-                 answers can never create a second image.",
-            )
-            .note(journal)
-        };
-        let scroll = [
-            Key::plain(KeyCode::Up),
-            Key::plain(KeyCode::Down),
-            Key::plain(KeyCode::PageUp),
-            Key::plain(KeyCode::PageDown),
-            Key::plain(KeyCode::Home),
-            Key::plain(KeyCode::End),
-        ];
-        let map = match &self.phase {
-            Phase::Ready => {
-                let problems = answers.errors() > 0;
-                Keymap::new()
-                    .bind(
-                        [Key::plain(Enter), Key::char('s')],
-                        if problems {
-                            Action::Blocked
-                        } else {
-                            Action::Submit
-                        },
-                        "submit…",
-                    )
-                    .help("submit (asks first); not while problems remain")
-                    .quiet_if(problems)
-            }
-            Phase::Sending { .. } => Keymap::new()
-                .bind(
-                    [Key::plain(Esc), Key::ctrl('p'), Key::ctrl('g'), Key::TEXT],
-                    Action::Wait(
-                        "Waiting for CreateImage to answer; the request is in the journal.",
-                    ),
-                    "wait",
-                )
-                .help("CreateImage is on its way: the step stays until it answers")
-                .quiet(),
-            Phase::Refused {
-                field, journaled, ..
-            } => Keymap::new()
-                .bind([Key::char('r')], Action::SendAgain, "send again")
-                .help("send the request again (the same ClientToken)")
-                .when(field.is_some(), |k| {
-                    k.bind([Key::plain(Enter)], Action::GoToField, "go to field")
-                        .help("go to the field to change")
-                })
-                .when(journaled.is_none(), |k| {
-                    k.bind([Key::char('n')], Action::NewRequest, "new ClientToken")
-                        .help("give the answers a new ClientToken: the next submit is a new image")
-                }),
-            Phase::Building(build) => {
-                let deletable = build.deleting.is_none()
-                    && !matches!(build.end, Some(End::Available | End::Deleted { .. }));
-                let map = Keymap::new();
-                let map = if build.deleting.is_some() {
-                    map.bind(
-                        [Key::plain(Esc), Key::ctrl('p'), Key::ctrl('g')],
-                        Action::Wait("Waiting for DeleteImage to answer."),
-                        "wait",
-                    )
-                    .help("DeleteImage is on its way: the step stays until it answers")
-                    .quiet()
-                } else if build.building() {
-                    map.bind(leaving, Action::Leave, "leave…")
-                        .help("back to the review (asks first: only the watching stops)")
-                        .bind(
-                            [Key::ctrl('g')],
-                            Action::Wait(
-                                "The image is in this region: leave step 6 before switching \
-                                 regions.",
-                            ),
-                            "region",
-                        )
-                        .quiet()
-                } else {
-                    map
-                };
-                map.when(deletable, |k| {
-                    k.bind([Key::char('x')], Action::Delete, "delete…")
-                        .help("delete the image (DeleteImage, asks first and names the ImageId)")
-                })
-                .when(
-                    matches!(build.end, Some(End::TimedOut | End::Stopped(_))),
-                    |k| {
-                        k.bind([Key::char('w')], Action::WatchAgain, "watch again")
-                            .help("watch again after the watch stopped or timed out")
-                    },
-                )
-                .when(!build.building(), |k| {
-                    k.bind([Key::char('n')], Action::NewRequest, "new request")
-                        .help("give the answers a new ClientToken: the next submit is a new image")
-                })
-                .bind(scroll, Action::Scroll, "scroll")
-            }
-        };
-        notes(map)
     }
 }
 

@@ -1,5 +1,5 @@
-//! The screens around a build: the request ready to send, a refusal, and the questions asked
-//! before acting.
+//! The screens around a build: the entry that draws every phase, the request ready to send, a
+//! refusal, and the questions asked before acting.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,6 +11,7 @@ use crate::spec::{Field, ImageSpec, Source};
 use crate::tui::error_report::ErrorReport;
 use crate::tui::steps::{ViewCtx, ecsimg_command};
 use crate::tui::widgets::dialog::{Dialog, unindented};
+use crate::tui::widgets::tabs::wrap_line;
 
 fn source_text(source: &Source) -> String {
     match source {
@@ -22,6 +23,47 @@ fn source_text(source: &Source) -> String {
 }
 
 impl SubmitStep {
+    /// The phase's lines in a scrolling pane, the open question over it.
+    pub(super) fn draw(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        let inner = Rect {
+            x: area.x + 1,
+            width: area.width.saturating_sub(2),
+            ..area
+        };
+        let lines = match &self.phase {
+            Phase::Ready => self.ready_lines(ctx),
+            Phase::Sending { .. } => vec![
+                (Line::styled("Submitting", ctx.theme.title), 0),
+                (Line::raw(""), 0),
+                (
+                    Line::styled(
+                        format!(
+                            "{} Recording the request in the journal, then sending CreateImage…",
+                            ctx.spinner()
+                        ),
+                        ctx.theme.warning,
+                    ),
+                    2,
+                ),
+            ],
+            Phase::Refused {
+                report,
+                field,
+                journaled,
+                ..
+            } => self.refused_lines(report, *field, journaled.is_some(), ctx),
+            Phase::Building(build) => self.build_lines(build, ctx, inner.width),
+        };
+        let rows = lines
+            .into_iter()
+            .flat_map(|(line, indent)| wrap_line(&line, inner.width, indent))
+            .collect();
+        self.scroll.render(rows, ctx.theme, frame, inner);
+        if let Some(ask) = self.ask {
+            self.render_ask(ask, ctx, frame, area);
+        }
+    }
+
     pub(super) fn ready_lines(&self, ctx: &ViewCtx) -> Vec<(Line<'static>, u16)> {
         let theme = ctx.theme;
         let spec = ctx.spec;

@@ -1,15 +1,64 @@
-//! Step 4's tag table: rows edited in place, the add row, and the findings under it.
+//! Step 4's screen: the tag table (rows edited in place, the add row, the findings under it)
+//! and the features under the table.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{Col, Focus, TagsStep, about_tags, tag_of};
-use crate::spec::{Finding, rules};
+use crate::spec::{Field, Finding, rules};
 use crate::tui::steps::ViewCtx;
-use crate::tui::widgets::text_field::{finding_lines, render_lines};
+use crate::tui::widgets::text_field::{FormRow, finding_lines, notes_for, render_lines};
 
 impl TagsStep {
+    /// The tag table, then the features under it with their open choice list on top.
+    pub(super) fn draw(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
+        let theme = ctx.theme;
+        let labels = [self.imds.label(), self.detection.label()];
+        let label_width = FormRow::label_width(labels);
+        let imds_notes = notes_for(ctx.findings, Field::ImdsSupport);
+        let detection_notes = notes_for(ctx.findings, Field::DetectionStrategy);
+        let imds_row = FormRow {
+            theme,
+            label_width,
+            focused: self.focus == Focus::Imds,
+            notes: &imds_notes,
+        };
+        let detection_row = FormRow {
+            theme,
+            label_width,
+            focused: self.focus == Focus::Detection,
+            notes: &detection_notes,
+        };
+        // The table takes what it needs, leaving room for the features under it.
+        let features_height = 3 + imds_row.height(area.width) + detection_row.height(area.width);
+        let table = Rect {
+            height: area.height.saturating_sub(features_height),
+            ..area
+        };
+        let used = self.render_table(ctx, frame, table);
+
+        let mut y = area.y + used + 1;
+        let title = Line::from(vec![
+            Span::styled("Features", theme.title),
+            Span::styled("  optional; unset leaves the API default", theme.muted),
+        ]);
+        if y < area.bottom() {
+            frame.buffer_mut().set_line(area.x, y, &title, area.width);
+        }
+        y += 2;
+        let imds_area =
+            Rect::new(area.x, y, area.width, imds_row.height(area.width)).intersection(area);
+        self.imds.render(frame, imds_area, &imds_row);
+        let y = imds_area.bottom();
+        let detection_area =
+            Rect::new(area.x, y, area.width, detection_row.height(area.width)).intersection(area);
+        self.detection.render(frame, detection_area, &detection_row);
+        self.imds.render_popup(frame, imds_area, area, &imds_row);
+        self.detection
+            .render_popup(frame, detection_area, area, &detection_row);
+    }
+
     /// Draws the tag table with its messages; returns the rows used.
     pub(super) fn render_table(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) -> u16 {
         let theme = ctx.theme;

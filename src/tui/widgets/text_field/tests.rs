@@ -107,18 +107,6 @@ fn paste_flattens_lines_and_drops_control_characters() {
 }
 
 #[test]
-fn wrapping_and_cutting_count_display_columns() {
-    assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
-    assert_eq!(wrap("镜像名称已经存在", 6), ["镜像名", "称已经", "存在"]);
-    assert_eq!(wrap("abcdefgh", 3), ["abc", "def", "gh"]);
-    assert!(wrap("", 5).is_empty());
-    assert_eq!(ellipsize("镜像名称", 5), "镜像…");
-    assert_eq!(ellipsize("short", 5), "short");
-    assert_eq!(skip_columns("镜像ab", 2), "像ab");
-    assert_eq!(skip_columns("ab", 5), "");
-}
-
-#[test]
 fn notes_are_for_one_field_errors_first() {
     let finding = |field, severity, message: &str| Finding {
         field,

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crossterm::event::KeyCode;
+
 use super::*;
 use crate::api::{ApiError, CreateImageAnswer};
 use crate::spec::DetectionStrategy;

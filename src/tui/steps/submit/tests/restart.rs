@@ -1,4 +1,4 @@
-//! Starting again the instance ecsimg stopped (issue 11 §4): offered once the image is
+//! Starting again the instance ecsimg stopped: offered once the image is
 //! Available or failed, when the user leaves step 6 and when quitting; the live status until
 //! Running; never for an instance ecsimg did not stop.
 

@@ -1,0 +1,280 @@
+//! CreateImage: every rule of the CreateImage reference a simulator can know, in this order
+//! (ours; the service's own order is not documented): syntax → source (InstanceId > DiskDeviceMapping > SnapshotId) →
+//! resource checks → resource group → ClientToken → name and quotas → DryRun → create.
+//!
+//! Single-value rules come from `spec::rules`, the same functions the wizard and recipes use;
+//! this module maps their failures to the real ECS codes.
+
+mod quotas;
+mod sources;
+mod syntax;
+
+use quotas::check_name_and_quotas;
+use sources::Sources;
+use syntax::{device_in_use, parse, size_error};
+
+use crate::sim::error::SimError;
+use crate::sim::params::Params;
+use crate::sim::state::{
+    Detection, Image, ImageDisk, OsInfo, RenderCache, Risk, Snapshot, SnapshotProgress, State,
+    Timeline, TokenRecord,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub(super) fn fail(status: u16, code: &str, message: &str) -> SimError {
+    SimError::new(status, code, message)
+}
+
+/// The request after syntax checks.
+#[derive(Debug)]
+pub(super) struct Request {
+    name: Option<String>,
+    description: String,
+    family: String,
+    version: String,
+    platform: Option<String>,
+    architecture: Option<String>,
+    boot_mode: Option<String>,
+    imds_support: Option<String>,
+    detection: bool,
+    secure_boot: String,
+    client_token: Option<String>,
+    resource_group_id: Option<String>,
+    tags: Vec<(String, String)>,
+    instance_id: Option<String>,
+    mappings: Vec<Mapping>,
+    snapshot_id: Option<String>,
+    dry_run: bool,
+}
+
+/// One `DiskDeviceMapping.N` entry.
+#[derive(Debug)]
+pub(super) struct Mapping {
+    snapshot_id: Option<String>,
+    size: Option<u32>,
+    device: Option<String>,
+    disk_type: Option<String>,
+}
+
+/// What the image will be made of.
+#[derive(Debug)]
+pub(super) struct Plan {
+    disks: Vec<PlannedDisk>,
+    os: OsInfo,
+    risks: Vec<Risk>,
+    fail_at: Option<u8>,
+}
+
+#[derive(Debug)]
+pub(super) struct PlannedDisk {
+    source: DiskSource,
+    device: String,
+    disk_type: String,
+    size: u32,
+    encrypted: bool,
+}
+
+#[derive(Debug)]
+pub(super) enum DiskSource {
+    Snapshot(String),
+    /// A new snapshot of this instance disk is taken.
+    InstanceDisk(String),
+    Empty,
+}
+
+/// CreateImage's answer.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Created {
+    image_id: String,
+}
+
+pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Created, SimError> {
+    let region_id = super::region_id(state, params)?;
+    let request = parse(params)?;
+    let region = state
+        .regions
+        .get(region_id)
+        .ok_or_else(SimError::region_not_found)?;
+    let at = Sources {
+        region,
+        now,
+        speed: state.speed,
+    };
+    let plan = if let Some(instance_id) = &request.instance_id {
+        at.instance_plan(instance_id, &request)?
+    } else if !request.mappings.is_empty() {
+        at.mappings_plan(&request)?
+    } else if let Some(snapshot_id) = &request.snapshot_id {
+        at.snapshot_plan(snapshot_id, &request)?
+    } else {
+        return Err(fail(
+            400,
+            "MissingParameter",
+            "The input parameter SnapshotId or InstanceId or DiskDeviceMapping that is mandatory for processing this request is not supplied.",
+        ));
+    };
+    if plan.os.architecture == "arm64" && plan.os.boot_mode == "BIOS" {
+        return Err(fail(
+            400,
+            "InvalidBootMode.NotSupport",
+            "The specified parameter BootMode is not supported for current image architecture.",
+        ));
+    }
+    let resource_group_id = match &request.resource_group_id {
+        Some(id) if !state.account.resource_groups.contains_key(id) => {
+            return Err(fail(
+                404,
+                "InvalidResourceGroup.NotFound",
+                "The ResourceGroup provided does not exist in our records.",
+            ));
+        }
+        Some(id) => id.clone(),
+        None => state.account.default_resource_group.clone(),
+    };
+    let fingerprint = params.fingerprint();
+    if !request.dry_run
+        && let Some(token) = &request.client_token
+        && let Some(record) = region.client_tokens.get(token)
+    {
+        return if record.fingerprint == fingerprint {
+            Ok(Created {
+                image_id: record.image_id.clone(),
+            })
+        } else {
+            Err(fail(
+                400,
+                "IdempotenceParamNotMatch",
+                "Request uses a client token in a previous request but is not identical to that request.",
+            ))
+        };
+    }
+    check_name_and_quotas(region, &request, state.account.quotas)?;
+    if request.dry_run {
+        return Err(SimError::dry_run_passed());
+    }
+    let image_id = commit(
+        state,
+        region_id,
+        now,
+        request,
+        plan,
+        resource_group_id,
+        fingerprint,
+    );
+    Ok(Created { image_id })
+}
+
+fn commit(
+    state: &mut State,
+    region_id: &str,
+    now: DateTime<Utc>,
+    request: Request,
+    plan: Plan,
+    resource_group_id: String,
+    fingerprint: Vec<(String, String)>,
+) -> String {
+    let image_id = state.new_id("m", region_id);
+    let timing = state.account.timing;
+    let speed = state.speed;
+    let largest = plan.disks.iter().map(|d| d.size).max().unwrap_or(1).max(1);
+    let image_timeline = Timeline {
+        start: now,
+        seconds: timing.image_seconds,
+        fail_at: plan.fail_at,
+    };
+    let mut disks = Vec::with_capacity(plan.disks.len());
+    let mut new_snapshots = Vec::new();
+    for disk in &plan.disks {
+        // Smaller disks finish sooner; the largest one sets the image's pace.
+        let share = 0.4 + 0.6 * f64::from(disk.size) / f64::from(largest);
+        let timeline = Timeline {
+            seconds: timing.image_seconds * share,
+            ..image_timeline
+        };
+        let snapshot_id = match &disk.source {
+            DiskSource::Snapshot(id) => id.clone(),
+            DiskSource::Empty => String::new(),
+            DiskSource::InstanceDisk(disk_id) => {
+                let id = state.new_id("s", region_id);
+                new_snapshots.push(Snapshot {
+                    id: id.clone(),
+                    name: String::new(),
+                    description: format!("Created for image {image_id}"),
+                    source_disk_id: disk_id.clone(),
+                    source_disk_type: disk.disk_type.clone(),
+                    source_disk_size: disk.size,
+                    progress: SnapshotProgress::Timed(timeline),
+                    creation_time: now,
+                    encrypted: disk.encrypted,
+                    kms_key_id: String::new(),
+                    category: "Standard".into(),
+                    usage: "image".into(),
+                    snapshot_type: "user".into(),
+                    resource_group_id: resource_group_id.clone(),
+                    tags: Vec::new(),
+                    fail_image_at: None,
+                    risks: Vec::new(),
+                });
+                id
+            }
+        };
+        disks.push(ImageDisk {
+            snapshot_id,
+            device: disk.device.clone(),
+            disk_type: disk.disk_type.clone(),
+            size: disk.size,
+            encrypted: disk.encrypted,
+            timeline: Some(timeline),
+        });
+    }
+    let size = plan
+        .disks
+        .iter()
+        .find(|d| d.disk_type == "system")
+        .map_or(0, |d| d.size);
+    let detection = request.detection.then(|| Detection {
+        timeline: Timeline {
+            start: image_timeline.end(speed),
+            seconds: timing.detection_seconds,
+            fail_at: None,
+        },
+        risks: plan.risks.clone(),
+    });
+    let image = Image {
+        id: image_id.clone(),
+        name: request.name.clone().unwrap_or_else(|| image_id.clone()),
+        family: request.family,
+        version: request.version,
+        description: request.description,
+        status: "Creating".into(),
+        timeline: Some(image_timeline),
+        creation_time: now,
+        owner_alias: "self".into(),
+        os: plan.os,
+        size,
+        disks,
+        tags: request.tags,
+        resource_group_id,
+        detection,
+        secure_boot: request.secure_boot,
+        rendered: RenderCache::default(),
+    };
+    if let Some(region) = state.regions.get_mut(region_id) {
+        for snapshot in new_snapshots {
+            region.snapshots.insert(snapshot.id.clone(), snapshot);
+        }
+        region.images.insert(image_id.clone(), image);
+        if let Some(token) = request.client_token {
+            region.client_tokens.insert(
+                token,
+                TokenRecord {
+                    fingerprint,
+                    image_id: image_id.clone(),
+                },
+            );
+        }
+    }
+    image_id
+}
