@@ -561,3 +561,48 @@ async fn a_silent_service_costs_one_timeout() {
     assert!(took < Duration::from_millis(1900), "{took:?}");
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// The instance role's credentials are a session of that role: its policy bounds them as it
+/// bounds AssumeRole's sessions (here: Describe* only, so DeleteImage is 403 Forbidden.RAM).
+#[tokio::test]
+async fn the_role_policy_bounds_the_instance_credentials() {
+    let auditor = "arn = \"acs:ram::1234567890123456:role/ecsimg-auditor\"";
+    let text = SANDBOX_TOML
+        .replace(
+            auditor,
+            &format!(
+                "{auditor}\npolicy = '''{{\"Version\":\"1\",\"Statement\":[{{\"Effect\":\"Allow\",\
+                 \"Action\":\"ecs:Describe*\",\"Resource\":\"*\"}}]}}'''"
+            ),
+        )
+        .replace(
+            "ram_role = \"ecsimg-builder\"",
+            "ram_role = \"ecsimg-auditor\"",
+        );
+    assert!(text.contains("ram_role = \"ecsimg-auditor\"") && text.contains("policy = '''"));
+    let seed = Seed::parse(&text, "test.toml").expect("seed");
+    let sim = start(&seed, false, Clock::fixed(start_time())).await;
+    let provider = ecs_ram_role::provider(
+        Some("ecsimg-auditor"),
+        &settings(base(&sim)),
+        clock_of(&sim),
+    )
+    .expect("provider");
+    let config = ClientConfig::new("cn-hangzhou", provider)
+        .with_endpoint(Endpoint::parse(&sim.url()).expect("endpoint"))
+        .with_clock(clock_of(&sim))
+        .with_retry(ecsimg::api::RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        });
+    let client = Client::new(config).expect("client");
+    client
+        .describe_regions()
+        .await
+        .expect("Describe* is allowed");
+    let e = client
+        .delete_image("m-bp1fyq7bo2ye0xkc9b1n", false)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("Forbidden.RAM"), "{e}");
+}
