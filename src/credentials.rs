@@ -12,7 +12,9 @@
 //! 5. the shared credentials INI file (`~/.alibabacloud/credentials[.ini]`);
 //! 6. the ECS instance's RAM role, when `ALIBABA_CLOUD_ECS_METADATA` names it;
 //! 7. `ALIBABA_CLOUD_CREDENTIALS_URI`;
-//! 8. the `[credentials]` table of ecsimg's own config.
+//! 8. the `[credentials]` table of ecsimg's own config;
+//! 9. the ECS instance's RAM role as the metadata service names it ([`instance_role_last`]:
+//!    the only step that asks the network, so it comes after every local source).
 //!
 //! Resolution only decides *how* ([`Plan`]); [`Resolved::provider`] builds the provider that
 //! fetches and refreshes temporary credentials when a request needs them.
@@ -23,7 +25,7 @@
 //! parse errors are phrased so they never echo a value from a credentials file.
 
 mod aliyun_cli;
-mod ecs_ram_role;
+pub mod ecs_ram_role;
 mod fetch;
 mod ini_file;
 mod places;
@@ -194,15 +196,19 @@ pub fn resolve(input: &Inputs<'_>) -> Result<Resolved, CredentialsError> {
             ),
         });
     }
-    let region = non_empty(input.flags.region.clone())
-        .or_else(|| first_set(input.env, &REGION_VARS).map(|(_, v)| v))
-        .or(found.profile_region)
-        .or_else(|| input.config.config.region.clone());
     Ok(Resolved {
         plan: found.plan,
         source: found.source,
-        region,
+        region: region(input, found.profile_region),
     })
+}
+
+/// `--region`, else the region variables, else the winning profile's, else the config's.
+fn region(input: &Inputs<'_>, profile_region: Option<String>) -> Option<String> {
+    non_empty(input.flags.region.clone())
+        .or_else(|| first_set(input.env, &REGION_VARS).map(|(_, v)| v))
+        .or(profile_region)
+        .or_else(|| input.config.config.region.clone())
 }
 
 fn find(input: &Inputs<'_>) -> Result<Found, CredentialsError> {
@@ -260,6 +266,40 @@ fn find(input: &Inputs<'_>) -> Result<Found, CredentialsError> {
         return Ok(found);
     }
     Err(CredentialsError::NotFound(SearchReport { looked }))
+}
+
+/// The chain's last step, after `report` says nothing else was found: the instance's RAM role
+/// if the metadata service (`metadata`) names one now, else `report` with its finding added.
+pub async fn instance_role_last(
+    mut report: SearchReport,
+    flags: &Flags,
+    config: &LoadedConfig,
+    metadata: &ecs_ram_role::MetadataSettings,
+) -> Result<Resolved, CredentialsError> {
+    match ecs_ram_role::probe(metadata).await {
+        Ok(()) => {
+            let env = |name: &str| std::env::var(name).ok();
+            let input = Inputs {
+                flags,
+                env: &env,
+                home: None,
+                config,
+            };
+            Ok(Resolved {
+                plan: Plan::EcsRamRole { role_name: None },
+                source: CredentialSource::InstanceMetadata {
+                    endpoint: metadata.endpoint.clone(),
+                },
+                region: region(&input, None),
+            })
+        }
+        Err(finding) => {
+            report
+                .looked
+                .push(Looked::new("ECS instance metadata", finding));
+            Err(CredentialsError::NotFound(report))
+        }
+    }
 }
 
 /// A profile the user named must exist: falling through to another source would sign with

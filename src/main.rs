@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             // The wizard and the simulator handle their own signals.
             None => return exit_after_wizard(ecsimg::tui::run((&cli.global).into()).await),
             Some(Command::Sim(SimCommand::Serve(args))) => {
-                return exit_after_simulator(cli::sim::serve(args).await);
+                return exit_after_simulator(cli::sim::serve(*args).await);
             }
             Some(Command::Completions { shell }) => cli::completions(shell),
             Some(Command::Preview(args)) => cli::preview::run(args, &options),

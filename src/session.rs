@@ -2,7 +2,7 @@
 //! region chosen by the global options (`--config`, `--profile`, `--region`, `--endpoint`,
 //! `--sandbox`), and clients built from them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::api::Credentials;
@@ -11,6 +11,7 @@ use crate::api::product::ECS;
 use crate::api::provider::{SharedProvider, Static, system_now};
 use crate::api::{ApiError, Client, ClientConfig, Endpoint, RetryPolicy};
 use crate::config::{Config, ConfigError, LoadedConfig};
+use crate::credentials::ecs_ram_role::MetadataSettings;
 use crate::credentials::{self, CredentialsError, Flags, Wiring};
 use crate::sim::{self, RunningSim, SimConfig, StartError};
 use crate::watch::WatchPolicy;
@@ -45,7 +46,17 @@ pub enum SessionError {
     Sandbox(#[from] StartError),
     #[error("the sandbox's address: {0}")]
     SandboxAddress(EndpointError),
+    /// The extra CA file (`[network] ca_file` or `ECSIMG_CA_FILE`) cannot be used.
+    #[error("{origin} names {}: {reason}; point it at a PEM file of CA certificates", path.display())]
+    CaFile {
+        origin: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
 }
+
+/// Overrides `[network] ca_file`.
+pub const CA_FILE_VAR: &str = "ECSIMG_CA_FILE";
 
 impl SessionError {
     /// Whether the user must fix an input (flags, config, credentials) rather than retry.
@@ -67,6 +78,8 @@ pub struct Session {
     endpoint: Option<Endpoint>,
     /// Keeps an in-process simulator (`--sandbox`) alive as long as the session.
     sandbox: Option<RunningSim>,
+    /// Extra CAs to trust (PEM), from `[network] ca_file` or `ECSIMG_CA_FILE`.
+    extra_roots: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -118,20 +131,37 @@ impl Session {
             if options.profile.is_some() {
                 let resolved = credentials::resolve_from_process(&flags, &session.config)?;
                 let sts = session.endpoint.clone();
-                session.credentials = resolved.provider(&wiring(&session.config, sts))?;
+                let env = |name: &str| std::env::var(name).ok();
+                let metadata = MetadataSettings::from_env(
+                    &env,
+                    session.config.config.metadata_endpoint.as_ref(),
+                );
+                session.credentials =
+                    resolved.provider(&wiring(&session.config, sts, None, metadata))?;
                 session.credential_source = resolved.label();
             }
             return Ok(session);
         }
         let endpoint = flag_endpoint.or_else(|| config.config.endpoint.clone());
-        let resolved = credentials::resolve_from_process(&flags, &config)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let extra_roots = extra_roots(&config, &env)?;
+        let metadata = MetadataSettings::from_env(&env, config.config.metadata_endpoint.as_ref());
+        let resolved = match credentials::resolve_from_process(&flags, &config) {
+            // Nothing else: the instance's role, as the official chain ends.
+            Err(CredentialsError::NotFound(report)) => {
+                credentials::instance_role_last(report, &flags, &config, &metadata).await?
+            }
+            other => other?,
+        };
+        let wiring = wiring(&config, None, extra_roots.clone(), metadata);
         Ok(Session {
             region: resolved.region_or_default().to_string(),
             credential_source: resolved.label(),
-            credentials: resolved.provider(&wiring(&config, None))?,
+            credentials: resolved.provider(&wiring)?,
             config,
             endpoint,
             sandbox: None,
+            extra_roots,
         })
     }
 
@@ -173,6 +203,7 @@ impl Session {
             region: region.into(),
             endpoint: Some(endpoint),
             sandbox: Some(running),
+            extra_roots: None,
         })
     }
 
@@ -205,7 +236,7 @@ impl Session {
     /// A client for `region` with the configured network settings.
     pub fn client_for(&self, region: &str) -> Result<Client, ApiError> {
         let network = &self.config.config.network;
-        let config = ClientConfig::new(region, Arc::clone(&self.credentials))
+        let mut config = ClientConfig::new(region, Arc::clone(&self.credentials))
             .with_endpoint(self.endpoint_for(region))
             .with_signature_version(self.config.config.signature_version)
             .with_timeouts(network.connect_timeout, network.read_timeout)
@@ -214,6 +245,9 @@ impl Session {
                 max_attempts: network.max_attempts,
                 ..RetryPolicy::default()
             });
+        if let Some(pem) = &self.extra_roots {
+            config = config.with_extra_roots(pem.clone());
+        }
         Client::new(config)
     }
 
@@ -224,18 +258,57 @@ impl Session {
 }
 
 /// What credential providers are built with: the network settings, config.toml's
-/// `sts_endpoint`, and `sts_override` (the sandbox) above every other STS endpoint.
-fn wiring(config: &LoadedConfig, sts_override: Option<Endpoint>) -> Wiring {
+/// `sts_endpoint`, `sts_override` (the sandbox) above every other STS endpoint, the extra CAs
+/// STS is trusted through, and where the instance metadata service is.
+fn wiring(
+    config: &LoadedConfig,
+    sts_override: Option<Endpoint>,
+    extra_roots: Option<Arc<str>>,
+    metadata: MetadataSettings,
+) -> Wiring {
     let network = &config.config.network;
     Wiring {
         sts_override,
         config_sts: config.config.sts_endpoint.clone(),
+        extra_roots,
+        metadata,
         connect_timeout: network.connect_timeout,
         read_timeout: network.read_timeout,
         call_timeout: network.call_timeout,
         max_attempts: network.max_attempts,
         now: system_now(),
     }
+}
+
+/// The extra CA certificates: `ECSIMG_CA_FILE`, else `[network] ca_file` (relative to the
+/// config file's directory), read as a small regular file and checked to hold certificates.
+pub fn extra_roots(
+    config: &LoadedConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Arc<str>>, SessionError> {
+    let (origin, path) = match env(CA_FILE_VAR).filter(|v| !v.trim().is_empty()) {
+        Some(path) => (CA_FILE_VAR, PathBuf::from(path)),
+        None => match &config.config.network.ca_file {
+            Some(path) => {
+                let base = config.file().and_then(Path::parent);
+                let path = match base {
+                    Some(dir) if path.is_relative() => dir.join(path),
+                    _ => path.clone(),
+                };
+                ("[network] ca_file", path)
+            }
+            None => return Ok(None),
+        },
+    };
+    let failed = |reason: String| SessionError::CaFile {
+        origin,
+        path: path.clone(),
+        reason,
+    };
+    let pem = crate::regular_file::read_to_string(&path, crate::regular_file::SMALL_FILE_LIMIT)
+        .map_err(|e| failed(e.to_string()))?;
+    crate::api::client::extra_roots(&pem).map_err(failed)?;
+    Ok(Some(Arc::from(pem)))
 }
 
 /// `--endpoint`, parsed; refused with `--sandbox`.

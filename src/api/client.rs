@@ -60,6 +60,8 @@ pub struct ClientConfig {
     pub call_timeout: Duration,
     /// Cancels every call of the client (see [`Client::with_cancel`] for per-task tokens).
     pub cancel: CancellationToken,
+    /// Certificate authorities (PEM) trusted besides the system's, such as a TLS simulator's.
+    pub extra_roots_pem: Option<Arc<str>>,
     /// The clock signatures are dated by (tests run a simulated one).
     pub now: Now,
 }
@@ -90,6 +92,7 @@ impl ClientConfig {
             read_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(60),
             cancel: CancellationToken::new(),
+            extra_roots_pem: None,
             now: system_now(),
         }
     }
@@ -97,6 +100,12 @@ impl ClientConfig {
     /// Signatures dated by `now` instead of the wall clock.
     pub fn with_clock(mut self, now: Now) -> Self {
         self.now = now;
+        self
+    }
+
+    /// Trusts the certificate authorities in `pem` besides the system's.
+    pub fn with_extra_roots(mut self, pem: Arc<str>) -> Self {
+        self.extra_roots_pem = Some(pem);
         self
     }
 
@@ -187,6 +196,10 @@ impl Client {
             previous: None,
             redactor: Arc::new(Redactor::default()),
         };
+        if let Some(pem) = &config.extra_roots_pem {
+            let roots = extra_roots(pem).map_err(|detail| ApiError::Setup { detail })?;
+            builder = builder.tls_certs_merge(roots);
+        }
         let http = builder.build().map_err(|e| ApiError::Setup {
             detail: error_chain(&e, &redaction.redactor),
         })?;
@@ -635,6 +648,19 @@ fn transport_error(error: reqwest::Error, redactor: &Redactor) -> ApiError {
             detail,
         }
     }
+}
+
+/// The certificates of a PEM bundle; one without any is refused, as a file of something else
+/// would otherwise add no trust without a word.
+pub fn extra_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    let roots = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| format!("the extra CA certificates cannot be read: {e}"))?;
+    if roots.is_empty() {
+        return Err(
+            "the extra CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        );
+    }
+    Ok(roots)
 }
 
 /// `outer: cause: root cause`, skipping causes already spelled out by their parent; secrets

@@ -78,7 +78,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Serve the simulator over HTTP until interrupted.
-    Serve(sim::SimServeArgs),
+    Serve(Box<sim::SimServeArgs>),
 }
 
 impl From<&GlobalArgs> for SessionOptions {

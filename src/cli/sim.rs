@@ -23,6 +23,18 @@ pub struct SimServeArgs {
     /// needs your own key pair, or --allow-public-with-sandbox-key.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4600")]
     pub listen: SocketAddr,
+    /// Also serve the APIs over HTTPS here, with a certificate from a CA made at start for
+    /// loopback, 100.100.100.200 and the *.aliyuncs.com hosts (STS, ECS, ...).
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Option<SocketAddr>,
+    /// Write the CA certificate of --tls-listen here (PEM), for clients to trust.
+    #[arg(long, value_name = "PATH", requires = "tls_listen")]
+    pub ca_out: Option<PathBuf>,
+    /// Serve the instance metadata service here (the instance's RAM role credentials; the
+    /// real one is http://100.100.100.200:80). The seed's [metadata] table sets the role and
+    /// whether tokens are required.
+    #[arg(long, value_name = "ADDR")]
+    pub metadata_listen: Option<SocketAddr>,
     /// Listen on a non-loopback address even though clients sign with the published sandbox
     /// key, so anyone who can reach the port can use the simulator.
     #[arg(long)]
@@ -134,6 +146,56 @@ fn exposure(listen: SocketAddr, keys: &KeyPair, allowed: bool) -> Result<Exposur
     )))
 }
 
+/// The TLS listener: traffic is encrypted, but the sandbox key still opens it to anyone who
+/// reaches the port.
+fn exposure_tls(listen: SocketAddr, keys: &KeyPair, allowed: bool) -> Result<Exposure, String> {
+    match exposure(listen, keys, allowed)? {
+        Exposure::Local => Ok(Exposure::Local),
+        Exposure::Public(_) if keys.is_sandbox() => Ok(Exposure::Public(format!(
+            "WARNING: serving HTTPS on {listen}, reachable from other machines, with the \
+             published sandbox key: anyone who can reach this port can use the simulator."
+        ))),
+        Exposure::Public(_) => Ok(Exposure::Public(format!(
+            "warning: serving HTTPS on {listen}, reachable from other machines."
+        ))),
+    }
+}
+
+/// The metadata service hands role credentials to whoever asks, as the real one does to any
+/// process on the instance: loopback or the metadata address itself is expected, anything
+/// else is worth a warning.
+fn metadata_warning(listen: SocketAddr) -> Option<String> {
+    let metadata_ip = std::net::IpAddr::from([100, 100, 100, 200]);
+    (!listen.ip().is_loopback() && listen.ip() != metadata_ip).then(|| {
+        format!(
+            "warning: the metadata service listens on {listen}: anyone who reaches it gets the \
+             simulated role's credentials."
+        )
+    })
+}
+
+/// Writes a public file (a CA certificate) whole: a temporary file beside it, then a rename,
+/// so a reader never sees half of it. Mode 0644: it holds nothing secret.
+fn write_public_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(name);
+    let written = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+        let mut file = options.open(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 /// The key pair clients must sign with.
 fn key_pair(id: Option<String>, secret: Option<String>) -> Result<KeyPair, String> {
     match (id, secret) {
@@ -186,6 +248,8 @@ pub fn config(args: &SimServeArgs) -> anyhow::Result<SimConfig> {
         speed: args.speed,
         faults: args.faults.unwrap_or_default(),
         rng_seed: args.rng_seed.unwrap_or_else(sim::random_seed),
+        tls_listen: args.tls_listen,
+        metadata_listen: args.metadata_listen,
         limits: Limits {
             max_connections: args.max_connections,
             header_timeout: args.header_timeout,
@@ -205,15 +269,36 @@ pub async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
     if let Exposure::Public(warning) = &exposure {
         eprintln!("{warning}");
     }
+    if let Some(listen) = args.tls_listen
+        && let Exposure::Public(warning) =
+            exposure_tls(listen, &keys, args.allow_public_with_sandbox_key)
+                .unwrap_or_else(|refusal| invalid_arguments(&refusal))
+    {
+        eprintln!("{warning}");
+    }
+    if let Some(warning) = args.metadata_listen.and_then(metadata_warning) {
+        eprintln!("{warning}");
+    }
     let config = config(&args)?;
     let rng_seed = config.rng_seed;
     // Handlers go in before the banner: a script may signal as soon as it reads it.
     let mut signals =
         Signals::interrupt_or_terminate().context("installing the SIGINT/SIGTERM handlers")?;
     let running = sim::start(config).await?;
+    // The CA is on disk before the banner, so a client that read the banner can trust it.
+    if let (Some(path), Some(pem)) = (&args.ca_out, running.ca_pem()) {
+        write_public_file(path, pem)
+            .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", running.url()).context("writing to stdout")?;
+        if let Some(url) = running.tls_url() {
+            writeln!(out, "listening on {url}").context("writing to stdout")?;
+        }
+        if let Some(addr) = running.metadata_addr() {
+            writeln!(out, "metadata service on http://{addr}").context("writing to stdout")?;
+        }
         out.flush().context("flushing stdout")?;
     }
     eprintln!("{}", key_banner(&keys));
@@ -319,6 +404,33 @@ mod tests {
         // The sandbox ID with another secret is not the published pair.
         let same_id = key_pair(Some("LTAIsandbox".into()), Some("other".into())).unwrap();
         assert!(!same_id.is_sandbox());
+    }
+
+    #[test]
+    fn the_tls_and_metadata_listeners_follow_the_same_exposure_rules() {
+        let public: SocketAddr = "0.0.0.0:443".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:443".parse().unwrap();
+        let sandbox = KeyPair::sandbox();
+        let refusal = exposure_tls(public, &sandbox, false).unwrap_err();
+        assert!(
+            refusal.contains("--allow-public-with-sandbox-key"),
+            "{refusal}"
+        );
+        assert!(matches!(exposure_tls(public, &sandbox, true),
+            Ok(Exposure::Public(w)) if w.starts_with("WARNING: serving HTTPS")));
+        assert_eq!(exposure_tls(local, &sandbox, false), Ok(Exposure::Local));
+        let own = key_pair(Some("LTAIown".into()), Some("s3cret".into())).unwrap();
+        assert!(matches!(exposure_tls(public, &own, false),
+            Ok(Exposure::Public(w)) if !w.contains("plain HTTP")));
+        for quiet in ["127.0.0.1:80", "100.100.100.200:80", "[::1]:80"] {
+            assert_eq!(metadata_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        assert!(metadata_warning("0.0.0.0:80".parse().unwrap()).is_some());
+        // The CA is only written for a TLS listener.
+        let err = parse(&["--ca-out", "ca.pem"]).unwrap_err().to_string();
+        assert!(err.contains("--tls-listen"), "{err}");
+        let args = parse(&["--tls-listen", "127.0.0.1:0", "--ca-out", "ca.pem"]).unwrap();
+        assert!(config(&args).unwrap().tls_listen.is_some());
     }
 
     #[test]

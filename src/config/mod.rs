@@ -46,6 +46,11 @@ pub struct Config {
     /// `sts_endpoint`; same rules as [`Config::endpoint`].
     #[serde(deserialize_with = "values::endpoint")]
     pub sts_endpoint: Option<Endpoint>,
+    /// Where the ECS instance metadata service is asked for RAM role credentials instead of
+    /// `http://100.100.100.200` (a simulator's `--metadata-listen`); plain http only to a
+    /// loopback host. `ECSIMG_METADATA_ENDPOINT` overrides it.
+    #[serde(deserialize_with = "values::endpoint")]
+    pub metadata_endpoint: Option<Endpoint>,
     /// Profile to use from the aliyun CLI config or the credentials file, below
     /// `--profile` and `ALIBABA_CLOUD_PROFILE`.
     #[serde(deserialize_with = "values::profile_name")]
@@ -85,6 +90,10 @@ pub struct Network {
     /// Attempts per retryable call, the first included (default 3; 1 disables retries).
     #[serde(deserialize_with = "values::max_attempts")]
     pub max_attempts: u32,
+    /// A PEM file of extra certificate authorities to trust besides the system's (a TLS
+    /// simulator's CA, a corporate proxy's); a relative path is relative to the config file.
+    /// `ECSIMG_CA_FILE` overrides it.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for Network {
@@ -94,6 +103,7 @@ impl Default for Network {
             read_timeout: Duration::from_secs(10),
             call_timeout: Duration::from_secs(60),
             max_attempts: 3,
+            ca_file: None,
         }
     }
 }

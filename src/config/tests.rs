@@ -110,11 +110,18 @@ fn example_file_matches_the_code() {
     let d = Config::default();
     assert_eq!(c.region(), d.region());
     assert_eq!(c.signature_version, d.signature_version);
-    assert_eq!(c.network, d.network);
+    assert_eq!(
+        c.network,
+        Network {
+            ca_file: c.network.ca_file.clone(),
+            ..d.network
+        }
+    );
     assert_eq!(c.watch.poll_interval, d.watch.poll_interval);
     assert_eq!(c.ui, d.ui);
     // Keys without a default are shown with sample values.
     assert!(c.endpoint.is_some() && c.profile.is_some() && c.credentials.is_some());
+    assert!(c.metadata_endpoint.is_some() && c.network.ca_file.is_some());
     assert!(c.watch.timeout.is_some());
 }
 

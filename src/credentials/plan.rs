@@ -119,7 +119,15 @@ impl Plan {
                 let fetch = ExternalFetch::new(command, label)?;
                 Arc::new(Refreshing::with_clock(fetch, wiring.now.clone()))
             }
-            Plan::EcsRamRole { role_name } => super::ecs_ram_role::provider(role_name.as_deref())?,
+            Plan::EcsRamRole { role_name } => super::ecs_ram_role::provider(
+                role_name.as_deref(),
+                &wiring.metadata,
+                wiring.now.clone(),
+            )
+            .map_err(|e| CredentialsError::Incomplete {
+                origin: label,
+                problem: e.to_string(),
+            })?,
         })
     }
 }

@@ -33,6 +33,11 @@ pub enum CredentialSource {
     Config {
         file: Option<ShownPath>,
     },
+    /// Nothing else was found, and the ECS instance metadata service at `endpoint` named a
+    /// role.
+    InstanceMetadata {
+        endpoint: String,
+    },
 }
 
 impl CredentialSource {
@@ -42,7 +47,10 @@ impl CredentialSource {
             Self::AliyunCli { profile, .. } | Self::CredentialsFile { profile, .. } => {
                 Some(profile)
             }
-            Self::Environment { .. } | Self::Variable(_) | Self::Config { .. } => None,
+            Self::Environment { .. }
+            | Self::Variable(_)
+            | Self::Config { .. }
+            | Self::InstanceMetadata { .. } => None,
         }
     }
 }
@@ -62,6 +70,13 @@ impl fmt::Display for CredentialSource {
             }
             Self::Config { file: Some(file) } => write!(f, "config file [credentials] ({file})"),
             Self::Config { file: None } => f.write_str("config file [credentials]"),
+            Self::InstanceMetadata { endpoint } => {
+                write!(
+                    f,
+                    "ECS instance metadata ({})",
+                    crate::text::escape(endpoint)
+                )
+            }
         }
     }
 }
@@ -190,9 +205,6 @@ pub enum CredentialsError {
         chain.join(" → ")
     )]
     ChainCycle { chain: Vec<String>, file: ShownPath },
-    /// A mode ecsimg recognises but cannot use yet.
-    #[error("{mode} credentials: {hint}")]
-    NotYet { mode: &'static str, hint: String },
 }
 
 fn join_looked(looked: &[Looked]) -> String {

@@ -1,9 +1,11 @@
 //! What providers are built with: the session's network settings and clock, and where STS is
 //! (the sandbox's simulator, the profile's endpoint, config.toml's, or the regional one).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::CredentialsError;
+use super::ecs_ram_role::MetadataSettings;
 use crate::api::endpoint::Endpoint;
 use crate::api::product::STS;
 use crate::api::provider::{Now, SharedProvider};
@@ -29,6 +31,10 @@ pub struct Wiring {
     pub sts_override: Option<Endpoint>,
     /// `sts_endpoint` in config.toml, below the profile's own.
     pub config_sts: Option<Endpoint>,
+    /// Extra CAs (PEM) STS is trusted through, as the ECS client is (`[network] ca_file`).
+    pub extra_roots: Option<Arc<str>>,
+    /// Where the instance metadata service is, and its switches (`EcsRamRole`).
+    pub metadata: MetadataSettings,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub call_timeout: Duration,
@@ -68,7 +74,7 @@ pub(super) fn sts_client(
     endpoint: &Endpoint,
     source: SharedProvider,
 ) -> Result<Client, CredentialsError> {
-    let config = ClientConfig::new("", source)
+    let mut config = ClientConfig::new("", source)
         .with_endpoint(endpoint.clone())
         .with_signature_version(SignatureVersion::V1)
         .with_timeouts(wiring.connect_timeout, wiring.read_timeout)
@@ -78,6 +84,9 @@ pub(super) fn sts_client(
             ..RetryPolicy::default()
         })
         .with_clock(wiring.now.clone());
+    if let Some(pem) = &wiring.extra_roots {
+        config = config.with_extra_roots(pem.clone());
+    }
     Client::new(config).map_err(|e| CredentialsError::Incomplete {
         origin: "STS client".into(),
         problem: e.to_string(),
@@ -92,6 +101,8 @@ mod tests {
         Wiring {
             sts_override: None,
             config_sts: None,
+            extra_roots: None,
+            metadata: MetadataSettings::default(),
             connect_timeout: Duration::from_secs(1),
             read_timeout: Duration::from_secs(1),
             call_timeout: Duration::from_secs(1),

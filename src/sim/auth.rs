@@ -333,7 +333,7 @@ pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
 }
 
 /// Equality whose running time does not depend on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

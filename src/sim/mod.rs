@@ -22,6 +22,7 @@ mod error;
 mod faults;
 mod keyring;
 pub mod limits;
+pub mod metadata;
 mod nonces;
 mod ops;
 mod params;
@@ -32,6 +33,7 @@ mod seed;
 mod server;
 mod state;
 mod sts;
+mod tls;
 
 pub use auth::{Authorization, parse_authorization};
 pub use clock::Clock;
@@ -40,6 +42,7 @@ pub use faults::{Fault, FaultSpec, FaultSpecError, Faults};
 pub use keyring::KeyPair;
 pub use limits::Limits;
 pub use seed::{SANDBOX_TOML, Seed, SeedError};
+pub use tls::TlsError;
 
 use nonces::NonceStore;
 use std::net::SocketAddr;
@@ -71,6 +74,11 @@ pub struct SimConfig {
     pub rng_seed: u64,
     pub clock: Clock,
     pub limits: Limits,
+    /// A second listener serving the same APIs over HTTPS, with a certificate from a CA made
+    /// at start ([`RunningSim::ca_pem`]).
+    pub tls_listen: Option<SocketAddr>,
+    /// A listener for the instance metadata service (plain HTTP, as the real one).
+    pub metadata_listen: Option<SocketAddr>,
 }
 
 impl Default for SimConfig {
@@ -87,6 +95,8 @@ impl Default for SimConfig {
             rng_seed: random_seed(),
             clock: Clock::system(),
             limits: Limits::default(),
+            tls_listen: None,
+            metadata_listen: None,
         }
     }
 }
@@ -110,6 +120,8 @@ pub enum StartError {
     Speed(f64),
     #[error("{0}")]
     Limit(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// Checks limits that did not come through the command line's own checks.
@@ -162,19 +174,41 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         Some(seed) => seed,
         None => Seed::sandbox()?,
     };
+    let metadata = seed.metadata();
+    let names = tls::names_for_regions(seed.region_ids());
     let keys = keyring::Keyring::new(&config.keys, seed.access_keys());
     let sts = Sts::new(seed.sts_directory(), config.rng_seed);
     let state = seed.into_state(config.speed, config.rng_seed);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.listen,
-        source,
-    })?;
+    let api = bind(config.listen).await?;
+    let addr = local_addr(&api, config.listen)?;
+    let mut listeners = vec![server::Listener {
+        tcp: api,
+        face: server::Face::Api,
+        tls: None,
+    }];
+    let mut tls_addr = None;
+    let mut ca_pem = None;
+    if let Some(listen) = config.tls_listen {
+        let tcp = bind(listen).await?;
+        tls_addr = Some(local_addr(&tcp, listen)?);
+        let authority = tls::Authority::generate(&names)?;
+        ca_pem = Some(authority.ca_pem().to_string());
+        listeners.push(server::Listener {
+            tcp,
+            face: server::Face::Api,
+            tls: Some(authority.acceptor()),
+        });
+    }
+    let mut metadata_addr = None;
+    if let Some(listen) = config.metadata_listen {
+        let tcp = bind(listen).await?;
+        metadata_addr = Some(local_addr(&tcp, listen)?);
+        listeners.push(server::Listener {
+            tcp,
+            face: server::Face::Metadata,
+            tls: None,
+        });
+    }
     let shared = Arc::new(server::Shared {
         keys,
         sts: Mutex::new(sts),
@@ -183,15 +217,38 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, StartError> {
         nonces: Mutex::new(NonceStore::new(config.limits.max_nonces)),
         faults: Arc::new(Faults::new(config.faults, config.rng_seed)),
         limits: config.limits,
+        metadata: metadata::Metadata::new(metadata),
     });
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
-    tracing::info!(%addr, "simulator listening");
+    let tasks = listeners
+        .into_iter()
+        .map(|listener| tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone())))
+        .collect();
+    tracing::info!(%addr, ?tls_addr, ?metadata_addr, "simulator listening");
     Ok(RunningSim {
         addr,
+        tls_addr,
+        metadata_addr,
+        ca_pem,
         shared,
         shutdown,
-        task: Some(task),
+        tasks,
+    })
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_addr(
+    listener: &tokio::net::TcpListener,
+    asked: SocketAddr,
+) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        addr: asked,
+        source,
     })
 }
 
@@ -209,9 +266,12 @@ pub struct ImageInfo {
 #[derive(Debug)]
 pub struct RunningSim {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    metadata_addr: Option<SocketAddr>,
+    ca_pem: Option<String>,
     shared: Arc<server::Shared>,
     shutdown: CancellationToken,
-    task: Option<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningSim {
@@ -222,6 +282,21 @@ impl RunningSim {
     /// `http://HOST:PORT`, the endpoint to give a client.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://HOST:PORT` of the TLS listener, when there is one.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_addr.map(|addr| format!("https://{addr}"))
+    }
+
+    /// The TLS listener's CA certificate (PEM), which clients must trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The metadata service's address, when it listens.
+    pub fn metadata_addr(&self) -> Option<SocketAddr> {
+        self.metadata_addr
     }
 
     /// The simulator's clock: tests sign with [`Clock::now`] and fast-forward with
@@ -319,7 +394,7 @@ impl RunningSim {
     /// Stops serving and waits for the server task to end.
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
-        if let Some(task) = self.task.take() {
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }
@@ -328,7 +403,7 @@ impl RunningSim {
 impl Drop for RunningSim {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        if let Some(task) = self.task.take() {
+        for task in &self.tasks {
             task.abort();
         }
     }

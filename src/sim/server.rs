@@ -16,6 +16,7 @@ use super::error::SimError;
 use super::faults::{Decision, Faults};
 use super::keyring::Keyring;
 use super::limits::Limits;
+use super::metadata::{self, Metadata};
 use super::nonces::NonceStore;
 use super::ops;
 use super::permissions;
@@ -31,6 +32,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -53,6 +55,7 @@ pub struct Shared {
     pub nonces: Mutex<NonceStore>,
     pub faults: Arc<Faults>,
     pub limits: Limits,
+    pub metadata: Metadata,
 }
 
 impl Shared {
@@ -74,9 +77,30 @@ impl std::fmt::Display for DroppedConnection {
 
 impl std::error::Error for DroppedConnection {}
 
+/// What a listener answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// The signed APIs (ECS, Resource Manager, ...).
+    Api,
+    /// The instance metadata service.
+    Metadata,
+}
+
+/// A bound socket, what it serves, and whether it speaks TLS.
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub face: Face,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
 /// Serves connections from `listener` until `shutdown` is cancelled; open connections are
-/// aborted then.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: CancellationToken) {
+/// aborted then. Each listener has its own cap of `max_connections`.
+pub async fn serve(listener: Listener, shared: Arc<Shared>, shutdown: CancellationToken) {
+    let Listener {
+        tcp: listener,
+        face,
+        tls,
+    } = listener;
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
     let mut connections = JoinSet::new();
     let mut pause = ACCEPT_BACKOFF.0;
@@ -88,7 +112,13 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Cancell
             (slot, accepted) = accept_in_a_slot(&listener, &slots) => match accepted {
                 Ok((stream, peer)) => {
                     pause = ACCEPT_BACKOFF.0;
-                    connections.spawn(connection(stream, peer, shared.clone(), slot));
+                    let shared = shared.clone();
+                    match tls.clone() {
+                        None => connections.spawn(connection(stream, peer, face, shared, slot)),
+                        Some(tls) => {
+                            connections.spawn(tls_connection(tls, stream, peer, face, shared, slot))
+                        }
+                    };
                 }
                 Err(e) => {
                     // Out of file descriptors (EMFILE) and the like: the pending connection
@@ -121,15 +151,41 @@ async fn accept_in_a_slot(
     (slot, listener.accept().await)
 }
 
-/// One client connection, holding its slot until it closes.
-async fn connection(
+/// A TLS client: the handshake must finish within the header deadline (it holds a slot, as a
+/// slow request head does), then the connection is served as any other.
+async fn tls_connection(
+    tls: tokio_rustls::TlsAcceptor,
     stream: TcpStream,
     peer: std::net::SocketAddr,
+    face: Face,
+    shared: Arc<Shared>,
+    slot: Option<OwnedSemaphorePermit>,
+) {
+    match tokio::time::timeout(shared.limits.header_timeout, tls.accept(stream)).await {
+        Ok(Ok(stream)) => connection(stream, peer, face, shared, slot).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+/// One client connection, holding its slot until it closes.
+async fn connection(
+    stream: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    peer: std::net::SocketAddr,
+    face: Face,
     shared: Arc<Shared>,
     _slot: Option<OwnedSemaphorePermit>,
 ) {
     let header_timeout = shared.limits.header_timeout;
-    let service = service_fn(move |req| handle(shared.clone(), req));
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move {
+            match face {
+                Face::Api => handle(shared, req).await,
+                Face::Metadata => Ok(handle_metadata(&shared, &req)),
+            }
+        }
+    });
     // The header deadline also closes idle keep-alive connections, so a client that connects
     // and sends nothing cannot hold a slot; one that shuts its writing side after the request
     // still gets the answer.
@@ -143,6 +199,18 @@ async fn connection(
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection closed");
     }
+}
+
+/// A metadata request: the head only, as no metadata path takes a body.
+fn handle_metadata(shared: &Shared, req: &hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    let request = metadata::Request {
+        method: req.method(),
+        path: req.uri().path(),
+        headers: req.headers(),
+    };
+    shared
+        .metadata
+        .handle(&request, shared.clock.now(), &shared.sts)
 }
 
 async fn handle(

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Interop check: the official Alibaba Cloud Python SDKs against `ecsimg sim serve`.
+# Interop check: the official Alibaba Cloud Python SDKs against `ecsimg sim serve`, then the
+# official Python and Node credential libraries against its instance metadata service and its
+# STS over TLS, in a private network namespace (netns.sh).
 #
 #   tests/interop/run.sh [PATH_TO_ECSIMG]
 #
 # Without an argument the binary is built with `cargo build`. A throwaway venv gets the pinned
-# SDKs (requirements.txt), the simulator runs on a free loopback port with fast simulated time,
-# and each SDK script runs its checks. Prints `N passed, M failed` last; exits non-zero on any
-# failure.
+# SDKs (requirements.txt) and a throwaway directory the pinned Node packages (node/package.json
+# and package-lock.json, `npm ci`); the simulator runs on a free loopback port with fast
+# simulated time, and each SDK script runs its checks. Prints `N passed, M failed` last; exits
+# non-zero on any failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=checks.sh
+source "$here/checks.sh"
 
 bin="${1:-}"
 if [[ -z "$bin" ]]; then
@@ -33,6 +38,11 @@ trap cleanup EXIT
 echo "== venv with the pinned SDKs"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+
+echo "== node packages (npm ci)"
+mkdir -p "$work/node"
+cp "$here/node/package.json" "$here/node/package-lock.json" "$here/node/instance_role.js" "$work/node/"
+(cd "$work/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 
 echo "== starting $bin sim serve"
 "$bin" sim serve --listen 127.0.0.1:0 --speed 20 >"$work/sim.out" 2>"$work/sim.log" &
@@ -57,19 +67,11 @@ passed=0
 failed=0
 for script in tea_sdk.py core_sdk.py; do
     echo "== $script"
-    out="$work/${script%.py}.out"
-    (cd "$here" && "$work/venv/bin/python" "$script") >"$out" 2>&1 || true
-    cat "$out"
-    result="$(grep -E '^RESULT [0-9]+ [0-9]+$' "$out" | tail -n 1 || true)"
-    if [[ -z "$result" ]]; then
-        echo "FAIL [$script] crashed before reporting" 
-        failed=$((failed + 1))
-        continue
-    fi
-    read -r _ p f <<<"$result"
-    passed=$((passed + p))
-    failed=$((failed + f))
+    run_checks "$script" bash -c "cd '$here' && exec '$work/venv/bin/python' '$script'"
 done
+
+echo "== netns.sh: instance metadata and STS over TLS"
+run_checks netns.sh "$here/netns.sh" "$bin" "$work/venv/bin/python" "$work/node" "$work"
 
 echo "== stopping the simulator (SIGTERM)"
 kill -TERM "$sim_pid"

@@ -126,6 +126,9 @@ impl Env {
             .env("ECSIMG_JOURNAL", self.journal_path())
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_ID)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_SECRET)
+            // Without keys the chain would ask the instance metadata service last: no test
+            // sends a packet off this machine.
+            .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
             .args(args)
             .stdin(Stdio::null());
         cmd
@@ -342,6 +345,12 @@ fn invalid_input_exits_2_with_file_line_field_and_rule() {
         .expect("runs");
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("No Alibaba Cloud credentials found"));
+    assert!(
+        text(&out.stderr)
+            .contains("ECS instance metadata: skipped (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(env.sim.images_named("fine").is_empty());
 }
 

@@ -428,6 +428,8 @@ fn role_client(sim: &RunningSim, seconds: u32, provider_clock: Now) -> Client {
     let wiring = Wiring {
         sts_override: None,
         config_sts: None,
+        extra_roots: None,
+        metadata: ecsimg::credentials::ecs_ram_role::MetadataSettings::default(),
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(5),
         call_timeout: Duration::from_secs(30),

@@ -15,6 +15,7 @@ mod credentials_config;
 mod credentials_sts;
 mod hostile;
 mod layers;
+mod metadata;
 mod policy_proof;
 mod props;
 mod secrets;

@@ -239,6 +239,7 @@ impl Home {
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env("RUST_LOG", "trace")
             .env("NO_COLOR", "1")
+            .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
             .env("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
@@ -693,6 +694,8 @@ fn role_client(url: &str) -> Client {
     let wiring = Wiring {
         sts_override: None,
         config_sts: None,
+        extra_roots: None,
+        metadata: ecsimg::credentials::ecs_ram_role::MetadataSettings::default(),
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(5),
         call_timeout: Duration::from_secs(10),

@@ -8,6 +8,7 @@ mod generate;
 mod keys;
 mod rows;
 
+use super::metadata;
 use super::state::{
     Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
 };
@@ -476,8 +477,59 @@ impl Seed {
                 ));
             }
         }
-        Ok(())
+        check_metadata(&f.metadata, &f.roles)
     }
+
+    /// The instance metadata service's settings (`[metadata]`).
+    pub fn metadata(&self) -> metadata::Settings {
+        let m = &self.file.metadata;
+        metadata::Settings {
+            ram_role: m.ram_role.as_ref().map(|r| r.get_ref().clone()),
+            http_tokens: m.http_tokens,
+            credential_seconds: *m.credential_seconds.get_ref(),
+        }
+    }
+
+    /// The regions the seed fills, by ID.
+    pub fn region_ids(&self) -> impl Iterator<Item = &str> {
+        self.file.regions.iter().map(|r| r.id.get_ref().as_str())
+    }
+}
+
+/// The instance's role is one of the `[[roles]]` (by name); the credentials' lifetime is
+/// within STS's session bounds.
+fn check_metadata(
+    m: &rows::MetadataRow,
+    roles: &[rows::RoleRow],
+) -> Result<(), (Option<usize>, String)> {
+    if let Some(role) = &m.ram_role {
+        let name = role.get_ref();
+        let known = roles
+            .iter()
+            .any(|r| r.arn.get_ref().rsplit('/').next() == Some(name.as_str()));
+        if !known {
+            return Err((
+                Some(role.span().start),
+                format!(
+                    "[metadata] field `ram_role`: no [[roles]] entry has the name {name:?} \
+                     (the last part of its arn)"
+                ),
+            ));
+        }
+    }
+    let seconds = *m.credential_seconds.get_ref();
+    let range = metadata::CREDENTIAL_SECONDS_RANGE;
+    if !range.contains(&seconds) {
+        return Err((
+            Some(m.credential_seconds.span().start),
+            format!(
+                "[metadata] field `credential_seconds` must be {} to {} (got {seconds})",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Seed {

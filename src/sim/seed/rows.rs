@@ -1,6 +1,7 @@
 //! The seed file format: serde rows (unknown keys are errors) and their conversion into state
 //! records.
 
+use super::super::metadata::{DEFAULT_CREDENTIAL_SECONDS, HttpTokens};
 use super::super::state::{
     Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, ResourceGroup, Risk,
     Snapshot, SnapshotProgress, StoppedMode,
@@ -38,6 +39,28 @@ pub(super) struct SeedFile {
     pub(super) generate: Option<GenerateRow>,
     #[serde(default)]
     pub(super) access_keys: Vec<super::keys::AccessKeyRow>,
+    #[serde(default)]
+    pub(super) metadata: MetadataRow,
+}
+
+/// The instance metadata service (`sim serve --metadata-listen`): the instance's RAM role and
+/// whether reading it needs a token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct MetadataRow {
+    pub(super) ram_role: Option<Spanned<String>>,
+    pub(super) http_tokens: HttpTokens,
+    pub(super) credential_seconds: Spanned<u32>,
+}
+
+impl Default for MetadataRow {
+    fn default() -> Self {
+        Self {
+            ram_role: None,
+            http_tokens: HttpTokens::default(),
+            credential_seconds: Spanned::new(0..0, DEFAULT_CREDENTIAL_SECONDS),
+        }
+    }
 }
 
 /// A RAM role for the simulated STS.

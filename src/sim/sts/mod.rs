@@ -21,6 +21,9 @@ use super::keyring::{Bounds, Principal, PrincipalType};
 use crate::policy::Document;
 use crate::secret::Secret;
 
+/// The session name of instance-role credentials (the metadata service's).
+const INSTANCE_SESSION_NAME: &str = "ecs-instance-role";
+
 /// At most this many issued credential sets are remembered; the one expiring first goes.
 const MAX_ISSUED: usize = 100_000;
 
@@ -111,6 +114,7 @@ pub struct Sts {
 }
 
 /// The answer's credentials.
+#[derive(Clone)]
 pub struct NewCredentials {
     pub access_key_id: String,
     pub access_key_secret: String,
@@ -180,6 +184,24 @@ impl Sts {
             role_id: issued.role_id.clone(),
             session_name: issued.session_name.clone(),
         })
+    }
+
+    /// Credentials of the instance's RAM role, as the metadata service hands them out: a
+    /// session of the role named `name` lasting `seconds` from `now`; `None` when the seed
+    /// has no such role.
+    pub fn issue_instance_role(
+        &mut self,
+        name: &str,
+        seconds: u32,
+        now: DateTime<Utc>,
+    ) -> Option<NewCredentials> {
+        let role = self
+            .directory
+            .roles
+            .iter()
+            .find(|r| r.name() == name)?
+            .clone();
+        Some(self.issue(&role, INSTANCE_SESSION_NAME, seconds, now))
     }
 
     /// Who a signed caller is for RAM: a role session with its role's policy (the
