@@ -19,6 +19,14 @@ pub enum Action {
     StopInstances,
     StartInstances,
     ListResourceGroups,
+    CopyImage,
+    CancelCopyImage,
+    ModifyImageSharePermission,
+    DescribeImageSharePermission,
+    TagResources,
+    UntagResources,
+    ListTagResources,
+    ModifyImageAttribute,
 }
 
 /// One product: its API version and the actions the simulator serves under it.
@@ -44,6 +52,14 @@ pub const ECS: Product = Product {
         Action::DeleteImage,
         Action::StopInstances,
         Action::StartInstances,
+        Action::CopyImage,
+        Action::CancelCopyImage,
+        Action::ModifyImageSharePermission,
+        Action::DescribeImageSharePermission,
+        Action::TagResources,
+        Action::UntagResources,
+        Action::ListTagResources,
+        Action::ModifyImageAttribute,
     ],
 };
 
@@ -71,6 +87,14 @@ impl Action {
             Self::StopInstances => "StopInstances",
             Self::StartInstances => "StartInstances",
             Self::ListResourceGroups => "ListResourceGroups",
+            Self::CopyImage => "CopyImage",
+            Self::CancelCopyImage => "CancelCopyImage",
+            Self::ModifyImageSharePermission => "ModifyImageSharePermission",
+            Self::DescribeImageSharePermission => "DescribeImageSharePermission",
+            Self::TagResources => "TagResources",
+            Self::UntagResources => "UntagResources",
+            Self::ListTagResources => "ListTagResources",
+            Self::ModifyImageAttribute => "ModifyImageAttribute",
         }
     }
 

@@ -18,6 +18,7 @@ mod policy_proof;
 mod props;
 mod secrets;
 mod sim;
+mod sim_delivery;
 mod sim_harness;
 mod sim_operations;
 mod sim_power;

@@ -4,6 +4,7 @@
 //! Loading checks every reference (an instance's image, a disk's instance, a snapshot's disk,
 //! resource groups, regions) and reports problems as `file:line: what is wrong`.
 
+mod account;
 mod generate;
 mod keys;
 mod rows;
@@ -98,7 +99,13 @@ impl Seed {
                 images: f.quotas.images,
                 images_per_family: f.quotas.images_per_family,
                 families: f.quotas.families,
+                snapshots: f.quotas.snapshots,
+                unfinished_snapshots: f.quotas.unfinished_snapshots,
+                concurrent_snapshots_per_disk: f.quotas.concurrent_snapshots_per_disk,
             },
+            standing: f.standing.to_standing(),
+            kms_keys: account::kms_keys(&f.kms_keys, &f.default_region),
+            delivery: f.delivery.to_limits(),
             resource_groups,
             default_resource_group: default_rg.clone(),
         };
@@ -410,6 +417,8 @@ impl Seed {
             check_fail_at(&row.id, row.fail_image_at)?;
         }
         keys::check(&f.access_keys)?;
+        account::check_kms_keys(&f.kms_keys, &region_ids)?;
+        f.delivery.check()?;
         if let Some(g) = &f.generate {
             if !region_ids.contains(g.region.as_str()) {
                 return Err((

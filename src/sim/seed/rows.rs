@@ -34,6 +34,12 @@ pub(super) struct SeedFile {
     pub(super) generate: Option<GenerateRow>,
     #[serde(default)]
     pub(super) access_keys: Vec<super::keys::AccessKeyRow>,
+    #[serde(default)]
+    pub(super) standing: super::account::StandingRow,
+    #[serde(default)]
+    pub(super) kms_keys: Vec<super::account::KmsKeyRow>,
+    #[serde(default)]
+    pub(super) delivery: super::account::DeliveryRow,
 }
 
 /// Deterministic synthetic rows for load tests: `instances` instances (each with a system
@@ -76,6 +82,9 @@ pub(super) struct QuotasRow {
     pub(super) images: usize,
     pub(super) images_per_family: usize,
     pub(super) families: usize,
+    pub(super) snapshots: usize,
+    pub(super) unfinished_snapshots: usize,
+    pub(super) concurrent_snapshots_per_disk: usize,
 }
 
 impl Default for QuotasRow {
@@ -84,6 +93,9 @@ impl Default for QuotasRow {
             images: 100,
             images_per_family: 20,
             families: 20,
+            snapshots: 1000,
+            unfinished_snapshots: 50,
+            concurrent_snapshots_per_disk: 5,
         }
     }
 }
@@ -279,6 +291,7 @@ impl ImageRow {
             resource_group_id: resource_group_id.into(),
             detection: None,
             secure_boot: String::new(),
+            delivery: Default::default(),
             rendered: RenderCache::default(),
         }
     }

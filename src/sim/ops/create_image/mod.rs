@@ -11,6 +11,7 @@ mod syntax;
 
 use quotas::check_name_and_quotas;
 use sources::Sources;
+pub(super) use syntax::parse_tags;
 use syntax::{device_in_use, parse, size_error};
 
 use crate::sim::error::SimError;
@@ -259,6 +260,7 @@ fn commit(
         resource_group_id,
         detection,
         secure_boot: request.secure_boot,
+        delivery: Default::default(),
         rendered: RenderCache::default(),
     };
     if let Some(region) = state.regions.get_mut(region_id) {

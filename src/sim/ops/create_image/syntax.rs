@@ -141,7 +141,8 @@ pub(super) fn parse(params: &Params) -> Result<Request, SimError> {
     })
 }
 
-fn parse_tags(params: &Params) -> Result<Vec<(String, String)>, SimError> {
+/// `Tag.N.Key`/`Tag.N.Value` a request sets (CreateImage, CopyImage, TagResources).
+pub(in crate::sim::ops) fn parse_tags(params: &Params) -> Result<Vec<(String, String)>, SimError> {
     let key_err = || {
         fail(
             400,
