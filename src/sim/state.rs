@@ -32,12 +32,12 @@ pub struct Quotas {
     pub images: usize,
     pub images_per_family: usize,
     pub families: usize,
-    /// Snapshots in a region (QuotaExceed.Snapshot).
-    pub snapshots: usize,
+    /// Snapshots in a region (QuotaExceed.Snapshot); `None` is no limit.
+    pub snapshots: Option<usize>,
     /// Snapshots being created at once in a region (TooManySnapshot.Unfinished).
-    pub unfinished_snapshots: usize,
+    pub unfinished_snapshots: Option<usize>,
     /// Snapshots being created at once for one disk (QuotaExceed.ConcurrentSnapshotQuota).
-    pub concurrent_snapshots_per_disk: usize,
+    pub concurrent_snapshots_per_disk: Option<usize>,
 }
 
 /// The account's standing with billing and verification: each flag, when set, makes the
@@ -281,6 +281,8 @@ pub struct Instance {
     pub fail_image_at: Option<u8>,
     /// Risks the image check reports for images made from this instance.
     pub risks: Vec<Risk>,
+    /// Hibernation is configured: CreateImage refuses the instance.
+    pub hibernation: bool,
 }
 
 impl Instance {
@@ -330,15 +332,57 @@ pub struct Disk {
     pub creation_time: DateTime<Utc>,
     pub resource_group_id: String,
     pub performance_level: String,
+    /// What stands in the way of a snapshot of it.
+    pub condition: DiskCondition,
 }
 
 impl Disk {
     pub fn status(&self) -> &'static str {
-        if self.instance_id.is_some() {
-            "In_use"
-        } else {
-            "Available"
+        match (self.condition, &self.instance_id) {
+            (DiskCondition::ReIniting, _) => "ReIniting",
+            (_, Some(_)) => "In_use",
+            (_, None) => "Available",
         }
+    }
+}
+
+/// A disk state that makes CreateImage refuse its instance (seed `condition`). Each is a
+/// condition the CreateImage error table names; the service does not document how a disk gets
+/// there, so the seed says it outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiskCondition {
+    #[default]
+    Normal,
+    /// Attached while the instance was stopped and never started since.
+    NeverAttached,
+    /// Its device is in an invalid state until the instance restarts.
+    Invalid,
+    /// Being moved (a category change or a migration).
+    Transferring,
+    /// Being re-initialized (DescribeDisks shows `ReIniting`).
+    ReIniting,
+    /// A snapshot of it is being created.
+    CreatingSnapshot,
+    /// Added while the instance was stopped: the instance needs a restart.
+    NeedsRestart,
+    /// Its snapshot fails inside the service (500 InternalError).
+    SnapshotFails,
+}
+
+impl DiskCondition {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("normal", Self::Normal),
+        ("never_attached", Self::NeverAttached),
+        ("invalid", Self::Invalid),
+        ("transferring", Self::Transferring),
+        ("reiniting", Self::ReIniting),
+        ("creating_snapshot", Self::CreatingSnapshot),
+        ("needs_restart", Self::NeedsRestart),
+        ("snapshot_fails", Self::SnapshotFails),
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(n, _)| *n == s).map(|(_, c)| *c)
     }
 }
 
@@ -371,6 +415,20 @@ pub struct Snapshot {
     pub tags: Vec<(String, String)>,
     pub fail_image_at: Option<u8>,
     pub risks: Vec<Risk>,
+    pub flags: SnapshotFlags,
+}
+
+/// Snapshot states that keep it from becoming an image (seed fields of the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SnapshotFlags {
+    /// Finished but not yet usable (DescribeSnapshots `Available=false`).
+    pub unavailable: bool,
+    /// Stored in a CloudBox.
+    pub cloudbox: bool,
+    /// A default free snapshot (kept by the service at no charge).
+    pub default_free: bool,
+    /// An instant-access (Flash) snapshot without a standard copy yet.
+    pub flash_only: bool,
 }
 
 impl Snapshot {

@@ -19,6 +19,7 @@ mod props;
 mod secrets;
 mod sim;
 mod sim_delivery;
+mod sim_error_rows;
 mod sim_harness;
 mod sim_operations;
 mod sim_power;

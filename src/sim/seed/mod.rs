@@ -10,7 +10,8 @@ mod keys;
 mod rows;
 
 use super::state::{
-    Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
+    Account, DiskCondition, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State,
+    Timing,
 };
 use rows::SeedFile;
 use std::collections::{BTreeMap, HashSet};
@@ -351,6 +352,19 @@ impl Seed {
                     ),
                 ));
             }
+            if let Some(condition) = &row.condition
+                && DiskCondition::parse(condition.get_ref()).is_none()
+            {
+                let names: Vec<&str> = DiskCondition::NAMES.iter().map(|(n, _)| *n).collect();
+                return Err((
+                    Some(condition.span().start),
+                    format!(
+                        "{}: field `condition` must be one of {}",
+                        row.id.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
             if row.instance_id.is_some() && row.disk_type == "data" && row.device.is_none() {
                 return Err((
                     at(&row.id),
@@ -415,6 +429,19 @@ impl Seed {
                 ));
             }
             check_fail_at(&row.id, row.fail_image_at)?;
+            if row
+                .storage_location
+                .as_deref()
+                .is_some_and(|l| l != "cloudbox" && l != "region")
+            {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `storage_location` must be \"region\" or \"cloudbox\"",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
         }
         keys::check(&f.access_keys)?;
         account::check_kms_keys(&f.kms_keys, &region_ids)?;
@@ -531,6 +558,39 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
         assert!(err.to_string().starts_with("y.toml:3: "), "{err}");
+    }
+
+    #[test]
+    fn account_and_resource_states_are_checked_and_loaded() {
+        let bad = [
+            (
+                "[[disks]]\nid = \"d-x\"\ntype = \"data\"\nsize = 20\ncreation_time = 2024-01-01T00:00:00Z\ncondition = \"wobbly\"\n",
+                "field `condition`",
+            ),
+            (
+                "[[kms_keys]]\nid = \"k\"\nstatus = \"Sleeping\"\n",
+                "field `status`",
+            ),
+            (
+                "[[kms_keys]]\nid = \"k\"\nregion = \"mars-1\"\n",
+                "field `region`",
+            ),
+            ("[delivery]\ncopy_concurrency = 0\n", "copy_concurrency"),
+            ("[standing]\nbankrupt = true\n", "bankrupt"),
+        ];
+        for (addition, named) in bad {
+            let err = Seed::parse(&format!("{SANDBOX_TOML}\n{addition}"), "s.toml").unwrap_err();
+            assert!(err.message.contains(named), "{addition}: {err}");
+        }
+        let good = format!(
+            "{SANDBOX_TOML}\n[standing]\nin_arrears = true\n[[kms_keys]]\nid = \"k\"\nstatus = \"Disabled\"\n[delivery]\nshare_accounts = 3\n"
+        );
+        let state = Seed::parse(&good, "s.toml").unwrap().into_state(1.0, 1);
+        assert!(state.account.standing.in_arrears);
+        assert_eq!(state.account.kms_keys["k"].region, "cn-hangzhou");
+        assert_eq!(state.account.kms_keys["k"].status, "Disabled");
+        assert_eq!(state.account.delivery.share_accounts, 3);
+        assert_eq!(state.account.delivery.copy_concurrency, 5);
     }
 
     #[test]

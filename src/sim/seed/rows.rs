@@ -2,8 +2,8 @@
 //! records.
 
 use super::super::state::{
-    Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, ResourceGroup, Risk,
-    Snapshot, SnapshotProgress, StoppedMode,
+    Disk, DiskCondition, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache,
+    ResourceGroup, Risk, Snapshot, SnapshotFlags, SnapshotProgress, StoppedMode,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -82,9 +82,10 @@ pub(super) struct QuotasRow {
     pub(super) images: usize,
     pub(super) images_per_family: usize,
     pub(super) families: usize,
-    pub(super) snapshots: usize,
-    pub(super) unfinished_snapshots: usize,
-    pub(super) concurrent_snapshots_per_disk: usize,
+    /// These three have no limit unless the seed sets one.
+    pub(super) snapshots: Option<usize>,
+    pub(super) unfinished_snapshots: Option<usize>,
+    pub(super) concurrent_snapshots_per_disk: Option<usize>,
 }
 
 impl Default for QuotasRow {
@@ -93,9 +94,9 @@ impl Default for QuotasRow {
             images: 100,
             images_per_family: 20,
             families: 20,
-            snapshots: 1000,
-            unfinished_snapshots: 50,
-            concurrent_snapshots_per_disk: 5,
+            snapshots: None,
+            unfinished_snapshots: None,
+            concurrent_snapshots_per_disk: None,
         }
     }
 }
@@ -335,6 +336,8 @@ pub(super) struct InstanceRow {
     pub(super) fail_image_at: Option<u8>,
     #[serde(default)]
     pub(super) risks: Vec<RiskRow>,
+    #[serde(default)]
+    pub(super) hibernation: bool,
 }
 
 fn default_instance_type() -> String {
@@ -386,6 +389,7 @@ impl InstanceRow {
             tags: tags(&self.tags),
             fail_image_at: self.fail_image_at,
             risks: risks(&self.risks),
+            hibernation: self.hibernation,
         }
     }
 }
@@ -416,6 +420,9 @@ pub(super) struct DiskRow {
     #[serde(deserialize_with = "toml_time")]
     pub(super) creation_time: DateTime<Utc>,
     pub(super) resource_group_id: Option<String>,
+    /// A [`DiskCondition`] by its seed name; checked when the seed is loaded.
+    #[serde(default)]
+    pub(super) condition: Option<Spanned<String>>,
 }
 
 fn essd() -> String {
@@ -449,6 +456,11 @@ impl DiskRow {
             } else {
                 String::new()
             },
+            condition: self
+                .condition
+                .as_ref()
+                .and_then(|c| DiskCondition::parse(c.get_ref()))
+                .unwrap_or_default(),
         }
     }
 }
@@ -485,6 +497,21 @@ pub(super) struct SnapshotRow {
     pub(super) fail_image_at: Option<u8>,
     #[serde(default)]
     pub(super) risks: Vec<RiskRow>,
+    /// DescribeSnapshots' `Available`; false keeps a finished snapshot from images.
+    #[serde(default = "yes")]
+    pub(super) available: bool,
+    /// `cloudbox` for a snapshot kept in a CloudBox; the region otherwise.
+    #[serde(default)]
+    pub(super) storage_location: Option<String>,
+    #[serde(default)]
+    pub(super) default_free: bool,
+    /// An instant-access snapshot whose standard copy does not exist yet.
+    #[serde(default)]
+    pub(super) flash_only: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn accomplished() -> String {
@@ -541,6 +568,12 @@ impl SnapshotRow {
             tags: tags(&self.tags),
             fail_image_at: self.fail_image_at,
             risks: risks(&self.risks),
+            flags: SnapshotFlags {
+                unavailable: !self.available,
+                cloudbox: self.storage_location.as_deref() == Some("cloudbox"),
+                default_free: self.default_free,
+                flash_only: self.flash_only,
+            },
         }
     }
 }

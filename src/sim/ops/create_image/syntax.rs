@@ -198,7 +198,14 @@ pub(in crate::sim::ops) fn parse_tags(params: &Params) -> Result<Vec<(String, St
 fn parse_mappings(params: &Params) -> Result<Vec<Mapping>, SimError> {
     let mut mappings = Vec::new();
     let mut devices = BTreeSet::new();
-    for group in params.groups("DiskDeviceMapping")?.values() {
+    for (n, group) in params.groups("DiskDeviceMapping")? {
+        if group.values().all(|v| v.trim().is_empty()) {
+            return Err(fail(
+                400,
+                "InvalidParameter.AllEmpty",
+                &format!("The parameters of DiskDeviceMapping.{n} are all empty."),
+            ));
+        }
         let field = |name: &str| group.get(name).filter(|v| !v.is_empty()).cloned();
         let disk_type = field("DiskType");
         if let Some(t) = &disk_type

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::{Done, own_image};
 use crate::sim::error::SimError;
-use crate::sim::ops::create_image::parse_tags;
+use crate::sim::ops::create_image::{kms_key_usable, parse_tags};
 use crate::sim::params::Params;
 use crate::sim::state::{
     CopySource, Delivery, Image, ImageDisk, KmsKey, RenderCache, Snapshot, SnapshotProgress, State,
@@ -204,7 +204,12 @@ pub fn copy(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Co
         ));
     }
     let snapshots = source.disks.iter().filter(|d| !d.snapshot_id.is_empty());
-    if target.snapshots.len() + snapshots.count() > state.account.quotas.snapshots {
+    if state
+        .account
+        .quotas
+        .snapshots
+        .is_some_and(|quota| target.snapshots.len() + snapshots.count() > quota)
+    {
         return Err(fail(
             403,
             "QuotaExceed.Snapshot",
@@ -308,33 +313,6 @@ fn check_encryption<'s>(
     Ok(Some(key))
 }
 
-/// A key ECS may encrypt with: enabled, tagged for ECS, and ECS authorized to use KMS. The
-/// same three refusals as CreateImage's error table.
-pub fn kms_key_usable(key: &KmsKey) -> Result<(), SimError> {
-    if key.status != "Enabled" {
-        return Err(fail(
-            403,
-            "InvalidParameter.KMSKeyId.CMKNotEnabled",
-            "The CMK needs to be enabled.",
-        ));
-    }
-    if !key.ecs_authorized {
-        return Err(fail(
-            403,
-            "InvalidParameter.KMSKeyId.KMSUnauthorized",
-            "ECS service have no right to access your KMS.",
-        ));
-    }
-    if !key.ecs_tagged {
-        return Err(fail(
-            403,
-            "InvalidParameter.KMSKeyId.CMKUnauthorized",
-            "The CMK needs to be added ECS tag.",
-        ));
-    }
-    Ok(())
-}
-
 /// Everything a copy is made from.
 struct Plan {
     source: Image,
@@ -384,6 +362,7 @@ fn commit(state: &mut State, now: DateTime<Utc>, plan: Plan) -> String {
                 tags: Vec::new(),
                 fail_image_at: None,
                 risks: Vec::new(),
+                flags: Default::default(),
             });
             id
         };
