@@ -55,7 +55,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 passed=0
 failed=0
-for script in tea_sdk.py core_sdk.py; do
+for script in tea_sdk.py core_sdk.py delivery_sdk.py; do
     echo "== $script"
     out="$work/${script%.py}.out"
     (cd "$here" && "$work/venv/bin/python" "$script") >"$out" 2>&1 || true
