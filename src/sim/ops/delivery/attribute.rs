@@ -12,15 +12,11 @@
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
-use super::{Done, own_image};
+use super::{Done, fail, own_image};
 use crate::sim::error::SimError;
 use crate::sim::params::Params;
 use crate::sim::state::State;
 use crate::spec::rules;
-
-fn fail(status: u16, code: &str, message: impl Into<String>) -> SimError {
-    SimError::new(status, code, message)
-}
 
 /// A parameter that must be one of `allowed`.
 fn one_of<'p>(

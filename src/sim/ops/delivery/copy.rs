@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Done, own_image};
+use super::{Done, fail, own_image};
 use crate::sim::error::SimError;
 use crate::sim::ops::create_image::{kms_key_usable, parse_tags};
 use crate::sim::params::Params;
@@ -27,10 +27,6 @@ use crate::spec::rules;
 
 /// Larger images must go through CopySnapshot and CreateImage (copy guide: 2 TiB).
 const MAX_COPY_GIB: u32 = 2048;
-
-fn fail(status: u16, code: &str, message: impl Into<String>) -> SimError {
-    SimError::new(status, code, message)
-}
 
 /// CopyImage's answer: the new image, in the destination region.
 #[derive(Serialize)]

@@ -17,6 +17,11 @@ use crate::sim::error::SimError;
 use crate::sim::state::{Image, Region};
 use serde::Serialize;
 
+/// A refusal with the service's status, code and message.
+fn fail(status: u16, code: &str, message: impl Into<String>) -> SimError {
+    SimError::new(status, code, message)
+}
+
 /// An answer with nothing but its `RequestId`.
 #[derive(Serialize)]
 pub struct Done {}

@@ -12,17 +12,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::super::json::{Time, Wrapped};
-use super::{Done, own_image};
+use super::{Done, fail, own_image};
 use crate::sim::error::SimError;
 use crate::sim::params::Params;
 use crate::sim::state::{Image, State};
 
 /// Accounts read from each of `AddAccount.N` and `RemoveAccount.N`.
 const ACCOUNTS_PER_CALL: usize = 10;
-
-fn fail(status: u16, code: &str, message: impl Into<String>) -> SimError {
-    SimError::new(status, code, message)
-}
 
 pub fn modify(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Done, SimError> {
     let region_id = super::super::region_id(state, params)?.to_string();

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use super::Done;
+use super::{Done, fail};
 use crate::sim::error::SimError;
 use crate::sim::ops::create_image::parse_tags;
 use crate::sim::params::Params;
@@ -45,10 +45,6 @@ const RESOURCE_TYPES: &[&str] = &[
 const MAX_RESOURCES: usize = 50;
 const MAX_TAGS: usize = 20;
 const PAGE: usize = 50;
-
-fn fail(status: u16, code: &str, message: impl Into<String>) -> SimError {
-    SimError::new(status, code, message)
-}
 
 fn missing(what: &str, parameter: &str) -> SimError {
     fail(
