@@ -28,28 +28,18 @@ def main():
         return images[0] if images else None
 
     def tea():
-        copied = v3.copy_image(
-            ecs.CopyImageRequest(
-                region_id=REGION,
-                image_id=DB_IMAGE,
-                destination_region_id="cn-beijing",
-                destination_image_name="db-beijing",
-                destination_description="copied by the tea SDK",
-                tag=[ecs.CopyImageRequestTag(key="stage", value="copy")],
-                client_token="tea-copy-1",
-            )
-        ).body.image_id
-        again = v3.copy_image(
-            ecs.CopyImageRequest(
-                region_id=REGION,
-                image_id=DB_IMAGE,
-                destination_region_id="cn-beijing",
-                destination_image_name="db-beijing",
-                destination_description="copied by the tea SDK",
-                tag=[ecs.CopyImageRequestTag(key="stage", value="copy")],
-                client_token="tea-copy-1",
-            )
-        ).body.image_id
+        request = ecs.CopyImageRequest(
+            region_id=REGION,
+            image_id=DB_IMAGE,
+            destination_region_id="cn-beijing",
+            destination_image_name="db-beijing",
+            destination_description="copied by the tea SDK",
+            tag=[ecs.CopyImageRequestTag(key="stage", value="copy")],
+            client_token="tea-copy-1",
+        )
+        copied = v3.copy_image(request).body.image_id
+        # A retry with the same ClientToken is the same copy.
+        again = v3.copy_image(request).body.image_id
         expect(again == copied, (again, copied))
         done = poll(lambda: tea_image("cn-beijing", copied), lambda i: i.status == "Available")
         expect(done.is_copied and done.image_family == "" and done.progress == "100%", done)
