@@ -125,8 +125,34 @@ fn create_image(call: &Call) -> Vec<String> {
     resources
 }
 
-/// CreateImage's `Tag.N` are tags the request sets: `acs:RequestTag/<key>`. (On a Describe call
-/// they are filters, and set nothing.)
+/// The image a call names by `ImageId`, in its `RegionId`.
+fn image(call: &Call) -> Vec<String> {
+    vec![call.arn("image", call.get("ImageId").unwrap_or("*"))]
+}
+
+/// CopyImage reads the source image (in `RegionId`) and makes an image in
+/// `DestinationRegionId`.
+fn copy_image(call: &Call) -> Vec<String> {
+    let destination = call.get("DestinationRegionId").unwrap_or("*");
+    vec![
+        call.arn("image", call.get("ImageId").unwrap_or("*")),
+        ecs_arn(destination, call.account, "image", "*"),
+    ]
+}
+
+/// The tag operations act on each `ResourceId.N` of `ResourceType` (its lowercase name is
+/// the ARN's resource type), or on every resource of the type when none is named.
+fn tagged(call: &Call) -> Vec<String> {
+    let kind = call.get("ResourceType").unwrap_or("*");
+    let ids = call.numbered("ResourceId");
+    if ids.is_empty() {
+        return vec![call.arn(kind, "*")];
+    }
+    ids.into_iter().map(|id| call.arn(kind, id)).collect()
+}
+
+/// CreateImage's, CopyImage's and TagResources' `Tag.N` are tags the request sets:
+/// `acs:RequestTag/<key>`. (On a Describe or List call they are filters, and set nothing.)
 fn request_tags(call: &Call) -> BTreeMap<String, Vec<String>> {
     let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (key, value) in touched(call.params).tags {
@@ -188,6 +214,54 @@ const OPERATIONS: &[Operation] = &[
         name: "StartInstances",
         action: "ecs:StartInstances",
         resources: instances,
+        context: no_keys,
+    },
+    Operation {
+        name: "CopyImage",
+        action: "ecs:CopyImage",
+        resources: copy_image,
+        context: request_tags,
+    },
+    Operation {
+        name: "CancelCopyImage",
+        action: "ecs:CancelCopyImage",
+        resources: image,
+        context: no_keys,
+    },
+    Operation {
+        name: "ModifyImageSharePermission",
+        action: "ecs:ModifyImageSharePermission",
+        resources: image,
+        context: no_keys,
+    },
+    Operation {
+        name: "DescribeImageSharePermission",
+        action: "ecs:DescribeImageSharePermission",
+        resources: image,
+        context: no_keys,
+    },
+    Operation {
+        name: "ModifyImageAttribute",
+        action: "ecs:ModifyImageAttribute",
+        resources: image,
+        context: no_keys,
+    },
+    Operation {
+        name: "TagResources",
+        action: "ecs:TagResources",
+        resources: tagged,
+        context: request_tags,
+    },
+    Operation {
+        name: "UntagResources",
+        action: "ecs:UntagResources",
+        resources: tagged,
+        context: no_keys,
+    },
+    Operation {
+        name: "ListTagResources",
+        action: "ecs:ListTagResources",
+        resources: tagged,
         context: no_keys,
     },
     Operation {
@@ -334,5 +408,68 @@ mod tests {
             Some("resourcemanager:ListResourceGroups")
         );
         assert_eq!(needs("RunInstances", &[], "*"), None);
+    }
+
+    #[test]
+    fn delivery_calls_act_on_their_images_and_tagged_resources() {
+        let copy = needs(
+            "CopyImage",
+            &params(&[
+                ("RegionId", "cn-hangzhou"),
+                ("ImageId", "m-1"),
+                ("DestinationRegionId", "cn-beijing"),
+                ("Tag.1.Key", "env"),
+                ("Tag.1.Value", "prod"),
+            ]),
+            "9",
+        )
+        .expect("known");
+        assert_eq!(
+            copy.resources,
+            [
+                "acs:ecs:cn-hangzhou:9:image/m-1",
+                "acs:ecs:cn-beijing:9:image/*"
+            ]
+        );
+        assert_eq!(copy.context["acs:RequestTag/env"], ["prod"]);
+        let tag = needs(
+            "TagResources",
+            &params(&[
+                ("RegionId", "r"),
+                ("ResourceType", "snapshot"),
+                ("ResourceId.1", "s-1"),
+                ("ResourceId.2", "s-2"),
+                ("Tag.1.Key", "k"),
+            ]),
+            "9",
+        )
+        .expect("known");
+        assert_eq!(
+            tag.resources,
+            ["acs:ecs:r:9:snapshot/s-1", "acs:ecs:r:9:snapshot/s-2"]
+        );
+        let list = needs(
+            "ListTagResources",
+            &params(&[
+                ("RegionId", "r"),
+                ("ResourceType", "image"),
+                ("Tag.1.Key", "k"),
+            ]),
+            "9",
+        )
+        .expect("known");
+        assert_eq!(list.resources, ["acs:ecs:r:9:image/*"]);
+        assert!(list.context.is_empty(), "ListTagResources' tags filter");
+        for name in [
+            "CancelCopyImage",
+            "ModifyImageSharePermission",
+            "DescribeImageSharePermission",
+            "ModifyImageAttribute",
+        ] {
+            let one =
+                needs(name, &params(&[("RegionId", "r"), ("ImageId", "m-2")]), "9").expect("known");
+            assert_eq!(one.action, format!("ecs:{name}"));
+            assert_eq!(one.resources, ["acs:ecs:r:9:image/m-2"]);
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The embedded ECS simulator: a local server that speaks the real Alibaba Cloud RPC wire
 //! protocol (V1 and V3 signatures, JSON envelopes) for ECS DescribeRegions, DescribeInstances,
-//! DescribeDisks, DescribeSnapshots, DescribeImages, CreateImage, DeleteImage, StopInstances
-//! and StartInstances, and Resource Manager ListResourceGroups (routed by API version, see
-//! `route`).
+//! DescribeDisks, DescribeSnapshots, DescribeImages, CreateImage, DeleteImage, StopInstances,
+//! StartInstances, the delivery operations (CopyImage, CancelCopyImage,
+//! Modify/DescribeImageSharePermission, Tag/Untag/ListTagResources, ModifyImageAttribute), and
+//! Resource Manager ListResourceGroups (routed by API version, see `route`).
 //!
 //! It runs in-process ([`start`], used by `ecsimg --sandbox` and the tests) or standalone
 //! (`ecsimg sim serve`). Its account comes from seed data ([`Seed`], `assets/sandbox.toml` by

@@ -22,6 +22,14 @@ pub enum Action {
     AssumeRole,
     AssumeRoleWithOIDC,
     GetCallerIdentity,
+    CopyImage,
+    CancelCopyImage,
+    ModifyImageSharePermission,
+    DescribeImageSharePermission,
+    TagResources,
+    UntagResources,
+    ListTagResources,
+    ModifyImageAttribute,
 }
 
 /// One product: its API version and the actions the simulator serves under it.
@@ -47,6 +55,14 @@ pub const ECS: Product = Product {
         Action::DeleteImage,
         Action::StopInstances,
         Action::StartInstances,
+        Action::CopyImage,
+        Action::CancelCopyImage,
+        Action::ModifyImageSharePermission,
+        Action::DescribeImageSharePermission,
+        Action::TagResources,
+        Action::UntagResources,
+        Action::ListTagResources,
+        Action::ModifyImageAttribute,
     ],
 };
 
@@ -88,6 +104,14 @@ impl Action {
             Self::AssumeRole => "AssumeRole",
             Self::AssumeRoleWithOIDC => "AssumeRoleWithOIDC",
             Self::GetCallerIdentity => "GetCallerIdentity",
+            Self::CopyImage => "CopyImage",
+            Self::CancelCopyImage => "CancelCopyImage",
+            Self::ModifyImageSharePermission => "ModifyImageSharePermission",
+            Self::DescribeImageSharePermission => "DescribeImageSharePermission",
+            Self::TagResources => "TagResources",
+            Self::UntagResources => "UntagResources",
+            Self::ListTagResources => "ListTagResources",
+            Self::ModifyImageAttribute => "ModifyImageAttribute",
         }
     }
 

@@ -32,6 +32,58 @@ pub struct Quotas {
     pub images: usize,
     pub images_per_family: usize,
     pub families: usize,
+    /// Snapshots in a region (QuotaExceed.Snapshot); `None` is no limit.
+    pub snapshots: Option<usize>,
+    /// Snapshots being created at once in a region (TooManySnapshot.Unfinished).
+    pub unfinished_snapshots: Option<usize>,
+    /// Snapshots being created at once for one disk (QuotaExceed.ConcurrentSnapshotQuota).
+    pub concurrent_snapshots_per_disk: Option<usize>,
+}
+
+/// The account's standing with billing and verification: each flag, when set, makes the
+/// operations that create billed resources refuse with the code the service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Standing {
+    /// Overdue payment: InvalidAccountStatus.NotEnoughBalance, Account.Arrearage.
+    pub in_arrears: bool,
+    /// Risk control stopped orders: AccountForbidden.CreateOrder.
+    pub orders_forbidden: bool,
+    /// The snapshot service was never activated: InvalidAccountStatus.SnapshotServiceUnavailable.
+    pub snapshot_service_off: bool,
+    /// The enterprise registration is revoked: AccountEnterpriseStatusInvalid.
+    pub enterprise_revoked: bool,
+    /// Not allowed to make a system disk from a data-disk snapshot: UserNotInTheWhiteList.
+    pub no_data_disk_system_images: bool,
+    /// KMS not activated: InvalidParameter.KmsNotEnabled when encryption is asked for.
+    pub kms_off: bool,
+}
+
+/// A KMS customer master key, as ECS sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsKey {
+    pub id: String,
+    pub region: String,
+    /// `Enabled`, `Disabled` or `PendingDeletion`.
+    pub status: String,
+    /// Keys ECS may use carry the tag `acs:ecs:protected=true`; without it: CMKUnauthorized.
+    pub ecs_tagged: bool,
+    /// ECS's service role may use KMS; without it: KMSUnauthorized.
+    pub ecs_authorized: bool,
+}
+
+/// Limits and pace of the delivery operations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeliveryLimits {
+    /// Simulated seconds a copy takes at `--speed 1`.
+    pub copy_seconds: f64,
+    /// Copies that run at once in a destination region; more wait (`Waiting`).
+    pub copy_concurrency: usize,
+    /// Accounts one image may be shared with.
+    pub share_accounts: usize,
+    /// Tags one resource may carry.
+    pub tags_per_resource: usize,
+    /// Copies fail (CreateFailed) at this percent.
+    pub fail_copies_at: Option<u8>,
 }
 
 /// A unit of simulated work: started at `start`, done after `seconds` of simulated time, or
@@ -229,6 +281,8 @@ pub struct Instance {
     pub fail_image_at: Option<u8>,
     /// Risks the image check reports for images made from this instance.
     pub risks: Vec<Risk>,
+    /// Hibernation is configured: CreateImage refuses the instance.
+    pub hibernation: bool,
 }
 
 impl Instance {
@@ -278,15 +332,57 @@ pub struct Disk {
     pub creation_time: DateTime<Utc>,
     pub resource_group_id: String,
     pub performance_level: String,
+    /// What stands in the way of a snapshot of it.
+    pub condition: DiskCondition,
 }
 
 impl Disk {
     pub fn status(&self) -> &'static str {
-        if self.instance_id.is_some() {
-            "In_use"
-        } else {
-            "Available"
+        match (self.condition, &self.instance_id) {
+            (DiskCondition::ReIniting, _) => "ReIniting",
+            (_, Some(_)) => "In_use",
+            (_, None) => "Available",
         }
+    }
+}
+
+/// A disk state that makes CreateImage refuse its instance (seed `condition`). Each is a
+/// condition the CreateImage error table names; the service does not document how a disk gets
+/// there, so the seed says it outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiskCondition {
+    #[default]
+    Normal,
+    /// Attached while the instance was stopped and never started since.
+    NeverAttached,
+    /// Its device is in an invalid state until the instance restarts.
+    Invalid,
+    /// Being moved (a category change or a migration).
+    Transferring,
+    /// Being re-initialized (DescribeDisks shows `ReIniting`).
+    ReIniting,
+    /// A snapshot of it is being created.
+    CreatingSnapshot,
+    /// Added while the instance was stopped: the instance needs a restart.
+    NeedsRestart,
+    /// Its snapshot fails inside the service (500 InternalError).
+    SnapshotFails,
+}
+
+impl DiskCondition {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("normal", Self::Normal),
+        ("never_attached", Self::NeverAttached),
+        ("invalid", Self::Invalid),
+        ("transferring", Self::Transferring),
+        ("reiniting", Self::ReIniting),
+        ("creating_snapshot", Self::CreatingSnapshot),
+        ("needs_restart", Self::NeedsRestart),
+        ("snapshot_fails", Self::SnapshotFails),
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(n, _)| *n == s).map(|(_, c)| *c)
     }
 }
 
@@ -319,6 +415,20 @@ pub struct Snapshot {
     pub tags: Vec<(String, String)>,
     pub fail_image_at: Option<u8>,
     pub risks: Vec<Risk>,
+    pub flags: SnapshotFlags,
+}
+
+/// Snapshot states that keep it from becoming an image (seed fields of the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SnapshotFlags {
+    /// Finished but not yet usable (DescribeSnapshots `Available=false`).
+    pub unavailable: bool,
+    /// Stored in a CloudBox.
+    pub cloudbox: bool,
+    /// A default free snapshot (kept by the service at no charge).
+    pub default_free: bool,
+    /// An instant-access (Flash) snapshot without a standard copy yet.
+    pub flash_only: bool,
 }
 
 impl Snapshot {
@@ -379,8 +489,43 @@ pub struct Image {
     pub resource_group_id: String,
     pub detection: Option<Detection>,
     pub secure_boot: String,
+    /// What copying, sharing and attribute changes did to it.
+    pub delivery: Delivery,
     /// The DescribeImages rendering, kept once nothing in it can change any more.
     pub rendered: RenderCache,
+}
+
+/// Where a copied image came from (CopyImage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySource {
+    pub region: String,
+    pub image_id: String,
+}
+
+/// An image's state after it was made: the delivery operations (CopyImage,
+/// ModifyImageSharePermission, ModifyImageAttribute) change only this part.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Set on a copy: the image it was copied from.
+    pub copied_from: Option<CopySource>,
+    /// Accounts the image is shared with, and since when.
+    pub shared_with: BTreeMap<String, DateTime<Utc>>,
+    /// Published as a community image (`IsPublic=true`).
+    pub community: bool,
+    /// `Status=Deprecated` (shown only while the image is otherwise Available).
+    pub deprecated: bool,
+    /// `BYOL` once set; `Auto` otherwise.
+    pub license_type: Option<String>,
+    /// `Features.NvmeSupport` once set; else derived from the architecture.
+    pub nvme_support: Option<String>,
+    /// The customer master key of an encrypted copy; empty means the service key.
+    pub kms_key_id: String,
+}
+
+impl Delivery {
+    pub fn is_shared(&self) -> bool {
+        !self.shared_with.is_empty() || self.community
+    }
 }
 
 /// A record's JSON, rendered once the record has settled (see `ops::images`): a listing then
@@ -409,16 +554,36 @@ impl PartialEq for RenderCache {
 
 impl Image {
     /// `(status, percent)` at `now`.
+    ///
+    /// A timeline that starts in the future is a queued copy: `Waiting`. A deprecated image
+    /// reads `Deprecated` once it would otherwise be `Available`.
     pub fn status_at(&self, now: DateTime<Utc>, speed: f64) -> (&str, u8) {
-        match self.timeline.map(|t| t.phase(now, speed)) {
+        let (status, percent) = match self.timeline {
+            Some(t) if t.start > now => ("Waiting", 0),
+            Some(t) => match t.phase(now, speed) {
+                Phase::Running { percent, .. } => ("Creating", percent),
+                Phase::Done => ("Available", 100),
+                Phase::Failed { percent } => ("CreateFailed", percent),
+            },
             None => {
                 let percent = if self.status == "Available" { 100 } else { 0 };
                 (self.status.as_str(), percent)
             }
-            Some(Phase::Running { percent, .. }) => ("Creating", percent),
-            Some(Phase::Done) => ("Available", 100),
-            Some(Phase::Failed { percent }) => ("CreateFailed", percent),
+        };
+        if self.delivery.deprecated && status == "Available" {
+            return ("Deprecated", percent);
         }
+        (status, percent)
+    }
+
+    /// Whether the image is still being made (created, copied or queued to be copied).
+    pub fn in_progress(&self, now: DateTime<Utc>, speed: f64) -> bool {
+        matches!(self.status_at(now, speed).0, "Creating" | "Waiting")
+    }
+
+    /// Forgets the kept rendering after a change (tags, sharing, attributes).
+    pub fn touch(&mut self) {
+        self.rendered = RenderCache::default();
     }
 
     pub fn is_custom(&self) -> bool {
@@ -440,6 +605,8 @@ pub struct Region {
     pub snapshots: BTreeMap<String, Snapshot>,
     pub images: BTreeMap<String, Image>,
     pub client_tokens: HashMap<String, TokenRecord>,
+    /// CopyImage's ClientTokens (called in the source region), apart from CreateImage's.
+    pub copy_tokens: HashMap<String, TokenRecord>,
 }
 
 impl Region {
@@ -468,6 +635,10 @@ pub struct Account {
     pub owner_id: u64,
     pub timing: Timing,
     pub quotas: Quotas,
+    pub standing: Standing,
+    /// By key ID.
+    pub kms_keys: BTreeMap<String, KmsKey>,
+    pub delivery: DeliveryLimits,
     /// By ID.
     pub resource_groups: BTreeMap<String, ResourceGroup>,
     pub default_resource_group: String,

@@ -65,7 +65,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 passed=0
 failed=0
-for script in tea_sdk.py core_sdk.py; do
+for script in tea_sdk.py core_sdk.py delivery_sdk.py; do
     echo "== $script"
     run_checks "$script" bash -c "cd '$here' && exec '$work/venv/bin/python' '$script'"
 done

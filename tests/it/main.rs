@@ -20,6 +20,8 @@ mod policy_proof;
 mod props;
 mod secrets;
 mod sim;
+mod sim_delivery;
+mod sim_error_rows;
 mod sim_harness;
 mod sim_operations;
 mod sim_power;

@@ -3,6 +3,7 @@
 use super::super::error::SimError;
 use super::super::params::Params;
 use super::super::state::{Image, Phase, Region, State, Timeline};
+use super::delivery::copy;
 use super::json::{self, OrEmpty, Percent, Time, Wrapped};
 use super::paging::{PageAnswer, PageRequest, paginate};
 use chrono::{DateTime, Utc};
@@ -64,6 +65,7 @@ pub fn describe<'a>(
     let is_public = params.bool("IsPublic")?;
     let group = params.get("ResourceGroupId");
     let tags = super::tag_filter(params)?;
+    let created = creation_filter(params)?;
     let request = PageRequest::from_params(params, None)?;
     super::finish_dry_run(params)?;
     let keep = |i: &Image| {
@@ -75,7 +77,8 @@ pub fn describe<'a>(
             && architecture.is_none_or(|a| a == i.os.architecture)
             && os_type.is_none_or(|o| o.eq_ignore_ascii_case(&i.os.os_type))
             && usage.is_none_or(|u| u == image_usage(region, &i.id))
-            && is_public.is_none_or(|p| p == (i.owner_alias == "system"))
+            && is_public.is_none_or(|p| p == (i.owner_alias == "system" || i.delivery.community))
+            && created.contains(&i.creation_time)
             && group.is_none_or(|g| g == i.resource_group_id)
             && super::tags_match(&tags, &i.tags)
     };
@@ -89,6 +92,54 @@ pub fn describe<'a>(
         page: page.answer(false, "Images", "Image", items),
         region_id,
     })
+}
+
+/// `Filter.N.Key`/`Filter.N.Value`: `CreationStartTime` and `CreationEndTime` bound the
+/// creation time (`yyyy-MM-ddTHH:mmZ`, UTC); the other documented keys (network type, CPU and
+/// memory hot-plug) are accepted and match every image here.
+fn creation_filter(params: &Params) -> Result<std::ops::RangeInclusive<DateTime<Utc>>, SimError> {
+    const OTHER_KEYS: &[&str] = &[
+        "NetworkType",
+        "CpuOnlineUpgrade",
+        "CpuOnlineDowngrade",
+        "MemoryOnlineUpgrade",
+        "MemoryOnlineDowngrade",
+    ];
+    let (mut start, mut end) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    for group in params.groups("Filter")?.values() {
+        let key = group.get("Key").map(String::as_str).unwrap_or_default();
+        let value = group.get("Value").map(String::as_str).unwrap_or_default();
+        let time = || {
+            parse_filter_time(value).ok_or_else(|| {
+                SimError::new(
+                    404,
+                    "InvalidFilterValue",
+                    format!("The specified filter value {value:?} is not a time such as 2024-01-01T00:00Z."),
+                )
+            })
+        };
+        match key {
+            "CreationStartTime" => start = time()?,
+            "CreationEndTime" => end = time()?,
+            k if OTHER_KEYS.contains(&k) => {}
+            _ => {
+                return Err(SimError::new(
+                    404,
+                    "InvalidFilterKey.NotFound",
+                    "The specified filter key is not found.",
+                ));
+            }
+        }
+    }
+    Ok(start..=end)
+}
+
+/// `yyyy-MM-ddTHH:mmZ`, or with seconds.
+fn parse_filter_time(value: &str) -> Option<DateTime<Utc>> {
+    ["%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%SZ"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(value, format).ok())
+        .map(|t| t.and_utc())
 }
 
 /// DescribeImages' answer: a page of images and the region.
@@ -171,7 +222,7 @@ struct ImageJson<'a> {
     #[serde(rename = "OSType")]
     os_type: &'a str,
     boot_mode: &'a str,
-    license_type: &'static str,
+    license_type: &'a str,
     product_code: &'static str,
     supplier_name: &'static str,
     resource_group_id: &'a str,
@@ -198,7 +249,7 @@ struct ImageJson<'a> {
 #[serde(rename_all = "PascalCase")]
 struct Features<'a> {
     imds_support: &'a str,
-    nvme_support: &'static str,
+    nvme_support: &'a str,
 }
 
 #[derive(Serialize)]
@@ -319,27 +370,33 @@ fn render<'a>(
         os_name_en: &i.os.os_name_en,
         os_type: &i.os.os_type,
         boot_mode: &i.os.boot_mode,
-        license_type: "Auto",
+        license_type: i.delivery.license_type.as_deref().unwrap_or("Auto"),
         product_code: "",
         supplier_name: "",
         resource_group_id: &i.resource_group_id,
         image_owner_alias: &i.owner_alias,
         image_owner_id: if i.is_custom() { owner_id } else { 0 },
-        is_public: i.owner_alias == "system",
-        is_copied: false,
+        is_public: i.owner_alias == "system" || i.delivery.community,
+        is_copied: i.delivery.copied_from.is_some(),
         is_subscribed: false,
-        is_self_shared: "False",
+        // A string, capitalised as the reference's samples show it.
+        is_self_shared: if i.delivery.is_shared() {
+            "True"
+        } else {
+            "False"
+        },
         is_support_cloudinit: true,
         is_support_io_optimized: true,
         login_as_non_root_supported: false,
-        usable: status == "Available",
+        // Deprecated images still launch instances.
+        usable: status == "Available" || status == "Deprecated",
         usage: image_usage(region, &i.id),
         features: Features {
             imds_support: &i.os.imds_support,
-            nvme_support: if i.os.architecture == "arm64" {
-                "supported"
-            } else {
-                "unsupported"
+            nvme_support: match &i.delivery.nvme_support {
+                Some(set) => set,
+                None if i.os.architecture == "arm64" => "supported",
+                None => "unsupported",
             },
         },
         secure_boot_options: SecureBootOptions {
@@ -351,18 +408,46 @@ fn render<'a>(
     }
 }
 
-/// DeleteImage: custom images only; an image an instance runs needs `Force=true`.
-pub fn delete(state: &mut State, params: &Params) -> Result<Deleted, SimError> {
-    let region_id = super::region_id(state, params)?;
+/// DeleteImage: custom images only. Shared, published and copying images are refused whatever
+/// `Force` says; an image instances run needs `Force=true`. The image's snapshots stay (the API
+/// has no way to delete them with it).
+///
+/// https://www.alibabacloud.com/help/en/ecs/api-deleteimage — an unknown ID is 404 (the error
+/// table's answer; the parameter text says such a request is ignored). "Used by instances" is
+/// taken as any instance in the region whose image it is (the reference does not define it).
+pub fn delete(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Deleted, SimError> {
+    let region_id = super::region_id(state, params)?.to_string();
     let image_id = params.require("ImageId")?;
     let force = params.bool("Force")?.unwrap_or(false);
     let region = state
         .regions
-        .get_mut(region_id)
+        .get(&region_id)
         .ok_or_else(SimError::region_not_found)?;
-    match region.images.get(image_id) {
-        Some(image) if image.is_custom() => {}
+    let image = match region.images.get(image_id) {
+        Some(image) if image.is_custom() => image,
         _ => return Err(SimError::image_not_found()),
+    };
+    if image.delivery.community {
+        return Err(SimError::new(
+            403,
+            "ImageIsPublic",
+            "The image is published as a community image; unpublish it first.",
+        ));
+    }
+    if !image.delivery.shared_with.is_empty() {
+        return Err(SimError::new(
+            403,
+            "ImageUseShared",
+            "The image is shared; cancel the sharing before this operation.",
+        ));
+    }
+    let copying = image.delivery.copied_from.is_some() && image.in_progress(now, state.speed);
+    if copying || copy::running_from(state, &region_id, image_id, now) {
+        return Err(SimError::new(
+            403,
+            "OperationDenied.ImageCopying",
+            "The image is being copied; please use the CancelCopyImage API to cancel the copy first.",
+        ));
     }
     if !force && image_usage(region, image_id) == "instance" {
         return Err(SimError::new(
@@ -372,7 +457,9 @@ pub fn delete(state: &mut State, params: &Params) -> Result<Deleted, SimError> {
         ));
     }
     super::finish_dry_run(params)?;
-    region.images.remove(image_id);
+    if let Some(region) = state.regions.get_mut(&region_id) {
+        region.images.remove(image_id);
+    }
     Ok(Deleted {})
 }
 

@@ -5,6 +5,7 @@
 //! [`dispatch`] adds `RequestId` and serializes it.
 
 mod create_image;
+mod delivery;
 mod disks;
 mod images;
 mod instances;
@@ -27,7 +28,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 /// Runs `action` at clock reading `now` and returns the answer's bytes, `RequestId` included.
 ///
 /// Queries share a read lock, so connections render their answers in parallel; only
-/// CreateImage, DeleteImage, StopInstances and StartInstances take the write lock. Answers are serialized while
+/// the operations that change the account take the write lock. Answers are serialized while
 /// the lock is held because they borrow from the state instead of copying it.
 pub fn dispatch(
     state: &RwLock<State>,
@@ -48,7 +49,26 @@ pub fn dispatch(
         Action::DescribeImages => reply(request_id, images::describe(&read(), now, params)?),
         Action::StopInstances => reply(request_id, power::stop(&mut write(), now, params)?),
         Action::StartInstances => reply(request_id, power::start(&mut write(), now, params)?),
-        Action::DeleteImage => reply(request_id, images::delete(&mut write(), params)?),
+        Action::DeleteImage => reply(request_id, images::delete(&mut write(), now, params)?),
+        Action::CopyImage => reply(request_id, delivery::copy::copy(&mut write(), now, params)?),
+        Action::CancelCopyImage => reply(
+            request_id,
+            delivery::copy::cancel(&mut write(), now, params)?,
+        ),
+        Action::ModifyImageSharePermission => reply(
+            request_id,
+            delivery::share::modify(&mut write(), now, params)?,
+        ),
+        Action::DescribeImageSharePermission => {
+            reply(request_id, delivery::share::describe(&read(), params)?)
+        }
+        Action::TagResources => reply(request_id, delivery::tags::tag(&mut write(), params)?),
+        Action::UntagResources => reply(request_id, delivery::tags::untag(&mut write(), params)?),
+        Action::ListTagResources => reply(request_id, delivery::tags::list(&read(), params)?),
+        Action::ModifyImageAttribute => reply(
+            request_id,
+            delivery::attribute::modify(&mut write(), now, params)?,
+        ),
         Action::CreateImage => reply(request_id, create_image::create(&mut write(), now, params)?),
         Action::ListResourceGroups => reply(request_id, resource_groups::list(&read(), params)?),
         Action::AssumeRole | Action::AssumeRoleWithOIDC | Action::GetCallerIdentity => {

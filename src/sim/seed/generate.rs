@@ -62,6 +62,7 @@ impl GenerateRow {
                 tags: Vec::new(),
                 fail_image_at: None,
                 risks: Vec::new(),
+                hibernation: false,
             };
             let disk = Disk {
                 id: disk_id.clone(),
@@ -79,6 +80,7 @@ impl GenerateRow {
                 creation_time: created,
                 resource_group_id: default_rg.into(),
                 performance_level: "PL0".into(),
+                condition: Default::default(),
             };
             region.instances.insert(id, instance);
             region.disks.insert(disk_id.clone(), disk);
@@ -114,6 +116,7 @@ impl GenerateRow {
                 tags: Vec::new(),
                 fail_image_at: None,
                 risks: Vec::new(),
+                flags: Default::default(),
             };
             region.snapshots.insert(id, snapshot);
         }

@@ -4,13 +4,15 @@
 //! Loading checks every reference (an instance's image, a disk's instance, a snapshot's disk,
 //! resource groups, regions) and reports problems as `file:line: what is wrong`.
 
+mod account;
 mod generate;
 mod keys;
 mod rows;
 
 use super::metadata;
 use super::state::{
-    Account, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State, Timing,
+    Account, DiskCondition, InstanceStatus, OsInfo, Quotas, RegionInfo, ResourceGroup, State,
+    Timing,
 };
 use super::sts::{Directory, OidcProvider, Role};
 use rows::SeedFile;
@@ -141,7 +143,13 @@ impl Seed {
                 images: f.quotas.images,
                 images_per_family: f.quotas.images_per_family,
                 families: f.quotas.families,
+                snapshots: f.quotas.snapshots,
+                unfinished_snapshots: f.quotas.unfinished_snapshots,
+                concurrent_snapshots_per_disk: f.quotas.concurrent_snapshots_per_disk,
             },
+            standing: f.standing.to_standing(),
+            kms_keys: account::kms_keys(&f.kms_keys, &f.default_region),
+            delivery: f.delivery.to_limits(),
             resource_groups,
             default_resource_group: default_rg.clone(),
         };
@@ -388,6 +396,19 @@ impl Seed {
                     ),
                 ));
             }
+            if let Some(condition) = &row.condition
+                && DiskCondition::parse(condition.get_ref()).is_none()
+            {
+                let names: Vec<&str> = DiskCondition::NAMES.iter().map(|(n, _)| *n).collect();
+                return Err((
+                    Some(condition.span().start),
+                    format!(
+                        "{}: field `condition` must be one of {}",
+                        row.id.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
             if row.instance_id.is_some() && row.disk_type == "data" && row.device.is_none() {
                 return Err((
                     at(&row.id),
@@ -452,8 +473,23 @@ impl Seed {
                 ));
             }
             check_fail_at(&row.id, row.fail_image_at)?;
+            if row
+                .storage_location
+                .as_deref()
+                .is_some_and(|l| l != "cloudbox" && l != "region")
+            {
+                return Err((
+                    at(&row.id),
+                    format!(
+                        "{}: field `storage_location` must be \"region\" or \"cloudbox\"",
+                        row.id.get_ref()
+                    ),
+                ));
+            }
         }
         keys::check(&f.access_keys)?;
+        account::check_kms_keys(&f.kms_keys, &region_ids)?;
+        f.delivery.check()?;
         if let Some(g) = &f.generate {
             if !region_ids.contains(g.region.as_str()) {
                 return Err((
@@ -674,6 +710,39 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
         assert!(err.to_string().starts_with("y.toml:3: "), "{err}");
+    }
+
+    #[test]
+    fn account_and_resource_states_are_checked_and_loaded() {
+        let bad = [
+            (
+                "[[disks]]\nid = \"d-x\"\ntype = \"data\"\nsize = 20\ncreation_time = 2024-01-01T00:00:00Z\ncondition = \"wobbly\"\n",
+                "field `condition`",
+            ),
+            (
+                "[[kms_keys]]\nid = \"k\"\nstatus = \"Sleeping\"\n",
+                "field `status`",
+            ),
+            (
+                "[[kms_keys]]\nid = \"k\"\nregion = \"mars-1\"\n",
+                "field `region`",
+            ),
+            ("[delivery]\ncopy_concurrency = 0\n", "copy_concurrency"),
+            ("[standing]\nbankrupt = true\n", "bankrupt"),
+        ];
+        for (addition, named) in bad {
+            let err = Seed::parse(&format!("{SANDBOX_TOML}\n{addition}"), "s.toml").unwrap_err();
+            assert!(err.message.contains(named), "{addition}: {err}");
+        }
+        let good = format!(
+            "{SANDBOX_TOML}\n[standing]\nin_arrears = true\n[[kms_keys]]\nid = \"k\"\nstatus = \"Disabled\"\n[delivery]\nshare_accounts = 3\n"
+        );
+        let state = Seed::parse(&good, "s.toml").unwrap().into_state(1.0, 1);
+        assert!(state.account.standing.in_arrears);
+        assert_eq!(state.account.kms_keys["k"].region, "cn-hangzhou");
+        assert_eq!(state.account.kms_keys["k"].status, "Disabled");
+        assert_eq!(state.account.delivery.share_accounts, 3);
+        assert_eq!(state.account.delivery.copy_concurrency, 5);
     }
 
     #[test]

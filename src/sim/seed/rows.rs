@@ -3,8 +3,8 @@
 
 use super::super::metadata::{DEFAULT_CREDENTIAL_SECONDS, HttpTokens};
 use super::super::state::{
-    Disk, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache, ResourceGroup, Risk,
-    Snapshot, SnapshotProgress, StoppedMode,
+    Disk, DiskCondition, Image, ImageDisk, Instance, InstanceStatus, OsInfo, RenderCache,
+    ResourceGroup, Risk, Snapshot, SnapshotFlags, SnapshotProgress, StoppedMode,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -41,6 +41,12 @@ pub(super) struct SeedFile {
     pub(super) access_keys: Vec<super::keys::AccessKeyRow>,
     #[serde(default)]
     pub(super) metadata: MetadataRow,
+    #[serde(default)]
+    pub(super) standing: super::account::StandingRow,
+    #[serde(default)]
+    pub(super) kms_keys: Vec<super::account::KmsKeyRow>,
+    #[serde(default)]
+    pub(super) delivery: super::account::DeliveryRow,
 }
 
 /// The instance metadata service (`sim serve --metadata-listen`): the instance's RAM role and
@@ -141,6 +147,10 @@ pub(super) struct QuotasRow {
     pub(super) images: usize,
     pub(super) images_per_family: usize,
     pub(super) families: usize,
+    /// These three have no limit unless the seed sets one.
+    pub(super) snapshots: Option<usize>,
+    pub(super) unfinished_snapshots: Option<usize>,
+    pub(super) concurrent_snapshots_per_disk: Option<usize>,
 }
 
 impl Default for QuotasRow {
@@ -149,6 +159,9 @@ impl Default for QuotasRow {
             images: 100,
             images_per_family: 20,
             families: 20,
+            snapshots: None,
+            unfinished_snapshots: None,
+            concurrent_snapshots_per_disk: None,
         }
     }
 }
@@ -344,6 +357,7 @@ impl ImageRow {
             resource_group_id: resource_group_id.into(),
             detection: None,
             secure_boot: String::new(),
+            delivery: Default::default(),
             rendered: RenderCache::default(),
         }
     }
@@ -387,6 +401,8 @@ pub(super) struct InstanceRow {
     pub(super) fail_image_at: Option<u8>,
     #[serde(default)]
     pub(super) risks: Vec<RiskRow>,
+    #[serde(default)]
+    pub(super) hibernation: bool,
 }
 
 fn default_instance_type() -> String {
@@ -438,6 +454,7 @@ impl InstanceRow {
             tags: tags(&self.tags),
             fail_image_at: self.fail_image_at,
             risks: risks(&self.risks),
+            hibernation: self.hibernation,
         }
     }
 }
@@ -468,6 +485,9 @@ pub(super) struct DiskRow {
     #[serde(deserialize_with = "toml_time")]
     pub(super) creation_time: DateTime<Utc>,
     pub(super) resource_group_id: Option<String>,
+    /// A [`DiskCondition`] by its seed name; checked when the seed is loaded.
+    #[serde(default)]
+    pub(super) condition: Option<Spanned<String>>,
 }
 
 fn essd() -> String {
@@ -501,6 +521,11 @@ impl DiskRow {
             } else {
                 String::new()
             },
+            condition: self
+                .condition
+                .as_ref()
+                .and_then(|c| DiskCondition::parse(c.get_ref()))
+                .unwrap_or_default(),
         }
     }
 }
@@ -537,6 +562,21 @@ pub(super) struct SnapshotRow {
     pub(super) fail_image_at: Option<u8>,
     #[serde(default)]
     pub(super) risks: Vec<RiskRow>,
+    /// DescribeSnapshots' `Available`; false keeps a finished snapshot from images.
+    #[serde(default = "yes")]
+    pub(super) available: bool,
+    /// `cloudbox` for a snapshot kept in a CloudBox; the region otherwise.
+    #[serde(default)]
+    pub(super) storage_location: Option<String>,
+    #[serde(default)]
+    pub(super) default_free: bool,
+    /// An instant-access snapshot whose standard copy does not exist yet.
+    #[serde(default)]
+    pub(super) flash_only: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn accomplished() -> String {
@@ -593,6 +633,12 @@ impl SnapshotRow {
             tags: tags(&self.tags),
             fail_image_at: self.fail_image_at,
             risks: risks(&self.risks),
+            flags: SnapshotFlags {
+                unavailable: !self.available,
+                cloudbox: self.storage_location.as_deref() == Some("cloudbox"),
+                default_free: self.default_free,
+                flash_only: self.flash_only,
+            },
         }
     }
 }

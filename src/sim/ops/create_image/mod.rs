@@ -11,6 +11,8 @@ mod syntax;
 
 use quotas::check_name_and_quotas;
 use sources::Sources;
+pub(super) use syntax::parse_tags;
+
 use syntax::{device_in_use, parse, size_error};
 
 use crate::sim::error::SimError;
@@ -24,6 +26,33 @@ use serde::Serialize;
 
 pub(super) fn fail(status: u16, code: &str, message: &str) -> SimError {
     SimError::new(status, code, message)
+}
+
+/// A key ECS may encrypt with: enabled, tagged for ECS, and ECS authorized to use KMS. The
+/// same three refusals as CreateImage's error table.
+pub(super) fn kms_key_usable(key: &crate::sim::state::KmsKey) -> Result<(), SimError> {
+    if key.status != "Enabled" {
+        return Err(fail(
+            403,
+            "InvalidParameter.KMSKeyId.CMKNotEnabled",
+            "The CMK needs to be enabled.",
+        ));
+    }
+    if !key.ecs_authorized {
+        return Err(fail(
+            403,
+            "InvalidParameter.KMSKeyId.KMSUnauthorized",
+            "ECS service have no right to access your KMS.",
+        ));
+    }
+    if !key.ecs_tagged {
+        return Err(fail(
+            403,
+            "InvalidParameter.KMSKeyId.CMKUnauthorized",
+            "The CMK needs to be added ECS tag.",
+        ));
+    }
+    Ok(())
 }
 
 /// The request after syntax checks.
@@ -97,10 +126,12 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
         .regions
         .get(region_id)
         .ok_or_else(SimError::region_not_found)?;
+    check_standing(state.account.standing)?;
     let at = Sources {
         region,
         now,
         speed: state.speed,
+        account: &state.account,
     };
     let plan = if let Some(instance_id) = &request.instance_id {
         at.instance_plan(instance_id, &request)?
@@ -136,6 +167,21 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
     let fingerprint = params.fingerprint();
     if !request.dry_run
         && let Some(token) = &request.client_token
+        && state
+            .regions
+            .iter()
+            .any(|(id, r)| id != region_id && r.client_tokens.contains_key(token))
+    {
+        // Which of the table's two token conflicts is which is not documented: the simulator
+        // answers this one for a token already used in another region of the account.
+        return Err(fail(
+            403,
+            "InvalidParamter.Conflict",
+            "The specified same token is trying to make requests with different parameters.",
+        ));
+    }
+    if !request.dry_run
+        && let Some(token) = &request.client_token
         && let Some(record) = region.client_tokens.get(token)
     {
         return if record.fingerprint == fingerprint {
@@ -164,6 +210,33 @@ pub fn create(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
         fingerprint,
     );
     Ok(Created { image_id })
+}
+
+/// Refusals about the account rather than the request: orders stopped by risk control, a
+/// revoked enterprise registration, an overdue payment.
+fn check_standing(standing: crate::sim::state::Standing) -> Result<(), SimError> {
+    if standing.orders_forbidden {
+        return Err(fail(
+            400,
+            "AccountForbidden.CreateOrder",
+            "Order cannot be created due to abnormal account.",
+        ));
+    }
+    if standing.enterprise_revoked {
+        return Err(fail(
+            403,
+            "AccountEnterpriseStatusInvalid",
+            "Your enterprise registration is marked as revoked/deregistered in the National Enterprise Credit Information Publicity System. Account transaction features (purchase/renewal/recharge) are disabled. Please update real-name certification via Account Center. Restrictions will auto-remove after verification.",
+        ));
+    }
+    if standing.in_arrears {
+        return Err(fail(
+            403,
+            "InvalidAccountStatus.NotEnoughBalance",
+            "Your account does not have enough balance.",
+        ));
+    }
+    Ok(())
 }
 
 fn commit(
@@ -216,6 +289,7 @@ fn commit(
                     tags: Vec::new(),
                     fail_image_at: None,
                     risks: Vec::new(),
+                    flags: Default::default(),
                 });
                 id
             }
@@ -259,6 +333,7 @@ fn commit(
         resource_group_id,
         detection,
         secure_boot: request.secure_boot,
+        delivery: Default::default(),
         rendered: RenderCache::default(),
     };
     if let Some(region) = state.regions.get_mut(region_id) {

@@ -2,18 +2,35 @@
 //! snapshot) resolved against the region, with the resource checks each kind needs.
 
 use crate::sim::error::SimError;
-use crate::sim::state::{InstanceStatus, OsInfo, Region, Snapshot};
+use crate::sim::state::{Account, Disk, DiskCondition, InstanceStatus, OsInfo, Region, Snapshot};
 use crate::spec::rules;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
-use super::{DiskSource, Plan, PlannedDisk, Request, device_in_use, fail, size_error};
+use super::{
+    DiskSource, Plan, PlannedDisk, Request, device_in_use, fail, kms_key_usable, size_error,
+};
+
+/// Local disks: their data lives on the host and cannot be snapshotted into an image.
+const LOCAL_CATEGORIES: &[&str] = &[
+    "local_ssd_pro",
+    "local_hdd_pro",
+    "ephemeral",
+    "ephemeral_ssd",
+];
+/// Elastic ephemeral disks take no snapshots at all
+/// (https://www.alibabacloud.com/help/en/ecs/user-guide/elastic-ephemeral-disks).
+const EPHEMERAL_CATEGORIES: &[&str] = &[
+    "elastic_ephemeral_disk_standard",
+    "elastic_ephemeral_disk_premium",
+];
 
 /// Resolves the image's source in one region at one instant.
 pub(super) struct Sources<'a> {
     pub(super) region: &'a Region,
     pub(super) now: DateTime<Utc>,
     pub(super) speed: f64,
+    pub(super) account: &'a Account,
 }
 
 impl<'a> Sources<'a> {
@@ -36,10 +53,28 @@ impl<'a> Sources<'a> {
         if instance.security_locked() {
             return Err(SimError::instance_locked_for_security());
         }
+        if instance.hibernation {
+            return Err(fail(
+                403,
+                "HibernationConfigured.InstanceOperationForbidden",
+                "The operation is not permitted due to limit of the hibernation configured instance.",
+            ));
+        }
         let disks = self.region.instance_disks(instance_id);
         if !disks.iter().any(|d| d.disk_type == "system") {
             return Err(SimError::no_system_disk());
         }
+        if self.account.standing.snapshot_service_off {
+            return Err(fail(
+                403,
+                "InvalidAccountStatus.SnapshotServiceUnavailable",
+                "Snapshot service has not been opened yet.",
+            ));
+        }
+        for disk in &disks {
+            self.disk_can_be_snapshotted(disk)?;
+        }
+        self.room_for_snapshots(disks.len())?;
         let planned = disks
             .iter()
             .map(|d| PlannedDisk {
@@ -67,6 +102,128 @@ impl<'a> Sources<'a> {
             risks: instance.risks.clone(),
             fail_at: instance.fail_image_at,
         })
+    }
+
+    /// The checks a disk of the instance passes before its snapshot is taken: category, state,
+    /// encryption key, and the snapshots already being made of it.
+    fn disk_can_be_snapshotted(&self, disk: &Disk) -> Result<(), SimError> {
+        if LOCAL_CATEGORIES.contains(&disk.category.as_str()) {
+            return Err(fail(
+                400,
+                "InvalidDiskCategory.CreateImage",
+                "The specified diskCategory is not allowed to create image.",
+            ));
+        }
+        if EPHEMERAL_CATEGORIES.contains(&disk.category.as_str()) {
+            return Err(fail(
+                400,
+                "InvalidOperation.DiskCategoryUnsupported",
+                "The current category of the disk does not support this operation.",
+            ));
+        }
+        let refusal = match disk.condition {
+            DiskCondition::Normal => None,
+            DiskCondition::NeverAttached => Some((
+                403,
+                "IncorrectDiskStatus.NeverAttached",
+                "The specified disk has never been attached to instance.",
+            )),
+            DiskCondition::Invalid => Some((
+                403,
+                "IncorrectDiskStatus.Invalid",
+                "Device status is invalid, please restart instance and try again.",
+            )),
+            DiskCondition::Transferring => Some((
+                403,
+                "IncorrectDiskStatus.Transferring",
+                "The specified device is transferring, you can retry after the process is finished.",
+            )),
+            DiskCondition::ReIniting => Some((
+                403,
+                "IncorrectDiskStatus",
+                "The current disk status does not support this operation.",
+            )),
+            DiskCondition::CreatingSnapshot => Some((
+                403,
+                "IncorrectDiskStatus.CreatingSnapshot",
+                "A previous snapshot creation is in process.",
+            )),
+            DiskCondition::NeedsRestart => Some((
+                403,
+                "IncorrectInstanceStatus.NeedRestart",
+                "The instance needs to be restarted after adding a disk in a shutdown status.",
+            )),
+            DiskCondition::SnapshotFails => Some((
+                500,
+                "InternalError",
+                "The process of creating snapshot has failed due to some unknown error.",
+            )),
+        };
+        if let Some((status, code, message)) = refusal {
+            return Err(fail(status, code, message));
+        }
+        self.key_usable(disk.encrypted, &disk.kms_key_id)?;
+        let running = self
+            .region
+            .snapshots
+            .values()
+            .filter(|s| s.source_disk_id == disk.id && self.unfinished(s))
+            .count();
+        if let Some(quota) = self.account.quotas.concurrent_snapshots_per_disk
+            && running >= quota
+        {
+            return Err(fail(
+                403,
+                "QuotaExceed.ConcurrentSnapshotQuota",
+                &format!(
+                    "The number of snapshots being created for the disk {} has exceeded the concurrent quota ({quota}). Please wait for the previous snapshots to complete before trying again.",
+                    disk.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn unfinished(&self, snapshot: &Snapshot) -> bool {
+        snapshot.status_at(self.now, self.speed).0 == "progressing"
+    }
+
+    /// The region's snapshot quotas leave room for `new` more.
+    fn room_for_snapshots(&self, new: usize) -> Result<(), SimError> {
+        let quotas = self.account.quotas;
+        let unfinished = self
+            .region
+            .snapshots
+            .values()
+            .filter(|s| self.unfinished(s))
+            .count();
+        if quotas.unfinished_snapshots.is_some_and(|q| unfinished >= q) {
+            return Err(fail(
+                403,
+                "TooManySnapshot.Unfinished",
+                "There are too many snapshots being created, please wait for them to be created done.",
+            ));
+        }
+        if quotas
+            .snapshots
+            .is_some_and(|q| self.region.snapshots.len() + new > q)
+        {
+            return Err(fail(
+                403,
+                "QuotaExceed.Snapshot",
+                "The snapshot quota exceeds.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// An encrypted disk or snapshot whose key the seed lists must be usable by ECS; keys the
+    /// seed does not list are taken as healthy.
+    fn key_usable(&self, encrypted: bool, key_id: &str) -> Result<(), SimError> {
+        match self.account.kms_keys.get(key_id) {
+            Some(key) if encrypted => kms_key_usable(key),
+            _ => Ok(()),
+        }
     }
 
     /// A snapshot that may become part of an image: exists, finished, recent enough, not archived.
@@ -97,6 +254,38 @@ impl<'a> Sources<'a> {
                 "The specified snapshot category does not support create image.",
             ));
         }
+        let flags = snapshot.flags;
+        if flags.flash_only {
+            return Err(fail(
+                403,
+                "OperationDenied.InvalidSnapshotCategory",
+                &format!(
+                    "The snapshot {id} is an instant-access snapshot without a standard copy yet; it cannot create an image until the copy exists."
+                ),
+            ));
+        }
+        if flags.unavailable {
+            return Err(fail(
+                403,
+                "SnapshotNotReady",
+                "The specified snapshot is not ready.",
+            ));
+        }
+        if flags.cloudbox {
+            return Err(fail(
+                403,
+                "InvalidOperation.SnapshotStorageLocationUnsupported",
+                "Snapshots with storage location in CloudBox do not support the current operation.",
+            ));
+        }
+        if flags.default_free {
+            return Err(fail(
+                403,
+                "InvalidOperation.DefaultFreeSnapshotNotSupport",
+                "The specified snapshot is a default free snapshot and does not support this operation.",
+            ));
+        }
+        self.key_usable(snapshot.encrypted, &snapshot.kms_key_id)?;
         Ok(snapshot)
     }
 
@@ -157,10 +346,14 @@ impl<'a> Sources<'a> {
             };
             if disk_type == "system" {
                 let Some(snapshot) = snapshot else {
-                    return Err(SimError::missing_parameter(&format!(
-                        "DiskDeviceMapping.{}.SnapshotId",
-                        index + 1
-                    )));
+                    return Err(fail(
+                        403,
+                        "InvalidSystemSnapshot.Missing",
+                        &format!(
+                            "DiskDeviceMapping.{} is the system disk but names no SnapshotId.",
+                            index + 1
+                        ),
+                    ));
                 };
                 if system.is_some() {
                     return Err(fail(
@@ -174,6 +367,15 @@ impl<'a> Sources<'a> {
                         400,
                         "InvalidParameter.DiskType",
                         "The specified disk type which has kms key can't convert to system disk.",
+                    ));
+                }
+                if snapshot.source_disk_type == "data"
+                    && self.account.standing.no_data_disk_system_images
+                {
+                    return Err(fail(
+                        403,
+                        "UserNotInTheWhiteList",
+                        "The user is not in the white list of create image by data disk snapshot.",
                     ));
                 }
                 if mapping

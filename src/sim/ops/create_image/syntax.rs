@@ -141,7 +141,8 @@ pub(super) fn parse(params: &Params) -> Result<Request, SimError> {
     })
 }
 
-fn parse_tags(params: &Params) -> Result<Vec<(String, String)>, SimError> {
+/// `Tag.N.Key`/`Tag.N.Value` a request sets (CreateImage, CopyImage, TagResources).
+pub(in crate::sim::ops) fn parse_tags(params: &Params) -> Result<Vec<(String, String)>, SimError> {
     let key_err = || {
         fail(
             400,
@@ -197,7 +198,14 @@ fn parse_tags(params: &Params) -> Result<Vec<(String, String)>, SimError> {
 fn parse_mappings(params: &Params) -> Result<Vec<Mapping>, SimError> {
     let mut mappings = Vec::new();
     let mut devices = BTreeSet::new();
-    for group in params.groups("DiskDeviceMapping")?.values() {
+    for (n, group) in params.groups("DiskDeviceMapping")? {
+        if group.values().all(|v| v.trim().is_empty()) {
+            return Err(fail(
+                400,
+                "InvalidParameter.AllEmpty",
+                &format!("The parameters of DiskDeviceMapping.{n} are all empty."),
+            ));
+        }
         let field = |name: &str| group.get(name).filter(|v| !v.is_empty()).cloned();
         let disk_type = field("DiskType");
         if let Some(t) = &disk_type
