@@ -56,6 +56,8 @@ pub enum Call {
     },
     /// Resource Manager ListResourceGroups, streamed → [`Loaded::ResourceGroups`] pages.
     ResourceGroups,
+    /// STS GetCallerIdentity → [`Loaded::Account`]: the account a build's policy names.
+    CallerIdentity,
 }
 
 /// A CreateImage submission.

@@ -75,6 +75,8 @@ pub enum Loaded {
     Saved(Saved),
     /// A page of the account's resource groups (Resource Manager).
     ResourceGroups(Page<ResourceGroup>),
+    /// The account ID (digits only, checked by the client) the credentials belong to.
+    Account(String),
 }
 
 impl Loaded {
@@ -140,6 +142,8 @@ impl Loaded {
             }
             saved @ Loaded::Saved(_) => saved,
             Loaded::ResourceGroups(page) => Loaded::ResourceGroups(page.escaped()),
+            // Digits only: the client refuses any other answer.
+            account @ Loaded::Account(_) => account,
         }
     }
 }

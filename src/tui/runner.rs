@@ -280,6 +280,12 @@ async fn perform(
         Call::ResourceGroups => {
             stream_pages(client.list_resource_groups(), Loaded::ResourceGroups, send).await;
         }
+        Call::CallerIdentity => send(
+            client
+                .caller_identity()
+                .await
+                .map(|identity| Loaded::Account(identity.account_id)),
+        ),
     }
 }
 

@@ -555,6 +555,7 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
     };
     match call {
         Call::Regions => vec![Loaded::Regions(canned.regions.clone())],
+        Call::CallerIdentity => vec![Loaded::Account("1234567890123456".into())],
         Call::Instances(_) => page(canned.instances.clone(), Loaded::Instances),
         Call::Snapshots(_) => page(canned.snapshots.clone(), Loaded::Snapshots),
         Call::Disks(_) => page(canned.disks.clone(), Loaded::Disks),

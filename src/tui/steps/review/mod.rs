@@ -177,6 +177,29 @@ pub struct ReviewStep {
     credential_source: Option<String>,
     /// A sandbox session: commands it suggests need `--sandbox`.
     sandbox: bool,
+    /// The account the Policy tab names in its ARNs.
+    account: Account,
+}
+
+/// The account of the session's credentials, as STS GetCallerIdentity tells it (asked once:
+/// the account does not change with the region).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) enum Account {
+    #[default]
+    NotAsked,
+    Asking(RequestId),
+    Known(String),
+    /// Why it is not known (the ARNs then name any account, `*`).
+    Unknown(String),
+}
+
+impl Account {
+    pub(super) fn id(&self) -> Option<&str> {
+        match self {
+            Account::Known(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 impl Default for ReviewStep {
@@ -193,6 +216,7 @@ impl Default for ReviewStep {
             endpoint: None,
             credential_source: None,
             sandbox: false,
+            account: Account::NotAsked,
         }
     }
 }
@@ -227,6 +251,9 @@ impl StepScreen for ReviewStep {
             self.sandbox = connection.sandbox;
         }
         self.look_up(ctx);
+        if self.account == Account::NotAsked {
+            self.account = Account::Asking(ctx.call(crate::tui::effect::Call::CallerIdentity));
+        }
     }
 
     fn leave(&mut self, ctx: &mut StepCtx) {
@@ -317,6 +344,14 @@ impl StepScreen for ReviewStep {
                     ctx,
                 ),
             }
+            return;
+        }
+        if self.account == Account::Asking(id) {
+            self.account = match result {
+                Ok(Loaded::Account(account)) => Account::Known(account),
+                Ok(_) => Account::Unknown("an unexpected answer".into()),
+                Err(error) => Account::Unknown(error.to_string()),
+            };
             return;
         }
         if self.facts.requests().any(|r| r == id) {

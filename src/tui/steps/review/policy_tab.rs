@@ -4,20 +4,27 @@
 
 use ratatui::text::Line;
 
-use super::ReviewStep;
+use super::{Account, ReviewStep};
 use crate::policy;
 use crate::tui::steps::{ViewCtx, ecsimg_command};
 
 impl ReviewStep {
     pub(super) fn policy_lines(&self, ctx: &ViewCtx) -> Vec<(Line<'static>, u16, bool)> {
         let theme = ctx.theme;
-        let generated = policy::for_spec(ctx.spec, None);
+        let generated = policy::for_spec(ctx.spec, self.account.id());
+        let account = match &self.account {
+            Account::Known(id) => format!("{id}, as STS GetCallerIdentity names it"),
+            Account::NotAsked | Account::Asking(_) => {
+                "* (any) until STS GetCallerIdentity answers".to_owned()
+            }
+            Account::Unknown(why) => format!("* (any): GetCallerIdentity failed ({why})"),
+        };
         let mut lines = vec![
             (
                 Line::styled(
                     format!(
                         "What this build needs in RAM, and nothing more: w saves it; `{}` prints \
-                         it. The account in the ARNs is * (any).",
+                         it. The account in the ARNs is {account}.",
                         ecsimg_command(self.sandbox, "policy --recipe FILE")
                     ),
                     theme.muted,

@@ -133,7 +133,9 @@ impl ReviewStep {
     fn write(&mut self, path: PathBuf, replace: bool, ctx: &mut StepCtx) -> Save {
         let contents = match self.saving {
             Savable::Recipe => recipe_text(ctx.spec),
-            Savable::Policy => format!("{}\n", policy::for_spec(ctx.spec, None).json()),
+            Savable::Policy => {
+                format!("{}\n", policy::for_spec(ctx.spec, self.account.id()).json())
+            }
         };
         let id = ctx.call(Call::SaveFile {
             path,

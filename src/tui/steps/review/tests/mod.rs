@@ -94,6 +94,9 @@ fn answer_lookups(app: &mut App, effects: &[Effect], status: &str) {
                     })),
                 );
             }
+            Call::CallerIdentity => {
+                answer(app, id, Ok(Loaded::Account("1234567890123456".into())));
+            }
             other => panic!("unexpected lookup {other:?}"),
         }
     }
@@ -699,7 +702,11 @@ fn w_on_the_policy_tab_saves_the_policy() {
     };
     assert_eq!(path, PathBuf::from("db-golden.policy.json"));
     let saved = crate::policy::Document::parse(&contents).expect("the policy parses");
-    assert_eq!(saved, crate::policy::for_spec(&app.spec, None).document());
+    assert_eq!(
+        saved,
+        crate::policy::for_spec(&app.spec, Some("1234567890123456")).document(),
+        "the saved policy names the account GetCallerIdentity gave"
+    );
     answer(
         &mut app,
         id,
