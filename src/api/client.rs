@@ -10,6 +10,9 @@
 //! The key comes from a [`CredentialProvider`] at each attempt, so temporary credentials are
 //! refreshed as they age; a call refused because its security token expired is retried once
 //! with a fresh set (never more: a second refusal is the answer).
+//!
+//! Long on purpose: one call's whole life (sign, send, read within bounds, classify, retry,
+//! refresh an expired token, page) reads top to bottom here; the typed operations are elsewhere.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! The seed file format: serde rows (unknown keys are errors) and their conversion into state
 //! records.
+//!
+//! Long on purpose: it is the whole TOML schema, one row type per table, in file order.
 
 use super::super::metadata::{DEFAULT_CREDENTIAL_SECONDS, HttpTokens};
 use super::super::state::{
