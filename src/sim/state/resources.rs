@@ -267,6 +267,41 @@ pub struct SnapshotFlags {
 }
 
 impl Snapshot {
+    /// A snapshot an image build makes (`Usage=image`), taken over `timeline`: the fields a
+    /// caller varies are given, the rest are those of every such snapshot.
+    pub fn for_image(
+        id: String,
+        description: String,
+        source_disk: (&str, &str, u32),
+        timeline: Timeline,
+        created: DateTime<Utc>,
+        encryption: (bool, &str),
+        resource_group_id: &str,
+    ) -> Snapshot {
+        let (source_disk_id, source_disk_type, source_disk_size) = source_disk;
+        let (encrypted, kms_key_id) = encryption;
+        Snapshot {
+            id,
+            name: String::new(),
+            description,
+            source_disk_id: source_disk_id.into(),
+            source_disk_type: source_disk_type.into(),
+            source_disk_size,
+            progress: SnapshotProgress::Timed(timeline),
+            creation_time: created,
+            encrypted,
+            kms_key_id: kms_key_id.into(),
+            category: "Standard".into(),
+            usage: "image".into(),
+            snapshot_type: "user".into(),
+            resource_group_id: resource_group_id.into(),
+            tags: Vec::new(),
+            fail_image_at: None,
+            risks: Vec::new(),
+            flags: SnapshotFlags::default(),
+        }
+    }
+
     /// `(status, percent, remain seconds)` at `now`.
     pub fn status_at(&self, now: DateTime<Utc>, speed: f64) -> (&str, u8, u64) {
         match &self.progress {

@@ -18,8 +18,7 @@ use syntax::{device_in_use, parse, size_error};
 use crate::sim::error::SimError;
 use crate::sim::params::Params;
 use crate::sim::state::{
-    Detection, Image, ImageDisk, OsInfo, RenderCache, Risk, Snapshot, SnapshotProgress, State,
-    Timeline, TokenRecord,
+    Detection, Image, ImageDisk, OsInfo, RenderCache, Risk, Snapshot, State, Timeline, TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -271,26 +270,15 @@ fn commit(
             DiskSource::Empty => String::new(),
             DiskSource::InstanceDisk(disk_id) => {
                 let id = state.new_id("s", region_id);
-                new_snapshots.push(Snapshot {
-                    id: id.clone(),
-                    name: String::new(),
-                    description: format!("Created for image {image_id}"),
-                    source_disk_id: disk_id.clone(),
-                    source_disk_type: disk.disk_type.clone(),
-                    source_disk_size: disk.size,
-                    progress: SnapshotProgress::Timed(timeline),
-                    creation_time: now,
-                    encrypted: disk.encrypted,
-                    kms_key_id: String::new(),
-                    category: "Standard".into(),
-                    usage: "image".into(),
-                    snapshot_type: "user".into(),
-                    resource_group_id: resource_group_id.clone(),
-                    tags: Vec::new(),
-                    fail_image_at: None,
-                    risks: Vec::new(),
-                    flags: Default::default(),
-                });
+                new_snapshots.push(Snapshot::for_image(
+                    id.clone(),
+                    format!("Created for image {image_id}"),
+                    (disk_id, &disk.disk_type, disk.size),
+                    timeline,
+                    now,
+                    (disk.encrypted, ""),
+                    &resource_group_id,
+                ));
                 id
             }
         };

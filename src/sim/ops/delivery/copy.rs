@@ -20,8 +20,8 @@ use crate::sim::error::SimError;
 use crate::sim::ops::create_image::{kms_key_usable, parse_tags};
 use crate::sim::params::Params;
 use crate::sim::state::{
-    CopySource, Delivery, Image, ImageDisk, KmsKey, RenderCache, Snapshot, SnapshotProgress, State,
-    Timeline, TokenRecord,
+    CopySource, Delivery, Image, ImageDisk, KmsKey, RenderCache, Snapshot, State, Timeline,
+    TokenRecord,
 };
 use crate::spec::rules;
 
@@ -340,26 +340,15 @@ fn commit(state: &mut State, now: DateTime<Utc>, plan: Plan) -> String {
             String::new()
         } else {
             let id = state.new_id("s", &plan.destination);
-            snapshots.push(Snapshot {
-                id: id.clone(),
-                name: String::new(),
-                description: format!("Copied for image {image_id} from {}", disk.snapshot_id),
-                source_disk_id: String::new(),
-                source_disk_type: disk.disk_type.clone(),
-                source_disk_size: disk.size,
-                progress: SnapshotProgress::Timed(timeline),
-                creation_time: now,
-                encrypted: plan.encrypted,
-                kms_key_id: plan.kms_key_id.clone(),
-                category: "Standard".into(),
-                usage: "image".into(),
-                snapshot_type: "user".into(),
-                resource_group_id: plan.resource_group_id.clone(),
-                tags: Vec::new(),
-                fail_image_at: None,
-                risks: Vec::new(),
-                flags: Default::default(),
-            });
+            snapshots.push(Snapshot::for_image(
+                id.clone(),
+                format!("Copied for image {image_id} from {}", disk.snapshot_id),
+                ("", &disk.disk_type, disk.size),
+                timeline,
+                now,
+                (plan.encrypted, &plan.kms_key_id),
+                &plan.resource_group_id,
+            ));
             id
         };
         disks.push(ImageDisk {
