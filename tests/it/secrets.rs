@@ -910,3 +910,66 @@ fn wizard_screens_and_logs_never_show_the_secret() {
     assert!(!text.is_empty(), "nothing was logged");
     assert_clean("the trace log", &text);
 }
+
+#[test]
+fn instance_metadata_answers_never_leak_through_errors() {
+    use ecsimg::credentials::ecs_ram_role::{self, MetadataSettings};
+    let credentials = serde_json::json!({"Code": "Success", "AccessKeyId": "STS.meta",
+        "AccessKeySecret": ISSUED_SECRET, "SecurityToken": ISSUED_TOKEN,
+        "Expiration": "2099-01-01T00:00:00Z", "LastUpdated": "2024-01-01T00:00:00Z"});
+    let text = |status: u16, body: &str| Reply::Full {
+        status,
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+    };
+    // One server plays the metadata service (token, role, credentials) and ECS, which echoes
+    // the credentials it was signed with; then a metadata service whose answer is unusable
+    // but holds the secrets.
+    let serve = |answer: serde_json::Value| {
+        move |request: &Request| {
+            let line = request.head.lines().next().unwrap_or_default().to_string();
+            if line.starts_with("PUT /latest/api/token") {
+                text(200, "metadata-session-token")
+            } else if line.starts_with("GET /latest/meta-data/ram/security-credentials/ ") {
+                text(200, "builder")
+            } else if line.starts_with("GET /latest/meta-data/ram/security-credentials/builder") {
+                Reply::json(200, &answer)
+            } else {
+                Reply::json(
+                    400,
+                    &serde_json::json!({"Code": "InvalidParameter", "RequestId": "R",
+                        "Message": format!("{} {ISSUED_SECRET} {ISSUED_TOKEN}", request.head)}),
+                )
+            }
+        }
+    };
+    let broken = serde_json::json!({"Code": "Failed", "AccessKeyId": "STS.meta",
+        "AccessKeySecret": ISSUED_SECRET, "SecurityToken": ISSUED_TOKEN, "Expiration": "soon"});
+    for (what, answer, says) in [
+        ("an ECS error", credentials, "InvalidParameter"),
+        ("an unusable answer", broken, "Failed"),
+    ] {
+        let server = Hostile::start(serve(answer));
+        let settings = MetadataSettings {
+            endpoint: server.url.clone(),
+            disabled: false,
+            v1_disabled: false,
+            env_role: None,
+        };
+        let provider = ecs_ram_role::provider(None, &settings, ecsimg::api::provider::system_now())
+            .expect("a provider");
+        let endpoint = Endpoint::parse(&server.url).expect("a loopback endpoint");
+        let client =
+            Client::new(ClientConfig::new(sim::SANDBOX_REGION, provider).with_endpoint(endpoint))
+                .expect("a client");
+        let e = runtime()
+            .block_on(client.describe_regions())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{what}: {e}");
+        assert_clean(what, &e);
+        for issued in [ISSUED_SECRET, ISSUED_TOKEN] {
+            assert!(!e.contains(issued), "{what}: {e}");
+        }
+    }
+}
