@@ -28,7 +28,11 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(field: Field, code: Option<&'static str>, message: impl Into<String>) -> Self {
+    pub(in crate::spec) fn error(
+        field: Field,
+        code: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field,
             message: message.into(),
@@ -57,6 +61,7 @@ pub fn validate(spec: &ImageSpec) -> Vec<Finding> {
     check_image(spec, &mut out);
     check_tags(spec, &mut out);
     check_stop(spec, &mut out);
+    super::delivery::check(spec, &mut out);
     if let Some(token) = &spec.client_token {
         rule(
             &mut out,
