@@ -25,6 +25,8 @@ pub struct CopyRequest {
     pub destination_region: String,
     pub name: Option<String>,
     pub description: Option<String>,
+    /// `Tag.N`: a copy has only the tags its request names.
+    pub tags: Vec<(String, String)>,
     /// Every send of this copy carries it, so a resend never starts a second copy.
     pub client_token: String,
 }
@@ -43,6 +45,10 @@ impl CopyRequest {
         }
         if let Some(description) = &self.description {
             p.push(("DestinationDescription".into(), description.clone()));
+        }
+        for (i, (key, value)) in self.tags.iter().enumerate() {
+            p.push((format!("Tag.{}.Key", i + 1), key.clone()));
+            p.push((format!("Tag.{}.Value", i + 1), value.clone()));
         }
         // Its default is not settled in the references: always say it.
         p.push(("Encrypted".into(), "false".into()));
@@ -144,6 +150,7 @@ mod tests {
             destination_region: "cn-beijing".into(),
             name: Some("web-bj".into()),
             description: None,
+            tags: vec![("env".into(), "prod".into())],
             client_token: "tok".into(),
         };
         let p = request.to_params();
@@ -152,6 +159,7 @@ mod tests {
         assert_eq!(get("DestinationImageName"), Some("web-bj"));
         assert_eq!(get("DestinationDescription"), None);
         assert_eq!(get("Encrypted"), Some("false"));
+        assert_eq!(get("Tag.1.Key"), Some("env"));
         assert_eq!(get("ClientToken"), Some("tok"));
     }
 }

@@ -195,13 +195,15 @@ fn delivery_calls(spec: &ImageSpec) -> Vec<Planned> {
     for (n, region) in regions.enumerate() {
         let copy = n > 0;
         if copy {
+            let mut copy = at(
+                &spec.region,
+                &[("ImageId", "*"), ("DestinationRegionId", region)],
+            );
+            copy.extend(tag_params(spec));
             calls.push((
                 "CopyImage",
-                at(
-                    &spec.region,
-                    &[("ImageId", "*"), ("DestinationRegionId", region)],
-                ),
-                format!("Delivery: copying the image to {region}"),
+                copy,
+                format!("Delivery: copying the image to {region}, with its tags"),
             ));
             calls.push((
                 "DescribeImages",
@@ -225,10 +227,7 @@ fn delivery_calls(spec: &ImageSpec) -> Vec<Planned> {
         }
         if delivery.tag_snapshots && !spec.tags.is_empty() {
             let mut params = at(region, &[("ResourceType", "snapshot")]);
-            for (i, tag) in spec.tags.iter().enumerate() {
-                params.push((format!("Tag.{}.Key", i + 1), tag.key.clone()));
-                params.push((format!("Tag.{}.Value", i + 1), tag.value.clone()));
-            }
+            params.extend(tag_params(spec));
             calls.push((
                 "TagResources",
                 params,
@@ -253,6 +252,20 @@ fn delivery_calls(spec: &ImageSpec) -> Vec<Planned> {
         }
     }
     calls
+}
+
+/// The spec's tags as `Tag.N.Key`/`Tag.N.Value`, as CopyImage and TagResources send them.
+fn tag_params(spec: &ImageSpec) -> Params {
+    spec.tags
+        .iter()
+        .enumerate()
+        .flat_map(|(i, tag)| {
+            [
+                (format!("Tag.{}.Key", i + 1), tag.key.clone()),
+                (format!("Tag.{}.Value", i + 1), tag.value.clone()),
+            ]
+        })
+        .collect()
 }
 
 /// The request's condition keys as `StringEquals` conditions (none: no condition).

@@ -53,6 +53,16 @@ pub struct ImageSpec {
     pub delivery: Option<DeliverySpec>,
 }
 
+impl ImageSpec {
+    /// The tags as (key, value) pairs, in order.
+    pub fn tags_as_pairs(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect()
+    }
+}
+
 impl Default for ImageSpec {
     fn default() -> Self {
         Self {
