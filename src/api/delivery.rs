@@ -25,6 +25,9 @@ pub struct CopyRequest {
     pub destination_region: String,
     pub name: Option<String>,
     pub description: Option<String>,
+    /// `Encrypted`: an image with encrypted snapshots can only be copied encrypted (ECS picks
+    /// the key, and an image encrypted with the service key cannot be shared).
+    pub encrypted: bool,
     /// `Tag.N`: a copy has only the tags its request names.
     pub tags: Vec<(String, String)>,
     /// Every send of this copy carries it, so a resend never starts a second copy.
@@ -51,7 +54,7 @@ impl CopyRequest {
             p.push((format!("Tag.{}.Value", i + 1), value.clone()));
         }
         // Its default is not settled in the references: always say it.
-        p.push(("Encrypted".into(), "false".into()));
+        p.push(("Encrypted".into(), self.encrypted.to_string()));
         p.push(("ClientToken".into(), self.client_token.clone()));
         p
     }
@@ -150,6 +153,7 @@ mod tests {
             destination_region: "cn-beijing".into(),
             name: Some("web-bj".into()),
             description: None,
+            encrypted: false,
             tags: vec![("env".into(), "prod".into())],
             client_token: "tok".into(),
         };

@@ -262,6 +262,11 @@ impl Deliverer<'_> {
             destination_region: region.to_string(),
             name: spec.image.name.clone(),
             description: spec.image.description.clone(),
+            encrypted: image
+                .disk_device_mappings
+                .disk_device_mapping
+                .iter()
+                .any(|d| d.encrypted),
             tags: spec.tags_as_pairs(),
             client_token: client_token.clone(),
         };
@@ -316,6 +321,16 @@ impl Deliverer<'_> {
                 }
                 Err(ActionResult::Failed(ApiError::Cancelled)) => {
                     run.summary.interrupted = true;
+                    return None;
+                }
+                // Refused for good (a permission, a bad region): waiting will not help.
+                Err(ActionResult::Failed(e)) if is_definite(&e) => {
+                    run.emit(
+                        plan::key("copy", region),
+                        format!("watch copy {id} in {region}"),
+                        ActionResult::Failed(e),
+                    );
+                    run.summary.unfinished = true;
                     return None;
                 }
                 // Not listed yet, or a failed poll: look again.
