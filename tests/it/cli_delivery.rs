@@ -219,6 +219,12 @@ fn create_delivers_copies_shares_tags_and_retires() {
         .find(|e| e.image_id() == Some(new_id.as_str()))
         .expect("entry");
     assert_eq!(entry.delivery_ended, Some(0));
+    let history = env.run(&["history"]);
+    assert!(
+        text(&history.stdout).contains("Available · delivered"),
+        "{}",
+        text(&history.stdout)
+    );
     let again = env.run(&["watch", "--resume"]);
     assert_exit(&again, 0);
     assert!(
