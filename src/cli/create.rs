@@ -118,6 +118,12 @@ pub async fn run(
                 plan.mode
             ));
         }
+        if delivers(&spec) {
+            progress.note(
+                "note: --dry-run checks CreateImage only; the recipe's [delivery] runs once a \
+                 real image is Available (`ecsimg preview` lists its calls)",
+            );
+        }
         let mut params = params;
         params.push(("DryRun".into(), "true".into()));
         return match client.create_image(&params).await {

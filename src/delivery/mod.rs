@@ -126,16 +126,29 @@ impl Deliverer<'_> {
         let Some(delivery) = spec.delivery.as_ref().filter(|d| !d.is_empty()) else {
             return Summary::default();
         };
-        let known = self
-            .journal
-            .off_runtime(|j| j.read())
-            .await
-            .ok()
-            .and_then(|h| {
-                h.entries
-                    .into_iter()
-                    .find(|e| e.submission.id == submission.id)
-            });
+        // What earlier runs did, a copy's ClientToken above all: without it a resend could
+        // make a second copy, so an unreadable journal stops the delivery here.
+        let history = self.journal.off_runtime(|j| j.read()).await;
+        let known = match history {
+            Ok(history) => history
+                .entries
+                .into_iter()
+                .find(|e| e.submission.id == submission.id),
+            Err(e) => {
+                let mut summary = Summary {
+                    failed: 1,
+                    unfinished: true,
+                    ..Summary::default()
+                };
+                summary.interrupted = self.interrupt.is_cancelled();
+                on(Event::Action {
+                    key: "journal".into(),
+                    what: "read the journal before delivering".into(),
+                    result: ActionResult::Broken(e.to_string()),
+                });
+                return summary;
+            }
+        };
         let mut run = Run {
             submission: submission.id.clone(),
             known,
@@ -293,8 +306,13 @@ impl Deliverer<'_> {
         let deadline = self.policy.timeout.map(|t| Instant::now() + t);
         let mut last: Option<(String, String)> = None;
         let mut polls = 0u32;
+        let mut missing_since: Option<Instant> = None;
         loop {
-            match self.image(region, id).await {
+            let polled = self.image(region, id).await;
+            if !matches!(&polled, Err(ActionResult::Broken(_))) {
+                missing_since = None;
+            }
+            match polled {
                 Ok(image) => {
                     let seen = (image.status.clone(), image.progress.clone());
                     if last.as_ref() != Some(&seen) {
@@ -333,7 +351,20 @@ impl Deliverer<'_> {
                     run.summary.unfinished = true;
                     return None;
                 }
-                // Not listed yet, or a failed poll: look again.
+                // Not listed: a new copy may take a moment to appear; one cancelled or
+                // deleted since never will.
+                Err(ActionResult::Broken(why)) => {
+                    let since = *missing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= self.policy.not_found_grace {
+                        run.emit(
+                            plan::key("copy", region),
+                            format!("watch copy {id} in {region}"),
+                            ActionResult::Broken(why),
+                        );
+                        return None;
+                    }
+                }
+                // A failed poll: look again.
                 Err(_) => {}
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
