@@ -2,11 +2,15 @@
 //! `ecsimg watch --resume` finishes the ones a crash or a timeout cut short. One line per
 //! action (a JSON object with `--output json`), and the exit code says whether all went.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, describe_api_error};
 use super::output::{OutputFormat, Progress, print_json};
+use crate::api::{ApiError, Client};
 use crate::delivery::{ActionResult, Deliverer, Event, Summary};
 use crate::journal::{Journal, Submission};
 use crate::session::Session;
@@ -30,7 +34,17 @@ impl Delivering<'_> {
         image_id: &str,
         progress: &mut Progress,
     ) -> Exit {
-        let clients = |region: &str| self.session.client_for(region);
+        // One client per region for the whole delivery, so its connections are reused.
+        let made: Mutex<HashMap<String, Client>> = Mutex::new(HashMap::new());
+        let clients = |region: &str| -> Result<Client, ApiError> {
+            let mut made = made.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(client) = made.get(region) {
+                return Ok(client.clone());
+            }
+            let client = self.session.client_for(region)?;
+            made.insert(region.to_string(), client.clone());
+            Ok(client)
+        };
         let deliverer = Deliverer {
             journal: self.journal,
             clients: &clients,

@@ -3,12 +3,9 @@
 //! images of the family; one failing action leaves the others done and sets exit code 6; a
 //! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use serde_json::Value;
 
-use crate::cli::{Env, RUNNING, assert_exit, text};
+use crate::cli::{Env, RUNNING, assert_exit, kill_at_test_hook, text};
 use crate::sim_harness::{Opts, Wire};
 
 const FAMILY: &str = "web-base";
@@ -293,27 +290,11 @@ fn kill_9_during_delivery_then_resume_makes_one_copy_per_region() {
          share_with = [\"{OTHER_ACCOUNT}\"]\ntag_snapshots = true\n"
     );
     let path = env.recipe("web.toml", &recipe("web-crash", &delivery));
-    let mut child = env
-        .cmd(&["create", "--recipe", &path, "--yes"])
-        .env("ECSIMG_TEST_PAUSE_AFTER_COPY", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    let stderr = BufReader::new(child.stderr.take().expect("piped"));
-    let mut paused = false;
-    for line in stderr.lines() {
-        if line
-            .expect("stderr")
-            .contains("paused after CopyImage was sent")
-        {
-            paused = true;
-            break;
-        }
-    }
-    assert!(paused, "create ended before it paused");
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    kill_at_test_hook(
+        env.cmd(&["create", "--recipe", &path, "--yes"]),
+        "ECSIMG_TEST_PAUSE_AFTER_COPY",
+        "paused after CopyImage was sent",
+    );
 
     // The first copy was made, its answer never journaled.
     let entry = env.journal().read().expect("journal").entries.remove(0);
