@@ -270,11 +270,21 @@ impl Deliverer<'_> {
             .and_then(|s| s.send.client_token.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let spec = &submission.spec;
+        let (name, description) = spec.delivery.as_ref().map_or_else(
+            || (spec.image.name.clone(), spec.image.description.clone()),
+            |d| {
+                d.copy_text(
+                    region,
+                    spec.image.name.as_deref(),
+                    spec.image.description.as_deref(),
+                )
+            },
+        );
         let request = CopyRequest {
             image_id: image.image_id.clone(),
             destination_region: region.to_string(),
-            name: spec.image.name.clone(),
-            description: spec.image.description.clone(),
+            name,
+            description,
             encrypted: image
                 .disk_device_mappings
                 .disk_device_mapping

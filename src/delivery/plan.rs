@@ -45,8 +45,12 @@ pub fn preview(spec: &ImageSpec) -> Vec<String> {
     regional(&mut lines, source, "<new image>");
     // One copy at a time: ECS refuses a second copy of an image while one runs.
     for region in &delivery.copy_to {
+        let (name, _) = delivery.copy_text(region, spec.image.name.as_deref(), None);
+        let name = name
+            .map(|n| format!(" DestinationImageName={n}"))
+            .unwrap_or_default();
         lines.push(format!(
-            "CopyImage RegionId={source} ImageId=<new image> DestinationRegionId={region}"
+            "CopyImage RegionId={source} ImageId=<new image> DestinationRegionId={region}{name}"
         ));
         lines.push(format!(
             "DescribeImages RegionId={region} ImageId=<copy> (until Available)"
@@ -198,6 +202,8 @@ mod tests {
             copy_to: vec!["cn-beijing".into()],
             share_with: vec!["1234567890123457".into()],
             tag_snapshots: true,
+            copy_name: None,
+            copy_description: None,
             retire: Some(RetirePlan {
                 keep: 2,
                 action: RetireAction::Deprecate,

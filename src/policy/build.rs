@@ -360,6 +360,8 @@ mod tests {
             copy_to: vec!["cn-beijing".into()],
             share_with: vec!["1234567890123457".into()],
             tag_snapshots: true,
+            copy_name: None,
+            copy_description: None,
             retire: Some(crate::spec::RetirePlan {
                 keep: 2,
                 action: RetireAction::Delete,

@@ -18,6 +18,36 @@ pub struct DeliverySpec {
     /// Put the image's tags on its snapshots and on its copies' snapshots.
     pub tag_snapshots: bool,
     pub retire: Option<RetirePlan>,
+    /// `DestinationImageName` of each copy, [`REGION_PLACEHOLDER`] replaced by its region;
+    /// `None` keeps the image's name.
+    #[serde(default)]
+    pub copy_name: Option<String>,
+    /// `DestinationDescription`, likewise; `None` keeps the image's description.
+    #[serde(default)]
+    pub copy_description: Option<String>,
+}
+
+/// In `copy_name` and `copy_description`: the copy's region.
+pub const REGION_PLACEHOLDER: &str = "{region}";
+
+impl DeliverySpec {
+    /// The name and description of the copy in `region`, given the image's own.
+    pub fn copy_text(
+        &self,
+        region: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> (Option<String>, Option<String>) {
+        let fill = |own: &Option<String>, image: Option<&str>| {
+            own.as_deref()
+                .map(|t| t.replace(REGION_PLACEHOLDER, region))
+                .or_else(|| image.map(str::to_string))
+        };
+        (
+            fill(&self.copy_name, name),
+            fill(&self.copy_description, description),
+        )
+    }
 }
 
 impl DeliverySpec {

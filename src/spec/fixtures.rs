@@ -69,6 +69,8 @@ pub fn full_spec() -> ImageSpec {
             copy_to: vec!["cn-shanghai".into(), "cn-beijing".into()],
             share_with: vec!["1234567890123457".into()],
             tag_snapshots: true,
+            copy_name: Some("web-{region}".into()),
+            copy_description: None,
             retire: Some(RetirePlan {
                 keep: 3,
                 action: RetireAction::Deprecate,

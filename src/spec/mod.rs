@@ -300,6 +300,8 @@ pub enum Field {
     DeliveryRetire,
     DeliveryRetireKeep,
     DeliveryRetireAction,
+    DeliveryCopyName,
+    DeliveryCopyDescription,
 }
 
 impl Field {
@@ -345,6 +347,8 @@ impl Field {
             Field::DeliveryRetire => "delivery.retire".into(),
             Field::DeliveryRetireKeep => "delivery.retire.keep".into(),
             Field::DeliveryRetireAction => "delivery.retire.action".into(),
+            Field::DeliveryCopyName => "delivery.copy_name".into(),
+            Field::DeliveryCopyDescription => "delivery.copy_description".into(),
         }
     }
 
@@ -386,6 +390,8 @@ impl Field {
             Field::DeliveryRetire => "Retire".into(),
             Field::DeliveryRetireKeep => "Images kept".into(),
             Field::DeliveryRetireAction => "Retire action".into(),
+            Field::DeliveryCopyName => "Copy name".into(),
+            Field::DeliveryCopyDescription => "Copy description".into(),
         }
     }
 }

@@ -94,7 +94,9 @@ impl Step {
             | Field::DeliveryTagSnapshots
             | Field::DeliveryRetire
             | Field::DeliveryRetireKeep
-            | Field::DeliveryRetireAction => Step::Review,
+            | Field::DeliveryRetireAction
+            | Field::DeliveryCopyName
+            | Field::DeliveryCopyDescription => Step::Review,
         }
     }
 }

@@ -237,7 +237,7 @@ fn a_failing_action_leaves_the_others_done_and_exits_6() {
     let wire = wire(&env);
     let delivery = format!(
         "[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OWN_ACCOUNT}\"]\n\
-         tag_snapshots = true\n"
+         tag_snapshots = true\ncopy_name = \"web-fail-{{region}}\"\n"
     );
     let path = env.recipe("web.toml", &recipe("web-fail", &delivery));
     let created = env.run(&["create", "--recipe", &path, "--yes", "--output", "json"]);
@@ -278,7 +278,7 @@ fn a_failing_action_leaves_the_others_done_and_exits_6() {
         .find(|e| e["event"] == "delivery_ended")
         .expect("summary");
     assert_eq!(ended["failed"], 2);
-    the_copy(&wire, "cn-beijing", "web-fail");
+    the_copy(&wire, "cn-beijing", "web-fail-cn-beijing");
 }
 
 #[test]

@@ -87,6 +87,8 @@ impl Loader<'_> {
                 .opt(Field::DeliveryTagSnapshots, raw.tag_snapshots)
                 .unwrap_or(false),
             retire: raw.retire.and_then(|r| self.retire(r)),
+            copy_name: self.opt(Field::DeliveryCopyName, raw.copy_name),
+            copy_description: self.opt(Field::DeliveryCopyDescription, raw.copy_description),
         }
     }
 
@@ -349,6 +351,8 @@ fn parent(field: Field) -> Option<Field> {
         Field::DeliveryCopyTo(_)
         | Field::DeliveryShareWith(_)
         | Field::DeliveryTagSnapshots
+        | Field::DeliveryCopyName
+        | Field::DeliveryCopyDescription
         | Field::DeliveryRetire => Some(Field::Delivery),
         _ => None,
     }

@@ -210,6 +210,8 @@ pub fn to_recipe(spec: &ImageSpec) -> String {
                     copy_to: list(&d.copy_to),
                     share_with: list(&d.share_with),
                     tag_snapshots: d.tag_snapshots.then(|| Spanned::new(0..0, true)),
+                    copy_name: opt(&d.copy_name),
+                    copy_description: opt(&d.copy_description),
                     retire: d.retire.map(|r| {
                         Spanned::new(
                             0..0,

@@ -38,6 +38,10 @@ pub(super) struct RawDelivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) tag_snapshots: Option<Spanned<bool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) copy_name: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) copy_description: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) retire: Option<Spanned<RawRetire>>,
 }
 

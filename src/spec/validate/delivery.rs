@@ -1,7 +1,8 @@
 //! The rules of a recipe's `[delivery]` table that the spec alone decides.
 
 use super::Finding;
-use crate::spec::{Field, ImageSpec};
+use crate::spec::delivery::REGION_PLACEHOLDER;
+use crate::spec::{Field, ImageSpec, rules};
 
 /// An account ID as ECS gives one: 16 digits.
 fn account_id(id: &str) -> Result<(), String> {
@@ -85,6 +86,32 @@ pub(super) fn check(spec: &ImageSpec, out: &mut Vec<Finding>) {
             ),
         ));
     }
+    // Each copy's text as it will be sent, judged by CreateImage's rules (CopyImage has the
+    // same ones); reported once, for the first region it fails in.
+    let texts = [
+        (
+            Field::DeliveryCopyName,
+            &delivery.copy_name,
+            "InvalidImageName.Malformed",
+            rules::image_name as fn(&str) -> Result<(), String>,
+        ),
+        (
+            Field::DeliveryCopyDescription,
+            &delivery.copy_description,
+            "InvalidDescription.Malformed",
+            rules::description,
+        ),
+    ];
+    for (field, text, code, rule) in texts {
+        let Some(text) = text else { continue };
+        let problem = delivery
+            .copy_to
+            .iter()
+            .find_map(|region| rule(&text.replace(REGION_PLACEHOLDER, region)).err());
+        if let Some(message) = problem {
+            out.push(Finding::error(field, Some(code), message));
+        }
+    }
     if let Some(retire) = &delivery.retire {
         if retire.keep == 0 {
             out.push(Finding::error(
@@ -145,6 +172,8 @@ mod tests {
             copy_to: vec!["cn-shanghai".into(), "cn-beijing".into()],
             share_with: vec!["1234567890123457".into()],
             tag_snapshots: true,
+            copy_name: None,
+            copy_description: None,
             retire: Some(RetirePlan {
                 keep: 3,
                 action: RetireAction::Delete,
@@ -168,6 +197,8 @@ mod tests {
                 "1234567890123457".into(),
             ],
             tag_snapshots: false,
+            copy_name: None,
+            copy_description: None,
             retire: Some(RetirePlan {
                 keep: 0,
                 action: RetireAction::Deprecate,
@@ -191,5 +222,29 @@ mod tests {
         assert!(found[0].1.contains("built in cn-hangzhou"), "{found:?}");
         assert!(found[3].1.contains("16 digits"), "{found:?}");
         assert!(found[6].1.contains("image.family"), "{found:?}");
+    }
+
+    #[test]
+    fn copy_names_are_judged_as_each_copy_will_be_named() {
+        let mut delivery = DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            copy_name: Some("web-{region}".into()),
+            copy_description: Some("copy in {region}".into()),
+            ..DeliverySpec::default()
+        };
+        assert_eq!(delivery_findings(&spec(delivery.clone())), []);
+        assert_eq!(
+            delivery.copy_text("cn-beijing", Some("web"), None),
+            (
+                Some("web-cn-beijing".into()),
+                Some("copy in cn-beijing".into())
+            )
+        );
+        delivery.copy_name = Some("_{region}".into());
+        let found = validate(&spec(delivery))
+            .into_iter()
+            .find(|f| f.field == Field::DeliveryCopyName)
+            .expect("a name must start with a letter");
+        assert_eq!(found.code, Some("InvalidImageName.Malformed"));
     }
 }
