@@ -1,7 +1,8 @@
 //! `[delivery]` end to end: `ecsimg create` against `ecsimg sim serve` copies the Available
 //! image to two regions, shares it and every copy, tags their snapshots and retires older
 //! images of the family; one failing action leaves the others done and sets exit code 6; a
-//! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region.
+//! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region, as
+//! is the delivery of an image created with `--no-wait`.
 
 use serde_json::Value;
 
@@ -322,4 +323,36 @@ fn kill_9_during_delivery_then_resume_makes_one_copy_per_region() {
     assert_exit(&again, 0);
     assert!(!text(&again.stderr).contains("finishing the delivery"));
     assert_eq!(images(&wire, "cn-beijing", "web-crash").len(), 1);
+}
+
+#[test]
+fn an_image_created_without_waiting_is_delivered_by_watch_resume() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = "[delivery]\ncopy_to = [\"cn-beijing\"]\ntag_snapshots = true\n";
+    let path = env.recipe("web.toml", &recipe("web-later", delivery));
+    let created = env.run(&["create", "--recipe", &path, "--yes", "--no-wait"]);
+    assert_exit(&created, 0);
+    assert!(
+        text(&created.stderr).contains("[delivery] runs once the image is Available"),
+        "{}",
+        text(&created.stderr)
+    );
+    assert!(images(&wire, "cn-beijing", "web-later").is_empty());
+    let history = env.run(&["history"]);
+    assert!(
+        text(&history.stdout).contains("delivery once Available"),
+        "{}",
+        text(&history.stdout)
+    );
+
+    let resume = env.run(&["watch", "--resume"]);
+    assert_exit(&resume, 0);
+    let copy = the_copy(&wire, "cn-beijing", "web-later");
+    snapshot_tags(&wire, "cn-beijing", &copy);
+    assert!(
+        text(&resume.stderr).contains("delivery of m-"),
+        "{}",
+        text(&resume.stderr)
+    );
 }
