@@ -175,6 +175,9 @@ impl Deliverer<'_> {
         // One copy at a time: ECS refuses a second copy of an image while one is running
         // (OperationDenied.ImageCopyConflict).
         for region in &delivery.copy_to {
+            if self.interrupt.is_cancelled() {
+                break;
+            }
             let Some(copy_id) = self.copy(&mut run, submission, &image, region).await else {
                 continue;
             };
@@ -184,7 +187,8 @@ impl Deliverer<'_> {
                 }
                 continue;
             };
-            // A copy does not inherit the family; it joins it here so the family resolves there too.
+            // A copy does not inherit the family; it joins it here, so that the family
+            // resolves in that region too.
             let family = spec.image.family.as_ref();
             let in_family = match family {
                 Some(family) => {
@@ -216,6 +220,9 @@ impl Deliverer<'_> {
         }
         if let (Some(retire), Some(family)) = (delivery.retire, &spec.image.family) {
             for (region, new_id) in &delivered {
+                if self.interrupt.is_cancelled() {
+                    break;
+                }
                 self.retire(&mut run, region, family, new_id, retire).await;
             }
         }
