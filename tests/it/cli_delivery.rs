@@ -2,7 +2,11 @@
 //! image to two regions, shares it and every copy, tags their snapshots and retires older
 //! images of the family; one failing action leaves the others done and sets exit code 6; a
 //! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region, as
-//! is the delivery of an image created with `--no-wait`.
+//! is the delivery of an image created with `--no-wait`, and of one interrupted (exit 130)
+//! while its copy builds.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -355,4 +359,58 @@ fn an_image_created_without_waiting_is_delivered_by_watch_resume() {
         "{}",
         text(&resume.stderr)
     );
+}
+
+#[test]
+fn an_interrupt_while_a_copy_builds_exits_130_and_resume_finishes_it() {
+    // Slow enough to interrupt: the copy takes 6 s.
+    let env = Env::new("5");
+    let wire = wire(&env);
+    let delivery =
+        format!("[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OTHER_ACCOUNT}\"]\n");
+    let path = env.recipe("web.toml", &recipe("web-int", &delivery));
+    let mut child = env
+        .cmd(&["create", "--recipe", &path, "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("stderr") == 0 {
+            panic!("create ended before the copy was watched: {seen}");
+        }
+        seen.push_str(&line);
+        if line.contains("in cn-beijing: Creating") {
+            break;
+        }
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains("watch --resume` finishes what is left"),
+        "{rest}"
+    );
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert!(entry.delivery_due(), "not recorded as ended");
+
+    let resume = env.run(&["watch", "--resume"]);
+    assert_exit(&resume, 0);
+    let err = text(&resume.stderr);
+    assert!(
+        err.contains("done earlier"),
+        "the copy is not sent again: {err}"
+    );
+    let copy = the_copy(&wire, "cn-beijing", "web-int");
+    let id = copy["ImageId"].as_str().expect("id");
+    assert_eq!(shared_with(&wire, "cn-beijing", id), [OTHER_ACCOUNT]);
 }
