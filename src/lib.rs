@@ -8,6 +8,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod delivery;
 pub mod duration;
 pub mod journal;
 pub mod policy;

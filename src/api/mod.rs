@@ -2,6 +2,7 @@
 //! operations, errors and retries.
 
 pub mod client;
+pub mod delivery;
 pub mod denial;
 pub mod endpoint;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod sign;
 pub mod sts;
 
 pub use client::{Client, ClientConfig};
+pub use delivery::{CopyRequest, ImageChange};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
 pub use operations::CreateImageAnswer;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::deliver::Delivering;
 use super::exit::{Exit, Failure, describe_api_error};
 use super::follow::{Follow, Target};
 use super::output::{OutputFormat, Progress, print_json};
@@ -18,7 +19,7 @@ use crate::duration;
 use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
 use crate::spec::stop::mode_name;
-use crate::spec::{ImageSpec, Source, StopPlan, to_params, validate};
+use crate::spec::{ImageSpec, RetireAction, Source, StopPlan, to_params, validate};
 use crate::submission::{Submitted, Submitter};
 use crate::text::escape;
 
@@ -80,6 +81,16 @@ pub async fn run(
             spec.region
         )));
     }
+    if let Some(retire) = spec.delivery.as_ref().and_then(|d| d.retire)
+        && retire.action == RetireAction::Delete
+        && !args.yes
+        && !args.dry_run
+    {
+        return Err(Failure::input(format!(
+            "the recipe's [delivery.retire] deletes older images of the family (keep = {});              deleting cannot be undone, so it runs only with --yes given explicitly. Pass --yes,              or use action = \"deprecate\"",
+            retire.keep
+        )));
+    }
     let mut progress = Progress::new(args.output);
     for warning in validate(&spec).iter().filter(|w| !w.is_error()) {
         progress.note(&format!(
@@ -106,6 +117,12 @@ pub async fn run(
                  --dry-run checks CreateImage only and stops nothing",
                 plan.mode
             ));
+        }
+        if delivers(&spec) {
+            progress.note(
+                "note: --dry-run checks CreateImage only; the recipe's [delivery] runs once a \
+                 real image is Available (`ecsimg preview` lists its calls)",
+            );
         }
         let mut params = params;
         params.push(("DryRun".into(), "true".into()));
@@ -276,10 +293,17 @@ pub async fn run(
     if args.no_wait {
         if args.output == OutputFormat::Text {
             progress.note(&resume_hint);
+            if delivers(&spec) {
+                progress.note(&format!(
+                    "[delivery] runs once the image is Available: `{ecsimg} watch --resume` \
+                     follows it and delivers it"
+                ));
+            }
         }
         after_build(&power, stopped.as_ref(), false, &mut progress).await?;
         return Ok(Exit::Success);
     }
+    let target_id = image_id.clone();
     let target = Target {
         region: spec.region.clone(),
         image_id,
@@ -303,9 +327,26 @@ pub async fn run(
         Ok(exit) => {
             // Available or failed: the image no longer needs the instance down.
             let ended = matches!(exit, Exit::Success | Exit::BuildFailed);
-            match after_build(&power, stopped.as_ref(), ended, &mut progress).await {
-                Ok(()) => Ok(exit),
-                Err(failure) => Err(Failure::new(exit.worst(failure.exit), failure.message)),
+            let restarted = after_build(&power, stopped.as_ref(), ended, &mut progress).await;
+            // The instance first (it waits for nothing more), then delivery, which may take
+            // as long as the copies do.
+            let delivered = if exit == Exit::Success && delivers(&spec) {
+                Delivering {
+                    session: &session,
+                    journal: &journal,
+                    policy: &policy,
+                    format: args.output,
+                    interrupt: &interrupt,
+                    ecsimg: &ecsimg,
+                }
+                .run(&submission, &target_id, &mut progress)
+                .await
+            } else {
+                exit
+            };
+            match restarted {
+                Ok(()) => Ok(delivered),
+                Err(failure) => Err(Failure::new(delivered.worst(failure.exit), failure.message)),
             }
         }
         Err(mut failure) => {
@@ -319,6 +360,11 @@ pub async fn run(
             Err(failure)
         }
     }
+}
+
+/// Whether the recipe asks for anything once the image is Available.
+fn delivers(spec: &ImageSpec) -> bool {
+    spec.delivery.as_ref().is_some_and(|d| !d.is_empty())
 }
 
 /// The instance a recipe stops first, and how.
@@ -402,8 +448,20 @@ async fn confirm(
         ),
         None => String::new(),
     };
+    let delivery = crate::delivery::preview(spec);
+    let delivery = if delivery.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "  once Available, delivery:\n{}",
+            delivery
+                .iter()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        )
+    };
     let summary = format!(
-        "Create image {} from {source}\n{power}  region {} via {endpoint}\n  credentials: {}\n\
+        "Create image {} from {source}\n{power}{delivery}  region {} via {endpoint}\n  credentials: {}\n\
          Submit? [y/N] ",
         spec.image.name.as_deref().unwrap_or("(unnamed)"),
         spec.region,

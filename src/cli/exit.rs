@@ -21,6 +21,9 @@ pub enum Exit {
     /// A wait timed out: the image is still being built, or an instance did not reach
     /// Stopped or Running in time.
     TimedOut,
+    /// The image is Available but one or more delivery actions (`[delivery]`) failed; the
+    /// others went ahead.
+    DeliveryFailed,
     /// Interrupted by SIGINT or SIGTERM; the build, if submitted, goes on.
     Interrupted,
 }
@@ -34,6 +37,7 @@ impl Exit {
             Exit::Api => 3,
             Exit::BuildFailed => 4,
             Exit::TimedOut => 5,
+            Exit::DeliveryFailed => 6,
             Exit::Interrupted => 130,
         }
     }
@@ -44,11 +48,12 @@ impl Exit {
         let rank = |e: Exit| match e {
             Exit::Success => 0,
             Exit::TimedOut => 1,
-            Exit::Api => 2,
-            Exit::BuildFailed => 3,
-            Exit::Failure => 4,
-            Exit::InvalidInput => 5,
-            Exit::Interrupted => 6,
+            Exit::DeliveryFailed => 2,
+            Exit::Api => 3,
+            Exit::BuildFailed => 4,
+            Exit::Failure => 5,
+            Exit::InvalidInput => 6,
+            Exit::Interrupted => 7,
         };
         if rank(other) > rank(self) {
             other
@@ -68,6 +73,8 @@ Exit codes:
   4    image build failed (CreateFailed, UnAvailable, not found)
   5    a wait timed out (the image keeps building, or an instance did not
        reach Stopped or Running in time)
+  6    the image is Available but a delivery action failed ([delivery]:
+       copy, share, snapshot tags, retirement); the others went ahead
   130  interrupted (SIGINT/SIGTERM); a submitted build goes on";
 
 /// A command that could not do its job: what to print and how to exit.
@@ -153,6 +160,7 @@ mod tests {
             (Exit::Api, 3),
             (Exit::BuildFailed, 4),
             (Exit::TimedOut, 5),
+            (Exit::DeliveryFailed, 6),
             (Exit::Interrupted, 130),
         ];
         for (exit, code) in all {

@@ -87,6 +87,31 @@ fn entry_json(entry: &Entry, resume: &str) -> serde_json::Value {
             "reason": entry.unsettled.as_ref().map(|u| &u.reason),
             "recover_with": resume,
         })),
+        "delivery": delivery_note(entry, resume).map(|note| json!({
+            "state": note,
+            "ended": entry.delivery_ended.is_some(),
+            "failed": entry.delivery_ended,
+            "actions": entry.deliveries.iter().map(|d| json!({
+                "action": d.send.key,
+                "outcome": d.outcome,
+            })).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// Where the delivery of a recipe with `[delivery]` stands, in a few words.
+fn delivery_note(entry: &Entry, resume: &str) -> Option<String> {
+    entry
+        .submission
+        .spec
+        .delivery
+        .as_ref()
+        .filter(|d| !d.is_empty())?;
+    Some(match entry.delivery_ended {
+        Some(0) => "delivered".into(),
+        Some(failed) => format!("delivered, {failed} action(s) failed"),
+        None if entry.delivery_due() => format!("delivery unfinished — `{resume}` finishes it"),
+        None => "delivery once Available".into(),
     })
 }
 
@@ -100,7 +125,10 @@ fn table(entries: &[Entry], resume: &str) -> String {
             let status = if e.needs_recovery() {
                 answer_lost(resume)
             } else {
-                e.last_status().to_string()
+                match delivery_note(e, resume) {
+                    Some(note) => format!("{} · {note}", e.last_status()),
+                    None => e.last_status().to_string(),
+                }
             };
             [
                 s.time
@@ -188,6 +216,33 @@ mod tests {
             table(&[], RESUME).lines().last(),
             Some("(no submissions yet)")
         );
+    }
+
+    #[test]
+    fn the_status_says_where_a_delivery_stands() {
+        let mut e = entry("web", Some("m-1"));
+        e.submission.spec.delivery = Some(crate::spec::DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            ..Default::default()
+        });
+        assert!(
+            table(std::slice::from_ref(&e), RESUME).contains("Submitted · delivery once Available")
+        );
+        e.status = Some(crate::journal::LastStatus {
+            time: chrono::Utc::now(),
+            status: "Available".into(),
+            progress: None,
+            is_final: true,
+        });
+        let text = table(std::slice::from_ref(&e), RESUME);
+        assert!(
+            text.contains("Available · delivery unfinished — `ecsimg --sandbox watch --resume`"),
+            "{text}"
+        );
+        e.delivery_ended = Some(1);
+        assert!(table(std::slice::from_ref(&e), RESUME).contains("1 action(s) failed"));
+        assert_eq!(entry_json(&e, RESUME)["delivery"]["failed"], 1);
+        assert!(entry_json(&entry("x", None), RESUME)["delivery"].is_null());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod create;
+pub mod deliver;
 pub mod exit;
 pub mod follow;
 pub mod history;

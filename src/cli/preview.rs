@@ -93,6 +93,18 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
         PreviewFormat::Policy => format!("{}\n", policy::for_spec(&spec, None).json()),
     };
     print!("{text}");
+    // The delivery calls, in order, as comments after the build's: they name IDs that exist
+    // only once the image does.
+    let delivery = crate::delivery::preview(&spec);
+    if !delivery.is_empty() {
+        let lines: String = delivery.iter().map(|l| format!("#   {l}\n")).collect();
+        let text = format!("# once the image is Available, [delivery] calls:\n{lines}");
+        match args.format {
+            PreviewFormat::Params | PreviewFormat::Cli => print!("{text}"),
+            PreviewFormat::Json => eprint!("{text}"),
+            PreviewFormat::Recipe | PreviewFormat::Policy => {}
+        }
+    }
     if power.is_some() && args.format == PreviewFormat::Json {
         eprintln!(
             "note: the recipe also stops the instance first (StopInstances) and may start it \

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 
+use super::deliver::Delivering;
 use super::exit::{Exit, Failure};
 use super::follow::Target;
 use super::output::{OutputFormat, Progress};
@@ -159,6 +160,37 @@ pub async fn restart_stopped(
                 exit = exit.worst(failure.exit);
             }
         }
+    }
+    Ok(exit)
+}
+
+/// Finishes every delivery the journal has due (the image Available, `[delivery]` not run to
+/// its end) for submissions sent to this session's endpoint: what is recorded as done is
+/// skipped, a copy is sent again with its recorded ClientToken, retirements are decided
+/// afresh. Returns the worst exit of the deliveries.
+pub async fn deliver_due(
+    delivering: &Delivering<'_>,
+    progress: &mut Progress,
+) -> Result<Exit, Failure> {
+    let history = read(delivering.journal).await?;
+    let mut exit = Exit::Success;
+    for entry in history.entries.iter().filter(|e| e.delivery_due()) {
+        let Some(image_id) = entry.image_id() else {
+            continue;
+        };
+        if !sent_here(delivering.session, entry) {
+            progress.note(&format!(
+                "the delivery of {image_id} is left alone: it was sent to {}",
+                entry.submission.endpoint
+            ));
+            continue;
+        }
+        progress.note(&format!("finishing the delivery of {image_id}"));
+        let delivered = delivering.run(&entry.submission, image_id, progress).await;
+        if delivered == Exit::Interrupted {
+            return Ok(delivered);
+        }
+        exit = exit.worst(delivered);
     }
     Ok(exit)
 }

@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::deliver::Delivering;
 use super::exit::{Exit, Failure};
 use super::follow::{Follow, Target, follow};
 use super::output::{OutputFormat, Progress};
-use super::resume::{recover_pending, restart_stopped, submission_of, unfinished_targets};
+use super::resume::{
+    deliver_due, recover_pending, restart_stopped, submission_of, unfinished_targets,
+};
 use super::{ecsimg_with, open_journal, session_failure};
 use crate::duration;
 use crate::session::{Session, SessionOptions};
@@ -111,7 +114,8 @@ pub async fn run(
         )
         .await?;
     }
-    // The instances ecsimg stopped for images that have ended now.
+    // The instances ecsimg stopped for images that have ended now, then the deliveries of
+    // Available images that have not run to their end.
     if let (true, Some(journal)) = (args.resume, &journal) {
         let restarted = restart_stopped(
             &session,
@@ -124,6 +128,15 @@ pub async fn run(
         )
         .await?;
         exit = exit.worst(restarted);
+        let delivering = Delivering {
+            session: &session,
+            journal,
+            policy: &policy,
+            format: args.output,
+            interrupt: &interrupt,
+            ecsimg: &ecsimg,
+        };
+        exit = exit.worst(deliver_due(&delivering, &mut progress).await?);
     }
     Ok(exit)
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{InstanceStop, Record, Submission};
+use super::{DeliveryState, InstanceStop, Record, Submission};
 
 /// The ImageId an accepted submission got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,10 @@ pub struct Entry {
     /// The latest answer that left the outcome open, if nothing settled it since.
     pub unsettled: Option<Unsettled>,
     pub status: Option<LastStatus>,
+    /// Delivery actions, in the order they were first sent.
+    pub deliveries: Vec<DeliveryState>,
+    /// The delivery ran to its end: how many actions failed.
+    pub delivery_ended: Option<usize>,
 }
 
 impl Entry {
@@ -60,7 +64,29 @@ impl Entry {
             not_created: None,
             unsettled: None,
             status: None,
+            deliveries: Vec::new(),
+            delivery_ended: None,
         }
+    }
+
+    /// What the journal knows of the delivery action `key`.
+    pub fn delivery(&self, key: &str) -> Option<&DeliveryState> {
+        self.deliveries.iter().find(|d| d.send.key == key)
+    }
+
+    /// The recipe asks for delivery, the image is Available, and the delivery has not run
+    /// to its end: `watch --resume` finishes it.
+    pub fn delivery_due(&self) -> bool {
+        self.submission
+            .spec
+            .delivery
+            .as_ref()
+            .is_some_and(|d| !d.is_empty())
+            && self.delivery_ended.is_none()
+            && self
+                .status
+                .as_ref()
+                .is_some_and(|s| s.is_final && s.status == "Available")
     }
 
     pub fn image_id(&self) -> Option<&str> {
@@ -342,6 +368,36 @@ impl Folder {
             }
             Record::Started { id, time } => {
                 self.stop(&id, "a start")?.started.get_or_insert(time);
+            }
+            Record::DeliverySending(send) => {
+                let entry = self.entry(&send.submission.clone(), "a delivery call")?;
+                // A resend keeps the first record: its ClientToken is the one that counts.
+                if entry.delivery(&send.key).is_none() {
+                    entry.deliveries.push(DeliveryState {
+                        send: *send,
+                        outcome: None,
+                    });
+                }
+            }
+            Record::DeliveryAnswered {
+                submission,
+                key,
+                outcome,
+                ..
+            } => {
+                let entry = self.entry(&submission, "a delivery answer")?;
+                match entry.deliveries.iter_mut().find(|d| d.send.key == key) {
+                    Some(state) => state.outcome = Some(outcome),
+                    None => return Err(format!("an answer to delivery call {key:?} never sent")),
+                }
+            }
+            Record::DeliveryEnded {
+                submission,
+                failures,
+                ..
+            } => {
+                self.entry(&submission, "the end of a delivery")?
+                    .delivery_ended = Some(failures);
             }
         }
         Ok(())

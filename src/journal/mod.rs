@@ -14,6 +14,7 @@
 //! with its number and skipped, the rest still counts. The file is a regular file private to
 //! its owner (0600), read up to [`MAX_JOURNAL`] bytes.
 
+mod deliveries;
 mod history;
 mod stops;
 
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::regular_file::{self, FileError};
 use crate::spec::ImageSpec;
 
+pub use deliveries::{DeliveryOutcome, DeliverySend, DeliveryState};
 pub use history::{
     Created, Entry, History, LastStatus, LineProblem, NotCreated, RestartDue, StopEntry, Unsettled,
 };
@@ -197,6 +199,22 @@ pub enum Record {
     },
     /// The instance of the stop was started again (or found running): nothing to restart.
     Started { id: String, time: DateTime<Utc> },
+    /// Written and synced before a delivery call is sent.
+    DeliverySending(Box<DeliverySend>),
+    /// What a delivery call came to.
+    DeliveryAnswered {
+        submission: String,
+        key: String,
+        time: DateTime<Utc>,
+        #[serde(flatten)]
+        outcome: DeliveryOutcome,
+    },
+    /// The delivery of a submission ran to its end; a resume leaves it alone.
+    DeliveryEnded {
+        submission: String,
+        time: DateTime<Utc>,
+        failures: usize,
+    },
 }
 
 /// The journal file.

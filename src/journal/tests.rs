@@ -394,3 +394,53 @@ fn stops_fold_with_their_submission_and_are_due_once_the_image_ended() {
             .contains("unknown stop no-such-stop")
     );
 }
+
+#[test]
+fn delivery_records_fold_into_their_entry_and_keep_the_first_token() {
+    let (_dir, journal) = journal();
+    let mut s = submission("web", "https://ecs.example");
+    s.spec.delivery = Some(crate::spec::DeliverySpec {
+        copy_to: vec!["cn-beijing".into()],
+        ..Default::default()
+    });
+    journal.submit(&s).unwrap();
+    created(&journal, &s.id, "m-1").unwrap();
+    journal
+        .status_for(&s.id, "m-1", "Available", None, true)
+        .unwrap();
+    let send = |token: &str| DeliverySend {
+        submission: s.id.clone(),
+        key: "copy cn-beijing".into(),
+        time: Utc::now(),
+        region: "cn-hangzhou".into(),
+        client_token: Some(token.into()),
+    };
+    journal.delivery_sending(&send("first")).unwrap();
+    let entry = journal.read().unwrap().entries.remove(0);
+    assert!(entry.delivery_due());
+    let state = entry.delivery("copy cn-beijing").unwrap();
+    assert_eq!(state.outcome, None);
+    assert!(!state.is_settled());
+
+    journal.delivery_sending(&send("second")).unwrap();
+    let done = DeliveryOutcome::Done {
+        image_id: Some("m-2".into()),
+    };
+    journal
+        .delivery_answered(&s.id, "copy cn-beijing", &done)
+        .unwrap();
+    let history = journal.read().unwrap();
+    assert_eq!(history.problems, []);
+    let state = history.entries[0].delivery("copy cn-beijing").unwrap();
+    assert_eq!(state.send.client_token.as_deref(), Some("first"));
+    assert_eq!(state.copy_id(), Some("m-2"));
+    assert!(state.is_settled());
+
+    journal.delivery_ended(&s.id, 0).unwrap();
+    assert!(!journal.read().unwrap().entries[0].delivery_due());
+    // An answer to a call never sent is damage, reported and skipped.
+    journal
+        .delivery_answered(&s.id, "share cn-beijing", &done)
+        .unwrap();
+    assert_eq!(journal.read().unwrap().problems.len(), 1);
+}

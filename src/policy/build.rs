@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::operations::needs;
 use super::{Document, Effect, Operator, Scalar, Statement, Values};
 use crate::spec::stop::power_calls;
-use crate::spec::{ImageSpec, Source, to_params};
+use crate::spec::{ImageSpec, RetireAction, Source, to_params};
 
 type Params = Vec<(String, String)>;
 
@@ -159,6 +159,7 @@ pub fn for_spec(spec: &ImageSpec, account: Option<&str>) -> Generated {
         in_region(&[("ImageId", "*")]),
         "Submit: x deletes the image this build made (abort)".into(),
     ));
+    calls.extend(delivery_calls(spec));
     let statements = calls
         .into_iter()
         .filter_map(|(name, params, note)| {
@@ -175,6 +176,96 @@ pub fn for_spec(spec: &ImageSpec, account: Option<&str>) -> Generated {
         })
         .collect();
     Generated { statements }
+}
+
+/// The calls `[delivery]` makes once the image is Available (`crate::delivery`), region by
+/// region: the source region first, then each copy's.
+fn delivery_calls(spec: &ImageSpec) -> Vec<Planned> {
+    let Some(delivery) = &spec.delivery else {
+        return Vec::new();
+    };
+    let at = |region: &str, extra: &[(&str, &str)]| -> Params {
+        std::iter::once(("RegionId", region))
+            .chain(extra.iter().copied())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut calls: Vec<Planned> = Vec::new();
+    let regions = std::iter::once(&spec.region).chain(&delivery.copy_to);
+    for (n, region) in regions.enumerate() {
+        let copy = n > 0;
+        if copy {
+            let mut copy = at(
+                &spec.region,
+                &[("ImageId", "*"), ("DestinationRegionId", region)],
+            );
+            copy.extend(tag_params(spec));
+            calls.push((
+                "CopyImage",
+                copy,
+                format!("Delivery: copying the image to {region}, with its tags"),
+            ));
+            calls.push((
+                "DescribeImages",
+                at(region, &[]),
+                format!("Delivery: watching the copy in {region}, finding older images there"),
+            ));
+            if spec.image.family.is_some() {
+                calls.push((
+                    "ModifyImageAttribute",
+                    at(region, &[("ImageId", "*")]),
+                    format!("Delivery: the copy's family in {region}, and deprecations there"),
+                ));
+            }
+        }
+        if !delivery.share_with.is_empty() {
+            calls.push((
+                "ModifyImageSharePermission",
+                at(region, &[("ImageId", "*")]),
+                format!("Delivery: sharing the image in {region}"),
+            ));
+        }
+        if delivery.tag_snapshots && !spec.tags.is_empty() {
+            let mut params = at(region, &[("ResourceType", "snapshot")]);
+            params.extend(tag_params(spec));
+            calls.push((
+                "TagResources",
+                params,
+                format!("Delivery: the image's tags on its snapshots in {region}"),
+            ));
+        }
+        match delivery.retire.map(|r| r.action) {
+            Some(RetireAction::Deprecate) if !copy || spec.image.family.is_none() => {
+                calls.push((
+                    "ModifyImageAttribute",
+                    at(region, &[("ImageId", "*")]),
+                    format!("Delivery: deprecating older images of the family in {region}"),
+                ));
+            }
+            // The source region's DeleteImage statement is there already (abort).
+            Some(RetireAction::Delete) if copy => calls.push((
+                "DeleteImage",
+                at(region, &[("ImageId", "*")]),
+                format!("Delivery: deleting older images of the family in {region}"),
+            )),
+            _ => {}
+        }
+    }
+    calls
+}
+
+/// The spec's tags as `Tag.N.Key`/`Tag.N.Value`, as CopyImage and TagResources send them.
+fn tag_params(spec: &ImageSpec) -> Params {
+    spec.tags
+        .iter()
+        .enumerate()
+        .flat_map(|(i, tag)| {
+            [
+                (format!("Tag.{}.Key", i + 1), tag.key.clone()),
+                (format!("Tag.{}.Value", i + 1), tag.value.clone()),
+            ]
+        })
+        .collect()
 }
 
 /// The request's condition keys as `StringEquals` conditions (none: no condition).
@@ -255,6 +346,53 @@ mod tests {
             Document::parse(&json).expect("the output parses"),
             generated.document()
         );
+    }
+
+    #[test]
+    fn delivery_adds_its_calls_region_by_region() {
+        let mut spec = instance(None);
+        spec.image.family = Some("web".into());
+        spec.tags = vec![Tag {
+            key: "env".into(),
+            value: "prod".into(),
+        }];
+        spec.delivery = Some(crate::spec::DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            share_with: vec!["1234567890123457".into()],
+            tag_snapshots: true,
+            copy_name: None,
+            copy_description: None,
+            retire: Some(crate::spec::RetirePlan {
+                keep: 2,
+                action: RetireAction::Delete,
+            }),
+        });
+        let generated = for_spec(&spec, Some("123"));
+        let names = actions(&generated);
+        assert_eq!(
+            names[7..],
+            [
+                "ecs:ModifyImageSharePermission",
+                "ecs:TagResources",
+                "ecs:CopyImage",
+                "ecs:DescribeImages",
+                "ecs:ModifyImageAttribute",
+                "ecs:ModifyImageSharePermission",
+                "ecs:TagResources",
+                "ecs:DeleteImage",
+            ]
+        );
+        let copy = &generated.statements[9].statement;
+        assert_eq!(
+            copy.resource,
+            [
+                "acs:ecs:cn-hangzhou:123:image/*",
+                "acs:ecs:cn-beijing:123:image/*"
+            ]
+        );
+        let tag = &generated.statements[8].statement;
+        assert_eq!(tag.resource, ["acs:ecs:cn-hangzhou:123:snapshot/*"]);
+        assert!(!tag.condition.is_empty(), "the tags are pinned");
     }
 
     #[test]

@@ -5,8 +5,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::{
-    Architecture, BootMode, DetectionStrategy, DiskSpec, DiskType, Features, ImageDetails,
-    ImageSpec, ImdsSupport, Source, StopPlan, Tag, rules, validate,
+    Architecture, BootMode, DeliverySpec, DetectionStrategy, DiskSpec, DiskType, Features,
+    ImageDetails, ImageSpec, ImdsSupport, RetireAction, RetirePlan, Source, StopPlan, Tag, rules,
+    validate,
 };
 use crate::api::StoppedMode;
 
@@ -64,6 +65,17 @@ pub fn full_spec() -> ImageSpec {
         },
         client_token: Some("123e4567-e89b-12d3-a456-426655440000".into()),
         stop: None,
+        delivery: Some(DeliverySpec {
+            copy_to: vec!["cn-shanghai".into(), "cn-beijing".into()],
+            share_with: vec!["1234567890123457".into()],
+            tag_snapshots: true,
+            copy_name: Some("web-{region}".into()),
+            copy_description: None,
+            retire: Some(RetirePlan {
+                keep: 3,
+                action: RetireAction::Deprecate,
+            }),
+        }),
     }
 }
 
@@ -209,6 +221,7 @@ pub fn valid_spec() -> impl Strategy<Value = ImageSpec> {
                     detection_strategy: detection,
                 },
                 client_token,
+                delivery: None,
             },
         )
         .prop_filter("valid", |spec| validate(spec).iter().all(|e| !e.is_error()))

@@ -6,6 +6,7 @@
 //! field-level errors that the wizard and the recipe loader both show.
 
 pub mod cli;
+pub mod delivery;
 pub mod facts;
 #[cfg(test)]
 mod fixtures;
@@ -22,6 +23,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use cli::{CliError, cli_line, to_cli};
+pub use delivery::{DeliverySpec, RetireAction, RetirePlan};
 pub use facts::{Facts, SnapshotFacts};
 pub use params::to_params;
 pub use recipe::{RecipeError, RecipeProblem, parse_recipe, to_recipe};
@@ -45,6 +47,20 @@ pub struct ImageSpec {
     /// with an instance source. Absent in journals written before it existed.
     #[serde(default)]
     pub stop: Option<StopPlan>,
+    /// What happens once the image is Available (`[delivery]`). Absent in journals written
+    /// before it existed.
+    #[serde(default)]
+    pub delivery: Option<DeliverySpec>,
+}
+
+impl ImageSpec {
+    /// The tags as (key, value) pairs, in order.
+    pub fn tags_as_pairs(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect()
+    }
 }
 
 impl Default for ImageSpec {
@@ -57,6 +73,7 @@ impl Default for ImageSpec {
             features: Features::default(),
             client_token: None,
             stop: None,
+            delivery: None,
         }
     }
 }
@@ -274,6 +291,17 @@ pub enum Field {
     Stop,
     ForceStop,
     Restart,
+    /// `[delivery]` as a whole.
+    Delivery,
+    DeliveryCopyTo(usize),
+    DeliveryShareWith(usize),
+    DeliveryTagSnapshots,
+    /// `[delivery.retire]` as a whole.
+    DeliveryRetire,
+    DeliveryRetireKeep,
+    DeliveryRetireAction,
+    DeliveryCopyName,
+    DeliveryCopyDescription,
 }
 
 impl Field {
@@ -312,6 +340,15 @@ impl Field {
             Field::Stop => "source.stop".into(),
             Field::ForceStop => "source.force_stop".into(),
             Field::Restart => "source.restart".into(),
+            Field::Delivery => "delivery".into(),
+            Field::DeliveryCopyTo(i) => format!("delivery.copy_to[{i}]"),
+            Field::DeliveryShareWith(i) => format!("delivery.share_with[{i}]"),
+            Field::DeliveryTagSnapshots => "delivery.tag_snapshots".into(),
+            Field::DeliveryRetire => "delivery.retire".into(),
+            Field::DeliveryRetireKeep => "delivery.retire.keep".into(),
+            Field::DeliveryRetireAction => "delivery.retire.action".into(),
+            Field::DeliveryCopyName => "delivery.copy_name".into(),
+            Field::DeliveryCopyDescription => "delivery.copy_description".into(),
         }
     }
 
@@ -346,6 +383,15 @@ impl Field {
             Field::Stop => "Stop first".into(),
             Field::ForceStop => "Force stop".into(),
             Field::Restart => "Restart".into(),
+            Field::Delivery => "Delivery".into(),
+            Field::DeliveryCopyTo(i) => format!("Copy region {}", i + 1),
+            Field::DeliveryShareWith(i) => format!("Shared account {}", i + 1),
+            Field::DeliveryTagSnapshots => "Tag snapshots".into(),
+            Field::DeliveryRetire => "Retire".into(),
+            Field::DeliveryRetireKeep => "Images kept".into(),
+            Field::DeliveryRetireAction => "Retire action".into(),
+            Field::DeliveryCopyName => "Copy name".into(),
+            Field::DeliveryCopyDescription => "Copy description".into(),
         }
     }
 }

@@ -86,7 +86,17 @@ impl Step {
             | Field::TagValue(_)
             | Field::ImdsSupport
             | Field::DetectionStrategy => Step::Tags,
-            Field::ClientToken => Step::Review,
+            // Recipes only, for now: the review is where a recipe's findings show.
+            Field::ClientToken
+            | Field::Delivery
+            | Field::DeliveryCopyTo(_)
+            | Field::DeliveryShareWith(_)
+            | Field::DeliveryTagSnapshots
+            | Field::DeliveryRetire
+            | Field::DeliveryRetireKeep
+            | Field::DeliveryRetireAction
+            | Field::DeliveryCopyName
+            | Field::DeliveryCopyDescription => Step::Review,
         }
     }
 }

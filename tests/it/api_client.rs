@@ -1082,3 +1082,91 @@ async fn single_attempt_failures_are_classified() {
     assert!(err.is_retryable() && !err.is_unprocessed(), "{err:?}");
     server.assert_verified(3);
 }
+
+#[tokio::test]
+async fn delivery_calls_batch_as_ecs_reads_them_and_a_copy_resends_its_token() {
+    use ecsimg::api::{CopyRequest, ImageChange};
+    let ok = || Reply::Json(json!({"RequestId": "r"}));
+    let server = Server::start(
+        vec![
+            // CopyImage: a 503 first, then the copy.
+            error(503, "ServiceUnavailable"),
+            Reply::Json(json!({"RequestId": "r", "ImageId": "m-2zecopy"})),
+        ],
+        move |_| ok(),
+    )
+    .await;
+    let client = server.client(SignatureVersion::V3);
+    let request = CopyRequest {
+        image_id: "m-bp1new".into(),
+        destination_region: "cn-beijing".into(),
+        name: Some("web".into()),
+        description: None,
+        encrypted: false,
+        tags: vec![("env".into(), "prod".into())],
+        client_token: "copy-token".into(),
+    };
+    let (copy, _) = client.copy_image(&request).await.expect("copied");
+    assert_eq!(copy, "m-2zecopy");
+    // 12 accounts: ECS reads ten a call.
+    let accounts: Vec<String> = (0..12).map(|i| format!("12345678901234{i:02}")).collect();
+    client.share_image(&copy, &accounts).await.expect("shared");
+    // 60 snapshots, 21 tags: 50 resources and 20 tags a call.
+    let snapshots: Vec<String> = (0..60).map(|i| format!("s-{i}")).collect();
+    let tags: Vec<(String, String)> = (0..21).map(|i| (format!("k{i}"), String::new())).collect();
+    client
+        .tag_resources("snapshot", &snapshots, &tags)
+        .await
+        .expect("tagged");
+    client
+        .modify_image(&copy, &ImageChange::Deprecate)
+        .await
+        .expect("deprecated");
+
+    let seen = server.assert_verified(2 + 2 + 4 + 1);
+    let actions: Vec<&str> = seen.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "CopyImage",
+            "CopyImage",
+            "ModifyImageSharePermission",
+            "ModifyImageSharePermission",
+            "TagResources",
+            "TagResources",
+            "TagResources",
+            "TagResources",
+            "ModifyImageAttribute"
+        ]
+    );
+    for attempt in &seen[..2] {
+        assert_eq!(attempt.param("ClientToken"), Some("copy-token"));
+        assert_eq!(attempt.param("RegionId"), Some("cn-hangzhou"));
+        assert_eq!(attempt.param("DestinationRegionId"), Some("cn-beijing"));
+        assert_eq!(attempt.param("Encrypted"), Some("false"));
+        assert_eq!(attempt.param("Tag.1.Key"), Some("env"));
+    }
+    assert_eq!(seen[2].param("AddAccount.10"), Some("1234567890123409"));
+    assert_eq!(seen[2].param("AddAccount.11"), None);
+    assert_eq!(seen[3].param("AddAccount.2"), Some("1234567890123411"));
+    let counts: Vec<(usize, usize)> = seen[4..8]
+        .iter()
+        .map(|s| {
+            let n = |prefix: &str| {
+                s.params
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(prefix) && !k.ends_with(".Value"))
+                    .count()
+            };
+            (n("ResourceId."), n("Tag."))
+        })
+        .collect();
+    assert_eq!(counts, [(50, 20), (50, 1), (10, 20), (10, 1)]);
+    assert_eq!(seen[4].param("ResourceType"), Some("snapshot"));
+    assert_eq!(
+        seen[4].param("Tag.1.Value"),
+        Some(""),
+        "an empty value is sent"
+    );
+    assert_eq!(seen[8].param("Status"), Some("Deprecated"));
+}

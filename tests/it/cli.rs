@@ -154,9 +154,19 @@ pub fn recipe(instance: &str, name: &str) -> String {
 
 /// Runs `create` with the test hook that stops it for good right after CreateImage was sent,
 /// and kills it there (SIGKILL): the answer never reaches the journal.
-pub fn kill_after_create_was_sent(mut create: Command) {
-    let mut child = create
-        .env("ECSIMG_TEST_PAUSE_AFTER_SEND", "1")
+pub fn kill_after_create_was_sent(create: Command) {
+    kill_at_test_hook(
+        create,
+        "ECSIMG_TEST_PAUSE_AFTER_SEND",
+        "paused after CreateImage was sent",
+    );
+}
+
+/// Runs `cmd` with the test hook `hook` set, waits until it says `marker` on stderr (it then
+/// waits for good), and kills it there (SIGKILL).
+pub fn kill_at_test_hook(mut cmd: Command, hook: &str, marker: &str) {
+    let mut child = cmd
+        .env(hook, "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -165,16 +175,13 @@ pub fn kill_after_create_was_sent(mut create: Command) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut paused = false;
     for line in stderr.lines() {
-        if line
-            .expect("stderr")
-            .contains("paused after CreateImage was sent")
-        {
+        if line.expect("stderr").contains(marker) {
             paused = true;
             break;
         }
         assert!(std::time::Instant::now() < deadline, "never paused");
     }
-    assert!(paused, "create ended before it paused");
+    assert!(paused, "the command ended before it paused");
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
 }

@@ -29,7 +29,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("settings", &["config", "credentials"]),
     ("domain", &["spec", "policy"]),
     ("simulator", &["sim"]),
-    ("engine", &["watch", "journal", "submission", "session"]),
+    (
+        "engine",
+        &["watch", "journal", "submission", "session", "delivery"],
+    ),
     ("faces", &["cli", "tui"]),
 ];
 

@@ -8,6 +8,7 @@ mod api_client;
 mod api_products;
 mod bounds;
 mod cli;
+mod cli_delivery;
 mod cli_journal;
 mod cli_power;
 mod common;

@@ -4,6 +4,9 @@
 //! - a key bound to exactly the generated policy completes the whole journey — the wizard's
 //!   lists and lookups, DryRun, submit, the watch, the restart, the abort (DeleteImage) — for a
 //!   recipe of each source kind;
+//! - a key bound to the policy of a recipe with `[delivery]` delivers it (copy, family, shares,
+//!   snapshot tags, a deprecation), and without any one delivery statement a delivery action
+//!   is refused for that statement's action;
 //! - for each statement, a key bound to the policy without it is refused at the step that
 //!   statement serves, and the refusal is explained: the missing action on the resources, and
 //!   a statement granting it that the removed one covers.
@@ -630,4 +633,120 @@ async fn the_wizard_error_screen_names_the_missing_statement() {
         text.contains(r#"{"Effect":"Allow","Action":"ecs:DescribeInstances","Resource":"#),
         "{text}"
     );
+}
+
+/// A recipe with every delivery action, from an instance whose disks are not encrypted (an
+/// image encrypted with the service key cannot be shared); retiring deprecates, so an older
+/// image of the family is made first.
+fn delivery_recipe() -> ImageSpec {
+    recipe(
+        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-bp1g6zv0ce8oghu7k2a1\"\n\
+         [image]\nname = \"proof-delivery\"\nfamily = \"proof\"\n[tags]\nenv = \"prod\"\n\
+         [delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"1234567890123457\"]\n\
+         tag_snapshots = true\n[delivery.retire]\nkeep = 1\naction = \"deprecate\"\n",
+    )
+}
+
+/// Builds `spec` with `client` and waits until the image is Available.
+async fn build(client: &ecsimg::api::Client, spec: &ImageSpec) -> String {
+    let answer = client
+        .create_image(&to_params(spec))
+        .await
+        .expect("CreateImage");
+    let ecsimg::api::CreateImageAnswer::Created { image_id, .. } = answer else {
+        panic!("a real request: {answer:?}")
+    };
+    for _ in 0..400 {
+        let rows = client
+            .describe_images_all(&ImageQuery::watching([image_id.as_str()]))
+            .await
+            .expect("DescribeImages");
+        if rows.iter().any(|i| i.status == "Available") {
+            return image_id;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{image_id} never became Available")
+}
+
+/// An older image of the family, then the delivery recipe's image, delivered with a key bound
+/// to `policy`: the delivery's totals and its failures.
+async fn deliver_under(policy: &Document) -> (ecsimg::delivery::Summary, Vec<ApiError>) {
+    use ecsimg::delivery::{ActionResult, Deliverer, Event};
+    let (connector, client) = connect(policy, true).await;
+    let spec = delivery_recipe();
+    let mut older = spec.clone();
+    older.image.name = Some("proof-older".into());
+    older.delivery = None;
+    older.client_token = Some(uuid::Uuid::new_v4().to_string());
+    build(&client, &older).await;
+    let image_id = build(&client, &spec).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::at(dir.path().join("journal.jsonl"));
+    let submission = ecsimg::journal::Submission::new(&spec, to_params(&spec), "sim", "test");
+    journal.submit(&submission).expect("journaled");
+    let clients = |region: &str| {
+        connector.client_for(region).map_err(|e| ApiError::Setup {
+            detail: e.to_string(),
+        })
+    };
+    let watch = ecsimg::watch::WatchPolicy {
+        poll_interval: Duration::from_millis(25),
+        quick_interval: Duration::from_millis(25),
+        timeout: Some(Duration::from_secs(30)),
+        ..ecsimg::watch::WatchPolicy::default()
+    };
+    let interrupt = tokio_util::sync::CancellationToken::new();
+    let deliverer = Deliverer {
+        journal: &journal,
+        clients: &clients,
+        policy: &watch,
+        interrupt: &interrupt,
+    };
+    let mut failures = Vec::new();
+    let summary = deliverer
+        .deliver(&submission, &image_id, &mut |event| {
+            if let Event::Action {
+                result: ActionResult::Failed(e),
+                ..
+            } = event
+            {
+                failures.push(e);
+            }
+        })
+        .await;
+    (summary, failures)
+}
+
+#[tokio::test]
+async fn delivery_needs_exactly_its_statements() {
+    let spec = delivery_recipe();
+    let generated = policy::for_spec(&spec, Some(OWNER));
+    let (summary, failures) = deliver_under(&generated.document()).await;
+    assert_eq!(failures, [], "{}", generated.json());
+    assert_eq!(summary.failed, 0);
+    // Share and tags in both regions, the copy, its family, one deprecation.
+    assert_eq!(summary.done, 7, "{summary:?}");
+
+    let delivery: Vec<usize> = (0..generated.statements.len())
+        .filter(|&i| generated.statements[i].note.starts_with("Delivery"))
+        .collect();
+    assert_eq!(delivery.len(), 8, "{:#?}", generated.notes());
+    for index in delivery {
+        let removed = &generated.statements[index];
+        let action = &removed.statement.action[0];
+        let (summary, failures) = deliver_under(&generated.without(index)).await;
+        assert!(summary.failed >= 1, "without {action}: {summary:?}");
+        let denied: Vec<String> = failures
+            .iter()
+            .filter(|e| e.code() == Some("Forbidden.RAM"))
+            .filter_map(|e| policy::explain(e).map(|d| d.action))
+            .collect();
+        assert!(
+            denied.contains(action),
+            "without {action} ({}): refusals {failures:?}",
+            removed.note
+        );
+    }
 }

@@ -168,6 +168,7 @@ fn any_spec() -> impl Strategy<Value = ImageSpec> {
                     detection_strategy: detection,
                 },
                 client_token,
+                delivery: None,
                 stop: stop.map(|(mode, force, restart)| spec::StopPlan {
                     mode,
                     force,
@@ -335,6 +336,7 @@ fn wire_spec() -> impl Strategy<Value = ImageSpec> {
         .prop_map(
             |(name, family, version, description, tags, boot_mode, imds, detection, token)| {
                 ImageSpec {
+                    delivery: None,
                     region: sim::SANDBOX_REGION.into(),
                     source: Source::default(),
                     image: ImageDetails {

@@ -134,6 +134,8 @@ pub struct ImageQuery {
     pub image_name: Option<String>,
     /// `system`, `self`, `others`, `marketplace`.
     pub image_owner_alias: Option<String>,
+    /// Exact family.
+    pub image_family: Option<String>,
 }
 
 impl ImageQuery {
@@ -157,6 +159,7 @@ impl ImageQuery {
         }
         push(&mut p, "ImageName", &self.image_name);
         push(&mut p, "ImageOwnerAlias", &self.image_owner_alias);
+        push(&mut p, "ImageFamily", &self.image_family);
         Ok(p)
     }
 }

@@ -9,11 +9,12 @@ use toml::Spanned;
 
 use crate::spec::stop::parse_mode;
 use crate::spec::{
-    DiskSpec, DiskType, Features, Field, ImageDetails, ImageSpec, Source, StopPlan, Tag,
+    DeliverySpec, DiskSpec, DiskType, Features, Field, ImageDetails, ImageSpec, RetirePlan, Source,
+    StopPlan, Tag,
 };
 use crate::text::line_column;
 
-use super::{RawDisk, RawRecipe, RawSource, RawTags, RecipeProblem};
+use super::{RawDelivery, RawDisk, RawRecipe, RawRetire, RawSource, RawTags, RecipeProblem};
 
 /// Turns the raw document into a spec, remembering where each field came from.
 pub(super) struct Loader<'t> {
@@ -65,7 +66,60 @@ impl Loader<'_> {
                 ),
             },
             client_token: self.opt(Field::ClientToken, raw.client_token),
+            delivery: raw.delivery.map(|d| self.delivery(d)),
         }
+    }
+
+    fn delivery(&mut self, raw: Spanned<RawDelivery>) -> DeliverySpec {
+        self.spans.insert(Field::Delivery, raw.span());
+        let raw = raw.into_inner();
+        let list = |this: &mut Self, field: fn(usize) -> Field, raw: Option<Vec<Spanned<_>>>| {
+            raw.unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| this.take(field(i), v))
+                .collect()
+        };
+        DeliverySpec {
+            copy_to: list(self, Field::DeliveryCopyTo, raw.copy_to),
+            share_with: list(self, Field::DeliveryShareWith, raw.share_with),
+            tag_snapshots: self
+                .opt(Field::DeliveryTagSnapshots, raw.tag_snapshots)
+                .unwrap_or(false),
+            retire: raw.retire.and_then(|r| self.retire(r)),
+            copy_name: self.opt(Field::DeliveryCopyName, raw.copy_name),
+            copy_description: self.opt(Field::DeliveryCopyDescription, raw.copy_description),
+        }
+    }
+
+    fn retire(&mut self, raw: Spanned<RawRetire>) -> Option<RetirePlan> {
+        self.spans.insert(Field::DeliveryRetire, raw.span());
+        let raw = raw.into_inner();
+        let (keep_span, action_span) = (raw.keep.span(), raw.action.span());
+        let keep = self.take(Field::DeliveryRetireKeep, raw.keep);
+        let keep = u32::try_from(keep)
+            .map_err(|_| {
+                self.problem(
+                    Field::DeliveryRetireKeep,
+                    keep_span,
+                    format!(
+                        "keep is how many images of the family stay, the new one included:                          a number from 1, not {keep}."
+                    ),
+                    None,
+                )
+            })
+            .ok();
+        let action = self.take(Field::DeliveryRetireAction, raw.action);
+        let action = action
+            .parse()
+            .map_err(|message| {
+                self.problem(Field::DeliveryRetireAction, action_span, message, None)
+            })
+            .ok();
+        Some(RetirePlan {
+            keep: keep?,
+            action: action?,
+        })
     }
 
     fn take<T>(&mut self, field: Field, value: Spanned<T>) -> T {
@@ -293,6 +347,13 @@ fn parent(field: Field) -> Option<Field> {
         | Field::Restart => Some(Field::Source),
         Field::TagKey(i) | Field::TagValue(i) => Some(Field::Tag(i)),
         Field::Tag(_) => Some(Field::Tags),
+        Field::DeliveryRetireKeep | Field::DeliveryRetireAction => Some(Field::DeliveryRetire),
+        Field::DeliveryCopyTo(_)
+        | Field::DeliveryShareWith(_)
+        | Field::DeliveryTagSnapshots
+        | Field::DeliveryCopyName
+        | Field::DeliveryCopyDescription
+        | Field::DeliveryRetire => Some(Field::Delivery),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ mod raw;
 mod tests;
 
 use loader::{Loader, within_disks};
-use raw::{RawDisk, RawFeatures, RawImage, RawRecipe, RawSource, RawTags};
+use raw::{RawDelivery, RawDisk, RawFeatures, RawImage, RawRecipe, RawRetire, RawSource, RawTags};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -198,6 +198,30 @@ pub fn to_recipe(spec: &ImageSpec) -> String {
                         })
                         .collect(),
                 ),
+            )
+        }),
+        delivery: spec.delivery.as_ref().map(|d| {
+            let list = |v: &[String]| {
+                (!v.is_empty()).then(|| v.iter().map(|r| Spanned::new(0..0, r.clone())).collect())
+            };
+            Spanned::new(
+                0..0,
+                RawDelivery {
+                    copy_to: list(&d.copy_to),
+                    share_with: list(&d.share_with),
+                    tag_snapshots: d.tag_snapshots.then(|| Spanned::new(0..0, true)),
+                    copy_name: opt(&d.copy_name),
+                    copy_description: opt(&d.copy_description),
+                    retire: d.retire.map(|r| {
+                        Spanned::new(
+                            0..0,
+                            RawRetire {
+                                keep: Spanned::new(0..0, i64::from(r.keep)),
+                                action: Spanned::new(0..0, r.action.as_str().to_owned()),
+                            },
+                        )
+                    }),
+                },
             )
         }),
     };

@@ -23,6 +23,35 @@ pub(super) struct RawRecipe {
     pub(super) features: Option<RawFeatures>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) tags: Option<Spanned<RawTags>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) delivery: Option<Spanned<RawDelivery>>,
+}
+
+/// `[delivery]`.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDelivery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) copy_to: Option<Vec<Spanned<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) share_with: Option<Vec<Spanned<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tag_snapshots: Option<Spanned<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) copy_name: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) copy_description: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) retire: Option<Spanned<RawRetire>>,
+}
+
+/// `[delivery.retire]`: both keys are needed, as retiring is not something to default into.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRetire {
+    /// Signed so a negative count gets our message, not serde's.
+    pub(super) keep: Spanned<i64>,
+    pub(super) action: Spanned<String>,
 }
 
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -274,3 +274,38 @@ proptest! {
         prop_assert_eq!(parse_cli(&line), to_params(&spec));
     }
 }
+
+#[test]
+fn delivery_reads_and_its_problems_point_at_their_line() {
+    let head = "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-1\"\n\
+                [image]\nfamily = \"web\"\n";
+    let good = format!(
+        "{head}[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\n\
+         share_with = [\"1234567890123457\"]\ntag_snapshots = true\n\
+         [delivery.retire]\nkeep = 3\naction = \"delete\"\n"
+    );
+    let spec = parse(&good).unwrap();
+    let delivery = spec.delivery.clone().unwrap();
+    assert_eq!(delivery.copy_to, ["cn-shanghai", "cn-beijing"]);
+    assert!(delivery.tag_snapshots);
+    assert_eq!(
+        delivery.retire.map(|r| (r.keep, r.action)),
+        Some((3, crate::spec::RetireAction::Delete))
+    );
+    assert_eq!(parse(&to_recipe(&spec)).unwrap(), spec);
+
+    let p = problem(&format!(
+        "{head}[delivery]\ncopy_to = [\"cn-shanghai\",\n  \"cn-hangzhou\"]\n"
+    ));
+    assert_eq!(p.key.as_deref(), Some("delivery.copy_to[1]"));
+    assert_eq!(p.position, Some((8, 3)), "{p:?}");
+    let p = problem(&format!(
+        "{head}[delivery.retire]\nkeep = -1\naction = \"deprecate\"\n"
+    ));
+    assert_eq!(p.key.as_deref(), Some("delivery.retire.keep"));
+    assert_eq!(p.position.map(|(line, _)| line), Some(7), "{p:?}");
+    let p = problem(&format!("{head}[delivery]\nshare_with = [\"42\"]\n"));
+    assert!(p.message.contains("16 digits"), "{p:?}");
+    let p = problem(&format!("{head}[delivery]\ncopy = [\"cn-beijing\"]\n"));
+    assert_eq!(p.position.map(|(line, _)| line), Some(7), "{p:?}");
+}

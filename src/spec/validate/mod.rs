@@ -2,6 +2,7 @@
 //! adds the rules that need live data (snapshot facts, names already taken). The wizard, the
 //! recipe loader and the review screen all call these; single-value rules come from [`rules`].
 
+mod delivery;
 #[cfg(test)]
 mod tests;
 
@@ -28,7 +29,11 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(field: Field, code: Option<&'static str>, message: impl Into<String>) -> Self {
+    pub(in crate::spec) fn error(
+        field: Field,
+        code: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field,
             message: message.into(),
@@ -57,6 +62,7 @@ pub fn validate(spec: &ImageSpec) -> Vec<Finding> {
     check_image(spec, &mut out);
     check_tags(spec, &mut out);
     check_stop(spec, &mut out);
+    delivery::check(spec, &mut out);
     if let Some(token) = &spec.client_token {
         rule(
             &mut out,

@@ -1,0 +1,170 @@
+//! Delivery from the command line: `ecsimg create` runs it once the image is Available, and
+//! `ecsimg watch --resume` finishes the ones a crash or a timeout cut short. One line per
+//! action (a JSON object with `--output json`), and the exit code says whether all went.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::exit::{Exit, describe_api_error};
+use super::output::{OutputFormat, Progress, print_json};
+use crate::api::{ApiError, Client};
+use crate::delivery::{ActionResult, Deliverer, Event, Summary};
+use crate::journal::{Journal, Submission};
+use crate::session::Session;
+use crate::watch::WatchPolicy;
+
+/// What delivering needs from the command.
+pub struct Delivering<'a> {
+    pub session: &'a Session,
+    pub journal: &'a Journal,
+    pub policy: &'a WatchPolicy,
+    pub format: OutputFormat,
+    pub interrupt: &'a CancellationToken,
+    pub ecsimg: &'a str,
+}
+
+impl Delivering<'_> {
+    /// Delivers `image_id` of `submission`; the exit this part of the command ends with.
+    pub async fn run(
+        &self,
+        submission: &Submission,
+        image_id: &str,
+        progress: &mut Progress,
+    ) -> Exit {
+        // One client per region for the whole delivery, so its connections are reused.
+        let made: Mutex<HashMap<String, Client>> = Mutex::new(HashMap::new());
+        let clients = |region: &str| -> Result<Client, ApiError> {
+            let mut made = made.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(client) = made.get(region) {
+                return Ok(client.clone());
+            }
+            let client = self.session.client_for(region)?;
+            made.insert(region.to_string(), client.clone());
+            Ok(client)
+        };
+        let deliverer = Deliverer {
+            journal: self.journal,
+            clients: &clients,
+            policy: self.policy,
+            interrupt: self.interrupt,
+        };
+        let format = self.format;
+        let summary = deliverer
+            .deliver(submission, image_id, &mut |event| {
+                line(&event, format).print(progress)
+            })
+            .await;
+        self.finish(summary, image_id, progress)
+    }
+
+    fn finish(&self, summary: Summary, image_id: &str, progress: &mut Progress) -> Exit {
+        let Summary {
+            done,
+            failed,
+            left_alone,
+            unfinished,
+            interrupted,
+        } = summary;
+        match self.format {
+            OutputFormat::Json => print_json(&json!({
+                "event": "delivery_ended",
+                "image_id": image_id,
+                "done": done,
+                "failed": failed,
+                "left_alone": left_alone,
+                "unfinished": unfinished || interrupted,
+            })),
+            OutputFormat::Text => progress.note(&format!(
+                "delivery of {image_id}: {done} done, {failed} failed, {left_alone} left alone{}",
+                if unfinished || interrupted {
+                    format!("; `{} watch --resume` finishes what is left", self.ecsimg)
+                } else {
+                    String::new()
+                }
+            )),
+        }
+        if interrupted {
+            Exit::Interrupted
+        } else if failed > 0 {
+            Exit::DeliveryFailed
+        } else {
+            Exit::Success
+        }
+    }
+}
+
+/// One event, ready to print.
+enum Line {
+    Text(String),
+    Json(Value),
+}
+
+impl Line {
+    fn print(self, progress: &mut Progress) {
+        match self {
+            Line::Text(text) => progress.note(&text),
+            Line::Json(value) => print_json(&value),
+        }
+    }
+}
+
+fn line(event: &Event, format: OutputFormat) -> Line {
+    match (event, format) {
+        (
+            Event::Copy {
+                region,
+                image_id,
+                status,
+                progress,
+            },
+            OutputFormat::Text,
+        ) => Line::Text(format!(
+            "delivery: copy {image_id} in {region}: {status} {progress}"
+        )),
+        (
+            Event::Copy {
+                region,
+                image_id,
+                status,
+                progress,
+            },
+            OutputFormat::Json,
+        ) => Line::Json(json!({
+            "event": "delivery_copy", "region": region, "image_id": image_id,
+            "status": status, "progress": progress,
+        })),
+        (Event::Action { what, result, .. }, OutputFormat::Text) => {
+            let outcome = match result {
+                ActionResult::Done(Some(id)) => format!("done ({id})"),
+                ActionResult::Done(None) => "done".into(),
+                ActionResult::AlreadyDone(Some(id)) => format!("done earlier ({id})"),
+                ActionResult::AlreadyDone(None) => "done earlier".into(),
+                ActionResult::LeftAlone(why) => format!("left alone: {why}"),
+                ActionResult::Failed(e) => format!("FAILED: {}", describe_api_error(e)),
+                ActionResult::Broken(why) => format!("FAILED: {why}"),
+            };
+            Line::Text(format!("delivery: {what}: {outcome}"))
+        }
+        (Event::Action { key, what, result }, OutputFormat::Json) => {
+            let (name, image_id, reason, code) = match result {
+                ActionResult::Done(id) => ("done", id.clone(), None, None),
+                ActionResult::AlreadyDone(id) => ("already_done", id.clone(), None, None),
+                ActionResult::LeftAlone(why) => ("left_alone", None, Some(why.clone()), None),
+                ActionResult::Failed(e) => (
+                    "failed",
+                    None,
+                    Some(describe_api_error(e)),
+                    e.code().map(str::to_string),
+                ),
+                ActionResult::Broken(why) => ("failed", None, Some(why.clone()), None),
+            };
+            Line::Json(json!({
+                "event": "delivery", "action": key, "what": what, "result": name,
+                "image_id": image_id, "reason": reason, "code": code,
+            }))
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! `[delivery]` end to end: `ecsimg create` against `ecsimg sim serve` copies the Available
+//! image to two regions, shares it and every copy, tags their snapshots and retires older
+//! images of the family; one failing action leaves the others done and sets exit code 6; a
+//! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region, as
+//! is the delivery of an image created with `--no-wait`, and of one interrupted (exit 130)
+//! while its copy builds.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::cli::{Env, RUNNING, assert_exit, kill_at_test_hook, text};
+use crate::sim_harness::{Opts, Wire};
+
+const FAMILY: &str = "web-base";
+/// The seed's image of the family, which the instance RUNNING was created from.
+const SEED_IMAGE: &str = "m-bp1fyq7bo2ye0xkc9b1n";
+const ALL: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
+const OTHER_ACCOUNT: &str = "1234567890123457";
+/// The sandbox account itself: ECS refuses to share an image with its own account.
+const OWN_ACCOUNT: &str = "1234567890123456";
+
+fn recipe(name: &str, delivery: &str) -> String {
+    format!(
+        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{RUNNING}\"\n\
+         [image]\nname = \"{name}\"\nfamily = \"{FAMILY}\"\n[tags]\nenv = \"test\"\n{delivery}"
+    )
+}
+
+fn wire(env: &Env) -> Wire {
+    let addr = env
+        .sim
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("the simulator's address");
+    Wire::new(addr)
+}
+
+fn call(wire: &Wire, action: &str, params: &[(&str, &str)]) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime
+        .block_on(wire.call(action, params, &Opts::sandbox()))
+        .ok()
+}
+
+/// The images named `name` in `region`, every status.
+fn images(wire: &Wire, region: &str, name: &str) -> Vec<Value> {
+    let body = call(
+        wire,
+        "DescribeImages",
+        &[
+            ("RegionId", region),
+            ("ImageName", name),
+            ("ImageOwnerAlias", "self"),
+            ("Status", ALL),
+            ("PageSize", "100"),
+        ],
+    );
+    body["Images"]["Image"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i["ImageName"] == name)
+        .collect()
+}
+
+fn image_exists(wire: &Wire, region: &str, id: &str) -> bool {
+    let body = call(
+        wire,
+        "DescribeImages",
+        &[("RegionId", region), ("ImageId", id), ("Status", ALL)],
+    );
+    body["TotalCount"] == 1
+}
+
+fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
+    let body = call(
+        wire,
+        "DescribeImageSharePermission",
+        &[("RegionId", region), ("ImageId", id)],
+    );
+    body["Accounts"]["Account"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a["AliyunId"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn snapshot_tags(wire: &Wire, region: &str, image: &Value) -> Vec<(String, String, String)> {
+    let snapshots: Vec<String> = image["DiskDeviceMappings"]["DiskDeviceMapping"]
+        .as_array()
+        .expect("disks")
+        .iter()
+        .map(|d| d["SnapshotId"].as_str().expect("snapshot").to_string())
+        .collect();
+    assert!(!snapshots.is_empty());
+    let mut params = vec![("RegionId", region), ("ResourceType", "snapshot")];
+    let names: Vec<String> = (1..=snapshots.len())
+        .map(|i| format!("ResourceId.{i}"))
+        .collect();
+    for (name, id) in names.iter().zip(&snapshots) {
+        params.push((name, id));
+    }
+    let body = call(wire, "ListTagResources", &params);
+    let tags: Vec<(String, String, String)> = body["TagResources"]["TagResource"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            (
+                t["ResourceId"].as_str().unwrap_or_default().to_string(),
+                t["TagKey"].as_str().unwrap_or_default().to_string(),
+                t["TagValue"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for snapshot in &snapshots {
+        assert!(
+            tags.contains(&(snapshot.clone(), "env".into(), "test".into())),
+            "{snapshot} in {region} carries env=test: {tags:?}"
+        );
+    }
+    tags
+}
+
+/// The one image named `name` in `region`, Available.
+fn the_copy(wire: &Wire, region: &str, name: &str) -> Value {
+    let found = images(wire, region, name);
+    assert_eq!(found.len(), 1, "exactly one copy in {region}: {found:?}");
+    assert_eq!(found[0]["Status"], "Available", "{region}");
+    found[0].clone()
+}
+
+#[test]
+fn create_delivers_copies_shares_tags_and_retires() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    // An older image of the family, made the same way.
+    let older = env.recipe("older.toml", &recipe("web-older", ""));
+    let made = env.run(&["create", "--recipe", &older, "--yes"]);
+    assert_exit(&made, 0);
+    let older_id = text(&made.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(image_exists(&wire, "cn-hangzhou", &older_id));
+
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\n\
+         share_with = [\"{OTHER_ACCOUNT}\"]\ntag_snapshots = true\n\
+         [delivery.retire]\nkeep = 1\naction = \"delete\"\n"
+    );
+    let path = env.recipe("web.toml", &recipe("web-new", &delivery));
+
+    // Deleting needs --yes, said before anything is sent.
+    let asked = env.run(&["create", "--recipe", &path]);
+    assert_exit(&asked, 2);
+    assert!(
+        text(&asked.stderr).contains("--yes"),
+        "{}",
+        text(&asked.stderr)
+    );
+    assert!(images(&wire, "cn-hangzhou", "web-new").is_empty());
+
+    let preview = env.run(&["preview", "--recipe", &path]);
+    assert_exit(&preview, 0);
+    let out = text(&preview.stdout);
+    let copy_at = out.find("#   CopyImage").expect("CopyImage previewed");
+    let delete_at = out.find("DeleteImage").expect("DeleteImage previewed");
+    assert!(copy_at < delete_at, "{out}");
+
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 0);
+    let err = text(&created.stderr);
+    let new_id = text(&created.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(new_id.starts_with("m-"), "{new_id}");
+    assert!(err.contains("delivery: copy"), "{err}");
+
+    let source = the_copy(&wire, "cn-hangzhou", "web-new");
+    assert_eq!(shared_with(&wire, "cn-hangzhou", &new_id), [OTHER_ACCOUNT]);
+    snapshot_tags(&wire, "cn-hangzhou", &source);
+    for region in ["cn-shanghai", "cn-beijing"] {
+        let copy = the_copy(&wire, region, "web-new");
+        let id = copy["ImageId"].as_str().expect("id");
+        assert_eq!(copy["ImageFamily"], FAMILY, "the copy joins the family");
+        assert_eq!(copy["IsCopied"], true);
+        assert_eq!(shared_with(&wire, region, id), [OTHER_ACCOUNT]);
+        snapshot_tags(&wire, region, &copy);
+    }
+    // keep = 1: the older image is deleted; the seed's, which an instance was made from, is
+    // left alone with the reason.
+    assert!(!image_exists(&wire, "cn-hangzhou", &older_id), "{err}");
+    assert!(image_exists(&wire, "cn-hangzhou", SEED_IMAGE));
+    assert!(
+        err.contains(&format!("delete {SEED_IMAGE} in cn-hangzhou: left alone")),
+        "{err}"
+    );
+    assert!(err.contains("0 failed, 1 left alone"), "{err}");
+
+    // Everything is recorded as done: a resume has nothing to deliver.
+    let entry = env
+        .journal()
+        .read()
+        .expect("journal")
+        .entries
+        .into_iter()
+        .find(|e| e.image_id() == Some(new_id.as_str()))
+        .expect("entry");
+    assert_eq!(entry.delivery_ended, Some(0));
+    let history = env.run(&["history"]);
+    assert!(
+        text(&history.stdout).contains("Available · delivered"),
+        "{}",
+        text(&history.stdout)
+    );
+    let again = env.run(&["watch", "--resume"]);
+    assert_exit(&again, 0);
+    assert!(
+        !text(&again.stderr).contains("delivery:"),
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+#[test]
+fn a_failing_action_leaves_the_others_done_and_exits_6() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OWN_ACCOUNT}\"]\n\
+         tag_snapshots = true\ncopy_name = \"web-fail-{{region}}\"\n"
+    );
+    let path = env.recipe("web.toml", &recipe("web-fail", &delivery));
+    let created = env.run(&["create", "--recipe", &path, "--yes", "--output", "json"]);
+    assert_exit(&created, 6);
+    let events: Vec<Value> = text(&created.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    let results: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e["event"] == "delivery")
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_string(),
+                e["result"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let result = |action: &str| {
+        results
+            .iter()
+            .find(|(a, _)| a == action)
+            .map(|(_, r)| r.as_str())
+    };
+    assert_eq!(result("copy cn-beijing"), Some("done"), "{results:?}");
+    assert_eq!(result("share cn-hangzhou"), Some("failed"), "{results:?}");
+    assert_eq!(result("tag cn-hangzhou"), Some("done"), "{results:?}");
+    assert_eq!(result("family cn-beijing"), Some("done"), "{results:?}");
+    assert_eq!(result("share cn-beijing"), Some("failed"), "{results:?}");
+    assert_eq!(result("tag cn-beijing"), Some("done"), "{results:?}");
+    let failed = events
+        .iter()
+        .find(|e| e["action"] == "share cn-hangzhou")
+        .expect("share");
+    assert_eq!(failed["code"], "InvalidAccount.Forbbiden");
+    let ended = events
+        .iter()
+        .find(|e| e["event"] == "delivery_ended")
+        .expect("summary");
+    assert_eq!(ended["failed"], 2);
+    the_copy(&wire, "cn-beijing", "web-fail-cn-beijing");
+}
+
+#[test]
+fn kill_9_during_delivery_then_resume_makes_one_copy_per_region() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-beijing\", \"cn-shanghai\"]\n\
+         share_with = [\"{OTHER_ACCOUNT}\"]\ntag_snapshots = true\n"
+    );
+    let path = env.recipe("web.toml", &recipe("web-crash", &delivery));
+    kill_at_test_hook(
+        env.cmd(&["create", "--recipe", &path, "--yes"]),
+        "ECSIMG_TEST_PAUSE_AFTER_COPY",
+        "paused after CopyImage was sent",
+    );
+
+    // The first copy was made, its answer never journaled.
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert!(entry.delivery_due());
+    let copy = entry
+        .delivery("copy cn-beijing")
+        .expect("recorded before sending");
+    assert_eq!(copy.outcome, None);
+    assert!(copy.send.client_token.is_some());
+
+    let resume = env.run(&["watch", "--resume"]);
+    assert_exit(&resume, 0);
+    let err = text(&resume.stderr);
+    assert!(err.contains("finishing the delivery"), "{err}");
+    for region in ["cn-beijing", "cn-shanghai"] {
+        let copy = the_copy(&wire, region, "web-crash");
+        let id = copy["ImageId"].as_str().expect("id");
+        assert_eq!(shared_with(&wire, region, id), [OTHER_ACCOUNT]);
+        snapshot_tags(&wire, region, &copy);
+    }
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(0));
+    // Nothing left.
+    let again = env.run(&["watch", "--resume"]);
+    assert_exit(&again, 0);
+    assert!(!text(&again.stderr).contains("finishing the delivery"));
+    assert_eq!(images(&wire, "cn-beijing", "web-crash").len(), 1);
+}
+
+#[test]
+fn an_image_created_without_waiting_is_delivered_by_watch_resume() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = "[delivery]\ncopy_to = [\"cn-beijing\"]\ntag_snapshots = true\n";
+    let path = env.recipe("web.toml", &recipe("web-later", delivery));
+    let created = env.run(&["create", "--recipe", &path, "--yes", "--no-wait"]);
+    assert_exit(&created, 0);
+    assert!(
+        text(&created.stderr).contains("[delivery] runs once the image is Available"),
+        "{}",
+        text(&created.stderr)
+    );
+    assert!(images(&wire, "cn-beijing", "web-later").is_empty());
+    let history = env.run(&["history"]);
+    assert!(
+        text(&history.stdout).contains("delivery once Available"),
+        "{}",
+        text(&history.stdout)
+    );
+
+    let resume = env.run(&["watch", "--resume"]);
+    assert_exit(&resume, 0);
+    let copy = the_copy(&wire, "cn-beijing", "web-later");
+    snapshot_tags(&wire, "cn-beijing", &copy);
+    assert!(
+        text(&resume.stderr).contains("delivery of m-"),
+        "{}",
+        text(&resume.stderr)
+    );
+}
+
+#[test]
+fn an_interrupt_while_a_copy_builds_exits_130_and_resume_finishes_it() {
+    // Slow enough to interrupt: the copy takes 6 s.
+    let env = Env::new("5");
+    let wire = wire(&env);
+    let delivery =
+        format!("[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OTHER_ACCOUNT}\"]\n");
+    let path = env.recipe("web.toml", &recipe("web-int", &delivery));
+    let mut child = env
+        .cmd(&["create", "--recipe", &path, "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("stderr") == 0 {
+            panic!("create ended before the copy was watched: {seen}");
+        }
+        seen.push_str(&line);
+        if line.contains("in cn-beijing: Creating") {
+            break;
+        }
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains("watch --resume` finishes what is left"),
+        "{rest}"
+    );
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert!(entry.delivery_due(), "not recorded as ended");
+
+    let resume = env.run(&["watch", "--resume"]);
+    assert_exit(&resume, 0);
+    let err = text(&resume.stderr);
+    assert!(
+        err.contains("done earlier"),
+        "the copy is not sent again: {err}"
+    );
+    let copy = the_copy(&wire, "cn-beijing", "web-int");
+    let id = copy["ImageId"].as_str().expect("id");
+    assert_eq!(shared_with(&wire, "cn-beijing", id), [OTHER_ACCOUNT]);
+}
