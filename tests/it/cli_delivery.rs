@@ -363,8 +363,8 @@ fn an_image_created_without_waiting_is_delivered_by_watch_resume() {
 
 #[test]
 fn an_interrupt_while_a_copy_builds_exits_130_and_resume_finishes_it() {
-    // Slow enough to interrupt: the copy takes 6 s.
-    let env = Env::new("5");
+    // Slow enough to interrupt: the copy takes 3 s.
+    let env = Env::new("10");
     let wire = wire(&env);
     let delivery =
         format!("[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OTHER_ACCOUNT}\"]\n");
