@@ -381,6 +381,32 @@ impl<A: Clone> Keymap<A> {
     }
 }
 
+/// Up and Down between the rows of a form, and `k`/`j` too when `letters` (no text field
+/// would take them); quiet in the footer, as every form has them.
+pub fn up_down<A: Clone>(
+    up: A,
+    down: A,
+    label: &'static str,
+    help: &'static str,
+    letters: bool,
+) -> Keymap<A> {
+    Keymap::new()
+        .bind_each(
+            [
+                (Key::plain(KeyCode::Up), up.clone()),
+                (Key::plain(KeyCode::Down), down.clone()),
+            ],
+            label,
+        )
+        .help(help)
+        .quiet()
+        .when(letters, |k| {
+            k.bind_each([(Key::char('k'), up), (Key::char('j'), down)], label)
+                .help(help)
+                .quiet()
+        })
+}
+
 /// Keys every line editor takes while a text is being edited; `edit` is the action that hands
 /// them to the editor.
 pub fn line_editing<A: Clone>(edit: A) -> Keymap<A> {

@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 
 use super::DetailsStep;
 use super::fields::Slot;
-use crate::tui::widgets::keymap::{Key, Keymap};
+use crate::tui::widgets::keymap::{Key, Keymap, up_down};
 use crate::tui::widgets::picker::PickerAction;
 use crate::tui::widgets::text_field::TextField;
 
@@ -54,25 +54,14 @@ impl DetailsStep {
                 "field",
             )
             .help("next / previous field");
-        let arrows = |plain: bool| {
-            Keymap::new()
-                .bind_each(
-                    [
-                        (Key::plain(Up), Action::Up),
-                        (Key::plain(Down), Action::Down),
-                    ],
-                    "field",
-                )
-                .help("field above / below")
-                .quiet()
-                .when(plain, |k| {
-                    k.bind_each(
-                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
-                        "field",
-                    )
-                    .help("field above / below")
-                    .quiet()
-                })
+        let arrows = |letters| {
+            up_down(
+                Action::Up,
+                Action::Down,
+                "field",
+                "field above / below",
+                letters,
+            )
         };
         let widget = match slot {
             Slot::Platform => Some(self.platform.keymap(Action::Field)),

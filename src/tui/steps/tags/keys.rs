@@ -4,7 +4,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Col, Focus, TagsStep};
-use crate::tui::widgets::keymap::{Key, Keymap};
+use crate::tui::widgets::keymap::{Key, Keymap, up_down};
 use crate::tui::widgets::text_field::TextField;
 
 /// What a key does on this step.
@@ -40,25 +40,14 @@ impl TagsStep {
                 next,
             )
             .help("next / previous field; while typing a key, go on to its value");
-        let arrows = |plain: bool| {
-            Keymap::new()
-                .bind_each(
-                    [
-                        (Key::plain(Up), Action::Up),
-                        (Key::plain(Down), Action::Down),
-                    ],
-                    "move",
-                )
-                .help("between tags and the features")
-                .quiet()
-                .when(plain, |k| {
-                    k.bind_each(
-                        [(Key::char('k'), Action::Up), (Key::char('j'), Action::Down)],
-                        "move",
-                    )
-                    .help("between tags and the features")
-                    .quiet()
-                })
+        let arrows = |letters| {
+            up_down(
+                Action::Up,
+                Action::Down,
+                "move",
+                "between tags and the features",
+                letters,
+            )
         };
         let add = [Key::char('a'), Key::char('+'), Key::plain(Insert)];
         let choice = match self.focus {
