@@ -67,11 +67,16 @@ enum Kind {
 }
 
 /// `RegionId` and `ResourceType` of a tag call, with their 404s.
-fn target<'s>(state: &'s mut State, params: &Params) -> Result<(&'s mut Region, Kind), SimError> {
+fn region_and_kind(params: &Params) -> Result<(&str, Kind), SimError> {
     let region_id = params
         .get("RegionId")
         .ok_or_else(|| missing("RegionId", "RegionId"))?;
-    let kind = kind(params)?;
+    Ok((region_id, kind(params)?))
+}
+
+/// The region and resource type a tagging call changes.
+fn target<'s>(state: &'s mut State, params: &Params) -> Result<(&'s mut Region, Kind), SimError> {
+    let (region_id, kind) = region_and_kind(params)?;
     let region = state
         .regions
         .get_mut(region_id)
@@ -270,10 +275,7 @@ impl Fuzzy {
 }
 
 pub fn list<'a>(state: &'a State, params: &Params) -> Result<Listed<'a>, SimError> {
-    let region_id = params
-        .get("RegionId")
-        .ok_or_else(|| missing("RegionId", "RegionId"))?;
-    let kind = kind(params)?;
+    let (region_id, kind) = region_and_kind(params)?;
     let region = state
         .regions
         .get(region_id)
