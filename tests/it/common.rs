@@ -158,3 +158,46 @@ impl Harness {
             .expect("client")
     }
 }
+
+/// What a role profile resolves to: AssumeRole of `session`, signed with `source`, at the STS
+/// endpoint `sts` (named as an environment source, `TEST`).
+pub fn assume_role(
+    source: Credentials,
+    session: ecsimg::api::sts::RoleSession,
+    sts: &str,
+) -> ecsimg::credentials::Resolved {
+    use ecsimg::credentials::{CredentialSource, Plan, Resolved, StsPlace};
+    Resolved {
+        plan: Plan::AssumeRole {
+            source: Box::new(Plan::Static(source)),
+            session,
+            external_id: None,
+            sts: StsPlace {
+                endpoint: Some(sts.into()),
+                ..StsPlace::default()
+            },
+            mode: "RamRoleArn",
+        },
+        source: CredentialSource::Variable("TEST"),
+        region: None,
+    }
+}
+
+/// Providers' settings for tests: no STS override, no metadata service, 5 s timeouts.
+pub fn wiring(
+    call_timeout: Duration,
+    max_attempts: u32,
+    now: ecsimg::api::provider::Now,
+) -> ecsimg::credentials::Wiring {
+    ecsimg::credentials::Wiring {
+        sts_override: None,
+        config_sts: None,
+        extra_roots: None,
+        metadata: ecsimg::credentials::ecs_ram_role::MetadataSettings::default(),
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        call_timeout,
+        max_attempts,
+        now,
+    }
+}

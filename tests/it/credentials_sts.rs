@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use ecsimg::api::provider::{CredentialProvider, Now, ProviderError, SharedProvider};
 use ecsimg::api::sts::RoleSession;
 use ecsimg::api::{Client, ClientConfig, Credentials, Endpoint};
-use ecsimg::credentials::{CredentialSource, Plan, Resolved, StsPlace, Wiring};
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, Clock, RunningSim, SimConfig};
 use futures::future::BoxFuture;
 
 use crate::cli::{Env, RUNNING, SANDBOX_ID, SANDBOX_SECRET, assert_exit, recipe, text};
+use crate::common::{assume_role, wiring};
 
 const BUILDER: &str = "acs:ram::1234567890123456:role/ecsimg-builder";
 const PUBLISHER: &str = "acs:ram::1234567890123456:role/ecsimg-publisher";
@@ -411,31 +411,8 @@ fn sandbox_key() -> Credentials {
 /// An ECS client of `sim` whose credentials come from AssumeRole of the builder role for
 /// `seconds`; the provider reads `provider_clock`, signatures the simulator's clock.
 fn role_client(sim: &RunningSim, seconds: u32, provider_clock: Now) -> Client {
-    let resolved = Resolved {
-        plan: Plan::AssumeRole {
-            source: Box::new(Plan::Static(sandbox_key())),
-            session: session(BUILDER, seconds),
-            external_id: None,
-            sts: StsPlace {
-                endpoint: Some(sim.url()),
-                ..StsPlace::default()
-            },
-            mode: "RamRoleArn",
-        },
-        source: CredentialSource::Variable("TEST"),
-        region: None,
-    };
-    let wiring = Wiring {
-        sts_override: None,
-        config_sts: None,
-        extra_roots: None,
-        metadata: ecsimg::credentials::ecs_ram_role::MetadataSettings::default(),
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Duration::from_secs(5),
-        call_timeout: Duration::from_secs(30),
-        max_attempts: 3,
-        now: provider_clock,
-    };
+    let resolved = assume_role(sandbox_key(), session(BUILDER, seconds), &sim.url());
+    let wiring = wiring(Duration::from_secs(30), 3, provider_clock);
     let provider = resolved.provider(&wiring).expect("provider");
     assert_eq!(provider.label(), "RamRoleArn via environment (TEST)");
     Client::new(

@@ -24,7 +24,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
-use crate::common::{Harness, Pace};
+use crate::common::{self, Harness, Pace};
 use crate::hostile::{Hostile, Reply, Request};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ecsimg::api::Credentials;
@@ -666,43 +666,25 @@ const ISSUED_TOKEN: &str = "CAISissuedTokenTx5Vb2Kj9Hd4Zq7";
 
 /// An AssumeRole client of `url` (STS and ECS alike), from the test key.
 fn role_client(url: &str) -> Client {
-    use ecsimg::api::sts::RoleSession;
-    use ecsimg::credentials::{CredentialSource, Plan, Resolved, StsPlace, Wiring};
-    let resolved = Resolved {
-        plan: Plan::AssumeRole {
-            source: Box::new(Plan::Static(Credentials {
-                access_key_id: KEY_ID.into(),
-                access_key_secret: Secret::new(SECRET),
-                security_token: Some(Secret::new(TOKEN)),
-            })),
-            session: RoleSession {
-                role_arn: "acs:ram::1:role/r".into(),
-                session_name: "s".into(),
-                duration_seconds: None,
-                policy: None,
-            },
-            external_id: None,
-            sts: StsPlace {
-                endpoint: Some(url.into()),
-                ..StsPlace::default()
-            },
-            mode: "RamRoleArn",
-        },
-        source: CredentialSource::Variable("TEST"),
-        region: None,
+    let source = Credentials {
+        access_key_id: KEY_ID.into(),
+        access_key_secret: Secret::new(SECRET),
+        security_token: Some(Secret::new(TOKEN)),
     };
-    let wiring = Wiring {
-        sts_override: None,
-        config_sts: None,
-        extra_roots: None,
-        metadata: ecsimg::credentials::ecs_ram_role::MetadataSettings::default(),
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Duration::from_secs(5),
-        call_timeout: Duration::from_secs(10),
-        max_attempts: 1,
-        now: ecsimg::api::provider::system_now(),
+    let session = ecsimg::api::sts::RoleSession {
+        role_arn: "acs:ram::1:role/r".into(),
+        session_name: "s".into(),
+        duration_seconds: None,
+        policy: None,
     };
-    let provider = resolved.provider(&wiring).expect("a provider");
+    let wiring = common::wiring(
+        Duration::from_secs(10),
+        1,
+        ecsimg::api::provider::system_now(),
+    );
+    let provider = common::assume_role(source, session, url)
+        .provider(&wiring)
+        .expect("a provider");
     let endpoint = Endpoint::parse(url).expect("a loopback endpoint");
     Client::new(ClientConfig::new(sim::SANDBOX_REGION, provider).with_endpoint(endpoint))
         .expect("a client")
