@@ -89,14 +89,7 @@ impl Client {
     /// Shares `image_id` (in this client's region) with `accounts`, ten a call. Adding an
     /// account that has it already changes nothing, so a resend is harmless.
     pub async fn share_image(&self, image_id: &str, accounts: &[String]) -> Result<(), ApiError> {
-        for batch in accounts.chunks(SHARE_ACCOUNTS_PER_CALL) {
-            let mut p: Params = vec![("ImageId".into(), image_id.into())];
-            p.extend(
-                batch
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| (format!("AddAccount.{}", i + 1), a.clone())),
-            );
+        for p in share_calls(image_id, accounts) {
             let _: RequestIdOnly = self.call("ModifyImageSharePermission", &p, true).await?;
         }
         Ok(())
@@ -111,35 +104,116 @@ impl Client {
         ids: &[String],
         tags: &[(String, String)],
     ) -> Result<(), ApiError> {
-        for resources in ids.chunks(TAG_RESOURCES_PER_CALL) {
-            for pairs in tags.chunks(TAGS_PER_CALL) {
-                let mut p: Params = vec![("ResourceType".into(), resource_type.into())];
-                for (i, id) in resources.iter().enumerate() {
-                    p.push((format!("ResourceId.{}", i + 1), id.clone()));
-                }
-                for (i, (key, value)) in pairs.iter().enumerate() {
-                    p.push((format!("Tag.{}.Key", i + 1), key.clone()));
-                    p.push((format!("Tag.{}.Value", i + 1), value.clone()));
-                }
-                let _: RequestIdOnly = self.call("TagResources", &p, true).await?;
-            }
+        for p in tag_calls(resource_type, ids, tags) {
+            let _: RequestIdOnly = self.call("TagResources", &p, true).await?;
         }
         Ok(())
     }
 
     /// ModifyImageAttribute with one change.
     pub async fn modify_image(&self, image_id: &str, change: &ImageChange) -> Result<(), ApiError> {
-        let (name, value) = match change {
+        let _: RequestIdOnly = self
+            .call("ModifyImageAttribute", &change.to_params(image_id), true)
+            .await?;
+        Ok(())
+    }
+
+    /// `action` with `params` and `DryRun=true`: ECS checks the call and does nothing. The
+    /// RequestId of its `DryRunOperation` answer when every check passed; the refusal
+    /// otherwise. Only for the calls that take `DryRun` ([`ACCEPTS_DRY_RUN`]).
+    pub async fn dry_run(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+    ) -> Result<String, ApiError> {
+        if !ACCEPTS_DRY_RUN.contains(&action) {
+            return Err(ApiError::InvalidRequest {
+                detail: format!("{action} takes no DryRun parameter; it cannot be checked so"),
+            });
+        }
+        let mut p: Params = params
+            .iter()
+            .filter(|(name, _)| name != "DryRun")
+            .cloned()
+            .collect();
+        p.push(("DryRun".into(), "true".into()));
+        match self.call::<RequestIdOnly>(action, &p, true).await {
+            Err(ApiError::Service(e)) if e.code == "DryRunOperation" => {
+                Ok(printable(&self.redactor().redact(&e.request_id), 128))
+            }
+            Err(e) => Err(e),
+            // A success means the endpoint ignored DryRun and acted.
+            Ok(r) => {
+                let what = format!(
+                    "{action} with DryRun=true was carried out (RequestId {}): the endpoint \
+                     ignored DryRun; check the endpoint setting and what the call changed",
+                    r.request_id
+                );
+                Err(ApiError::decode(200, &what, b"", &self.redactor()))
+            }
+        }
+    }
+}
+
+/// The delivery calls that take `DryRun` (CancelCopyImage, the tag calls and
+/// DescribeImageSharePermission do not).
+pub const ACCEPTS_DRY_RUN: [&str; 4] = [
+    "CopyImage",
+    "ModifyImageSharePermission",
+    "ModifyImageAttribute",
+    "DeleteImage",
+];
+
+impl ImageChange {
+    /// ModifyImageAttribute's parameters for this change of `image_id`.
+    pub fn to_params(&self, image_id: &str) -> Params {
+        let (name, value) = match self {
             ImageChange::Family(family) => ("ImageFamily", family.as_str()),
             ImageChange::Deprecate => ("Status", "Deprecated"),
         };
-        let p: Params = vec![
+        vec![
             ("ImageId".into(), image_id.into()),
             (name.into(), value.into()),
-        ];
-        let _: RequestIdOnly = self.call("ModifyImageAttribute", &p, true).await?;
-        Ok(())
+        ]
     }
+}
+
+/// ModifyImageSharePermission's parameters sharing `image_id` with `accounts`: one call per
+/// ten accounts (ECS ignores the ones past the tenth without a word).
+pub fn share_calls(image_id: &str, accounts: &[String]) -> Vec<Params> {
+    accounts
+        .chunks(SHARE_ACCOUNTS_PER_CALL)
+        .map(|batch| {
+            let mut p: Params = vec![("ImageId".into(), image_id.into())];
+            p.extend(
+                batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("AddAccount.{}", i + 1), a.clone())),
+            );
+            p
+        })
+        .collect()
+}
+
+/// TagResources' parameters tagging `ids` of `resource_type` with `tags`: one call per 50
+/// resources and 20 tags.
+pub fn tag_calls(resource_type: &str, ids: &[String], tags: &[(String, String)]) -> Vec<Params> {
+    let mut calls = Vec::new();
+    for resources in ids.chunks(TAG_RESOURCES_PER_CALL) {
+        for pairs in tags.chunks(TAGS_PER_CALL) {
+            let mut p: Params = vec![("ResourceType".into(), resource_type.into())];
+            for (i, id) in resources.iter().enumerate() {
+                p.push((format!("ResourceId.{}", i + 1), id.clone()));
+            }
+            for (i, (key, value)) in pairs.iter().enumerate() {
+                p.push((format!("Tag.{}.Key", i + 1), key.clone()));
+                p.push((format!("Tag.{}.Value", i + 1), value.clone()));
+            }
+            calls.push(p);
+        }
+    }
+    calls
 }
 
 #[cfg(test)]

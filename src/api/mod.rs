@@ -19,7 +19,7 @@ pub mod sign;
 pub mod sts;
 
 pub use client::{Client, ClientConfig};
-pub use delivery::{CopyRequest, ImageChange};
+pub use delivery::{ACCEPTS_DRY_RUN, CopyRequest, ImageChange, share_calls, tag_calls};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ServiceError};
 pub use operations::CreateImageAnswer;

@@ -151,11 +151,9 @@ impl Client {
     /// Deletes a custom image; `force` deletes it even while instances use it. Returns the
     /// RequestId.
     pub async fn delete_image(&self, image_id: &str, force: bool) -> Result<String, ApiError> {
-        let params = vec![
-            ("ImageId".to_string(), image_id.to_string()),
-            ("Force".to_string(), force.to_string()),
-        ];
-        let response: RequestIdOnly = self.call("DeleteImage", &params, false).await?;
+        let response: RequestIdOnly = self
+            .call("DeleteImage", &delete_image_params(image_id, force), false)
+            .await?;
         Ok(response.request_id)
     }
 
@@ -188,6 +186,14 @@ impl Client {
     ) -> impl Stream<Item = Result<Vec<ResourceGroup>, ApiError>> + Send + 'static {
         self.pages::<ListResourceGroupsResponse>("ListResourceGroups", Ok(Params::new()))
     }
+}
+
+/// DeleteImage's parameters.
+pub fn delete_image_params(image_id: &str, force: bool) -> Params {
+    vec![
+        ("ImageId".to_string(), image_id.to_string()),
+        ("Force".to_string(), force.to_string()),
+    ]
 }
 
 /// The ImageId CreateImage gives a custom image: `m-` and lowercase letters and digits (the

@@ -15,7 +15,7 @@
 
 mod plan;
 
-pub use plan::{Retirement, preview, retirements};
+pub use plan::{NEW_IMAGE, PlannedCall, Retirement, copy_placeholder, plan, preview, retirements};
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -482,16 +482,7 @@ impl Deliverer<'_> {
         new_id: &str,
         plan: RetirePlan,
     ) {
-        let statuses: &[&str] = match plan.action {
-            RetireAction::Deprecate => &["Available"],
-            RetireAction::Delete => &["Available", "Deprecated"],
-        };
-        let query = ImageQuery {
-            statuses: statuses.iter().map(|s| s.to_string()).collect(),
-            image_owner_alias: Some("self".into()),
-            image_family: Some(family.to_string()),
-            ..ImageQuery::default()
-        };
+        let query = plan::family_query(family, plan.action);
         let listed = match self.client(region) {
             Ok(client) => client.describe_images_all(&query).await,
             Err(e) => Err(e),

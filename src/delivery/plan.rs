@@ -1,8 +1,13 @@
-//! The pure half of delivery: action keys, the calls in order (for `ecsimg preview`), and
-//! which images of the family a retirement takes.
+//! The pure half of delivery: action keys, the calls in order ([`plan`], which `ecsimg
+//! preview`, `ecsimg create`'s question and the wizard's review all show), the requests they
+//! send, and which images of the family a retirement takes.
 
-use crate::api::model::Image;
+use crate::api::model::{Image, ImageQuery};
+use crate::api::operations::delete_image_params;
+use crate::api::{CopyRequest, ImageChange, share_calls, tag_calls};
 use crate::spec::{ImageSpec, RetireAction, RetirePlan};
+
+type Params = Vec<(String, String)>;
 
 /// The journal key of an action in a region (`copy cn-beijing`).
 pub fn key(action: &str, region: &str) -> String {
@@ -14,68 +19,208 @@ pub fn retire_key(region: &str, image_id: &str) -> String {
     format!("retire {region} {image_id}")
 }
 
-/// The delivery calls a recipe makes once its image is Available, in order, one line each
-/// (`ecsimg preview`). Empty without `[delivery]`.
-pub fn preview(spec: &ImageSpec) -> Vec<String> {
+/// Stands for the image CreateImage will make, in a plan.
+pub const NEW_IMAGE: &str = "<new image>";
+
+/// Stands for the copy in `region`, in a plan.
+pub fn copy_placeholder(region: &str) -> String {
+    format!("<copy in {region}>")
+}
+
+/// One call of a delivery, as the plan knows it before the image exists: IDs not known yet
+/// are placeholders in angle brackets ([`NEW_IMAGE`], [`copy_placeholder`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCall {
+    pub operation: &'static str,
+    /// The `RegionId` it is sent with.
+    pub region: String,
+    /// Its wire parameters after `RegionId`.
+    pub params: Params,
+    /// When it is made, if not simply once (`every poll until the copy is Available`).
+    pub note: Option<String>,
+}
+
+impl PlannedCall {
+    fn new(operation: &'static str, region: &str, params: Params) -> PlannedCall {
+        PlannedCall {
+            operation,
+            region: region.to_string(),
+            params,
+            note: None,
+        }
+    }
+
+    fn noted(self, note: impl Into<String>) -> PlannedCall {
+        PlannedCall {
+            note: Some(note.into()),
+            ..self
+        }
+    }
+
+    /// Every wire parameter, `RegionId` first.
+    pub fn all_params(&self) -> Params {
+        let mut p = vec![("RegionId".to_string(), self.region.clone())];
+        p.extend(self.params.iter().cloned());
+        p
+    }
+
+    /// One line: `Operation Name=Value ... (note)`.
+    pub fn line(&self) -> String {
+        let mut line = self.operation.to_string();
+        for (name, value) in self.all_params() {
+            line.push_str(&format!(" {name}={value}"));
+        }
+        if let Some(note) = &self.note {
+            line.push_str(&format!(" ({note})"));
+        }
+        line
+    }
+}
+
+/// CopyImage of `image_id` to `region` as delivery sends it: the copy named and described as
+/// `[delivery]` says, with the image's tags.
+pub fn copy_request(
+    spec: &ImageSpec,
+    region: &str,
+    image_id: &str,
+    encrypted: bool,
+    client_token: String,
+) -> CopyRequest {
+    let (name, description) = spec.delivery.as_ref().map_or_else(
+        || (spec.image.name.clone(), spec.image.description.clone()),
+        |d| {
+            d.copy_text(
+                region,
+                spec.image.name.as_deref(),
+                spec.image.description.as_deref(),
+            )
+        },
+    );
+    CopyRequest {
+        image_id: image_id.to_string(),
+        destination_region: region.to_string(),
+        name,
+        description,
+        encrypted,
+        tags: spec.tags_as_pairs(),
+        client_token,
+    }
+}
+
+/// The DescribeImages query that lists the family's images a retirement may take.
+pub fn family_query(family: &str, action: RetireAction) -> ImageQuery {
+    let statuses: &[&str] = match action {
+        RetireAction::Deprecate => &["Available"],
+        RetireAction::Delete => &["Available", "Deprecated"],
+    };
+    ImageQuery {
+        statuses: statuses.iter().map(|s| s.to_string()).collect(),
+        image_owner_alias: Some("self".into()),
+        image_family: Some(family.to_string()),
+        ..ImageQuery::default()
+    }
+}
+
+/// The retirement call for `image_id`: its operation and parameters.
+pub fn retire_call(image_id: &str, action: RetireAction) -> (&'static str, Params) {
+    match action {
+        RetireAction::Deprecate => (
+            "ModifyImageAttribute",
+            ImageChange::Deprecate.to_params(image_id),
+        ),
+        // Never Force: an image instances use is refused and left alone.
+        RetireAction::Delete => ("DeleteImage", delete_image_params(image_id, false)),
+    }
+}
+
+/// The regions a delivery works in: the image's own, then each copy's.
+pub fn regions(spec: &ImageSpec) -> Vec<String> {
+    let mut regions = vec![spec.region.clone()];
+    if let Some(delivery) = &spec.delivery {
+        regions.extend(delivery.copy_to.iter().cloned());
+    }
+    regions
+}
+
+/// The calls a recipe's delivery makes once its image is Available, in the order the engine
+/// makes them. Empty without `[delivery]`.
+pub fn plan(spec: &ImageSpec) -> Vec<PlannedCall> {
     let Some(delivery) = &spec.delivery else {
         return Vec::new();
     };
     let source = &spec.region;
-    let regional = |lines: &mut Vec<String>, region: &str, image: &str| {
-        if !delivery.share_with.is_empty() {
-            lines.push(format!(
-                "ModifyImageSharePermission RegionId={region} ImageId={image} AddAccount={}",
-                delivery.share_with.join(",")
-            ));
+    let tags = spec.tags_as_pairs();
+    let regional = |calls: &mut Vec<PlannedCall>, region: &str, image: &str| {
+        for p in share_calls(image, &delivery.share_with) {
+            calls.push(PlannedCall::new("ModifyImageSharePermission", region, p));
         }
-        if delivery.tag_snapshots && !spec.tags.is_empty() {
-            let tags: Vec<String> = spec
-                .tags
-                .iter()
-                .map(|t| format!("{}={}", t.key, t.value))
-                .collect();
-            lines.push(format!(
-                "TagResources RegionId={region} ResourceType=snapshot ResourceId=<{image}'s \
-                 snapshots> Tag={}",
-                tags.join(",")
-            ));
+        if delivery.tag_snapshots {
+            let snapshots = [format!("<snapshots of {image}>")];
+            for p in tag_calls("snapshot", &snapshots, &tags) {
+                calls.push(PlannedCall::new("TagResources", region, p));
+            }
         }
     };
-    let mut lines = Vec::new();
-    regional(&mut lines, source, "<new image>");
+    let mut calls = Vec::new();
+    regional(&mut calls, source, NEW_IMAGE);
     // One copy at a time: ECS refuses a second copy of an image while one runs.
     for region in &delivery.copy_to {
-        let (name, _) = delivery.copy_text(region, spec.image.name.as_deref(), None);
-        let name = name
-            .map(|n| format!(" DestinationImageName={n}"))
-            .unwrap_or_default();
-        lines.push(format!(
-            "CopyImage RegionId={source} ImageId=<new image> DestinationRegionId={region}{name}"
-        ));
-        lines.push(format!(
-            "DescribeImages RegionId={region} ImageId=<copy> (until Available)"
-        ));
+        let copy = copy_placeholder(region);
+        let request = copy_request(spec, region, NEW_IMAGE, false, String::new());
+        let params = request
+            .to_params()
+            .into_iter()
+            .map(|(name, value)| match name.as_str() {
+                "Encrypted" => (name, "<true if the new image is encrypted>".into()),
+                "ClientToken" => (name, "<kept in the journal for resends>".into()),
+                _ => (name, value),
+            })
+            .collect();
+        calls.push(PlannedCall::new("CopyImage", source, params));
+        let watch = ImageQuery::watching([copy.clone()]);
+        calls.push(
+            PlannedCall::new("DescribeImages", region, query_params(&watch))
+                .noted("every poll until the copy is Available"),
+        );
         if let Some(family) = &spec.image.family {
-            lines.push(format!(
-                "ModifyImageAttribute RegionId={region} ImageId=<copy> ImageFamily={family}"
+            let change = ImageChange::Family(family.clone());
+            calls.push(PlannedCall::new(
+                "ModifyImageAttribute",
+                region,
+                change.to_params(&copy),
             ));
         }
-        regional(&mut lines, region, "<copy>");
+        regional(&mut calls, region, &copy);
     }
     if let (Some(retire), Some(family)) = (delivery.retire, &spec.image.family) {
-        let call = match retire.action {
-            RetireAction::Deprecate => "ModifyImageAttribute Status=Deprecated",
-            RetireAction::Delete => "DeleteImage Force=false",
+        let taken = match retire.action {
+            RetireAction::Deprecate => "not shared",
+            RetireAction::Delete => "not shared, not in use",
         };
-        for region in std::iter::once(source).chain(&delivery.copy_to) {
-            lines.push(format!(
-                "DescribeImages RegionId={region} ImageFamily={family}, then {call} on each \
-                 image past the newest {} (not shared, not in use)",
-                retire.keep
+        for region in regions(spec) {
+            calls.push(PlannedCall::new(
+                "DescribeImages",
+                &region,
+                query_params(&family_query(family, retire.action)),
             ));
+            let (operation, params) = retire_call("<each older image>", retire.action);
+            calls.push(PlannedCall::new(operation, &region, params).noted(format!(
+                "each image of {family} past the newest {}, the new one counted; {taken}",
+                retire.keep
+            )));
         }
     }
-    lines
+    calls
+}
+
+/// A query's parameters; a query of placeholders and names cannot be refused.
+fn query_params(query: &ImageQuery) -> Params {
+    query.to_params().unwrap_or_default()
+}
+
+/// [`plan`] as text, one call a line (`ecsimg preview`, `ecsimg create`'s question).
+pub fn preview(spec: &ImageSpec) -> Vec<String> {
+    plan(spec).iter().map(PlannedCall::line).collect()
 }
 
 /// What retiring does with one older image of the family.
@@ -190,42 +335,129 @@ mod tests {
         assert!(matches!(&got[4], Retirement::LeaveAlone(_, why) if why.contains("in use")));
     }
 
-    #[test]
-    fn preview_lists_the_calls_in_order() {
-        let mut spec = crate::spec::ImageSpec::default();
+    fn delivering_spec() -> ImageSpec {
+        let mut spec = ImageSpec::default();
+        spec.image.name = Some("web-1".into());
         spec.image.family = Some("web".into());
         spec.tags = vec![crate::spec::Tag {
             key: "env".into(),
             value: "prod".into(),
         }];
         spec.delivery = Some(crate::spec::DeliverySpec {
-            copy_to: vec!["cn-beijing".into()],
+            copy_to: vec!["cn-beijing".into(), "cn-shanghai".into()],
             share_with: vec!["1234567890123457".into()],
             tag_snapshots: true,
-            copy_name: None,
+            copy_name: Some("web-1-{region}".into()),
             copy_description: None,
             retire: Some(RetirePlan {
                 keep: 2,
                 action: RetireAction::Deprecate,
             }),
         });
-        let calls: Vec<String> = preview(&spec)
+        spec
+    }
+
+    fn param<'a>(call: &'a PlannedCall, name: &str) -> Option<&'a str> {
+        call.params
             .iter()
-            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn the_plan_lists_the_calls_in_the_engines_order() {
+        let spec = delivering_spec();
+        let planned = plan(&spec);
+        let calls: Vec<(&str, &str)> = planned
+            .iter()
+            .map(|c| (c.operation, c.region.as_str()))
             .collect();
         assert_eq!(
             calls,
             [
-                "ModifyImageSharePermission RegionId=cn-hangzhou",
-                "TagResources RegionId=cn-hangzhou",
-                "CopyImage RegionId=cn-hangzhou",
-                "DescribeImages RegionId=cn-beijing",
-                "ModifyImageAttribute RegionId=cn-beijing",
-                "ModifyImageSharePermission RegionId=cn-beijing",
-                "TagResources RegionId=cn-beijing",
-                "DescribeImages RegionId=cn-hangzhou",
-                "DescribeImages RegionId=cn-beijing",
+                ("ModifyImageSharePermission", "cn-hangzhou"),
+                ("TagResources", "cn-hangzhou"),
+                ("CopyImage", "cn-hangzhou"),
+                ("DescribeImages", "cn-beijing"),
+                ("ModifyImageAttribute", "cn-beijing"),
+                ("ModifyImageSharePermission", "cn-beijing"),
+                ("TagResources", "cn-beijing"),
+                ("CopyImage", "cn-hangzhou"),
+                ("DescribeImages", "cn-shanghai"),
+                ("ModifyImageAttribute", "cn-shanghai"),
+                ("ModifyImageSharePermission", "cn-shanghai"),
+                ("TagResources", "cn-shanghai"),
+                ("DescribeImages", "cn-hangzhou"),
+                ("ModifyImageAttribute", "cn-hangzhou"),
+                ("DescribeImages", "cn-beijing"),
+                ("ModifyImageAttribute", "cn-beijing"),
+                ("DescribeImages", "cn-shanghai"),
+                ("ModifyImageAttribute", "cn-shanghai"),
             ]
         );
+    }
+
+    #[test]
+    fn ids_not_known_yet_are_placeholders_and_copies_are_named_per_region() {
+        let planned = plan(&delivering_spec());
+        let copy = &planned[2];
+        assert_eq!(param(copy, "ImageId"), Some(NEW_IMAGE));
+        assert_eq!(param(copy, "DestinationRegionId"), Some("cn-beijing"));
+        assert_eq!(
+            param(copy, "DestinationImageName"),
+            Some("web-1-cn-beijing")
+        );
+        assert_eq!(param(copy, "Tag.1.Key"), Some("env"));
+        assert!(param(copy, "Encrypted").is_some_and(|v| v.starts_with('<')));
+        assert!(param(copy, "ClientToken").is_some_and(|v| v.starts_with('<')));
+        assert_eq!(param(&planned[3], "ImageId"), Some("<copy in cn-beijing>"));
+        assert!(planned[3].note.is_some(), "the watch polls");
+        assert_eq!(param(&planned[4], "ImageFamily"), Some("web"));
+        assert_eq!(param(&planned[5], "ImageId"), Some("<copy in cn-beijing>"));
+        assert_eq!(param(&planned[5], "AddAccount.1"), Some("1234567890123457"));
+        assert_eq!(
+            param(&planned[6], "ResourceId.1"),
+            Some("<snapshots of <copy in cn-beijing>>")
+        );
+        let retire = &planned[13];
+        assert_eq!(param(retire, "Status"), Some("Deprecated"));
+        assert!(
+            retire
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("newest 2")),
+            "{retire:?}"
+        );
+        assert!(
+            copy.line().starts_with(
+                "CopyImage RegionId=cn-hangzhou ImageId=<new image> DestinationRegionId=cn-beijing"
+            ),
+            "{}",
+            copy.line()
+        );
+    }
+
+    #[test]
+    fn eleven_accounts_are_shared_in_two_calls_and_nothing_without_delivery() {
+        let mut spec = delivering_spec();
+        let delivery = spec.delivery.as_mut().expect("delivery");
+        delivery.share_with = (0..11).map(|i| format!("12345678901234{i:02}")).collect();
+        delivery.copy_to.clear();
+        delivery.retire = Some(RetirePlan {
+            keep: 1,
+            action: RetireAction::Delete,
+        });
+        let planned = plan(&spec);
+        let shares: Vec<&PlannedCall> = planned
+            .iter()
+            .filter(|c| c.operation == "ModifyImageSharePermission")
+            .collect();
+        assert_eq!(shares.len(), 2);
+        assert_eq!(param(shares[1], "AddAccount.1"), Some("1234567890123410"));
+        let delete = planned.last().expect("a retirement");
+        assert_eq!(delete.operation, "DeleteImage");
+        assert_eq!(param(delete, "Force"), Some("false"));
+        spec.delivery = None;
+        assert!(plan(&spec).is_empty());
     }
 }
