@@ -7,6 +7,15 @@
 //! (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-copyimage
 //! and the pages of the other operations, named in each module); where a reference leaves a
 //! behaviour open, the module says which choice the simulator makes.
+//!
+//! The order of checks, `DryRun=true` included, is the same in every operation here: the
+//! signature and RAM (before the handler), then the parameters' form (and, for CopyImage, the
+//! destination region), then the resources named — the image must exist and be in a state
+//! that allows the call — and only then `DryRunOperation`. So a DryRun with an ImageId that
+//! does not exist yet answers 404 `InvalidImageId.NotFound` once everything checkable without
+//! the image has passed; ecsimg's review relies on this to check delivery calls before the
+//! image is made. ECS documents no such order: whether it looks the image up before answering
+//! `DryRunOperation`, and whether it checks the parameters before the image, is UNCONFIRMED.
 
 pub mod attribute;
 pub mod copy;

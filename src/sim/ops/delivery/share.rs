@@ -33,21 +33,9 @@ pub fn modify(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
             "LaunchPermission cannot be combined with AddAccount.N or RemoveAccount.N.",
         ));
     }
+    // The accounts are parameters: checked before the image is looked up (see the
+    // module `delivery` on the order of checks).
     let owner = state.account.owner_id.to_string();
-    let limit = state.account.delivery.share_accounts;
-    let speed = state.speed;
-    let region = state
-        .regions
-        .get_mut(&region_id)
-        .ok_or_else(SimError::region_not_found)?;
-    let image = own_image(region, image_id)?;
-    if image.status_at(now, speed).0 != "Available" {
-        return Err(fail(
-            403,
-            "OperationDenied.InvalidImageStatus",
-            "The current status of the image does not support this operation.",
-        ));
-    }
     for account in add.iter().chain(&remove) {
         if *account == owner {
             return Err(fail(
@@ -66,6 +54,20 @@ pub fn modify(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<
                 ),
             ));
         }
+    }
+    let limit = state.account.delivery.share_accounts;
+    let speed = state.speed;
+    let region = state
+        .regions
+        .get_mut(&region_id)
+        .ok_or_else(SimError::region_not_found)?;
+    let image = own_image(region, image_id)?;
+    if image.status_at(now, speed).0 != "Available" {
+        return Err(fail(
+            403,
+            "OperationDenied.InvalidImageStatus",
+            "The current status of the image does not support this operation.",
+        ));
     }
     if !add.is_empty() || public == Some(true) {
         check_shareable(image)?;
