@@ -13,9 +13,13 @@
 //! One action failing is reported (with its ApiError, for the caller to explain) and does not
 //! stop or undo the others.
 
+mod dry_run;
 mod plan;
 
-pub use plan::{NEW_IMAGE, PlannedCall, Retirement, copy_placeholder, plan, preview, retirements};
+pub use dry_run::{AT_ONCE, Check, CheckOutcome, PLACEHOLDER_ID, dry_run};
+pub use plan::{
+    NEW_IMAGE, PlannedCall, Purpose, Retirement, copy_placeholder, plan, preview, retirements,
+};
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -31,6 +31,7 @@ pub fn copy_placeholder(region: &str) -> String {
 /// are placeholders in angle brackets ([`NEW_IMAGE`], [`copy_placeholder`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedCall {
+    pub purpose: Purpose,
     pub operation: &'static str,
     /// The `RegionId` it is sent with.
     pub region: String,
@@ -40,9 +41,29 @@ pub struct PlannedCall {
     pub note: Option<String>,
 }
 
+/// What a planned call is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Share the image or a copy (ModifyImageSharePermission).
+    Share,
+    /// Tag the snapshots of the image or a copy (TagResources).
+    TagSnapshots,
+    /// Start a copy (CopyImage).
+    Copy,
+    /// Watch a copy until it is Available (DescribeImages).
+    WatchCopy,
+    /// Put a copy in the image's family (ModifyImageAttribute).
+    JoinFamily,
+    /// List the family's images a retirement may take (DescribeImages).
+    ListFamily,
+    /// Retire each image the listing leaves past `keep`.
+    Retire,
+}
+
 impl PlannedCall {
-    fn new(operation: &'static str, region: &str, params: Params) -> PlannedCall {
+    fn new(purpose: Purpose, operation: &'static str, region: &str, params: Params) -> PlannedCall {
         PlannedCall {
+            purpose,
             operation,
             region: region.to_string(),
             params,
@@ -152,12 +173,22 @@ pub fn plan(spec: &ImageSpec) -> Vec<PlannedCall> {
     let tags = spec.tags_as_pairs();
     let regional = |calls: &mut Vec<PlannedCall>, region: &str, image: &str| {
         for p in share_calls(image, &delivery.share_with) {
-            calls.push(PlannedCall::new("ModifyImageSharePermission", region, p));
+            calls.push(PlannedCall::new(
+                Purpose::Share,
+                "ModifyImageSharePermission",
+                region,
+                p,
+            ));
         }
         if delivery.tag_snapshots {
             let snapshots = [format!("<snapshots of {image}>")];
             for p in tag_calls("snapshot", &snapshots, &tags) {
-                calls.push(PlannedCall::new("TagResources", region, p));
+                calls.push(PlannedCall::new(
+                    Purpose::TagSnapshots,
+                    "TagResources",
+                    region,
+                    p,
+                ));
             }
         }
     };
@@ -176,15 +207,21 @@ pub fn plan(spec: &ImageSpec) -> Vec<PlannedCall> {
                 _ => (name, value),
             })
             .collect();
-        calls.push(PlannedCall::new("CopyImage", source, params));
+        calls.push(PlannedCall::new(Purpose::Copy, "CopyImage", source, params));
         let watch = ImageQuery::watching([copy.clone()]);
         calls.push(
-            PlannedCall::new("DescribeImages", region, query_params(&watch))
-                .noted("every poll until the copy is Available"),
+            PlannedCall::new(
+                Purpose::WatchCopy,
+                "DescribeImages",
+                region,
+                query_params(&watch),
+            )
+            .noted("every poll until the copy is Available"),
         );
         if let Some(family) = &spec.image.family {
             let change = ImageChange::Family(family.clone());
             calls.push(PlannedCall::new(
+                Purpose::JoinFamily,
                 "ModifyImageAttribute",
                 region,
                 change.to_params(&copy),
@@ -199,15 +236,18 @@ pub fn plan(spec: &ImageSpec) -> Vec<PlannedCall> {
         };
         for region in regions(spec) {
             calls.push(PlannedCall::new(
+                Purpose::ListFamily,
                 "DescribeImages",
                 &region,
                 query_params(&family_query(family, retire.action)),
             ));
             let (operation, params) = retire_call("<each older image>", retire.action);
-            calls.push(PlannedCall::new(operation, &region, params).noted(format!(
-                "each image of {family} past the newest {}, the new one counted; {taken}",
-                retire.keep
-            )));
+            calls.push(
+                PlannedCall::new(Purpose::Retire, operation, &region, params).noted(format!(
+                    "each image of {family} past the newest {}, the new one counted; {taken}",
+                    retire.keep
+                )),
+            );
         }
     }
     calls
