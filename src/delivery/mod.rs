@@ -18,7 +18,8 @@ mod plan;
 
 pub use dry_run::{AT_ONCE, Check, CheckOutcome, PLACEHOLDER_ID, dry_run};
 pub use plan::{
-    NEW_IMAGE, PlannedCall, Purpose, Retirement, copy_placeholder, plan, preview, retirements,
+    NEW_IMAGE, PlannedCall, Purpose, Retirement, copy_placeholder, plan, preview, regions,
+    retirements,
 };
 
 use std::future::Future;

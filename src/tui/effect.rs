@@ -39,6 +39,9 @@ pub enum Call {
     Images(ImageQuery),
     /// CreateImage with these parameters plus `DryRun=true` → [`Loaded::DryRun`].
     DryRun { params: Vec<(String, String)> },
+    /// The delivery's calls checked with `DryRun=true` before the image exists
+    /// (`delivery::dry_run`) → [`Loaded::DeliveryChecks`].
+    DeliveryDryRun(Box<ImageSpec>),
     /// Record the submission in the journal, send CreateImage, record the answer
     /// ([`Submitter`]) → [`Loaded::Submitted`]. Nothing is sent when the journal cannot
     /// record it.

@@ -13,6 +13,7 @@ use super::launch::Connection;
 use super::step::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
 use crate::api::{ApiError, CreateImageAnswer};
+use crate::delivery::{Check, CheckOutcome};
 use crate::submission::Submitted;
 use crate::text::escape_in_place;
 use crate::watch::{WatchEnd, WatchEvent};
@@ -62,6 +63,8 @@ pub enum Loaded {
     /// CreateImage sent with `DryRun=true`: `DryRunPassed`, or `Created` from an endpoint that
     /// ignored the flag.
     DryRun(CreateImageAnswer),
+    /// The delivery's DryRun: one check per call, in the plan's order.
+    DeliveryChecks(Vec<Check>),
     /// What became of a submission ([`Call::Submit`](super::effect::Call::Submit)).
     Submitted(Box<Submitted>),
     /// One event of a watch ([`Call::Watch`](super::effect::Call::Watch)); the last is
@@ -119,6 +122,9 @@ impl Loaded {
             Loaded::Stopping(rows) => Loaded::Stopping(escaped(rows)),
             Loaded::Starting(rows) => Loaded::Starting(escaped(rows)),
             Loaded::DryRun(outcome) => Loaded::DryRun(escaped_outcome(outcome)),
+            Loaded::DeliveryChecks(checks) => {
+                Loaded::DeliveryChecks(checks.into_iter().map(escaped_check).collect())
+            }
             Loaded::Submitted(submitted) => Loaded::Submitted(Box::new(match *submitted {
                 Submitted::Sent {
                     submission_id,
@@ -197,6 +203,28 @@ fn escaped_outcome(outcome: CreateImageAnswer) -> CreateImageAnswer {
             CreateImageAnswer::DryRunPassed { request_id }
         }
     }
+}
+
+/// A delivery check with what the server named in it escaped (image IDs from a listing, the
+/// RequestId, the refusal).
+fn escaped_check(mut check: Check) -> Check {
+    escape_in_place(&mut check.what);
+    check.outcome = match check.outcome {
+        CheckOutcome::Passed { mut request_id } => {
+            escape_in_place(&mut request_id);
+            CheckOutcome::Passed { request_id }
+        }
+        CheckOutcome::PassedBeforeImage { mut request_id } => {
+            escape_in_place(&mut request_id);
+            CheckOutcome::PassedBeforeImage { request_id }
+        }
+        CheckOutcome::NotChecked(mut reason) => {
+            escape_in_place(&mut reason);
+            CheckOutcome::NotChecked(reason)
+        }
+        CheckOutcome::Failed(error) => CheckOutcome::Failed(escaped_error(error)),
+    };
+    check
 }
 
 /// An error with the text a server (or a broken answer) put in it escaped.

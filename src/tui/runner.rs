@@ -149,7 +149,24 @@ impl Runner {
         let token = self.root.child_token();
         let client = client.with_cancel(token.clone());
         let guard = token.clone();
+        // The delivery's DryRun works in several regions: their clients are made here, where
+        // the connector is.
+        let regional = match &call {
+            Call::DeliveryDryRun(spec) => crate::delivery::regions(spec)
+                .into_iter()
+                .map(|region| {
+                    let client = self
+                        .connector
+                        .client_for(&region)
+                        .map(|c| c.with_cancel(token.clone()))
+                        .map_err(|e| e.to_string());
+                    (region, client)
+                })
+                .collect(),
+            _ => HashMap::new(),
+        };
         let extras = Extras {
+            regional,
             journal: self.journal.clone(),
             sandbox: self.connector.sandbox().is_some(),
             policy: self.connector.watch_policy(),
@@ -181,6 +198,8 @@ impl Drop for Runner {
 
 /// What calls beyond plain API requests need.
 struct Extras {
+    /// Clients for other regions than the wizard's, when the call needs them.
+    regional: HashMap<String, Result<Client, String>>,
     journal: Option<Journal>,
     /// Whether this is a sandbox session (its own journal file).
     sandbox: bool,
@@ -246,6 +265,19 @@ async fn perform(
                 .map(Loaded::Starting),
         ),
         Call::Images(query) => send(client.describe_images_all(&query).await.map(Loaded::Images)),
+        Call::DeliveryDryRun(spec) => {
+            let clients = |region: &str| match extras.regional.get(region) {
+                Some(Ok(client)) => Ok(client.clone()),
+                Some(Err(why)) => Err(ApiError::InvalidRequest {
+                    detail: format!("no client for {region}: {why}"),
+                }),
+                None => Err(ApiError::InvalidRequest {
+                    detail: format!("no client for {region}"),
+                }),
+            };
+            let checks = crate::delivery::dry_run(&spec, &clients).await;
+            send(Ok(Loaded::DeliveryChecks(checks)));
+        }
         Call::DryRun { mut params } => {
             params.retain(|(name, _)| name != "DryRun");
             params.push(("DryRun".into(), "true".into()));

@@ -580,6 +580,7 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
         Call::DryRun { .. } => vec![Loaded::DryRun(CreateImageAnswer::DryRunPassed {
             request_id: "DRY-RUN-REQUEST".into(),
         })],
+        Call::DeliveryDryRun(_) => vec![Loaded::DeliveryChecks(Vec::new())],
         Call::Submit(submit) => vec![Loaded::Submitted(Box::new(Submitted::Sent {
             submission_id: "sub-prop".into(),
             journal: PathBuf::from("/nonexistent/journal.jsonl"),

@@ -23,6 +23,7 @@ impl ReviewStep {
             params: params.clone(),
         });
         self.dry_run = DryRun::Running { id, params };
+        self.start_delivery_check(ctx);
     }
 
     pub(super) fn dry_run_answer(&mut self, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {

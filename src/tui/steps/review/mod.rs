@@ -20,6 +20,7 @@
 //! the keys (`keys`), the screen (`view`), the problems, the DryRun, the source lookups, saving,
 //! and each tab's lines.
 
+mod delivery;
 mod dry_run;
 mod keys;
 mod policy_tab;
@@ -39,6 +40,7 @@ use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use self::delivery::DeliveryCheck;
 use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx};
 use crate::api::ApiError;
@@ -168,6 +170,8 @@ pub struct ReviewStep {
     selected: usize,
     scroll: [Scroll; TABS.len()],
     dry_run: DryRun,
+    /// The delivery's DryRun, which `d` starts with CreateImage's.
+    delivery_check: DeliveryCheck,
     facts: SourceFacts,
     save: Option<Save>,
     /// What the open save prompt writes.
@@ -210,6 +214,7 @@ impl Default for ReviewStep {
             selected: 0,
             scroll: Default::default(),
             dry_run: DryRun::NotRun,
+            delivery_check: DeliveryCheck::NotRun,
             facts: SourceFacts::default(),
             save: None,
             saving: Savable::Recipe,
@@ -267,6 +272,10 @@ impl StepScreen for ReviewStep {
         if let DryRun::Running { id, .. } = &self.dry_run {
             ctx.cancel(*id);
             self.dry_run = DryRun::NotRun;
+        }
+        if let Some(id) = self.delivery_check.running() {
+            ctx.cancel(id);
+            self.delivery_check = DeliveryCheck::NotRun;
         }
         if let Some(Save::Saving { id }) = &self.save {
             ctx.cancel(*id);
@@ -332,6 +341,9 @@ impl StepScreen for ReviewStep {
         if matches!(&self.dry_run, DryRun::Running { id: running, .. } if *running == id) {
             return self.dry_run_answer(result, ctx);
         }
+        if self.delivery_check.running() == Some(id) {
+            return self.delivery_check_answer(result);
+        }
         if matches!(&self.save, Some(Save::Saving { id: saving }) if *saving == id) {
             match result {
                 Ok(Loaded::Saved(saved)) => self.saved(saved, ctx),
@@ -363,10 +375,12 @@ impl StepScreen for ReviewStep {
         self.leave(ctx);
         self.facts = SourceFacts::default();
         self.dry_run = DryRun::NotRun;
+        self.delivery_check = DeliveryCheck::NotRun;
     }
 
     fn busy(&self) -> bool {
         matches!(self.dry_run, DryRun::Running { .. })
+            || self.delivery_check.running().is_some()
             || matches!(self.save, Some(Save::Saving { .. }))
             || self.facts.requests().next().is_some()
     }
@@ -381,9 +395,14 @@ impl StepScreen for ReviewStep {
 
     fn verdict(&self, answers: Answers) -> Option<bool> {
         let current = to_params(answers.spec);
-        match &self.dry_run {
+        let create = match &self.dry_run {
             DryRun::Passed { params, .. } if *params == current => Some(true),
             DryRun::Failed { params, .. } if *params == current => Some(false),
+            _ => None,
+        };
+        match (create, self.delivery_check.verdict(answers.spec)) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
             _ => None,
         }
     }

@@ -20,8 +20,12 @@ pub(super) fn recipe_text(spec: &ImageSpec) -> String {
 /// The `aliyun` command on several lines (` \` continuations), one parameter per line, so it
 /// pastes into a shell as is. The words are exactly `to_cli`'s.
 fn cli_lines(spec: &ImageSpec) -> Result<Vec<String>, String> {
-    let line = to_cli(spec).map_err(|e| e.to_string())?;
-    let words = shlex::split(&line).ok_or("the command line does not split back into words")?;
+    shell_lines(&to_cli(spec).map_err(|e| e.to_string())?)
+}
+
+/// An `aliyun ecs Action --Name value ...` line on several lines, one parameter a line.
+pub(super) fn shell_lines(line: &str) -> Result<Vec<String>, String> {
+    let words = shlex::split(line).ok_or("the command line does not split back into words")?;
     let quote = |w: &str| {
         shlex::try_quote(w)
             .map(|q| q.into_owned())
@@ -88,14 +92,7 @@ impl ReviewStep {
             lines.push((
                 Line::from(vec![
                     Span::styled(format!("  {name:<width$}"), theme.label_focused),
-                    Span::styled(
-                        if value.is_empty() {
-                            "\"\"".into()
-                        } else {
-                            value
-                        },
-                        theme.text,
-                    ),
+                    Span::styled(super::delivery::shown(&value), theme.text),
                 ]),
                 indent,
                 false,
@@ -109,6 +106,7 @@ impl ReviewStep {
             indent,
             false,
         ));
+        lines.extend(self.delivery_request_lines(ctx));
         lines
     }
 
@@ -133,6 +131,7 @@ impl ReviewStep {
             ),
             Err(e) => lines.push((Line::styled(e, theme.error), 0, false)),
         }
+        lines.extend(self.delivery_cli_lines(ctx));
         lines
     }
 

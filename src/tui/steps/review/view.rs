@@ -113,6 +113,7 @@ impl ReviewStep {
             let head: Vec<Line> = self
                 .dry_run_lines(ctx, &current, chosen)
                 .into_iter()
+                .chain(self.delivery_check_head(ctx))
                 .flat_map(|(line, indent, _)| wrap_line(&line, area.width, indent))
                 .collect();
             let height = u16::try_from(head.len())
@@ -130,7 +131,11 @@ impl ReviewStep {
             first_item = usize::from(failed_on_field);
         }
         let lines = match tab {
-            Tab::Summary => self.summary_lines(ctx, focused),
+            Tab::Summary => {
+                let mut lines = self.delivery_check_lines(ctx);
+                lines.extend(self.summary_lines(ctx, focused));
+                lines
+            }
             Tab::Request => self.request_lines(ctx),
             Tab::Cli => self.cli_view_lines(ctx),
             Tab::Recipe => self.recipe_lines(ctx),
