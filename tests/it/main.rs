@@ -14,6 +14,7 @@ mod cli_power;
 mod common;
 mod credentials_config;
 mod credentials_sts;
+mod delivery_dry_run;
 mod hostile;
 mod layers;
 mod metadata;
