@@ -87,7 +87,14 @@ impl ReviewStep {
             DryRun::Passed { params, .. } if params != current => {
                 Span::styled("DryRun: passed, answers changed (d) ", theme.warning)
             }
-            DryRun::Passed { .. } => Span::styled("DryRun: ✓ passed ", theme.ok),
+            DryRun::Passed { .. } => match self.delivery_check.verdict(ctx.spec) {
+                Some(false) => Span::styled("DryRun: ✗ delivery ", theme.error),
+                Some(true) => Span::styled("DryRun: ✓ passed ", theme.ok),
+                None => Span::styled(
+                    format!("DryRun: {} delivery ", ctx.spinner()),
+                    theme.warning,
+                ),
+            },
             DryRun::Failed { report, .. } => Span::styled(
                 format!("DryRun: ✗ {} ", report.code.as_deref().unwrap_or("failed")),
                 theme.error,

@@ -16,6 +16,8 @@ use crate::tui::msg::{Loaded, Page, RequestId, Saved};
 use crate::tui::step::Step;
 use crate::tui::testing::*;
 
+mod delivery;
+
 pub(crate) const TOKEN: &str = "123e4567-e89b-12d3-a456-426655440000";
 
 /// The wizard on step 2 with the Stopped instance of `sample_instances` chosen as the source
