@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::ReviewStep;
+use super::request::{shell_lines, shown};
 use crate::delivery::{Check, CheckOutcome, PLACEHOLDER_ID, PlannedCall, plan};
 use crate::spec::{ImageSpec, cli_line};
 use crate::tui::effect::Call;
@@ -326,7 +327,7 @@ impl ReviewStep {
             }
             match cli_line(call.operation, &call.all_params())
                 .map_err(|e| e.to_string())
-                .and_then(|line| super::request::shell_lines(&line))
+                .and_then(|line| shell_lines(&line))
             {
                 Ok(cli) => lines.extend(
                     cli.into_iter()
@@ -336,15 +337,6 @@ impl ReviewStep {
             }
         }
         lines
-    }
-}
-
-/// A value as the Request tab shows it: `""` for an empty one.
-pub(super) fn shown(value: &str) -> String {
-    if value.is_empty() {
-        "\"\"".into()
-    } else {
-        value.to_string()
     }
 }
 

@@ -17,6 +17,15 @@ pub(super) fn recipe_text(spec: &ImageSpec) -> String {
     })
 }
 
+/// A value as the Request tab shows it: `""` for an empty one.
+pub(super) fn shown(value: &str) -> String {
+    if value.is_empty() {
+        "\"\"".into()
+    } else {
+        value.to_string()
+    }
+}
+
 /// The `aliyun` command on several lines (` \` continuations), one parameter per line, so it
 /// pastes into a shell as is. The words are exactly `to_cli`'s.
 fn cli_lines(spec: &ImageSpec) -> Result<Vec<String>, String> {
@@ -92,7 +101,7 @@ impl ReviewStep {
             lines.push((
                 Line::from(vec![
                     Span::styled(format!("  {name:<width$}"), theme.label_focused),
-                    Span::styled(super::delivery::shown(&value), theme.text),
+                    Span::styled(shown(&value), theme.text),
                 ]),
                 indent,
                 false,
