@@ -1179,3 +1179,59 @@ async fn every_delivery_operation_answers_v1_and_v3_alike() {
         }
     }
 }
+
+/// A DryRun of a delivery call checks the parameters before the image, and the image before
+/// answering DryRunOperation: what the review's delivery DryRun relies on.
+#[tokio::test]
+async fn a_delivery_dry_run_checks_parameters_then_the_image() {
+    let h = Harness::new().await;
+    let placeholder = "m-ecsimgdryrun00000000";
+    let share = |image: &'static str, account: &'static str| {
+        let h = &h;
+        async move {
+            h.call(
+                "ModifyImageSharePermission",
+                &[
+                    ("RegionId", REGION),
+                    ("ImageId", image),
+                    ("AddAccount.1", account),
+                    ("DryRun", "true"),
+                ],
+            )
+            .await
+        }
+    };
+    // The sandbox's own account is refused before the image is looked for.
+    share(placeholder, "1234567890123456")
+        .await
+        .err(404, "InvalidAccount.Forbbiden");
+    share(placeholder, "1234567890123457")
+        .await
+        .err(404, "InvalidImageId.NotFound");
+    share(DB_IMAGE, "1234567890123457")
+        .await
+        .err(400, "DryRunOperation");
+    h.call(
+        "CopyImage",
+        &[
+            ("RegionId", REGION),
+            ("ImageId", placeholder),
+            ("DestinationRegionId", "cn-nowhere"),
+            ("DryRun", "true"),
+        ],
+    )
+    .await
+    .err(400, "DestinationRegion.NotFound");
+    copy(&h, placeholder, &[("DryRun", "true")])
+        .await
+        .err(404, "InvalidImageId.NotFound");
+    // Nothing changed: the image is shared with no one, and no copy was made.
+    let listed = h
+        .call(
+            "DescribeImageSharePermission",
+            &[("RegionId", REGION), ("ImageId", DB_IMAGE)],
+        )
+        .await
+        .ok();
+    assert_eq!(listed["TotalCount"], 0, "{listed}");
+}
