@@ -87,34 +87,12 @@ fn job<'a>(
     clients: Clients<'a>,
 ) -> Option<BoxFuture<'a, Vec<Check>>> {
     let region = call.region.clone();
-    let on_placeholder = |what: String, params: Vec<(String, String)>| -> BoxFuture<'a, _> {
-        Box::pin(async move {
-            let outcome = match send(clients, &region, call.operation, &params).await {
-                Ok(request_id) => CheckOutcome::Passed { request_id },
-                Err(e) if e.code() == Some("InvalidImageId.NotFound") => {
-                    CheckOutcome::PassedBeforeImage {
-                        request_id: e.request_id().unwrap_or_default().to_string(),
-                    }
-                }
-                Err(e) => CheckOutcome::Failed(e),
-            };
-            vec![Check {
-                operation: call.operation,
-                region,
-                what,
-                outcome,
-            }]
-        })
-    };
-    match call.purpose {
-        Purpose::Share | Purpose::JoinFamily => {
-            let what = match call.purpose {
-                Purpose::Share => format!("share the image in {}", call.region),
-                _ => format!("put the copy in {} in the family", call.region),
-            };
-            let params = with_placeholder(&call.params);
-            Some(on_placeholder(what, params))
-        }
+    let (what, params) = match call.purpose {
+        Purpose::Share => (format!("share in {region}"), with_placeholder(&call.params)),
+        Purpose::JoinFamily => (
+            format!("join the family in {region}"),
+            with_placeholder(&call.params),
+        ),
         Purpose::Copy => {
             let to = call
                 .params
@@ -125,26 +103,43 @@ fn job<'a>(
             let token = uuid::Uuid::new_v4().to_string();
             // The image's encryption is not known yet; it matters only once it exists.
             let request = plan::copy_request(spec, &to, PLACEHOLDER_ID, false, token);
-            Some(on_placeholder(format!("copy to {to}"), request.to_params()))
+            (format!("copy to {to}"), request.to_params())
         }
-        Purpose::TagSnapshots => Some(Box::pin(async move {
-            vec![Check {
+        Purpose::TagSnapshots => {
+            let check = Check {
                 operation: call.operation,
-                what: format!("tag the snapshots in {}", call.region),
-                region: call.region,
-                outcome: CheckOutcome::NotChecked(
-                    "TagResources takes no DryRun; the tags passed the recipe's rules".into(),
-                ),
-            }]
-        })),
+                what: format!("tag snapshots in {region}"),
+                region,
+                outcome: CheckOutcome::NotChecked("TagResources takes no DryRun".into()),
+            };
+            return Some(Box::pin(async move { vec![check] }));
+        }
         Purpose::ListFamily => {
             let family = spec.image.family.clone()?;
             let retire = retire?;
-            Some(Box::pin(retirement(clients, call.region, family, retire)))
+            return Some(Box::pin(retirement(clients, region, family, retire)));
         }
         // A read, and the retirements, which the listing's check covers.
-        Purpose::WatchCopy | Purpose::Retire => None,
-    }
+        Purpose::WatchCopy | Purpose::Retire => return None,
+    };
+    Some(Box::pin(async move {
+        let outcome = match send(clients, &region, call.operation, &params).await {
+            Ok(request_id) => CheckOutcome::Passed { request_id },
+            // Looking the image up comes last: everything else passed.
+            Err(e) if e.code() == Some("InvalidImageId.NotFound") => {
+                CheckOutcome::PassedBeforeImage {
+                    request_id: e.request_id().unwrap_or_default().to_string(),
+                }
+            }
+            Err(e) => CheckOutcome::Failed(e),
+        };
+        vec![Check {
+            operation: call.operation,
+            region,
+            what,
+            outcome,
+        }]
+    }))
 }
 
 /// The parameters with each placeholder ImageId replaced by [`PLACEHOLDER_ID`].
@@ -201,10 +196,11 @@ async fn retirement(
     if planned.is_empty() {
         return vec![Check {
             operation: "DescribeImages",
-            what: format!("{} in {region}", retire.action),
+            what: format!("list family {family} in {region}"),
             region,
             outcome: CheckOutcome::NotChecked(format!(
-                "none today: {} image(s) of family {family}, within the newest {} kept",
+                "nothing to {} today: {} image(s) of the family, within the newest {} kept",
+                retire.action,
                 images.len(),
                 retire.keep
             )),
@@ -212,20 +208,17 @@ async fn retirement(
     }
     let mut checks = Vec::new();
     for retirement in planned {
-        let (operation, params) = match &retirement {
-            Retirement::Retire(id) | Retirement::LeaveAlone(id, _) => {
-                plan::retire_call(id, retire.action)
-            }
+        let (id, left_alone) = match retirement {
+            Retirement::Retire(id) => (id, None),
+            Retirement::LeaveAlone(id, reason) => (id, Some(reason)),
         };
-        let (id, outcome) = match retirement {
-            Retirement::LeaveAlone(id, reason) => (id, CheckOutcome::NotChecked(reason)),
-            Retirement::Retire(id) => {
-                let outcome = match send(clients, &region, operation, &params).await {
-                    Ok(request_id) => CheckOutcome::Passed { request_id },
-                    Err(e) => CheckOutcome::Failed(e),
-                };
-                (id, outcome)
-            }
+        let (operation, params) = plan::retire_call(&id, retire.action);
+        let outcome = match left_alone {
+            Some(reason) => CheckOutcome::NotChecked(reason),
+            None => match send(clients, &region, operation, &params).await {
+                Ok(request_id) => CheckOutcome::Passed { request_id },
+                Err(e) => CheckOutcome::Failed(e),
+            },
         };
         checks.push(Check {
             operation,

@@ -64,13 +64,13 @@ fn answered_checks() -> Vec<Check> {
         check(
             "ModifyImageSharePermission",
             "cn-hangzhou",
-            "share the image in cn-hangzhou",
+            "share in cn-hangzhou",
             before(),
         ),
         check(
             "TagResources",
             "cn-hangzhou",
-            "tag the snapshots in cn-hangzhou",
+            "tag snapshots in cn-hangzhou",
             CheckOutcome::NotChecked("TagResources takes no DryRun".into()),
         ),
         check("CopyImage", "cn-hangzhou", "copy to cn-beijing", before()),
@@ -186,9 +186,9 @@ fn d_checks_the_delivery_calls_too_one_row_each() {
         &[
             "✗ 2 of 6 delivery calls refused (rows below).",
             &format!("name {PLACEHOLDER_ID}"),
-            "✓ ModifyImageSharePermission · share the image in cn-hangzhou: passed what can be \
+            "✓ ModifyImageSharePermission · share in cn-hangzhou: passed what can be \
              checked before the image exists",
-            "· TagResources · tag the snapshots in cn-hangzhou: not checked: TagResources takes no DryRun",
+            "· TagResources · tag snapshots in cn-hangzhou: not checked: TagResources takes no DryRun",
             "✓ CopyImage · copy to cn-beijing: passed what can be checked before the image exists",
             "✗ CopyImage · copy to cn-shanghai: Forbidden.RAM: User not authorized",
             "✗ ModifyImageAttribute · deprecate m-bp1oldweb00000000001 in cn-hangzhou: \
