@@ -4,10 +4,19 @@
 //! account changes.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use ecsimg::api::client::{Client, ClientConfig};
+use ecsimg::api::endpoint::Endpoint;
+use ecsimg::api::{ApiError, Credentials};
+
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
-use ecsimg::delivery::{Check, CheckOutcome, PLACEHOLDER_ID};
+use ecsimg::delivery::{AT_ONCE, Check, CheckOutcome, PLACEHOLDER_ID, dry_run};
 use ecsimg::secret::Secret;
 use ecsimg::sim::{KeyPair, SANDBOX_TOML, Seed, SimConfig};
 use ecsimg::spec::{ImageSpec, parse_recipe};
@@ -283,4 +292,88 @@ async fn a_refused_delivery_call_fails_its_own_rows_with_the_reason() {
         "{checks:#?}"
     );
     assert_eq!(before, account(&wire).await, "the DryRun changed nothing");
+}
+
+/// Calls in flight now and at most, on a server that answers every call with
+/// `DryRunOperation` after a pause.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    most: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+async fn slow_dry_run(State(flight): State<Arc<InFlight>>) -> Response {
+    let now = flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+    flight.most.fetch_max(now, Ordering::SeqCst);
+    flight.calls.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    flight.now.fetch_sub(1, Ordering::SeqCst);
+    let body = serde_json::json!({
+        "RequestId": "REQ-DRY",
+        "HostId": "ecs.aliyuncs.com",
+        "Code": "DryRunOperation",
+        "Message": "Request validation has been passed with DryRun flag set.",
+        "Recommend": "",
+    });
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        [("content-type", "application/json;charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checks_run_concurrently_but_at_most_four_at_a_time() {
+    let flight = Arc::new(InFlight::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let app = Router::new()
+        .fallback(slow_dry_run)
+        .with_state(flight.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut spec = spec();
+    spec.image.family = None;
+    if let Some(delivery) = spec.delivery.as_mut() {
+        delivery.copy_to = [
+            "cn-beijing",
+            "cn-shanghai",
+            "cn-shenzhen",
+            "cn-qingdao",
+            "cn-zhangjiakou",
+        ]
+        .map(String::from)
+        .to_vec();
+        delivery.retire = None;
+    }
+    let clients = |region: &str| -> Result<Client, ApiError> {
+        let credentials = Credentials {
+            access_key_id: "LTAIconcurrency".into(),
+            access_key_secret: Secret::new("concurrency-secret"),
+            security_token: None,
+        };
+        Client::new(
+            ClientConfig::new(region, credentials)
+                .with_endpoint(Endpoint::parse(&url).expect("loopback endpoint")),
+        )
+    };
+    let checks = dry_run(&spec, &clients).await;
+    // A share in each of six regions and five copies; the tags take no DryRun.
+    assert_eq!(flight.calls.load(Ordering::SeqCst), 11);
+    assert_eq!(
+        checks
+            .iter()
+            .filter(|c| matches!(c.outcome, CheckOutcome::Passed { .. }))
+            .count(),
+        11,
+        "{checks:#?}"
+    );
+    let most = flight.most.load(Ordering::SeqCst);
+    assert!(most > 1, "the checks ran one at a time");
+    assert!(most <= AT_ONCE, "{most} at once");
 }
