@@ -176,6 +176,47 @@ def main():
         call("DeleteImage", {"RegionId": "cn-shenzhen", "ImageId": copied, "Force": "true"})
         expect(core_image("cn-shenzhen", copied) is None, "deleted")
 
+    def dry_runs():
+        # What ecsimg's review relies on: DryRun on the delivery calls changes nothing and
+        # answers DryRunOperation for an image that exists, InvalidImageId.NotFound for one
+        # that does not (after the other checks).
+        placeholder = "m-ecsimgdryrun00000000"
+        for image_id, code in [(OPS_IMAGE, "DryRunOperation"), (placeholder, "InvalidImageId.NotFound")]:
+            expect_error(
+                lambda: v3.copy_image(
+                    ecs.CopyImageRequest(
+                        region_id=SHANGHAI, image_id=image_id, destination_region_id="cn-beijing", dry_run=True
+                    )
+                ),
+                code,
+            )
+            expect_error(
+                lambda: v3.modify_image_share_permission(
+                    ecs.ModifyImageSharePermissionRequest(
+                        region_id=SHANGHAI, image_id=image_id, add_account=["1111111111111111"], dry_run=True
+                    )
+                ),
+                code,
+            )
+            expect_error(
+                lambda: v3.modify_image_attribute(
+                    ecs.ModifyImageAttributeRequest(
+                        region_id=SHANGHAI, image_id=image_id, status="Deprecated", dry_run=True
+                    )
+                ),
+                code,
+            )
+            expect_error(
+                lambda: v3.delete_image(ecs.DeleteImageRequest(region_id=SHANGHAI, image_id=image_id, dry_run=True)),
+                code,
+            )
+        expect(tea_image(SHANGHAI, OPS_IMAGE).status == "Available", "still Available")
+        shared = v3.describe_image_share_permission(
+            ecs.DescribeImageSharePermissionRequest(region_id=SHANGHAI, image_id=OPS_IMAGE)
+        ).body
+        expect(shared.total_count == 0, shared)
+
+    checks.run("delivery DryRun with the tea SDK (V3)", dry_runs)
     checks.run("delivery operations with the tea SDK (V3)", tea)
     checks.run("delivery operations with CommonRequest (V1)", core)
     checks.finish()
