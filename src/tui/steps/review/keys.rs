@@ -40,7 +40,7 @@ impl ReviewStep {
         let selecting = self.tab == Tab::Summary && items > 0;
         Keymap::new()
             .bind([Key::char('d')], Action::DryRun, "DryRun")
-            .help("DryRun: ECS checks the request and creates nothing")
+            .help("DryRun: ECS checks the request (and the delivery's calls) and creates nothing")
             .bind([Key::char('s')], Action::Submit, "submit")
             .help("go on to submit (it asks before sending)")
             .when(selecting, |k| {
