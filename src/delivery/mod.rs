@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::model::{Image, ImageQuery};
-use crate::api::{ApiError, Client, CopyRequest, ImageChange};
+use crate::api::{ApiError, Client, ImageChange};
 use crate::journal::{DeliveryOutcome, DeliverySend, Entry, Journal, Submission};
 use crate::spec::{DeliverySpec, RetireAction, RetirePlan};
 use crate::submission::is_definite;
@@ -282,29 +282,18 @@ impl Deliverer<'_> {
             .and_then(|s| s.send.client_token.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let spec = &submission.spec;
-        let (name, description) = spec.delivery.as_ref().map_or_else(
-            || (spec.image.name.clone(), spec.image.description.clone()),
-            |d| {
-                d.copy_text(
-                    region,
-                    spec.image.name.as_deref(),
-                    spec.image.description.as_deref(),
-                )
-            },
+        let encrypted = image
+            .disk_device_mappings
+            .disk_device_mapping
+            .iter()
+            .any(|d| d.encrypted);
+        let request = plan::copy_request(
+            spec,
+            region,
+            &image.image_id,
+            encrypted,
+            client_token.clone(),
         );
-        let request = CopyRequest {
-            image_id: image.image_id.clone(),
-            destination_region: region.to_string(),
-            name,
-            description,
-            encrypted: image
-                .disk_device_mappings
-                .disk_device_mapping
-                .iter()
-                .any(|d| d.encrypted),
-            tags: spec.tags_as_pairs(),
-            client_token: client_token.clone(),
-        };
         let source = spec.region.clone();
         let call = async {
             let (copy, _request_id) = self.client(&source)?.copy_image(&request).await?;

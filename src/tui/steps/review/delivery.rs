@@ -4,10 +4,9 @@
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use unicode_width::UnicodeWidthStr;
 
 use super::ReviewStep;
-use super::request::{shell_lines, shown};
+use super::request::{name_width, param_line, shell_lines};
 use crate::delivery::{Check, CheckOutcome, PLACEHOLDER_ID, PlannedCall, plan};
 use crate::spec::{ImageSpec, cli_line};
 use crate::tui::effect::Call;
@@ -244,18 +243,11 @@ impl ReviewStep {
         if planned.is_empty() {
             return Vec::new();
         }
-        let mut lines: Lines = vec![
-            (Line::raw(""), 0, false),
-            (
-                Line::styled(
-                    "Then, once the image is Available, [delivery] makes these calls in order \
-                     (IDs in <…> do not exist yet):",
-                    theme.title,
-                ),
-                0,
-                false,
-            ),
-        ];
+        let mut lines = intro(
+            "Then, once the image is Available, [delivery] makes these calls in order (IDs in \
+             <…> do not exist yet):",
+            theme.title,
+        );
         for (n, call) in planned.iter().enumerate() {
             let note = call
                 .note
@@ -276,24 +268,8 @@ impl ReviewStep {
                 4,
                 false,
             ));
-            let width = call
-                .params
-                .iter()
-                .map(|(k, _)| k.width())
-                .max()
-                .unwrap_or(0)
-                + 2;
-            let indent = u16::try_from(width + 2).unwrap_or(0);
-            for (name, value) in &call.params {
-                lines.push((
-                    Line::from(vec![
-                        Span::styled(format!("  {name:<width$}"), theme.label_focused),
-                        Span::styled(shown(value), theme.text),
-                    ]),
-                    indent,
-                    false,
-                ));
-            }
+            let width = name_width(&call.params);
+            lines.extend(call.params.iter().map(|p| param_line(p, width, theme)));
         }
         lines
     }
@@ -305,18 +281,11 @@ impl ReviewStep {
         if planned.is_empty() {
             return Vec::new();
         }
-        let mut lines: Lines = vec![
-            (Line::raw(""), 0, false),
-            (
-                Line::styled(
-                    "Once the image is Available, [delivery] makes these calls; put the real \
-                     IDs in place of <…>:",
-                    theme.muted,
-                ),
-                0,
-                false,
-            ),
-        ];
+        let mut lines = intro(
+            "Once the image is Available, [delivery] makes these calls; put the real IDs in \
+             place of <…>:",
+            theme.muted,
+        );
         for call in &planned {
             lines.push((Line::raw(""), 0, false));
             if let Some(note) = &call.note {
@@ -335,6 +304,14 @@ impl ReviewStep {
         }
         lines
     }
+}
+
+/// A blank line, then `text`: the delivery's part of a tab begins so.
+fn intro(text: &str, style: Style) -> Lines {
+    vec![
+        (Line::raw(""), 0, false),
+        (Line::styled(text.to_string(), style), 0, false),
+    ]
 }
 
 /// What a refusal means, what to do, and its RequestId, each on a line of its own.

@@ -7,6 +7,7 @@ use unicode_width::UnicodeWidthStr;
 use super::ReviewStep;
 use crate::spec::{ImageSpec, to_cli, to_params, to_recipe};
 use crate::tui::steps::{ViewCtx, ecsimg_command};
+use crate::tui::theme::Theme;
 
 /// The recipe as saved: without the ClientToken, so every replay is a request of its own (a
 /// replay with another `{date}` in the name would otherwise be refused as a token reuse).
@@ -17,13 +18,31 @@ pub(super) fn recipe_text(spec: &ImageSpec) -> String {
     })
 }
 
-/// A value as the Request tab shows it: `""` for an empty one.
-pub(super) fn shown(value: &str) -> String {
-    if value.is_empty() {
-        "\"\"".into()
+/// The column the Request tab's values start in, after the parameters' names.
+pub(super) fn name_width(params: &[(String, String)]) -> usize {
+    params.iter().map(|(k, _)| k.width()).max().unwrap_or(0) + 2
+}
+
+/// One parameter of the Request tab: its name in a column `width` wide, then its value (`""`
+/// for an empty one).
+pub(super) fn param_line(
+    (name, value): &(String, String),
+    width: usize,
+    theme: &Theme,
+) -> (Line<'static>, u16, bool) {
+    let value = if value.is_empty() {
+        "\"\"".to_string()
     } else {
-        value.to_string()
-    }
+        value.clone()
+    };
+    (
+        Line::from(vec![
+            Span::styled(format!("  {name:<width$}"), theme.label_focused),
+            Span::styled(value, theme.text),
+        ]),
+        u16::try_from(width + 2).unwrap_or(0),
+        false,
+    )
 }
 
 /// The `aliyun` command on several lines (` \` continuations), one parameter per line, so it
@@ -60,13 +79,8 @@ impl ReviewStep {
     pub(super) fn request_lines(&self, ctx: &ViewCtx) -> Vec<(Line<'static>, u16, bool)> {
         let theme = ctx.theme;
         let params = to_params(ctx.spec);
-        let width = params
-            .iter()
-            .map(|(k, _)| k.width())
-            .max()
-            .unwrap_or(0)
-            .max(6)
-            + 2;
+        // "DryRun" is the last row's name.
+        let width = name_width(&params).max(8);
         let mut lines = vec![
             (
                 Line::styled(
@@ -96,17 +110,8 @@ impl ReviewStep {
             ),
             (Line::raw(""), 0, false),
         ];
+        lines.extend(params.iter().map(|p| param_line(p, width, theme)));
         let indent = u16::try_from(width + 2).unwrap_or(0);
-        for (name, value) in params {
-            lines.push((
-                Line::from(vec![
-                    Span::styled(format!("  {name:<width$}"), theme.label_focused),
-                    Span::styled(shown(&value), theme.text),
-                ]),
-                indent,
-                false,
-            ));
-        }
         lines.push((
             Line::from(vec![
                 Span::styled(format!("  {:<width$}", "DryRun"), theme.muted),
