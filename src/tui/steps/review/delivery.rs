@@ -5,8 +5,8 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::ReviewStep;
 use super::request::{name_width, param_line, shell_lines};
+use super::{ReviewStep, Tab};
 use crate::delivery::{Check, CheckOutcome, PLACEHOLDER_ID, PlannedCall, plan};
 use crate::spec::{ImageSpec, cli_line};
 use crate::tui::effect::Call;
@@ -81,7 +81,13 @@ impl ReviewStep {
             return;
         };
         self.delivery_check = match result {
-            Ok(Loaded::DeliveryChecks(checks)) => DeliveryCheck::Done { checks, plan },
+            Ok(Loaded::DeliveryChecks(checks)) => {
+                // The rows are at the top of the summary.
+                if checks.iter().any(|c| c.outcome.failed()) {
+                    self.tab = Tab::Summary;
+                }
+                DeliveryCheck::Done { checks, plan }
+            }
             Ok(_) => return,
             Err(error) => DeliveryCheck::Broken {
                 report: Box::new(ErrorReport::from_api(

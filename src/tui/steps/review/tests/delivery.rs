@@ -162,6 +162,7 @@ fn the_cli_tab_gives_each_delivery_call_as_an_aliyun_command() {
 #[test]
 fn d_checks_the_delivery_calls_too_one_row_each() {
     let mut app = with_delivery();
+    key(&mut app, KeyCode::Tab);
     let (create, delivery) = press_d(&mut app);
     assert!(app.busy());
     answer(
@@ -172,7 +173,9 @@ fn d_checks_the_delivery_calls_too_one_row_each() {
         })),
     );
     assert!(app.busy(), "the delivery's check still runs");
-    let text = flat(&app, 100, 40);
+    assert_eq!(app.steps.review.tab, Tab::Request);
+    // Beside the Request tab, the summary says so.
+    let text = flat(&app, 160, 48);
     assert_shows(&text, &["checking the delivery's calls"]);
     answer(
         &mut app,
@@ -180,6 +183,7 @@ fn d_checks_the_delivery_calls_too_one_row_each() {
         Ok(Loaded::DeliveryChecks(answered_checks())),
     );
     assert!(!app.busy());
+    assert_eq!(app.steps.review.tab, Tab::Summary, "where the rows are");
     let text = flat(&app, 100, 80);
     assert_shows(
         &text,
