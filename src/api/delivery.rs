@@ -219,6 +219,58 @@ pub fn tag_calls(resource_type: &str, ids: &[String], tags: &[(String, String)])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::client::ClientConfig;
+    use crate::api::endpoint::Endpoint;
+    use crate::api::sign::Credentials;
+    use crate::secret::Secret;
+
+    #[tokio::test]
+    async fn a_call_without_dry_run_is_refused_before_it_is_sent() {
+        let credentials = Credentials {
+            access_key_id: "testid".into(),
+            access_key_secret: Secret::new("testsecret"),
+            security_token: None,
+        };
+        // Nothing listens there: an attempt to send would be a transport error.
+        let config = ClientConfig::new("cn-hangzhou", credentials)
+            .with_endpoint(Endpoint::parse("http://127.0.0.1:9").expect("endpoint"));
+        let client = Client::new(config).expect("client");
+        let err = client
+            .dry_run(
+                "TagResources",
+                &[("ResourceType".into(), "snapshot".into())],
+            )
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, ApiError::InvalidRequest { detail } if detail.contains("takes no DryRun")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn shares_go_ten_accounts_a_call_and_tags_twenty_a_call() {
+        let accounts: Vec<String> = (0..21).map(|i| format!("1{i:015}")).collect();
+        let calls = share_calls("m-1", &accounts);
+        assert_eq!(calls.len(), 3);
+        assert_eq!(
+            calls[2],
+            [
+                ("ImageId".into(), "m-1".into()),
+                ("AddAccount.1".into(), accounts[20].clone())
+            ]
+        );
+        let tags: Vec<(String, String)> =
+            (0..21).map(|i| (format!("k{i}"), String::new())).collect();
+        let calls = tag_calls("snapshot", &["s-1".into()], &tags);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[1][2], ("Tag.1.Key".into(), "k20".into()));
+        assert_eq!(
+            calls[1][3],
+            ("Tag.1.Value".into(), String::new()),
+            "an empty value is sent"
+        );
+    }
 
     #[test]
     fn a_copy_always_says_encrypted_and_carries_its_token() {

@@ -33,7 +33,7 @@ pub const AT_ONCE: usize = 4;
 pub struct Check {
     pub operation: &'static str,
     pub region: String,
-    /// The call in words: `CopyImage to cn-beijing`, `deprecate m-… in cn-hangzhou`.
+    /// The call in words: `copy to cn-beijing`, `deprecate m-… in cn-hangzhou`.
     pub what: String,
     pub outcome: CheckOutcome,
 }
