@@ -156,7 +156,7 @@ impl ReviewStep {
         };
         Some((
             Line::from(vec![
-                Span::styled("        ", theme.title),
+                Span::raw("        "),
                 Span::styled(text, style),
             ]),
             8,
