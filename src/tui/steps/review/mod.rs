@@ -11,14 +11,16 @@
 //!
 //! `d` sends the request with `DryRun=true`: ECS runs every check and creates nothing. A pass
 //! shows the RequestId; a refusal shows the code, the message, what it means, how to fix it and
-//! the field to change.
+//! the field to change. With a `[delivery]`, the Request and CLI tabs go on with the calls the
+//! delivery makes once the image is Available, and `d` checks those too, one row per call
+//! (`delivery`).
 //!
 //! Entering the review gives the spec its ClientToken, once: it stays with these answers, so
 //! however often they are submitted (a retry, a second press) at most one image is created.
 //!
 //! This module holds the step's state, its tabs and its [`StepScreen`] impl; the submodules hold
-//! the keys (`keys`), the screen (`view`), the problems, the DryRun, the source lookups, saving,
-//! and each tab's lines.
+//! the keys (`keys`), the screen (`view`), the problems, the DryRun, the delivery's calls and
+//! their DryRun, the source lookups, saving, and each tab's lines.
 
 mod delivery;
 mod dry_run;
