@@ -94,10 +94,24 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
     };
     print!("{text}");
     // The delivery calls, in order, as comments after the build's: they name IDs that exist
-    // only once the image does.
-    let delivery = crate::delivery::preview(&spec);
+    // only once the image does. With `--format cli`, as `aliyun` commands.
+    let delivery = crate::delivery::plan(&spec);
     if !delivery.is_empty() {
-        let lines: String = delivery.iter().map(|l| format!("#   {l}\n")).collect();
+        let mut lines = String::new();
+        for call in &delivery {
+            let line = match args.format {
+                PreviewFormat::Cli => {
+                    let line =
+                        cli_line(call.operation, &call.all_params()).map_err(Failure::input)?;
+                    match &call.note {
+                        Some(note) => format!("{line}   # {note}"),
+                        None => line,
+                    }
+                }
+                _ => call.line(),
+            };
+            lines.push_str(&format!("#   {line}\n"));
+        }
         let text = format!("# once the image is Available, [delivery] calls:\n{lines}");
         match args.format {
             PreviewFormat::Params | PreviewFormat::Cli => print!("{text}"),

@@ -1,7 +1,7 @@
 //! The delivery's DryRun over HTTP against the simulator, through the wizard's runner: every
 //! call that takes DryRun is checked (placeholder image IDs for what does not exist yet, the
 //! family's real images for retirements), a refusal fails its own row only, and nothing in the
-//! account changes.
+//! account changes. And `ecsimg preview`, which prints the same plan.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -376,4 +376,40 @@ async fn the_checks_run_concurrently_but_at_most_four_at_a_time() {
     let most = flight.most.load(Ordering::SeqCst);
     assert!(most > 1, "the checks ran one at a time");
     assert!(most <= AT_ONCE, "{most} at once");
+}
+
+#[test]
+fn preview_prints_the_delivery_calls_as_lines_or_as_aliyun_commands() {
+    let env = crate::cli::Env::new("1");
+    let text = format!(
+        "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-bp1a3fn8rvl2nqw0t5xk\"\n\
+         [image]\nname = \"web-new\"\n\n[delivery]\ncopy_to = [\"cn-beijing\"]\n\
+         share_with = [\"{OTHER_ACCOUNT}\"]\n"
+    );
+    let path = env.recipe("web.toml", &text);
+    let params = env.run(&["preview", "--recipe", &path]);
+    crate::cli::assert_exit(&params, 0);
+    let out = crate::cli::text(&params.stdout);
+    assert!(
+        out.contains(
+            "#   CopyImage RegionId=cn-hangzhou ImageId=<new image> DestinationRegionId=cn-beijing"
+        ),
+        "{out}"
+    );
+    let cli = env.run(&["preview", "--recipe", &path, "--format", "cli"]);
+    crate::cli::assert_exit(&cli, 0);
+    let out = crate::cli::text(&cli.stdout);
+    let share = out
+        .find(&format!(
+            "#   aliyun ecs ModifyImageSharePermission --RegionId cn-hangzhou --ImageId '<new image>' \
+             --AddAccount.1 {OTHER_ACCOUNT}\n"
+        ))
+        .expect(&out);
+    let copy = out
+        .find("#   aliyun ecs CopyImage --RegionId cn-hangzhou --ImageId '<new image>' --DestinationRegionId cn-beijing")
+        .expect(&out);
+    let watch = out
+        .find("'<copy in cn-beijing>' --Status 'Creating,Waiting,Available,UnAvailable,CreateFailed'   # every poll until the copy is Available")
+        .expect(&out);
+    assert!(share < copy && copy < watch, "{out}");
 }

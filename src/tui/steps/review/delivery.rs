@@ -155,10 +155,7 @@ impl ReviewStep {
             }
         };
         Some((
-            Line::from(vec![
-                Span::raw("        "),
-                Span::styled(text, style),
-            ]),
+            Line::from(vec![Span::raw("        "), Span::styled(text, style)]),
             8,
             false,
         ))
