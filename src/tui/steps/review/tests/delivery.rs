@@ -235,3 +235,34 @@ fn without_a_delivery_d_checks_create_image_alone() {
     let text = flat(&app, 100, 40);
     assert!(!text.contains("delivery"), "{text}");
 }
+
+#[test]
+fn server_text_in_the_delivery_rows_is_escaped() {
+    let mut app = with_delivery();
+    let (_, delivery) = press_d(&mut app);
+    let rows = vec![
+        check(
+            "ModifyImageAttribute",
+            "cn-hangzhou",
+            "deprecate m-evil\u{1b}[2J in cn-hangzhou",
+            CheckOutcome::Passed {
+                request_id: "REQ\u{7}".into(),
+            },
+        ),
+        check(
+            "CopyImage",
+            "cn-hangzhou",
+            "copy to cn-beijing",
+            CheckOutcome::Failed(service_error("Bad.Code", "no\u{1b}]0;pwned\u{7}")),
+        ),
+    ];
+    answer(&mut app, delivery, Ok(Loaded::DeliveryChecks(rows)));
+    let text = flat(&app, 100, 60);
+    assert_shows(
+        &text,
+        &[
+            "deprecate m-evil\\u{1b}[2J in cn-hangzhou: passed",
+            "Bad.Code: no\\u{1b}]0;pwned\\u{7}",
+        ],
+    );
+}
