@@ -130,9 +130,12 @@ impl ReviewStep {
             };
             first_item = usize::from(failed_on_field);
         }
+        // The delivery's DryRun rows head the summary; on the first item they stay in view.
+        let mut rows_above = 0;
         let lines = match tab {
             Tab::Summary => {
                 let mut lines = self.delivery_check_lines(ctx);
+                rows_above = lines.len();
                 lines.extend(self.summary_lines(ctx, focused));
                 lines
             }
@@ -158,7 +161,12 @@ impl ReviewStep {
             && let Some(selected) = self.selected.checked_sub(first_item)
             && let Some((first, last)) = item_rows.get(selected)
         {
-            scroll.reveal(*first, *last, Scroll::viewport(rows.len(), area.height));
+            let first = if selected == 0 && rows_above > 0 {
+                0
+            } else {
+                *first
+            };
+            scroll.reveal(first, *last, Scroll::viewport(rows.len(), area.height));
         }
         scroll.render(rows, ctx.theme, frame, area);
     }

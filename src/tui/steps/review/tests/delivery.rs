@@ -213,6 +213,8 @@ fn d_checks_the_delivery_calls_too_one_row_each() {
         "review_delivery_dry_run_failed_100x40",
         render(&app, 100, 40)
     );
+    // On a small screen the rows stay in view above the summary's first problem.
+    insta::assert_snapshot!("review_delivery_dry_run_failed_80x24", render(&app, 80, 24));
 
     // A change of the delivery makes the result stale.
     if let Some(d) = app.spec.delivery.as_mut() {
