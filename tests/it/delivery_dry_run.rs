@@ -413,3 +413,18 @@ fn preview_prints_the_delivery_calls_as_lines_or_as_aliyun_commands() {
         .expect(&out);
     assert!(share < copy && copy < watch, "{out}");
 }
+
+#[tokio::test]
+async fn the_build_policy_is_enough_for_the_delivery_dry_run() {
+    let spec = spec();
+    // The sandbox's account, which the policy's ARNs name.
+    let policy = ecsimg::policy::for_spec(&spec, Some("1234567890123456")).json();
+    let (connector, client) = connect(Some(&policy)).await;
+    let (mut runner, mut rx, _wire) = runner(connector, client);
+    let checks = check(&mut runner, &mut rx, &spec).await;
+    assert!(
+        checks.iter().all(|c| !c.outcome.failed()),
+        "{checks:#?}\n{policy}"
+    );
+    assert_eq!(checks.len(), 13, "{checks:#?}");
+}
