@@ -16,6 +16,8 @@
 mod plan;
 
 pub use plan::{Retirement, preview, retirements};
+/// The journal keys of actions, for a face that shows the plan before it runs.
+pub use plan::{key, retire_key};
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -13,6 +13,7 @@ use super::launch::Connection;
 use super::step::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
 use crate::api::{ApiError, CreateImageAnswer};
+use crate::delivery::{ActionResult, Event as DeliveryEvent, Summary};
 use crate::submission::Submitted;
 use crate::text::escape_in_place;
 use crate::watch::{WatchEnd, WatchEvent};
@@ -67,6 +68,8 @@ pub enum Loaded {
     /// One event of a watch ([`Call::Watch`](super::effect::Call::Watch)); the last is
     /// `WatchEvent::Finished`.
     Watch(Box<WatchEvent>),
+    /// One step of a delivery ([`Call::Deliver`](super::effect::Call::Deliver)).
+    Delivery(Delivered),
     /// DeleteImage answered with this RequestId.
     Deleted {
         request_id: String,
@@ -136,6 +139,10 @@ impl Loaded {
                 not_sent @ Submitted::NotSent { .. } => not_sent,
             })),
             Loaded::Watch(event) => Loaded::Watch(Box::new(escaped_event(*event))),
+            Loaded::Delivery(Delivered::Event(event)) => {
+                Loaded::Delivery(Delivered::Event(Box::new(escaped_delivery(*event))))
+            }
+            ended @ Loaded::Delivery(Delivered::Ended(_)) => ended,
             Loaded::Deleted { mut request_id } => {
                 escape_in_place(&mut request_id);
                 Loaded::Deleted { request_id }
@@ -297,6 +304,46 @@ fn escaped_event(event: WatchEvent) -> WatchEvent {
             elapsed,
         },
         not_visible @ WatchEvent::NotVisibleYet { .. } => not_visible,
+    }
+}
+
+/// What a delivery reports: its events as they come, then its totals.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivered {
+    Event(Box<DeliveryEvent>),
+    Ended(Summary),
+}
+
+/// A delivery event with every string from a server (image IDs, statuses, errors, reasons)
+/// escaped.
+fn escaped_delivery(event: DeliveryEvent) -> DeliveryEvent {
+    let text = |mut s: String| {
+        escape_in_place(&mut s);
+        s
+    };
+    match event {
+        DeliveryEvent::Action { key, what, result } => DeliveryEvent::Action {
+            key: text(key),
+            what: text(what),
+            result: match result {
+                ActionResult::Done(id) => ActionResult::Done(id.map(text)),
+                ActionResult::AlreadyDone(id) => ActionResult::AlreadyDone(id.map(text)),
+                ActionResult::LeftAlone(why) => ActionResult::LeftAlone(text(why)),
+                ActionResult::Failed(e) => ActionResult::Failed(escaped_error(e)),
+                ActionResult::Broken(why) => ActionResult::Broken(text(why)),
+            },
+        },
+        DeliveryEvent::Copy {
+            region,
+            image_id,
+            status,
+            progress,
+        } => DeliveryEvent::Copy {
+            region: text(region),
+            image_id: text(image_id),
+            status: text(status),
+            progress: text(progress),
+        },
     }
 }
 
