@@ -28,9 +28,20 @@ impl Build {
         });
     }
 
-    /// Cancels the watch and the look at the image check.
+    /// Cancels the watch, the look at the image check and the delivery (which the next
+    /// visit to the step finishes).
     pub(super) fn stop_polling(&mut self, ctx: &mut StepCtx) {
-        for id in [self.watch.take(), self.check_poll.take()]
+        let delivery = self.delivery.as_mut().and_then(|d| {
+            let run = d.run;
+            if run.is_some() {
+                d.interrupt();
+            }
+            run
+        });
+        if delivery.is_some() {
+            self.log(ctx.now, Tone::Warn, "Delivery stopped");
+        }
+        for id in [self.watch.take(), self.check_poll.take(), delivery]
             .into_iter()
             .flatten()
         {
@@ -40,6 +51,11 @@ impl Build {
 
     pub(super) fn building(&self) -> bool {
         self.end.is_none()
+    }
+
+    /// The delivery engine is at work.
+    pub(super) fn delivering(&self) -> bool {
+        self.delivery.as_ref().is_some_and(|d| d.running())
     }
 
     fn check_finished(&self) -> bool {
@@ -188,6 +204,7 @@ impl SubmitStep {
                     build.log(now, Tone::Info, "Image check running");
                 }
                 Self::follow_check(build, Duration::ZERO, ctx);
+                Self::deliver(build, ctx);
             }
             WatchEnd::Failed { image, reason } => {
                 if image.is_some() {

@@ -15,6 +15,8 @@
 //! following the build and the screens (`view`) are in the submodules.
 
 mod build;
+mod delivery;
+mod delivery_view;
 mod farewell;
 mod keys;
 mod progress;
@@ -31,6 +33,7 @@ use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use self::delivery::Delivery;
 use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx, ecsimg_command};
 use crate::api::ApiError;
@@ -143,6 +146,8 @@ struct Build {
     check_requested: bool,
     log: Vec<LogLine>,
     end: Option<End>,
+    /// What `[delivery]` does once the image is Available; `None` when it asks for nothing.
+    delivery: Option<Delivery>,
 }
 
 #[derive(Debug)]
@@ -190,6 +195,9 @@ impl StepScreen for SubmitStep {
                     Self::watch(build, Duration::ZERO, ctx);
                 } else if build.end == Some(End::Available) {
                     Self::follow_check(build, Duration::ZERO, ctx);
+                    if build.delivery.as_ref().is_some_and(Delivery::unfinished) {
+                        Self::deliver(build, ctx);
+                    }
                 }
             }
             Phase::Refused {
@@ -267,6 +275,25 @@ impl StepScreen for SubmitStep {
                     Self::watch(build, Duration::ZERO, ctx);
                 }
             }
+            Action::RetryDelivery => {
+                if let Phase::Building(build) = &mut self.phase {
+                    Self::deliver(build, ctx);
+                }
+            }
+            Action::NextFailure => {
+                if let Phase::Building(build) = &mut self.phase
+                    && let Some(delivery) = &mut build.delivery
+                {
+                    delivery.select_next_failure();
+                }
+            }
+            Action::Explain => {
+                if let Phase::Building(build) = &self.phase
+                    && let Some(report) = build.delivery.as_ref().and_then(|d| d.selected_report())
+                {
+                    ctx.show_report(report.clone());
+                }
+            }
         }
         Reaction::Handled
     }
@@ -289,6 +316,11 @@ impl StepScreen for SubmitStep {
             }
             Phase::Building(build) if build.deleting == Some(id) => {
                 Self::deleted(build, result, ctx)
+            }
+            Phase::Building(build)
+                if build.delivery.as_ref().and_then(|d| d.run) == Some(id) =>
+            {
+                Self::delivered(build, result, ctx)
             }
             _ => {}
         }
@@ -313,7 +345,10 @@ impl StepScreen for SubmitStep {
         match &self.phase {
             Phase::Sending { .. } => true,
             Phase::Building(build) => {
-                build.watch.is_some() || build.check_poll.is_some() || build.deleting.is_some()
+                build.watch.is_some()
+                    || build.check_poll.is_some()
+                    || build.deleting.is_some()
+                    || build.delivering()
             }
             Phase::Ready | Phase::Refused { .. } => false,
         }
