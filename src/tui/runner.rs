@@ -443,7 +443,9 @@ async fn deliver(
     let clients = |region: &str| -> Result<Client, ApiError> {
         match extras.regional.get(region) {
             Some(Ok(client)) => Ok(client.clone()),
-            Some(Err(why)) => Err(ApiError::InvalidRequest { detail: why.clone() }),
+            Some(Err(why)) => Err(ApiError::InvalidRequest {
+                detail: why.clone(),
+            }),
             None => Err(ApiError::InvalidRequest {
                 detail: format!("no client was made for {region}"),
             }),

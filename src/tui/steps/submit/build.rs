@@ -90,8 +90,14 @@ impl Build {
         }
     }
 
-    /// The status line after leaving step 6 while the image builds.
+    /// The status line after leaving step 6 while the image builds or is delivered.
     pub(super) fn leave_notice(&self) -> String {
+        if !self.building() {
+            return format!(
+                "The delivery of {} stopped; step 6 finishes it (what is done is skipped).",
+                self.image_id
+            );
+        }
         match self.resume_command() {
             Some(command) => format!(
                 "{} keeps building in ECS; step 6 or `{command}` resumes watching.",

@@ -230,8 +230,7 @@ impl Delivery {
                 status,
                 progress,
             } => {
-                let Some(row) = self.rows.iter_mut().find(|r| r.key == key("copy", &region))
-                else {
+                let Some(row) = self.rows.iter_mut().find(|r| r.key == key("copy", &region)) else {
                     return;
                 };
                 let copy = row.copy.get_or_insert_with(|| Copy {
@@ -273,9 +272,7 @@ impl Delivery {
         let earlier = !done_before && matches!(result, ActionResult::AlreadyDone(_));
         row.state = match result {
             // CopyImage answered: the copy builds now, and its events follow.
-            ActionResult::Done(Some(id)) | ActionResult::AlreadyDone(Some(id))
-                if row.is_copy() =>
-            {
+            ActionResult::Done(Some(id)) | ActionResult::AlreadyDone(Some(id)) if row.is_copy() => {
                 row.copy = Some(Copy {
                     image_id: id,
                     status: "Submitted".into(),
@@ -445,7 +442,11 @@ impl SubmitStep {
         build.log(ctx.now, Tone::Info, text);
     }
 
-    pub(super) fn delivered(build: &mut Build, result: Result<Loaded, ApiError>, ctx: &mut StepCtx) {
+    pub(super) fn delivered(
+        build: &mut Build,
+        result: Result<Loaded, ApiError>,
+        ctx: &mut StepCtx,
+    ) {
         let Some(delivery) = &mut build.delivery else {
             return;
         };

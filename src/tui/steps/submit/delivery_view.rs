@@ -175,7 +175,10 @@ fn row_lines(
                 theme.error
             };
             lines.push((
-                Line::styled(format!("{indent}{}", ellipsize(&report.message, room)), style),
+                Line::styled(
+                    format!("{indent}{}", ellipsize(&report.message, room)),
+                    style,
+                ),
                 TEXT_AT,
             ));
             if let Some(fix) = report.fix.as_ref().or(report.meaning.as_ref()) {

@@ -178,12 +178,19 @@ impl SubmitStep {
                     },
                 )
                 .when(
-                    build.delivery.as_ref().is_some_and(|d| d.counts().failed > 0),
+                    build
+                        .delivery
+                        .as_ref()
+                        .is_some_and(|d| d.counts().failed > 0),
                     |k| {
-                        k.bind([Key::plain(KeyCode::Tab)], Action::NextFailure, "next failure")
-                            .help("select the next failed delivery action")
-                            .bind([Key::plain(Enter)], Action::Explain, "explain")
-                            .help("the selected failed action's whole explanation")
+                        k.bind(
+                            [Key::plain(KeyCode::Tab)],
+                            Action::NextFailure,
+                            "next failure",
+                        )
+                        .help("select the next failed delivery action")
+                        .bind([Key::plain(Enter)], Action::Explain, "explain")
+                        .help("the selected failed action's whole explanation")
                     },
                 )
                 .when(!build.building() && !build.delivering(), |k| {

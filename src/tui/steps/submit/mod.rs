@@ -34,6 +34,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use self::delivery::Delivery;
+use self::delivery_view::finish_command;
 use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx, ecsimg_command};
 use crate::api::ApiError;
@@ -317,9 +318,7 @@ impl StepScreen for SubmitStep {
             Phase::Building(build) if build.deleting == Some(id) => {
                 Self::deleted(build, result, ctx)
             }
-            Phase::Building(build)
-                if build.delivery.as_ref().and_then(|d| d.run) == Some(id) =>
-            {
+            Phase::Building(build) if build.delivery.as_ref().and_then(|d| d.run) == Some(id) => {
                 Self::delivered(build, result, ctx)
             }
             _ => {}
@@ -380,6 +379,22 @@ impl StepScreen for SubmitStep {
                     build.image_id
                 ),
             }),
+            Phase::Building(build) if build.delivering() => {
+                Some(match finish_command(build.sandbox) {
+                    Some(command) => format!(
+                        "Image {} is Available and its delivery is under way. Quitting stops the \
+                     delivery where it is; `{command}` finishes it later, and the journal keeps \
+                     every call, so nothing is done twice. Quit?",
+                        build.image_id
+                    ),
+                    None => format!(
+                        "Image {} is Available and the sandbox is delivering it; the sandbox ends \
+                     with the wizard, and the simulated delivery with it (`{history}` keeps the \
+                     record). Quit?",
+                        build.image_id
+                    ),
+                })
+            }
             Phase::Building(build) => Some(format!(
                 "The request for {} and how it ended are in the journal (`{history}`). Quit?",
                 build.image_id
