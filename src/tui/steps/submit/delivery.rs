@@ -32,6 +32,8 @@ pub(super) enum State {
     LeftAlone(String),
     /// The call failed, explained as the error popup explains it.
     Failed(Box<ErrorReport>),
+    /// Nothing to do after all (no older image to retire, no snapshot to tag), and why.
+    Nothing(String),
     /// The run ended without it, and why.
     Skipped(String),
 }
@@ -186,7 +188,7 @@ impl Delivery {
         let mut counts = Counts::default();
         for row in &self.rows {
             match row.state {
-                State::Done(_) | State::AlreadyDone(_) => counts.done += 1,
+                State::Done(_) | State::AlreadyDone(_) | State::Nothing(_) => counts.done += 1,
                 State::Failed(_) => counts.failed += 1,
                 State::LeftAlone(_) => counts.left_alone += 1,
                 State::Pending | State::Running | State::Skipped(_) => counts.not_run += 1,
@@ -347,13 +349,14 @@ impl Delivery {
     fn pass_over(&mut self, at: usize) {
         for i in 0..at {
             if self.rows[i].state == State::Pending {
-                let why = self.skip_reason(i);
-                self.rows[i].state = State::Skipped(why);
+                self.rows[i].state = self.passed_over(i);
             }
         }
     }
 
-    fn skip_reason(&self, i: usize) -> String {
+    /// Why the engine passed over row `i`: something it depends on failed, or it had nothing
+    /// to do.
+    fn passed_over(&self, i: usize) -> State {
         let row = &self.rows[i];
         let failed_in_region = |action: &str| {
             self.rows.iter().any(|r| {
@@ -362,15 +365,18 @@ impl Delivery {
             })
         };
         if row.key != key("copy", &row.region) && failed_in_region("copy") {
-            format!("the copy to {} did not finish", row.region)
+            State::Skipped(format!("the copy to {} did not finish", row.region))
         } else if row.key.starts_with("retire ") && failed_in_region("family") {
-            format!("the copy in {} did not join the family", row.region)
+            State::Skipped(format!(
+                "the copy in {} did not join the family",
+                row.region
+            ))
         } else if row.key.starts_with("retire ") {
-            "no image of the family is past the ones kept".into()
+            State::Nothing("no image of the family is past the ones kept".into())
         } else if row.key.starts_with("tag ") {
-            "the image lists no snapshots to tag".into()
+            State::Nothing("the image lists no snapshots to tag".into())
         } else {
-            "an earlier failure stopped it".into()
+            State::Skipped("an earlier failure stopped it".into())
         }
     }
 

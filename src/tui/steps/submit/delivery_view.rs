@@ -13,7 +13,7 @@ use crate::tui::widgets::progress::gauge;
 use crate::watch::format_duration;
 
 /// Where a row's text starts: after the mark and the state's word.
-const TEXT_AT: u16 = 17;
+const TEXT_AT: u16 = 18;
 
 /// The totals in words (`3 done, 1 failed, 1 left alone`), with what was not run if any.
 pub(super) fn totals(counts: Counts) -> String {
@@ -129,6 +129,7 @@ fn row_lines(
         State::AlreadyDone(_) => ("✓", "done before", theme.ok),
         State::LeftAlone(_) => ("–", "left alone", theme.warning),
         State::Failed(_) => ("✗", "failed", theme.error),
+        State::Nothing(_) => ("✓", "nothing to do", theme.ok),
         State::Skipped(_) => ("·", "not run", theme.muted),
     };
     let made = match &row.state {
@@ -139,7 +140,7 @@ fn row_lines(
     let mut lines = vec![(
         Line::from(vec![
             Span::styled(format!("{pointer} {mark} "), style),
-            Span::styled(format!("{word:<12} "), style),
+            Span::styled(format!("{word:<13} "), style),
             Span::styled(format!("{}{made}", row.what), theme.text),
         ]),
         TEXT_AT,
@@ -165,7 +166,7 @@ fn row_lines(
                 lines.push((Line::from(spans), TEXT_AT));
             }
         }
-        State::LeftAlone(why) | State::Skipped(why) => {
+        State::LeftAlone(why) | State::Nothing(why) | State::Skipped(why) => {
             lines.push((Line::styled(format!("{indent}{why}"), theme.muted), TEXT_AT));
         }
         State::Failed(report) => {
