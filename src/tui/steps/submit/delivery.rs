@@ -345,11 +345,22 @@ impl Delivery {
         self.rows.len() - 1
     }
 
-    /// The engine goes in order: actions before `at` still pending were passed over.
+    /// The engine goes in order: actions before `at` still pending were passed over, and a
+    /// copy it moved on from is Available (it leaves a copy only then, or with a failure).
     fn pass_over(&mut self, at: usize) {
         for i in 0..at {
-            if self.rows[i].state == State::Pending {
-                self.rows[i].state = self.passed_over(i);
+            match &self.rows[i].state {
+                State::Pending => self.rows[i].state = self.passed_over(i),
+                State::Running => {
+                    let copy = self.rows[i].copy.as_ref();
+                    let id = copy.map(|c| c.image_id.clone());
+                    self.rows[i].state = if copy.is_some_and(|c| c.earlier) {
+                        State::AlreadyDone(id)
+                    } else {
+                        State::Done(id)
+                    };
+                }
+                _ => {}
             }
         }
     }
@@ -488,5 +499,167 @@ impl SubmitStep {
                 build.log(ctx.now, Tone::Bad, format!("Delivery stopped: {error}"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{DeliverySpec, RetireAction, RetirePlan, Tag};
+    use crate::tui::testing::now;
+
+    fn spec() -> ImageSpec {
+        let mut spec = ImageSpec {
+            region: "cn-hangzhou".into(),
+            ..ImageSpec::default()
+        };
+        spec.image.family = Some("web".into());
+        spec.tags = vec![Tag {
+            key: "env".into(),
+            value: "prod".into(),
+        }];
+        spec.delivery = Some(DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            tag_snapshots: true,
+            retire: Some(RetirePlan {
+                keep: 1,
+                action: RetireAction::Delete,
+            }),
+            ..DeliverySpec::default()
+        });
+        spec
+    }
+
+    fn keys(delivery: &Delivery) -> Vec<&str> {
+        delivery.rows.iter().map(|r| r.key.as_str()).collect()
+    }
+
+    fn act(delivery: &mut Delivery, key: &str, result: ActionResult) {
+        delivery.event(
+            Event::Action {
+                key: key.into(),
+                what: key.into(),
+                result,
+            },
+            now(),
+        );
+    }
+
+    #[test]
+    fn nothing_asked_plans_nothing() {
+        let mut spec = spec();
+        assert!(Delivery::plan(&spec, "s").is_some());
+        spec.delivery = Some(DeliverySpec::default());
+        assert!(Delivery::plan(&spec, "s").is_none());
+        spec.delivery = None;
+        assert!(Delivery::plan(&spec, "s").is_none());
+    }
+
+    #[test]
+    fn the_plan_is_the_engines_order_with_its_keys() {
+        let delivery = Delivery::plan(&spec(), "s").expect("a plan");
+        assert_eq!(
+            keys(&delivery),
+            [
+                "tag cn-hangzhou",
+                "copy cn-beijing",
+                "family cn-beijing",
+                "tag cn-beijing",
+                "retire cn-hangzhou",
+                "retire cn-beijing",
+            ]
+        );
+        assert_eq!(delivery.regions, ["cn-hangzhou", "cn-beijing"]);
+        assert_eq!(delivery.counts().not_run, 6);
+    }
+
+    #[test]
+    fn retirements_take_their_regions_place_in_the_engines_order() {
+        let mut delivery = Delivery::plan(&spec(), "s").expect("a plan");
+        // No snapshots in the source region: the engine goes straight to the copy.
+        act(
+            &mut delivery,
+            "copy cn-beijing",
+            ActionResult::Done(Some("m-copy".into())),
+        );
+        assert_eq!(
+            delivery.rows[0].state,
+            State::Nothing("the image lists no snapshots to tag".into())
+        );
+        assert_eq!(delivery.rows[1].state, State::Running);
+        act(&mut delivery, "family cn-beijing", ActionResult::Done(None));
+        act(&mut delivery, "tag cn-beijing", ActionResult::Done(None));
+        act(
+            &mut delivery,
+            "retire cn-hangzhou m-a",
+            ActionResult::Done(None),
+        );
+        act(
+            &mut delivery,
+            "retire cn-hangzhou m-b",
+            ActionResult::LeftAlone("in use".into()),
+        );
+        act(
+            &mut delivery,
+            "retire cn-beijing m-c",
+            ActionResult::Done(None),
+        );
+        assert_eq!(
+            keys(&delivery)[4..],
+            [
+                "retire cn-hangzhou m-a",
+                "retire cn-hangzhou m-b",
+                "retire cn-beijing m-c",
+            ]
+        );
+        delivery.ended(Summary::default());
+        assert_eq!(
+            delivery.counts(),
+            Counts {
+                done: 6,
+                failed: 0,
+                left_alone: 1,
+                not_run: 0,
+            }
+        );
+        assert!(!delivery.retryable());
+    }
+
+    #[test]
+    fn an_interrupt_leaves_the_rest_pending_for_the_next_run() {
+        let mut delivery = Delivery::plan(&spec(), "s").expect("a plan");
+        act(&mut delivery, "tag cn-hangzhou", ActionResult::Done(None));
+        act(
+            &mut delivery,
+            "copy cn-beijing",
+            ActionResult::Done(Some("m-copy".into())),
+        );
+        delivery.ended(Summary {
+            interrupted: true,
+            ..Summary::default()
+        });
+        assert_eq!(delivery.rows[1].state, State::Pending, "the copy waits");
+        assert_eq!(delivery.rows[2].state, State::Pending);
+        assert!(delivery.unfinished());
+        assert!(delivery.retryable());
+        // The next run finds the copy in the journal and watches it again.
+        act(
+            &mut delivery,
+            "copy cn-beijing",
+            ActionResult::AlreadyDone(Some("m-copy".into())),
+        );
+        delivery.event(
+            Event::Copy {
+                region: "cn-beijing".into(),
+                image_id: "m-copy".into(),
+                status: "Available".into(),
+                progress: "100%".into(),
+            },
+            now(),
+        );
+        assert_eq!(
+            delivery.rows[1].state,
+            State::AlreadyDone(Some("m-copy".into()))
+        );
     }
 }
