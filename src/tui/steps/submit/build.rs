@@ -90,11 +90,12 @@ impl Build {
         }
     }
 
-    /// The status line after leaving step 6 while the image builds or is delivered.
+    /// The status line after leaving the step while the image builds or is delivered.
     pub(super) fn leave_notice(&self) -> String {
         if !self.building() {
             return format!(
-                "The delivery of {} stopped; step 6 finishes it (what is done is skipped).",
+                "The delivery of {} stopped; the Submit step finishes it when you come back \
+                 (what is done is skipped).",
                 self.image_id
             );
         }

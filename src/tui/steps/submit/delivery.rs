@@ -1,7 +1,7 @@
 //! Delivering the image once it is Available, as the submitted spec's `[delivery]` asks: the
 //! actions planned up front (so the pane lists what is still to come), then each one moved
 //! along by the engine's events (`crate::delivery`), which the runner forwards. Running the
-//! engine again — a retry, or coming back to step 6 after leaving — skips what the journal
+//! engine again — a retry, or coming back to the Submit step after leaving — skips what the journal
 //! has done.
 
 use chrono::{DateTime, Utc};

@@ -86,7 +86,7 @@ impl Build {
                 .unwrap_or_default();
             (
                 format!(
-                    "Stopped before the end: r (or coming back to step 6) finishes it{shell}; \
+                    "Stopped before the end: r (or coming back to the Submit step) finishes it{shell}; \
                      the journal keeps every call, so nothing is done twice."
                 ),
                 theme.warning,

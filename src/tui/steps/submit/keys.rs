@@ -141,8 +141,8 @@ impl SubmitStep {
                         .help(if build.building() {
                             "back to the review (asks first: only the watching stops)"
                         } else {
-                            "back to the review (asks first: the delivery stops, and step 6 \
-                             finishes it when you come back)"
+                            "back to the review (asks first: the delivery stops, and the Submit \
+                             step finishes it when you come back)"
                         })
                         .bind(
                             [Key::ctrl('g')],

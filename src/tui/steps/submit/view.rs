@@ -306,7 +306,7 @@ impl SubmitStep {
                     )),
                     Line::raw(""),
                     Line::raw(
-                        "Come back to step 6 to finish it: the journal keeps every call, so \
+                        "Come back to the Submit step to finish it: the journal keeps every call, so \
                          what is done is skipped and nothing is done twice.",
                     ),
                 ],

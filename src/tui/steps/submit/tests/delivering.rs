@@ -456,13 +456,13 @@ fn leaving_stops_the_delivery_and_coming_back_finishes_it() {
     assert!(
         app.notice
             .as_deref()
-            .is_some_and(|n| n.contains("step 6 finishes it")),
+            .is_some_and(|n| n.contains("the Submit step finishes it when you come back")),
         "{:?}",
         app.notice
     );
     // Answers that came after the cancel are dropped.
     copy(&mut app, id, "cn-beijing", BEIJING_COPY, "Creating", "60%");
-    // Back on step 6 the engine runs again, and the copy that was under way waits for it.
+    // Back on the Submit step the engine runs again, and the copy that was under way waits for it.
     let effects = ctrl(&mut app, 'n');
     let again = deliver_call(&effects);
     assert_ne!(again, id);
