@@ -468,6 +468,62 @@ mod tests {
     }
 
     #[test]
+    fn delivery_events_are_escaped_where_they_enter() {
+        let event = DeliveryEvent::Action {
+            key: "retire cn-hangzhou m-\u{1b}[2J".into(),
+            what: "deprecate m-\u{1b}[2J".into(),
+            result: ActionResult::LeftAlone("shared\u{202e}".into()),
+        };
+        let Loaded::Delivery(Delivered::Event(event)) =
+            Loaded::Delivery(Delivered::Event(Box::new(event))).escaped()
+        else {
+            unreachable!("the same variant")
+        };
+        assert_eq!(
+            *event,
+            DeliveryEvent::Action {
+                key: "retire cn-hangzhou m-\\u{1b}[2J".into(),
+                what: "deprecate m-\\u{1b}[2J".into(),
+                result: ActionResult::LeftAlone("shared\\u{202e}".into()),
+            }
+        );
+        let failed = DeliveryEvent::Action {
+            key: "share cn-hangzhou".into(),
+            what: "share".into(),
+            result: ActionResult::Failed(service_error("Bad\u{7}", "no")),
+        };
+        let Loaded::Delivery(Delivered::Event(event)) =
+            Loaded::Delivery(Delivered::Event(Box::new(failed))).escaped()
+        else {
+            unreachable!("the same variant")
+        };
+        let DeliveryEvent::Action {
+            result: ActionResult::Failed(error),
+            ..
+        } = *event
+        else {
+            unreachable!("the same event")
+        };
+        assert_eq!(error.code(), Some("Bad\\u{7}"));
+        let copy = DeliveryEvent::Copy {
+            region: "cn-beijing".into(),
+            image_id: "m-1".into(),
+            status: "Creating\r".into(),
+            progress: "4\u{9b}%".into(),
+        };
+        let Loaded::Delivery(Delivered::Event(event)) =
+            Loaded::Delivery(Delivered::Event(Box::new(copy))).escaped()
+        else {
+            unreachable!("the same variant")
+        };
+        assert!(
+            matches!(&*event, DeliveryEvent::Copy { status, progress, .. }
+                if status == "Creating\\r" && progress == "4\\u{9b}%"),
+            "{event:?}"
+        );
+    }
+
+    #[test]
     fn what_ratatui_does_with_server_text_unescaped() {
         use ratatui::Terminal;
         use ratatui::backend::TestBackend;

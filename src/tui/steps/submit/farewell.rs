@@ -128,6 +128,9 @@ fn delivery_farewell(build: &Build) -> Option<String> {
         (_, Some(command)) => {
             format!("runs once the image is Available; `{command}` follows it and delivers it.")
         }
+        (_, None) if delivery.ended.is_none() && !delivery.running() => {
+            "not run: the sandbox ended with the wizard.".to_owned()
+        }
         (_, None) => "ended with the sandbox before it finished.".to_owned(),
     };
     Some(format!(
