@@ -14,10 +14,10 @@
 //! stop or undo the others.
 
 mod plan;
+/// The journal key of an action, for a face that shows the plan before it runs.
+pub use plan::key;
 
 pub use plan::{Retirement, preview, retirements};
-/// The journal keys of actions, for a face that shows the plan before it runs.
-pub use plan::{key, retire_key};
 
 use std::future::Future;
 use std::time::{Duration, Instant};

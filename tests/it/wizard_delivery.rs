@@ -6,23 +6,14 @@
 
 use std::time::Duration;
 
-use crate::common::{Harness, Pace};
+use crate::wizard_journey::Journey;
 use crossterm::event::KeyCode;
 use ecsimg::api::model::ImageQuery;
-use ecsimg::config::{ConfigOrigin, LoadedConfig};
-use ecsimg::journal::Journal;
-use ecsimg::sim::{Clock, SimConfig};
 use ecsimg::spec::DeliverySpec;
-use ecsimg::tui::launch::Connector;
-use ecsimg::tui::runner::Runner;
 use ecsimg::tui::step::Step;
-use ecsimg::tui::view::view;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use tokio::sync::mpsc::unbounded_channel;
 
 const OTHER_ACCOUNT: &str = "1234567890123457";
-const NAME: &str = "db-delivered";
+const NAME: &str = "web-delivered";
 const ALL: [&str; 5] = [
     "Creating",
     "Waiting",
@@ -31,73 +22,31 @@ const ALL: [&str; 5] = [
     "CreateFailed",
 ];
 
-/// The screen's text, whitespace runs made single spaces.
-fn screen(h: &Harness, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal.draw(|frame| view(&h.app, frame)).expect("draws");
-    let text: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[tokio::test]
 async fn the_wizard_copies_and_shares_the_available_image() {
-    let mut config = LoadedConfig::defaults(ConfigOrigin::NoConfigDir);
-    config.config.watch.poll_interval = Duration::from_millis(50);
-    let clock = Clock::fixed(chrono::Utc::now());
-    let sim = SimConfig {
-        speed: 40.0,
-        clock: clock.clone(),
-        ..SimConfig::default()
-    };
-    let (connector, client, session) = Connector::open_sandbox(config, sim)
-        .await
-        .expect("the sandbox starts");
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let journal = Journal::at(dir.path().join("journal.jsonl"));
-    let (tx, rx) = unbounded_channel();
-    let runner = Runner::new(tx, connector, Some(client)).with_journal(journal.clone());
-    let pace = Pace {
-        max_delay: Duration::from_millis(20),
-        tick_before_key: true,
-        clock: Some((clock.clone(), Duration::from_millis(100))),
-    };
-    let mut h = Harness::start(runner, rx, session, pace).await;
-
-    // The web server taken as it runs (its disks are not encrypted: shareable), a name, and
-    // the delivery.
-    h.type_text("web-server-01").await;
-    h.press(KeyCode::Enter).await;
-    if h.app.step == Step::Source {
-        h.press(KeyCode::Char('u')).await;
-    }
-    assert_eq!(h.app.step, Step::Disks);
+    let mut h = Journey::sandbox().await;
+    // The web server taken as it runs (its disks are not encrypted, so it can be shared), a
+    // name, and the delivery.
+    h.choose_instance("web-server-01").await;
     h.app.spec.image.name = Some(NAME.into());
     h.app.spec.delivery = Some(DeliverySpec {
         copy_to: vec!["cn-beijing".into()],
         share_with: vec![OTHER_ACCOUNT.into()],
         ..DeliverySpec::default()
     });
-    // However many steps come between: on to the review, then to step 6.
-    while h.app.step != Step::Review {
-        h.ctrl('n').await;
-    }
+    // However many steps come between: on to the review, then to the Submit step.
+    h.go_to_review().await;
     h.press(KeyCode::Char('s')).await;
     assert_eq!(h.app.step, Step::Submit);
     h.press(KeyCode::Enter).await;
-    let asked = screen(&h, 100, 30);
+    let asked = h.screen(100, 30);
     assert!(
         asked.contains("Once Available, ecsimg copies it to cn-beijing; shares it with"),
         "{asked}"
     );
 
     // A copy reports only when it moves: time passes for the simulator meanwhile.
-    let ticking = clock.clone();
+    let ticking = h.clock().expect("a shared clock").clone();
     let ticker = tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -115,7 +64,7 @@ async fn the_wizard_copies_and_shares_the_available_image() {
         .expect("CreateImage answered")
         .to_string();
     assert!(!h.app.busy(), "the build and its delivery are over");
-    let text = screen(&h, 160, 60);
+    let text = h.screen(160, 60);
     assert!(
         text.contains("Delivery · 3 done, 0 failed, 0 left alone"),
         "{text}"
@@ -165,7 +114,8 @@ async fn the_wizard_copies_and_shares_the_available_image() {
     assert!(source[0].is_self_shared.eq_ignore_ascii_case("true"));
 
     // The journal knows the delivery ended, none failed: a resume has nothing to do.
-    let entry = journal
+    let entry = h
+        .journal()
         .read()
         .expect("the journal reads")
         .entries

@@ -86,7 +86,7 @@ impl Journey {
         self.runner.connector().sandbox().expect("the sandbox runs")
     }
 
-    fn journal(&self) -> Journal {
+    pub(crate) fn journal(&self) -> Journal {
         Journal::at(self.dir.path().join("journal.jsonl"))
     }
 

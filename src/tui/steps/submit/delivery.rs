@@ -309,8 +309,8 @@ impl Delivery {
     }
 
     /// The row of `key`: the planned one, else a new one — a retirement's image goes where
-    /// its region's retirement is planned (the plan's row makes way for the first), anything
-    /// else at the end.
+    /// its region's retirement is planned (the plan's row makes way for the first), any other
+    /// action the plan did not know of where the engine is, before the first pending row.
     fn place(&mut self, key: &str) -> usize {
         if let Some(at) = self.rows.iter().position(|r| r.key == key) {
             return at;
@@ -341,8 +341,13 @@ impl Delivery {
                 return at;
             }
         }
-        self.rows.push(row);
-        self.rows.len() - 1
+        let at = self
+            .rows
+            .iter()
+            .position(|r| r.state == State::Pending)
+            .unwrap_or(self.rows.len());
+        self.rows.insert(at, row);
+        at
     }
 
     /// The engine goes in order: actions before `at` still pending were passed over, and a
@@ -623,6 +628,32 @@ mod tests {
             }
         );
         assert!(!delivery.retryable());
+    }
+
+    #[test]
+    fn an_action_the_plan_did_not_know_goes_where_the_engine_is() {
+        let mut delivery = Delivery::plan(&spec(), "s").expect("a plan");
+        act(&mut delivery, "tag cn-hangzhou", ActionResult::Done(None));
+        act(
+            &mut delivery,
+            "discard cn-beijing m-failed",
+            ActionResult::Done(None),
+        );
+        assert_eq!(
+            keys(&delivery)[..3],
+            [
+                "tag cn-hangzhou",
+                "discard cn-beijing m-failed",
+                "copy cn-beijing"
+            ]
+        );
+        assert_eq!(delivery.rows[2].state, State::Pending, "not passed over");
+        act(
+            &mut delivery,
+            "copy cn-beijing",
+            ActionResult::Done(Some("m-copy".into())),
+        );
+        assert_eq!(delivery.rows[2].state, State::Running);
     }
 
     #[test]
