@@ -156,12 +156,14 @@ fn row_lines(
                     width.saturating_sub(TEXT_AT + 36).clamp(8, 40),
                     theme,
                 ));
-                let mut status = format!("  {} {}", copy.status, copy.image_id);
+                // The time left before the copy's ID: on a narrow screen the ID wraps.
+                let mut status = format!("  {}", copy.status);
                 if row.state == State::Running
                     && let Some(left) = copy.remaining()
                 {
                     status.push_str(&format!(" · about {} left", format_duration(left)));
                 }
+                status.push_str(&format!(" · {}", copy.image_id));
                 spans.push(Span::styled(status, theme.text));
                 lines.push((Line::from(spans), TEXT_AT));
             }

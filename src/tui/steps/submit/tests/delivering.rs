@@ -324,7 +324,7 @@ fn a_failure_is_explained_the_others_go_on_and_r_retries_the_failed_ones() {
             &format!("✓ done share the image in cn-hangzhou with {OTHER_ACCOUNT}"),
             &format!("copying copy {IMAGE} to cn-beijing"),
             // 25 % in 30 s: the other 55 % take 66 s.
-            &format!("45% Creating {BEIJING_COPY} · about 1m06s left"),
+            &format!("45% Creating · about 1m06s left · {BEIJING_COPY}"),
             &format!("· pending copy {IMAGE} to cn-shanghai"),
         ],
     );
@@ -473,7 +473,7 @@ fn leaving_stops_the_delivery_and_coming_back_finishes_it() {
             "Delivery stopped",
             "Delivering again",
             &format!("✓ done share the image in cn-hangzhou with {OTHER_ACCOUNT}"),
-            &format!("20% Submitted {BEIJING_COPY}").replace("Submitted", "Creating"),
+            &format!("20% Creating · {BEIJING_COPY}"),
         ],
     );
     assert!(!text.contains("60%"), "{text}");
