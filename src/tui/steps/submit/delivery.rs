@@ -290,7 +290,10 @@ impl Delivery {
             ActionResult::AlreadyDone(_) if done_before => row.state.clone(),
             ActionResult::AlreadyDone(id) => State::AlreadyDone(id),
             ActionResult::LeftAlone(why) => State::LeftAlone(why),
-            ActionResult::Failed(error) => State::Failed(Box::new(report(&what, &error))),
+            // Explained as the error popup explains any failed call.
+            ActionResult::Failed(error) => {
+                State::Failed(Box::new(ErrorReport::from_api(&what, &error, false)))
+            }
             ActionResult::Broken(why) => State::Failed(Box::new(ErrorReport {
                 doing: what.clone(),
                 message: why,
@@ -433,11 +436,6 @@ impl Delivery {
             _ => None,
         }
     }
-}
-
-/// A failed call, explained the way the error popup explains any other.
-fn report(what: &str, error: &ApiError) -> ErrorReport {
-    ErrorReport::from_api(what, error, false)
 }
 
 impl SubmitStep {
