@@ -7,6 +7,10 @@
 //! disk, elapsed time and an estimate, a timestamped log of status changes and retries, and
 //! the image check's findings when one was requested.
 //!
+//! Once the image is Available, the recipe's `[delivery]` runs (`delivery`): the engine
+//! (`crate::delivery`) as a background call, one row per action in the pane, `r` retrying the
+//! failed ones; leaving stops it and coming back finishes it, the journal skipping what is done.
+//!
 //! Nothing is deleted implicitly: `x` offers DeleteImage after a confirmation naming the
 //! ImageId. Leaving the step, or quitting, while the image builds only stops this wizard's
 //! polling — it says so, and how to resume (`ecsimg watch <ImageId>`).
@@ -383,14 +387,14 @@ impl StepScreen for SubmitStep {
                 Some(match finish_command(build.sandbox) {
                     Some(command) => format!(
                         "Image {} is Available and its delivery is under way. Quitting stops the \
-                     delivery where it is; `{command}` finishes it later, and the journal keeps \
-                     every call, so nothing is done twice. Quit?",
+                         delivery where it is; `{command}` finishes it later, and the journal \
+                         keeps every call, so nothing is done twice. Quit?",
                         build.image_id
                     ),
                     None => format!(
-                        "Image {} is Available and the sandbox is delivering it; the sandbox ends \
-                     with the wizard, and the simulated delivery with it (`{history}` keeps the \
-                     record). Quit?",
+                        "Image {} is Available and the sandbox is delivering it; the sandbox \
+                         ends with the wizard, and the simulated delivery with it (`{history}` \
+                         keeps the record). Quit?",
                         build.image_id
                     ),
                 })
