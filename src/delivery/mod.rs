@@ -15,6 +15,8 @@
 
 mod dry_run;
 mod plan;
+/// The journal key of an action, for a face that shows the plan before it runs.
+pub use plan::key;
 
 pub use dry_run::{AT_ONCE, Check, CheckOutcome, PLACEHOLDER_ID, dry_run};
 pub use plan::{

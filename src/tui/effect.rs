@@ -49,6 +49,15 @@ pub enum Call {
     /// Follow an image with the watch engine (the configured polling policy) → one
     /// [`Loaded::Watch`] per event; statuses are recorded in the journal.
     Watch { image_id: String },
+    /// Deliver the Available image `image_id` of the journal's submission `submission_id` as
+    /// its spec's `[delivery]` says (`crate::delivery`), with a client for each of `regions`
+    /// → one [`Loaded::Delivery`] per event, then its totals. What the journal has done is
+    /// skipped, so running it again retries what failed and finishes what was cut short.
+    Deliver {
+        submission_id: String,
+        image_id: String,
+        regions: Vec<String>,
+    },
     /// DeleteImage → [`Loaded::Deleted`]; the journal records the image as deleted.
     DeleteImage { image_id: String },
     /// Write a text file → [`Loaded::Saved`]. Without `replace` an existing file is left alone.

@@ -13,7 +13,7 @@ use super::launch::Connection;
 use super::step::Step;
 use crate::api::model::{Disk, Image, Instance, InstanceResponse, Region, ResourceGroup, Snapshot};
 use crate::api::{ApiError, CreateImageAnswer};
-use crate::delivery::{Check, CheckOutcome};
+use crate::delivery::{ActionResult, Check, CheckOutcome, Event as DeliveryEvent, Summary};
 use crate::submission::Submitted;
 use crate::text::escape_in_place;
 use crate::watch::{WatchEnd, WatchEvent};
@@ -70,6 +70,8 @@ pub enum Loaded {
     /// One event of a watch ([`Call::Watch`](super::effect::Call::Watch)); the last is
     /// `WatchEvent::Finished`.
     Watch(Box<WatchEvent>),
+    /// One step of a delivery ([`Call::Deliver`](super::effect::Call::Deliver)).
+    Delivery(Delivered),
     /// DeleteImage answered with this RequestId.
     Deleted {
         request_id: String,
@@ -142,6 +144,10 @@ impl Loaded {
                 not_sent @ Submitted::NotSent { .. } => not_sent,
             })),
             Loaded::Watch(event) => Loaded::Watch(Box::new(escaped_event(*event))),
+            Loaded::Delivery(Delivered::Event(event)) => {
+                Loaded::Delivery(Delivered::Event(Box::new(escaped_delivery(*event))))
+            }
+            ended @ Loaded::Delivery(Delivered::Ended(_)) => ended,
             Loaded::Deleted { mut request_id } => {
                 escape_in_place(&mut request_id);
                 Loaded::Deleted { request_id }
@@ -328,6 +334,46 @@ fn escaped_event(event: WatchEvent) -> WatchEvent {
     }
 }
 
+/// What a delivery reports: its events as they come, then its totals.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivered {
+    Event(Box<DeliveryEvent>),
+    Ended(Summary),
+}
+
+/// A delivery event with every string from a server (image IDs, statuses, errors, reasons)
+/// escaped.
+fn escaped_delivery(event: DeliveryEvent) -> DeliveryEvent {
+    let text = |mut s: String| {
+        escape_in_place(&mut s);
+        s
+    };
+    match event {
+        DeliveryEvent::Action { key, what, result } => DeliveryEvent::Action {
+            key: text(key),
+            what: text(what),
+            result: match result {
+                ActionResult::Done(id) => ActionResult::Done(id.map(text)),
+                ActionResult::AlreadyDone(id) => ActionResult::AlreadyDone(id.map(text)),
+                ActionResult::LeftAlone(why) => ActionResult::LeftAlone(text(why)),
+                ActionResult::Failed(e) => ActionResult::Failed(escaped_error(e)),
+                ActionResult::Broken(why) => ActionResult::Broken(text(why)),
+            },
+        },
+        DeliveryEvent::Copy {
+            region,
+            image_id,
+            status,
+            progress,
+        } => DeliveryEvent::Copy {
+            region: text(region),
+            image_id: text(image_id),
+            status: text(status),
+            progress: text(progress),
+        },
+    }
+}
+
 /// What became of a file write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Saved {
@@ -446,6 +492,62 @@ mod tests {
             "a\\u{1b}]52;c;eA==\\u{7}b"
         );
         assert!(screen_text(&app, 160, 48).contains("a\\u{1b}]52;c;eA==\\u{7}b"));
+    }
+
+    #[test]
+    fn delivery_events_are_escaped_where_they_enter() {
+        let event = DeliveryEvent::Action {
+            key: "retire cn-hangzhou m-\u{1b}[2J".into(),
+            what: "deprecate m-\u{1b}[2J".into(),
+            result: ActionResult::LeftAlone("shared\u{202e}".into()),
+        };
+        let Loaded::Delivery(Delivered::Event(event)) =
+            Loaded::Delivery(Delivered::Event(Box::new(event))).escaped()
+        else {
+            unreachable!("the same variant")
+        };
+        assert_eq!(
+            *event,
+            DeliveryEvent::Action {
+                key: "retire cn-hangzhou m-\\u{1b}[2J".into(),
+                what: "deprecate m-\\u{1b}[2J".into(),
+                result: ActionResult::LeftAlone("shared\\u{202e}".into()),
+            }
+        );
+        let failed = DeliveryEvent::Action {
+            key: "share cn-hangzhou".into(),
+            what: "share".into(),
+            result: ActionResult::Failed(service_error("Bad\u{7}", "no")),
+        };
+        let Loaded::Delivery(Delivered::Event(event)) =
+            Loaded::Delivery(Delivered::Event(Box::new(failed))).escaped()
+        else {
+            unreachable!("the same variant")
+        };
+        let DeliveryEvent::Action {
+            result: ActionResult::Failed(error),
+            ..
+        } = *event
+        else {
+            unreachable!("the same event")
+        };
+        assert_eq!(error.code(), Some("Bad\\u{7}"));
+        let copy = DeliveryEvent::Copy {
+            region: "cn-beijing".into(),
+            image_id: "m-1".into(),
+            status: "Creating\r".into(),
+            progress: "4\u{9b}%".into(),
+        };
+        let Loaded::Delivery(Delivered::Event(event)) =
+            Loaded::Delivery(Delivered::Event(Box::new(copy))).escaped()
+        else {
+            unreachable!("the same variant")
+        };
+        assert!(
+            matches!(&*event, DeliveryEvent::Copy { status, progress, .. }
+                if status == "Creating\\r" && progress == "4\\u{9b}%"),
+            "{event:?}"
+        );
     }
 
     #[test]

@@ -15,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::effect::{Call, Effect, SubmitCall};
 use super::launch::Connector;
-use super::msg::{Loaded, Msg, Page, RequestId, Saved};
+use super::msg::{Delivered, Loaded, Msg, Page, RequestId, Saved};
 use crate::api::model::{ImageQuery, WATCH_STATUSES};
 use crate::api::{ApiError, Client};
+use crate::delivery::{ActionResult, Deliverer, Event as DeliveryEvent, Summary};
 use crate::journal::{Journal, Submission};
 use crate::submission::{Submitted, Submitter};
 use crate::watch::{WatchEnd, WatchEvent, WatchPolicy, watch_images};
@@ -149,22 +150,24 @@ impl Runner {
         let token = self.root.child_token();
         let client = client.with_cancel(token.clone());
         let guard = token.clone();
-        // The delivery's DryRun works in several regions: their clients are made here, where
-        // the connector is.
-        let regional = match &call {
-            Call::DeliveryDryRun(spec) => crate::delivery::regions(spec)
-                .into_iter()
-                .map(|region| {
-                    let client = self
-                        .connector
-                        .client_for(&region)
-                        .map(|c| c.with_cancel(token.clone()))
-                        .map_err(|e| e.to_string());
-                    (region, client)
-                })
-                .collect(),
-            _ => HashMap::new(),
+        // A delivery and its DryRun work in several regions: a client for each, made here
+        // where the connector is.
+        let regions = match &call {
+            Call::DeliveryDryRun(spec) => crate::delivery::regions(spec),
+            Call::Deliver { regions, .. } => regions.clone(),
+            _ => Vec::new(),
         };
+        let regional = regions
+            .into_iter()
+            .map(|region| {
+                let client = self
+                    .connector
+                    .client_for(&region)
+                    .map(|c| c.with_cancel(token.clone()))
+                    .map_err(|e| e.to_string());
+                (region, client)
+            })
+            .collect();
         let extras = Extras {
             regional,
             journal: self.journal.clone(),
@@ -288,6 +291,11 @@ async fn perform(
             send(Ok(Loaded::Submitted(Box::new(submitted))));
         }
         Call::Watch { image_id } => watch(client, image_id, &extras, send).await,
+        Call::Deliver {
+            submission_id,
+            image_id,
+            ..
+        } => deliver(&submission_id, &image_id, &extras, send).await,
         Call::DeleteImage { image_id } => {
             let result = client.delete_image(&image_id, false).await;
             if result.is_ok() {
@@ -412,6 +420,68 @@ async fn watch(
         }
         send(Ok(Loaded::Watch(Box::new(event))));
     }
+}
+
+/// Runs the delivery engine on the journal's submission `submission_id`, forwarding its
+/// events and then its totals. Every call is journaled by the engine, so a run cut short is
+/// finished by the next one (or by `ecsimg watch --resume`) without doing anything twice.
+async fn deliver(
+    submission_id: &str,
+    image_id: &str,
+    extras: &Extras,
+    send: impl Fn(Result<Loaded, ApiError>) + Send + Sync,
+) {
+    let broken = |why: String| {
+        let event = DeliveryEvent::Action {
+            key: "journal".into(),
+            what: "read the submission from the journal".into(),
+            result: ActionResult::Broken(why),
+        };
+        send(Ok(Loaded::Delivery(Delivered::Event(Box::new(event)))));
+        send(Ok(Loaded::Delivery(Delivered::Ended(Summary {
+            failed: 1,
+            unfinished: true,
+            ..Summary::default()
+        }))));
+    };
+    let journal = match extras.journal() {
+        Ok(journal) => journal,
+        Err(why) => return broken(why),
+    };
+    let submission = match journal.off_runtime(|j| j.read()).await {
+        Ok(history) => history
+            .entries
+            .into_iter()
+            .map(|e| e.submission)
+            .find(|s| s.id == submission_id),
+        Err(e) => return broken(e.to_string()),
+    };
+    let Some(submission) = submission else {
+        return broken(format!("the journal has no submission {submission_id}"));
+    };
+    let clients = |region: &str| -> Result<Client, ApiError> {
+        match extras.regional.get(region) {
+            Some(Ok(client)) => Ok(client.clone()),
+            Some(Err(why)) => Err(ApiError::InvalidRequest {
+                detail: why.clone(),
+            }),
+            None => Err(ApiError::InvalidRequest {
+                detail: format!("no client was made for {region}"),
+            }),
+        }
+    };
+    let deliverer = Deliverer {
+        journal: &journal,
+        clients: &clients,
+        policy: &extras.policy,
+        interrupt: &extras.cancel,
+    };
+    let summary = deliverer
+        .deliver(&submission, image_id, &mut |event| {
+            send(Ok(Loaded::Delivery(Delivered::Event(Box::new(event)))));
+        })
+        .await;
+    send(Ok(Loaded::Delivery(Delivered::Ended(summary))));
 }
 
 /// Writes `contents` to `path`; an existing file is replaced only with `replace` (never by a

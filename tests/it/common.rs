@@ -17,6 +17,9 @@ use ecsimg::tui::msg::Msg;
 use ecsimg::tui::runner::Runner;
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
+use ecsimg::tui::view::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The longest wait for one answer of the local simulator.
@@ -144,6 +147,23 @@ impl Harness {
         };
         effects.extend(update(&mut self.app, Msg::Key(key)));
         self.run(effects).await;
+    }
+
+    /// The shared clock the wizard and the simulator read, when the pace has one.
+    pub fn clock(&self) -> Option<&Clock> {
+        self.pace.clock.as_ref().map(|(clock, _)| clock)
+    }
+
+    /// The screen at `width` × `height`, whitespace runs made single spaces so wrapped
+    /// sentences read on.
+    pub fn screen(&self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        terminal
+            .draw(|frame| view(&self.app, frame))
+            .expect("draws");
+        let buffer = terminal.backend().buffer().clone();
+        let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// A client of the same simulator, to look at what it holds.

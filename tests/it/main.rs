@@ -29,6 +29,7 @@ mod sim_operations;
 mod sim_power;
 mod sim_server;
 mod soak;
+mod wizard_delivery;
 mod wizard_e2e;
 mod wizard_journey;
 mod wizard_pickers;

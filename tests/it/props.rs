@@ -29,6 +29,7 @@ use ecsimg::api::model::{
 };
 use ecsimg::api::sign::SignatureVersion;
 use ecsimg::api::{ApiError, Client, ClientConfig, CreateImageAnswer, Endpoint, StoppedMode};
+use ecsimg::delivery::Summary;
 use ecsimg::secret::Secret;
 use ecsimg::sim::{self, RunningSim, SimConfig};
 use ecsimg::spec::{
@@ -39,7 +40,7 @@ use ecsimg::submission::Submitted;
 use ecsimg::tui::app::App;
 use ecsimg::tui::effect::{Call, Effect};
 use ecsimg::tui::launch::{Connection, LaunchScreen};
-use ecsimg::tui::msg::{Loaded, Msg, Page, Saved};
+use ecsimg::tui::msg::{Delivered, Loaded, Msg, Page, Saved};
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
@@ -609,6 +610,7 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
                 elapsed: Duration::from_secs(70),
             })),
         ],
+        Call::Deliver { .. } => vec![Loaded::Delivery(Delivered::Ended(Summary::default()))],
         Call::DeleteImage { .. } => vec![Loaded::Deleted {
             request_id: "DELETE-REQUEST".into(),
         }],

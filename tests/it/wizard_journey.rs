@@ -20,9 +20,6 @@ use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
 use ecsimg::tui::launch::Connector;
 use ecsimg::tui::runner::Runner;
 use ecsimg::tui::step::Step;
-use ecsimg::tui::view::view;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::mpsc::unbounded_channel;
 
 /// Delays the wizard asks for (polls) are cut to this: the simulator runs fast too.
@@ -86,20 +83,8 @@ impl Journey {
         self.runner.connector().sandbox().expect("the sandbox runs")
     }
 
-    fn journal(&self) -> Journal {
+    pub(crate) fn journal(&self) -> Journal {
         Journal::at(self.dir.path().join("journal.jsonl"))
-    }
-
-    /// The screen at `width` × `height`, whitespace runs made single spaces so wrapped
-    /// sentences read on.
-    pub(crate) fn screen(&self, width: u16, height: u16) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-        terminal
-            .draw(|frame| view(&self.app, frame))
-            .expect("draws");
-        let buffer = terminal.backend().buffer().clone();
-        let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// Step 1: filters the instances by `name` and chooses the first match; a Running one is

@@ -184,6 +184,11 @@ impl<'a> StepCtx<'a> {
         *self.error = Some((self.owner, ErrorReport::from_api(doing, error, retry)));
     }
 
+    /// Shows an explanation the step already holds in the error popup (without `r`).
+    pub fn show_report(&mut self, report: ErrorReport) {
+        *self.error = Some((self.owner, report));
+    }
+
     /// Feeds one answer of a listing into its picker. The load `request` tracks ends with its
     /// last page, or with an error, shown in the picker and in the error popup (with `r`);
     /// `Ok(None)` (an answer of another kind) is ignored. Returns whether the load failed.

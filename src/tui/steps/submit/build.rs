@@ -28,9 +28,20 @@ impl Build {
         });
     }
 
-    /// Cancels the watch and the look at the image check.
+    /// Cancels the watch, the look at the image check and the delivery (which the next
+    /// visit to the step finishes).
     pub(super) fn stop_polling(&mut self, ctx: &mut StepCtx) {
-        for id in [self.watch.take(), self.check_poll.take()]
+        let delivery = self.delivery.as_mut().and_then(|d| {
+            let run = d.run;
+            if run.is_some() {
+                d.interrupt();
+            }
+            run
+        });
+        if delivery.is_some() {
+            self.log(ctx.now, Tone::Warn, "Delivery stopped");
+        }
+        for id in [self.watch.take(), self.check_poll.take(), delivery]
             .into_iter()
             .flatten()
         {
@@ -40,6 +51,11 @@ impl Build {
 
     pub(super) fn building(&self) -> bool {
         self.end.is_none()
+    }
+
+    /// The delivery engine is at work.
+    pub(super) fn delivering(&self) -> bool {
+        self.delivery.as_ref().is_some_and(|d| d.running())
     }
 
     fn check_finished(&self) -> bool {
@@ -74,8 +90,15 @@ impl Build {
         }
     }
 
-    /// The status line after leaving step 6 while the image builds.
+    /// The status line after leaving the step while the image builds or is delivered.
     pub(super) fn leave_notice(&self) -> String {
+        if !self.building() {
+            return format!(
+                "The delivery of {} stopped; the Submit step finishes it when you come back \
+                 (what is done is skipped).",
+                self.image_id
+            );
+        }
         match self.resume_command() {
             Some(command) => format!(
                 "{} keeps building in ECS; step 6 or `{command}` resumes watching.",
@@ -188,6 +211,7 @@ impl SubmitStep {
                     build.log(now, Tone::Info, "Image check running");
                 }
                 Self::follow_check(build, Duration::ZERO, ctx);
+                Self::deliver(build, ctx);
             }
             WatchEnd::Failed { image, reason } => {
                 if image.is_some() {

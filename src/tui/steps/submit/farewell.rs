@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use super::{End, Phase, SubmitStep};
+use super::delivery_view::{finish_command, totals};
+use super::{Build, End, Phase, SubmitStep};
 use crate::text::escape;
 use crate::tui::steps::ecsimg_command;
 
@@ -19,6 +20,8 @@ pub struct Farewell {
     pub resume: Option<String>,
     /// What became of the build, in a sentence.
     pub note: String,
+    /// The delivery's totals and what they mean, when the recipe asks for one.
+    pub delivery: Option<String>,
 }
 
 impl fmt::Display for Farewell {
@@ -31,6 +34,9 @@ impl fmt::Display for Farewell {
         writeln!(f, "{}", self.note)?;
         if let Some(command) = &self.resume {
             writeln!(f, "Resume watching with: {}", escape(command))?;
+        }
+        if let Some(delivery) = &self.delivery {
+            writeln!(f, "{}", escape(delivery))?;
         }
         Ok(())
     }
@@ -51,6 +57,7 @@ impl SubmitStep {
                     "The sandbox ended with the wizard, and the simulated request with it;\n\
                      `{history}` lists the request."
                 ),
+                delivery: None,
             }),
             Phase::Sending { .. } => Some(Farewell {
                 image_id: None,
@@ -59,6 +66,7 @@ impl SubmitStep {
                 note: "The request is in the journal without its ImageId; resuming asks ECS\n\
                        for it with the same ClientToken (no second image is made)."
                     .into(),
+                delivery: None,
             }),
             Phase::Building(build) => {
                 let status = match (&build.end, &build.image) {
@@ -90,8 +98,43 @@ impl SubmitStep {
                     status,
                     resume,
                     note,
+                    delivery: delivery_farewell(build),
                 })
             }
         }
     }
+}
+
+/// The delivery in a line: its totals and what they mean (as `ecsimg create`'s exit code
+/// would say it), or why it did not run.
+fn delivery_farewell(build: &Build) -> Option<String> {
+    let delivery = build.delivery.as_ref()?;
+    let resume = finish_command(build.sandbox);
+    let meaning = match (&build.end, &resume) {
+        (Some(End::Failed(_) | End::Deleted { .. }), _) => {
+            return Some("Delivery: not run (the image never became Available).".into());
+        }
+        (Some(End::Available), _) if !delivery.running() && !delivery.unfinished() => {
+            match delivery.counts().failed {
+                0 => "delivered (exit code 0 for `ecsimg create`).".to_owned(),
+                _ => "not all delivered (exit code 6 for `ecsimg create`); the journal keeps \
+                      each action."
+                    .to_owned(),
+            }
+        }
+        (Some(End::Available), Some(command)) => {
+            format!("stopped with the wizard; `{command}` finishes it (nothing is done twice).")
+        }
+        (_, Some(command)) => {
+            format!("runs once the image is Available; `{command}` follows it and delivers it.")
+        }
+        (_, None) if delivery.ended.is_none() && !delivery.running() => {
+            "not run: the sandbox ended with the wizard.".to_owned()
+        }
+        (_, None) => "ended with the sandbox before it finished.".to_owned(),
+    };
+    Some(format!(
+        "Delivery: {}; {meaning}",
+        totals(delivery.counts())
+    ))
 }

@@ -28,6 +28,12 @@ pub(super) enum Action {
     Leave,
     Delete,
     WatchAgain,
+    /// Runs the delivery again: the failed actions are sent again, the done ones skipped.
+    RetryDelivery,
+    /// Selects the next failed delivery action.
+    NextFailure,
+    /// Shows the selected failed action's whole explanation.
+    Explain,
 }
 
 impl SubmitStep {
@@ -130,9 +136,14 @@ impl SubmitStep {
                     )
                     .help("DeleteImage is on its way: the step stays until it answers")
                     .quiet()
-                } else if build.building() {
+                } else if build.building() || build.delivering() {
                     map.bind(leaving, Action::Leave, "leave…")
-                        .help("back to the review (asks first: only the watching stops)")
+                        .help(if build.building() {
+                            "back to the review (asks first: only the watching stops)"
+                        } else {
+                            "back to the review (asks first: the delivery stops, and the Submit \
+                             step finishes it when you come back)"
+                        })
                         .bind(
                             [Key::ctrl('g')],
                             Action::Wait(
@@ -156,7 +167,33 @@ impl SubmitStep {
                             .help("watch again after the watch stopped or timed out")
                     },
                 )
-                .when(!build.building(), |k| {
+                .when(
+                    build.delivery.as_ref().is_some_and(|d| d.retryable()),
+                    |k| {
+                        k.bind([Key::char('r')], Action::RetryDelivery, "retry failed")
+                            .help(
+                                "deliver again: the failed actions are sent again, what is done \
+                                 is skipped (the journal knows)",
+                            )
+                    },
+                )
+                .when(
+                    build
+                        .delivery
+                        .as_ref()
+                        .is_some_and(|d| d.counts().failed > 0),
+                    |k| {
+                        k.bind(
+                            [Key::plain(KeyCode::Tab)],
+                            Action::NextFailure,
+                            "next failure",
+                        )
+                        .help("select the next failed delivery action")
+                        .bind([Key::plain(Enter)], Action::Explain, "explain")
+                        .help("the selected failed action's whole explanation")
+                    },
+                )
+                .when(!build.building() && !build.delivering(), |k| {
                     k.bind([Key::char('n')], Action::NewRequest, "new request")
                         .help("give the answers a new ClientToken: the next submit is a new image")
                 })

@@ -7,6 +7,10 @@
 //! disk, elapsed time and an estimate, a timestamped log of status changes and retries, and
 //! the image check's findings when one was requested.
 //!
+//! Once the image is Available, the recipe's `[delivery]` runs (`delivery`): the engine
+//! (`crate::delivery`) as a background call, one row per action in the pane, `r` retrying the
+//! failed ones; leaving stops it and coming back finishes it, the journal skipping what is done.
+//!
 //! Nothing is deleted implicitly: `x` offers DeleteImage after a confirmation naming the
 //! ImageId. Leaving the step, or quitting, while the image builds only stops this wizard's
 //! polling — it says so, and how to resume (`ecsimg watch <ImageId>`).
@@ -15,6 +19,8 @@
 //! following the build and the screens (`view`) are in the submodules.
 
 mod build;
+mod delivery;
+mod delivery_view;
 mod farewell;
 mod keys;
 mod progress;
@@ -31,6 +37,8 @@ use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use self::delivery::Delivery;
+use self::delivery_view::finish_command;
 use self::keys::Action;
 use super::{Answers, Keys, Reaction, StepCtx, StepScreen, ViewCtx, ecsimg_command};
 use crate::api::ApiError;
@@ -143,6 +151,8 @@ struct Build {
     check_requested: bool,
     log: Vec<LogLine>,
     end: Option<End>,
+    /// What `[delivery]` does once the image is Available; `None` when it asks for nothing.
+    delivery: Option<Delivery>,
 }
 
 #[derive(Debug)]
@@ -190,6 +200,9 @@ impl StepScreen for SubmitStep {
                     Self::watch(build, Duration::ZERO, ctx);
                 } else if build.end == Some(End::Available) {
                     Self::follow_check(build, Duration::ZERO, ctx);
+                    if build.delivery.as_ref().is_some_and(Delivery::unfinished) {
+                        Self::deliver(build, ctx);
+                    }
                 }
             }
             Phase::Refused {
@@ -267,6 +280,25 @@ impl StepScreen for SubmitStep {
                     Self::watch(build, Duration::ZERO, ctx);
                 }
             }
+            Action::RetryDelivery => {
+                if let Phase::Building(build) = &mut self.phase {
+                    Self::deliver(build, ctx);
+                }
+            }
+            Action::NextFailure => {
+                if let Phase::Building(build) = &mut self.phase
+                    && let Some(delivery) = &mut build.delivery
+                {
+                    delivery.select_next_failure();
+                }
+            }
+            Action::Explain => {
+                if let Phase::Building(build) = &self.phase
+                    && let Some(report) = build.delivery.as_ref().and_then(|d| d.selected_report())
+                {
+                    ctx.show_report(report.clone());
+                }
+            }
         }
         Reaction::Handled
     }
@@ -289,6 +321,9 @@ impl StepScreen for SubmitStep {
             }
             Phase::Building(build) if build.deleting == Some(id) => {
                 Self::deleted(build, result, ctx)
+            }
+            Phase::Building(build) if build.delivery.as_ref().and_then(|d| d.run) == Some(id) => {
+                Self::delivered(build, result, ctx)
             }
             _ => {}
         }
@@ -313,7 +348,10 @@ impl StepScreen for SubmitStep {
         match &self.phase {
             Phase::Sending { .. } => true,
             Phase::Building(build) => {
-                build.watch.is_some() || build.check_poll.is_some() || build.deleting.is_some()
+                build.watch.is_some()
+                    || build.check_poll.is_some()
+                    || build.deleting.is_some()
+                    || build.delivering()
             }
             Phase::Ready | Phase::Refused { .. } => false,
         }
@@ -345,6 +383,22 @@ impl StepScreen for SubmitStep {
                     build.image_id
                 ),
             }),
+            Phase::Building(build) if build.delivering() => {
+                Some(match finish_command(build.sandbox) {
+                    Some(command) => format!(
+                        "Image {} is Available and its delivery is under way. Quitting stops the \
+                         delivery where it is; `{command}` finishes it later, and the journal \
+                         keeps every call, so nothing is done twice. Quit?",
+                        build.image_id
+                    ),
+                    None => format!(
+                        "Image {} is Available and the sandbox is delivering it; the sandbox \
+                         ends with the wizard, and the simulated delivery with it (`{history}` \
+                         keeps the record). Quit?",
+                        build.image_id
+                    ),
+                })
+            }
             Phase::Building(build) => Some(format!(
                 "The request for {} and how it ended are in the journal (`{history}`). Quit?",
                 build.image_id

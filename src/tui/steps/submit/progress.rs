@@ -115,6 +115,11 @@ impl SubmitStep {
             ));
         }
         lines.push((Line::raw(""), 0));
+        // Once the image is Available its delivery is what moves: first.
+        let mut delivery = build.delivery_lines(ctx, width);
+        if !build.building() {
+            lines.append(&mut delivery);
+        }
         lines.extend(self.end_lines(build, ctx));
         // Once the build is over, the check's findings matter more than the finished disks; a
         // build that failed or was deleted is never checked.
@@ -141,6 +146,7 @@ impl SubmitStep {
             );
             lines.push((Line::raw(""), 0));
         }
+        lines.append(&mut delivery);
         if checked && !check_first {
             lines.extend(check_lines(build, ctx));
             lines.push((Line::raw(""), 0));

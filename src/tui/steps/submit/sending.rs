@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::delivery::Delivery;
 use super::{Ask, Build, End, Params, Phase, SubmitStep, Tone};
 use crate::api::{ApiError, CreateImageAnswer};
 use crate::spec::to_params;
@@ -117,6 +118,7 @@ impl SubmitStep {
                             .iter()
                             .find(|(k, _)| k == "ImageName")
                             .map(|(_, v)| v.clone());
+                        let delivery = Delivery::plan(ctx.spec, &submission_id);
                         let mut build = Build {
                             region: ctx.spec.region.clone(),
                             sandbox: self.target.sandbox,
@@ -140,6 +142,7 @@ impl SubmitStep {
                             said_invisible: false,
                             log: Vec::new(),
                             end: None,
+                            delivery,
                         };
                         build.log(
                             ctx.now,

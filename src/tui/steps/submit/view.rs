@@ -7,9 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::{Ask, Phase, SubmitStep};
-use crate::spec::{Field, ImageSpec, Source};
+use crate::spec::{Field, ImageSpec, RetireAction, Source};
 use crate::tui::error_report::ErrorReport;
 use crate::tui::steps::{ViewCtx, ecsimg_command};
+use crate::tui::theme::Theme;
 use crate::tui::widgets::dialog::{Dialog, unindented};
 use crate::tui::widgets::tabs::wrap_line;
 
@@ -20,6 +21,48 @@ fn source_text(source: &Source) -> String {
         Source::Snapshot { snapshot_id } => format!("snapshot {snapshot_id}"),
         Source::Disks(disks) => format!("a mapping of {} disk(s)", disks.len()),
     }
+}
+
+/// What `[delivery]` does once the image is Available, for the confirmation: deleting older
+/// images cannot be undone, so it is said in the error colour.
+fn delivery_promise(spec: &ImageSpec, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(delivery) = spec.delivery.as_ref().filter(|d| !d.is_empty()) else {
+        return Vec::new();
+    };
+    let mut parts = Vec::new();
+    if !delivery.copy_to.is_empty() {
+        parts.push(format!("copies it to {}", delivery.copy_to.join(", ")));
+    }
+    if !delivery.share_with.is_empty() {
+        parts.push(format!("shares it with {}", delivery.share_with.join(", ")));
+    }
+    if delivery.tag_snapshots && !spec.tags.is_empty() {
+        parts.push("tags its snapshots".into());
+    }
+    let mut lines = vec![Line::raw("")];
+    if !parts.is_empty() {
+        lines.push(Line::raw(format!(
+            "Once Available, ecsimg {}.",
+            parts.join("; ")
+        )));
+    }
+    if let (Some(retire), Some(family)) = (delivery.retire, &spec.image.family) {
+        let text = format!(
+            "It then {}s the images of family {family} past the newest {}{}",
+            retire.action,
+            retire.keep,
+            match retire.action {
+                RetireAction::Delete => ": deleting cannot be undone.",
+                RetireAction::Deprecate => ".",
+            }
+        );
+        let style = match retire.action {
+            RetireAction::Delete => theme.error,
+            RetireAction::Deprecate => theme.text,
+        };
+        lines.push(Line::styled(text, style));
+    }
+    lines
 }
 
 impl SubmitStep {
@@ -232,6 +275,7 @@ impl SubmitStep {
                         spec.client_token.as_deref().unwrap_or("(new)")
                     )),
                 ];
+                lines.extend(delivery_promise(spec, theme));
                 let warnings = ctx.findings.iter().filter(|f| !f.is_error()).count();
                 if warnings > 0 {
                     lines.push(Line::styled(
@@ -252,6 +296,21 @@ impl SubmitStep {
                     ),
                 ],
                 theme.error,
+            ),
+            (Ask::Leave, Phase::Building(build)) if !build.building() => (
+                "Leave while it is delivered?",
+                vec![
+                    Line::raw(format!(
+                        "The delivery of {} stops when you leave: the actions done stay done.",
+                        build.image_id
+                    )),
+                    Line::raw(""),
+                    Line::raw(
+                        "Come back to the Submit step to finish it: the journal keeps every call, so \
+                         what is done is skipped and nothing is done twice.",
+                    ),
+                ],
+                theme.warning,
             ),
             (Ask::Leave, Phase::Building(build)) => (
                 "Leave while it builds?",

@@ -15,6 +15,7 @@ use crate::tui::step::Step;
 use crate::tui::steps::review::tests::{TOKEN, assert_shows, flat, instance_chosen};
 use crate::tui::testing::*;
 
+mod delivering;
 mod restart;
 mod watching;
 
@@ -30,7 +31,11 @@ fn at_submit_in(session: crate::tui::launch::Connection) -> App {
     app.spec.client_token = Some(TOKEN.into());
     app.spec.image.name = Some("db-golden".into());
     app.spec.features.detection_strategy = Some(DetectionStrategy::Standard);
-    for _ in 0..4 {
+    // Step by step to the last one, however many steps come between.
+    for _ in 0..Step::ALL.len() {
+        if app.step == Step::Submit {
+            break;
+        }
         ctrl(&mut app, 'n');
     }
     assert_eq!(app.step, Step::Submit);
