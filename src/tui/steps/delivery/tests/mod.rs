@@ -1,0 +1,1 @@
+//! Step 5 driven through the wizard.
