@@ -30,10 +30,7 @@ fn at_submit_in(session: crate::tui::launch::Connection) -> App {
     app.spec.client_token = Some(TOKEN.into());
     app.spec.image.name = Some("db-golden".into());
     app.spec.features.detection_strategy = Some(DetectionStrategy::Standard);
-    for _ in 0..4 {
-        ctrl(&mut app, 'n');
-    }
-    assert_eq!(app.step, Step::Submit);
+    go_to(&mut app, Step::Submit);
     app
 }
 

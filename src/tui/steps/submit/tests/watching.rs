@@ -586,7 +586,7 @@ fn a_new_request_knows_the_name_the_last_one_took() {
         .nth(1)
         .unwrap_or_default()
         .to_owned();
-    assert!(bar.contains("6 Submit ✓"), "{bar}");
+    assert!(bar.contains("7 Submit ✓"), "{bar}");
     ctrl(&mut app, 'n');
     key(&mut app, KeyCode::Char('n'));
     let duplicate = app
