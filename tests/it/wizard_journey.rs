@@ -190,9 +190,10 @@ async fn from_source_to_an_available_image_that_matches_the_spec() {
         Some(DetectionStrategy::Standard)
     );
 
-    // 5 · Review: a ClientToken for these answers, the source's facts, a passing DryRun.
-    h.ctrl('n').await;
-    assert_eq!(h.app.step, Step::Review);
+    // 5 · Delivery: nothing; the image stays where it is built.
+    // 6 · Review: a ClientToken for these answers, the source's facts, a passing DryRun.
+    h.go_to(Step::Review).await;
+    assert_eq!(h.app.spec.delivery, None);
     let token = h
         .app
         .spec

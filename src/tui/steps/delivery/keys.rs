@@ -109,9 +109,13 @@ impl DeliveryStep {
             .with(tabs, |a| a)
             .with(arrows(true), |a| a)
             .when(self.retire.value().is_some(), |k| {
-                k.bind([Key::ctrl('r'), Key::plain(F(5))], Action::Reload, "list again")
-                    .help("list the family's images again")
-                    .quiet()
+                k.bind(
+                    [Key::ctrl('r'), Key::plain(F(5))],
+                    Action::Reload,
+                    "list again",
+                )
+                .help("list the family's images again")
+                .quiet()
             })
         };
         map.note(

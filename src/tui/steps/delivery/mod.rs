@@ -123,9 +123,8 @@ fn refusal(id: &str, listed: &[String]) -> Option<String> {
     if listed.iter().any(|a| a == id) {
         return Some(format!("{id} is listed already."));
     }
-    (listed.len() >= MAX_SHARED_ACCOUNTS).then(|| {
-        format!("An image can be shared with at most {MAX_SHARED_ACCOUNTS} accounts.")
-    })
+    (listed.len() >= MAX_SHARED_ACCOUNTS)
+        .then(|| format!("An image can be shared with at most {MAX_SHARED_ACCOUNTS} accounts."))
 }
 
 impl DeliveryStep {
@@ -227,9 +226,13 @@ impl DeliveryStep {
             }
         };
         sync(&mut self.copy_name, delivery.copy_name.as_deref());
-        sync(&mut self.copy_description, delivery.copy_description.as_deref());
+        sync(
+            &mut self.copy_description,
+            delivery.copy_description.as_deref(),
+        );
         self.tag_snapshots.select(Some(&delivery.tag_snapshots));
-        self.retire.select(delivery.retire.map(|r| r.action).as_ref());
+        self.retire
+            .select(delivery.retire.map(|r| r.action).as_ref());
         if let Some(retire) = delivery.retire
             && self.keep_value() != Some(retire.keep)
         {
@@ -308,11 +311,13 @@ impl DeliveryStep {
         let Some(region) = self.regions.region_at(i) else {
             return;
         };
-        edit_delivery(ctx.spec, |d| match d.copy_to.iter().position(|r| *r == region) {
-            Some(at) => {
-                d.copy_to.remove(at);
+        edit_delivery(ctx.spec, |d| {
+            match d.copy_to.iter().position(|r| *r == region) {
+                Some(at) => {
+                    d.copy_to.remove(at);
+                }
+                None => d.copy_to.push(region),
             }
-            None => d.copy_to.push(region),
         });
         self.regions.show_choices(ctx.spec);
     }
@@ -333,6 +338,11 @@ impl DeliveryStep {
     /// Keeps the retirement lists in step with the answers (family, regions, action).
     fn sync_retirements(&mut self, ctx: &mut StepCtx) {
         self.retirements.sync(ctx);
+    }
+
+    /// Regions the copy list holds (loaded or not).
+    pub fn regions_listed(&self) -> usize {
+        self.regions.picker.rows().len()
     }
 
     /// The wizard's own findings about delivery, on top of the validators': a delete whose
@@ -359,8 +369,9 @@ impl StepScreen for DeliveryStep {
     }
 
     fn enter(&mut self, ctx: &mut StepCtx) {
+        // The regions are listed when their list is first opened: passing through the step
+        // asks nothing of the API.
         self.load(ctx.spec);
-        self.regions.load_missing(ctx);
         self.sync_retirements(ctx);
     }
 

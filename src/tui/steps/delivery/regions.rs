@@ -182,7 +182,10 @@ impl RegionList {
 
     /// The region ID of row `i` of [`Picker::rows`].
     pub(super) fn region_at(&self, i: usize) -> Option<String> {
-        self.picker.rows().get(i).map(|r| r.region.region_id.clone())
+        self.picker
+            .rows()
+            .get(i)
+            .map(|r| r.region.region_id.clone())
     }
 
     /// A region's name as DescribeRegions gives it, when listed.

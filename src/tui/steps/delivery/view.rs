@@ -177,10 +177,7 @@ impl DeliveryStep {
             self.render_row(*focus, &row(i), ctx, frame, rect);
             y += heights[i];
         }
-        let focused = order
-            .iter()
-            .position(|f| *f == self.focus)
-            .map(|i| row(i));
+        let focused = order.iter().position(|f| *f == self.focus).map(|i| row(i));
         if let Some(focused) = focused {
             match self.focus {
                 Focus::TagSnapshots => {
@@ -194,7 +191,14 @@ impl DeliveryStep {
         y - area.y
     }
 
-    fn render_row(&self, focus: Focus, row: &FormRow, ctx: &ViewCtx, frame: &mut Frame, rect: Rect) {
+    fn render_row(
+        &self,
+        focus: Focus,
+        row: &FormRow,
+        ctx: &ViewCtx,
+        frame: &mut Frame,
+        rect: Rect,
+    ) {
         let theme = ctx.theme;
         let accounts = self.accounts(ctx.spec);
         let value_style = if row.focused {
@@ -204,7 +208,14 @@ impl DeliveryStep {
         };
         let plain = |frame: &mut Frame, label: &str, text: &str, style: Style| {
             let value = row.render_frame(frame.buffer_mut(), rect, label);
-            put(frame.buffer_mut(), value.x, value.y, text, value.width, style);
+            put(
+                frame.buffer_mut(),
+                value.x,
+                value.y,
+                text,
+                value.width,
+                style,
+            );
         };
         match focus {
             Focus::Regions => {
@@ -234,8 +245,7 @@ impl DeliveryStep {
             Focus::AddAccount => {
                 let label = if accounts.is_empty() { LABELS[3] } else { "" };
                 let value = row.render_frame(frame.buffer_mut(), rect, label);
-                self.account
-                    .render_input(frame, value, row.focused, theme);
+                self.account.render_input(frame, value, row.focused, theme);
             }
             Focus::TagSnapshots => self.tag_snapshots.render(frame, rect, row),
             Focus::Retire => self.retire.render(frame, rect, row),
@@ -297,10 +307,9 @@ impl DeliveryStep {
                         taken += 1;
                         (theme.text, format!("  {} {}", retire.action, about(id)))
                     }
-                    Retirement::LeaveAlone(id, why) => (
-                        theme.muted,
-                        format!("  left alone: {}: {why}", about(id)),
-                    ),
+                    Retirement::LeaveAlone(id, why) => {
+                        (theme.muted, format!("  left alone: {}: {why}", about(id)))
+                    }
                 });
             }
         }
