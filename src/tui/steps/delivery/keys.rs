@@ -102,21 +102,24 @@ impl DeliveryStep {
                 Focus::TagSnapshots => self.tag_snapshots.keymap(Action::Field),
                 Focus::Retire => self.retire.keymap(Action::Field),
             };
-            row.when(self.retirements.awaiting(spec), |k| {
-                k.bind([Key::char('y')], Action::Confirm, "confirm deletion")
-                    .help("confirm the images listed: these are the ones retiring deletes")
-            })
-            .with(tabs, |a| a)
-            .with(arrows(true), |a| a)
-            .when(self.retire.value().is_some(), |k| {
-                k.bind(
-                    [Key::ctrl('r'), Key::plain(F(5))],
-                    Action::Reload,
-                    "list again",
-                )
-                .help("list the family's images again")
-                .quiet()
-            })
+            // The confirmation first: it is the key the footer must not lose.
+            Keymap::new()
+                .when(self.retirements.awaiting(spec), |k| {
+                    k.bind([Key::char('y')], Action::Confirm, "confirm deletion")
+                        .help("confirm the images listed: these are the ones retiring deletes")
+                })
+                .with(row, |a| a)
+                .with(tabs, |a| a)
+                .with(arrows(true), |a| a)
+                .when(self.retire.value().is_some(), |k| {
+                    k.bind(
+                        [Key::ctrl('r'), Key::plain(F(5))],
+                        Action::Reload,
+                        "list again",
+                    )
+                    .help("list the family's images again")
+                    .quiet()
+                })
         };
         map.note(
             "What happens once the image is Available. Everything is optional: with nothing \

@@ -74,7 +74,8 @@ impl Default for DeliveryStep {
                 .with_placeholder("not set: the image's name ({region} for the copy's region)"),
             copy_description: TextField::new("Copy description")
                 .with_placeholder("not set: the image's description"),
-            account: TextField::new("Add account").with_placeholder("type a 16-digit account ID"),
+            account: TextField::new("Add account")
+                .with_placeholder("none: Enter to add an account ID (16 digits)"),
             tag_snapshots: Choice::new(
                 "Tag snapshots",
                 vec![
@@ -184,20 +185,26 @@ impl DeliveryStep {
             .flatten()
     }
 
+    /// Changes the delivery table through `f`, with the copy texts as typed: they ask for
+    /// nothing alone, so a table with only them is dropped, and they come back with the
+    /// first copy.
+    fn store(&self, spec: &mut ImageSpec, f: impl FnOnce(&mut DeliverySpec)) {
+        let name = self.copy_name.optional();
+        let description = self.copy_description.optional();
+        edit_delivery(spec, |d| {
+            f(d);
+            d.copy_name = name;
+            d.copy_description = description;
+        });
+    }
+
     /// Writes the focused row's value into the spec.
     fn write(&self, focus: Focus, spec: &mut ImageSpec) {
         match focus {
-            Focus::CopyName => {
-                let text = self.copy_name.optional();
-                edit_delivery(spec, |d| d.copy_name = text);
-            }
-            Focus::CopyDescription => {
-                let text = self.copy_description.optional();
-                edit_delivery(spec, |d| d.copy_description = text);
-            }
+            Focus::CopyName | Focus::CopyDescription => self.store(spec, |_| {}),
             Focus::TagSnapshots => {
                 let on = self.tag_snapshots.value().copied().unwrap_or(false);
-                edit_delivery(spec, |d| d.tag_snapshots = on);
+                self.store(spec, |d| d.tag_snapshots = on);
             }
             Focus::Retire | Focus::Keep => {
                 let plan = self.retire.value().map(|&action| RetirePlan {
@@ -210,7 +217,7 @@ impl DeliveryStep {
                     }),
                     action,
                 });
-                edit_delivery(spec, |d| d.retire = plan);
+                self.store(spec, |d| d.retire = plan);
             }
             Focus::Regions | Focus::Account(_) | Focus::AddAccount => {}
         }
@@ -225,11 +232,14 @@ impl DeliveryStep {
                 field.set_value(value);
             }
         };
-        sync(&mut self.copy_name, delivery.copy_name.as_deref());
-        sync(
-            &mut self.copy_description,
-            delivery.copy_description.as_deref(),
-        );
+        // Without a table the copy texts typed wait for a copy (see `store`).
+        if spec.delivery.is_some() {
+            sync(&mut self.copy_name, delivery.copy_name.as_deref());
+            sync(
+                &mut self.copy_description,
+                delivery.copy_description.as_deref(),
+            );
+        }
         self.tag_snapshots.select(Some(&delivery.tag_snapshots));
         self.retire
             .select(delivery.retire.map(|r| r.action).as_ref());
@@ -288,13 +298,13 @@ impl DeliveryStep {
             ctx.notify(format!("Not added: {reason}"));
             return;
         }
-        edit_delivery(ctx.spec, |d| d.share_with.push(typed));
+        self.store(ctx.spec, |d| d.share_with.push(typed));
         self.account.set_value("");
         self.account.start_editing();
     }
 
     fn remove_account(&mut self, i: usize, ctx: &mut StepCtx) {
-        edit_delivery(ctx.spec, |d| {
+        self.store(ctx.spec, |d| {
             if i < d.share_with.len() {
                 d.share_with.remove(i);
             }
@@ -311,7 +321,7 @@ impl DeliveryStep {
         let Some(region) = self.regions.region_at(i) else {
             return;
         };
-        edit_delivery(ctx.spec, |d| {
+        self.store(ctx.spec, |d| {
             match d.copy_to.iter().position(|r| *r == region) {
                 Some(at) => {
                     d.copy_to.remove(at);

@@ -111,7 +111,8 @@ impl DeliveryStep {
             }
             Focus::TagSnapshots => {
                 notes.extend(notes_for(ctx.findings, Field::DeliveryTagSnapshots));
-                if spec.tags.is_empty() {
+                let on = spec.delivery.as_ref().is_some_and(|d| d.tag_snapshots);
+                if spec.tags.is_empty() && (on || self.focus == focus) {
                     notes.push(Note::info(format!(
                         "The image has no tags (step {}): there is nothing to put on its \
                          snapshots.",
@@ -123,7 +124,7 @@ impl DeliveryStep {
                 notes.extend(notes_for(ctx.findings, Field::DeliveryRetire));
                 notes.extend(notes_for(ctx.findings, Field::DeliveryRetireAction));
                 let no_family = spec.image.family.as_deref().is_none_or(str::is_empty);
-                if no_family && self.retire.value().is_none() {
+                if no_family && self.retire.value().is_none() && self.focus == focus {
                     notes.push(Note::info(format!(
                         "Needs an image family, and step {} sets none.",
                         Step::Details.number()
@@ -177,7 +178,7 @@ impl DeliveryStep {
             self.render_row(*focus, &row(i), ctx, frame, rect);
             y += heights[i];
         }
-        let focused = order.iter().position(|f| *f == self.focus).map(|i| row(i));
+        let focused = order.iter().position(|f| *f == self.focus).map(row);
         if let Some(focused) = focused {
             match self.focus {
                 Focus::TagSnapshots => {
@@ -272,24 +273,25 @@ impl DeliveryStep {
             ),
         )];
         let mut taken = 0;
+        let mut regions = Vec::new();
         for region in self.retirements.view(spec) {
             let role = if region.region == spec.region {
                 "built here"
             } else {
                 "copy"
             };
-            lines.push((theme.label, format!("{} ({role})", region.region)));
+            regions.push((theme.label, format!("{} ({role})", region.region)));
             match region.listing {
-                Listing::Loading(_) => lines.push((
+                Listing::Loading(_) => regions.push((
                     theme.muted,
                     format!("  {} listing the family's images…", ctx.spinner()),
                 )),
-                Listing::Failed(reason) => lines.push((
+                Listing::Failed(reason) => regions.push((
                     theme.error,
                     format!("  ✗ could not list them: {reason} (^R lists again)"),
                 )),
                 Listing::Listed(_) if region.rows.is_empty() => {
-                    lines.push((theme.muted, "  nothing to retire".into()));
+                    regions.push((theme.muted, "  nothing to retire".into()));
                 }
                 Listing::Listed(_) => {}
             }
@@ -302,7 +304,7 @@ impl DeliveryStep {
                     ),
                     None => id.to_string(),
                 };
-                lines.push(match retirement {
+                regions.push(match retirement {
                     Retirement::Retire(id) => {
                         taken += 1;
                         (theme.text, format!("  {} {}", retire.action, about(id)))
@@ -314,17 +316,21 @@ impl DeliveryStep {
             }
         }
         if retire.action == RetireAction::Delete {
-            let images = if taken == 1 { "image" } else { "images" };
+            let count = match taken {
+                0 => "no image".to_string(),
+                1 => "1 image".to_string(),
+                n => format!("{n} images"),
+            };
             lines.push(if self.retirements.confirmed(spec) {
                 (
                     theme.ok,
-                    format!("✓ Confirmed: these {taken} {images} are deleted once the new image is Available."),
+                    format!("✓ Deleting {count} listed below is confirmed."),
                 )
             } else if self.retirements.awaiting(spec) {
                 (
                     theme.warning,
                     format!(
-                        "y confirms: these {taken} {images} are deleted once the new image is \
+                        "y confirms deleting {count} listed below, once the new image is \
                          Available. Deleting cannot be undone."
                     ),
                 )
@@ -335,6 +341,7 @@ impl DeliveryStep {
                 )
             });
         }
+        lines.extend(regions);
         lines.push((
             theme.muted,
             "As listed now: delivery looks again when it runs.".into(),
