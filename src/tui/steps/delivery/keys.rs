@@ -37,10 +37,16 @@ impl DeliveryStep {
     pub(super) fn keymap(&self, spec: &ImageSpec) -> Keymap<Action> {
         use KeyCode::*;
         if self.picking {
-            return Keymap::new()
-                .with(self.regions.picker.keymap("add/remove"), Action::Picker)
+            let done = Keymap::new()
                 .bind([Key::plain(Esc)], Action::ClosePicker, "done")
-                .help("close the list, keeping the regions chosen")
+                .help("close the list, keeping the regions chosen");
+            // Esc clears a filter first (the picker's own binding); without one it closes,
+            // and the footer shows it early.
+            let filtered = !self.regions.picker.query().is_empty();
+            return Keymap::new()
+                .when(!filtered, |k| k.with(done.clone(), |a| a))
+                .with(self.regions.picker.keymap("add/remove"), Action::Picker)
+                .with(done, |a| a)
                 .note(
                     "Enter adds the selected region to the copies, or takes it out. Copies are \
                      made one at a time, in the order chosen (the numbers). The region the \

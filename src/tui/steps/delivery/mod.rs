@@ -74,8 +74,7 @@ impl Default for DeliveryStep {
                 .with_placeholder("not set: the image's name ({region} for the copy's region)"),
             copy_description: TextField::new("Copy description")
                 .with_placeholder("not set: the image's description"),
-            account: TextField::new("Add account")
-                .with_placeholder("none: Enter to add an account ID (16 digits)"),
+            account: TextField::new("Add account"),
             tag_snapshots: Choice::new(
                 "Tag snapshots",
                 vec![
@@ -485,15 +484,22 @@ impl StepScreen for DeliveryStep {
     }
 
     fn input_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let typed = self.account.value().trim();
+        if !typed.is_empty() {
+            problems.push(format!(
+                "Share with: {typed:?} is typed but not added; Enter adds a good ID, ^U clears \
+                 the field."
+            ));
+        }
         if self.retire.value().is_some() && self.keep_value().is_none() {
-            vec![format!(
+            problems.push(format!(
                 "Keep newest: {:?} is not a number; type how many images of the family stay, \
                  the new one included.",
                 self.keep.value()
-            )]
-        } else {
-            Vec::new()
+            ));
         }
+        problems
     }
 
     fn view(&self, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {

@@ -244,9 +244,17 @@ impl DeliveryStep {
                 plain(frame, label, id, value_style);
             }
             Focus::AddAccount => {
-                let label = if accounts.is_empty() { LABELS[3] } else { "" };
-                let value = row.render_frame(frame.buffer_mut(), rect, label);
-                self.account.render_input(frame, value, row.focused, theme);
+                let (label, idle) = if accounts.is_empty() {
+                    (LABELS[3], "none: Enter to add an account ID (16 digits)")
+                } else {
+                    ("", "+ Enter to add another account")
+                };
+                if self.account.is_editing() || !self.account.value().is_empty() {
+                    let value = row.render_frame(frame.buffer_mut(), rect, label);
+                    self.account.render_input(frame, value, row.focused, theme);
+                } else {
+                    plain(frame, label, idle, theme.muted);
+                }
             }
             Focus::TagSnapshots => self.tag_snapshots.render(frame, rect, row),
             Focus::Retire => self.retire.render(frame, rect, row),
@@ -316,29 +324,34 @@ impl DeliveryStep {
             }
         }
         if retire.action == RetireAction::Delete {
-            let count = match taken {
-                0 => "no image".to_string(),
-                1 => "1 image".to_string(),
-                n => format!("{n} images"),
+            let what = match taken {
+                0 => None,
+                1 => Some("the image listed below".to_string()),
+                n => Some(format!("the {n} images listed below")),
             };
-            lines.push(if self.retirements.confirmed(spec) {
-                (
+            lines.push(match (self.retirements.confirmed(spec), what) {
+                (true, Some(what)) => (theme.ok, format!("✓ Deleting {what} is confirmed.")),
+                (true, None) => (
                     theme.ok,
-                    format!("✓ Deleting {count} listed below is confirmed."),
-                )
-            } else if self.retirements.awaiting(spec) {
-                (
-                    theme.warning,
-                    format!(
-                        "y confirms deleting {count} listed below, once the new image is \
-                         Available. Deleting cannot be undone."
-                    ),
-                )
-            } else {
-                (
+                    "✓ Deleting is confirmed (nothing would be deleted today).".into(),
+                ),
+                (false, _) if !self.retirements.awaiting(spec) => (
                     theme.muted,
                     "The deletion is confirmed (y) once every region is listed.".into(),
-                )
+                ),
+                (false, Some(what)) => (
+                    theme.warning,
+                    format!(
+                        "y confirms deleting {what} once the new image is Available. \
+                         Deleting cannot be undone."
+                    ),
+                ),
+                (false, None) => (
+                    theme.warning,
+                    "Nothing would be deleted today; y confirms deleting what lies past the \
+                     newest kept when delivery runs. Deleting cannot be undone."
+                        .into(),
+                ),
             });
         }
         lines.extend(regions);

@@ -197,6 +197,9 @@ fn accounts_are_judged_as_typed_by_the_recipe_rule_and_removed() {
     );
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.spec.delivery, None, "refused, not added");
+    // Left half typed, it is a problem of the step: nobody should think it was added.
+    assert_eq!(app.steps.delivery.input_problems().len(), 1);
+    assert_eq!(app.step_verdict(Step::Delivery), Some(false));
     assert!(app.notice.clone().unwrap_or_default().contains(&rule));
     // `q` and `d` are text while typing: nothing quits or is removed.
     type_text(&mut app, "q");
@@ -352,7 +355,7 @@ fn a_delete_blocks_until_its_list_is_confirmed_and_again_when_it_changes() {
     assert_eq!(app.step_verdict(Step::Delivery), Some(true));
     let text = screen_text(&app, 200, 60);
     assert!(
-        text.contains("✓ Deleting 1 image listed below is confirmed."),
+        text.contains("✓ Deleting the image listed below is confirmed."),
         "{text}"
     );
     // Keep 2 instead of 3: the list changes, the confirmation lapses.
