@@ -133,7 +133,7 @@ impl DeliveryStep {
         )
         .note(
             "Copies are made one at a time, in the order chosen; each joins the family in its \
-             region and is shared and tagged like the image. {region} in a copy's name or \
+             region and is shared (its snapshots tagged) like the image. {region} in a copy's name or \
              description becomes its region.",
         )
         .note(

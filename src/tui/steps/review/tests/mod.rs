@@ -510,7 +510,7 @@ fn at_80x24_the_dry_run_stays_in_view_and_ids_stay_whole() {
 fn a_long_notice_takes_more_rows_instead_of_cutting_an_id() {
     let (mut app, _) = at_review();
     app.notice = Some(
-        "m-bp1fyq7bo2ye0xkc9b1n keeps building in ECS; step 6 or `ecsimg watch \
+        "m-bp1fyq7bo2ye0xkc9b1n keeps building in ECS; step 7 or `ecsimg watch \
          m-bp1fyq7bo2ye0xkc9b1n --region cn-hangzhou` resumes watching."
             .into(),
     );

@@ -519,7 +519,7 @@ fn the_sandbox_quit_dialog_says_the_build_ends_with_the_wizard() {
     );
     // Not both "goes on" and "come back": the sandbox ends with the wizard.
     assert!(!text.contains("goes on"), "{text}");
-    assert!(!text.contains("come back to step 6"), "{text}");
+    assert!(!text.contains("come back to step 7"), "{text}");
     assert!(!text.contains("ecsimg watch"), "{text}");
 }
 
