@@ -122,6 +122,18 @@ impl RegionList {
     pub(super) fn open(&mut self, ctx: &mut StepCtx) {
         self.load_missing(ctx);
         self.picker.set_query("");
+        self.skip_own();
+    }
+
+    /// Moves the selection off the build's own region, which cannot be chosen.
+    fn skip_own(&mut self) {
+        if !self.picker.selected().is_some_and(|r| r.own) {
+            return;
+        }
+        let other = self.picker.rows().iter().find(|r| !r.own);
+        if let Some(id) = other.map(|r| r.region.region_id.clone()) {
+            self.picker.select_key(&id);
+        }
     }
 
     /// Takes the answer to the list's call; any other answer comes back.
@@ -147,6 +159,7 @@ impl RegionList {
                     .collect();
                 self.picker.push_page(rows, true);
                 self.show_choices(ctx.spec);
+                self.skip_own();
             }
             Ok(_) => self.picker.fail("an unexpected answer"),
             Err(error) => {

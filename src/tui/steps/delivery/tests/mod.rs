@@ -154,6 +154,13 @@ fn passing_through_asks_nothing_and_leaves_no_delivery() {
 fn regions_are_copied_to_in_the_order_chosen_and_the_build_region_is_refused() {
     let mut app = delivery_step();
     open_regions(&mut app);
+    // The list opens on a region that can be chosen: Enter copies there.
+    let picker = &app.steps.delivery.regions;
+    let selected = picker
+        .picker
+        .selected_index()
+        .and_then(|i| picker.region_at(i));
+    assert_eq!(selected.as_deref(), Some("cn-shanghai"));
     toggle(&mut app, "beijing");
     toggle(&mut app, "shanghai");
     assert_eq!(delivery(&app).copy_to, ["cn-beijing", "cn-shanghai"]);
