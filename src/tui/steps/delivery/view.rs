@@ -19,8 +19,6 @@ use crate::tui::widgets::text_field::{FormRow, Note, NoteKind, notes_for};
 
 /// From this width the retirement list goes beside the form.
 const SIDE_BY_SIDE: u16 = 150;
-/// Rows the list keeps under the form on narrow terminals, when retiring is on.
-const LIST_ROOM: u16 = 6;
 
 const LABELS: [&str; 8] = [
     "Copy to",
@@ -51,12 +49,14 @@ impl DeliveryStep {
                 ..area
             };
             self.view_form(ctx, frame, form);
-            render_lines(frame, list, &lines, ctx);
+            render_lines(frame, list, &wrapped(&lines, list.width), ctx);
         } else {
-            let keep = if lines.is_empty() {
-                0
-            } else {
-                LIST_ROOM.min(area.height / 3)
+            // The list takes what it needs up to half the height (and a blank row above it);
+            // the form scrolls in the rest.
+            let lines = wrapped(&lines, area.width);
+            let keep = match u16::try_from(lines.len()).unwrap_or(u16::MAX) {
+                0 => 0,
+                n => n.min(area.height / 2) + 1,
             };
             let form = Rect {
                 height: area.height.saturating_sub(keep),
@@ -411,10 +411,10 @@ impl DeliveryStep {
     }
 }
 
-/// Draws wrapped lines from the top of `area`; what does not fit ends in a count.
-fn render_lines(frame: &mut Frame, area: Rect, lines: &[(Style, String)], ctx: &ViewCtx) {
-    let width = usize::from(area.width.max(1));
-    let wrapped: Vec<(Style, String)> = lines
+/// `lines` wrapped to `width`, each keeping its indent.
+fn wrapped(lines: &[(Style, String)], width: u16) -> Vec<(Style, String)> {
+    let width = usize::from(width.max(1));
+    lines
         .iter()
         .flat_map(|(style, text)| {
             let indent = text.len() - text.trim_start().len();
@@ -422,7 +422,11 @@ fn render_lines(frame: &mut Frame, area: Rect, lines: &[(Style, String)], ctx: &
                 .into_iter()
                 .map(move |l| (*style, format!("{}{l}", " ".repeat(indent))))
         })
-        .collect();
+        .collect()
+}
+
+/// Draws wrapped lines from the top of `area`; what does not fit ends in a count.
+fn render_lines(frame: &mut Frame, area: Rect, wrapped: &[(Style, String)], ctx: &ViewCtx) {
     let room = usize::from(area.height);
     let (shown, more) = if wrapped.len() > room {
         let shown = room.saturating_sub(1);
