@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 
 use super::{DeliveryStep, Focus};
 use crate::spec::ImageSpec;
-use crate::tui::widgets::keymap::{Key, Keymap, up_down};
+use crate::tui::widgets::keymap::{Key, Keymap, tab_fields, up_down};
 use crate::tui::widgets::picker::PickerAction;
 use crate::tui::widgets::text_field::TextField;
 
@@ -53,15 +53,7 @@ impl DeliveryStep {
                      image is built in cannot be chosen.",
                 );
         }
-        let tabs = Keymap::new()
-            .bind_each(
-                [
-                    (Key::plain(Tab), Action::Next),
-                    (Key::plain(BackTab), Action::Previous),
-                ],
-                "field",
-            )
-            .help("next / previous field");
+        let tabs = tab_fields(Action::Next, Action::Previous);
         let arrows = |letters| {
             up_down(
                 Action::Up,

@@ -432,7 +432,7 @@ fn render_lines(frame: &mut Frame, area: Rect, wrapped: &[(Style, String)], ctx:
         let shown = room.saturating_sub(1);
         (&wrapped[..shown], Some(wrapped.len() - shown))
     } else {
-        (&wrapped[..], None)
+        (wrapped, None)
     };
     let buf = frame.buffer_mut();
     for ((style, text), y) in shown.iter().zip(area.top()..area.bottom()) {
