@@ -115,6 +115,11 @@ fn edit_delivery(spec: &mut ImageSpec, f: impl FnOnce(&mut DeliverySpec)) {
     spec.delivery = (!delivery.is_empty()).then_some(delivery);
 }
 
+/// The accounts the image is shared with.
+fn accounts(spec: &ImageSpec) -> &[String] {
+    spec.delivery.as_ref().map_or(&[], |d| &d.share_with)
+}
+
 /// Why `id` cannot be added to `listed`, in a sentence; `None` when it can.
 fn refusal(id: &str, listed: &[String]) -> Option<String> {
     if let Err(message) = account_id(id) {
@@ -128,18 +133,10 @@ fn refusal(id: &str, listed: &[String]) -> Option<String> {
 }
 
 impl DeliveryStep {
-    fn delivery<'a>(&self, spec: &'a ImageSpec) -> Option<&'a DeliverySpec> {
-        spec.delivery.as_ref()
-    }
-
-    fn accounts<'a>(&self, spec: &'a ImageSpec) -> &'a [String] {
-        self.delivery(spec).map_or(&[], |d| &d.share_with)
-    }
-
     /// The rows Tab walks, in order (the keep row only while retiring is on).
     fn order(&self, spec: &ImageSpec) -> Vec<Focus> {
         let mut order = vec![Focus::Regions, Focus::CopyName, Focus::CopyDescription];
-        order.extend((0..self.accounts(spec).len()).map(Focus::Account));
+        order.extend((0..accounts(spec).len()).map(Focus::Account));
         order.extend([Focus::AddAccount, Focus::TagSnapshots, Focus::Retire]);
         if self.retire.value().is_some() {
             order.push(Focus::Keep);
@@ -180,7 +177,7 @@ impl DeliveryStep {
     fn account_refusal(&self, spec: &ImageSpec) -> Option<String> {
         let typed = self.account.value().trim();
         (!typed.is_empty())
-            .then(|| refusal(typed, self.accounts(spec)))
+            .then(|| refusal(typed, accounts(spec)))
             .flatten()
     }
 
@@ -308,7 +305,7 @@ impl DeliveryStep {
                 d.share_with.remove(i);
             }
         });
-        let left = self.accounts(ctx.spec).len();
+        let left = accounts(ctx.spec).len();
         self.focus = match left {
             0 => Focus::AddAccount,
             _ => Focus::Account(i.min(left - 1)),
@@ -344,11 +341,6 @@ impl DeliveryStep {
         }
     }
 
-    /// Keeps the retirement lists in step with the answers (family, regions, action).
-    fn sync_retirements(&mut self, ctx: &mut StepCtx) {
-        self.retirements.sync(ctx);
-    }
-
     /// Regions the copy list holds (loaded or not).
     pub fn regions_listed(&self) -> usize {
         self.regions.picker.rows().len()
@@ -381,7 +373,7 @@ impl StepScreen for DeliveryStep {
         // The regions are listed when their list is first opened: passing through the step
         // asks nothing of the API.
         self.load(ctx.spec);
-        self.sync_retirements(ctx);
+        self.retirements.sync(ctx);
     }
 
     fn leave(&mut self, ctx: &mut StepCtx) {
@@ -396,6 +388,7 @@ impl StepScreen for DeliveryStep {
         };
         if self.picking {
             self.picker_key(action, key, ctx);
+            self.retirements.sync(ctx);
             return Reaction::Handled;
         }
         let focus = self.focus;
@@ -430,7 +423,7 @@ impl StepScreen for DeliveryStep {
             Action::Reload => self.retirements.reload(ctx),
             Action::Picker(_) | Action::ClosePicker => {}
         }
-        self.sync_retirements(ctx);
+        self.retirements.sync(ctx);
         Reaction::Handled
     }
 
@@ -454,7 +447,7 @@ impl StepScreen for DeliveryStep {
             Some(field) => {
                 if field.paste(text) {
                     self.write(focus, ctx.spec);
-                    self.sync_retirements(ctx);
+                    self.retirements.sync(ctx);
                 }
                 Reaction::Handled
             }

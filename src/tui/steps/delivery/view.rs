@@ -201,7 +201,7 @@ impl DeliveryStep {
         rect: Rect,
     ) {
         let theme = ctx.theme;
-        let accounts = self.accounts(ctx.spec);
+        let accounts = super::accounts(ctx.spec);
         let value_style = if row.focused {
             theme.input_focused
         } else {

@@ -462,3 +462,22 @@ fn screen_retirement_awaiting_confirmation() {
     insta::assert_snapshot!("retire_delete_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("retire_delete_200x60", render(&app, 200, 60));
 }
+
+#[test]
+fn a_region_chosen_while_retiring_is_listed_too() {
+    let mut app = delivery_step();
+    retiring(&mut app, RetireAction::Deprecate);
+    focus_on(&mut app, Focus::Regions);
+    open_regions(&mut app);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "beijing");
+    let effects = key(&mut app, KeyCode::Enter);
+    let listed: Vec<String> = calls(&effects)
+        .into_iter()
+        .filter_map(|(_, c)| match c {
+            Call::ImagesIn { region, .. } => Some(region),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(listed, ["cn-beijing"]);
+}
