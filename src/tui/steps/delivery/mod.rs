@@ -70,8 +70,9 @@ impl Default for DeliveryStep {
             focus: Focus::Regions,
             regions: RegionList::default(),
             picking: false,
-            copy_name: TextField::new("Copy name")
-                .with_placeholder("not set: the image's name ({region} for the copy's region)"),
+            copy_name: TextField::new("Copy name").with_placeholder(
+                "not set: the image's name; {region} in it becomes the copy's region",
+            ),
             copy_description: TextField::new("Copy description")
                 .with_placeholder("not set: the image's description"),
             account: TextField::new("Add account"),
