@@ -359,7 +359,8 @@ impl StepScreen for DeliveryStep {
         self.picking = false;
         self.focus = match field {
             Field::Delivery | Field::DeliveryCopyTo(_) => Focus::Regions,
-            Field::DeliveryShareWith(_) => Focus::AddAccount,
+            // A finding names an account that is listed.
+            Field::DeliveryShareWith(i) => Focus::Account(i),
             Field::DeliveryTagSnapshots => Focus::TagSnapshots,
             Field::DeliveryRetire | Field::DeliveryRetireAction => Focus::Retire,
             Field::DeliveryRetireKeep if self.retire.value().is_some() => Focus::Keep,

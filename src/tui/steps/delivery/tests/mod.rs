@@ -250,6 +250,11 @@ fn validator_findings_mark_this_step() {
     let text = screen_text(&app, 80, 24);
     assert!(text.contains("The image is built in cn-hangzhou"), "{text}");
     assert!(text.contains("5 Delivery"), "{text}");
+    // The review's Enter on a finding lands on its row.
+    app.steps.delivery.focus(Field::DeliveryCopyName);
+    assert_eq!(app.steps.delivery.focus, Focus::CopyName);
+    app.steps.delivery.focus(Field::DeliveryCopyTo(0));
+    assert_eq!(app.steps.delivery.focus, Focus::Regions);
 }
 
 #[test]
