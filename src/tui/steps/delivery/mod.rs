@@ -252,21 +252,18 @@ impl DeliveryStep {
         }
     }
 
-    /// Ends an edit or an open choice list on the focused row.
-    fn settle(&mut self, ctx: &mut StepCtx) {
+    /// Ends an edit or an open choice list on the focused row. An account left half typed
+    /// is not added: the field keeps it, counted among the step's problems.
+    fn settle(&mut self) {
         if let Some(field) = self.text_mut(self.focus) {
             field.stop_editing();
         }
         self.tag_snapshots.close();
         self.retire.close();
-        // An account left half typed is not added; the field keeps it for later.
-        if self.focus == Focus::Keep && self.keep_value().is_none() {
-            self.write(Focus::Keep, ctx.spec);
-        }
     }
 
-    fn move_to(&mut self, focus: Focus, ctx: &mut StepCtx) {
-        self.settle(ctx);
+    fn move_to(&mut self, focus: Focus) {
+        self.settle();
         self.focus = focus;
     }
 
@@ -378,9 +375,9 @@ impl StepScreen for DeliveryStep {
         self.retirements.sync(ctx);
     }
 
-    fn leave(&mut self, ctx: &mut StepCtx) {
+    fn leave(&mut self, _ctx: &mut StepCtx) {
         // The lists keep loading: the review needs the retirement list to judge a delete.
-        self.settle(ctx);
+        self.settle();
         self.picking = false;
     }
 
@@ -407,10 +404,10 @@ impl StepScreen for DeliveryStep {
                     self.write(focus, ctx.spec);
                 }
             }
-            Action::Next => self.move_to(self.neighbour(ctx.spec, true, true), ctx),
-            Action::Previous => self.move_to(self.neighbour(ctx.spec, false, true), ctx),
-            Action::Down => self.move_to(self.neighbour(ctx.spec, true, false), ctx),
-            Action::Up => self.move_to(self.neighbour(ctx.spec, false, false), ctx),
+            Action::Next => self.move_to(self.neighbour(ctx.spec, true, true)),
+            Action::Previous => self.move_to(self.neighbour(ctx.spec, false, true)),
+            Action::Down => self.move_to(self.neighbour(ctx.spec, true, false)),
+            Action::Up => self.move_to(self.neighbour(ctx.spec, false, false)),
             Action::OpenRegions => {
                 self.regions.open(ctx);
                 self.picking = true;
