@@ -30,6 +30,8 @@ pub(super) enum Action {
     Reload,
     /// A key for the region list.
     Picker(PickerAction),
+    /// Add the region typed into the list's filter (one the list lacks).
+    UseTyped,
     ClosePicker,
 }
 
@@ -44,13 +46,18 @@ impl DeliveryStep {
             // and the footer shows it early.
             let filtered = !self.regions.picker.query().is_empty();
             return Keymap::new()
+                .when(filtered, |k| {
+                    k.bind([Key::plain(Tab)], Action::UseTyped, "add typed")
+                        .help("add the region ID typed, for one the list lacks")
+                })
                 .when(!filtered, |k| k.with(done.clone(), |a| a))
                 .with(self.regions.picker.keymap("add/remove"), Action::Picker)
                 .with(done, |a| a)
                 .note(
                     "Enter adds the selected region to the copies, or takes it out. Copies are \
                      made one at a time, in the order chosen (the numbers). The region the \
-                     image is built in cannot be chosen.",
+                     image is built in cannot be chosen. A region the list lacks (or every \
+                     region, when it cannot be listed) is typed and added with Tab.",
                 );
         }
         let tabs = tab_fields(Action::Next, Action::Previous);

@@ -335,6 +335,19 @@ impl DeliveryStep {
                 PickerEvent::Handled | PickerEvent::Ignored => {}
             },
             Action::ClosePicker => self.picking = false,
+            Action::UseTyped => {
+                let typed = self.regions.picker.query().trim().to_owned();
+                if !typed.is_empty() {
+                    // The validators judge it like a recipe's, under the Copy to row.
+                    self.store(ctx.spec, |d| {
+                        if !d.copy_to.contains(&typed) {
+                            d.copy_to.push(typed);
+                        }
+                    });
+                    self.regions.picker.set_query("");
+                    self.regions.show_choices(ctx.spec);
+                }
+            }
             _ => {}
         }
     }
@@ -420,7 +433,7 @@ impl StepScreen for DeliveryStep {
             }
             Action::Confirm => self.retirements.confirm(ctx.spec),
             Action::Reload => self.retirements.reload(ctx),
-            Action::Picker(_) | Action::ClosePicker => {}
+            Action::Picker(_) | Action::ClosePicker | Action::UseTyped => {}
         }
         self.retirements.sync(ctx);
         Reaction::Handled

@@ -378,7 +378,10 @@ impl DeliveryStep {
             area.width,
         );
         let copy_to: &[String] = ctx.spec.delivery.as_ref().map_or(&[], |d| &d.copy_to);
-        let chosen = if copy_to.is_empty() {
+        let typed = self.regions.picker.query().trim();
+        let chosen = if !typed.is_empty() {
+            format!("Tab adds “{typed}” as typed, for a region the list lacks.")
+        } else if copy_to.is_empty() {
             "No region chosen: the image stays where it is built. Esc when done.".to_string()
         } else {
             let listed: Vec<String> = copy_to

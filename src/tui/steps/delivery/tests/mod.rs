@@ -486,3 +486,32 @@ fn a_region_chosen_while_retiring_is_listed_too() {
         .collect();
     assert_eq!(listed, ["cn-beijing"]);
 }
+
+#[test]
+fn a_region_the_list_lacks_is_typed_and_judged_by_the_recipe_rules() {
+    let mut app = delivery_step();
+    let (id, _) = only_call(&key(&mut app, KeyCode::Enter));
+    answer(
+        &mut app,
+        id,
+        Err(crate::tui::testing::service_error(
+            "Forbidden.RAM",
+            "User not authorized to operate on the specified resource.",
+        )),
+    );
+    // The error popup first; then the list, empty, takes a typed ID.
+    key(&mut app, KeyCode::Esc);
+    type_text(&mut app, "cn-wulanchabu");
+    assert!(screen_text(&app, 80, 24).contains("Tab adds “cn-wulanchabu” as typed"));
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Beijing");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(delivery(&app).copy_to, ["cn-wulanchabu", "Beijing"]);
+    assert!(
+        app.findings
+            .iter()
+            .any(|f| f.field == Field::DeliveryCopyTo(1) && f.is_error()),
+        "{:?}",
+        app.findings
+    );
+}
