@@ -8,6 +8,7 @@ use super::launch::{Connection, LaunchScreen};
 use super::msg::{Loaded, RequestId};
 use super::restart::{Restart, RestartAction};
 use super::step::Step;
+use super::steps::delivery::DeliveryStep;
 use super::steps::details::DetailsStep;
 use super::steps::disks::DisksStep;
 use super::steps::review::ReviewStep;
@@ -88,6 +89,7 @@ pub struct Steps {
     pub disks: DisksStep,
     pub details: DetailsStep,
     pub tags: TagsStep,
+    pub delivery: DeliveryStep,
     pub review: ReviewStep,
     pub submit: SubmitStep,
 }
@@ -100,6 +102,7 @@ impl Steps {
             Step::Disks => &self.disks,
             Step::Details => &self.details,
             Step::Tags => &self.tags,
+            Step::Delivery => &self.delivery,
             Step::Review => &self.review,
             Step::Submit => &self.submit,
         }
@@ -111,6 +114,7 @@ impl Steps {
             Step::Disks => &mut self.disks,
             Step::Details => &mut self.details,
             Step::Tags => &mut self.tags,
+            Step::Delivery => &mut self.delivery,
             Step::Review => &mut self.review,
             Step::Submit => &mut self.submit,
         }
@@ -230,6 +234,9 @@ impl App {
     /// Recomputes the findings after the spec or the facts changed.
     pub fn revalidate(&mut self) {
         self.findings = spec::validate_with(&self.spec, &self.facts);
+        // A delete of images not confirmed on the delivery step stops the request too.
+        self.findings
+            .extend(self.steps.delivery.findings(&self.spec));
     }
 
     /// Findings that stop the request, for one step.

@@ -37,6 +37,9 @@ pub enum Call {
     StartInstance { instance_id: String },
     /// DescribeImages, all pages → [`Loaded::Images`] (e.g. the image an instance runs).
     Images(ImageQuery),
+    /// DescribeImages, all pages, in `region` (a copy's region as well as the wizard's own)
+    /// → [`Loaded::Images`]: the images of a family a retirement would take.
+    ImagesIn { region: String, query: ImageQuery },
     /// CreateImage with these parameters plus `DryRun=true` → [`Loaded::DryRun`].
     DryRun { params: Vec<(String, String)> },
     /// The delivery's calls checked with `DryRun=true` before the image exists

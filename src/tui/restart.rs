@@ -1,6 +1,6 @@
 //! Starting again the instance ecsimg stopped in this session.
 //!
-//! Step 1 records the instance once its stop went through ([`Restart::stopped`]); step 6 asks
+//! Step 1 records the instance once its stop went through ([`Restart::stopped`]); step 7 asks
 //! for the offer when the image is Available or failed and when the user leaves it
 //! ([`Restart::offer`]); quitting offers it too. The offer is a dialog over the screen: `y`
 //! sends StartInstances and the dialog shows the live status (DescribeInstances polls) until
@@ -38,7 +38,7 @@ pub struct Stopped {
 pub enum Why {
     ImageAvailable,
     ImageFailed,
-    /// The user left step 6 while the instance is still down (the image may still build).
+    /// The user left step 7 while the instance is still down (the image may still build).
     LeftSubmit {
         building: bool,
     },

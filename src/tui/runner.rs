@@ -147,8 +147,26 @@ impl Runner {
             });
             return;
         };
+        // A call about another region gets a client of its own for it.
+        let regional = match &call {
+            Call::ImagesIn { region, .. } if *region != client.config().region => {
+                match self.connector.client_for(region) {
+                    Ok(client) => client,
+                    Err(e) => {
+                        let _ = tx.send(Msg::Api {
+                            id,
+                            result: Err(ApiError::InvalidRequest {
+                                detail: format!("no client for {region}: {e}"),
+                            }),
+                        });
+                        return;
+                    }
+                }
+            }
+            _ => client.clone(),
+        };
         let token = self.root.child_token();
-        let client = client.with_cancel(token.clone());
+        let client = regional.with_cancel(token.clone());
         let guard = token.clone();
         // A delivery and its DryRun work in several regions: a client for each, made here
         // where the connector is.
@@ -267,7 +285,9 @@ async fn perform(
                 .await
                 .map(Loaded::Starting),
         ),
-        Call::Images(query) => send(client.describe_images_all(&query).await.map(Loaded::Images)),
+        Call::Images(query) | Call::ImagesIn { query, .. } => {
+            send(client.describe_images_all(&query).await.map(Loaded::Images));
+        }
         Call::DeliveryDryRun(spec) => {
             let clients = |region: &str| match extras.regional.get(region) {
                 Some(Ok(client)) => Ok(client.clone()),

@@ -10,16 +10,18 @@ pub enum Step {
     Disks,
     Details,
     Tags,
+    Delivery,
     Review,
     Submit,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::Source,
         Step::Disks,
         Step::Details,
         Step::Tags,
+        Step::Delivery,
         Step::Review,
         Step::Submit,
     ];
@@ -34,6 +36,7 @@ impl Step {
             Step::Disks => "Disks",
             Step::Details => "Image details",
             Step::Tags => "Tags & features",
+            Step::Delivery => "Delivery",
             Step::Review => "Review",
             Step::Submit => "Submit",
         }
@@ -86,9 +89,7 @@ impl Step {
             | Field::TagValue(_)
             | Field::ImdsSupport
             | Field::DetectionStrategy => Step::Tags,
-            // Recipes only, for now: the review is where a recipe's findings show.
-            Field::ClientToken
-            | Field::Delivery
+            Field::Delivery
             | Field::DeliveryCopyTo(_)
             | Field::DeliveryShareWith(_)
             | Field::DeliveryTagSnapshots
@@ -96,7 +97,9 @@ impl Step {
             | Field::DeliveryRetireKeep
             | Field::DeliveryRetireAction
             | Field::DeliveryCopyName
-            | Field::DeliveryCopyDescription => Step::Review,
+            | Field::DeliveryCopyDescription => Step::Delivery,
+            // Recipes only: the review is where a recipe's findings show.
+            Field::ClientToken => Step::Review,
         }
     }
 }
@@ -108,12 +111,13 @@ mod tests {
     #[test]
     fn steps_are_ordered() {
         assert_eq!(Step::Source.next(), Some(Step::Disks));
-        assert_eq!(Step::Tags.next(), Some(Step::Review));
+        assert_eq!(Step::Tags.next(), Some(Step::Delivery));
+        assert_eq!(Step::Delivery.next(), Some(Step::Review));
         assert_eq!(Step::Review.next(), Some(Step::Submit));
         assert_eq!(Step::Submit.next(), None);
         assert_eq!(Step::Source.previous(), None);
         assert_eq!(Step::Disks.previous(), Some(Step::Source));
-        assert_eq!(Step::Review.number(), 5);
+        assert_eq!(Step::Review.number(), 6);
     }
 
     #[test]
@@ -123,5 +127,8 @@ mod tests {
         assert_eq!(Step::of_field(Field::BootMode), Step::Details);
         assert_eq!(Step::of_field(Field::TagKey(0)), Step::Tags);
         assert_eq!(Step::of_field(Field::ImdsSupport), Step::Tags);
+        assert_eq!(Step::of_field(Field::DeliveryShareWith(1)), Step::Delivery);
+        assert_eq!(Step::of_field(Field::DeliveryRetireAction), Step::Delivery);
+        assert_eq!(Step::of_field(Field::ClientToken), Step::Review);
     }
 }

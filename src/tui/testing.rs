@@ -10,6 +10,7 @@ use super::app::App;
 use super::effect::{Call, Effect};
 use super::launch::Connection;
 use super::msg::{Loaded, Msg, Page, RequestId};
+use super::step::Step;
 use super::theme::Theme;
 use super::update::update;
 use super::view::view;
@@ -81,6 +82,19 @@ pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
         app,
         Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
     )
+}
+
+/// Presses ^N until the wizard is at `step` (it must lie ahead); returns the effects of the
+/// last press, the one that entered `step`.
+pub fn go_to(app: &mut App, step: Step) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    while app.step < step {
+        let from = app.step;
+        effects = ctrl(app, 'n');
+        assert_ne!(app.step, from, "^N did not leave {from:?} for {step:?}");
+    }
+    assert_eq!(app.step, step);
+    effects
 }
 
 /// Types each character of `text`; returns all effects.

@@ -115,13 +115,22 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn render_step_bar(app: &App, frame: &mut Frame, area: Rect) {
+    // Full titles when they fit, else short ones, else short ones with narrower separators.
+    let layouts = [(false, " › "), (true, " › "), (true, " ")];
+    let bars = layouts.map(|(short, separator)| step_bar(app, short, separator));
+    let fits = |line: &&Line| line.width() <= usize::from(area.width);
+    let [.., narrowest] = &bars;
+    let line = bars.iter().find(fits).unwrap_or(narrowest);
+    frame.render_widget(line.clone(), area);
+}
+
+/// The step bar: each step's number and title, marked ✓ or ✗ once visited.
+fn step_bar(app: &App, short: bool, separator: &'static str) -> Line<'static> {
     let theme = &app.theme;
-    let full: usize = Step::ALL.iter().map(|s| s.title().len() + 8).sum();
-    let short = full > usize::from(area.width);
     let mut spans = vec![Span::raw(" ")];
     for (i, step) in Step::ALL.iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" › ", theme.muted));
+            spans.push(Span::styled(separator, theme.muted));
         }
         let title = if short {
             step.short_title()
@@ -146,7 +155,7 @@ fn render_step_bar(app: &App, frame: &mut Frame, area: Rect) {
             }
         }
     }
-    frame.render_widget(Line::from(spans), area);
+    Line::from(spans)
 }
 
 /// The keys valid now: the step's on the left (as many as fit, most important first), the

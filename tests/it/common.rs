@@ -15,6 +15,7 @@ use ecsimg::tui::effect::Effect;
 use ecsimg::tui::launch::Connection;
 use ecsimg::tui::msg::Msg;
 use ecsimg::tui::runner::Runner;
+use ecsimg::tui::step::Step;
 use ecsimg::tui::theme::Theme;
 use ecsimg::tui::update::update;
 use ecsimg::tui::view::view;
@@ -130,6 +131,19 @@ impl Harness {
     pub async fn ctrl(&mut self, c: char) {
         self.send(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
             .await;
+    }
+
+    /// Presses ^N until the wizard is at `step`, which must lie ahead.
+    pub async fn go_to(&mut self, step: Step) {
+        while self.app.step < step {
+            let from = self.app.step;
+            self.ctrl('n').await;
+            assert_ne!(
+                self.app.step, from,
+                "^N did not leave {from:?} for {step:?}"
+            );
+        }
+        assert_eq!(self.app.step, step);
     }
 
     pub async fn type_text(&mut self, text: &str) {

@@ -584,8 +584,7 @@ async fn the_wizard_goes_through_with_exactly_the_generated_policy() {
         h.type_text(v).await;
         h.press(KeyCode::Enter).await;
     }
-    h.ctrl('n').await;
-    assert_eq!(h.app.step, Step::Review);
+    h.go_to(Step::Review).await;
     assert_eq!(h.app.spec.tags, spec.tags);
     let text = screen(&h);
     assert!(!text.contains("Forbidden"), "no call was refused: {text}");

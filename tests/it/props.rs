@@ -563,7 +563,7 @@ fn answers(canned: &Canned, call: &Call) -> Vec<Loaded> {
         Call::Snapshots(_) => page(canned.snapshots.clone(), Loaded::Snapshots),
         Call::Disks(_) => page(canned.disks.clone(), Loaded::Disks),
         Call::ImagesNamed { .. } => vec![Loaded::Images(Vec::new())],
-        Call::Images(_) => vec![Loaded::Images(canned.images.clone())],
+        Call::Images(_) | Call::ImagesIn { .. } => vec![Loaded::Images(canned.images.clone())],
         Call::StopInstance { instance_id, .. } => vec![Loaded::Stopping(vec![InstanceResponse {
             instance_id: instance_id.clone(),
             previous_status: "Running".into(),
@@ -650,7 +650,8 @@ fn walk(which: usize, len: usize) -> Vec<Event> {
         .into_iter()
         .map(|k| Event::Key(k, KeyModifiers::NONE)),
     );
-    events.extend([ctrl_n.clone(), ctrl_n]);
+    // Tags, Delivery, Review.
+    events.extend([ctrl_n.clone(), ctrl_n.clone(), ctrl_n]);
     events.extend(
         [
             KeyCode::Char('d'),

@@ -851,7 +851,8 @@ fn walk_the_wizard(accepted: bool) {
         let mut keys: Vec<KeyEvent> = "数据库\n".chars().map(key).collect();
         keys.push(next_step);
         keys.extend("\nsecrets-wizard\n".chars().map(key));
-        keys.extend([next_step, next_step]);
+        // Tags, Delivery, Review.
+        keys.extend([next_step, next_step, next_step]);
         keys.extend("dssy".chars().map(key));
         let mut check = |app: &App| {
             let text = screen(&mut terminal, app);

@@ -134,10 +134,44 @@ async fn from_an_instance_to_a_complete_spec() {
     }
     assert_eq!(h.app.spec.features.imds_support, Some(ImdsSupport::V2));
     h.ctrl('n').await;
+    assert_eq!(h.app.step, Step::Delivery);
+
+    // Step 5: a copy in cn-shanghai, picked from DescribeRegions, and one account to share
+    // with, refused while it is too short and added once it is whole.
+    h.press(KeyCode::Enter).await;
+    assert!(
+        h.app.steps.delivery.regions_listed() > 1,
+        "DescribeRegions lists the regions"
+    );
+    h.type_text("cn-shanghai").await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Esc).await;
+    h.press(KeyCode::Esc).await;
+    for _ in 0..3 {
+        h.press(KeyCode::Tab).await;
+    }
+    h.press(KeyCode::Enter).await;
+    h.type_text("12345678").await;
+    h.press(KeyCode::Enter).await;
+    let delivery = h.app.spec.delivery.clone().unwrap_or_default();
+    assert!(delivery.share_with.is_empty(), "8 digits are refused");
+    h.type_text("90123457").await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Esc).await;
+    let delivery = h.app.spec.delivery.clone().expect("a delivery table");
+    assert_eq!(delivery.copy_to, ["cn-shanghai"]);
+    assert_eq!(delivery.share_with, ["1234567890123457"]);
+    h.ctrl('n').await;
     assert_eq!(h.app.step, Step::Review);
 
     assert_eq!(h.errors(), Vec::<String>::new());
     h.dry_run().await;
+    // The recipe the review saves carries the delivery, and reads back the same.
+    let recipe = spec::to_recipe(&h.app.spec);
+    let read = spec::parse_recipe(&recipe, std::path::Path::new("wizard.recipe.toml"))
+        .expect("the wizard's recipe reads back");
+    assert_eq!(read.delivery, h.app.spec.delivery, "{recipe}");
+    assert!(recipe.contains("cn-shanghai"), "{recipe}");
 }
 
 #[tokio::test]
@@ -182,10 +216,7 @@ async fn from_a_system_disk_snapshot() {
         }
     );
     assert_eq!(h.app.step, Step::Disks);
-    for _ in 0..3 {
-        h.ctrl('n').await;
-    }
-    assert_eq!(h.app.step, Step::Review);
+    h.go_to(Step::Review).await;
     assert_eq!(h.errors(), Vec::<String>::new());
     h.dry_run().await;
 }
@@ -211,10 +242,7 @@ async fn from_a_disk_mapping() {
         Some("s-bp1k4wd2j0qmz7h5x3cv")
     );
     assert_eq!(disks[1].snapshot_id, None);
-    for _ in 0..3 {
-        h.ctrl('n').await;
-    }
-    assert_eq!(h.app.step, Step::Review);
+    h.go_to(Step::Review).await;
     assert_eq!(h.errors(), Vec::<String>::new());
     h.dry_run().await;
 }

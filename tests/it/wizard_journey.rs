@@ -16,7 +16,9 @@ use ecsimg::api::model::ImageQuery;
 use ecsimg::config::{ConfigOrigin, LoadedConfig};
 use ecsimg::journal::Journal;
 use ecsimg::sim::{Clock, Fault, RunningSim, SimConfig};
-use ecsimg::spec::{self, DetectionStrategy, ImdsSupport, Source, parse_recipe};
+use ecsimg::spec::{
+    self, DetectionStrategy, ImdsSupport, RetireAction, RetirePlan, Source, parse_recipe,
+};
 use ecsimg::tui::launch::Connector;
 use ecsimg::tui::runner::Runner;
 use ecsimg::tui::step::Step;
@@ -175,9 +177,10 @@ async fn from_source_to_an_available_image_that_matches_the_spec() {
         Some(DetectionStrategy::Standard)
     );
 
-    // 5 · Review: a ClientToken for these answers, the source's facts, a passing DryRun.
-    h.ctrl('n').await;
-    assert_eq!(h.app.step, Step::Review);
+    // 5 · Delivery: nothing; the image stays where it is built.
+    // 6 · Review: a ClientToken for these answers, the source's facts, a passing DryRun.
+    h.go_to(Step::Review).await;
+    assert_eq!(h.app.spec.delivery, None);
     let token = h
         .app
         .spec
@@ -552,4 +555,62 @@ async fn unusable_sources_are_marked_before_they_are_chosen() {
         matches!(h.app.spec.source, Source::Disks(_)),
         "the mapping is kept"
     );
+}
+
+#[tokio::test]
+async fn retiring_lists_the_family_in_every_region_and_a_delete_waits_for_y() {
+    let mut h = Journey::sandbox().await;
+    h.choose_instance("数据库").await;
+    h.ctrl('n').await;
+    h.type_field(0, "web-retire").await;
+    h.type_field(1, "web-base").await;
+    h.go_to(Step::Delivery).await;
+
+    // A copy in cn-shanghai, from the regions ECS lists.
+    h.press(KeyCode::Enter).await;
+    h.type_text("cn-shanghai").await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Esc).await;
+    h.press(KeyCode::Esc).await;
+    // Retire: delete everything of the family but the new image.
+    for _ in 0..5 {
+        h.press(KeyCode::Tab).await;
+    }
+    h.press(KeyCode::Right).await;
+    h.press(KeyCode::Right).await;
+    h.press(KeyCode::Tab).await;
+    h.press(KeyCode::Enter).await;
+    h.press(KeyCode::Backspace).await;
+    h.type_text("1").await;
+    h.press(KeyCode::Enter).await;
+    let retire = h.app.spec.delivery.as_ref().and_then(|d| d.retire);
+    assert_eq!(
+        retire,
+        Some(RetirePlan {
+            keep: 1,
+            action: RetireAction::Delete
+        })
+    );
+
+    // Each region listed by its own DescribeImages: the family's image in the build region
+    // runs instances, so it is left alone; the copy's region has none yet. (At 80 columns
+    // the list is under the form, its wrapped lines in order.)
+    let screen = h.screen(80, 60);
+    for shown in [
+        "cn-hangzhou (built here)",
+        "left alone: m-bp1fyq7bo2ye0xkc9b1n (web-base-20240601",
+        "instances were created from it",
+        "cn-shanghai (copy) nothing to retire",
+    ] {
+        assert!(screen.contains(shown), "no {shown:?} in {screen}");
+    }
+    assert!(!screen.contains("could not list"), "{screen}");
+    // Until y confirms the list, the step is ✗ and the request is held back.
+    assert_eq!(h.app.step_verdict(Step::Delivery), Some(false));
+    h.press(KeyCode::Char('y')).await;
+    assert_eq!(h.app.step_verdict(Step::Delivery), Some(true));
+    assert!(h.screen(80, 60).contains("✓ Deleting is confirmed"));
+    h.go_to(Step::Review).await;
+    let screen = h.dry_run().await;
+    assert!(screen.contains("DryRun: ✓ passed"), "{screen}");
 }

@@ -3,6 +3,8 @@
 //! recipe loader and the review screen all call these; single-value rules come from [`rules`].
 
 mod delivery;
+
+pub use delivery::{MAX_SHARED_ACCOUNTS, account_id};
 #[cfg(test)]
 mod tests;
 

@@ -283,6 +283,8 @@ async fn leaving_while_an_image_builds_says_what_becomes_of_it() {
     rig.press(KeyCode::Enter, none, "farewell").await;
     rig.press(KeyCode::Char('n'), KeyModifiers::CONTROL, "4 Tags")
         .await;
+    rig.press(KeyCode::Char('n'), KeyModifiers::CONTROL, "Copy to")
+        .await;
     rig.press(KeyCode::Char('n'), KeyModifiers::CONTROL, "DryRun")
         .await;
     rig.press(KeyCode::Char('s'), none, "Submit the request")

@@ -43,6 +43,7 @@
 //! - **Quitting** asks first when [`StepScreen::quit_warning`] of the active step says why
 //!   (a submission in flight), or when there are unsaved answers.
 
+pub mod delivery;
 pub mod details;
 pub mod disks;
 pub mod review;

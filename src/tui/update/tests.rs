@@ -85,6 +85,8 @@ fn steps_move_with_ctrl_n_and_esc_and_are_marked_visited() {
     ctrl(&mut app, 'n');
     ctrl(&mut app, 'n');
     ctrl(&mut app, 'n');
+    assert_eq!(app.step, Step::Delivery);
+    ctrl(&mut app, 'n');
     assert_eq!(app.step, Step::Review);
     ctrl(&mut app, 'n');
     assert_eq!(app.step, Step::Submit);
@@ -93,11 +95,12 @@ fn steps_move_with_ctrl_n_and_esc_and_are_marked_visited() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.step, Step::Review);
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.step, Step::Tags);
+    assert_eq!(app.step, Step::Delivery);
     ctrl(&mut app, 'p');
-    assert_eq!(app.step, Step::Details);
-    assert_eq!(app.visited.len(), 6);
+    assert_eq!(app.step, Step::Tags);
+    assert_eq!(app.visited.len(), 7);
     // Back on step 1 the interrupted list loads again.
+    ctrl(&mut app, 'p');
     ctrl(&mut app, 'p');
     let effects = ctrl(&mut app, 'p');
     assert_eq!(app.step, Step::Source);

@@ -381,6 +381,19 @@ impl<A: Clone> Keymap<A> {
     }
 }
 
+/// Tab and Shift-Tab to the next and previous field of a form.
+pub fn tab_fields<A: Clone>(next: A, previous: A) -> Keymap<A> {
+    Keymap::new()
+        .bind_each(
+            [
+                (Key::plain(KeyCode::Tab), next),
+                (Key::plain(KeyCode::BackTab), previous),
+            ],
+            "field",
+        )
+        .help("next / previous field")
+}
+
 /// Up and Down between the rows of a form, and `k`/`j` too when `letters` (no text field
 /// would take them); quiet in the footer, as every form has them.
 pub fn up_down<A: Clone>(

@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 
 use super::DetailsStep;
 use super::fields::Slot;
-use crate::tui::widgets::keymap::{Key, Keymap, up_down};
+use crate::tui::widgets::keymap::{Key, Keymap, tab_fields, up_down};
 use crate::tui::widgets::picker::PickerAction;
 use crate::tui::widgets::text_field::TextField;
 
@@ -45,15 +45,7 @@ impl DetailsStep {
         use KeyCode::*;
         let slot = self.slot();
         let text = self.text(slot);
-        let tabs = Keymap::new()
-            .bind_each(
-                [
-                    (Key::plain(Tab), Action::Next),
-                    (Key::plain(BackTab), Action::Previous),
-                ],
-                "field",
-            )
-            .help("next / previous field");
+        let tabs = tab_fields(Action::Next, Action::Previous);
         let arrows = |letters| {
             up_down(
                 Action::Up,

@@ -1,4 +1,4 @@
-//! Step 5, review: exactly what will be sent, proved by a DryRun.
+//! Step 6, Review: exactly what will be sent, proved by a DryRun.
 //!
 //! The **Summary** tab lists the answers grouped by step, each group with its problems — the
 //! shared validators' findings plus the warnings a careful operator wants (a Running source

@@ -240,6 +240,30 @@ impl ReviewStep {
                     value("Image check", check),
                 ]
             }
+            Step::Delivery => {
+                let Some(delivery) = spec.delivery.as_ref().filter(|d| !d.is_empty()) else {
+                    return vec![muted("No delivery: the image stays in its region.".into())];
+                };
+                let listed = |items: &[String]| {
+                    if items.is_empty() {
+                        "none".to_string()
+                    } else {
+                        items.join(", ")
+                    }
+                };
+                let retire = delivery.retire.map_or("off".to_string(), |r| {
+                    format!("{} past the newest {}", r.action, r.keep)
+                });
+                vec![
+                    value("Copy to", listed(&delivery.copy_to)),
+                    value("Share with", listed(&delivery.share_with)),
+                    value(
+                        "Tag snapshots",
+                        if delivery.tag_snapshots { "yes" } else { "no" }.into(),
+                    ),
+                    value("Retire", retire),
+                ]
+            }
             Step::Review => vec![value(
                 "ClientToken",
                 format!(

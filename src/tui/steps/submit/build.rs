@@ -84,7 +84,7 @@ impl Build {
             Some(command) => {
                 format!("The build goes on in ECS; `{command}` resumes watching from a shell.")
             }
-            None => "The sandbox builds it only while the wizard runs: come back to step 6 to \
+            None => "The sandbox builds it only while the wizard runs: come back to step 7 to \
                      watch it; quitting ends the simulated build."
                 .to_owned(),
         }
@@ -101,11 +101,11 @@ impl Build {
         }
         match self.resume_command() {
             Some(command) => format!(
-                "{} keeps building in ECS; step 6 or `{command}` resumes watching.",
+                "{} keeps building in ECS; step 7 or `{command}` resumes watching.",
                 self.image_id
             ),
             None => format!(
-                "{} keeps building in the sandbox while the wizard runs; step 6 watches it.",
+                "{} keeps building in the sandbox while the wizard runs; step 7 watches it.",
                 self.image_id
             ),
         }

@@ -147,7 +147,7 @@ impl SubmitStep {
                         .bind(
                             [Key::ctrl('g')],
                             Action::Wait(
-                                "The image is in this region: leave step 6 before switching \
+                                "The image is in this region: leave step 7 before switching \
                                  regions.",
                             ),
                             "region",

@@ -1,4 +1,4 @@
-//! Step 6, submit and watch.
+//! Step 7, submit and watch.
 //!
 //! Enter asks for confirmation (naming the image, the source, the region and whether this is
 //! the sandbox), then the runner records the submission in the journal, sends CreateImage with

@@ -323,13 +323,13 @@ impl SubmitStep {
                         )),
                         Line::raw(""),
                         Line::raw(format!(
-                            "Come back to step 6 to watch again, or run `{command}`."
+                            "Come back to step 7 to watch again, or run `{command}`."
                         )),
                     ],
                     None => vec![
                         Line::raw(format!(
                             "Image {} keeps building in the sandbox while the wizard runs: come \
-                             back to step 6 to watch it.",
+                             back to step 7 to watch it.",
                             build.image_id
                         )),
                         Line::raw(""),

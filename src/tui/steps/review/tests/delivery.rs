@@ -235,7 +235,10 @@ fn without_a_delivery_d_checks_create_image_alone() {
     let effects = key(&mut app, KeyCode::Char('d'));
     assert!(matches!(only_call(&effects).1, Call::DryRun { .. }));
     let text = flat(&app, 100, 40);
-    assert!(!text.contains("delivery"), "{text}");
+    // The summary's Delivery group says there is none; no delivery call is checked.
+    assert!(text.contains("No delivery"), "{text}");
+    assert!(!text.contains("DryRun: ✗ delivery"), "{text}");
+    assert!(!text.contains("CopyImage"), "{text}");
 }
 
 #[test]

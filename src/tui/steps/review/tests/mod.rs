@@ -31,15 +31,12 @@ pub(crate) fn instance_chosen() -> App {
     app
 }
 
-/// The wizard entering step 5 with the Stopped instance of `sample_instances` as the
+/// The wizard entering the review with the Stopped instance of `sample_instances` as the
 /// source and a fixed ClientToken; returns the effects of entering.
 fn at_review() -> (App, Vec<Effect>) {
     let mut app = instance_chosen();
     app.spec.client_token = Some(TOKEN.into());
-    ctrl(&mut app, 'n');
-    ctrl(&mut app, 'n');
-    let effects = ctrl(&mut app, 'n');
-    assert_eq!(app.step, Step::Review);
+    let effects = go_to(&mut app, Step::Review);
     (app, effects)
 }
 
@@ -141,9 +138,7 @@ fn dry_run_call(effects: &[Effect]) -> (RequestId, Params) {
 fn entering_gives_the_spec_one_client_token_for_good() {
     let mut app = instance_chosen();
     assert_eq!(app.spec.client_token, None);
-    for _ in 0..3 {
-        ctrl(&mut app, 'n');
-    }
+    go_to(&mut app, Step::Review);
     let token = app
         .spec
         .client_token
@@ -196,11 +191,7 @@ fn snapshots_the_spec_uses_are_looked_up_for_the_validators() {
         device: None,
     }]);
     app.facts = Facts::default();
-    ctrl(&mut app, 'n');
-    ctrl(&mut app, 'n');
-    ctrl(&mut app, 'n');
-    let effects = ctrl(&mut app, 'n');
-    assert_eq!(app.step, Step::Review);
+    let effects = go_to(&mut app, Step::Review);
     let Some((id, Call::Snapshots(query))) = calls(&effects)
         .into_iter()
         .find(|(_, c)| matches!(c, Call::Snapshots(q) if q.snapshot_ids.is_some()))
@@ -267,8 +258,7 @@ fn enter_on_a_problem_jumps_to_its_field() {
         value: "acs:x".into(),
     }];
     key(&mut app, KeyCode::Enter);
-    ctrl(&mut app, 'n');
-    ctrl(&mut app, 'n');
+    go_to(&mut app, Step::Review);
     let (at, items) = item_of(&app, Field::TagValue(0));
     key(&mut app, KeyCode::Home);
     for _ in 0..items {
@@ -391,10 +381,7 @@ fn a_dry_run_refusal_about_a_mapped_snapshot_leads_to_its_disk() {
         disk(DiskType::System, "s-bp17441ohwkdca0k0001"),
         disk(DiskType::Data, "s-bp1gone000000000000"),
     ]);
-    for _ in 0..4 {
-        ctrl(&mut app, 'n');
-    }
-    assert_eq!(app.step, Step::Review);
+    go_to(&mut app, Step::Review);
     let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
     let message = "The specified SnapshotId s-bp1gone000000000000 does not exist.";
     answer(
@@ -525,7 +512,7 @@ fn at_80x24_the_dry_run_stays_in_view_and_ids_stay_whole() {
 fn a_long_notice_takes_more_rows_instead_of_cutting_an_id() {
     let (mut app, _) = at_review();
     app.notice = Some(
-        "m-bp1fyq7bo2ye0xkc9b1n keeps building in ECS; step 6 or `ecsimg watch \
+        "m-bp1fyq7bo2ye0xkc9b1n keeps building in ECS; step 7 or `ecsimg watch \
          m-bp1fyq7bo2ye0xkc9b1n --region cn-hangzhou` resumes watching."
             .into(),
     );
@@ -552,7 +539,7 @@ fn the_step_bar_marks_review_and_submit_when_done() {
     };
     ctrl(&mut app, 'n');
     assert!(
-        bar(&app).contains("5 Review ›"),
+        bar(&app).contains("6 Review 7 Submit"),
         "no DryRun yet: {}",
         bar(&app)
     );
@@ -566,7 +553,7 @@ fn the_step_bar_marks_review_and_submit_when_done() {
         })),
     );
     ctrl(&mut app, 'n');
-    assert!(bar(&app).contains("5 Review ✓"), "{}", bar(&app));
+    assert!(bar(&app).contains("6 Review ✓"), "{}", bar(&app));
     // A refusal is ✗, and a pass for answers changed since is neither.
     ctrl(&mut app, 'p');
     let (id, _) = dry_run_call(&key(&mut app, KeyCode::Char('d')));
@@ -579,7 +566,7 @@ fn the_step_bar_marks_review_and_submit_when_done() {
         )),
     );
     ctrl(&mut app, 'n');
-    assert!(bar(&app).contains("5 Review ✗"), "{}", bar(&app));
+    assert!(bar(&app).contains("6 Review ✗"), "{}", bar(&app));
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn with_delivery(app: &mut App) {
     app.revalidate();
 }
 
-/// Step 6 with a delivery, the image submitted and building.
+/// The Submit step with a delivery, the image submitted and building.
 fn submitted_in(session: crate::tui::launch::Connection) -> (App, RequestId) {
     let mut app = at_submit_in(session);
     with_delivery(&mut app);

@@ -19,7 +19,7 @@ mod delivering;
 mod restart;
 mod watching;
 
-/// Step 6 with a valid spec: the Stopped instance, a name, the image check, a fixed token.
+/// The Submit step with a valid spec: the Stopped instance, a name, the image check, a fixed token.
 fn at_submit() -> App {
     at_submit_in(session())
 }
@@ -31,14 +31,7 @@ fn at_submit_in(session: crate::tui::launch::Connection) -> App {
     app.spec.client_token = Some(TOKEN.into());
     app.spec.image.name = Some("db-golden".into());
     app.spec.features.detection_strategy = Some(DetectionStrategy::Standard);
-    // Step by step to the last one, however many steps come between.
-    for _ in 0..Step::ALL.len() {
-        if app.step == Step::Submit {
-            break;
-        }
-        ctrl(&mut app, 'n');
-    }
-    assert_eq!(app.step, Step::Submit);
+    go_to(&mut app, Step::Submit);
     app
 }
 
@@ -116,7 +109,7 @@ fn problems_block_the_submission() {
     assert_eq!(app.step, Step::Review);
 }
 
-/// Step 6 after ECS refused the submission with `code` (`settled`: whether it surely did not
+/// The Submit step after ECS refused the submission with `code` (`settled`: whether it surely did not
 /// act): the app, what was submitted, and the screen's text.
 fn refused_by(code: &str, message: &str, settled: bool) -> (App, SubmitCall, String) {
     let mut app = at_submit();

@@ -1,5 +1,5 @@
 //! Starting again the instance ecsimg stopped: offered once the image is
-//! Available or failed, when the user leaves step 6 and when quitting; the live status until
+//! Available or failed, when the user leaves step 7 and when quitting; the live status until
 //! Running; never for an instance ecsimg did not stop.
 
 use super::watching::{IMAGE, building, finished, image, mid_build, tick};
@@ -24,7 +24,7 @@ fn stopped_by_ecsimg(app: &mut App, mode: StoppedMode) {
     });
 }
 
-/// Step 6 with the instance ecsimg stopped, the image built to Available.
+/// The Submit step with the instance ecsimg stopped, the image built to Available.
 fn available() -> App {
     let mut app = at_submit();
     stopped_by_ecsimg(&mut app, StoppedMode::KeepCharging);
@@ -160,7 +160,7 @@ fn declining_leaves_it_stopped_until_the_quit_question() {
             .as_deref()
             .is_some_and(|n| n.contains("stays Stopped"))
     );
-    // Leaving step 6 does not ask again.
+    // Leaving step 7 does not ask again.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.step, Step::Review);
     assert!(app.overlay.is_none());

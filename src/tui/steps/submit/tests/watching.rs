@@ -519,7 +519,7 @@ fn the_sandbox_quit_dialog_says_the_build_ends_with_the_wizard() {
     );
     // Not both "goes on" and "come back": the sandbox ends with the wizard.
     assert!(!text.contains("goes on"), "{text}");
-    assert!(!text.contains("come back to step 6"), "{text}");
+    assert!(!text.contains("come back to step 7"), "{text}");
     assert!(!text.contains("ecsimg watch"), "{text}");
 }
 
@@ -586,7 +586,7 @@ fn a_new_request_knows_the_name_the_last_one_took() {
         .nth(1)
         .unwrap_or_default()
         .to_owned();
-    assert!(bar.contains("6 Submit ✓"), "{bar}");
+    assert!(bar.contains("7 Submit ✓"), "{bar}");
     ctrl(&mut app, 'n');
     key(&mut app, KeyCode::Char('n'));
     let duplicate = app
