@@ -178,7 +178,10 @@ impl Deliverer<'_> {
             if self.interrupt.is_cancelled() {
                 break;
             }
-            let Some(copy_id) = self.copy(&mut run, submission, &image, region).await else {
+            let Some(copy_id) = self
+                .copy(&mut run, submission, delivery, &image, region)
+                .await
+            else {
                 continue;
             };
             let Some(copy) = self.await_copy(&mut run, region, &copy_id).await else {
@@ -268,6 +271,7 @@ impl Deliverer<'_> {
         &self,
         run: &mut Run<'_>,
         submission: &Submission,
+        delivery: &DeliverySpec,
         image: &Image,
         region: &str,
     ) -> Option<String> {
@@ -276,27 +280,33 @@ impl Deliverer<'_> {
         let client_token = known
             .and_then(|s| s.send.client_token.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        // `{date}` is the day the copy was first sent: a resend is the same request, as its
+        // ClientToken requires.
+        let date = known
+            .map_or_else(chrono::Utc::now, |s| s.send.time)
+            .date_naive();
         let spec = &submission.spec;
-        let (name, description) = spec.delivery.as_ref().map_or_else(
-            || (spec.image.name.clone(), spec.image.description.clone()),
-            |d| {
-                d.copy_text(
-                    region,
-                    spec.image.name.as_deref(),
-                    spec.image.description.as_deref(),
-                )
-            },
+        let image_encrypted = image
+            .disk_device_mappings
+            .disk_device_mapping
+            .iter()
+            .any(|d| d.encrypted);
+        let (name, description) = delivery.copy_text_on(
+            region,
+            Some(date),
+            spec.image.name.as_deref(),
+            spec.image.description.as_deref(),
         );
+        let encryption = delivery.copy_encryption(region, image_encrypted);
         let request = CopyRequest {
             image_id: image.image_id.clone(),
             destination_region: region.to_string(),
             name,
             description,
-            encrypted: image
-                .disk_device_mappings
-                .disk_device_mapping
-                .iter()
-                .any(|d| d.encrypted),
+            encrypted: encryption.encrypted,
+            kms_key_id: encryption.kms_key_id,
+            // The copy belongs where the image does.
+            resource_group_id: spec.image.resource_group_id.clone(),
             tags: spec.tags_as_pairs(),
             client_token: client_token.clone(),
         };

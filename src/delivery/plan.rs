@@ -50,7 +50,8 @@ pub fn preview(spec: &ImageSpec) -> Vec<String> {
             .map(|n| format!(" DestinationImageName={n}"))
             .unwrap_or_default();
         lines.push(format!(
-            "CopyImage RegionId={source} ImageId=<new image> DestinationRegionId={region}{name}"
+            "CopyImage RegionId={source} ImageId=<new image> DestinationRegionId={region}{name}{}",
+            delivery.encryption_preview(region)
         ));
         lines.push(format!(
             "DescribeImages RegionId={region} ImageId=<copy> (until Available)"
@@ -208,6 +209,7 @@ mod tests {
                 keep: 2,
                 action: RetireAction::Deprecate,
             }),
+            ..Default::default()
         });
         let calls: Vec<String> = preview(&spec)
             .iter()

@@ -96,7 +96,10 @@ impl Step {
             | Field::DeliveryRetireKeep
             | Field::DeliveryRetireAction
             | Field::DeliveryCopyName
-            | Field::DeliveryCopyDescription => Step::Review,
+            | Field::DeliveryCopyDescription
+            | Field::DeliveryEncryptCopies
+            | Field::DeliveryKmsKeyIds
+            | Field::DeliveryKmsKeyId(_) => Step::Review,
         }
     }
 }

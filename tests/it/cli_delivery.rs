@@ -414,3 +414,100 @@ fn an_interrupt_while_a_copy_builds_exits_130_and_resume_finishes_it() {
     let id = copy["ImageId"].as_str().expect("id");
     assert_eq!(shared_with(&wire, "cn-beijing", id), [OTHER_ACCOUNT]);
 }
+
+/// The snapshots of `image` as DescribeSnapshots lists them: (Encrypted, KMSKeyId).
+fn snapshot_keys(wire: &Wire, region: &str, image: &Value) -> Vec<(bool, String)> {
+    let ids: Vec<String> = image["DiskDeviceMappings"]["DiskDeviceMapping"]
+        .as_array()
+        .expect("disks")
+        .iter()
+        .map(|d| d["SnapshotId"].as_str().expect("snapshot").to_string())
+        .collect();
+    let listed = serde_json::to_string(&ids).expect("ids");
+    let body = call(
+        wire,
+        "DescribeSnapshots",
+        &[("RegionId", region), ("SnapshotIds", &listed)],
+    );
+    let rows = body["Snapshots"]["Snapshot"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rows.len(), ids.len(), "{body}");
+    rows.iter()
+        .map(|s| {
+            (
+                s["Encrypted"].as_bool().unwrap_or_default(),
+                s["KMSKeyId"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+const KEY_SHANGHAI: &str = "key-shz2w8r4m6q1c5x7v3bn";
+const KEY_BEIJING: &str = "key-bjz9d4k7s2p8f1m6t0qa";
+
+#[test]
+fn copies_are_encrypted_with_each_regions_key_in_the_images_group_and_dated() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\nencrypt_copies = true\n\
+         copy_name = \"web-kms-{{region}}-{{date}}\"\n\
+         [delivery.kms_key_ids]\ncn-shanghai = \"{KEY_SHANGHAI}\"\ncn-beijing = \"{KEY_BEIJING}\"\n"
+    );
+    let body = recipe("web-kms", &delivery).replace(
+        "[tags]",
+        "resource_group_id = \"rg-aek2t4crbzbk6ri\"\n[tags]",
+    );
+    let path = env.recipe("web.toml", &body);
+    let preview = env.run(&["preview", "--recipe", &path]);
+    assert_exit(&preview, 0);
+    assert!(
+        text(&preview.stdout).contains(&format!("Encrypted=true KMSKeyId={KEY_BEIJING}")),
+        "{}",
+        text(&preview.stdout)
+    );
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 0);
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    for (region, key) in [("cn-shanghai", KEY_SHANGHAI), ("cn-beijing", KEY_BEIJING)] {
+        let copy = the_copy(&wire, region, &format!("web-kms-{region}-{today}"));
+        assert_eq!(copy["ResourceGroupId"], "rg-aek2t4crbzbk6ri", "{copy}");
+        assert_eq!(
+            copy["Tags"]["Tag"][0]["TagKey"], "env",
+            "the copy carries the image's tags: {copy}"
+        );
+        for (encrypted, used) in snapshot_keys(&wire, region, &copy) {
+            assert!(encrypted, "{region}");
+            assert_eq!(used, key, "{region}");
+        }
+    }
+    // The image itself is left as it was made.
+    let source = the_copy(&wire, "cn-hangzhou", "web-kms");
+    assert!(
+        snapshot_keys(&wire, "cn-hangzhou", &source)
+            .iter()
+            .all(|(encrypted, _)| !encrypted)
+    );
+}
+
+#[test]
+fn a_disabled_key_fails_that_copy_with_its_explanation() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = "[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\n\
+         encrypt_copies = true\n\
+         [delivery.kms_key_ids]\ncn-shanghai = \"key-shz2w8r4m6q1c5x7v3bn\"\n\
+         cn-beijing = \"key-bjz0retired5c3w9h2lx\"\n";
+    let path = env.recipe("web.toml", &recipe("web-off", delivery));
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 6);
+    let err = text(&created.stderr);
+    assert!(
+        err.contains("InvalidParameter.KMSKeyId.CMKNotEnabled"),
+        "{err}"
+    );
+    the_copy(&wire, "cn-shanghai", "web-off");
+    assert!(images(&wire, "cn-beijing", "web-off").is_empty());
+}
