@@ -77,12 +77,22 @@ impl Entry {
     /// The recipe asks for delivery, the image is Available, and the delivery has not run
     /// to its end: `watch --resume` finishes it.
     pub fn delivery_due(&self) -> bool {
+        self.delivers() && self.delivery_ended.is_none()
+    }
+
+    /// The delivery ran to its end with failed actions: `watch --resume --retry-failed`
+    /// sends those again.
+    pub fn delivery_failed(&self) -> bool {
+        self.delivers() && self.delivery_ended.is_some_and(|failed| failed > 0)
+    }
+
+    /// The recipe asks for delivery and the image is Available.
+    fn delivers(&self) -> bool {
         self.submission
             .spec
             .delivery
             .as_ref()
             .is_some_and(|d| !d.is_empty())
-            && self.delivery_ended.is_none()
             && self
                 .status
                 .as_ref()

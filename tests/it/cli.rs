@@ -27,8 +27,14 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(speed: &str) -> Sim {
+        Sim::start_with(speed, &[])
+    }
+
+    /// `sim serve` with more arguments (e.g. `--data SEED`).
+    pub fn start_with(speed: &str, args: &[&str]) -> Sim {
         let mut child = Command::new(BIN)
             .args(["sim", "serve", "--listen", "127.0.0.1:0", "--speed", speed])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -100,6 +106,15 @@ impl Env {
             dir: tempfile::tempdir().expect("tempdir"),
             sim: Sim::start(speed),
         }
+    }
+
+    /// An environment whose simulator reads the seed `seed` (TOML text).
+    pub fn seeded(speed: &str, seed: &str) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("seed.toml");
+        std::fs::write(&path, seed).expect("seed written");
+        let sim = Sim::start_with(speed, &["--data", &path.display().to_string()]);
+        Env { dir, sim }
     }
 
     pub fn journal_path(&self) -> PathBuf {

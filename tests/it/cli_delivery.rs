@@ -511,3 +511,81 @@ fn a_disabled_key_fails_that_copy_with_its_explanation() {
     the_copy(&wire, "cn-shanghai", "web-off");
     assert!(images(&wire, "cn-beijing", "web-off").is_empty());
 }
+
+/// A RAM user of the seed that may do everything but share images.
+const NO_SHARE_ID: &str = "LTAInoshare";
+const NO_SHARE_SECRET: &str = "no-share-secret";
+
+#[test]
+fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
+    let policy = r#"{"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ecs:ModifyImageSharePermission", "Resource": "*"}]}"#;
+    let seed = format!(
+        "{}\n[[access_keys]]\nid = \"{NO_SHARE_ID}\"\nsecret = \"{NO_SHARE_SECRET}\"\n\
+         user = \"builder\"\npolicy = '''{policy}'''\n",
+        ecsimg::sim::SANDBOX_TOML
+    );
+    let env = Env::seeded("50", &seed);
+    let wire = wire(&env);
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OTHER_ACCOUNT}\"]\n\
+         tag_snapshots = true\n"
+    );
+    let path = env.recipe("web.toml", &recipe("web-retry", &delivery));
+    let created = env
+        .cmd(&["create", "--recipe", &path, "--yes"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", NO_SHARE_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", NO_SHARE_SECRET)
+        .output()
+        .expect("ecsimg runs");
+    assert_exit(&created, 6);
+    let err = text(&created.stderr);
+    assert!(err.contains("Forbidden.RAM"), "{err}");
+    assert!(err.contains("watch --resume --retry-failed"), "{err}");
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(2), "both shares failed");
+    let new_id = entry.image_id().expect("image").to_string();
+
+    // Ended: a plain resume leaves it alone, and history says how to retry.
+    let plain = env.run(&["watch", "--resume"]);
+    assert_exit(&plain, 0);
+    assert!(
+        !text(&plain.stderr).contains("delivery:"),
+        "{}",
+        text(&plain.stderr)
+    );
+    let history = text(&env.run(&["history"]).stdout);
+    assert!(history.contains("2 action(s) failed"), "{history}");
+    assert!(history.contains("--retry-failed"), "{history}");
+
+    // The cause fixed (a key that may share), the failed actions go again; the rest is
+    // skipped, the copy above all.
+    let retried = env.run(&["watch", "--resume", "--retry-failed"]);
+    assert_exit(&retried, 0);
+    let err = text(&retried.stderr);
+    assert!(
+        err.contains("retrying the failed delivery actions"),
+        "{err}"
+    );
+    assert!(err.contains("to cn-beijing: done earlier"), "{err}");
+    assert!(err.contains("0 failed"), "{err}");
+    assert_eq!(shared_with(&wire, "cn-hangzhou", &new_id), [OTHER_ACCOUNT]);
+    let copy = the_copy(&wire, "cn-beijing", "web-retry");
+    let copy_id = copy["ImageId"].as_str().expect("id");
+    assert_eq!(shared_with(&wire, "cn-beijing", copy_id), [OTHER_ACCOUNT]);
+    let tags = snapshot_tags(&wire, "cn-beijing", &copy);
+    assert_eq!(tags.len(), 2, "one tag on each of two snapshots: {tags:?}");
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(0));
+
+    // Nothing is left to retry.
+    let again = env.run(&["watch", "--resume", "--retry-failed"]);
+    assert_exit(&again, 0);
+    assert!(
+        !text(&again.stderr).contains("delivery:"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(images(&wire, "cn-beijing", "web-retry").len(), 1);
+}
