@@ -27,6 +27,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ecsimg::sim::{self, Fault, RunningSim, Seed, SimConfig};
 
+mod delivery;
+
 /// Faults on every call: 20 % throttled (retry after 50 ms), 10 % 5xx, 5 % dropped
 /// connections, 5 % lost answers, and 20 ms of added latency.
 const FAULTS: &str = "throttle=0.2,error=0.1,drop=0.05,lost=0.05,latency=20ms,retry_after=50ms";
@@ -56,7 +58,13 @@ fn roomy_sandbox() -> Seed {
 /// `ecsimg ARGS` with only the sandbox's credentials and HOME, the XDG directories and the
 /// journal inside `home`.
 fn ecsimg(home: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ecsimg"))
+    command(home, args).output().expect("ecsimg runs")
+}
+
+/// The command [`ecsimg`] runs.
+fn command(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsimg"));
+    command
         .args(args)
         .env_clear()
         .env("HOME", home)
@@ -68,9 +76,8 @@ fn ecsimg(home: &Path, args: &[&str]) -> std::process::Output {
         .env(
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
             sim::SANDBOX_ACCESS_KEY_SECRET,
-        )
-        .output()
-        .expect("ecsimg runs")
+        );
+    command
 }
 
 /// How one `ecsimg create` ended.
