@@ -381,12 +381,20 @@ impl Folder {
             }
             Record::DeliverySending(send) => {
                 let entry = self.entry(&send.submission.clone(), "a delivery call")?;
-                // A resend keeps the first record: its ClientToken is the one that counts.
-                if entry.delivery(&send.key).is_none() {
-                    entry.deliveries.push(DeliveryState {
+                // A resend keeps the first record: its ClientToken is the one that counts. A
+                // new copy after a failed one is a new action, with its own token.
+                match entry.deliveries.iter_mut().find(|d| d.send.key == send.key) {
+                    None => entry.deliveries.push(DeliveryState {
                         send: *send,
                         outcome: None,
-                    });
+                    }),
+                    Some(state) if state.failed_copy().is_some() => {
+                        *state = DeliveryState {
+                            send: *send,
+                            outcome: None,
+                        };
+                    }
+                    Some(_) => {}
                 }
             }
             Record::DeliveryAnswered {

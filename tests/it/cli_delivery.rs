@@ -589,3 +589,74 @@ fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
     );
     assert_eq!(images(&wire, "cn-beijing", "web-retry").len(), 1);
 }
+
+#[test]
+fn a_copy_that_ended_create_failed_is_replaced_by_a_retry() {
+    let env = Env::new("50");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // Copies fail half way, until the test fixes that.
+    let seed = format!(
+        "{}\n[delivery]\nfail_copies_at = 50\n",
+        ecsimg::sim::SANDBOX_TOML
+    );
+    let seed = ecsimg::sim::Seed::parse(&seed, "failing copies").expect("the seed loads");
+    let simulator = runtime
+        .block_on(ecsimg::sim::start(ecsimg::sim::SimConfig {
+            seed: Some(seed),
+            speed: 50.0,
+            ..ecsimg::sim::SimConfig::default()
+        }))
+        .expect("the simulator starts");
+    let url = simulator.url();
+    let run = |args: &[&str]| {
+        env.cmd_without_endpoint(args)
+            .args(["--endpoint", &url])
+            .output()
+            .expect("ecsimg runs")
+    };
+    let copies = || -> Vec<(String, String)> {
+        simulator
+            .images("cn-beijing")
+            .into_iter()
+            .filter(|i| i.name == "web-cf-cn-beijing")
+            .map(|i| (i.id, i.status))
+            .collect()
+    };
+    let delivery = "[delivery]\ncopy_to = [\"cn-beijing\"]\ncopy_name = \"web-cf-{region}\"\n";
+    let path = env.recipe("web.toml", &recipe("web-cf", delivery));
+    let created = run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 6);
+    let err = text(&created.stderr);
+    assert!(err.contains("the copy ended CreateFailed"), "{err}");
+    let failed = copies();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].1, "CreateFailed");
+
+    simulator.fail_copies_at(None);
+    let retried = run(&["watch", "--resume", "--retry-failed"]);
+    assert_exit(&retried, 0);
+    let err = text(&retried.stderr);
+    assert!(
+        err.contains(&format!(
+            "delete the failed copy {} in cn-beijing: done",
+            failed[0].0
+        )),
+        "{err}"
+    );
+    let made = copies();
+    assert_eq!(
+        made.len(),
+        1,
+        "the failed copy replaced, not doubled: {made:?}"
+    );
+    assert_ne!(made[0].0, failed[0].0);
+    assert_eq!(made[0].1, "Available");
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(0));
+    let copy = entry.delivery("copy cn-beijing").expect("the copy");
+    assert_eq!(copy.copy_id(), Some(made[0].0.as_str()));
+}
