@@ -8,7 +8,9 @@
 //! (synced) before it is sent and records what it came to after, as `crate::submission` does
 //! for CreateImage. A CopyImage carries a ClientToken the journal keeps, so a resend — after a
 //! crash, by `ecsimg watch --resume` — is the same copy, never a second one. Shares and tags
-//! are idempotent; retirements are decided afresh from DescribeImages on every run.
+//! are idempotent; retirements are decided afresh from DescribeImages on every run. A failed
+//! action is sent again by `watch --resume --retry-failed`; a copy that ended CreateFailed is
+//! deleted first and made again under a new ClientToken.
 //!
 //! One action failing is reported (with its ApiError, for the caller to explain) and does not
 //! stop or undo the others.
