@@ -547,6 +547,8 @@ fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
     assert_eq!(entry.delivery_ended, Some(2), "both shares failed");
     let new_id = entry.image_id().expect("image").to_string();
 
+    // --retry-failed goes with --resume.
+    assert_exit(&env.run(&["watch", "--retry-failed"]), 2);
     // Ended: a plain resume leaves it alone, and history says how to retry.
     let plain = env.run(&["watch", "--resume"]);
     assert_exit(&plain, 0);
@@ -659,4 +661,25 @@ fn a_copy_that_ended_create_failed_is_replaced_by_a_retry() {
     assert_eq!(entry.delivery_ended, Some(0));
     let copy = entry.delivery("copy cn-beijing").expect("the copy");
     assert_eq!(copy.copy_id(), Some(made[0].0.as_str()));
+}
+
+#[test]
+fn an_image_with_encrypted_snapshots_is_still_copied_encrypted() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    // The sandbox's database server: one of its data disks is encrypted.
+    let body = recipe("web-enc", "[delivery]\ncopy_to = [\"cn-beijing\"]\n")
+        .replace(RUNNING, "i-bp1a3fn8rvl2nqw0t5xk");
+    let path = env.recipe("web.toml", &body);
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 0);
+    let source = the_copy(&wire, "cn-hangzhou", "web-enc");
+    assert!(
+        snapshot_keys(&wire, "cn-hangzhou", &source)
+            .iter()
+            .any(|(encrypted, _)| *encrypted)
+    );
+    let copy = the_copy(&wire, "cn-beijing", "web-enc");
+    let keys = snapshot_keys(&wire, "cn-beijing", &copy);
+    assert!(keys.iter().all(|(encrypted, _)| *encrypted), "{keys:?}");
 }
