@@ -3,7 +3,9 @@
 //! images of the family; one failing action leaves the others done and sets exit code 6; a
 //! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region, as
 //! is the delivery of an image created with `--no-wait`, and of one interrupted (exit 130)
-//! while its copy builds.
+//! while its copy builds. Copies encrypted with each region's KMS key (a disabled key fails
+//! that copy alone); a delivery that ended with failures retried by `watch --resume
+//! --retry-failed` once the cause is fixed, a copy that ended CreateFailed replaced.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
