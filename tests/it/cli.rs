@@ -94,6 +94,31 @@ impl Drop for Sim {
     }
 }
 
+/// A simulator in this process (so a test can reach into it), on a runtime of its own that
+/// outlives it.
+pub struct InProcess {
+    pub sim: ecsimg::sim::RunningSim,
+    /// Runs the simulator's tasks; dropped after it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl InProcess {
+    pub fn start(config: ecsimg::sim::SimConfig) -> InProcess {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let sim = runtime
+            .block_on(ecsimg::sim::start(config))
+            .expect("the simulator starts");
+        InProcess {
+            sim,
+            _runtime: runtime,
+        }
+    }
+}
+
 /// A scratch HOME with a journal, and a simulator.
 pub struct Env {
     pub dir: tempfile::TempDir,

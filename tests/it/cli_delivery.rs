@@ -12,7 +12,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::cli::{Env, RUNNING, assert_exit, kill_at_test_hook, text};
+use crate::cli::{Env, InProcess, RUNNING, assert_exit, kill_at_test_hook, text};
 use crate::sim_harness::{Opts, Wire};
 
 const FAMILY: &str = "web-base";
@@ -40,7 +40,8 @@ fn wire(env: &Env) -> Wire {
     Wire::new(addr)
 }
 
-fn call(wire: &Wire, action: &str, params: &[(&str, &str)]) -> Value {
+/// `action` signed with the sandbox key, on a runtime of its own: its answer's body.
+pub fn call(wire: &Wire, action: &str, params: &[(&str, &str)]) -> Value {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -81,7 +82,8 @@ fn image_exists(wire: &Wire, region: &str, id: &str) -> bool {
     body["TotalCount"] == 1
 }
 
-fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
+/// The accounts the image `id` in `region` is shared with.
+pub fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
     let body = call(
         wire,
         "DescribeImageSharePermission",
@@ -96,7 +98,9 @@ fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
         .collect()
 }
 
-fn snapshot_tags(wire: &Wire, region: &str, image: &Value) -> Vec<(String, String, String)> {
+/// The tags on the snapshots of `image` in `region` (snapshot, key, value), each of which
+/// must carry the recipes' `env = "test"`.
+pub fn snapshot_tags(wire: &Wire, region: &str, image: &Value) -> Vec<(String, String, String)> {
     let snapshots: Vec<String> = image["DiskDeviceMappings"]["DiskDeviceMapping"]
         .as_array()
         .expect("disks")
@@ -597,25 +601,18 @@ fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
 #[test]
 fn a_copy_that_ended_create_failed_is_replaced_by_a_retry() {
     let env = Env::new("50");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
     // Copies fail half way, until the test fixes that.
     let seed = format!(
         "{}\n[delivery]\nfail_copies_at = 50\n",
         ecsimg::sim::SANDBOX_TOML
     );
     let seed = ecsimg::sim::Seed::parse(&seed, "failing copies").expect("the seed loads");
-    let simulator = runtime
-        .block_on(ecsimg::sim::start(ecsimg::sim::SimConfig {
-            seed: Some(seed),
-            speed: 50.0,
-            ..ecsimg::sim::SimConfig::default()
-        }))
-        .expect("the simulator starts");
-    let url = simulator.url();
+    let running = InProcess::start(ecsimg::sim::SimConfig {
+        seed: Some(seed),
+        speed: 50.0,
+        ..ecsimg::sim::SimConfig::default()
+    });
+    let (simulator, url) = (&running.sim, running.sim.url());
     let run = |args: &[&str]| {
         env.cmd_without_endpoint(args)
             .args(["--endpoint", &url])

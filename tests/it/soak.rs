@@ -25,7 +25,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ecsimg::sim::{self, Fault, RunningSim, Seed, SimConfig};
+use ecsimg::sim::{self, Fault, Seed, SimConfig};
+
+use crate::cli::InProcess;
 
 mod delivery;
 
@@ -114,20 +116,14 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
     std::fs::write(home.join("recipe.toml"), RECIPE).expect("write the recipe");
     std::fs::create_dir_all(home.join("config/ecsimg")).expect("create the config dir");
     std::fs::write(home.join("config/ecsimg/config.toml"), CONFIG).expect("write the config");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let simulator: RunningSim = runtime
-        .block_on(sim::start(SimConfig {
-            seed: Some(roomy_sandbox()),
-            faults: faults.parse().expect("the fault spec parses"),
-            // Images finish in well under a second.
-            speed: 100.0,
-            ..SimConfig::default()
-        }))
-        .expect("the simulator starts");
+    let running = InProcess::start(SimConfig {
+        seed: Some(roomy_sandbox()),
+        faults: faults.parse().expect("the fault spec parses"),
+        // Images finish in well under a second.
+        speed: 100.0,
+        ..SimConfig::default()
+    });
+    let simulator = &running.sim;
     assert!(simulator.faults().fail_next_action(
         "CreateImage",
         LOST_CREATE_ANSWERS,

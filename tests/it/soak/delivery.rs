@@ -18,13 +18,15 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ecsimg::journal::Journal;
-use ecsimg::sim::{self, RunningSim, SimConfig};
+use ecsimg::sim::SimConfig;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
 use super::{command, roomy_sandbox};
-use crate::sim_harness::{Opts, Wire};
+use crate::cli::InProcess;
+use crate::cli_delivery::{call, shared_with, snapshot_tags};
+use crate::sim_harness::Wire;
 
 const SOURCE: &str = "cn-hangzhou";
 const COPY_REGIONS: [&str; 2] = ["cn-shanghai", "cn-beijing"];
@@ -36,7 +38,7 @@ const MAX_ROUNDS: usize = 30;
 fn recipe(name: &str, family: &str, delivery: bool) -> String {
     let mut text = format!(
         "region = \"{SOURCE}\"\n[source]\nsnapshot_id = \"s-bp1k4wd2j0qmz7h5x3cv\"\n\
-         [image]\nname = \"{name}\"\nfamily = \"{family}\"\n[tags]\nsoak = \"delivery\"\n"
+         [image]\nname = \"{name}\"\nfamily = \"{family}\"\n[tags]\nenv = \"test\"\n"
     );
     if delivery {
         text.push_str(&format!(
@@ -49,16 +51,13 @@ fn recipe(name: &str, family: &str, delivery: bool) -> String {
 }
 
 /// The simulator over HTTP, as any client sees it.
-struct Http<'a> {
+struct Http {
     wire: Wire,
-    runtime: &'a tokio::runtime::Runtime,
 }
 
-impl Http<'_> {
+impl Http {
     fn call(&self, action: &str, params: &[(&str, &str)]) -> Value {
-        self.runtime
-            .block_on(self.wire.call(action, params, &Opts::sandbox()))
-            .ok()
+        call(&self.wire, action, params)
     }
 
     /// Every own image of `region`, any status: ID → (name, status).
@@ -98,60 +97,6 @@ impl Http<'_> {
             &[("RegionId", region), ("ImageId", id), ("Status", ALL)],
         );
         body["Images"]["Image"][0].clone()
-    }
-
-    fn shared_with(&self, region: &str, id: &str) -> Vec<String> {
-        let body = self.call(
-            "DescribeImageSharePermission",
-            &[("RegionId", region), ("ImageId", id)],
-        );
-        body["Accounts"]["Account"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|a| a["AliyunId"].as_str().map(str::to_string))
-            .collect()
-    }
-
-    /// The tags on each snapshot of `image`: (snapshot, key, value).
-    fn snapshot_tags(&self, region: &str, image: &Value) -> Vec<(String, String, String)> {
-        let snapshots: Vec<String> = image["DiskDeviceMappings"]["DiskDeviceMapping"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|d| d["SnapshotId"].as_str().map(str::to_string))
-            .collect();
-        assert!(!snapshots.is_empty(), "{image}");
-        let names: Vec<String> = (1..=snapshots.len())
-            .map(|i| format!("ResourceId.{i}"))
-            .collect();
-        let mut params = vec![("RegionId", region), ("ResourceType", "snapshot")];
-        params.extend(
-            names
-                .iter()
-                .map(String::as_str)
-                .zip(snapshots.iter().map(String::as_str)),
-        );
-        let body = self.call("ListTagResources", &params);
-        let tags: Vec<(String, String, String)> = body["TagResources"]["TagResource"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|t| {
-                let field = |name: &str| t[name].as_str().unwrap_or_default().to_string();
-                (field("ResourceId"), field("TagKey"), field("TagValue"))
-            })
-            .collect();
-        for snapshot in &snapshots {
-            assert!(
-                tags.contains(&(snapshot.clone(), "soak".into(), "delivery".into())),
-                "{snapshot} in {region} is tagged: {tags:?}"
-            );
-        }
-        tags
     }
 }
 
@@ -260,8 +205,8 @@ fn deliver(home: &Path, http: &Http, url: &str, round: usize, kills: &[Duration]
     // The image: Available, shared, its snapshots tagged.
     let image = http.image(SOURCE, &new_id);
     assert_eq!(image["Status"], "Available", "{image}");
-    assert_eq!(http.shared_with(SOURCE, &new_id), [OTHER_ACCOUNT]);
-    http.snapshot_tags(SOURCE, &image);
+    assert_eq!(shared_with(&http.wire, SOURCE, &new_id), [OTHER_ACCOUNT]);
+    snapshot_tags(&http.wire, SOURCE, &image);
     // In the source region: the new image added, the older one deprecated, nothing else.
     let after = http.images(SOURCE);
     let mut expected = before[SOURCE].clone();
@@ -293,8 +238,8 @@ fn deliver(home: &Path, http: &Http, url: &str, round: usize, kills: &[Duration]
         );
         let copy = http.image(region, copy_id);
         assert_eq!(copy["ImageFamily"], family.as_str(), "{copy}");
-        assert_eq!(http.shared_with(region, copy_id), [OTHER_ACCOUNT]);
-        http.snapshot_tags(region, &copy);
+        assert_eq!(shared_with(&http.wire, region, copy_id), [OTHER_ACCOUNT]);
+        snapshot_tags(&http.wire, region, &copy);
     }
     runs
 }
@@ -302,27 +247,19 @@ fn deliver(home: &Path, http: &Http, url: &str, round: usize, kills: &[Duration]
 fn soak(kills: impl Fn(usize) -> Vec<Duration>, deliveries: usize) {
     let home = tempfile::tempdir().expect("a temp dir");
     let home = home.path();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let simulator: RunningSim = runtime
-        .block_on(sim::start(SimConfig {
-            seed: Some(roomy_sandbox()),
-            // Images and copies finish in well under a second.
-            speed: 100.0,
-            ..SimConfig::default()
-        }))
-        .expect("the simulator starts");
-    let url = simulator.url();
+    let running = InProcess::start(SimConfig {
+        seed: Some(roomy_sandbox()),
+        // Images and copies finish in well under a second.
+        speed: 100.0,
+        ..SimConfig::default()
+    });
+    let url = running.sim.url();
     let addr = url
         .trim_start_matches("http://")
         .parse()
         .expect("the simulator's address");
     let http = Http {
         wire: Wire::new(addr),
-        runtime: &runtime,
     };
     let mut runs = 0;
     for round in 0..deliveries {
