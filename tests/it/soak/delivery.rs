@@ -1,7 +1,8 @@
 //! Delivery soak: `ecsimg create` with a `[delivery]` (two copy regions, a share, snapshot
 //! tags, `retire keep = 1 deprecate`) killed with SIGKILL at some point, then `ecsimg watch
-//! --resume` (killed too, at times) until the journal records the delivery's end with nothing
-//! failed. Then the simulator, asked over HTTP, must show exactly one copy per region, every
+//! --resume --retry-failed` (killed too, at times) until the journal records the delivery's
+//! end with nothing failed; meanwhile the simulator loses the first CopyImage answer and
+//! refuses the first share. Then the simulator, asked over HTTP, must show exactly one copy per region, every
 //! share, every tag, the one planned retirement (the family's older image deprecated) and no
 //! other change to any image.
 //!
@@ -18,7 +19,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ecsimg::journal::Journal;
-use ecsimg::sim::SimConfig;
+use ecsimg::sim::{Fault, RunningSim, SimConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -124,9 +125,13 @@ fn run(home: &Path, args: &[&str], kill_after: Option<Duration>, log: &Path) -> 
 }
 
 /// One delivery soaked: `kills` are the points (after start) at which the successive runs
-/// (`create`, then `watch --resume`) are killed; once they are used up the runs go to their
-/// end. Returns how many runs it took.
-fn deliver(home: &Path, http: &Http, url: &str, round: usize, kills: &[Duration]) -> usize {
+/// (`create`, then `watch --resume --retry-failed`) are killed; once they are used up the runs
+/// go to their end. On top of that, the first CopyImage answer is lost (the client's resend
+/// with the same ClientToken must get the same copy) and the first share is refused for good
+/// (the delivery ends with a failure, which `--retry-failed` sends again). Returns how many
+/// runs it took.
+fn deliver(home: &Path, http: &Http, sim: &RunningSim, round: usize, kills: &[Duration]) -> usize {
+    let url = &sim.url();
     let family = format!("soak-family-{round}");
     let (older, name) = (format!("soak-old-{round}"), format!("soak-new-{round}"));
     let older_recipe = home.join(format!("older-{round}.toml"));
@@ -163,6 +168,9 @@ fn deliver(home: &Path, http: &Http, url: &str, round: usize, kills: &[Duration]
         .map(|(id, _)| id.clone())
         .expect("the older image is listed");
 
+    let faults = sim.faults();
+    assert!(faults.fail_next_action("CopyImage", 1, Fault::LoseAnswer));
+    assert!(faults.fail_next_action("ModifyImageSharePermission", 1, Fault::Forbidden));
     let path = home.join(format!("new-{round}.toml"));
     std::fs::write(&path, recipe(&name, &family, true)).expect("recipe");
     let path = path.display().to_string();
@@ -178,22 +186,30 @@ fn deliver(home: &Path, http: &Http, url: &str, round: usize, kills: &[Duration]
     let mut runs = 0;
     loop {
         let known = entry();
-        if known.as_ref().is_some_and(|e| e.delivery_ended.is_some()) {
+        if known.as_ref().is_some_and(|e| e.delivery_ended == Some(0)) {
             break;
         }
         assert!(runs < MAX_ROUNDS, "{name}: not delivered after {runs} runs");
         let kill = kills.get(runs).copied();
         let args: Vec<&str> = match known {
             None => vec!["create", "--recipe", &path, "--yes", "--endpoint", url],
-            Some(_) => vec!["watch", "--resume", "--endpoint", url, "--timeout", "60s"],
+            Some(_) => vec![
+                "watch",
+                "--resume",
+                "--retry-failed",
+                "--endpoint",
+                url,
+                "--timeout",
+                "60s",
+            ],
         };
         let code = run(home, &args, kill, &log);
         runs += 1;
+        // A run that was not killed ends done, or with the refused share failed (exit 6).
         if kill.is_none() {
-            assert_eq!(
-                code,
-                Some(0),
-                "{name}: {args:?}\n{}",
+            assert!(
+                matches!(code, Some(0 | 6)),
+                "{name}: {args:?} exit {code:?}\n{}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
         }
@@ -263,7 +279,7 @@ fn soak(kills: impl Fn(usize) -> Vec<Duration>, deliveries: usize) {
     };
     let mut runs = 0;
     for round in 0..deliveries {
-        runs += deliver(home, &http, &url, round, &kills(round));
+        runs += deliver(home, &http, &running.sim, round, &kills(round));
     }
     println!(
         "delivery soak: {deliveries} deliveries in {runs} runs (killed and resumed), each with \
