@@ -51,7 +51,8 @@ pub struct Entry {
     pub status: Option<LastStatus>,
     /// Delivery actions, in the order they were first sent.
     pub deliveries: Vec<DeliveryState>,
-    /// The delivery ran to its end: how many actions failed.
+    /// The delivery ran to its end: how many actions failed. A call sent after it (a retry)
+    /// opens the delivery again.
     pub delivery_ended: Option<usize>,
 }
 
@@ -381,6 +382,9 @@ impl Folder {
             }
             Record::DeliverySending(send) => {
                 let entry = self.entry(&send.submission.clone(), "a delivery call")?;
+                // A call after the end of a delivery is a retry: the delivery is open again
+                // until it ends anew, so a plain resume finishes a retry cut short.
+                entry.delivery_ended = None;
                 // A resend keeps the first record: its ClientToken is the one that counts. A
                 // new copy after a failed one is a new action, with its own token.
                 match entry.deliveries.iter_mut().find(|d| d.send.key == send.key) {

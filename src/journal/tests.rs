@@ -457,6 +457,9 @@ fn delivery_records_fold_into_their_entry_and_keep_the_first_token() {
     let state = entry.delivery("copy cn-beijing").unwrap();
     assert_eq!(state.send.client_token.as_deref(), Some("third"));
     assert_eq!(state.outcome, None);
+    // The retry is under way: due again until it ends.
+    assert!(entry.delivery_due());
+    assert_eq!(entry.delivery_ended, None);
 
     journal.delivery_ended(&s.id, 0).unwrap();
     let entry = journal.read().unwrap().entries.remove(0);
