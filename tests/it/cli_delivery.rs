@@ -638,16 +638,24 @@ fn a_copy_that_ended_create_failed_is_replaced_by_a_retry() {
     assert_eq!(failed[0].1, "CreateFailed");
 
     simulator.fail_copies_at(None);
-    let retried = run(&["watch", "--resume", "--retry-failed"]);
+    // The retry is killed right after its new CopyImage was sent; the journal has the
+    // delivery open again, so a plain resume finishes it with that same new copy.
+    let mut retry = env.cmd_without_endpoint(&["watch", "--resume", "--retry-failed"]);
+    retry.args(["--endpoint", &url]);
+    kill_at_test_hook(
+        retry,
+        "ECSIMG_TEST_PAUSE_AFTER_COPY",
+        "paused after CopyImage was sent",
+    );
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert!(entry.delivery_due(), "{entry:?}");
+    let retried = run(&["watch", "--resume"]);
     assert_exit(&retried, 0);
     let err = text(&retried.stderr);
-    assert!(
-        err.contains(&format!(
-            "delete the failed copy {} in cn-beijing: done",
-            failed[0].0
-        )),
-        "{err}"
-    );
+    // The failed copy went before the kill; the new copy's send is recorded with its new
+    // token, which ECS answers with the copy it made then.
+    assert!(!err.contains("delete the failed copy"), "{err}");
+    assert!(err.contains("to cn-beijing: done (m-"), "{err}");
     let made = copies();
     assert_eq!(
         made.len(),
