@@ -28,6 +28,11 @@ pub struct CopyRequest {
     /// `Encrypted`: an image with encrypted snapshots can only be copied encrypted (ECS picks
     /// the key, and an image encrypted with the service key cannot be shared).
     pub encrypted: bool,
+    /// `KMSKeyId` (capital KMS on the wire): the key in the destination region the copy is
+    /// encrypted with; only with `encrypted`.
+    pub kms_key_id: Option<String>,
+    /// `ResourceGroupId`: a copy joins the default resource group unless told.
+    pub resource_group_id: Option<String>,
     /// `Tag.N`: a copy has only the tags its request names.
     pub tags: Vec<(String, String)>,
     /// Every send of this copy carries it, so a resend never starts a second copy.
@@ -55,6 +60,12 @@ impl CopyRequest {
         }
         // Its default is not settled in the references: always say it.
         p.push(("Encrypted".into(), self.encrypted.to_string()));
+        if let Some(key) = &self.kms_key_id {
+            p.push(("KMSKeyId".into(), key.clone()));
+        }
+        if let Some(group) = &self.resource_group_id {
+            p.push(("ResourceGroupId".into(), group.clone()));
+        }
         p.push(("ClientToken".into(), self.client_token.clone()));
         p
     }
@@ -280,6 +291,8 @@ mod tests {
             name: Some("web-bj".into()),
             description: None,
             encrypted: false,
+            kms_key_id: None,
+            resource_group_id: None,
             tags: vec![("env".into(), "prod".into())],
             client_token: "tok".into(),
         };
@@ -291,5 +304,24 @@ mod tests {
         assert_eq!(get("Encrypted"), Some("false"));
         assert_eq!(get("Tag.1.Key"), Some("env"));
         assert_eq!(get("ClientToken"), Some("tok"));
+        assert_eq!(get("KMSKeyId"), None);
+        assert_eq!(get("ResourceGroupId"), None);
+
+        let encrypted = CopyRequest {
+            encrypted: true,
+            kms_key_id: Some("key-bj".into()),
+            resource_group_id: Some("rg-1".into()),
+            ..request
+        }
+        .to_params();
+        let get = |n: &str| {
+            encrypted
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("Encrypted"), Some("true"));
+        assert_eq!(get("KMSKeyId"), Some("key-bj"));
+        assert_eq!(get("ResourceGroupId"), Some("rg-1"));
     }
 }

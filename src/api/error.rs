@@ -462,6 +462,56 @@ mod tests {
         );
     }
 
+    /// The codes a simulator source refuses with: each `fail(STATUS, "Code"` and
+    /// `SimError::new(STATUS, "Code"`.
+    fn refusals(source: &str) -> Vec<String> {
+        let mut codes = Vec::new();
+        for call in ["fail(", "SimError::new("] {
+            for (at, _) in source.match_indices(call) {
+                let rest = source[at + call.len()..].trim_start();
+                let Some(rest) = rest
+                    .strip_prefix(|c: char| c.is_ascii_digit())
+                    .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+                    .and_then(|r| r.strip_prefix(','))
+                    .map(str::trim_start)
+                    .and_then(|r| r.strip_prefix('"'))
+                else {
+                    continue;
+                };
+                if let Some(end) = rest.find('"') {
+                    codes.push(rest[..end].to_string());
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn every_refusal_of_the_delivery_operations_is_explained() {
+        // The simulator's CopyImage, CancelCopyImage, sharing, tags, ModifyImageAttribute and
+        // DeleteImage, and the KMS key checks CopyImage shares with CreateImage.
+        let sources = [
+            include_str!("../sim/ops/delivery/copy.rs"),
+            include_str!("../sim/ops/delivery/share.rs"),
+            include_str!("../sim/ops/delivery/tags.rs"),
+            include_str!("../sim/ops/delivery/attribute.rs"),
+            include_str!("../sim/ops/images.rs"),
+            include_str!("../sim/ops/create_image/mod.rs"),
+        ];
+        let codes: Vec<String> = sources.iter().flat_map(|s| refusals(s)).collect();
+        assert!(codes.len() > 40, "the sources were read: {codes:?}");
+        assert!(
+            codes
+                .iter()
+                .any(|c| c == "InvalidParameter.KMSKeyId.NotFound")
+        );
+        let missing: Vec<&String> = codes
+            .iter()
+            .filter(|c| !EXPLANATIONS.contains_key(c.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "not in assets/errors.toml: {missing:?}");
+    }
+
     #[test]
     fn unknown_sub_codes_fall_back_to_their_parent() {
         assert_eq!(explain("Throttling.Whatever"), explain("Throttling"));

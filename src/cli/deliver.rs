@@ -81,6 +81,12 @@ impl Delivering<'_> {
                 "delivery of {image_id}: {done} done, {failed} failed, {left_alone} left alone{}",
                 if unfinished || interrupted {
                     format!("; `{} watch --resume` finishes what is left", self.ecsimg)
+                } else if failed > 0 {
+                    format!(
+                        "; once the cause is fixed, `{} watch --resume --retry-failed` sends \
+                         the failed actions again",
+                        self.ecsimg
+                    )
                 } else {
                     String::new()
                 }

@@ -109,7 +109,10 @@ fn delivery_note(entry: &Entry, resume: &str) -> Option<String> {
         .filter(|d| !d.is_empty())?;
     Some(match entry.delivery_ended {
         Some(0) => "delivered".into(),
-        Some(failed) => format!("delivered, {failed} action(s) failed"),
+        Some(failed) => format!(
+            "delivered, {failed} action(s) failed — fix the cause, then `{resume} \
+             --retry-failed` sends them again"
+        ),
         None if entry.delivery_due() => format!("delivery unfinished — `{resume}` finishes it"),
         None => "delivery once Available".into(),
     })
@@ -240,7 +243,12 @@ mod tests {
             "{text}"
         );
         e.delivery_ended = Some(1);
-        assert!(table(std::slice::from_ref(&e), RESUME).contains("1 action(s) failed"));
+        let text = table(std::slice::from_ref(&e), RESUME);
+        assert!(text.contains("1 action(s) failed"), "{text}");
+        assert!(
+            text.contains("`ecsimg --sandbox watch --resume --retry-failed`"),
+            "{text}"
+        );
         assert_eq!(entry_json(&e, RESUME)["delivery"]["failed"], 1);
         assert!(entry_json(&entry("x", None), RESUME)["delivery"].is_null());
     }

@@ -13,6 +13,7 @@ use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
 use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe};
 use crate::text::line_column;
 
+use crate::spec::recipe::expand_recipe_date;
 pub use crate::spec::recipe::{DATE_PLACEHOLDER, expand_date};
 
 /// One `--set key=value`: a dotted recipe key (`image.name`, `source.disks[0].size`,
@@ -219,7 +220,7 @@ pub fn load_text(
     overrides: &[Override],
     date: NaiveDate,
 ) -> Result<ImageSpec, LoadError> {
-    let text = expand_date(text, date);
+    let text = expand_recipe_date(text, date);
     let plain = parse_recipe(&text, path);
     if overrides.is_empty() {
         return plain.map_err(LoadError::Recipe);
@@ -396,6 +397,19 @@ mod tests {
         assert_eq!(spec.image.name.as_deref(), Some("web-20261127"));
         let spec = load(RECIPE, &["image.description=built {date}"]).unwrap();
         assert_eq!(spec.image.description.as_deref(), Some("built 20261127"));
+    }
+
+    #[test]
+    fn a_copys_date_waits_for_the_copy() {
+        let text = format!(
+            "{RECIPE}[delivery]\ncopy_to = [\"cn-beijing\"]\n\
+             copy_name = \"web-{{region}}-{{date}}\"\ncopy_description = \"{{date}}\"\n"
+        );
+        let spec = load(&text, &[]).unwrap();
+        assert_eq!(spec.image.name.as_deref(), Some("web-20261127"));
+        let delivery = spec.delivery.expect("delivery");
+        assert_eq!(delivery.copy_name.as_deref(), Some("web-{region}-{date}"));
+        assert_eq!(delivery.copy_description.as_deref(), Some("{date}"));
     }
 
     #[test]

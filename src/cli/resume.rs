@@ -165,16 +165,19 @@ pub async fn restart_stopped(
 }
 
 /// Finishes every delivery the journal has due (the image Available, `[delivery]` not run to
-/// its end) for submissions sent to this session's endpoint: what is recorded as done is
-/// skipped, a copy is sent again with its recorded ClientToken, retirements are decided
-/// afresh. Returns the worst exit of the deliveries.
+/// its end) for submissions sent to this session's endpoint — with `retry_failed`, also those
+/// that ended with failed actions: what is recorded as done is skipped, failed actions and
+/// lost answers are sent again (a copy with its recorded ClientToken), retirements are
+/// decided afresh. Returns the worst exit of the deliveries.
 pub async fn deliver_due(
     delivering: &Delivering<'_>,
+    retry_failed: bool,
     progress: &mut Progress,
 ) -> Result<Exit, Failure> {
     let history = read(delivering.journal).await?;
     let mut exit = Exit::Success;
-    for entry in history.entries.iter().filter(|e| e.delivery_due()) {
+    let due = |e: &&Entry| e.delivery_due() || (retry_failed && e.delivery_failed());
+    for entry in history.entries.iter().filter(due) {
         let Some(image_id) = entry.image_id() else {
             continue;
         };
@@ -185,7 +188,13 @@ pub async fn deliver_due(
             ));
             continue;
         }
-        progress.note(&format!("finishing the delivery of {image_id}"));
+        if entry.delivery_ended.is_some() {
+            progress.note(&format!(
+                "retrying the failed delivery actions of {image_id}"
+            ));
+        } else {
+            progress.note(&format!("finishing the delivery of {image_id}"));
+        }
         let delivered = delivering.run(&entry.submission, image_id, progress).await;
         if delivered == Exit::Interrupted {
             return Ok(delivered);

@@ -26,7 +26,8 @@ use crate::watch::WatchPolicy;
 #[command(after_help = "Examples:
   ecsimg watch m-bp1fyq7bo2ye0xkc9b1n
   ecsimg watch m-bp1aaa m-bp1bbb --region cn-shanghai --timeout 30m
-  ecsimg watch --resume            # every unfinished submission in the journal")]
+  ecsimg watch --resume            # every unfinished submission in the journal
+  ecsimg watch --resume --retry-failed   # and deliveries that ended with failures")]
 pub struct WatchArgs {
     /// ImageIds to follow (all in --region, or the default region).
     #[arg(value_name = "IMAGE_ID", required_unless_present = "resume")]
@@ -38,6 +39,11 @@ pub struct WatchArgs {
     /// restart = true. The only command that sends anything on the journal's behalf.
     #[arg(long)]
     pub resume: bool,
+    /// With --resume: also deliver again the images whose delivery ended with failed actions
+    /// (`ecsimg history` counts them), once their cause is fixed. What was done is skipped;
+    /// each failed action is sent again, a copy with its recorded ClientToken.
+    #[arg(long, requires = "resume")]
+    pub retry_failed: bool,
     /// Stop watching after this long, e.g. 45m or 1h30m (default: `[watch] timeout` in the
     /// config, else no limit). The image keeps building.
     #[arg(long, value_name = "DURATION", value_parser = duration::flag(duration::WATCH_TIMEOUT))]
@@ -136,7 +142,7 @@ pub async fn run(
             interrupt: &interrupt,
             ecsimg: &ecsimg,
         };
-        exit = exit.worst(deliver_due(&delivering, &mut progress).await?);
+        exit = exit.worst(deliver_due(&delivering, args.retry_failed, &mut progress).await?);
     }
     Ok(exit)
 }

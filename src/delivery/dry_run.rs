@@ -101,8 +101,9 @@ fn job<'a>(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             let token = uuid::Uuid::new_v4().to_string();
+            let today = chrono::Utc::now().date_naive();
             // The image's encryption is not known yet; it matters only once it exists.
-            let request = plan::copy_request(spec, &to, PLACEHOLDER_ID, false, token);
+            let request = plan::copy_request(spec, &to, PLACEHOLDER_ID, false, Some(today), token);
             (format!("copy to {to}"), request.to_params())
         }
         Purpose::TagSnapshots => {

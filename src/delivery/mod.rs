@@ -8,7 +8,9 @@
 //! (synced) before it is sent and records what it came to after, as `crate::submission` does
 //! for CreateImage. A CopyImage carries a ClientToken the journal keeps, so a resend — after a
 //! crash, by `ecsimg watch --resume` — is the same copy, never a second one. Shares and tags
-//! are idempotent; retirements are decided afresh from DescribeImages on every run.
+//! are idempotent; retirements are decided afresh from DescribeImages on every run. A failed
+//! action is sent again by `watch --resume --retry-failed`; a copy that ended CreateFailed is
+//! deleted first and made again under a new ClientToken.
 //!
 //! One action failing is reported (with its ApiError, for the caller to explain) and does not
 //! stop or undo the others.
@@ -279,10 +281,29 @@ impl Deliverer<'_> {
         region: &str,
     ) -> Option<String> {
         let key = plan::key("copy", region);
-        let known = run.known.as_ref().and_then(|e| e.delivery(&key));
+        let mut known = run.known.as_ref().and_then(|e| e.delivery(&key)).cloned();
+        // A copy that ended CreateFailed goes first; the new one is a new request.
+        if let Some(failed) = known.as_ref().and_then(|s| s.failed_copy()) {
+            let failed = failed.to_string();
+            let call = async {
+                let answer = self.client(region)?.delete_image(&failed, false).await;
+                retire_outcome(answer.map(drop))
+            };
+            let what = format!("delete the failed copy {failed} in {region}");
+            let discard = format!("{} {failed}", plan::key("discard", region));
+            self.step(run, discard, what, region, None, call).await?;
+            known = None;
+        }
         let client_token = known
+            .as_ref()
             .and_then(|s| s.send.client_token.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        // `{date}` is the day the copy was first sent: a resend is the same request, as its
+        // ClientToken requires.
+        let date = known
+            .as_ref()
+            .map_or_else(chrono::Utc::now, |s| s.send.time)
+            .date_naive();
         let spec = &submission.spec;
         let encrypted = image
             .disk_device_mappings
@@ -294,6 +315,7 @@ impl Deliverer<'_> {
             region,
             &image.image_id,
             encrypted,
+            Some(date),
             client_token.clone(),
         );
         let source = spec.region.clone();
@@ -340,11 +362,7 @@ impl Deliverer<'_> {
                     match image.status.as_str() {
                         "Available" => return Some(image),
                         "CreateFailed" | "UnAvailable" => {
-                            run.emit(
-                                plan::key("copy", region),
-                                format!("copy {id} in {region}"),
-                                ActionResult::Broken(format!("the copy ended {}", image.status)),
-                            );
+                            self.copy_failed(run, region, id, &image.status).await;
                             return None;
                         }
                         _ => {}
@@ -407,6 +425,32 @@ impl Deliverer<'_> {
                 () = tokio::time::sleep(pause.max(Duration::from_millis(50))) => {}
             }
         }
+    }
+
+    /// Records that the copy `id` in `region` ended `status`, so a retry replaces it.
+    async fn copy_failed(&self, run: &mut Run<'_>, region: &str, id: &str, status: &str) {
+        let key = plan::key("copy", region);
+        let outcome = DeliveryOutcome::CopyFailed {
+            image_id: id.to_string(),
+            status: status.to_string(),
+        };
+        let (submission, k) = (run.submission.clone(), key.clone());
+        let journaled = self
+            .journal
+            .off_runtime(move |j| j.delivery_answered(&submission, &k, &outcome))
+            .await;
+        let why = match journaled {
+            Ok(()) => format!(
+                "the copy ended {status}; `watch --resume --retry-failed` deletes it and copies \
+                 again"
+            ),
+            Err(e) => format!("the copy ended {status} (and the journal could not record it: {e})"),
+        };
+        run.emit(
+            key,
+            format!("copy {id} in {region}"),
+            ActionResult::Broken(why),
+        );
     }
 
     /// Sharing and snapshot tags of `image` (the new image, or its copy) in `region`.

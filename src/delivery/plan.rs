@@ -2,6 +2,8 @@
 //! preview`, `ecsimg create`'s question and the wizard's review all show), the requests they
 //! send, and which images of the family a retirement takes.
 
+use chrono::NaiveDate;
+
 use crate::api::model::{Image, ImageQuery};
 use crate::api::operations::delete_image_params;
 use crate::api::{CopyRequest, ImageChange, share_calls, tag_calls};
@@ -98,31 +100,34 @@ impl PlannedCall {
     }
 }
 
-/// CopyImage of `image_id` to `region` as delivery sends it: the copy named and described as
-/// `[delivery]` says, with the image's tags.
+/// CopyImage of `image_id` to `region` as delivery sends it on `date` (`None`: `{date}` stays
+/// as it is): named, described and encrypted as `[delivery]` says, with the image's tags and
+/// in its resource group.
 pub fn copy_request(
     spec: &ImageSpec,
     region: &str,
     image_id: &str,
-    encrypted: bool,
+    image_encrypted: bool,
+    date: Option<NaiveDate>,
     client_token: String,
 ) -> CopyRequest {
-    let (name, description) = spec.delivery.as_ref().map_or_else(
-        || (spec.image.name.clone(), spec.image.description.clone()),
-        |d| {
-            d.copy_text(
-                region,
-                spec.image.name.as_deref(),
-                spec.image.description.as_deref(),
-            )
-        },
+    let delivery = spec.delivery.clone().unwrap_or_default();
+    let (name, description) = delivery.copy_text_on(
+        region,
+        date,
+        spec.image.name.as_deref(),
+        spec.image.description.as_deref(),
     );
+    let encryption = delivery.copy_encryption(region, image_encrypted);
     CopyRequest {
         image_id: image_id.to_string(),
         destination_region: region.to_string(),
         name,
         description,
-        encrypted,
+        encrypted: encryption.encrypted,
+        kms_key_id: encryption.kms_key_id,
+        // The copy belongs where the image does.
+        resource_group_id: spec.image.resource_group_id.clone(),
         tags: spec.tags_as_pairs(),
         client_token,
     }
@@ -197,12 +202,14 @@ pub fn plan(spec: &ImageSpec) -> Vec<PlannedCall> {
     // One copy at a time: ECS refuses a second copy of an image while one runs.
     for region in &delivery.copy_to {
         let copy = copy_placeholder(region);
-        let request = copy_request(spec, region, NEW_IMAGE, false, String::new());
+        let request = copy_request(spec, region, NEW_IMAGE, false, None, String::new());
         let params = request
             .to_params()
             .into_iter()
             .map(|(name, value)| match name.as_str() {
-                "Encrypted" => (name, "<true if the new image is encrypted>".into()),
+                "Encrypted" if value == "false" => {
+                    (name, "<true if the new image is encrypted>".into())
+                }
                 "ClientToken" => (name, "<kept in the journal for resends>".into()),
                 _ => (name, value),
             })
@@ -393,6 +400,7 @@ mod tests {
                 keep: 2,
                 action: RetireAction::Deprecate,
             }),
+            ..Default::default()
         });
         spec
     }

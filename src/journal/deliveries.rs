@@ -47,6 +47,10 @@ pub enum DeliveryOutcome {
     /// Sent, but whether ECS acted is not known (a timeout, an interrupt): a resume sends it
     /// again (a copy with the same ClientToken).
     Unsettled { reason: String },
+    /// CopyImage made the copy `image_id`, which then ended `status` (CreateFailed,
+    /// UnAvailable): a retry deletes it and makes a new copy, under a new ClientToken (the old
+    /// one would name the failed copy again).
+    CopyFailed { image_id: String, status: String },
 }
 
 /// One action as the journal knows it.
@@ -58,6 +62,14 @@ pub struct DeliveryState {
 }
 
 impl DeliveryState {
+    /// The failed copy to discard before this copy is made again.
+    pub fn failed_copy(&self) -> Option<&str> {
+        match &self.outcome {
+            Some(DeliveryOutcome::CopyFailed { image_id, .. }) => Some(image_id),
+            _ => None,
+        }
+    }
+
     /// Whether a resume has nothing more to do for it.
     pub fn is_settled(&self) -> bool {
         matches!(

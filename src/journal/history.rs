@@ -51,7 +51,8 @@ pub struct Entry {
     pub status: Option<LastStatus>,
     /// Delivery actions, in the order they were first sent.
     pub deliveries: Vec<DeliveryState>,
-    /// The delivery ran to its end: how many actions failed.
+    /// The delivery ran to its end: how many actions failed. A call sent after it (a retry)
+    /// opens the delivery again.
     pub delivery_ended: Option<usize>,
 }
 
@@ -77,12 +78,22 @@ impl Entry {
     /// The recipe asks for delivery, the image is Available, and the delivery has not run
     /// to its end: `watch --resume` finishes it.
     pub fn delivery_due(&self) -> bool {
+        self.delivers() && self.delivery_ended.is_none()
+    }
+
+    /// The delivery ran to its end with failed actions: `watch --resume --retry-failed`
+    /// sends those again.
+    pub fn delivery_failed(&self) -> bool {
+        self.delivers() && self.delivery_ended.is_some_and(|failed| failed > 0)
+    }
+
+    /// The recipe asks for delivery and the image is Available.
+    fn delivers(&self) -> bool {
         self.submission
             .spec
             .delivery
             .as_ref()
             .is_some_and(|d| !d.is_empty())
-            && self.delivery_ended.is_none()
             && self
                 .status
                 .as_ref()
@@ -371,12 +382,23 @@ impl Folder {
             }
             Record::DeliverySending(send) => {
                 let entry = self.entry(&send.submission.clone(), "a delivery call")?;
-                // A resend keeps the first record: its ClientToken is the one that counts.
-                if entry.delivery(&send.key).is_none() {
-                    entry.deliveries.push(DeliveryState {
+                // A call after the end of a delivery is a retry: the delivery is open again
+                // until it ends anew, so a plain resume finishes a retry cut short.
+                entry.delivery_ended = None;
+                // A resend keeps the first record: its ClientToken is the one that counts. A
+                // new copy after a failed one is a new action, with its own token.
+                match entry.deliveries.iter_mut().find(|d| d.send.key == send.key) {
+                    None => entry.deliveries.push(DeliveryState {
                         send: *send,
                         outcome: None,
-                    });
+                    }),
+                    Some(state) if state.failed_copy().is_some() => {
+                        *state = DeliveryState {
+                            send: *send,
+                            outcome: None,
+                        };
+                    }
+                    Some(_) => {}
                 }
             }
             Record::DeliveryAnswered {

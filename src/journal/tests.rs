@@ -436,8 +436,35 @@ fn delivery_records_fold_into_their_entry_and_keep_the_first_token() {
     assert_eq!(state.copy_id(), Some("m-2"));
     assert!(state.is_settled());
 
+    // The copy then failed: the next send is a new copy, with its own token.
+    let failed = DeliveryOutcome::CopyFailed {
+        image_id: "m-2".into(),
+        status: "CreateFailed".into(),
+    };
+    journal
+        .delivery_answered(&s.id, "copy cn-beijing", &failed)
+        .unwrap();
+    journal.delivery_ended(&s.id, 1).unwrap();
+    let entry = journal.read().unwrap().entries.remove(0);
+    assert!(!entry.delivery_due());
+    assert!(entry.delivery_failed());
+    assert_eq!(
+        entry.delivery("copy cn-beijing").unwrap().failed_copy(),
+        Some("m-2")
+    );
+    journal.delivery_sending(&send("third")).unwrap();
+    let entry = journal.read().unwrap().entries.remove(0);
+    let state = entry.delivery("copy cn-beijing").unwrap();
+    assert_eq!(state.send.client_token.as_deref(), Some("third"));
+    assert_eq!(state.outcome, None);
+    // The retry is under way: due again until it ends.
+    assert!(entry.delivery_due());
+    assert_eq!(entry.delivery_ended, None);
+
     journal.delivery_ended(&s.id, 0).unwrap();
-    assert!(!journal.read().unwrap().entries[0].delivery_due());
+    let entry = journal.read().unwrap().entries.remove(0);
+    assert!(!entry.delivery_due());
+    assert!(!entry.delivery_failed());
     // An answer to a call never sent is damage, reported and skipped.
     journal
         .delivery_answered(&s.id, "share cn-beijing", &done)

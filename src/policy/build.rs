@@ -366,6 +366,7 @@ mod tests {
                 keep: 2,
                 action: RetireAction::Delete,
             }),
+            ..Default::default()
         });
         let generated = for_spec(&spec, Some("123"));
         let names = actions(&generated);

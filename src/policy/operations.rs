@@ -131,7 +131,9 @@ fn image(call: &Call) -> Vec<String> {
 }
 
 /// CopyImage reads the source image (in `RegionId`) and makes an image in
-/// `DestinationRegionId`.
+/// `DestinationRegionId`. A `KMSKeyId` adds no statement: the references name only ECS's own
+/// access to the key (`KMSUnauthorized`, `CMKUnauthorized`), nothing the caller's policy must
+/// allow on KMS. Unconfirmed; if RAM turns out to check `kms:*` on the caller, it goes here.
 fn copy_image(call: &Call) -> Vec<String> {
     let destination = call.get("DestinationRegionId").unwrap_or("*");
     vec![

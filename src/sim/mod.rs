@@ -339,6 +339,19 @@ impl RunningSim {
             .issued_counts()
     }
 
+    /// Copies started from now on end in CreateFailed at `percent` (`None`: they succeed), as
+    /// the seed's `[delivery] fail_copies_at` sets at the start: a test fixes the cause of a
+    /// failed copy with it.
+    pub fn fail_copies_at(&self, percent: Option<u8>) {
+        self.shared
+            .state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .account
+            .delivery
+            .fail_copies_at = percent;
+    }
+
     /// Scripted faults (fail the next N calls, fault call K) and the call counter.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults

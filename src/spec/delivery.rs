@@ -25,28 +25,91 @@ pub struct DeliverySpec {
     /// `DestinationDescription`, likewise; `None` keeps the image's description.
     #[serde(default)]
     pub copy_description: Option<String>,
+    /// Every copy is made encrypted (`Encrypted=true`), with its region's key from
+    /// `kms_key_ids`. Without it a copy is encrypted only when the image is.
+    #[serde(default)]
+    pub encrypt_copies: bool,
+    /// `[delivery.kms_key_ids]`: region → KMS key ID (`KMSKeyId`), in the user's order. A key
+    /// belongs to one region, so each destination names its own.
+    #[serde(default)]
+    pub kms_key_ids: Vec<(String, String)>,
 }
 
 /// In `copy_name` and `copy_description`: the copy's region.
 pub const REGION_PLACEHOLDER: &str = "{region}";
+/// In `copy_name` and `copy_description`: the UTC date the copy was first sent, `YYYYMMDD`
+/// (a resend keeps the first date, so it stays the same request for its ClientToken).
+pub const COPY_DATE_PLACEHOLDER: &str = "{date}";
+
+/// How a copy is encrypted: `Encrypted`, and `KMSKeyId` when the recipe names one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyEncryption {
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+}
 
 impl DeliverySpec {
-    /// The name and description of the copy in `region`, given the image's own.
+    /// The name and description of the copy in `region`, given the image's own, as a preview
+    /// shows them: `{date}` stays until the copy is sent.
     pub fn copy_text(
         &self,
         region: &str,
         name: Option<&str>,
         description: Option<&str>,
     ) -> (Option<String>, Option<String>) {
+        self.copy_text_on(region, None, name, description)
+    }
+
+    /// The name and description of the copy in `region` sent on `date` (`None`: `{date}` is
+    /// left as it is).
+    pub fn copy_text_on(
+        &self,
+        region: &str,
+        date: Option<chrono::NaiveDate>,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> (Option<String>, Option<String>) {
         let fill = |own: &Option<String>, image: Option<&str>| {
             own.as_deref()
-                .map(|t| t.replace(REGION_PLACEHOLDER, region))
+                .map(|t| fill_copy_text(t, region, date))
                 .or_else(|| image.map(str::to_string))
         };
         (
             fill(&self.copy_name, name),
             fill(&self.copy_description, description),
         )
+    }
+
+    /// The KMS key named for `region`.
+    pub fn kms_key_id(&self, region: &str) -> Option<&str> {
+        self.kms_key_ids
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(_, key)| key.as_str())
+    }
+
+    /// How the copy in `region` is encrypted. An image with encrypted snapshots can only be
+    /// copied encrypted, with or without `encrypt_copies`; the key is the recipe's, else the
+    /// one ECS picks (the service key, presumably: which one is not stated in the
+    /// references).
+    pub fn copy_encryption(&self, region: &str, image_encrypted: bool) -> CopyEncryption {
+        let encrypted = self.encrypt_copies || image_encrypted;
+        CopyEncryption {
+            encrypted,
+            kms_key_id: self
+                .kms_key_id(region)
+                .filter(|_| self.encrypt_copies)
+                .map(str::to_string),
+        }
+    }
+}
+
+/// `text` with `{region}` and, given a date, `{date}` filled in.
+pub fn fill_copy_text(text: &str, region: &str, date: Option<chrono::NaiveDate>) -> String {
+    let text = text.replace(REGION_PLACEHOLDER, region);
+    match date {
+        Some(date) => text.replace(COPY_DATE_PLACEHOLDER, &date.format("%Y%m%d").to_string()),
+        None => text,
     }
 }
 

@@ -75,6 +75,7 @@ pub fn full_spec() -> ImageSpec {
                 keep: 3,
                 action: RetireAction::Deprecate,
             }),
+            ..Default::default()
         }),
     }
 }

@@ -23,7 +23,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use cli::{CliError, cli_line, to_cli};
-pub use delivery::{DeliverySpec, RetireAction, RetirePlan};
+pub use delivery::{CopyEncryption, DeliverySpec, RetireAction, RetirePlan};
 pub use facts::{Facts, SnapshotFacts};
 pub use params::to_params;
 pub use recipe::{RecipeError, RecipeProblem, parse_recipe, to_recipe};
@@ -302,6 +302,11 @@ pub enum Field {
     DeliveryRetireAction,
     DeliveryCopyName,
     DeliveryCopyDescription,
+    DeliveryEncryptCopies,
+    /// `[delivery.kms_key_ids]` as a whole.
+    DeliveryKmsKeyIds,
+    /// One entry of `[delivery.kms_key_ids]`, by position.
+    DeliveryKmsKeyId(usize),
 }
 
 impl Field {
@@ -349,6 +354,14 @@ impl Field {
             Field::DeliveryRetireAction => "delivery.retire.action".into(),
             Field::DeliveryCopyName => "delivery.copy_name".into(),
             Field::DeliveryCopyDescription => "delivery.copy_description".into(),
+            Field::DeliveryEncryptCopies => "delivery.encrypt_copies".into(),
+            Field::DeliveryKmsKeyIds => "delivery.kms_key_ids".into(),
+            Field::DeliveryKmsKeyId(i) => {
+                match spec.delivery.as_ref().and_then(|d| d.kms_key_ids.get(*i)) {
+                    Some((region, _)) => format!("delivery.kms_key_ids.{}", toml_key(region)),
+                    None => format!("delivery.kms_key_ids[{i}]"),
+                }
+            }
         }
     }
 
@@ -392,6 +405,9 @@ impl Field {
             Field::DeliveryRetireAction => "Retire action".into(),
             Field::DeliveryCopyName => "Copy name".into(),
             Field::DeliveryCopyDescription => "Copy description".into(),
+            Field::DeliveryEncryptCopies => "Encrypt copies".into(),
+            Field::DeliveryKmsKeyIds => "KMS keys".into(),
+            Field::DeliveryKmsKeyId(i) => format!("KMS key {}", i + 1),
         }
     }
 }

@@ -97,7 +97,10 @@ impl Step {
             | Field::DeliveryRetireKeep
             | Field::DeliveryRetireAction
             | Field::DeliveryCopyName
-            | Field::DeliveryCopyDescription => Step::Delivery,
+            | Field::DeliveryCopyDescription
+            | Field::DeliveryEncryptCopies
+            | Field::DeliveryKmsKeyIds
+            | Field::DeliveryKmsKeyId(_) => Step::Delivery,
             // Recipes only: the review is where a recipe's findings show.
             Field::ClientToken => Step::Review,
         }

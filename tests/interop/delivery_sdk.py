@@ -15,6 +15,7 @@ from tea_sdk import client
 DB_IMAGE = "m-bp17441ohwkdca0xbdq2"  # cn-hangzhou, two disks
 SHANGHAI = "cn-shanghai"
 OPS_IMAGE = "m-uf6b2f4hvxt0pw3nq8ek"  # cn-shanghai
+SHANGHAI_KEY = "key-shz2w8r4m6q1c5x7v3bn"  # the sandbox's KMS key in cn-shanghai
 ALL = IN_FLIGHT + ",Deprecated"
 
 def main():
@@ -50,6 +51,37 @@ def main():
         ).body.image_id
         v3.cancel_copy_image(ecs.CancelCopyImageRequest(region_id="cn-qingdao", image_id=queued))
         expect(tea_image("cn-qingdao", queued) is None, "a cancelled copy is gone")
+
+        # Encrypted with a KMS key of the destination region (`KMSKeyId`, the sandbox's keys):
+        # a disabled key is refused, an enabled one encrypts the copy's snapshots.
+        expect_error(
+            lambda: v3.copy_image(
+                ecs.CopyImageRequest(
+                    region_id=REGION,
+                    image_id=DB_IMAGE,
+                    destination_region_id="cn-beijing",
+                    encrypted=True,
+                    kmskey_id="key-bjz0retired5c3w9h2lx",
+                )
+            ),
+            "InvalidParameter.KMSKeyId.CMKNotEnabled",
+        )
+        sealed = v3.copy_image(
+            ecs.CopyImageRequest(
+                region_id=REGION,
+                image_id=DB_IMAGE,
+                destination_region_id=SHANGHAI,
+                encrypted=True,
+                kmskey_id=SHANGHAI_KEY,
+            )
+        ).body.image_id
+        sealed_image = poll(lambda: tea_image(SHANGHAI, sealed), lambda i: i.status == "Available")
+        snapshot_ids = [d.snapshot_id for d in sealed_image.disk_device_mappings.disk_device_mapping]
+        snapshots = v3.describe_snapshots(
+            ecs.DescribeSnapshotsRequest(region_id=SHANGHAI, snapshot_ids=str(snapshot_ids).replace("'", '"'))
+        ).body.snapshots.snapshot
+        expect(len(snapshots) == len(snapshot_ids) == 2, snapshots)
+        expect(all(s.encrypted and s.kmskey_id == SHANGHAI_KEY for s in snapshots), snapshots)
 
         v3.modify_image_share_permission(
             ecs.ModifyImageSharePermissionRequest(

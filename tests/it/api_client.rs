@@ -1102,7 +1102,9 @@ async fn delivery_calls_batch_as_ecs_reads_them_and_a_copy_resends_its_token() {
         destination_region: "cn-beijing".into(),
         name: Some("web".into()),
         description: None,
-        encrypted: false,
+        encrypted: true,
+        kms_key_id: Some("key-bj".into()),
+        resource_group_id: None,
         tags: vec![("env".into(), "prod".into())],
         client_token: "copy-token".into(),
     };
@@ -1143,7 +1145,8 @@ async fn delivery_calls_batch_as_ecs_reads_them_and_a_copy_resends_its_token() {
         assert_eq!(attempt.param("ClientToken"), Some("copy-token"));
         assert_eq!(attempt.param("RegionId"), Some("cn-hangzhou"));
         assert_eq!(attempt.param("DestinationRegionId"), Some("cn-beijing"));
-        assert_eq!(attempt.param("Encrypted"), Some("false"));
+        assert_eq!(attempt.param("Encrypted"), Some("true"));
+        assert_eq!(attempt.param("KMSKeyId"), Some("key-bj"));
         assert_eq!(attempt.param("Tag.1.Key"), Some("env"));
     }
     assert_eq!(seen[2].param("AddAccount.10"), Some("1234567890123409"));

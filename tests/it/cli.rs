@@ -27,8 +27,14 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(speed: &str) -> Sim {
+        Sim::start_with(speed, &[])
+    }
+
+    /// `sim serve` with more arguments (e.g. `--data SEED`).
+    pub fn start_with(speed: &str, args: &[&str]) -> Sim {
         let mut child = Command::new(BIN)
             .args(["sim", "serve", "--listen", "127.0.0.1:0", "--speed", speed])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -88,6 +94,31 @@ impl Drop for Sim {
     }
 }
 
+/// A simulator in this process (so a test can reach into it), on a runtime of its own that
+/// outlives it.
+pub struct InProcess {
+    pub sim: ecsimg::sim::RunningSim,
+    /// Runs the simulator's tasks; dropped after it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl InProcess {
+    pub fn start(config: ecsimg::sim::SimConfig) -> InProcess {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let sim = runtime
+            .block_on(ecsimg::sim::start(config))
+            .expect("the simulator starts");
+        InProcess {
+            sim,
+            _runtime: runtime,
+        }
+    }
+}
+
 /// A scratch HOME with a journal, and a simulator.
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -100,6 +131,15 @@ impl Env {
             dir: tempfile::tempdir().expect("tempdir"),
             sim: Sim::start(speed),
         }
+    }
+
+    /// An environment whose simulator reads the seed `seed` (TOML text).
+    pub fn seeded(speed: &str, seed: &str) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("seed.toml");
+        std::fs::write(&path, seed).expect("seed written");
+        let sim = Sim::start_with(speed, &["--data", &path.display().to_string()]);
+        Env { dir, sim }
     }
 
     pub fn journal_path(&self) -> PathBuf {

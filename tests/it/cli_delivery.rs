@@ -3,14 +3,16 @@
 //! images of the family; one failing action leaves the others done and sets exit code 6; a
 //! `kill -9` mid-delivery is finished by `watch --resume` with exactly one copy per region, as
 //! is the delivery of an image created with `--no-wait`, and of one interrupted (exit 130)
-//! while its copy builds.
+//! while its copy builds. Copies encrypted with each region's KMS key (a disabled key fails
+//! that copy alone); a delivery that ended with failures retried by `watch --resume
+//! --retry-failed` once the cause is fixed, a copy that ended CreateFailed replaced.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::cli::{Env, RUNNING, assert_exit, kill_at_test_hook, text};
+use crate::cli::{Env, InProcess, RUNNING, assert_exit, kill_at_test_hook, text};
 use crate::sim_harness::{Opts, Wire};
 
 const FAMILY: &str = "web-base";
@@ -38,7 +40,8 @@ fn wire(env: &Env) -> Wire {
     Wire::new(addr)
 }
 
-fn call(wire: &Wire, action: &str, params: &[(&str, &str)]) -> Value {
+/// `action` signed with the sandbox key, on a runtime of its own: its answer's body.
+pub fn call(wire: &Wire, action: &str, params: &[(&str, &str)]) -> Value {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -79,7 +82,8 @@ fn image_exists(wire: &Wire, region: &str, id: &str) -> bool {
     body["TotalCount"] == 1
 }
 
-fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
+/// The accounts the image `id` in `region` is shared with.
+pub fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
     let body = call(
         wire,
         "DescribeImageSharePermission",
@@ -94,7 +98,9 @@ fn shared_with(wire: &Wire, region: &str, id: &str) -> Vec<String> {
         .collect()
 }
 
-fn snapshot_tags(wire: &Wire, region: &str, image: &Value) -> Vec<(String, String, String)> {
+/// The tags on the snapshots of `image` in `region` (snapshot, key, value), each of which
+/// must carry the recipes' `env = "test"`.
+pub fn snapshot_tags(wire: &Wire, region: &str, image: &Value) -> Vec<(String, String, String)> {
     let snapshots: Vec<String> = image["DiskDeviceMappings"]["DiskDeviceMapping"]
         .as_array()
         .expect("disks")
@@ -413,4 +419,274 @@ fn an_interrupt_while_a_copy_builds_exits_130_and_resume_finishes_it() {
     let copy = the_copy(&wire, "cn-beijing", "web-int");
     let id = copy["ImageId"].as_str().expect("id");
     assert_eq!(shared_with(&wire, "cn-beijing", id), [OTHER_ACCOUNT]);
+}
+
+/// The snapshots of `image` as DescribeSnapshots lists them: (Encrypted, KMSKeyId).
+fn snapshot_keys(wire: &Wire, region: &str, image: &Value) -> Vec<(bool, String)> {
+    let ids: Vec<String> = image["DiskDeviceMappings"]["DiskDeviceMapping"]
+        .as_array()
+        .expect("disks")
+        .iter()
+        .map(|d| d["SnapshotId"].as_str().expect("snapshot").to_string())
+        .collect();
+    let listed = serde_json::to_string(&ids).expect("ids");
+    let body = call(
+        wire,
+        "DescribeSnapshots",
+        &[("RegionId", region), ("SnapshotIds", &listed)],
+    );
+    let rows = body["Snapshots"]["Snapshot"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rows.len(), ids.len(), "{body}");
+    rows.iter()
+        .map(|s| {
+            (
+                s["Encrypted"].as_bool().unwrap_or_default(),
+                s["KMSKeyId"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+const KEY_SHANGHAI: &str = "key-shz2w8r4m6q1c5x7v3bn";
+const KEY_BEIJING: &str = "key-bjz9d4k7s2p8f1m6t0qa";
+
+#[test]
+fn copies_are_encrypted_with_each_regions_key_in_the_images_group_and_dated() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\nencrypt_copies = true\n\
+         copy_name = \"web-kms-{{region}}-{{date}}\"\n\
+         [delivery.kms_key_ids]\ncn-shanghai = \"{KEY_SHANGHAI}\"\ncn-beijing = \"{KEY_BEIJING}\"\n"
+    );
+    let body = recipe("web-kms", &delivery).replace(
+        "[tags]",
+        "resource_group_id = \"rg-aek2t4crbzbk6ri\"\n[tags]",
+    );
+    let path = env.recipe("web.toml", &body);
+    let preview = env.run(&["preview", "--recipe", &path]);
+    assert_exit(&preview, 0);
+    assert!(
+        text(&preview.stdout).contains(&format!("Encrypted=true KMSKeyId={KEY_BEIJING}")),
+        "{}",
+        text(&preview.stdout)
+    );
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 0);
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    for (region, key) in [("cn-shanghai", KEY_SHANGHAI), ("cn-beijing", KEY_BEIJING)] {
+        let copy = the_copy(&wire, region, &format!("web-kms-{region}-{today}"));
+        assert_eq!(copy["ResourceGroupId"], "rg-aek2t4crbzbk6ri", "{copy}");
+        assert_eq!(
+            copy["Tags"]["Tag"][0]["TagKey"], "env",
+            "the copy carries the image's tags: {copy}"
+        );
+        for (encrypted, used) in snapshot_keys(&wire, region, &copy) {
+            assert!(encrypted, "{region}");
+            assert_eq!(used, key, "{region}");
+        }
+    }
+    // The image itself is left as it was made.
+    let source = the_copy(&wire, "cn-hangzhou", "web-kms");
+    assert!(
+        snapshot_keys(&wire, "cn-hangzhou", &source)
+            .iter()
+            .all(|(encrypted, _)| !encrypted)
+    );
+}
+
+#[test]
+fn a_disabled_key_fails_that_copy_with_its_explanation() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    let delivery = "[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\n\
+         encrypt_copies = true\n\
+         [delivery.kms_key_ids]\ncn-shanghai = \"key-shz2w8r4m6q1c5x7v3bn\"\n\
+         cn-beijing = \"key-bjz0retired5c3w9h2lx\"\n";
+    let path = env.recipe("web.toml", &recipe("web-off", delivery));
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 6);
+    let err = text(&created.stderr);
+    assert!(
+        err.contains("InvalidParameter.KMSKeyId.CMKNotEnabled"),
+        "{err}"
+    );
+    the_copy(&wire, "cn-shanghai", "web-off");
+    assert!(images(&wire, "cn-beijing", "web-off").is_empty());
+}
+
+/// A RAM user of the seed that may do everything but share images.
+const NO_SHARE_ID: &str = "LTAInoshare";
+const NO_SHARE_SECRET: &str = "no-share-secret";
+
+#[test]
+fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
+    let policy = r#"{"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ecs:ModifyImageSharePermission", "Resource": "*"}]}"#;
+    let seed = format!(
+        "{}\n[[access_keys]]\nid = \"{NO_SHARE_ID}\"\nsecret = \"{NO_SHARE_SECRET}\"\n\
+         user = \"builder\"\npolicy = '''{policy}'''\n",
+        ecsimg::sim::SANDBOX_TOML
+    );
+    let env = Env::seeded("50", &seed);
+    let wire = wire(&env);
+    let delivery = format!(
+        "[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OTHER_ACCOUNT}\"]\n\
+         tag_snapshots = true\n"
+    );
+    let path = env.recipe("web.toml", &recipe("web-retry", &delivery));
+    let created = env
+        .cmd(&["create", "--recipe", &path, "--yes"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", NO_SHARE_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", NO_SHARE_SECRET)
+        .output()
+        .expect("ecsimg runs");
+    assert_exit(&created, 6);
+    let err = text(&created.stderr);
+    assert!(err.contains("Forbidden.RAM"), "{err}");
+    assert!(err.contains("watch --resume --retry-failed"), "{err}");
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(2), "both shares failed");
+    let new_id = entry.image_id().expect("image").to_string();
+
+    // --retry-failed goes with --resume.
+    assert_exit(&env.run(&["watch", "--retry-failed"]), 2);
+    // Ended: a plain resume leaves it alone, and history says how to retry.
+    let plain = env.run(&["watch", "--resume"]);
+    assert_exit(&plain, 0);
+    assert!(
+        !text(&plain.stderr).contains("delivery:"),
+        "{}",
+        text(&plain.stderr)
+    );
+    let history = text(&env.run(&["history"]).stdout);
+    assert!(history.contains("2 action(s) failed"), "{history}");
+    assert!(history.contains("--retry-failed"), "{history}");
+
+    // The cause fixed (a key that may share), the failed actions go again; the rest is
+    // skipped, the copy above all.
+    let retried = env.run(&["watch", "--resume", "--retry-failed"]);
+    assert_exit(&retried, 0);
+    let err = text(&retried.stderr);
+    assert!(
+        err.contains("retrying the failed delivery actions"),
+        "{err}"
+    );
+    assert!(err.contains("to cn-beijing: done earlier"), "{err}");
+    assert!(err.contains("0 failed"), "{err}");
+    assert_eq!(shared_with(&wire, "cn-hangzhou", &new_id), [OTHER_ACCOUNT]);
+    let copy = the_copy(&wire, "cn-beijing", "web-retry");
+    let copy_id = copy["ImageId"].as_str().expect("id");
+    assert_eq!(shared_with(&wire, "cn-beijing", copy_id), [OTHER_ACCOUNT]);
+    let tags = snapshot_tags(&wire, "cn-beijing", &copy);
+    assert_eq!(tags.len(), 2, "one tag on each of two snapshots: {tags:?}");
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(0));
+
+    // Nothing is left to retry.
+    let again = env.run(&["watch", "--resume", "--retry-failed"]);
+    assert_exit(&again, 0);
+    assert!(
+        !text(&again.stderr).contains("delivery:"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(images(&wire, "cn-beijing", "web-retry").len(), 1);
+}
+
+#[test]
+fn a_copy_that_ended_create_failed_is_replaced_by_a_retry() {
+    let env = Env::new("50");
+    // Copies fail half way, until the test fixes that.
+    let seed = format!(
+        "{}\n[delivery]\nfail_copies_at = 50\n",
+        ecsimg::sim::SANDBOX_TOML
+    );
+    let seed = ecsimg::sim::Seed::parse(&seed, "failing copies").expect("the seed loads");
+    let running = InProcess::start(ecsimg::sim::SimConfig {
+        seed: Some(seed),
+        speed: 50.0,
+        ..ecsimg::sim::SimConfig::default()
+    });
+    let (simulator, url) = (&running.sim, running.sim.url());
+    let run = |args: &[&str]| {
+        env.cmd_without_endpoint(args)
+            .args(["--endpoint", &url])
+            .output()
+            .expect("ecsimg runs")
+    };
+    let copies = || -> Vec<(String, String)> {
+        simulator
+            .images("cn-beijing")
+            .into_iter()
+            .filter(|i| i.name == "web-cf-cn-beijing")
+            .map(|i| (i.id, i.status))
+            .collect()
+    };
+    let delivery = "[delivery]\ncopy_to = [\"cn-beijing\"]\ncopy_name = \"web-cf-{region}\"\n";
+    let path = env.recipe("web.toml", &recipe("web-cf", delivery));
+    let created = run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 6);
+    let err = text(&created.stderr);
+    assert!(err.contains("the copy ended CreateFailed"), "{err}");
+    let failed = copies();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].1, "CreateFailed");
+
+    simulator.fail_copies_at(None);
+    // The retry is killed right after its new CopyImage was sent; the journal has the
+    // delivery open again, so a plain resume finishes it with that same new copy.
+    let mut retry = env.cmd_without_endpoint(&["watch", "--resume", "--retry-failed"]);
+    retry.args(["--endpoint", &url]);
+    kill_at_test_hook(
+        retry,
+        "ECSIMG_TEST_PAUSE_AFTER_COPY",
+        "paused after CopyImage was sent",
+    );
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert!(entry.delivery_due(), "{entry:?}");
+    let retried = run(&["watch", "--resume"]);
+    assert_exit(&retried, 0);
+    let err = text(&retried.stderr);
+    // The failed copy went before the kill; the new copy's send is recorded with its new
+    // token, which ECS answers with the copy it made then.
+    assert!(!err.contains("delete the failed copy"), "{err}");
+    assert!(err.contains("to cn-beijing: done (m-"), "{err}");
+    let made = copies();
+    assert_eq!(
+        made.len(),
+        1,
+        "the failed copy replaced, not doubled: {made:?}"
+    );
+    assert_ne!(made[0].0, failed[0].0);
+    assert_eq!(made[0].1, "Available");
+    let entry = env.journal().read().expect("journal").entries.remove(0);
+    assert_eq!(entry.delivery_ended, Some(0));
+    let copy = entry.delivery("copy cn-beijing").expect("the copy");
+    assert_eq!(copy.copy_id(), Some(made[0].0.as_str()));
+}
+
+#[test]
+fn an_image_with_encrypted_snapshots_is_still_copied_encrypted() {
+    let env = Env::new("50");
+    let wire = wire(&env);
+    // The sandbox's database server: one of its data disks is encrypted.
+    let body = recipe("web-enc", "[delivery]\ncopy_to = [\"cn-beijing\"]\n")
+        .replace(RUNNING, "i-bp1a3fn8rvl2nqw0t5xk");
+    let path = env.recipe("web.toml", &body);
+    let created = env.run(&["create", "--recipe", &path, "--yes"]);
+    assert_exit(&created, 0);
+    let source = the_copy(&wire, "cn-hangzhou", "web-enc");
+    assert!(
+        snapshot_keys(&wire, "cn-hangzhou", &source)
+            .iter()
+            .any(|(encrypted, _)| *encrypted)
+    );
+    let copy = the_copy(&wire, "cn-beijing", "web-enc");
+    let keys = snapshot_keys(&wire, "cn-beijing", &copy);
+    assert!(keys.iter().all(|(encrypted, _)| *encrypted), "{keys:?}");
 }

@@ -25,7 +25,11 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ecsimg::sim::{self, Fault, RunningSim, Seed, SimConfig};
+use ecsimg::sim::{self, Fault, Seed, SimConfig};
+
+use crate::cli::InProcess;
+
+mod delivery;
 
 /// Faults on every call: 20 % throttled (retry after 50 ms), 10 % 5xx, 5 % dropped
 /// connections, 5 % lost answers, and 20 ms of added latency.
@@ -56,7 +60,13 @@ fn roomy_sandbox() -> Seed {
 /// `ecsimg ARGS` with only the sandbox's credentials and HOME, the XDG directories and the
 /// journal inside `home`.
 fn ecsimg(home: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ecsimg"))
+    command(home, args).output().expect("ecsimg runs")
+}
+
+/// The command [`ecsimg`] runs.
+fn command(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecsimg"));
+    command
         .args(args)
         .env_clear()
         .env("HOME", home)
@@ -68,9 +78,8 @@ fn ecsimg(home: &Path, args: &[&str]) -> std::process::Output {
         .env(
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
             sim::SANDBOX_ACCESS_KEY_SECRET,
-        )
-        .output()
-        .expect("ecsimg runs")
+        );
+    command
 }
 
 /// How one `ecsimg create` ended.
@@ -107,20 +116,14 @@ fn soak(runs: usize, parallel: usize, faults: &str) {
     std::fs::write(home.join("recipe.toml"), RECIPE).expect("write the recipe");
     std::fs::create_dir_all(home.join("config/ecsimg")).expect("create the config dir");
     std::fs::write(home.join("config/ecsimg/config.toml"), CONFIG).expect("write the config");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let simulator: RunningSim = runtime
-        .block_on(sim::start(SimConfig {
-            seed: Some(roomy_sandbox()),
-            faults: faults.parse().expect("the fault spec parses"),
-            // Images finish in well under a second.
-            speed: 100.0,
-            ..SimConfig::default()
-        }))
-        .expect("the simulator starts");
+    let running = InProcess::start(SimConfig {
+        seed: Some(roomy_sandbox()),
+        faults: faults.parse().expect("the fault spec parses"),
+        // Images finish in well under a second.
+        speed: 100.0,
+        ..SimConfig::default()
+    });
+    let simulator = &running.sim;
     assert!(simulator.faults().fail_next_action(
         "CreateImage",
         LOST_CREATE_ANSWERS,

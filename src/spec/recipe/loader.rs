@@ -89,7 +89,28 @@ impl Loader<'_> {
             retire: raw.retire.and_then(|r| self.retire(r)),
             copy_name: self.opt(Field::DeliveryCopyName, raw.copy_name),
             copy_description: self.opt(Field::DeliveryCopyDescription, raw.copy_description),
+            encrypt_copies: self
+                .opt(Field::DeliveryEncryptCopies, raw.encrypt_copies)
+                .unwrap_or(false),
+            kms_key_ids: self.kms_key_ids(raw.kms_key_ids),
         }
+    }
+
+    /// `[delivery.kms_key_ids]`, each entry located at its region.
+    fn kms_key_ids(&mut self, raw: Option<Spanned<RawTags>>) -> Vec<(String, String)> {
+        let Some(raw) = raw else {
+            return Vec::new();
+        };
+        self.spans.insert(Field::DeliveryKmsKeyIds, raw.span());
+        raw.into_inner()
+            .0
+            .into_iter()
+            .enumerate()
+            .map(|(i, (region, key))| {
+                self.spans.insert(Field::DeliveryKmsKeyId(i), region.span());
+                (region.into_inner(), key.into_inner())
+            })
+            .collect()
     }
 
     fn retire(&mut self, raw: Spanned<RawRetire>) -> Option<RetirePlan> {
@@ -348,7 +369,10 @@ fn parent(field: Field) -> Option<Field> {
         Field::TagKey(i) | Field::TagValue(i) => Some(Field::Tag(i)),
         Field::Tag(_) => Some(Field::Tags),
         Field::DeliveryRetireKeep | Field::DeliveryRetireAction => Some(Field::DeliveryRetire),
+        Field::DeliveryKmsKeyId(_) => Some(Field::DeliveryKmsKeyIds),
         Field::DeliveryCopyTo(_)
+        | Field::DeliveryEncryptCopies
+        | Field::DeliveryKmsKeyIds
         | Field::DeliveryShareWith(_)
         | Field::DeliveryTagSnapshots
         | Field::DeliveryCopyName

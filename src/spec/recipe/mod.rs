@@ -117,6 +117,56 @@ pub fn expand_date(text: &str, date: NaiveDate) -> String {
     text.replace(DATE_PLACEHOLDER, &date.format("%Y%m%d").to_string())
 }
 
+/// A recipe document with `{date}` expanded everywhere but in `delivery.copy_name` and
+/// `delivery.copy_description`, whose `{date}` is the day each copy is sent (filled in by
+/// delivery). A document that does not parse is expanded everywhere: its errors are reported
+/// anyway.
+pub fn expand_recipe_date(text: &str, date: NaiveDate) -> String {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        delivery: Option<CopyTexts>,
+    }
+    #[derive(serde::Deserialize)]
+    struct CopyTexts {
+        copy_name: Option<Spanned<String>>,
+        copy_description: Option<Spanned<String>>,
+    }
+    let mut kept: Vec<std::ops::Range<usize>> = toml::from_str::<Doc>(text)
+        .ok()
+        .and_then(|d| d.delivery)
+        .map(|d| {
+            [d.copy_name, d.copy_description]
+                .into_iter()
+                .flatten()
+                .map(|t| t.span())
+                .collect()
+        })
+        .unwrap_or_default();
+    kept.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in kept {
+        let (Some(before), Some(inside)) = (text.get(at..span.start), text.get(span.clone()))
+        else {
+            return expand_date(text, date);
+        };
+        out.push_str(&expand_date(before, date));
+        out.push_str(inside);
+        at = span.end;
+    }
+    out.push_str(&expand_date(text.get(at..).unwrap_or_default(), date));
+    out
+}
+
+/// An ordered table of strings, as written.
+fn pairs<'a>(items: impl Iterator<Item = (&'a String, &'a String)>) -> Spanned<RawTags> {
+    let spanned = |v: &String| Spanned::new(0..0, v.clone());
+    Spanned::new(
+        0..0,
+        RawTags(items.map(|(k, v)| (spanned(k), spanned(v))).collect()),
+    )
+}
+
 /// The recipe for `spec`, in the layout README shows. Tags keep the spec's order.
 pub fn to_recipe(spec: &ImageSpec) -> String {
     let s = |v: &str| Some(Spanned::new(0..0, v.to_owned()));
@@ -184,22 +234,7 @@ pub fn to_recipe(spec: &ImageSpec) -> String {
             detection_strategy: spec.features.detection_strategy.and_then(|v| s(v.as_str())),
         })
         .filter(|f| *f != RawFeatures::default()),
-        tags: (!spec.tags.is_empty()).then(|| {
-            Spanned::new(
-                0..0,
-                RawTags(
-                    spec.tags
-                        .iter()
-                        .map(|t| {
-                            (
-                                Spanned::new(0..0, t.key.clone()),
-                                Spanned::new(0..0, t.value.clone()),
-                            )
-                        })
-                        .collect(),
-                ),
-            )
-        }),
+        tags: (!spec.tags.is_empty()).then(|| pairs(spec.tags.iter().map(|t| (&t.key, &t.value)))),
         delivery: spec.delivery.as_ref().map(|d| {
             let list = |v: &[String]| {
                 (!v.is_empty()).then(|| v.iter().map(|r| Spanned::new(0..0, r.clone())).collect())
@@ -212,6 +247,9 @@ pub fn to_recipe(spec: &ImageSpec) -> String {
                     tag_snapshots: d.tag_snapshots.then(|| Spanned::new(0..0, true)),
                     copy_name: opt(&d.copy_name),
                     copy_description: opt(&d.copy_description),
+                    encrypt_copies: d.encrypt_copies.then(|| Spanned::new(0..0, true)),
+                    kms_key_ids: (!d.kms_key_ids.is_empty())
+                        .then(|| pairs(d.kms_key_ids.iter().map(|(r, k)| (r, k)))),
                     retire: d.retire.map(|r| {
                         Spanned::new(
                             0..0,

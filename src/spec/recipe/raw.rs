@@ -42,6 +42,12 @@ pub(super) struct RawDelivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) copy_description: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) encrypt_copies: Option<Spanned<bool>>,
+    // Tables after plain keys, as TOML requires when writing.
+    /// `[delivery.kms_key_ids]`: region → key ID, in document order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) kms_key_ids: Option<Spanned<RawTags>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) retire: Option<Spanned<RawRetire>>,
 }
 
@@ -116,8 +122,8 @@ pub(super) struct RawFeatures {
     pub(super) detection_strategy: Option<Spanned<String>>,
 }
 
-/// `[tags]` as ordered pairs. TOML tables are unordered and the parser hands keys over
-/// sorted, so document order is recovered from the key spans.
+/// `[tags]` (and `[delivery.kms_key_ids]`) as ordered pairs. TOML tables are unordered and the
+/// parser hands keys over sorted, so document order is recovered from the key spans.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct RawTags(pub(super) Vec<(Spanned<String>, Spanned<String>)>);
 
@@ -128,7 +134,7 @@ impl<'de> Deserialize<'de> for RawTags {
             type Value = RawTags;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table of tag keys and string values")
+                f.write_str("a table of keys and string values")
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawTags, A::Error> {
@@ -158,9 +164,7 @@ impl<'de> Deserialize<'de> for TagValue {
             type Value = TagValue;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a string tag value (quote keys that contain dots: \"app.tier\" = \"web\")",
-                )
+                f.write_str("a string value (quote keys that contain dots: \"app.tier\" = \"web\")")
             }
 
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TagValue, E> {

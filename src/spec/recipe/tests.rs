@@ -309,3 +309,67 @@ fn delivery_reads_and_its_problems_point_at_their_line() {
     let p = problem(&format!("{head}[delivery]\ncopy = [\"cn-beijing\"]\n"));
     assert_eq!(p.position.map(|(line, _)| line), Some(7), "{p:?}");
 }
+
+#[test]
+fn kms_keys_read_in_order_write_back_and_problems_point_at_their_region() {
+    let head = "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"i-1\"\n";
+    let good = format!(
+        "{head}[delivery]\ncopy_to = [\"cn-shanghai\", \"cn-beijing\"]\n\
+         share_with = [\"1234567890123457\"]\nencrypt_copies = true\n\
+         [delivery.kms_key_ids]\ncn-shanghai = \"key-sh\"\ncn-beijing = \"key-bj\"\n"
+    );
+    let spec = parse(&good).unwrap();
+    let delivery = spec.delivery.clone().unwrap();
+    assert!(delivery.encrypt_copies);
+    assert_eq!(
+        delivery.kms_key_ids,
+        [
+            ("cn-shanghai".to_string(), "key-sh".to_string()),
+            ("cn-beijing".to_string(), "key-bj".to_string())
+        ]
+    );
+    let written = to_recipe(&spec);
+    assert!(written.contains("[delivery.kms_key_ids]"), "{written}");
+    assert_eq!(parse(&written).unwrap(), spec);
+
+    // A key for a region no copy goes to, at its line.
+    let p = problem(&format!(
+        "{head}[delivery]\ncopy_to = [\"cn-beijing\"]\nencrypt_copies = true\n\
+         [delivery.kms_key_ids]\ncn-beijing = \"key-bj\"\ncn-wuhan-lr = \"key-wh\"\n"
+    ));
+    assert_eq!(p.key.as_deref(), Some("delivery.kms_key_ids.cn-wuhan-lr"));
+    assert_eq!(p.position, Some((9, 1)), "{p:?}");
+    assert!(p.message.contains("No copy goes to cn-wuhan-lr"), "{p:?}");
+    // An empty ID.
+    let p = problem(&format!(
+        "{head}[delivery]\ncopy_to = [\"cn-beijing\"]\nencrypt_copies = true\n\
+         [delivery.kms_key_ids]\ncn-beijing = \"\"\n"
+    ));
+    assert_eq!(p.key.as_deref(), Some("delivery.kms_key_ids.cn-beijing"));
+    assert!(p.message.contains("empty"), "{p:?}");
+    // Keys without encrypt_copies.
+    let p = problem(&format!(
+        "{head}[delivery]\ncopy_to = [\"cn-beijing\"]\n\
+         [delivery.kms_key_ids]\ncn-beijing = \"key-bj\"\n"
+    ));
+    assert_eq!(p.key.as_deref(), Some("delivery.kms_key_ids"));
+    assert_eq!(p.code, Some("InvalidParameter.EncryptedIllegal"));
+    // Encrypted, shared, and a region without a key: the copy could not be shared.
+    let p = problem(&format!(
+        "{head}[delivery]\ncopy_to = [\"cn-beijing\"]\nencrypt_copies = true\n\
+         share_with = [\"1234567890123457\"]\n"
+    ));
+    assert_eq!(p.key.as_deref(), Some("delivery.encrypt_copies"));
+    assert_eq!(p.position.map(|(line, _)| line), Some(6), "{p:?}");
+    assert!(p.message.contains("cn-beijing"), "{p:?}");
+    // Not shared: the key ECS picks is allowed, with a warning only.
+    let unshared = format!("{head}[delivery]\ncopy_to = [\"cn-beijing\"]\nencrypt_copies = true\n");
+    let spec = parse(&unshared).unwrap();
+    let warned = validate(&spec);
+    assert!(
+        warned
+            .iter()
+            .any(|f| f.field == Field::DeliveryEncryptCopies && !f.is_error()),
+        "{warned:?}"
+    );
+}

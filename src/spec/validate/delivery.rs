@@ -1,8 +1,8 @@
 //! The rules of a recipe's `[delivery]` table that the spec alone decides.
 
 use super::Finding;
-use crate::spec::delivery::REGION_PLACEHOLDER;
-use crate::spec::{Field, ImageSpec, rules};
+use crate::spec::delivery::fill_copy_text;
+use crate::spec::{DeliverySpec, Field, ImageSpec, Source, rules};
 
 /// An account ID as ECS gives one: 16 digits. The wizard judges an ID with it as it is typed.
 pub fn account_id(id: &str) -> Result<(), String> {
@@ -104,14 +104,17 @@ pub(super) fn check(spec: &ImageSpec, out: &mut Vec<Finding>) {
     ];
     for (field, text, code, rule) in texts {
         let Some(text) = text else { continue };
+        // `{date}` as eight digits, as any date fills it.
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1);
         let problem = delivery
             .copy_to
             .iter()
-            .find_map(|region| rule(&text.replace(REGION_PLACEHOLDER, region)).err());
+            .find_map(|region| rule(&fill_copy_text(text, region, date)).err());
         if let Some(message) = problem {
             out.push(Finding::error(field, Some(code), message));
         }
     }
+    check_encryption(spec, delivery, out);
     if let Some(retire) = &delivery.retire {
         if retire.keep == 0 {
             out.push(Finding::error(
@@ -131,6 +134,110 @@ pub(super) fn check(spec: &ImageSpec, out: &mut Vec<Finding>) {
         }
     }
 }
+
+/// `encrypt_copies` and `[delivery.kms_key_ids]`: a key for each copy's region, in no other.
+fn check_encryption(spec: &ImageSpec, delivery: &DeliverySpec, out: &mut Vec<Finding>) {
+    for (i, (region, key)) in delivery.kms_key_ids.iter().enumerate() {
+        let field = Field::DeliveryKmsKeyId(i);
+        if !delivery.copy_to.contains(region) {
+            out.push(Finding::error(
+                field,
+                None,
+                format!(
+                    "No copy goes to {region}: a KMS key serves the copy in its own region. \
+                     Add {region} to copy_to or remove its key."
+                ),
+            ));
+        } else if key.trim().is_empty() {
+            out.push(Finding::error(
+                field,
+                Some("InvalidParameter.KMSKeyId.NotFound"),
+                format!("The KMS key ID for {region} is empty; give the key's ID or remove it."),
+            ));
+        } else if let Err(message) = kms_key_id(key) {
+            out.push(Finding::error(
+                field,
+                Some("InvalidParameter.KMSKeyId.NotFound"),
+                message,
+            ));
+        } else if delivery.kms_key_ids[..i].iter().any(|(r, _)| r == region) {
+            out.push(Finding::error(
+                field,
+                None,
+                format!("{region} has two keys; keep one."),
+            ));
+        }
+    }
+    if !delivery.kms_key_ids.is_empty() && !delivery.encrypt_copies {
+        out.push(Finding::error(
+            Field::DeliveryKmsKeyIds,
+            Some("InvalidParameter.EncryptedIllegal"),
+            "ECS takes a KMS key only for an encrypted copy; add encrypt_copies = true, or \
+             remove [delivery.kms_key_ids].",
+        ));
+    }
+    if !delivery.encrypt_copies {
+        return;
+    }
+    if !delivery.share_with.is_empty()
+        && matches!(&spec.source, Source::Disks(disks) if disks.len() > 1)
+    {
+        out.push(Finding::error(
+            Field::DeliveryEncryptCopies,
+            Some("OperationDeined.FullImage"),
+            "ECS shares an encrypted image only when it has one snapshot, and this image has \
+             several disks. Remove share_with or encrypt_copies, or build from one disk.",
+        ));
+    }
+    let keyless: Vec<&str> = delivery
+        .copy_to
+        .iter()
+        .filter(|r| delivery.kms_key_id(r).is_none())
+        .map(String::as_str)
+        .collect();
+    if keyless.is_empty() {
+        return;
+    }
+    let regions = keyless.join(", ");
+    // Which key ECS picks without KMSKeyId is not stated in the references; the service key
+    // is the likely one, and ECS refuses to share an image encrypted with it.
+    if delivery.share_with.is_empty() {
+        out.push(Finding::warning(
+            Field::DeliveryEncryptCopies,
+            None,
+            format!(
+                "The copies to {regions} name no KMS key: ECS encrypts them with a key it \
+                 picks (the service key, presumably), and such an image cannot be shared \
+                 later. Name a key per region in [delivery.kms_key_ids] to choose it."
+            ),
+        ));
+    } else {
+        out.push(Finding::error(
+            Field::DeliveryEncryptCopies,
+            Some("InvalidOperation.ServiceKeyEncryptedImageUnsupported"),
+            format!(
+                "The copies to {regions} would be encrypted with a key ECS picks (the service \
+                 key, presumably), and ECS refuses to share such an image with share_with. \
+                 Name a KMS key for each of them in [delivery.kms_key_ids]."
+            ),
+        ));
+    }
+}
+
+/// A KMS key ID's shape: printable ASCII without spaces, as key IDs and aliases are.
+fn kms_key_id(key: &str) -> Result<(), String> {
+    if key.len() <= MAX_KMS_KEY_ID && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key:?} is not a KMS key ID; a key ID is letters, digits and punctuation without \
+             spaces (e.g. key-hzz65f3b1c6e7x9a0k2m), at most {MAX_KMS_KEY_ID} characters."
+        ))
+    }
+}
+
+/// The longest KMS key ID accepted (the references give no limit; ARNs stay well under it).
+const MAX_KMS_KEY_ID: usize = 256;
 
 /// Accounts one image can be shared with (the default quota).
 pub const MAX_SHARED_ACCOUNTS: usize = 50;
@@ -178,6 +285,7 @@ mod tests {
                 keep: 3,
                 action: RetireAction::Delete,
             }),
+            ..DeliverySpec::default()
         });
         assert_eq!(delivery_findings(&spec), []);
     }
@@ -203,6 +311,7 @@ mod tests {
                 keep: 0,
                 action: RetireAction::Deprecate,
             }),
+            ..DeliverySpec::default()
         });
         spec.image.family = None;
         let found = delivery_findings(&spec);
@@ -246,5 +355,99 @@ mod tests {
             .find(|f| f.field == Field::DeliveryCopyName)
             .expect("a name must start with a letter");
         assert_eq!(found.code, Some("InvalidImageName.Malformed"));
+    }
+
+    #[test]
+    fn copies_are_encrypted_with_their_regions_key() {
+        let delivery = DeliverySpec {
+            copy_to: vec!["cn-beijing".into(), "cn-shanghai".into()],
+            encrypt_copies: true,
+            kms_key_ids: vec![("cn-beijing".into(), "key-bj".into())],
+            ..DeliverySpec::default()
+        };
+        let with_key = delivery.copy_encryption("cn-beijing", false);
+        assert!(with_key.encrypted);
+        assert_eq!(with_key.kms_key_id.as_deref(), Some("key-bj"));
+        // No key named: encrypted with the key ECS picks.
+        assert_eq!(
+            delivery.copy_encryption("cn-shanghai", false).kms_key_id,
+            None
+        );
+        // Without encrypt_copies: encrypted only when the image is, and never with a key.
+        let plain = DeliverySpec {
+            encrypt_copies: false,
+            ..delivery
+        };
+        assert!(!plain.copy_encryption("cn-beijing", false).encrypted);
+        let inherited = plain.copy_encryption("cn-beijing", true);
+        assert!(inherited.encrypted);
+        assert_eq!(inherited.kms_key_id, None);
+    }
+
+    #[test]
+    fn a_key_id_with_spaces_is_refused() {
+        let found = validate(&spec(DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            encrypt_copies: true,
+            kms_key_ids: vec![("cn-beijing".into(), "key bj".into())],
+            ..DeliverySpec::default()
+        }));
+        let problem = found
+            .iter()
+            .find(|f| f.field == Field::DeliveryKmsKeyId(0))
+            .expect("the key is judged");
+        assert!(problem.message.contains("without spaces"), "{found:?}");
+    }
+
+    #[test]
+    fn the_copy_date_fills_in_as_eight_digits() {
+        let delivery = DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            copy_name: Some("web-{region}-{date}".into()),
+            ..DeliverySpec::default()
+        };
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 6);
+        assert_eq!(
+            delivery.copy_text_on("cn-beijing", date, None, None).0,
+            Some("web-cn-beijing-20261206".into())
+        );
+        // The preview leaves it for the day the copy is sent.
+        assert_eq!(
+            delivery.copy_text("cn-beijing", None, None).0,
+            Some("web-cn-beijing-{date}".into())
+        );
+        assert_eq!(delivery_findings(&spec(delivery)), []);
+    }
+
+    #[test]
+    fn an_encrypted_copy_of_several_disks_cannot_be_shared() {
+        use crate::spec::{DiskSpec, DiskType};
+        let disk = |disk_type| DiskSpec {
+            disk_type,
+            snapshot_id: Some("s-1".into()),
+            size: None,
+            device: None,
+        };
+        let mut spec = spec(DeliverySpec {
+            copy_to: vec!["cn-beijing".into()],
+            share_with: vec!["1234567890123457".into()],
+            encrypt_copies: true,
+            kms_key_ids: vec![("cn-beijing".into(), "key-bj".into())],
+            ..DeliverySpec::default()
+        });
+        spec.source = Source::Disks(vec![disk(DiskType::System), disk(DiskType::Data)]);
+        let found = validate(&spec);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.code == Some("OperationDeined.FullImage") && f.is_error()),
+            "{found:?}"
+        );
+        spec.source = Source::Disks(vec![disk(DiskType::System)]);
+        assert!(
+            !validate(&spec)
+                .iter()
+                .any(|f| f.field == Field::DeliveryEncryptCopies)
+        );
     }
 }

@@ -26,7 +26,7 @@ fn with_delivery() -> App {
             action: RetireAction::Deprecate,
         }),
         copy_name: Some("web-golden-{region}".into()),
-        copy_description: None,
+        ..DeliverySpec::default()
     });
     app.revalidate();
     app
