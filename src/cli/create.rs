@@ -46,7 +46,8 @@ pub struct CreateArgs {
     /// tags.env=prod, source.disks[1].size=200 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<Override>,
-    /// Ask ECS to check the request (DryRun) and create nothing.
+    /// Ask ECS to check the request and the `[delivery]` calls that take DryRun; create
+    /// nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Submit without asking; required when standard input is not a terminal.
@@ -114,44 +115,18 @@ pub async fn run(
         if let Some((id, plan)) = &stop_plan {
             progress.note(&format!(
                 "note: the recipe stops {id} first when it is Running (StopInstances, {}); \
-                 --dry-run checks CreateImage only and stops nothing",
+                 --dry-run checks CreateImage and the delivery only, and stops nothing",
                 plan.mode
             ));
         }
-        if delivers(&spec) {
-            progress.note(
-                "note: --dry-run checks CreateImage only; the recipe's [delivery] runs once a \
-                 real image is Available (`ecsimg preview` lists its calls)",
-            );
-        }
-        let mut params = params;
-        params.push(("DryRun".into(), "true".into()));
-        return match client.create_image(&params).await {
-            Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
-                match args.output {
-                    OutputFormat::Json => print_json(&json!({
-                        "event": "dry_run_passed", "request_id": request_id,
-                    })),
-                    OutputFormat::Text => eprintln!(
-                        "DryRun passed: ECS accepted the request (RequestId {request_id}). \
-                         Nothing was created."
-                    ),
-                }
-                Ok(Exit::Success)
-            }
-            Ok(CreateImageAnswer::Created { image_id, .. }) => Err(Failure::new(
-                Exit::Api,
-                format!(
-                    "the endpoint ignored DryRun and created image {image_id}; delete it if it \
-                     is not wanted"
-                ),
-            )),
-            Err(ApiError::Cancelled) => Err(Failure::new(
-                Exit::Interrupted,
-                "interrupted; the DryRun was abandoned and nothing was created",
-            )),
-            Err(e) => Err(Failure::api("DryRun failed", &e)),
+        let dry_run = super::dry_run::DryRun {
+            spec: &spec,
+            session: &session,
+            client: &client,
+            format: args.output,
+            interrupt: &interrupt,
         };
+        return dry_run.run(params, &mut progress).await;
     }
 
     if !args.yes {

@@ -23,14 +23,14 @@ const OTHER_ACCOUNT: &str = "1234567890123457";
 /// The sandbox account itself: ECS refuses to share an image with its own account.
 const OWN_ACCOUNT: &str = "1234567890123456";
 
-fn recipe(name: &str, delivery: &str) -> String {
+pub fn recipe(name: &str, delivery: &str) -> String {
     format!(
         "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{RUNNING}\"\n\
          [image]\nname = \"{name}\"\nfamily = \"{FAMILY}\"\n[tags]\nenv = \"test\"\n{delivery}"
     )
 }
 
-fn wire(env: &Env) -> Wire {
+pub fn wire(env: &Env) -> Wire {
     let addr = env
         .sim
         .url

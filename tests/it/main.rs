@@ -9,6 +9,7 @@ mod api_products;
 mod bounds;
 mod cli;
 mod cli_delivery;
+mod cli_dry_run;
 mod cli_journal;
 mod cli_power;
 mod common;
