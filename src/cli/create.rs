@@ -19,7 +19,7 @@ use crate::duration;
 use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
 use crate::spec::stop::mode_name;
-use crate::spec::{ImageSpec, RetireAction, Source, StopPlan, to_params, validate};
+use crate::spec::{ImageSpec, RetireAction, Source, StopPlan, to_params};
 use crate::submission::{Submitted, Submitter};
 use crate::text::escape;
 
@@ -93,12 +93,8 @@ pub async fn run(
         )));
     }
     let mut progress = Progress::new(args.output);
-    for warning in validate(&spec).iter().filter(|w| !w.is_error()) {
-        progress.note(&format!(
-            "warning: {}: {}",
-            warning.field.recipe_key(&spec),
-            warning.message
-        ));
+    for warning in recipe::warnings(&spec) {
+        progress.note(&warning);
     }
     let session = Session::open(options).await.map_err(session_failure)?;
     // The first interrupt cancels the call in flight at once.

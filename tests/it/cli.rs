@@ -581,3 +581,46 @@ fn policy_names_the_account_sts_gives_else_any() {
     assert_exit(&any, 0);
     assert!(text(&any.stderr).is_empty(), "{}", text(&any.stderr));
 }
+
+#[test]
+fn preview_prints_the_recipes_warnings_on_stderr_as_create_does() {
+    let env = Env::new("50");
+    // Encrypted copies with no KMS key named: a warning, not an error.
+    let keyless = format!(
+        "{}[delivery]\ncopy_to = [\"cn-beijing\"]\nencrypt_copies = true\n",
+        recipe(RUNNING, "web-warned")
+    );
+    let path = env.recipe("web.toml", &keyless);
+    let warning = "warning: delivery.encrypt_copies: The copies to cn-beijing name no KMS key";
+    for format in ["params", "cli", "json", "recipe", "policy"] {
+        let out = env.run(&["preview", "--recipe", &path, "--format", format]);
+        assert_exit(&out, 0);
+        assert!(
+            text(&out.stderr).contains(warning),
+            "{format}: {}",
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        assert!(!stdout.contains("warning"), "{format}: {stdout}");
+        if format == "json" {
+            let params: serde_json::Value =
+                serde_json::from_str(&stdout).expect("stdout is the JSON object alone");
+            assert_eq!(params["ImageName"], "web-warned");
+        }
+    }
+    // Without the warning's cause, none.
+    let quiet = env.recipe(
+        "quiet.toml",
+        &keyless.replace("encrypt_copies = true\n", ""),
+    );
+    let out = env.run(&["preview", "--recipe", &quiet]);
+    assert_exit(&out, 0);
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dry = env.run(&["create", "--recipe", &path, "--dry-run"]);
+    assert!(text(&dry.stderr).contains(warning), "{}", text(&dry.stderr));
+}
