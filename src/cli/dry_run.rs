@@ -55,8 +55,10 @@ impl DryRun<'_> {
                 ));
             }
             Err(ApiError::Cancelled) => return Err(interrupted()),
-            // The delivery is checked all the same: every refusal at once.
-            Err(e) => Some(e),
+            // ECS answered: the delivery is checked all the same, every refusal at once.
+            Err(e @ ApiError::Service(_)) => Some(e),
+            // No answer (the network, a timeout): the delivery's calls would fare no better.
+            Err(e) => return Err(Failure::api("DryRun failed", &e)),
         };
         let checks = self.delivery(progress).await;
         if self.interrupt.is_cancelled() {

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::cli::{Env, assert_exit, text};
+use crate::cli::{Env, RUNNING, assert_exit, text};
 use crate::cli_delivery::{call, recipe, wire};
 use crate::sim_harness::Wire;
 
@@ -172,4 +172,23 @@ fn a_refused_copy_fails_the_dry_run_with_its_explanation_and_exit_3() {
 
     assert_eq!(before, account_images(&wire, "cn-beijing"), "no copy made");
     assert!(env.sim.images_named("web-dry").is_empty(), "no image made");
+}
+
+#[test]
+fn a_refused_create_image_still_has_the_delivery_checked() {
+    let env = Env::new("50");
+    let body = recipe("web-dry", &delivery()).replace(RUNNING, "i-bp1zzzzzzzzzzzzzzzzz");
+    let path = env.recipe("web.toml", &body);
+    let dry = env.run(&["create", "--recipe", &path, "--dry-run"]);
+    assert_exit(&dry, 3);
+    let err = text(&dry.stderr);
+    assert!(
+        err.contains("delivery check: CopyImage, copy to cn-beijing: passed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: DryRun failed: InvalidInstanceId.NotFound"),
+        "{err}"
+    );
+    assert!(!err.contains("DryRun passed"), "{err}");
 }
