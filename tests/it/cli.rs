@@ -142,6 +142,32 @@ impl Env {
         Env { dir, sim }
     }
 
+    /// An environment whose simulator has one more key, `key_id`, of a RAM user that may do
+    /// everything but `action` (an explicit Deny, named in the refusal's detail). Commands
+    /// sign with it through [`Env::cmd_as`].
+    pub fn denying(speed: &str, action: &str, key_id: &str) -> Env {
+        let policy = format!(
+            r#"{{"Version": "1", "Statement": [
+                {{"Effect": "Allow", "Action": "*", "Resource": "*"}},
+                {{"Effect": "Deny", "Action": "{action}", "Resource": "*"}}]}}"#
+        );
+        let seed = format!(
+            "{}\n[[access_keys]]\nid = \"{key_id}\"\nsecret = \"{}\"\n\
+             user = \"builder\"\ndenial_detail = true\npolicy = '''{policy}'''\n",
+            ecsimg::sim::SANDBOX_TOML,
+            secret_of(key_id)
+        );
+        Env::seeded(speed, &seed)
+    }
+
+    /// [`Env::cmd`] signing with the key `key_id` of [`Env::denying`].
+    pub fn cmd_as(&self, key_id: &str, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(args);
+        cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key_id)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret_of(key_id));
+        cmd
+    }
+
     pub fn journal_path(&self) -> PathBuf {
         self.dir.path().join("journal.jsonl")
     }
@@ -183,6 +209,11 @@ impl Env {
         std::fs::write(&path, body).expect("recipe written");
         path.display().to_string()
     }
+}
+
+/// The secret of a key [`Env::denying`] adds.
+fn secret_of(key_id: &str) -> String {
+    format!("{key_id}-secret")
 }
 
 pub fn recipe(instance: &str, name: &str) -> String {

@@ -99,30 +99,22 @@ fn a_passing_dry_run_lists_the_delivery_checks() {
     assert!(env.sim.images_named("web-dry").is_empty(), "no image made");
 }
 
-/// A RAM user of the seed that may do everything but copy images.
-const NO_COPY_ID: &str = "LTAInocopy";
-const NO_COPY_SECRET: &str = "no-copy-secret";
+/// A RAM user's key that may do everything but copy images.
+const NO_COPY: &str = "LTAInocopy";
 
 #[test]
 fn a_refused_copy_fails_the_dry_run_with_its_explanation_and_exit_3() {
-    let policy = r#"{"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "ecs:CopyImage", "Resource": "*"}]}"#;
-    let seed = format!(
-        "{}\n[[access_keys]]\nid = \"{NO_COPY_ID}\"\nsecret = \"{NO_COPY_SECRET}\"\n\
-         user = \"builder\"\ndenial_detail = true\npolicy = '''{policy}'''\n",
-        ecsimg::sim::SANDBOX_TOML
-    );
-    let env = Env::seeded("50", &seed);
+    let env = Env::denying("50", "ecs:CopyImage", NO_COPY);
     let wire = wire(&env);
     let before = account_images(&wire, "cn-beijing");
     let path = env.recipe("web.toml", &recipe("web-dry", &delivery()));
     let dry = |format: &str| {
-        env.cmd(&["create", "--recipe", &path, "--dry-run", "--output", format])
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", NO_COPY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", NO_COPY_SECRET)
-            .output()
-            .expect("ecsimg runs")
+        env.cmd_as(
+            NO_COPY,
+            &["create", "--recipe", &path, "--dry-run", "--output", format],
+        )
+        .output()
+        .expect("ecsimg runs")
     };
 
     let refused = dry("text");
