@@ -32,6 +32,7 @@ mod sim_server;
 mod soak;
 mod wizard_delivery;
 mod wizard_e2e;
+mod wizard_exit;
 mod wizard_journey;
 mod wizard_pickers;
 #[cfg(unix)]
