@@ -65,12 +65,13 @@ impl DryRun<'_> {
             return Err(interrupted());
         }
         let failed = checks.iter().filter(|c| c.outcome.failed()).count();
+        let checked = checks
+            .iter()
+            .filter(|c| !matches!(c.outcome, CheckOutcome::NotChecked(_)))
+            .count();
         let delivery = match failed {
             0 => String::new(),
-            n => format!(
-                "{n} of the delivery's {} checked call(s) refused (above)",
-                checks.len()
-            ),
+            n => format!("{n} of the delivery's {checked} checked call(s) refused (above)"),
         };
         match (refused, delivery.is_empty()) {
             (None, true) => Ok(Exit::Success),
@@ -89,7 +90,7 @@ impl DryRun<'_> {
         }
     }
 
-    /// The delivery's checks, each shown as it is reported.
+    /// The delivery's checks, shown in the plan's order once all have answered.
     async fn delivery(&self, progress: &mut Progress) -> Vec<Check> {
         if self.spec.delivery.as_ref().is_none_or(|d| d.is_empty()) {
             return Vec::new();

@@ -140,7 +140,7 @@ fn a_refused_copy_fails_the_dry_run_with_its_explanation_and_exit_3() {
     );
     assert!(
         err.contains(
-            "error: DryRun failed: 1 of the delivery's 6 checked call(s) refused (above); \
+            "error: DryRun failed: 1 of the delivery's 4 checked call(s) refused (above); \
              nothing was created"
         ),
         "{err}"
