@@ -69,6 +69,7 @@ fn exit_after_wizard(ended: Result<Ended, ecsimg::tui::WizardError>) -> ExitCode
     ExitCode::from(exit.code())
 }
 
+/// The code of a wizard that ended without an error.
 fn wizard_exit(ended: Ended) -> Exit {
     match ended {
         Ended::Quit => Exit::Success,
