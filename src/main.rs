@@ -7,6 +7,7 @@ use ecsimg::cli::exit::{Exit, Failure};
 use ecsimg::cli::{self, Cli, Command, SimCommand};
 use ecsimg::session::SessionOptions;
 use ecsimg::signals::Signals;
+use ecsimg::tui::Ended;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
@@ -50,12 +51,12 @@ fn main() -> ExitCode {
     })
 }
 
-/// The wizard's ending as an exit code: 0 after a quit, 130 when a signal ended it, 2 for
-/// input to fix (flags, config, credentials), 1 for anything else.
-fn exit_after_wizard(ended: Result<ecsimg::tui::Ended, ecsimg::tui::WizardError>) -> ExitCode {
+/// The wizard's ending as an exit code: 0 after a quit, 6 after a quit once a delivery ended
+/// with failed actions, 130 when a signal ended it, 2 for input to fix (flags, config,
+/// credentials), 1 for anything else.
+fn exit_after_wizard(ended: Result<Ended, ecsimg::tui::WizardError>) -> ExitCode {
     let exit = match ended {
-        Ok(ecsimg::tui::Ended::Quit) => Exit::Success,
-        Ok(ecsimg::tui::Ended::Signal(_)) => Exit::Interrupted,
+        Ok(ended) => wizard_exit(ended),
         Err(err) => {
             eprintln!("error: {err}");
             if err.is_invalid_input() {
@@ -66,6 +67,15 @@ fn exit_after_wizard(ended: Result<ecsimg::tui::Ended, ecsimg::tui::WizardError>
         }
     };
     ExitCode::from(exit.code())
+}
+
+/// The code of a wizard that ended without an error.
+fn wizard_exit(ended: Ended) -> Exit {
+    match ended {
+        Ended::Quit => Exit::Success,
+        Ended::QuitNotAllDelivered => Exit::DeliveryFailed,
+        Ended::Signal(_) => Exit::Interrupted,
+    }
 }
 
 /// `ecsimg sim serve`'s ending (its errors are `anyhow`) as an exit code: 0 or 1.
@@ -98,4 +108,17 @@ fn interrupt_token() -> CancellationToken {
         Err(e) => eprintln!("warning: cannot handle SIGINT/SIGTERM gracefully: {e}"),
     }
     token
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecsimg::signals::Caught;
+
+    #[test]
+    fn the_wizard_exits_6_after_a_delivery_with_failures_as_create_does() {
+        assert_eq!(wizard_exit(Ended::Quit).code(), 0);
+        assert_eq!(wizard_exit(Ended::QuitNotAllDelivered).code(), 6);
+        assert_eq!(wizard_exit(Ended::Signal(Caught::Interrupt)).code(), 130);
+    }
 }

@@ -19,7 +19,7 @@ use crate::duration;
 use crate::journal::{InstanceStop, Submission};
 use crate::session::{Session, SessionOptions};
 use crate::spec::stop::mode_name;
-use crate::spec::{ImageSpec, RetireAction, Source, StopPlan, to_params, validate};
+use crate::spec::{ImageSpec, RetireAction, Source, StopPlan, to_params};
 use crate::submission::{Submitted, Submitter};
 use crate::text::escape;
 
@@ -46,7 +46,8 @@ pub struct CreateArgs {
     /// tags.env=prod, source.disks[1].size=200 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<Override>,
-    /// Ask ECS to check the request (DryRun) and create nothing.
+    /// Ask ECS to check the request and the `[delivery]` calls that take DryRun; create
+    /// nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Submit without asking; required when standard input is not a terminal.
@@ -92,12 +93,8 @@ pub async fn run(
         )));
     }
     let mut progress = Progress::new(args.output);
-    for warning in validate(&spec).iter().filter(|w| !w.is_error()) {
-        progress.note(&format!(
-            "warning: {}: {}",
-            warning.field.recipe_key(&spec),
-            warning.message
-        ));
+    for warning in recipe::warnings(&spec) {
+        progress.note(&warning);
     }
     let session = Session::open(options).await.map_err(session_failure)?;
     // The first interrupt cancels the call in flight at once.
@@ -114,44 +111,18 @@ pub async fn run(
         if let Some((id, plan)) = &stop_plan {
             progress.note(&format!(
                 "note: the recipe stops {id} first when it is Running (StopInstances, {}); \
-                 --dry-run checks CreateImage only and stops nothing",
+                 --dry-run checks CreateImage and the delivery only, and stops nothing",
                 plan.mode
             ));
         }
-        if delivers(&spec) {
-            progress.note(
-                "note: --dry-run checks CreateImage only; the recipe's [delivery] runs once a \
-                 real image is Available (`ecsimg preview` lists its calls)",
-            );
-        }
-        let mut params = params;
-        params.push(("DryRun".into(), "true".into()));
-        return match client.create_image(&params).await {
-            Ok(CreateImageAnswer::DryRunPassed { request_id }) => {
-                match args.output {
-                    OutputFormat::Json => print_json(&json!({
-                        "event": "dry_run_passed", "request_id": request_id,
-                    })),
-                    OutputFormat::Text => eprintln!(
-                        "DryRun passed: ECS accepted the request (RequestId {request_id}). \
-                         Nothing was created."
-                    ),
-                }
-                Ok(Exit::Success)
-            }
-            Ok(CreateImageAnswer::Created { image_id, .. }) => Err(Failure::new(
-                Exit::Api,
-                format!(
-                    "the endpoint ignored DryRun and created image {image_id}; delete it if it \
-                     is not wanted"
-                ),
-            )),
-            Err(ApiError::Cancelled) => Err(Failure::new(
-                Exit::Interrupted,
-                "interrupted; the DryRun was abandoned and nothing was created",
-            )),
-            Err(e) => Err(Failure::api("DryRun failed", &e)),
+        let dry_run = super::dry_run::DryRun {
+            spec: &spec,
+            session: &session,
+            client: &client,
+            format: args.output,
+            interrupt: &interrupt,
         };
+        return dry_run.run(params, &mut progress).await;
     }
 
     if !args.yes {

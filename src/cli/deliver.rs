@@ -2,18 +2,15 @@
 //! `ecsimg watch --resume` finishes the ones a crash or a timeout cut short. One line per
 //! action (a JSON object with `--output json`), and the exit code says whether all went.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::exit::{Exit, describe_api_error};
 use super::output::{OutputFormat, Progress, print_json};
-use crate::api::{ApiError, Client};
-use crate::delivery::{ActionResult, Deliverer, Event, Summary};
+use crate::delivery::{ActionResult, Deliverer, Event, RegionalClients, Summary};
 use crate::journal::{Journal, Submission};
 use crate::session::Session;
+use crate::spec::ImageSpec;
 use crate::watch::WatchPolicy;
 
 /// What delivering needs from the command.
@@ -34,17 +31,8 @@ impl Delivering<'_> {
         image_id: &str,
         progress: &mut Progress,
     ) -> Exit {
-        // One client per region for the whole delivery, so its connections are reused.
-        let made: Mutex<HashMap<String, Client>> = Mutex::new(HashMap::new());
-        let clients = |region: &str| -> Result<Client, ApiError> {
-            let mut made = made.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(client) = made.get(region) {
-                return Ok(client.clone());
-            }
-            let client = self.session.client_for(region)?;
-            made.insert(region.to_string(), client.clone());
-            Ok(client)
-        };
+        let regional = regional_clients(self.session, &submission.spec);
+        let clients = |region: &str| regional.get(region);
         let deliverer = Deliverer {
             journal: self.journal,
             clients: &clients,
@@ -100,6 +88,14 @@ impl Delivering<'_> {
             Exit::Success
         }
     }
+}
+
+/// A client for each region the delivery of `spec` works in, for the whole delivery (or its
+/// DryRun), so each region's connections are reused.
+pub fn regional_clients(session: &Session, spec: &ImageSpec) -> RegionalClients {
+    RegionalClients::new(crate::delivery::regions(spec), |region| {
+        session.client_for(region)
+    })
 }
 
 /// One event, ready to print.

@@ -69,12 +69,14 @@ Exit codes:
   0    success (the image is Available, or nothing to wait for)
   1    local failure (journal or terminal)
   2    invalid input: recipe, arguments, config or credentials
-  3    ECS API error
+  3    ECS API error (for create --dry-run: CreateImage or a delivery
+       call refused)
   4    image build failed (CreateFailed, UnAvailable, not found)
   5    a wait timed out (the image keeps building, or an instance did not
        reach Stopped or Running in time)
   6    the image is Available but a delivery action failed ([delivery]:
        copy, share, snapshot tags, retirement); the others went ahead
+       (the wizard too, when quit after such a delivery)
   130  interrupted (SIGINT/SIGTERM); a submitted build goes on";
 
 /// A command that could not do its job: what to print and how to exit.

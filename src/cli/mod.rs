@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod create;
 pub mod deliver;
+pub mod dry_run;
 pub mod exit;
 pub mod follow;
 pub mod history;

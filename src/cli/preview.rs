@@ -54,6 +54,10 @@ pub fn run(args: PreviewArgs, options: &SessionOptions) -> Result<Exit, Failure>
     check_options(options)?;
     let today = chrono::Local::now().date_naive();
     let spec = recipe::load(&args.recipe, &args.set, today).map_err(Failure::input)?;
+    // On stderr, as `create` prints them: stdout stays what scripts read.
+    for warning in recipe::warnings(&spec) {
+        eprintln!("{}", crate::text::escape_lines(&warning));
+    }
     let params = to_params(&spec);
     let power = power_calls(&spec).map_err(Failure::input)?;
     let calls = sequence(&params, power.as_ref());

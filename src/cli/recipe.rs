@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use toml::de::{DeTable, DeValue};
 
 use crate::regular_file::{self, FileError, SMALL_FILE_LIMIT};
-use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe};
+use crate::spec::{ImageSpec, RecipeError, RecipeProblem, parse_recipe, validate};
 use crate::text::line_column;
 
 use crate::spec::recipe::expand_recipe_date;
@@ -200,6 +200,16 @@ impl fmt::Display for LoadError {
             LoadError::Override(message) => f.write_str(message),
         }
     }
+}
+
+/// The recipe's warnings (findings that do not stop a build), each as the line `create` and
+/// `preview` print on stderr: `warning: KEY: message`.
+pub fn warnings(spec: &ImageSpec) -> Vec<String> {
+    validate(spec)
+        .iter()
+        .filter(|w| !w.is_error())
+        .map(|w| format!("warning: {}: {}", w.field.recipe_key(spec), w.message))
+        .collect()
 }
 
 /// Reads `path` (a regular file of at most [`SMALL_FILE_LIMIT`] bytes), expands `{date}` (in

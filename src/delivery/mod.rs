@@ -15,11 +15,13 @@
 //! One action failing is reported (with its ApiError, for the caller to explain) and does not
 //! stop or undo the others.
 
+mod clients;
 mod dry_run;
 mod plan;
 /// The journal key of an action, for a face that shows the plan before it runs.
 pub use plan::key;
 
+pub use clients::RegionalClients;
 pub use dry_run::{AT_ONCE, Check, CheckOutcome, PLACEHOLDER_ID, dry_run};
 pub use plan::{
     NEW_IMAGE, PlannedCall, Purpose, Retirement, copy_placeholder, plan, preview, regions,

@@ -234,21 +234,31 @@ fn delivery_calls(spec: &ImageSpec) -> Vec<Planned> {
                 format!("Delivery: the image's tags on its snapshots in {region}"),
             ));
         }
-        match delivery.retire.map(|r| r.action) {
-            Some(RetireAction::Deprecate) if !copy || spec.image.family.is_none() => {
-                calls.push((
-                    "ModifyImageAttribute",
-                    at(region, &[("ImageId", "*")]),
-                    format!("Delivery: deprecating older images of the family in {region}"),
-                ));
-            }
-            // The source region's DeleteImage statement is there already (abort).
-            Some(RetireAction::Delete) if copy => calls.push((
-                "DeleteImage",
+        if matches!(
+            delivery.retire.map(|r| r.action),
+            Some(RetireAction::Deprecate)
+        ) && (!copy || spec.image.family.is_none())
+        {
+            calls.push((
+                "ModifyImageAttribute",
                 at(region, &[("ImageId", "*")]),
-                format!("Delivery: deleting older images of the family in {region}"),
-            )),
-            _ => {}
+                format!("Delivery: deprecating older images of the family in {region}"),
+            ));
+        }
+        // A copy that ended CreateFailed is deleted before it is made again (`watch --resume
+        // --retry-failed`). The source region's DeleteImage statement is there already (abort).
+        if copy {
+            let why = match delivery.retire.map(|r| r.action) {
+                Some(RetireAction::Delete) => format!(
+                    "Delivery: deleting older images of the family in {region}, and a copy \
+                     that failed there before it is made again"
+                ),
+                _ => format!(
+                    "Delivery: only to delete a copy that failed in {region} before it is \
+                     made again (--retry-failed)"
+                ),
+            };
+            calls.push(("DeleteImage", at(region, &[("ImageId", "*")]), why));
         }
     }
     calls
@@ -394,6 +404,32 @@ mod tests {
         let tag = &generated.statements[8].statement;
         assert_eq!(tag.resource, ["acs:ecs:cn-hangzhou:123:snapshot/*"]);
         assert!(!tag.condition.is_empty(), "the tags are pinned");
+
+        // Without retirement, a copy region still gets DeleteImage: a copy that failed there
+        // is deleted before it is made again.
+        if let Some(delivery) = spec.delivery.as_mut() {
+            delivery.retire = None;
+        }
+        let generated = for_spec(&spec, Some("123"));
+        let delete = generated.statements.last().expect("statements");
+        assert_eq!(delete.statement.action, ["ecs:DeleteImage"]);
+        assert_eq!(
+            delete.statement.resource,
+            ["acs:ecs:cn-beijing:123:image/*"]
+        );
+        assert!(
+            delete.note.contains("only to delete a copy that failed"),
+            "{}",
+            delete.note
+        );
+        let deletes = actions(&generated)
+            .iter()
+            .filter(|a| **a == "ecs:DeleteImage")
+            .count();
+        assert_eq!(
+            deletes, 2,
+            "the abort's in cn-hangzhou, the failed copy's in cn-beijing"
+        );
     }
 
     #[test]

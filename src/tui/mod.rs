@@ -48,8 +48,12 @@ pub const LOG_FILE: &str = "ecsimg.log";
 /// How the wizard ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
-    /// The user quit.
+    /// The user quit. A build or a delivery still going on is no failure: the farewell says
+    /// how `ecsimg watch --resume` follows it.
     Quit,
+    /// The user quit after the session's image became Available and its delivery ended with
+    /// failed actions (exit code 6, as for `ecsimg create`).
+    QuitNotAllDelivered,
     /// A signal ended it (SIGINT, SIGTERM, SIGHUP or SIGQUIT), after the terminal was restored.
     Signal(Caught),
 }
@@ -70,6 +74,17 @@ pub enum WizardError {
     /// The signal handlers could not be installed.
     #[error("cannot handle signals: {0}")]
     Signals(io::Error),
+}
+
+impl Ended {
+    /// How quitting `app` ends: what its delivery came to decides.
+    pub fn quitting(app: &App) -> Ended {
+        if app.farewell().is_some_and(|f| f.not_all_delivered) {
+            Ended::QuitNotAllDelivered
+        } else {
+            Ended::Quit
+        }
+    }
 }
 
 impl WizardError {
@@ -137,7 +152,7 @@ async fn drive(
             .run(&mut guard.terminal, &mut events, signals)
             .await?
         {
-            Pause::Quit => return Ok(Ended::Quit),
+            Pause::Quit => return Ok(Ended::quitting(wizard.app())),
             Pause::Signal(caught) if caught.ends() => {
                 tracing::info!(signal = caught.name(), "ended by signal");
                 return Ok(Ended::Signal(caught));

@@ -18,7 +18,7 @@ use super::launch::Connector;
 use super::msg::{Delivered, Loaded, Msg, Page, RequestId, Saved};
 use crate::api::model::{ImageQuery, WATCH_STATUSES};
 use crate::api::{ApiError, Client};
-use crate::delivery::{ActionResult, Deliverer, Event as DeliveryEvent, Summary};
+use crate::delivery::{ActionResult, Deliverer, Event as DeliveryEvent, RegionalClients, Summary};
 use crate::journal::{Journal, Submission};
 use crate::submission::{Submitted, Submitter};
 use crate::watch::{WatchEnd, WatchEvent, WatchPolicy, watch_images};
@@ -175,17 +175,14 @@ impl Runner {
             Call::Deliver { regions, .. } => regions.clone(),
             _ => Vec::new(),
         };
-        let regional = regions
-            .into_iter()
-            .map(|region| {
-                let client = self
-                    .connector
-                    .client_for(&region)
-                    .map(|c| c.with_cancel(token.clone()))
-                    .map_err(|e| e.to_string());
-                (region, client)
-            })
-            .collect();
+        let regional = RegionalClients::new(regions, |region| {
+            self.connector
+                .client_for(region)
+                .map(|c| c.with_cancel(token.clone()))
+                .map_err(|e| ApiError::InvalidRequest {
+                    detail: format!("no client for {region}: {e}"),
+                })
+        });
         let extras = Extras {
             regional,
             journal: self.journal.clone(),
@@ -220,7 +217,7 @@ impl Drop for Runner {
 /// What calls beyond plain API requests need.
 struct Extras {
     /// Clients for other regions than the wizard's, when the call needs them.
-    regional: HashMap<String, Result<Client, String>>,
+    regional: RegionalClients,
     journal: Option<Journal>,
     /// Whether this is a sandbox session (its own journal file).
     sandbox: bool,
@@ -289,15 +286,7 @@ async fn perform(
             send(client.describe_images_all(&query).await.map(Loaded::Images));
         }
         Call::DeliveryDryRun(spec) => {
-            let clients = |region: &str| match extras.regional.get(region) {
-                Some(Ok(client)) => Ok(client.clone()),
-                Some(Err(why)) => Err(ApiError::InvalidRequest {
-                    detail: format!("no client for {region}: {why}"),
-                }),
-                None => Err(ApiError::InvalidRequest {
-                    detail: format!("no client for {region}"),
-                }),
-            };
+            let clients = |region: &str| extras.regional.get(region);
             let checks = crate::delivery::dry_run(&spec, &clients).await;
             send(Ok(Loaded::DeliveryChecks(checks)));
         }
@@ -479,17 +468,7 @@ async fn deliver(
     let Some(submission) = submission else {
         return broken(format!("the journal has no submission {submission_id}"));
     };
-    let clients = |region: &str| -> Result<Client, ApiError> {
-        match extras.regional.get(region) {
-            Some(Ok(client)) => Ok(client.clone()),
-            Some(Err(why)) => Err(ApiError::InvalidRequest {
-                detail: why.clone(),
-            }),
-            None => Err(ApiError::InvalidRequest {
-                detail: format!("no client was made for {region}"),
-            }),
-        }
-    };
+    let clients = |region: &str| extras.regional.get(region);
     let deliverer = Deliverer {
         journal: &journal,
         clients: &clients,

@@ -142,6 +142,32 @@ impl Env {
         Env { dir, sim }
     }
 
+    /// An environment whose simulator has one more key, `key_id`, of a RAM user that may do
+    /// everything but `action` (an explicit Deny, named in the refusal's detail). Commands
+    /// sign with it through [`Env::cmd_as`].
+    pub fn denying(speed: &str, action: &str, key_id: &str) -> Env {
+        let policy = format!(
+            r#"{{"Version": "1", "Statement": [
+                {{"Effect": "Allow", "Action": "*", "Resource": "*"}},
+                {{"Effect": "Deny", "Action": "{action}", "Resource": "*"}}]}}"#
+        );
+        let seed = format!(
+            "{}\n[[access_keys]]\nid = \"{key_id}\"\nsecret = \"{}\"\n\
+             user = \"builder\"\ndenial_detail = true\npolicy = '''{policy}'''\n",
+            ecsimg::sim::SANDBOX_TOML,
+            secret_of(key_id)
+        );
+        Env::seeded(speed, &seed)
+    }
+
+    /// [`Env::cmd`] signing with the key `key_id` of [`Env::denying`].
+    pub fn cmd_as(&self, key_id: &str, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(args);
+        cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", key_id)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret_of(key_id));
+        cmd
+    }
+
     pub fn journal_path(&self) -> PathBuf {
         self.dir.path().join("journal.jsonl")
     }
@@ -183,6 +209,11 @@ impl Env {
         std::fs::write(&path, body).expect("recipe written");
         path.display().to_string()
     }
+}
+
+/// The secret of a key [`Env::denying`] adds.
+fn secret_of(key_id: &str) -> String {
+    format!("{key_id}-secret")
 }
 
 pub fn recipe(instance: &str, name: &str) -> String {
@@ -580,4 +611,47 @@ fn policy_names_the_account_sts_gives_else_any() {
     let any = env.run(&["policy", "--recipe", &recipe, "--account", "*"]);
     assert_exit(&any, 0);
     assert!(text(&any.stderr).is_empty(), "{}", text(&any.stderr));
+}
+
+#[test]
+fn preview_prints_the_recipes_warnings_on_stderr_as_create_does() {
+    let env = Env::new("50");
+    // Encrypted copies with no KMS key named: a warning, not an error.
+    let keyless = format!(
+        "{}[delivery]\ncopy_to = [\"cn-beijing\"]\nencrypt_copies = true\n",
+        recipe(RUNNING, "web-warned")
+    );
+    let path = env.recipe("web.toml", &keyless);
+    let warning = "warning: delivery.encrypt_copies: The copies to cn-beijing name no KMS key";
+    for format in ["params", "cli", "json", "recipe", "policy"] {
+        let out = env.run(&["preview", "--recipe", &path, "--format", format]);
+        assert_exit(&out, 0);
+        assert!(
+            text(&out.stderr).contains(warning),
+            "{format}: {}",
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        assert!(!stdout.contains("warning"), "{format}: {stdout}");
+        if format == "json" {
+            let params: serde_json::Value =
+                serde_json::from_str(&stdout).expect("stdout is the JSON object alone");
+            assert_eq!(params["ImageName"], "web-warned");
+        }
+    }
+    // Without the warning's cause, none.
+    let quiet = env.recipe(
+        "quiet.toml",
+        &keyless.replace("encrypt_copies = true\n", ""),
+    );
+    let out = env.run(&["preview", "--recipe", &quiet]);
+    assert_exit(&out, 0);
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dry = env.run(&["create", "--recipe", &path, "--dry-run"]);
+    assert!(text(&dry.stderr).contains(warning), "{}", text(&dry.stderr));
 }

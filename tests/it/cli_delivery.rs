@@ -23,14 +23,14 @@ const OTHER_ACCOUNT: &str = "1234567890123457";
 /// The sandbox account itself: ECS refuses to share an image with its own account.
 const OWN_ACCOUNT: &str = "1234567890123456";
 
-fn recipe(name: &str, delivery: &str) -> String {
+pub fn recipe(name: &str, delivery: &str) -> String {
     format!(
         "region = \"cn-hangzhou\"\n[source]\ninstance_id = \"{RUNNING}\"\n\
          [image]\nname = \"{name}\"\nfamily = \"{FAMILY}\"\n[tags]\nenv = \"test\"\n{delivery}"
     )
 }
 
-fn wire(env: &Env) -> Wire {
+pub fn wire(env: &Env) -> Wire {
     let addr = env
         .sim
         .url
@@ -518,21 +518,12 @@ fn a_disabled_key_fails_that_copy_with_its_explanation() {
     assert!(images(&wire, "cn-beijing", "web-off").is_empty());
 }
 
-/// A RAM user of the seed that may do everything but share images.
-const NO_SHARE_ID: &str = "LTAInoshare";
-const NO_SHARE_SECRET: &str = "no-share-secret";
+/// A RAM user's key that may do everything but share images.
+const NO_SHARE: &str = "LTAInoshare";
 
 #[test]
 fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
-    let policy = r#"{"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "ecs:ModifyImageSharePermission", "Resource": "*"}]}"#;
-    let seed = format!(
-        "{}\n[[access_keys]]\nid = \"{NO_SHARE_ID}\"\nsecret = \"{NO_SHARE_SECRET}\"\n\
-         user = \"builder\"\npolicy = '''{policy}'''\n",
-        ecsimg::sim::SANDBOX_TOML
-    );
-    let env = Env::seeded("50", &seed);
+    let env = Env::denying("50", "ecs:ModifyImageSharePermission", NO_SHARE);
     let wire = wire(&env);
     let delivery = format!(
         "[delivery]\ncopy_to = [\"cn-beijing\"]\nshare_with = [\"{OTHER_ACCOUNT}\"]\n\
@@ -540,9 +531,7 @@ fn a_delivery_that_ended_with_failures_is_retried_once_fixed() {
     );
     let path = env.recipe("web.toml", &recipe("web-retry", &delivery));
     let created = env
-        .cmd(&["create", "--recipe", &path, "--yes"])
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", NO_SHARE_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", NO_SHARE_SECRET)
+        .cmd_as(NO_SHARE, &["create", "--recipe", &path, "--yes"])
         .output()
         .expect("ecsimg runs");
     assert_exit(&created, 6);

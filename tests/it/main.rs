@@ -9,6 +9,7 @@ mod api_products;
 mod bounds;
 mod cli;
 mod cli_delivery;
+mod cli_dry_run;
 mod cli_journal;
 mod cli_power;
 mod common;
@@ -31,6 +32,7 @@ mod sim_server;
 mod soak;
 mod wizard_delivery;
 mod wizard_e2e;
+mod wizard_exit;
 mod wizard_journey;
 mod wizard_pickers;
 #[cfg(unix)]

@@ -5,8 +5,9 @@
 //!   lists and lookups, DryRun, submit, the watch, the restart, the abort (DeleteImage) — for a
 //!   recipe of each source kind;
 //! - a key bound to the policy of a recipe with `[delivery]` delivers it (copy, family, shares,
-//!   snapshot tags, a deprecation), and without any one delivery statement a delivery action
-//!   is refused for that statement's action;
+//!   snapshot tags, a deprecation) and replaces a copy that ended CreateFailed (deleted, then
+//!   made again), and without any one delivery statement a delivery action is refused for
+//!   that statement's action;
 //! - for each statement, a key bound to the policy without it is refused at the step that
 //!   statement serves, and the refusal is explained: the missing action on the resources, and
 //!   a statement granting it that the removed one covers.
@@ -668,9 +669,24 @@ async fn build(client: &ecsimg::api::Client, spec: &ImageSpec) -> String {
     panic!("{image_id} never became Available")
 }
 
+/// What a delivery under a bound key came to.
+struct Delivered {
+    /// The totals of the first run, whose copy ended CreateFailed.
+    first: ecsimg::delivery::Summary,
+    /// The totals of the retry, once copies succeed again.
+    retry: ecsimg::delivery::Summary,
+    /// The calls refused, in both runs.
+    failures: Vec<ApiError>,
+    /// Whether the retry deleted the failed copy before it made a new one.
+    replaced: bool,
+    /// The statuses of the delivery recipe's images in the copy's region.
+    copies: Vec<String>,
+}
+
 /// An older image of the family, then the delivery recipe's image, delivered with a key bound
-/// to `policy`: the delivery's totals and its failures.
-async fn deliver_under(policy: &Document) -> (ecsimg::delivery::Summary, Vec<ApiError>) {
+/// to `policy`: the copy ends CreateFailed, and a retry once copies succeed again replaces it
+/// (as `watch --resume --retry-failed` does), so every call a delivery can make is made.
+async fn deliver_under(policy: &Document) -> Delivered {
     use ecsimg::delivery::{ActionResult, Deliverer, Event};
     let (connector, client) = connect(policy, true).await;
     let spec = delivery_recipe();
@@ -703,54 +719,83 @@ async fn deliver_under(policy: &Document) -> (ecsimg::delivery::Summary, Vec<Api
         policy: &watch,
         interrupt: &interrupt,
     };
+    let sim = connector.sandbox().expect("the sandbox");
     let mut failures = Vec::new();
-    let summary = deliverer
-        .deliver(&submission, &image_id, &mut |event| {
-            if let Event::Action {
-                result: ActionResult::Failed(e),
-                ..
-            } = event
-            {
-                failures.push(e);
-            }
-        })
-        .await;
-    (summary, failures)
+    let mut replaced = false;
+    let mut on = |event: Event| match event {
+        Event::Action {
+            result: ActionResult::Failed(e),
+            ..
+        } => failures.push(e),
+        Event::Action {
+            key,
+            result: ActionResult::Done(_),
+            ..
+        } if key.starts_with("discard") => replaced = true,
+        _ => {}
+    };
+    sim.fail_copies_at(Some(50));
+    let first = deliverer.deliver(&submission, &image_id, &mut on).await;
+    sim.fail_copies_at(None);
+    let retry = deliverer.deliver(&submission, &image_id, &mut on).await;
+    let copies = sim
+        .images("cn-beijing")
+        .into_iter()
+        .filter(|i| i.name == "proof-delivery")
+        .map(|i| i.status)
+        .collect();
+    Delivered {
+        first,
+        retry,
+        failures,
+        replaced,
+        copies,
+    }
 }
 
 #[tokio::test]
 async fn delivery_needs_exactly_its_statements() {
     let spec = delivery_recipe();
     let generated = policy::for_spec(&spec, Some(OWNER));
-    let (summary, failures) = deliver_under(&generated.document()).await;
-    assert_eq!(failures, [], "{}", generated.json());
-    assert_eq!(summary.failed, 0);
-    // Share and tags in both regions, the copy, its family, one deprecation.
-    assert_eq!(summary.done, 7, "{summary:?}");
+    let delivered = deliver_under(&generated.document()).await;
+    assert_eq!(delivered.failures, [], "{}", generated.json());
+    // The copy failed, and nothing in its region ran.
+    assert_eq!(delivered.first.failed, 1, "{:?}", delivered.first);
+    // Share and tags in both regions, the copy, its family, one deprecation, and the failed
+    // copy deleted first.
+    assert_eq!(delivered.retry.failed, 0, "{:?}", delivered.retry);
+    assert!(delivered.replaced, "the failed copy was deleted");
+    assert_eq!(delivered.copies, ["Available"], "replaced, not doubled");
 
     let delivery: Vec<usize> = (0..generated.statements.len())
         .filter(|&i| generated.statements[i].note.starts_with("Delivery"))
         .collect();
-    assert_eq!(delivery.len(), 8, "{:#?}", generated.notes());
+    assert_eq!(delivery.len(), 9, "{:#?}", generated.notes());
     // Each run has a simulator of its own and mostly waits on simulated builds: run them at once.
     let runs = futures::future::join_all(delivery.iter().map(|&index| {
         let policy = generated.without(index);
         async move { (index, deliver_under(&policy).await) }
     }))
     .await;
-    for (index, (summary, failures)) in runs {
+    for (index, delivered) in runs {
         let removed = &generated.statements[index];
         let action = &removed.statement.action[0];
-        assert!(summary.failed >= 1, "without {action}: {summary:?}");
-        let denied: Vec<String> = failures
+        assert!(
+            delivered.retry.failed >= 1,
+            "without {action}: {:?}",
+            delivered.retry
+        );
+        let denied: Vec<String> = delivered
+            .failures
             .iter()
             .filter(|e| e.code() == Some("Forbidden.RAM"))
             .filter_map(|e| policy::explain(e).map(|d| d.action))
             .collect();
         assert!(
             denied.contains(action),
-            "without {action} ({}): refusals {failures:?}",
-            removed.note
+            "without {action} ({}): refusals {:?}",
+            removed.note,
+            delivered.failures
         );
     }
 }

@@ -4,8 +4,6 @@
 //! here) copies the Available image to Beijing and shares it; the pane ends with both done,
 //! exactly one copy exists there, and the journal records the delivery's end.
 
-use std::time::Duration;
-
 use crate::wizard_journey::Journey;
 use crossterm::event::KeyCode;
 use ecsimg::api::model::ImageQuery;
@@ -45,16 +43,7 @@ async fn the_wizard_copies_and_shares_the_available_image() {
         "{asked}"
     );
 
-    // A copy reports only when it moves: time passes for the simulator meanwhile.
-    let ticking = h.clock().expect("a shared clock").clone();
-    let ticker = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            ticking.advance(Duration::from_millis(200));
-        }
-    });
-    h.press(KeyCode::Char('y')).await;
-    ticker.abort();
+    h.press_as_time_passes(KeyCode::Char('y')).await;
 
     let image_id = h
         .app

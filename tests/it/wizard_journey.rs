@@ -129,6 +129,20 @@ impl Journey {
         self.screen(80, 60)
     }
 
+    /// Presses `code` while simulated time passes steadily: a copy reports only when it
+    /// moves, so a delivery's wait needs time to pass between the wizard's answers.
+    pub(crate) async fn press_as_time_passes(&mut self, code: KeyCode) {
+        let ticking = self.clock().expect("a shared clock").clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                ticking.advance(Duration::from_millis(200));
+            }
+        });
+        self.press(code).await;
+        ticker.abort();
+    }
+
     /// The review's recipe prompt: clears the suggested name and types `path`.
     async fn save_recipe(&mut self, path: &Path) {
         self.press(KeyCode::Char('w')).await;

@@ -22,6 +22,9 @@ pub struct Farewell {
     pub note: String,
     /// The delivery's totals and what they mean, when the recipe asks for one.
     pub delivery: Option<String>,
+    /// The image is Available and its delivery ended with failed actions: the wizard exits 6,
+    /// as `ecsimg create` does.
+    pub not_all_delivered: bool,
 }
 
 impl fmt::Display for Farewell {
@@ -58,6 +61,7 @@ impl SubmitStep {
                      `{history}` lists the request."
                 ),
                 delivery: None,
+                not_all_delivered: false,
             }),
             Phase::Sending { .. } => Some(Farewell {
                 image_id: None,
@@ -67,6 +71,7 @@ impl SubmitStep {
                        for it with the same ClientToken (no second image is made)."
                     .into(),
                 delivery: None,
+                not_all_delivered: false,
             }),
             Phase::Building(build) => {
                 let status = match (&build.end, &build.image) {
@@ -99,10 +104,19 @@ impl SubmitStep {
                     resume,
                     note,
                     delivery: delivery_farewell(build),
+                    not_all_delivered: not_all_delivered(build),
                 })
             }
         }
     }
+}
+
+/// Whether the image is Available and its delivery ended, with failed actions.
+fn not_all_delivered(build: &Build) -> bool {
+    matches!(build.end, Some(End::Available))
+        && build.delivery.as_ref().is_some_and(|delivery| {
+            !delivery.running() && !delivery.unfinished() && delivery.counts().failed > 0
+        })
 }
 
 /// The delivery in a line: its totals and what they mean (as `ecsimg create`'s exit code
@@ -114,13 +128,11 @@ fn delivery_farewell(build: &Build) -> Option<String> {
         (Some(End::Failed(_) | End::Deleted { .. }), _) => {
             return Some("Delivery: not run (the image never became Available).".into());
         }
+        _ if not_all_delivered(build) => "not all delivered (exit code 6, as for `ecsimg \
+                                          create`); the journal keeps each action."
+            .to_owned(),
         (Some(End::Available), _) if !delivery.running() && !delivery.unfinished() => {
-            match delivery.counts().failed {
-                0 => "delivered (exit code 0 for `ecsimg create`).".to_owned(),
-                _ => "not all delivered (exit code 6 for `ecsimg create`); the journal keeps \
-                      each action."
-                    .to_owned(),
-            }
+            "delivered.".to_owned()
         }
         (Some(End::Available), Some(command)) => {
             format!("stopped with the wizard; `{command}` finishes it (nothing is done twice).")

@@ -6,6 +6,7 @@ use super::watching::{IMAGE, building, finished, image, tick};
 use super::*;
 use crate::delivery::{ActionResult, Event, Summary};
 use crate::spec::{DeliverySpec, RetireAction, RetirePlan};
+use crate::tui::Ended;
 use crate::tui::app::Overlay;
 use crate::tui::effect::Effect;
 use crate::tui::msg::Delivered;
@@ -413,11 +414,10 @@ fn a_failure_is_explained_the_others_go_on_and_r_retries_the_failed_ones() {
     assert!(!footer.contains("retry"), "nothing to retry: {footer}");
     let farewell = app.farewell().expect("a farewell").to_string();
     assert!(
-        farewell.contains(
-            "Delivery: 9 done, 0 failed, 1 left alone; delivered (exit code 0 for `ecsimg create`)."
-        ),
+        farewell.contains("Delivery: 9 done, 0 failed, 1 left alone; delivered."),
         "{farewell}"
     );
+    assert_eq!(Ended::quitting(&app), Ended::Quit);
 }
 
 #[test]
@@ -428,10 +428,12 @@ fn the_farewell_after_failures_says_what_they_mean() {
     assert!(
         farewell.contains(
             "Delivery: 1 done, 2 failed, 1 left alone, 6 not run; not all delivered (exit code \
-             6 for `ecsimg create`)"
+             6, as for `ecsimg create`)"
         ),
         "{farewell}"
     );
+    // The wizard's own exit code says it too.
+    assert_eq!(Ended::quitting(&app), Ended::QuitNotAllDelivered);
 }
 
 #[test]
@@ -502,6 +504,8 @@ fn quitting_while_delivering_says_the_delivery_stops_and_how_it_finishes() {
         ),
         "{farewell}"
     );
+    // Unfinished is no failure: the farewell says how it finishes.
+    assert_eq!(Ended::quitting(&app), Ended::Quit);
 }
 
 #[test]
