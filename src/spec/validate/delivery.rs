@@ -2,7 +2,7 @@
 
 use super::Finding;
 use crate::spec::delivery::fill_copy_text;
-use crate::spec::{DeliverySpec, Field, ImageSpec, Source, rules};
+use crate::spec::{DeliverySpec, Facts, Field, ImageSpec, Source, rules};
 
 /// An account ID as ECS gives one: 16 digits. The wizard judges an ID with it as it is typed.
 pub fn account_id(id: &str) -> Result<(), String> {
@@ -222,6 +222,110 @@ fn check_encryption(spec: &ImageSpec, delivery: &DeliverySpec, out: &mut Vec<Fin
             ),
         ));
     }
+}
+
+/// The image's snapshots as the live facts tell them: how many, and the encrypted ones by
+/// name with their key (empty: the service key). `None` while a fact is missing.
+fn image_snapshots(spec: &ImageSpec, live: &Facts) -> Option<(usize, Vec<(String, String)>)> {
+    let keys: Vec<(String, bool, String)> = match &spec.source {
+        Source::Instance { instance_id } => live
+            .instance_disks
+            .get(instance_id)?
+            .iter()
+            .map(|d| {
+                (
+                    format!("disk {}", d.disk),
+                    d.encrypted,
+                    d.kms_key_id.clone(),
+                )
+            })
+            .collect(),
+        Source::Snapshot { snapshot_id } => {
+            let facts = live.snapshots.get(snapshot_id)?;
+            vec![(
+                format!("snapshot {snapshot_id}"),
+                facts.encrypted,
+                facts.kms_key_id.clone(),
+            )]
+        }
+        Source::Disks(disks) => disks
+            .iter()
+            .filter_map(|d| d.snapshot_id.as_ref())
+            .map(|id| {
+                let facts = live.snapshots.get(id)?;
+                Some((
+                    format!("snapshot {id}"),
+                    facts.encrypted,
+                    facts.kms_key_id.clone(),
+                ))
+            })
+            .collect::<Option<_>>()?,
+    };
+    let count = keys.len();
+    let encrypted = keys
+        .into_iter()
+        .filter(|(_, encrypted, _)| *encrypted)
+        .map(|(name, _, key)| (name, key))
+        .collect();
+    Some((count, encrypted))
+}
+
+/// Sharing an image that will hold an encrypted snapshot, as the source's facts tell: ECS
+/// refuses to share an image encrypted with the service key, and an encrypted image of more
+/// than one snapshot (ModifyImageSharePermission's reference). The build and the copies still
+/// go ahead, and a copy encrypted with a key of the user's can be shared, so this warns on
+/// the share row instead of stopping the request.
+pub(super) fn check_sharing(spec: &ImageSpec, live: &Facts, out: &mut Vec<Finding>) {
+    let Some(delivery) = spec.delivery.as_ref().filter(|d| !d.share_with.is_empty()) else {
+        return;
+    };
+    let Some((count, encrypted)) = image_snapshots(spec, live) else {
+        return;
+    };
+    if encrypted.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = encrypted.iter().map(|(name, _)| name.as_str()).collect();
+    let names = names.join(", ");
+    let region = &spec.region;
+    let (code, build) = if encrypted.iter().any(|(_, key)| key.is_empty()) {
+        (
+            "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
+            format!(
+                "The image will hold {names}, encrypted with the service key (no KMS key of \
+                 yours): ECS refuses to share it in {region}."
+            ),
+        )
+    } else if count > 1 {
+        (
+            "OperationDeined.FullImage",
+            format!(
+                "The image will hold {names}, encrypted, among {count} snapshots: ECS shares an \
+                 encrypted image only when it has one snapshot, so sharing it in {region} is \
+                 refused."
+            ),
+        )
+    } else {
+        // One snapshot encrypted with the user's key: ECS shares it.
+        return;
+    };
+    let copies = if count > 1 {
+        format!(
+            " Its copies are encrypted too and hold {count} snapshots: they cannot be shared \
+             either."
+        )
+    } else if delivery.encrypt_copies {
+        " Copies encrypted with the KMS key given for their region can be shared.".to_string()
+    } else {
+        " A copy can be shared only when encrypted with a KMS key of yours: turn on Encrypt \
+         copies (encrypt_copies) and give a key for each copy region."
+            .to_string()
+    };
+    out.push(Finding::warning(
+        Field::DeliveryShareWith(0),
+        Some(code),
+        format!("{build}{copies}"),
+    ));
 }
 
 /// A KMS key ID's shape: printable ASCII without spaces, as key IDs and aliases are.
