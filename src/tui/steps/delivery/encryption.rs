@@ -22,7 +22,7 @@ pub(super) fn encrypt_choice() -> Choice<bool> {
             ChoiceOption::new(
                 Some(true),
                 "yes",
-                "every copy is encrypted, with its region's KMS key below",
+                "every copy is encrypted, with its region's key below",
             ),
         ],
     )

@@ -515,3 +515,197 @@ fn a_region_the_list_lacks_is_typed_and_judged_by_the_recipe_rules() {
         app.findings
     );
 }
+
+/// Copies to cn-shanghai and cn-beijing, "Encrypt copies" switched on.
+fn encrypting() -> App {
+    let mut app = delivery_step();
+    open_regions(&mut app);
+    toggle(&mut app, "shanghai");
+    toggle(&mut app, "beijing");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    focus_on(&mut app, Focus::Encrypt);
+    key(&mut app, KeyCode::Right);
+    app
+}
+
+/// Types `text` as the key of the region at `row` of the copies.
+fn type_key(app: &mut App, row: usize, text: &str) {
+    focus_on(app, Focus::Key(row));
+    key(app, KeyCode::Enter);
+    ctrl(app, 'u');
+    type_text(app, text);
+    key(app, KeyCode::Enter);
+}
+
+fn keys_named(app: &App) -> Vec<(&str, &str)> {
+    let keys = app
+        .spec
+        .delivery
+        .as_ref()
+        .map_or(&[][..], |d| &d.kms_key_ids);
+    keys.iter().map(|(r, k)| (r.as_str(), k.as_str())).collect()
+}
+
+#[test]
+fn encryption_names_a_key_per_copy_region_and_follows_the_regions() {
+    let mut app = delivery_step();
+    // No copy, no encryption row.
+    assert!(
+        !app.steps
+            .delivery
+            .order(&app.spec)
+            .contains(&Focus::Encrypt)
+    );
+    let mut app = {
+        drop(app);
+        encrypting()
+    };
+    assert!(delivery(&app).encrypt_copies);
+    let order = app.steps.delivery.order(&app.spec);
+    assert!(order.contains(&Focus::Key(1)), "{order:?}");
+    type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
+    // An empty key is allowed: the consequence is said on the row and by the validators.
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains("none: ECS picks the key, and such a copy cannot be shared"),
+        "{text}"
+    );
+    assert!(
+        app.findings
+            .iter()
+            .any(|f| f.field == Field::DeliveryEncryptCopies
+                && f.severity == Severity::Warning
+                && f.message.contains("cn-beijing")),
+        "{:?}",
+        app.findings
+    );
+    type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
+    assert_eq!(
+        keys_named(&app),
+        [
+            ("cn-shanghai", "key-shz2w8r4m6q1c5x7v3bn"),
+            ("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")
+        ]
+    );
+    assert!(
+        !app.findings
+            .iter()
+            .any(|f| f.field == Field::DeliveryEncryptCopies),
+        "{:?}",
+        app.findings
+    );
+    // Clearing a key names none.
+    type_key(&mut app, 1, "");
+    assert_eq!(
+        keys_named(&app),
+        [("cn-shanghai", "key-shz2w8r4m6q1c5x7v3bn")]
+    );
+    type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
+    // Switched off, no key is named (ECS takes one only for an encrypted copy), and the rows
+    // keep them for when it is switched on again.
+    focus_on(&mut app, Focus::Encrypt);
+    key(&mut app, KeyCode::Left);
+    assert!(!delivery(&app).encrypt_copies);
+    assert_eq!(keys_named(&app), []);
+    assert!(!app.steps.delivery.order(&app.spec).contains(&Focus::Key(0)));
+    key(&mut app, KeyCode::Right);
+    assert_eq!(keys_named(&app).len(), 2);
+    // Taking a region out of the copies drops its key; the other keeps its row.
+    focus_on(&mut app, Focus::Regions);
+    key(&mut app, KeyCode::Enter);
+    toggle(&mut app, "shanghai");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        keys_named(&app),
+        [("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")]
+    );
+    assert_eq!(app.steps.delivery.keys.region(0), Some("cn-beijing"));
+    assert_eq!(app.steps.delivery.keys.len(), 1);
+    // Added back, it comes without a key.
+    key(&mut app, KeyCode::Enter);
+    toggle(&mut app, "shanghai");
+    assert_eq!(
+        keys_named(&app),
+        [("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")]
+    );
+}
+
+#[test]
+fn key_findings_land_on_their_regions_rows() {
+    let mut app = encrypting();
+    type_key(&mut app, 1, "key bj");
+    let refused = Field::DeliveryKmsKeyId(0);
+    assert!(
+        app.findings
+            .iter()
+            .any(|f| f.field == refused && f.is_error()),
+        "{:?}",
+        app.findings
+    );
+    assert_eq!(app.step_verdict(Step::Delivery), Some(false));
+    // The key is the first named, for the second copy region: its row is the second.
+    app.steps.delivery.focus(refused);
+    assert_eq!(app.steps.delivery.focus, Focus::Key(1));
+    let notes = app.steps.delivery.keys.notes(1, &app.spec, &app.findings);
+    assert!(notes[0].text.contains("without spaces"), "{notes:?}");
+    assert!(
+        app.steps
+            .delivery
+            .keys
+            .notes(0, &app.spec, &app.findings)
+            .is_empty()
+    );
+    app.steps.delivery.focus(Field::DeliveryEncryptCopies);
+    assert_eq!(app.steps.delivery.focus, Focus::Encrypt);
+    // A recipe's key for a region no copy goes to has no row: its finding is on the
+    // encryption row.
+    edit_delivery(&mut app.spec, |d| {
+        d.kms_key_ids.push(("cn-qingdao".into(), "key-qd".into()));
+    });
+    app.revalidate();
+    app.steps.delivery.keys.sync(&app.spec);
+    app.steps.delivery.focus(Field::DeliveryKmsKeyId(1));
+    assert_eq!(app.steps.delivery.focus, Focus::Encrypt);
+    let notes = encryption::encrypt_notes(&app.spec, &app.findings);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.text.contains("No copy goes to cn-qingdao")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn the_saved_recipe_keeps_the_encryption() {
+    let mut app = encrypting();
+    app.spec.image.name = Some("web-golden".into());
+    type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
+    type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
+    go_to(&mut app, Step::Review);
+    key(&mut app, KeyCode::Char('w'));
+    let saved =
+        calls(&key(&mut app, KeyCode::Enter))
+            .into_iter()
+            .find_map(|(_, call)| match call {
+                Call::SaveFile { path, contents, .. } => Some((path, contents)),
+                _ => None,
+            });
+    let Some((path, contents)) = saved else {
+        panic!("the recipe is saved")
+    };
+    assert!(contents.contains("encrypt_copies = true"), "{contents}");
+    let replayed = crate::spec::parse_recipe(&contents, &path).expect("the recipe parses");
+    assert_eq!(replayed.delivery, app.spec.delivery);
+    assert_eq!(keys_named(&app).len(), 2);
+}
+
+#[test]
+fn screen_encryption_with_a_key_refused() {
+    let mut app = encrypting();
+    type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
+    type_key(&mut app, 1, "key bj");
+    insta::assert_snapshot!("encryption_key_refused_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("encryption_key_refused_200x60", render(&app, 200, 60));
+}
