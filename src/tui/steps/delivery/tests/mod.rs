@@ -709,3 +709,67 @@ fn screen_encryption_with_a_key_refused() {
     insta::assert_snapshot!("encryption_key_refused_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("encryption_key_refused_200x60", render(&app, 200, 60));
 }
+
+/// The wizard past step 2, whose DescribeDisks answered the instance's one disk, encrypted
+/// with the service key (no KMSKeyId).
+fn from_a_service_key_disk() -> App {
+    use crate::api::model::Disk;
+    use crate::tui::msg::Page;
+    let (mut app, _) = wizard();
+    app.spec.source = Source::Instance {
+        instance_id: "i-bp1g6zv0ce8oghu7k005".into(),
+    };
+    let effects = ctrl(&mut app, 'n');
+    assert_eq!(app.step, Step::Disks);
+    let (id, _) = calls(&effects)
+        .into_iter()
+        .find(|(_, c)| matches!(c, Call::Disks(_)))
+        .expect("step 2 lists the instance's disks");
+    let disk = |id: &str, name: &str, kind: &str, encrypted| Disk {
+        disk_id: id.into(),
+        disk_name: name.into(),
+        disk_type: kind.into(),
+        size: 40,
+        encrypted,
+        ..Disk::default()
+    };
+    let rows = vec![disk("d-bp1sys0000000000001", "system", "system", true)];
+    answer(&mut app, id, Ok(Loaded::Disks(Page { rows, last: true })));
+    go_to(&mut app, Step::Delivery);
+    app
+}
+
+#[test]
+fn sharing_an_image_of_a_service_key_disk_is_foretold_on_the_share_row() {
+    let mut app = from_a_service_key_disk();
+    focus_on(&mut app, Focus::AddAccount);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, ACCOUNT);
+    key(&mut app, KeyCode::Enter);
+    let warning = app
+        .findings
+        .iter()
+        .find(|f| f.field == Field::DeliveryShareWith(0))
+        .expect("the share is foretold to fail");
+    // ECS refuses the share, but the build and the copies go ahead: a warning.
+    assert_eq!(warning.severity, Severity::Warning);
+    assert_eq!(app.step_verdict(Step::Delivery), Some(true));
+    assert_eq!(
+        warning.message,
+        "ECS refuses to share the image in cn-hangzhou: disk system is encrypted with the \
+         service key. A copy can be, if encrypted with a KMS key of yours (Encrypt copies)."
+    );
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains("! ECS refuses to share the image in cn-hangzhou: disk system is"),
+        "{text}"
+    );
+    insta::assert_snapshot!("share_service_key_80x24", render(&app, 80, 24));
+    // The review lists it among the warnings.
+    go_to(&mut app, Step::Review);
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains("! Shared account 1: ECS refuses to share the image"),
+        "{text}"
+    );
+}
