@@ -301,8 +301,8 @@ pub(super) fn check_sharing(spec: &ImageSpec, live: &Facts, out: &mut Vec<Findin
         (
             "OperationDeined.FullImage",
             format!(
-                "ECS refuses to share the image in {region}: {names} {verb} encrypted, and an \
-                 encrypted image is shared only with one snapshot (it has {count})."
+                "ECS refuses to share the image in {region}: it has {count} snapshots, \
+                 {names} encrypted, and an encrypted image is shared only with one."
             ),
         )
     } else {
@@ -310,7 +310,7 @@ pub(super) fn check_sharing(spec: &ImageSpec, live: &Facts, out: &mut Vec<Findin
         return;
     };
     let copies = if count > 1 {
-        " Its copies cannot be shared either."
+        " Its copies cannot be either."
     } else if delivery.encrypt_copies {
         " Copies encrypted with your KMS keys can be."
     } else {
@@ -620,9 +620,9 @@ mod tests {
         let found = share_warnings(&spec, &live);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].code, Some("OperationDeined.FullImage"));
-        assert!(found[0].message.contains("(it has 2)"), "{found:?}");
+        assert!(found[0].message.contains("it has 2 snapshots, disk disk-1 encrypted"), "{found:?}");
         assert!(
-            found[0].message.contains("cannot be shared either"),
+            found[0].message.contains("Its copies cannot be either."),
             "{found:?}"
         );
         // One snapshot encrypted with a key of the user's: ECS shares it.
