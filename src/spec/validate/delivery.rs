@@ -620,7 +620,12 @@ mod tests {
         let found = share_warnings(&spec, &live);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].code, Some("OperationDeined.FullImage"));
-        assert!(found[0].message.contains("it has 2 snapshots, disk disk-1 encrypted"), "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("it has 2 snapshots, disk disk-1 encrypted"),
+            "{found:?}"
+        );
         assert!(
             found[0].message.contains("Its copies cannot be either."),
             "{found:?}"
