@@ -677,6 +677,14 @@ fn the_saved_recipe_keeps_the_encryption() {
     type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
     type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
     go_to(&mut app, Step::Review);
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains(
+            "Encrypt copies  yes · cn-shanghai key-shz2w8r4m6q1c5x7v3bn, cn-beijing \
+             key-bjz9d4k7s2p8f1m6t0qa"
+        ),
+        "{text}"
+    );
     key(&mut app, KeyCode::Char('w'));
     let saved =
         calls(&key(&mut app, KeyCode::Enter))
