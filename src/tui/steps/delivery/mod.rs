@@ -227,7 +227,8 @@ impl DeliveryStep {
             f(d);
             d.copy_name = name;
             d.copy_description = description;
-            d.encrypt_copies = encrypt;
+            // Encrypting asks for nothing without a copy (and a recipe would say so).
+            d.encrypt_copies = encrypt && !d.copy_to.is_empty();
         });
     }
 
@@ -287,15 +288,17 @@ impl DeliveryStep {
                 field.set_value(value);
             }
         };
-        // Without a table the copy texts typed and the encryption wait for a copy (see
-        // `store`).
+        // Without a table (or, for the encryption, without a copy) what was chosen waits for
+        // a copy (see `store`).
         if spec.delivery.is_some() {
             sync(&mut self.copy_name, delivery.copy_name.as_deref());
             sync(
                 &mut self.copy_description,
                 delivery.copy_description.as_deref(),
             );
-            self.encrypt.select(Some(&delivery.encrypt_copies));
+            if !delivery.copy_to.is_empty() || delivery.encrypt_copies {
+                self.encrypt.select(Some(&delivery.encrypt_copies));
+            }
         }
         self.tag_snapshots.select(Some(&delivery.tag_snapshots));
         self.retire

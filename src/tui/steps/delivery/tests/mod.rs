@@ -623,6 +623,15 @@ fn encryption_names_a_key_per_copy_region_and_follows_the_regions() {
         keys_named(&app),
         [("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")]
     );
+    // Without any copy the encryption asks for nothing (the share keeps the table), and it
+    // comes back with the next copy.
+    edit_delivery(&mut app.spec, |d| d.share_with = vec![ACCOUNT.into()]);
+    toggle(&mut app, "shanghai");
+    toggle(&mut app, "beijing");
+    assert!(!delivery(&app).encrypt_copies);
+    assert_eq!(keys_named(&app), []);
+    toggle(&mut app, "beijing");
+    assert!(delivery(&app).encrypt_copies);
 }
 
 #[test]
