@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::DiskType;
-use crate::api::model::Snapshot;
+use crate::api::model::{Disk, Snapshot};
 
 /// What `DescribeSnapshots` says about a snapshot the spec uses ([`SnapshotFacts::of`] reads a
 /// row); `None` where the row did not say.
@@ -23,6 +23,8 @@ pub struct SnapshotFacts {
     /// `SourceDiskType`.
     pub source_disk_type: DiskType,
     pub encrypted: bool,
+    /// `KMSKeyId`: the key an encrypted snapshot is encrypted with; empty for the service key.
+    pub kms_key_id: String,
     /// `Category`: `standard`, `flash` or `archive` (empty when not listed).
     pub category: String,
 }
@@ -45,6 +47,7 @@ impl SnapshotFacts {
                 DiskType::Data
             },
             encrypted: s.encrypted,
+            kms_key_id: s.kms_key_id.clone(),
             category: s.category.clone(),
         }
     }
@@ -59,4 +62,36 @@ pub struct Facts {
     pub instances_without_system_disk: HashSet<String>,
     /// Names of the account's custom images in the spec's region.
     pub image_names_in_region: HashSet<String>,
+    /// The disks of instances DescribeDisks listed (all of them), as CreateImage takes them
+    /// into an image: how each is encrypted.
+    pub instance_disks: HashMap<String, Vec<DiskKey>>,
+}
+
+/// How one disk of a source is encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskKey {
+    /// The disk's name, else its ID.
+    pub disk: String,
+    pub encrypted: bool,
+    /// `KMSKeyId`; empty for the service key.
+    pub kms_key_id: String,
+}
+
+impl Facts {
+    /// Remembers every disk of `instance_id` as DescribeDisks listed them.
+    pub fn learn_instance_disks(&mut self, instance_id: &str, disks: &[Disk]) {
+        let keys = disks
+            .iter()
+            .map(|d| DiskKey {
+                disk: if d.disk_name.is_empty() {
+                    d.disk_id.clone()
+                } else {
+                    d.disk_name.clone()
+                },
+                encrypted: d.encrypted,
+                kms_key_id: d.kms_key_id.clone(),
+            })
+            .collect();
+        self.instance_disks.insert(instance_id.to_string(), keys);
+    }
 }

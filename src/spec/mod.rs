@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cli::{CliError, cli_line, to_cli};
 pub use delivery::{CopyEncryption, DeliverySpec, RetireAction, RetirePlan};
-pub use facts::{Facts, SnapshotFacts};
+pub use facts::{DiskKey, Facts, SnapshotFacts};
 pub use params::to_params;
 pub use recipe::{RecipeError, RecipeProblem, parse_recipe, to_recipe};
 pub use stop::StopPlan;

@@ -1235,3 +1235,105 @@ async fn a_delivery_dry_run_checks_parameters_then_the_image() {
         .ok();
     assert_eq!(listed["TotalCount"], 0, "{listed}");
 }
+
+/// The sandbox with two one-disk instances whose system disk is encrypted: with a KMS key of
+/// the account's, and with the service key (no key).
+fn encrypted_instances() -> String {
+    let instance = |id: &str, disk: &str, key: &str| {
+        format!(
+            r#"
+[[instances]]
+id = "{id}"
+name = "{id}"
+status = "Stopped"
+zone_id = "cn-hangzhou-i"
+instance_type = "ecs.g7.large"
+cpu = 2
+memory = 8192
+image_id = "aliyun_3_x64_20G_alibase_20240819.vhd"
+creation_time = 2024-02-20T03:30:00Z
+
+[[disks]]
+id = "{disk}"
+instance_id = "{id}"
+type = "system"
+size = 40
+encrypted = true
+kms_key_id = "{key}"
+image_id = "aliyun_3_x64_20G_alibase_20240819.vhd"
+creation_time = 2024-02-20T03:30:00Z
+"#
+        )
+    };
+    format!(
+        "{SANDBOX_TOML}{}{}",
+        instance(
+            "i-bp1cmk0000000000000a",
+            "d-bp1cmk00000000000000",
+            "key-hzz65f3b1c6e7x9a0k2m"
+        ),
+        instance("i-bp1svc0000000000000a", "d-bp1svc00000000000000", ""),
+    )
+}
+
+/// An image built from `instance`, once Available.
+async fn built_from(h: &Harness, instance: &str) -> String {
+    let made = h
+        .call(
+            "CreateImage",
+            &[
+                ("RegionId", REGION),
+                ("InstanceId", instance),
+                ("ImageName", &format!("from-{instance}")),
+            ],
+        )
+        .await
+        .ok();
+    h.sim.advance(Duration::from_secs(600));
+    id_of(&made)
+}
+
+#[tokio::test]
+async fn an_image_built_from_encrypted_disks_keeps_their_key_for_sharing() {
+    let h = Harness::seeded(&encrypted_instances()).await;
+    let account = ["1111111111111111".to_string()];
+    // One snapshot encrypted with the account's key: shared.
+    let cmk = built_from(&h, "i-bp1cmk0000000000000a").await;
+    share(&h, &cmk, "AddAccount", &account).await.ok();
+    // The service key: refused.
+    let service = built_from(&h, "i-bp1svc0000000000000a").await;
+    share(&h, &service, "AddAccount", &account)
+        .await
+        .err(403, "InvalidOperation.ServiceKeyEncryptedImageUnsupported");
+    // The database server: one of four disks encrypted with a key of the account's, so the
+    // image has several snapshots and one encrypted.
+    let db = built_from(&h, "i-bp1a3fn8rvl2nqw0t5xk").await;
+    share(&h, &db, "AddAccount", &account)
+        .await
+        .err(403, "OperationDeined.FullImage");
+    // A copy of the one-snapshot service-key image re-encrypted with a key of the account's
+    // in the destination can be shared there.
+    let copied = id_of(
+        &copy(
+            &h,
+            &service,
+            &[
+                ("Encrypted", "true"),
+                ("KMSKeyId", "key-bjz9d4k7s2p8f1m6t0qa"),
+            ],
+        )
+        .await
+        .ok(),
+    );
+    h.sim.advance(Duration::from_secs(600));
+    h.call(
+        "ModifyImageSharePermission",
+        &[
+            ("RegionId", BEIJING),
+            ("ImageId", &copied),
+            ("AddAccount.1", "1111111111111111"),
+        ],
+    )
+    .await
+    .ok();
+}

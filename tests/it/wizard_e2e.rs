@@ -147,7 +147,8 @@ async fn from_an_instance_to_a_complete_spec() {
     h.press(KeyCode::Enter).await;
     h.press(KeyCode::Esc).await;
     h.press(KeyCode::Esc).await;
-    for _ in 0..3 {
+    // Past the copy's name, description and encryption to the account input.
+    for _ in 0..4 {
         h.press(KeyCode::Tab).await;
     }
     h.press(KeyCode::Enter).await;

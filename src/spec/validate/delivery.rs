@@ -2,7 +2,7 @@
 
 use super::Finding;
 use crate::spec::delivery::fill_copy_text;
-use crate::spec::{DeliverySpec, Field, ImageSpec, Source, rules};
+use crate::spec::{DeliverySpec, Facts, Field, ImageSpec, Source, rules};
 
 /// An account ID as ECS gives one: 16 digits. The wizard judges an ID with it as it is typed.
 pub fn account_id(id: &str) -> Result<(), String> {
@@ -222,6 +222,105 @@ fn check_encryption(spec: &ImageSpec, delivery: &DeliverySpec, out: &mut Vec<Fin
             ),
         ));
     }
+}
+
+/// The image's snapshots as the live facts tell them: how many, and the encrypted ones by
+/// name with their key (empty: the service key). `None` while a fact is missing.
+fn image_snapshots(spec: &ImageSpec, live: &Facts) -> Option<(usize, Vec<(String, String)>)> {
+    let keys: Vec<(String, bool, String)> = match &spec.source {
+        Source::Instance { instance_id } => live
+            .instance_disks
+            .get(instance_id)?
+            .iter()
+            .map(|d| {
+                (
+                    format!("disk {}", d.disk),
+                    d.encrypted,
+                    d.kms_key_id.clone(),
+                )
+            })
+            .collect(),
+        Source::Snapshot { snapshot_id } => {
+            let facts = live.snapshots.get(snapshot_id)?;
+            vec![(
+                format!("snapshot {snapshot_id}"),
+                facts.encrypted,
+                facts.kms_key_id.clone(),
+            )]
+        }
+        Source::Disks(disks) => disks
+            .iter()
+            .filter_map(|d| d.snapshot_id.as_ref())
+            .map(|id| {
+                let facts = live.snapshots.get(id)?;
+                Some((
+                    format!("snapshot {id}"),
+                    facts.encrypted,
+                    facts.kms_key_id.clone(),
+                ))
+            })
+            .collect::<Option<_>>()?,
+    };
+    let count = keys.len();
+    let encrypted = keys
+        .into_iter()
+        .filter(|(_, encrypted, _)| *encrypted)
+        .map(|(name, _, key)| (name, key))
+        .collect();
+    Some((count, encrypted))
+}
+
+/// Sharing an image that will hold an encrypted snapshot, as the source's facts tell: ECS
+/// refuses to share an image encrypted with the service key, and an encrypted image of more
+/// than one snapshot (ModifyImageSharePermission's reference). The build and the copies still
+/// go ahead, and a copy encrypted with a key of the user's can be shared, so this warns on
+/// the share row instead of stopping the request.
+pub(super) fn check_sharing(spec: &ImageSpec, live: &Facts, out: &mut Vec<Finding>) {
+    let Some(delivery) = spec.delivery.as_ref().filter(|d| !d.share_with.is_empty()) else {
+        return;
+    };
+    let Some((count, encrypted)) = image_snapshots(spec, live) else {
+        return;
+    };
+    if encrypted.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = encrypted.iter().map(|(name, _)| name.as_str()).collect();
+    let verb = if names.len() == 1 { "is" } else { "are" };
+    let names = names.join(", ");
+    let region = &spec.region;
+    let (code, build) = if encrypted.iter().any(|(_, key)| key.is_empty()) {
+        (
+            "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
+            format!(
+                "ECS refuses to share the image in {region}: {names} {verb} encrypted with the \
+                 service key."
+            ),
+        )
+    } else if count > 1 {
+        (
+            "OperationDeined.FullImage",
+            format!(
+                "ECS refuses to share the image in {region}: it has {count} snapshots, \
+                 {names} encrypted, and an encrypted image is shared only with one."
+            ),
+        )
+    } else {
+        // One snapshot encrypted with the user's key: ECS shares it.
+        return;
+    };
+    let copies = if count > 1 {
+        " Its copies cannot be either."
+    } else if delivery.encrypt_copies {
+        " Copies encrypted with your KMS keys can be."
+    } else {
+        " A copy can be, if encrypted with a KMS key of yours (Encrypt copies)."
+    };
+    out.push(Finding::warning(
+        Field::DeliveryShareWith(0),
+        Some(code),
+        format!("{build}{copies}"),
+    ));
 }
 
 /// A KMS key ID's shape: printable ASCII without spaces, as key IDs and aliases are.
@@ -449,5 +548,117 @@ mod tests {
                 .iter()
                 .any(|f| f.field == Field::DeliveryEncryptCopies)
         );
+    }
+
+    /// A spec built from instance `i-1` (its disks as `disks`) shared with one account.
+    fn shared_instance(disks: &[(bool, &str)]) -> (ImageSpec, crate::spec::Facts) {
+        let mut spec = spec(DeliverySpec {
+            share_with: vec!["1234567890123457".into()],
+            ..DeliverySpec::default()
+        });
+        spec.source = Source::Instance {
+            instance_id: "i-1".into(),
+        };
+        let mut live = crate::spec::Facts::default();
+        let disks = disks
+            .iter()
+            .enumerate()
+            .map(|(n, (encrypted, key))| crate::spec::DiskKey {
+                disk: format!("disk-{n}"),
+                encrypted: *encrypted,
+                kms_key_id: (*key).into(),
+            })
+            .collect();
+        live.instance_disks.insert("i-1".into(), disks);
+        (spec, live)
+    }
+
+    fn share_warnings(spec: &ImageSpec, live: &crate::spec::Facts) -> Vec<Finding> {
+        crate::spec::validate_with(spec, live)
+            .into_iter()
+            .filter(|f| f.field == Field::DeliveryShareWith(0))
+            .collect()
+    }
+
+    #[test]
+    fn sharing_an_image_encrypted_with_the_service_key_is_foretold() {
+        let (mut spec, live) = shared_instance(&[(true, "")]);
+        let found = share_warnings(&spec, &live);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, crate::spec::Severity::Warning);
+        assert_eq!(
+            found[0].code,
+            Some("InvalidOperation.ServiceKeyEncryptedImageUnsupported")
+        );
+        assert!(found[0].message.contains("disk disk-0"), "{found:?}");
+        assert!(
+            found[0].message.contains("A copy can be, if encrypted"),
+            "{found:?}"
+        );
+        // Copies encrypted with keys of the user's can be shared: said so.
+        if let Some(d) = spec.delivery.as_mut() {
+            d.encrypt_copies = true;
+        }
+        let found = share_warnings(&spec, &live);
+        assert!(
+            found[0].message.contains("your KMS keys can be."),
+            "{found:?}"
+        );
+        // Without accounts, or before the disks are known, nothing is said.
+        if let Some(d) = spec.delivery.as_mut() {
+            d.share_with.clear();
+            d.copy_to = vec!["cn-beijing".into()];
+        }
+        assert!(share_warnings(&spec, &live).is_empty());
+        let (spec, _) = shared_instance(&[(true, "")]);
+        assert!(share_warnings(&spec, &crate::spec::Facts::default()).is_empty());
+    }
+
+    #[test]
+    fn an_encrypted_image_of_several_snapshots_is_foretold_too() {
+        let (spec, live) = shared_instance(&[(false, ""), (true, "key-1")]);
+        let found = share_warnings(&spec, &live);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, Some("OperationDeined.FullImage"));
+        assert!(
+            found[0]
+                .message
+                .contains("it has 2 snapshots, disk disk-1 encrypted"),
+            "{found:?}"
+        );
+        assert!(
+            found[0].message.contains("Its copies cannot be either."),
+            "{found:?}"
+        );
+        // One snapshot encrypted with a key of the user's: ECS shares it.
+        let (spec, live) = shared_instance(&[(true, "key-1")]);
+        assert!(share_warnings(&spec, &live).is_empty());
+        // Nothing encrypted: nothing to say.
+        let (spec, live) = shared_instance(&[(false, ""), (false, "")]);
+        assert!(share_warnings(&spec, &live).is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_source_is_judged_by_its_snapshot_facts() {
+        let (mut spec, mut live) = shared_instance(&[]);
+        spec.source = Source::Snapshot {
+            snapshot_id: "s-1".into(),
+        };
+        assert!(share_warnings(&spec, &live).is_empty(), "not known yet");
+        live.snapshots.insert(
+            "s-1".into(),
+            crate::spec::SnapshotFacts {
+                size_gib: Some(40),
+                status: "accomplished".into(),
+                progress: Some(100),
+                creation_time: None,
+                source_disk_type: crate::spec::DiskType::System,
+                encrypted: true,
+                kms_key_id: String::new(),
+                category: "standard".into(),
+            },
+        );
+        let found = share_warnings(&spec, &live);
+        assert!(found[0].message.contains("snapshot s-1"), "{found:?}");
     }
 }

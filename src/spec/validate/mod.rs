@@ -146,6 +146,7 @@ pub fn validate_with(spec: &ImageSpec, live: &Facts) -> Vec<Finding> {
             }
         }
     }
+    delivery::check_sharing(spec, live, &mut out);
     out
 }
 

@@ -418,6 +418,7 @@ fn facts(size_gib: u32, source: DiskType) -> SnapshotFacts {
         creation_time: Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).single(),
         source_disk_type: source,
         encrypted: false,
+        kms_key_id: String::new(),
         category: "standard".into(),
     }
 }

@@ -18,7 +18,8 @@ use syntax::{device_in_use, parse, size_error};
 use crate::sim::error::SimError;
 use crate::sim::params::Params;
 use crate::sim::state::{
-    Detection, Image, ImageDisk, OsInfo, RenderCache, Risk, Snapshot, State, Timeline, TokenRecord,
+    Delivery, Detection, Image, ImageDisk, OsInfo, RenderCache, Risk, Snapshot, State, Timeline,
+    TokenRecord,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -101,6 +102,9 @@ pub(super) struct PlannedDisk {
     disk_type: String,
     size: u32,
     encrypted: bool,
+    /// The key an encrypted disk's snapshot is encrypted with (its disk's or snapshot's);
+    /// empty for the service key.
+    kms_key_id: String,
 }
 
 #[derive(Debug)]
@@ -276,7 +280,7 @@ fn commit(
                     (disk_id, &disk.disk_type, disk.size),
                     timeline,
                     now,
-                    (disk.encrypted, ""),
+                    (disk.encrypted, &disk.kms_key_id),
                     &resource_group_id,
                 ));
                 id
@@ -321,7 +325,10 @@ fn commit(
         resource_group_id,
         detection,
         secure_boot: request.secure_boot,
-        delivery: Default::default(),
+        delivery: Delivery {
+            kms_key_id: image_key(&plan.disks),
+            ..Delivery::default()
+        },
         rendered: RenderCache::default(),
     };
     if let Some(region) = state.regions.get_mut(region_id) {
@@ -340,4 +347,14 @@ fn commit(
         }
     }
     image_id
+}
+
+/// The key an image's encrypted snapshots are encrypted with, as the share rules read it:
+/// empty (the service key) when any of them is encrypted with the service key.
+fn image_key(disks: &[PlannedDisk]) -> String {
+    let mut keys = disks.iter().filter(|d| d.encrypted).map(|d| &d.kms_key_id);
+    match keys.next() {
+        Some(first) if !keys.any(String::is_empty) => first.clone(),
+        _ => String::new(),
+    }
 }

@@ -87,6 +87,7 @@ impl<'a> Sources<'a> {
                 disk_type: d.disk_type.clone(),
                 size: d.size,
                 encrypted: d.encrypted,
+                kms_key_id: d.kms_key_id.clone(),
             })
             .collect();
         let mut os = instance.os.clone();
@@ -308,6 +309,7 @@ impl<'a> Sources<'a> {
             disk_type: "system".into(),
             size: snapshot.source_disk_size,
             encrypted: snapshot.encrypted,
+            kms_key_id: snapshot.kms_key_id.clone(),
         };
         Ok(Plan {
             disks: vec![disk],
@@ -410,6 +412,7 @@ impl<'a> Sources<'a> {
                 disk_type,
                 size,
                 encrypted: snapshot.is_some_and(|s| s.encrypted),
+                kms_key_id: snapshot.map(|s| s.kms_key_id.clone()).unwrap_or_default(),
             });
         }
         let Some(system) = system else {

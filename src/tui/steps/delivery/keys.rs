@@ -83,6 +83,7 @@ impl DeliveryStep {
         } else if self.choice_open() {
             let choice = match self.focus {
                 Focus::TagSnapshots => self.tag_snapshots.keymap(Action::Field),
+                Focus::Encrypt => self.encrypt.keymap(Action::Field),
                 _ => self.retire.keymap(Action::Field),
             };
             choice.with(tabs, |a| a)
@@ -94,6 +95,9 @@ impl DeliveryStep {
                 Focus::CopyName | Focus::CopyDescription | Focus::Keep => Keymap::new()
                     .bind([Key::plain(Enter)], Action::Field, "edit")
                     .help("edit the text"),
+                Focus::Key(_) => Keymap::new()
+                    .bind([Key::plain(Enter)], Action::Field, "edit key")
+                    .help("type the ID of the KMS key for this region's copy (empty: none)"),
                 Focus::AddAccount => Keymap::new()
                     .bind([Key::plain(Enter)], Action::Field, "type an account")
                     .help("type an account ID to share the image with"),
@@ -106,6 +110,7 @@ impl DeliveryStep {
                     .help("stop sharing with this account"),
                 Focus::TagSnapshots => self.tag_snapshots.keymap(Action::Field),
                 Focus::Retire => self.retire.keymap(Action::Field),
+                Focus::Encrypt => self.encrypt.keymap(Action::Field),
             };
             // The confirmation first: it is the key the footer must not lose.
             Keymap::new()
@@ -133,7 +138,13 @@ impl DeliveryStep {
         .note(
             "Copies are made one at a time, in the order chosen; each joins the family in its \
              region and is shared (its snapshots tagged) like the image. {region} in a copy's name or \
-             description becomes its region.",
+             description becomes its region, {date} the UTC day it is sent (YYYYMMDD).",
+        )
+        .note(
+            "Encrypt copies: every copy is made encrypted, with the KMS key given for its \
+             region (a key serves only its own region). Without a key ECS picks one (the \
+             service key, presumably), and ECS shares no image encrypted with the service key; \
+             it shares an encrypted image only when it has one snapshot.",
         )
         .note(
             "Retiring needs an image family: past the newest images kept (the new one \

@@ -1,7 +1,8 @@
 //! Step 5, delivery: what happens to the image once it is Available — copies to other regions
 //! (picked from DescribeRegions, in the order chosen), accounts it is shared with (each ID
 //! judged by the recipe's own rule as it is typed), its tags on its snapshots, the copies'
-//! name and description, and retiring older images of its family.
+//! name and description, their encryption (a KMS key per copy region, `encryption`), and
+//! retiring older images of its family.
 //!
 //! Every change goes straight into `spec.delivery` (`None` when it asks for nothing), so the
 //! shared validators report here as for a recipe. Retiring lists the images it would take
@@ -10,6 +11,7 @@
 //! against the list shown; until it is, the step adds a blocking finding of its own
 //! ([`DeliveryStep::findings`]) that the review shows and that keeps Submit from going ahead.
 
+mod encryption;
 mod keys;
 mod regions;
 mod retire;
@@ -19,6 +21,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use self::encryption::KeyRows;
 use self::keys::Action;
 use self::regions::RegionList;
 use self::retire::Retirements;
@@ -40,6 +43,10 @@ enum Focus {
     Regions,
     CopyName,
     CopyDescription,
+    /// Whether the copies are encrypted (shown once a copy is chosen).
+    Encrypt,
+    /// The KMS key for the copy region at this place in `copy_to` (while encrypting).
+    Key(usize),
     /// A listed account.
     Account(usize),
     /// The input an account ID is typed into.
@@ -57,6 +64,9 @@ pub struct DeliveryStep {
     picking: bool,
     copy_name: TextField,
     copy_description: TextField,
+    /// Kept here like the copy texts: it asks for nothing until there is a copy.
+    encrypt: Choice<bool>,
+    keys: KeyRows,
     account: TextField,
     tag_snapshots: Choice<bool>,
     retire: Choice<RetireAction>,
@@ -70,11 +80,12 @@ impl Default for DeliveryStep {
             focus: Focus::Regions,
             regions: RegionList::default(),
             picking: false,
-            copy_name: TextField::new("Copy name").with_placeholder(
-                "not set: the image's name; {region} in it becomes the copy's region",
-            ),
+            copy_name: TextField::new("Copy name")
+                .with_placeholder("not set: the image's name; {region}, {date} fill in per copy"),
             copy_description: TextField::new("Copy description")
                 .with_placeholder("not set: the image's description"),
+            encrypt: encryption::encrypt_choice(),
+            keys: KeyRows::default(),
             account: TextField::new("Add account"),
             tag_snapshots: Choice::new(
                 "Tag snapshots",
@@ -137,6 +148,16 @@ impl DeliveryStep {
     /// The rows Tab walks, in order (the keep row only while retiring is on).
     fn order(&self, spec: &ImageSpec) -> Vec<Focus> {
         let mut order = vec![Focus::Regions, Focus::CopyName, Focus::CopyDescription];
+        // A recipe's encryption without copies still gets the row its findings land on.
+        let copies = spec.delivery.as_ref().is_some_and(|d| {
+            !d.copy_to.is_empty() || d.encrypt_copies || !d.kms_key_ids.is_empty()
+        });
+        if copies {
+            order.push(Focus::Encrypt);
+            if self.encrypting() {
+                order.extend((0..self.keys.len()).map(Focus::Key));
+            }
+        }
         order.extend((0..accounts(spec).len()).map(Focus::Account));
         order.extend([Focus::AddAccount, Focus::TagSnapshots, Focus::Retire]);
         if self.retire.value().is_some() {
@@ -151,6 +172,7 @@ impl DeliveryStep {
             Focus::CopyDescription => Some(&mut self.copy_description),
             Focus::AddAccount => Some(&mut self.account),
             Focus::Keep => Some(&mut self.keep),
+            Focus::Key(i) => self.keys.field_mut(i),
             _ => None,
         }
     }
@@ -161,12 +183,24 @@ impl DeliveryStep {
             Focus::CopyDescription => Some(&self.copy_description),
             Focus::AddAccount => Some(&self.account),
             Focus::Keep => Some(&self.keep),
+            Focus::Key(i) => self.keys.field(i),
             _ => None,
         }
     }
 
     fn choice_open(&self) -> bool {
-        self.tag_snapshots.is_open() || self.retire.is_open()
+        self.tag_snapshots.is_open() || self.retire.is_open() || self.encrypt.is_open()
+    }
+
+    /// Whether "Encrypt copies" is on.
+    fn encrypting(&self) -> bool {
+        self.encrypt.value().copied().unwrap_or(false)
+    }
+
+    /// Follows a change of the copy regions: the list's marks and a key row per region.
+    fn show_regions(&mut self, spec: &ImageSpec) {
+        self.regions.show_choices(spec);
+        self.keys.sync(spec);
     }
 
     /// The number typed as images kept, when it is one.
@@ -182,16 +216,19 @@ impl DeliveryStep {
             .flatten()
     }
 
-    /// Changes the delivery table through `f`, with the copy texts as typed: they ask for
-    /// nothing alone, so a table with only them is dropped, and they come back with the
-    /// first copy.
+    /// Changes the delivery table through `f`, with the copy texts and the encryption as
+    /// chosen: they ask for nothing alone, so a table with only them is dropped, and they
+    /// come back with the first copy.
     fn store(&self, spec: &mut ImageSpec, f: impl FnOnce(&mut DeliverySpec)) {
         let name = self.copy_name.optional();
         let description = self.copy_description.optional();
+        let encrypt = self.encrypting();
         edit_delivery(spec, |d| {
             f(d);
             d.copy_name = name;
             d.copy_description = description;
+            // Encrypting asks for nothing without a copy (and a recipe would say so).
+            d.encrypt_copies = encrypt && !d.copy_to.is_empty();
         });
     }
 
@@ -199,6 +236,28 @@ impl DeliveryStep {
     fn write(&self, focus: Focus, spec: &mut ImageSpec) {
         match focus {
             Focus::CopyName | Focus::CopyDescription => self.store(spec, |_| {}),
+            Focus::Encrypt => {
+                // Off, the spec names no key (ECS takes one only for an encrypted copy); the
+                // rows keep the keys typed, and switching on names them again.
+                let typed = self.keys.typed();
+                let on = self.encrypting();
+                self.store(spec, |d| {
+                    if on {
+                        for (region, key) in &typed {
+                            encryption::set_key(d, region, key);
+                        }
+                    } else {
+                        d.kms_key_ids.clear();
+                    }
+                });
+            }
+            Focus::Key(i) => {
+                let (Some(region), Some(field)) = (self.keys.region(i), self.keys.field(i)) else {
+                    return;
+                };
+                let key = field.value().trim();
+                self.store(spec, |d| encryption::set_key(d, region, key));
+            }
             Focus::TagSnapshots => {
                 let on = self.tag_snapshots.value().copied().unwrap_or(false);
                 self.store(spec, |d| d.tag_snapshots = on);
@@ -229,13 +288,17 @@ impl DeliveryStep {
                 field.set_value(value);
             }
         };
-        // Without a table the copy texts typed wait for a copy (see `store`).
+        // Without a table (or, for the encryption, without a copy) what was chosen waits for
+        // a copy (see `store`).
         if spec.delivery.is_some() {
             sync(&mut self.copy_name, delivery.copy_name.as_deref());
             sync(
                 &mut self.copy_description,
                 delivery.copy_description.as_deref(),
             );
+            if !delivery.copy_to.is_empty() || delivery.encrypt_copies {
+                self.encrypt.select(Some(&delivery.encrypt_copies));
+            }
         }
         self.tag_snapshots.select(Some(&delivery.tag_snapshots));
         self.retire
@@ -245,7 +308,7 @@ impl DeliveryStep {
         {
             self.keep.set_value(retire.keep.to_string());
         }
-        self.regions.show_choices(spec);
+        self.show_regions(spec);
         let order = self.order(spec);
         if !order.contains(&self.focus) {
             self.focus = Focus::AddAccount;
@@ -260,6 +323,7 @@ impl DeliveryStep {
         }
         self.tag_snapshots.close();
         self.retire.close();
+        self.encrypt.close();
     }
 
     fn move_to(&mut self, focus: Focus) {
@@ -319,11 +383,12 @@ impl DeliveryStep {
             match d.copy_to.iter().position(|r| *r == region) {
                 Some(at) => {
                     d.copy_to.remove(at);
+                    encryption::drop_keys(d, &region);
                 }
                 None => d.copy_to.push(region),
             }
         });
-        self.regions.show_choices(ctx.spec);
+        self.show_regions(ctx.spec);
     }
 
     fn picker_key(&mut self, action: Action, key: KeyEvent, ctx: &mut StepCtx) {
@@ -345,7 +410,7 @@ impl DeliveryStep {
                         }
                     });
                     self.regions.picker.set_query("");
-                    self.regions.show_choices(ctx.spec);
+                    self.show_regions(ctx.spec);
                 }
             }
             _ => {}
@@ -377,6 +442,11 @@ impl StepScreen for DeliveryStep {
             Field::DeliveryRetireKeep => Focus::Retire,
             Field::DeliveryCopyName => Focus::CopyName,
             Field::DeliveryCopyDescription => Focus::CopyDescription,
+            Field::DeliveryKmsKeyId(i) => match self.keys.row_of_key(i) {
+                Some(row) if self.encrypting() => Focus::Key(row),
+                _ => Focus::Encrypt,
+            },
+            Field::DeliveryEncryptCopies | Field::DeliveryKmsKeyIds => Focus::Encrypt,
             _ => return,
         };
     }
@@ -409,6 +479,7 @@ impl StepScreen for DeliveryStep {
                 let edit = match focus {
                     Focus::TagSnapshots => self.tag_snapshots.handle_key(key),
                     Focus::Retire => self.retire.handle_key(key),
+                    Focus::Encrypt => self.encrypt.handle_key(key),
                     _ => self
                         .text_mut(focus)
                         .map_or(Edit::Ignored, |f| f.handle_key(key)),
@@ -435,6 +506,7 @@ impl StepScreen for DeliveryStep {
             Action::Reload => self.retirements.reload(ctx),
             Action::Picker(_) | Action::ClosePicker | Action::UseTyped => {}
         }
+        self.keys.sync(ctx.spec);
         self.retirements.sync(ctx);
         Reaction::Handled
     }
@@ -459,6 +531,7 @@ impl StepScreen for DeliveryStep {
             Some(field) => {
                 if field.paste(text) {
                     self.write(focus, ctx.spec);
+                    self.keys.sync(ctx.spec);
                     self.retirements.sync(ctx);
                 }
                 Reaction::Handled
@@ -476,7 +549,7 @@ impl StepScreen for DeliveryStep {
 
     fn region_changed(&mut self, ctx: &mut StepCtx) {
         // The regions stay (DescribeRegions lists them all); which one is the build's moves.
-        self.regions.show_choices(ctx.spec);
+        self.show_regions(ctx.spec);
         self.retirements.forget(ctx);
     }
 

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Line;
 
+use super::encryption;
 use super::retire::Listing;
 use super::{DeliveryStep, Focus};
 use crate::delivery::Retirement;
@@ -20,10 +21,11 @@ use crate::tui::widgets::text_field::{FormRow, Note, NoteKind, notes_for};
 /// From this width the retirement list goes beside the form.
 const SIDE_BY_SIDE: u16 = 150;
 
-const LABELS: [&str; 8] = [
+const LABELS: [&str; 9] = [
     "Copy to",
     "Copy name",
     "Copy description",
+    "Encrypt copies",
     "Share with",
     "Add account",
     "Tag snapshots",
@@ -90,6 +92,8 @@ impl DeliveryStep {
             Focus::CopyDescription => {
                 notes.extend(notes_for(ctx.findings, Field::DeliveryCopyDescription));
             }
+            Focus::Encrypt => notes.extend(encryption::encrypt_notes(spec, ctx.findings)),
+            Focus::Key(i) => notes.extend(self.keys.notes(i, spec, ctx.findings)),
             Focus::Account(i) => {
                 notes.extend(notes_for(ctx.findings, Field::DeliveryShareWith(i)));
             }
@@ -186,6 +190,7 @@ impl DeliveryStep {
                         .render_popup(frame, anchor, area, &focused);
                 }
                 Focus::Retire => self.retire.render_popup(frame, anchor, area, &focused),
+                Focus::Encrypt => self.encrypt.render_popup(frame, anchor, area, &focused),
                 _ => {}
             }
         }
@@ -238,14 +243,20 @@ impl DeliveryStep {
             }
             Focus::CopyName => self.copy_name.render(frame, rect, row),
             Focus::CopyDescription => self.copy_description.render(frame, rect, row),
+            Focus::Encrypt => self.encrypt.render(frame, rect, row),
+            Focus::Key(i) => {
+                if let Some(field) = self.keys.field(i) {
+                    field.render(frame, rect, row);
+                }
+            }
             Focus::Account(i) => {
-                let label = if i == 0 { LABELS[3] } else { "" };
+                let label = if i == 0 { LABELS[4] } else { "" };
                 let id = accounts.get(i).map_or("", String::as_str);
                 plain(frame, label, id, value_style);
             }
             Focus::AddAccount => {
                 let (label, idle) = if accounts.is_empty() {
-                    (LABELS[3], "none: Enter to add an account ID (16 digits)")
+                    (LABELS[4], "none: Enter to add an account ID (16 digits)")
                 } else {
                     ("", "+ Enter to add another account")
                 };

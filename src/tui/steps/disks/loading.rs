@@ -91,6 +91,10 @@ impl DisksStep {
                                 .instances_without_system_disk
                                 .insert(self.instance.instance_id.clone());
                         }
+                        // How each disk is encrypted decides whether the image can be
+                        // shared: step 5 and the review warn from it.
+                        ctx.facts
+                            .learn_instance_disks(&self.instance.instance_id, &self.instance.disks);
                         // System disk first, then data disks by device.
                         self.instance.disks.sort_by(|a, b| {
                             (!a.is_system(), &a.device).cmp(&(!b.is_system(), &b.device))

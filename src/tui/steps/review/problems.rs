@@ -325,6 +325,7 @@ mod tests {
             creation_time: Some(now()),
             source_disk_type: DiskType::Data,
             encrypted,
+            kms_key_id: String::new(),
             category: "standard".into(),
         };
         context.snapshots.insert("s-sys".into(), facts(false));

@@ -100,12 +100,13 @@ impl ReviewStep {
                 facts.disks.extend(page.rows);
                 if page.last {
                     facts.disks_request = None;
-                    if let Source::Instance { instance_id } = &ctx.spec.source
-                        && usable::instance_disks(&facts.disks).is_some()
-                    {
-                        ctx.facts
-                            .instances_without_system_disk
-                            .insert(instance_id.clone());
+                    if let Source::Instance { instance_id } = &ctx.spec.source {
+                        ctx.facts.learn_instance_disks(instance_id, &facts.disks);
+                        if usable::instance_disks(&facts.disks).is_some() {
+                            ctx.facts
+                                .instances_without_system_disk
+                                .insert(instance_id.clone());
+                        }
                     }
                 }
             }

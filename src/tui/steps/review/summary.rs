@@ -254,15 +254,30 @@ impl ReviewStep {
                 let retire = delivery.retire.map_or("off".to_string(), |r| {
                     format!("{} past the newest {}", r.action, r.keep)
                 });
-                vec![
-                    value("Copy to", listed(&delivery.copy_to)),
+                let mut rows = vec![value("Copy to", listed(&delivery.copy_to))];
+                if delivery.encrypt_copies {
+                    let keys: Vec<String> = delivery
+                        .copy_to
+                        .iter()
+                        .map(|r| match delivery.kms_key_id(r) {
+                            Some(key) => format!("{r} {key}"),
+                            None => format!("{r} with the key ECS picks"),
+                        })
+                        .collect();
+                    rows.push(value(
+                        "Encrypt copies",
+                        format!("yes · {}", keys.join(", ")),
+                    ));
+                }
+                rows.extend([
                     value("Share with", listed(&delivery.share_with)),
                     value(
                         "Tag snapshots",
                         if delivery.tag_snapshots { "yes" } else { "no" }.into(),
                     ),
                     value("Retire", retire),
-                ]
+                ]);
+                rows
             }
             Step::Review => vec![value(
                 "ClientToken",

@@ -515,3 +515,271 @@ fn a_region_the_list_lacks_is_typed_and_judged_by_the_recipe_rules() {
         app.findings
     );
 }
+
+/// Copies to cn-shanghai and cn-beijing, "Encrypt copies" switched on.
+fn encrypting() -> App {
+    let mut app = delivery_step();
+    open_regions(&mut app);
+    toggle(&mut app, "shanghai");
+    toggle(&mut app, "beijing");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    focus_on(&mut app, Focus::Encrypt);
+    key(&mut app, KeyCode::Right);
+    app
+}
+
+/// Types `text` as the key of the region at `row` of the copies.
+fn type_key(app: &mut App, row: usize, text: &str) {
+    focus_on(app, Focus::Key(row));
+    key(app, KeyCode::Enter);
+    ctrl(app, 'u');
+    type_text(app, text);
+    key(app, KeyCode::Enter);
+}
+
+fn keys_named(app: &App) -> Vec<(&str, &str)> {
+    let keys = app
+        .spec
+        .delivery
+        .as_ref()
+        .map_or(&[][..], |d| &d.kms_key_ids);
+    keys.iter().map(|(r, k)| (r.as_str(), k.as_str())).collect()
+}
+
+#[test]
+fn encryption_names_a_key_per_copy_region_and_follows_the_regions() {
+    // No copy, no encryption row.
+    let app = delivery_step();
+    let order = app.steps.delivery.order(&app.spec);
+    assert!(!order.contains(&Focus::Encrypt), "{order:?}");
+    let mut app = encrypting();
+    assert!(delivery(&app).encrypt_copies);
+    let order = app.steps.delivery.order(&app.spec);
+    assert!(order.contains(&Focus::Key(1)), "{order:?}");
+    type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
+    // An empty key is allowed: the consequence is said on the row and by the validators.
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains("none: ECS picks the key, and such a copy cannot be shared"),
+        "{text}"
+    );
+    assert!(
+        app.findings
+            .iter()
+            .any(|f| f.field == Field::DeliveryEncryptCopies
+                && f.severity == Severity::Warning
+                && f.message.contains("cn-beijing")),
+        "{:?}",
+        app.findings
+    );
+    type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
+    assert_eq!(
+        keys_named(&app),
+        [
+            ("cn-shanghai", "key-shz2w8r4m6q1c5x7v3bn"),
+            ("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")
+        ]
+    );
+    assert!(
+        !app.findings
+            .iter()
+            .any(|f| f.field == Field::DeliveryEncryptCopies),
+        "{:?}",
+        app.findings
+    );
+    // Clearing a key names none.
+    type_key(&mut app, 1, "");
+    assert_eq!(
+        keys_named(&app),
+        [("cn-shanghai", "key-shz2w8r4m6q1c5x7v3bn")]
+    );
+    type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
+    // Switched off, no key is named (ECS takes one only for an encrypted copy), and the rows
+    // keep them for when it is switched on again.
+    focus_on(&mut app, Focus::Encrypt);
+    key(&mut app, KeyCode::Left);
+    assert!(!delivery(&app).encrypt_copies);
+    assert_eq!(keys_named(&app), []);
+    assert!(!app.steps.delivery.order(&app.spec).contains(&Focus::Key(0)));
+    key(&mut app, KeyCode::Right);
+    assert_eq!(keys_named(&app).len(), 2);
+    // Taking a region out of the copies drops its key; the other keeps its row.
+    focus_on(&mut app, Focus::Regions);
+    key(&mut app, KeyCode::Enter);
+    toggle(&mut app, "shanghai");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(
+        keys_named(&app),
+        [("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")]
+    );
+    assert_eq!(app.steps.delivery.keys.region(0), Some("cn-beijing"));
+    assert_eq!(app.steps.delivery.keys.len(), 1);
+    // Added back, it comes without a key.
+    key(&mut app, KeyCode::Enter);
+    toggle(&mut app, "shanghai");
+    assert_eq!(
+        keys_named(&app),
+        [("cn-beijing", "key-bjz9d4k7s2p8f1m6t0qa")]
+    );
+    // Without any copy the encryption asks for nothing (the share keeps the table), and it
+    // comes back with the next copy.
+    edit_delivery(&mut app.spec, |d| d.share_with = vec![ACCOUNT.into()]);
+    toggle(&mut app, "shanghai");
+    toggle(&mut app, "beijing");
+    assert!(!delivery(&app).encrypt_copies);
+    assert_eq!(keys_named(&app), []);
+    toggle(&mut app, "beijing");
+    assert!(delivery(&app).encrypt_copies);
+}
+
+#[test]
+fn key_findings_land_on_their_regions_rows() {
+    let mut app = encrypting();
+    type_key(&mut app, 1, "key bj");
+    let refused = Field::DeliveryKmsKeyId(0);
+    assert!(
+        app.findings
+            .iter()
+            .any(|f| f.field == refused && f.is_error()),
+        "{:?}",
+        app.findings
+    );
+    assert_eq!(app.step_verdict(Step::Delivery), Some(false));
+    // The key is the first named, for the second copy region: its row is the second.
+    app.steps.delivery.focus(refused);
+    assert_eq!(app.steps.delivery.focus, Focus::Key(1));
+    let notes = app.steps.delivery.keys.notes(1, &app.spec, &app.findings);
+    assert!(notes[0].text.contains("without spaces"), "{notes:?}");
+    assert!(
+        app.steps
+            .delivery
+            .keys
+            .notes(0, &app.spec, &app.findings)
+            .is_empty()
+    );
+    app.steps.delivery.focus(Field::DeliveryEncryptCopies);
+    assert_eq!(app.steps.delivery.focus, Focus::Encrypt);
+    // A recipe's key for a region no copy goes to has no row: its finding is on the
+    // encryption row.
+    edit_delivery(&mut app.spec, |d| {
+        d.kms_key_ids.push(("cn-qingdao".into(), "key-qd".into()));
+    });
+    app.revalidate();
+    app.steps.delivery.keys.sync(&app.spec);
+    app.steps.delivery.focus(Field::DeliveryKmsKeyId(1));
+    assert_eq!(app.steps.delivery.focus, Focus::Encrypt);
+    let notes = encryption::encrypt_notes(&app.spec, &app.findings);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.text.contains("No copy goes to cn-qingdao")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn the_saved_recipe_keeps_the_encryption() {
+    let mut app = encrypting();
+    app.spec.image.name = Some("web-golden".into());
+    type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
+    type_key(&mut app, 1, "key-bjz9d4k7s2p8f1m6t0qa");
+    go_to(&mut app, Step::Review);
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains(
+            "Encrypt copies  yes · cn-shanghai key-shz2w8r4m6q1c5x7v3bn, cn-beijing \
+             key-bjz9d4k7s2p8f1m6t0qa"
+        ),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('w'));
+    let saved =
+        calls(&key(&mut app, KeyCode::Enter))
+            .into_iter()
+            .find_map(|(_, call)| match call {
+                Call::SaveFile { path, contents, .. } => Some((path, contents)),
+                _ => None,
+            });
+    let Some((path, contents)) = saved else {
+        panic!("the recipe is saved")
+    };
+    assert!(contents.contains("encrypt_copies = true"), "{contents}");
+    let replayed = crate::spec::parse_recipe(&contents, &path).expect("the recipe parses");
+    assert_eq!(replayed.delivery, app.spec.delivery);
+    assert_eq!(keys_named(&app).len(), 2);
+}
+
+#[test]
+fn screen_encryption_with_a_key_refused() {
+    let mut app = encrypting();
+    type_key(&mut app, 0, "key-shz2w8r4m6q1c5x7v3bn");
+    type_key(&mut app, 1, "key bj");
+    insta::assert_snapshot!("encryption_key_refused_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("encryption_key_refused_200x60", render(&app, 200, 60));
+}
+
+/// The wizard past step 2, whose DescribeDisks answered the instance's one disk, encrypted
+/// with the service key (no KMSKeyId).
+fn from_a_service_key_disk() -> App {
+    use crate::api::model::Disk;
+    use crate::tui::msg::Page;
+    let (mut app, _) = wizard();
+    app.spec.source = Source::Instance {
+        instance_id: "i-bp1g6zv0ce8oghu7k005".into(),
+    };
+    let effects = ctrl(&mut app, 'n');
+    assert_eq!(app.step, Step::Disks);
+    let (id, _) = calls(&effects)
+        .into_iter()
+        .find(|(_, c)| matches!(c, Call::Disks(_)))
+        .expect("step 2 lists the instance's disks");
+    let disk = |id: &str, name: &str, kind: &str, encrypted| Disk {
+        disk_id: id.into(),
+        disk_name: name.into(),
+        disk_type: kind.into(),
+        size: 40,
+        encrypted,
+        ..Disk::default()
+    };
+    let rows = vec![disk("d-bp1sys0000000000001", "system", "system", true)];
+    answer(&mut app, id, Ok(Loaded::Disks(Page { rows, last: true })));
+    go_to(&mut app, Step::Delivery);
+    app
+}
+
+#[test]
+fn sharing_an_image_of_a_service_key_disk_is_foretold_on_the_share_row() {
+    let mut app = from_a_service_key_disk();
+    focus_on(&mut app, Focus::AddAccount);
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, ACCOUNT);
+    key(&mut app, KeyCode::Enter);
+    let warning = app
+        .findings
+        .iter()
+        .find(|f| f.field == Field::DeliveryShareWith(0))
+        .expect("the share is foretold to fail");
+    // ECS refuses the share, but the build and the copies go ahead: a warning.
+    assert_eq!(warning.severity, Severity::Warning);
+    assert_eq!(app.step_verdict(Step::Delivery), Some(true));
+    assert_eq!(
+        warning.message,
+        "ECS refuses to share the image in cn-hangzhou: disk system is encrypted with the \
+         service key. A copy can be, if encrypted with a KMS key of yours (Encrypt copies)."
+    );
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains("! ECS refuses to share the image in cn-hangzhou: disk system is"),
+        "{text}"
+    );
+    insta::assert_snapshot!("share_service_key_80x24", render(&app, 80, 24));
+    // The review lists it among the warnings.
+    go_to(&mut app, Step::Review);
+    let text = screen_text(&app, 200, 60);
+    assert!(
+        text.contains("! Shared account 1: ECS refuses to share the image"),
+        "{text}"
+    );
+}
