@@ -428,3 +428,50 @@ async fn the_build_policy_is_enough_for_the_delivery_dry_run() {
     );
     assert_eq!(checks.len(), 13, "{checks:#?}");
 }
+
+/// A copy's KMS key is a parameter: a disabled key, or one the destination region does not
+/// hold, is refused by the DryRun before any image exists, not after a long build.
+#[tokio::test]
+async fn a_copys_unusable_kms_key_is_refused_before_the_build() {
+    let (connector, client) = connect(None).await;
+    let (mut runner, mut rx, _wire) = runner(connector, client);
+    let mut spec = spec();
+    let delivery = spec.delivery.as_mut().expect("a delivery");
+    delivery.share_with.clear();
+    delivery.encrypt_copies = true;
+    delivery.kms_key_ids = vec![
+        // cn-hangzhou's key: a key serves only its own region.
+        ("cn-shanghai".into(), "key-hzz65f3b1c6e7x9a0k2m".into()),
+        // Disabled in the sandbox's seed.
+        ("cn-beijing".into(), "key-bjz0retired5c3w9h2lx".into()),
+    ];
+    let checks = check(&mut runner, &mut rx, &spec).await;
+    let refused: Vec<(&str, Option<&str>)> = checks
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            CheckOutcome::Failed(e) => Some((c.region.as_str(), e.code())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{checks:#?}");
+    assert_eq!(
+        refused[0],
+        ("cn-hangzhou", Some("InvalidParameter.KMSKeyId.NotFound")),
+        "{checks:#?}"
+    );
+    assert_eq!(
+        refused[1],
+        (
+            "cn-hangzhou",
+            Some("InvalidParameter.KMSKeyId.CMKNotEnabled")
+        ),
+        "{checks:#?}"
+    );
+    assert!(
+        checks
+            .iter()
+            .filter(|c| c.operation == "CopyImage")
+            .all(|c| c.outcome.failed()),
+        "{checks:#?}"
+    );
+}

@@ -86,6 +86,20 @@ pub fn copy(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Co
             "The destination region does not support copying images.",
         ));
     }
+    // The key and the resource group are parameters that name other resources: checked with
+    // the parameters, before the image is looked up, so a DryRun finds them (see mod.rs).
+    let kms_key = check_encryption(state, &encryption, &destination)?;
+    let resource_group_id = match params.get("ResourceGroupId") {
+        Some(id) if !state.account.resource_groups.contains_key(id) => {
+            return Err(fail(
+                404,
+                "InvalidResourceGroup.NotFound",
+                "The ResourceGroup provided does not exist in our records.",
+            ));
+        }
+        Some(id) => id.to_string(),
+        None => state.account.default_resource_group.clone(),
+    };
     let fingerprint = params.fingerprint();
     if !dry_run
         && let Some(token) = &client_token
@@ -158,7 +172,6 @@ pub fn copy(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Co
             "The image is too large to be copied; copy its snapshots with CopySnapshot and create an image from them.",
         ));
     }
-    let kms_key = check_encryption(state, &encryption, &destination)?;
     if state.account.standing.in_arrears {
         return Err(fail(
             400,
@@ -166,17 +179,6 @@ pub fn copy(state: &mut State, now: DateTime<Utc>, params: &Params) -> Result<Co
             "Your account has an outstanding payment.",
         ));
     }
-    let resource_group_id = match params.get("ResourceGroupId") {
-        Some(id) if !state.account.resource_groups.contains_key(id) => {
-            return Err(fail(
-                404,
-                "InvalidResourceGroup.NotFound",
-                "The ResourceGroup provided does not exist in our records.",
-            ));
-        }
-        Some(id) => id.to_string(),
-        None => state.account.default_resource_group.clone(),
-    };
     let target = &state.regions[&destination];
     let custom = target.images.values().filter(|i| i.is_custom()).count();
     if let Some(name) = &name

@@ -10,7 +10,7 @@
 //!
 //! The order of checks, `DryRun=true` included, is the same in every operation here: the
 //! signature and RAM (before the handler), then the parameters' form (and, for CopyImage, the
-//! destination region), then the resources named — the image must exist and be in a state
+//! destination region, the KMS key and the resource group it names), then the resources named — the image must exist and be in a state
 //! that allows the call — and only then `DryRunOperation`. So a DryRun with an ImageId that
 //! does not exist yet answers 404 `InvalidImageId.NotFound` once everything checkable without
 //! the image has passed; ecsimg's review relies on this to check delivery calls before the
