@@ -233,7 +233,7 @@ fn a_failure_is_explained_the_others_go_on_and_r_retries_the_failed_ones() {
             &format!("✓ done share the image in cn-hangzhou with {OTHER_ACCOUNT}"),
             &format!("✗ failed copy {IMAGE} to cn-beijing"),
             "RegionNotSupportCopy: The specified region does not support copying images.",
-            "Choose another region in delivery.copy_to.",
+            "Copy to another region (Copy to; delivery.copy_to).",
             "· not run put the copy in family db in cn-beijing the copy to cn-beijing did not finish",
             &format!("✗ failed copy {IMAGE} to cn-shanghai"),
             "the copy ended CreateFailed",
