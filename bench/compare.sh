@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One CreateImage DryRun from a fresh process against a local simulator, three ways, in one
 # hyperfine run: `ecsimg create --dry-run`, the official Python SDK (alibabacloud-ecs20140526,
-# pinned as in tests/interop), and curl with an equivalent request signed beforehand (the floor).
+# pinned as in tests/interop), and curl with an equivalent request signed beforehand (the floor);
+# and `ecsimg create --dry-run` of a recipe with a delivery, whose calls are checked too.
 # Then the wizard at rest (bench/wizard_idle.py): time to first frame, RSS, idle CPU.
 #
 #   bench/compare.sh            # RUNS=30 WARMUP=3 IDLE=10 by default
@@ -82,23 +83,42 @@ keys = sorted(json.load(open(sys.argv[1])))
 assert keys == ["ImageName", "RegionId", "SnapshotId"], keys
 EOF
 
+# The same build with a delivery (two copies, a share, snapshot tags, a retirement): the dry run
+# then also checks each delivery call that takes DryRun, at most four at a time.
+cat "$work/recipe.toml" - >"$work/delivery.toml" <<'EOF'
+family = "web-base"
+[tags]
+env = "bench"
+[delivery]
+copy_to = ["cn-shanghai", "cn-beijing"]
+share_with = ["1234567890123457"]
+tag_snapshots = true
+[delivery.retire]
+keep = 1
+action = "deprecate"
+EOF
+
 ecsimg_cmd="$bin create --recipe $work/recipe.toml --dry-run --yes --endpoint http://$host"
+delivery_cmd="$bin create --recipe $work/delivery.toml --dry-run --yes --endpoint http://$host"
 sdk_cmd="$venv/bin/python $here/sdk_dry_run.py $host $work/params.json"
 sign_cmd="python3 $here/presign.py $host $work/params.json $work/request.curl"
 curl_cmd="curl --output $work/answer.json --config $work/request.curl"
 
 echo "== each once, checked"
 $ecsimg_cmd >"$work/ecsimg.out" 2>&1 || { cat "$work/ecsimg.out" >&2; echo "ecsimg failed" >&2; exit 1; }
+$delivery_cmd >"$work/delivery.out" 2>&1 || { cat "$work/delivery.out" >&2; echo "ecsimg (delivery) failed" >&2; exit 1; }
+grep -q 'delivery DryRun: ' "$work/delivery.out" || { cat "$work/delivery.out" >&2; exit 1; }
 $sdk_cmd || { echo "the SDK's DryRun failed" >&2; exit 1; }
 $sign_cmd && $curl_cmd
 grep -q '"DryRunOperation"' "$work/answer.json" || { cat "$work/answer.json" >&2; exit 1; }
-echo "   all three get DryRunOperation"
+echo "   all three get DryRunOperation; the delivery's calls are checked too"
 
 echo "== hyperfine: $runs runs each after $warmup warm-up runs (machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 hyperfine --shell=none --warmup "$warmup" --runs "$runs" --style basic \
     --export-json "$work/dry-run.json" \
     --prepare "$sign_cmd" --command-name "curl (pre-signed)" "$curl_cmd" \
     --prepare "true" --command-name "ecsimg create --dry-run" "$ecsimg_cmd" \
+    --prepare "true" --command-name "ecsimg create --dry-run, with a delivery" "$delivery_cmd" \
     --prepare "true" --command-name "Python SDK (alibabacloud-ecs20140526)" "$sdk_cmd"
 
 echo
