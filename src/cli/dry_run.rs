@@ -127,13 +127,10 @@ fn interrupted() -> Failure {
 
 /// `delivery check: CopyImage, copy to cn-beijing: passed (RequestId …)`.
 fn check_line(check: &Check) -> String {
-    let outcome = match &check.outcome {
-        CheckOutcome::Passed { request_id } => format!("passed (RequestId {request_id})"),
-        CheckOutcome::PassedBeforeImage { request_id } => {
-            format!("passed what can be checked before the image exists (RequestId {request_id})")
-        }
-        CheckOutcome::NotChecked(why) => format!("not checked: {why}"),
-        CheckOutcome::Failed(e) => format!("REFUSED: {}", describe_api_error(e)),
+    let outcome = match (&check.outcome, check.outcome.request_id()) {
+        (CheckOutcome::Failed(e), _) => format!("REFUSED: {}", describe_api_error(e)),
+        (other, Some(request_id)) => format!("{} (RequestId {request_id})", other.words()),
+        (other, None) => other.words(),
     };
     format!(
         "delivery check: {}, {}: {outcome}",
@@ -142,19 +139,13 @@ fn check_line(check: &Check) -> String {
 }
 
 fn check_json(check: &Check) -> Value {
-    let (result, request_id, reason, code) = match &check.outcome {
-        CheckOutcome::Passed { request_id } => ("passed", Some(request_id.as_str()), None, None),
-        CheckOutcome::PassedBeforeImage { request_id } => {
-            ("passed_before_image", Some(request_id.as_str()), None, None)
-        }
-        CheckOutcome::NotChecked(why) => ("not_checked", None, Some(why.clone()), None),
-        CheckOutcome::Failed(e) => (
-            "refused",
-            e.request_id(),
-            Some(describe_api_error(e)),
-            e.code(),
-        ),
+    let (result, reason, code) = match &check.outcome {
+        CheckOutcome::Passed { .. } => ("passed", None, None),
+        CheckOutcome::PassedBeforeImage { .. } => ("passed_before_image", None, None),
+        CheckOutcome::NotChecked(why) => ("not_checked", Some(why.clone()), None),
+        CheckOutcome::Failed(e) => ("refused", Some(describe_api_error(e)), e.code()),
     };
+    let request_id = check.outcome.request_id();
     json!({
         "event": "delivery_check", "operation": check.operation, "region": check.region,
         "what": check.what, "result": result, "request_id": request_id, "reason": reason,

@@ -59,6 +59,28 @@ impl CheckOutcome {
     pub fn failed(&self) -> bool {
         matches!(self, CheckOutcome::Failed(_))
     }
+
+    /// The outcome in the words every face shows (a face explains a refusal further).
+    pub fn words(&self) -> String {
+        match self {
+            CheckOutcome::Passed { .. } => "passed".into(),
+            CheckOutcome::PassedBeforeImage { .. } => {
+                "passed what can be checked before the image exists".into()
+            }
+            CheckOutcome::NotChecked(why) => format!("not checked: {why}"),
+            CheckOutcome::Failed(e) => format!("refused: {e}"),
+        }
+    }
+
+    /// The RequestId of the answer, when one came.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            CheckOutcome::Passed { request_id }
+            | CheckOutcome::PassedBeforeImage { request_id } => Some(request_id),
+            CheckOutcome::NotChecked(_) => None,
+            CheckOutcome::Failed(e) => e.request_id(),
+        }
+    }
 }
 
 /// The clients per region (see [`super::Clients`]).

@@ -33,10 +33,7 @@ use ecsimg::tui::launch::Connector;
 use ecsimg::tui::msg::{Loaded, Msg, Owner, RequestId};
 use ecsimg::tui::runner::Runner;
 use ecsimg::tui::step::Step;
-use ecsimg::tui::view::view;
 use ecsimg::watch::{WatchEnd, WatchEvent};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::common::{Harness, Pace};
@@ -538,20 +535,6 @@ async fn wizard(policy: &Document, dir: &tempfile::TempDir) -> Harness {
     Harness::start(runner, rx, connection, pace).await
 }
 
-/// The wizard's screen, whitespace runs made single spaces.
-fn screen(h: &Harness) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(100, 60)).expect("test terminal");
-    terminal.draw(|frame| view(&h.app, frame)).expect("draws");
-    let text: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The wizard itself, driven by keys with a key bound to the generated policy: source, name,
 /// tags, DryRun, submit, the watch, and the abort key (the sandbox fails win-app-01's images at
 /// 60 %, where `x` deletes the image).
@@ -587,10 +570,10 @@ async fn the_wizard_goes_through_with_exactly_the_generated_policy() {
     }
     h.go_to(Step::Review).await;
     assert_eq!(h.app.spec.tags, spec.tags);
-    let text = screen(&h);
+    let text = h.screen(100, 60);
     assert!(!text.contains("Forbidden"), "no call was refused: {text}");
     h.press(KeyCode::Char('d')).await;
-    let text = screen(&h);
+    let text = h.screen(100, 60);
     assert!(text.contains("DryRun: ✓ passed"), "{text}");
     h.press(KeyCode::Char('s')).await;
     h.press(KeyCode::Enter).await;
@@ -603,7 +586,7 @@ async fn the_wizard_goes_through_with_exactly_the_generated_policy() {
         .expect("CreateImage answered with an ImageId")
         .to_string();
     assert!(!h.app.busy(), "the watch finished");
-    let text = screen(&h);
+    let text = h.screen(100, 60);
     assert!(text.contains("CreateFailed at 60%"), "{text}");
     h.press(KeyCode::Char('x')).await;
     h.press(KeyCode::Char('y')).await;
@@ -622,7 +605,7 @@ async fn the_wizard_error_screen_names_the_missing_statement() {
     let generated = policy::for_spec(&spec, None);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let h = wizard(&generated.without(0), &dir).await;
-    let text = screen(&h);
+    let text = h.screen(100, 60);
     assert!(text.contains("Forbidden.RAM"), "{text}");
     assert!(
         text.contains("Missing permission: ecs:DescribeInstances on"),

@@ -202,23 +202,16 @@ impl ReviewStep {
                 }
                 _ => None,
             };
-            let (mark, result, style) = match (&check.outcome, &report) {
-                (CheckOutcome::Passed { .. }, _) => ("✓", "passed".to_string(), theme.ok),
-                (CheckOutcome::PassedBeforeImage { .. }, _) => (
-                    "✓",
-                    "passed what can be checked before the image exists".to_string(),
-                    theme.ok,
-                ),
-                (CheckOutcome::NotChecked(why), _) => {
-                    ("·", format!("not checked: {why}"), theme.muted)
-                }
-                (CheckOutcome::Failed(error), report) => (
+            let (mark, result, style) = match &check.outcome {
+                CheckOutcome::Failed(error) => (
                     "✗",
                     report
                         .as_ref()
                         .map_or_else(|| error.to_string(), |r| r.message.clone()),
                     theme.error,
                 ),
+                CheckOutcome::NotChecked(_) => ("·", check.outcome.words(), theme.muted),
+                _ => ("✓", check.outcome.words(), theme.ok),
             };
             lines.push((
                 Line::from(vec![
