@@ -147,35 +147,22 @@ impl Runner {
             });
             return;
         };
-        // A call about another region gets a client of its own for it.
-        let regional = match &call {
-            Call::ImagesIn { region, .. } if *region != client.config().region => {
-                match self.connector.client_for(region) {
-                    Ok(client) => client,
-                    Err(e) => {
-                        let _ = tx.send(Msg::Api {
-                            id,
-                            result: Err(ApiError::InvalidRequest {
-                                detail: format!("no client for {region}: {e}"),
-                            }),
-                        });
-                        return;
-                    }
-                }
-            }
-            _ => client.clone(),
-        };
         let token = self.root.child_token();
-        let client = regional.with_cancel(token.clone());
+        let client = client.with_cancel(token.clone());
         let guard = token.clone();
-        // A delivery and its DryRun work in several regions: a client for each, made here
-        // where the connector is.
+        // Calls about other regions (a delivery, its DryRun, a family listed in a copy region)
+        // get a client for each, made here where the connector is; the wizard's own region
+        // reuses its client and its connections.
         let regions = match &call {
             Call::DeliveryDryRun(spec) => crate::delivery::regions(spec),
             Call::Deliver { regions, .. } => regions.clone(),
+            Call::ImagesIn { region, .. } => vec![region.clone()],
             _ => Vec::new(),
         };
         let regional = RegionalClients::new(regions, |region| {
+            if region == client.config().region {
+                return Ok(client.clone());
+            }
             self.connector
                 .client_for(region)
                 .map(|c| c.with_cancel(token.clone()))
@@ -282,9 +269,11 @@ async fn perform(
                 .await
                 .map(Loaded::Starting),
         ),
-        Call::Images(query) | Call::ImagesIn { query, .. } => {
-            send(client.describe_images_all(&query).await.map(Loaded::Images));
-        }
+        Call::Images(query) => send(client.describe_images_all(&query).await.map(Loaded::Images)),
+        Call::ImagesIn { region, query } => match extras.regional.get(&region) {
+            Ok(client) => send(client.describe_images_all(&query).await.map(Loaded::Images)),
+            Err(e) => send(Err(e)),
+        },
         Call::DeliveryDryRun(spec) => {
             let clients = |region: &str| extras.regional.get(region);
             let checks = crate::delivery::dry_run(&spec, &clients).await;
