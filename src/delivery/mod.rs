@@ -26,8 +26,8 @@ pub use plan::key;
 pub use clients::RegionalClients;
 pub use dry_run::{AT_ONCE, Check, CheckOutcome, PLACEHOLDER_ID, dry_run};
 pub use plan::{
-    NEW_IMAGE, PlannedCall, Purpose, Retirement, copy_placeholder, plan, preview, regions,
-    retirements,
+    NEW_IMAGE, PlannedCall, Purpose, Retirement, copy_placeholder, family_query, plan, preview,
+    regions, retirements,
 };
 
 use std::future::Future;

@@ -5,8 +5,8 @@
 //! answers or the lists makes the confirmation lapse.
 
 use crate::api::ApiError;
-use crate::api::model::{Image, ImageQuery};
-use crate::delivery::{Retirement, retirements};
+use crate::api::model::Image;
+use crate::delivery::{Retirement, family_query, retirements};
 use crate::spec::{Field, Finding, ImageSpec, RetireAction, RetirePlan, Severity};
 use crate::tui::effect::Call;
 use crate::tui::msg::{Loaded, RequestId};
@@ -257,17 +257,12 @@ fn is_delete(spec: &ImageSpec) -> bool {
         .is_some_and(|r| r.action == RetireAction::Delete)
 }
 
-/// DescribeImages of the account's images of `family` in `region`. Both statuses are asked
-/// for whatever the action: [`retirements`] keeps the ones each action takes, so switching
-/// between deprecate and delete needs no new call.
+/// DescribeImages of the account's images of `family` in `region`, as a delete lists them
+/// (Available and Deprecated) whatever the action: [`retirements`] keeps the ones each action
+/// takes, so switching between deprecate and delete needs no new call.
 fn list_family(region: &str, family: &str, ctx: &mut StepCtx) -> RequestId {
     ctx.call(Call::ImagesIn {
         region: region.to_string(),
-        query: ImageQuery {
-            statuses: vec!["Available".into(), "Deprecated".into()],
-            image_owner_alias: Some("self".into()),
-            image_family: Some(family.to_string()),
-            ..ImageQuery::default()
-        },
+        query: family_query(family, RetireAction::Delete),
     })
 }
