@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::{Build, SubmitStep, Tone};
 use crate::api::ApiError;
 use crate::api::lenient::parse_percent;
-use crate::delivery::{ActionResult, Event, Summary, key};
+use crate::delivery::{self, ActionResult, Event, Purpose, Summary, key};
 use crate::spec::ImageSpec;
 use crate::tui::effect::Call;
 use crate::tui::error_report::ErrorReport;
@@ -119,49 +119,60 @@ impl Delivery {
     pub(super) fn plan(spec: &ImageSpec, submission_id: &str) -> Option<Delivery> {
         let delivery = spec.delivery.as_ref().filter(|d| !d.is_empty())?;
         let source = spec.region.as_str();
-        let family = spec.image.family.as_deref();
-        let mut rows = Vec::new();
-        let regional = |rows: &mut Vec<Row>, region: &str, image: &str| {
-            if !delivery.share_with.is_empty() {
-                let what = format!(
-                    "share {image} in {region} with {}",
-                    delivery.share_with.join(", ")
-                );
-                rows.push(Row::planned("share", region, what));
-            }
-            if delivery.tag_snapshots && !spec.tags.is_empty() {
-                let what = format!("tag the snapshots of {image} in {region}");
-                rows.push(Row::planned("tag", region, what));
+        // Family calls are planned only when there is one.
+        let family = spec.image.family.as_deref().unwrap_or_default();
+        let image = |region: &str| {
+            if region == source {
+                "the image"
+            } else {
+                "the copy"
             }
         };
-        regional(&mut rows, source, "the image");
-        for region in &delivery.copy_to {
-            rows.push(Row::planned(
-                "copy",
-                region,
-                format!("copy the image to {region}"),
-            ));
-            if let Some(family) = family {
-                let what = format!("put the copy in family {family} in {region}");
-                rows.push(Row::planned("family", region, what));
+        let mut rows: Vec<Row> = Vec::new();
+        // The engine's plan, one row per journaled action: a share of many accounts is
+        // several calls but one action, and a copy's row is where it is watched.
+        for call in delivery::plan(spec) {
+            let region = call.region.as_str();
+            let (action, what) = match call.purpose {
+                Purpose::Share => (
+                    "share",
+                    format!(
+                        "share {} in {region} with {}",
+                        image(region),
+                        delivery.share_with.join(", ")
+                    ),
+                ),
+                Purpose::TagSnapshots => (
+                    "tag",
+                    format!("tag the snapshots of {} in {region}", image(region)),
+                ),
+                Purpose::WatchCopy => ("copy", format!("copy the image to {region}")),
+                Purpose::JoinFamily => (
+                    "family",
+                    format!("put the copy in family {family} in {region}"),
+                ),
+                Purpose::ListFamily => {
+                    let Some(retire) = delivery.retire else {
+                        continue;
+                    };
+                    (
+                        "retire",
+                        format!(
+                            "{} the images of family {family} in {region} past the newest {}",
+                            retire.action, retire.keep
+                        ),
+                    )
+                }
+                Purpose::Copy | Purpose::Retire => continue,
+            };
+            let row = Row::planned(action, region, what);
+            if rows.last().is_none_or(|last| last.key != row.key) {
+                rows.push(row);
             }
-            regional(&mut rows, region, "the copy");
         }
-        if let (Some(retire), Some(family)) = (delivery.retire, family) {
-            for region in std::iter::once(source).chain(delivery.copy_to.iter().map(String::as_str))
-            {
-                let what = format!(
-                    "{} the images of family {family} in {region} past the newest {}",
-                    retire.action, retire.keep
-                );
-                rows.push(Row::planned("retire", region, what));
-            }
-        }
-        let mut regions = vec![spec.region.clone()];
-        regions.extend(delivery.copy_to.iter().cloned());
         Some(Delivery {
             submission_id: submission_id.to_string(),
-            regions,
+            regions: delivery::regions(spec),
             rows,
             run: None,
             ended: None,
